@@ -1,0 +1,59 @@
+# uipsec: `make demo` shows it working, `make test` runs everything CI runs.
+# Both install missing Debian packages first (scripts/deps.sh).
+
+BUILD      ?= build
+ASAN_BUILD ?= build-asan
+FUZZ_BUILD ?= build-fuzz
+JOBS       ?= $(shell nproc)
+FUZZ_SECONDS ?= 60
+VECTORS    ?= $(abspath ../shared/vectors)
+CMAKE_FLAGS = -DUIPSEC_VECTORS=$(VECTORS)
+
+.PHONY: all deps build asan fuzz-build demo test test-unit test-asan test-fuzz bench format clean install
+
+all: build
+
+deps:
+	@sh scripts/deps.sh
+
+build: deps
+	@cmake -S . -B $(BUILD) $(CMAKE_FLAGS) >/dev/null
+	@cmake --build $(BUILD) -j$(JOBS)
+
+asan: deps
+	@cmake -S . -B $(ASAN_BUILD) $(CMAKE_FLAGS) -DCMAKE_BUILD_TYPE=Debug -DUIPSEC_SANITIZE=ON >/dev/null
+	@cmake --build $(ASAN_BUILD) -j$(JOBS)
+
+fuzz-build: deps
+	@CC=clang cmake -S . -B $(FUZZ_BUILD) $(CMAKE_FLAGS) -DUIPSEC_FUZZ=ON >/dev/null
+	@cmake --build $(FUZZ_BUILD) -j$(JOBS)
+
+demo: build
+	@$(BUILD)/src/tools/uipsec-demo
+
+test-unit: build
+	@cd $(BUILD) && ctest --output-on-failure
+
+test-asan: asan
+	@cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+		ctest --output-on-failure
+
+test-fuzz: fuzz-build
+	@sh tests/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)
+
+# The whole suite: unit, vector and cross-check tests, again under
+# ASan+UBSan, then every fuzz target.
+test: test-unit test-asan test-fuzz
+	@echo "make test: all suites passed"
+
+bench: build
+	@$(BUILD)/bench/uipsec-bench
+
+install: build
+	@cmake --install $(BUILD)
+
+format:
+	@git ls-files '*.c' '*.h' | xargs clang-format -i
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

@@ -1,0 +1,33 @@
+#!/bin/sh
+# Installs every Debian package uipsec needs to build, test and demo.
+# Idempotent and quiet when everything is present.  Needs root to install.
+set -eu
+
+PACKAGES="
+gcc make cmake pkg-config
+clang libclang-rt-14-dev
+libssl-dev libipsec-mb-dev libcjson-dev
+libcmocka-dev
+python3 python3-scapy
+"
+
+missing=""
+for p in $PACKAGES; do
+    status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+    case "$status" in
+    *"install ok installed"*) ;;
+    *) missing="$missing $p" ;;
+    esac
+done
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" != 0 ]; then
+    echo "uipsec: missing Debian packages:$missing" >&2
+    echo "uipsec: run 'make deps' as root, or: apt-get install --no-install-recommends$missing" >&2
+    exit 1
+fi
+echo "uipsec: installing$missing"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends $missing >/dev/null

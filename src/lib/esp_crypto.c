@@ -1,0 +1,146 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The cryptographic transform of ESP (RFC 4303 3.3.2 / 3.4.4) for all suites:
+ * AEAD (RFC 4106, RFC 7634), GMAC (RFC 4543) and encrypt-then-MAC (RFC 3602,
+ * RFC 4868).  With ESN the high 32 bits of the sequence number enter the AAD
+ * or ICV input but never the wire.
+ */
+#include <openssl/crypto.h>
+#include <string.h>
+
+#include "cursor.h"
+#include "esp.h"
+#include "wire.h"
+
+size_t esp_padded_len(const struct uipsec_sa *sa, size_t payload_len)
+{
+    size_t n = payload_len + ESP_TRAILER_LEN;
+
+    return (n + sa->block - 1) / sa->block * sa->block;
+}
+
+/* SPI | [seq_hi] | seq_lo: the AAD of RFC 4106 5 and RFC 7634 2.1. */
+static size_t make_aad(const struct uipsec_sa *sa, const uint8_t *esp, uint64_t seq,
+                       uint8_t aad[12])
+{
+    memcpy(aad, esp, 4);
+    if (!sa->p.esn) {
+        memcpy(aad + 4, esp + 4, 4);
+        return 8;
+    }
+    put_be32(aad + 4, (uint32_t)(seq >> 32));
+    memcpy(aad + 8, esp + 4, 4);
+    return 12;
+}
+
+static void make_nonce(const struct uipsec_sa *sa, const uint8_t *iv,
+                       uint8_t nonce[UIPSEC_AEAD_NONCE_LEN])
+{
+    memcpy(nonce, sa->p.salt, UIPSEC_SALT_LEN);
+    memcpy(nonce + UIPSEC_SALT_LEN, iv, 8);
+}
+
+/* GMAC authenticates SPI, [seq_hi], seq_lo, IV and the whole payload as one
+ * AAD (RFC 4543 3.2).  With ESN the header is rebuilt 4 bytes to the left for
+ * the duration of the call, so the AAD stays contiguous without a copy. */
+static bool gmac(struct uipsec_sa *sa, uint8_t *esp, uint64_t seq, size_t auth_len, uint8_t *icv,
+                 bool verify)
+{
+    const struct uipsec_crypto_ops *ops = sa->crypto.ops;
+    uint8_t nonce[UIPSEC_AEAD_NONCE_LEN], saved[4] = {0};
+    uint8_t *aad = esp;
+    bool ok;
+
+    make_nonce(sa, esp + ESP_HDR_LEN, nonce);
+    if (sa->p.esn) {
+        aad = esp - 4;
+        memcpy(saved, aad, 4);
+        memcpy(aad, esp, 4);
+        put_be32(esp, (uint32_t)(seq >> 32));
+        auth_len += 4;
+    }
+    ok = verify ? ops->aead_open(sa->crypto.state, nonce, aad, auth_len, NULL, 0, icv)
+                : ops->aead_seal(sa->crypto.state, nonce, aad, auth_len, NULL, 0, icv);
+    if (sa->p.esn) {
+        memcpy(esp, aad, 4);
+        memcpy(aad, saved, 4);
+    }
+    return ok;
+}
+
+/* HMAC over SPI..ciphertext, then seq_hi (RFC 4303 3.3.2.2): the 4 bytes
+ * right after the ciphertext (the ICV's place) hold seq_hi meanwhile. */
+static bool hmac(struct uipsec_sa *sa, uint8_t *esp, uint64_t seq, size_t auth_len, uint8_t *out)
+{
+    uint8_t *end = esp + auth_len;
+
+    if (!sa->p.esn)
+        return sa->crypto.ops->hmac(sa->crypto.state, esp, auth_len, out);
+    put_be32(end, (uint32_t)(seq >> 32));
+    return sa->crypto.ops->hmac(sa->crypto.state, esp, auth_len + 4, out);
+}
+
+static void write_trailer(uint8_t *payload, size_t payload_len, size_t padded, uint8_t nh)
+{
+    size_t pad = padded - payload_len - ESP_TRAILER_LEN;
+
+    /* RFC 4303 2.4: monotonic padding 1, 2, 3, ... */
+    for (size_t i = 0; i < pad; i++)
+        payload[payload_len + i] = (uint8_t)(i + 1);
+    payload[padded - 2] = (uint8_t)pad;
+    payload[padded - 1] = nh;
+}
+
+int esp_seal(struct uipsec_sa *sa, uint8_t *esp, size_t payload_len, uint8_t nh, uint64_t seq)
+{
+    const struct uipsec_crypto_ops *ops = sa->crypto.ops;
+    uint8_t *iv = esp + ESP_HDR_LEN, *ct = iv + sa->iv_len;
+    size_t padded = esp_padded_len(sa, payload_len);
+    size_t auth_len = ESP_HDR_LEN + sa->iv_len + padded;
+    uint8_t *icv = esp + auth_len, aad[12], nonce[UIPSEC_AEAD_NONCE_LEN], tag[32];
+    bool ok;
+
+    put_be32(esp, sa->p.spi);
+    put_be32(esp + 4, (uint32_t)seq);
+    uipsec_sa_make_iv(sa, seq, iv);
+    write_trailer(ct, payload_len, padded, nh);
+    if (sa->aead) {
+        make_nonce(sa, iv, nonce);
+        ok = ops->aead_seal(sa->crypto.state, nonce, aad, make_aad(sa, esp, seq, aad), ct, padded,
+                            icv);
+    } else if (sa->gmac) {
+        ok = gmac(sa, esp, seq, auth_len, icv, false);
+    } else {
+        ok = sa->p.enc == UIPSEC_ENC_NULL || ops->cbc_encrypt(sa->crypto.state, iv, ct, padded);
+        ok = ok && hmac(sa, esp, seq, auth_len, tag);
+        memcpy(icv, tag, sa->icv_len);
+    }
+    return ok ? UIPSEC_OK : UIPSEC_E_CRYPTO;
+}
+
+int esp_open(struct uipsec_sa *sa, uint8_t *esp, uint64_t seq, uint8_t *ct, size_t ct_len,
+             uint8_t *icv)
+{
+    const struct uipsec_crypto_ops *ops = sa->crypto.ops;
+    uint8_t *iv = esp + ESP_HDR_LEN;
+    size_t auth_len = (size_t)(ct - esp) + ct_len;
+    uint8_t aad[12], nonce[UIPSEC_AEAD_NONCE_LEN], got[32], want[32];
+
+    if (sa->aead) {
+        make_nonce(sa, iv, nonce);
+        return ops->aead_open(sa->crypto.state, nonce, aad, make_aad(sa, esp, seq, aad), ct, ct_len,
+                              icv)
+                   ? UIPSEC_OK
+                   : UIPSEC_E_AUTH;
+    }
+    if (sa->gmac)
+        return gmac(sa, esp, seq, auth_len, icv, true) ? UIPSEC_OK : UIPSEC_E_AUTH;
+    memcpy(got, icv, sa->icv_len);
+    if (!hmac(sa, esp, seq, auth_len, want))
+        return UIPSEC_E_CRYPTO;
+    if (CRYPTO_memcmp(got, want, sa->icv_len) != 0)
+        return UIPSEC_E_AUTH;
+    if (sa->p.enc == UIPSEC_ENC_AES_CBC && !ops->cbc_decrypt(sa->crypto.state, iv, ct, ct_len))
+        return UIPSEC_E_CRYPTO;
+    return UIPSEC_OK;
+}

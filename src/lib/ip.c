@@ -1,0 +1,239 @@
+/* SPDX-License-Identifier: MIT */
+#include "ip.h"
+
+#include <string.h>
+
+#include "wire.h"
+
+uint16_t ip_checksum(const uint8_t *p, size_t len)
+{
+    uint32_t sum = 0;
+
+    for (size_t i = 0; i + 1 < len; i += 2)
+        sum += get_be16(p + i);
+    if (len & 1)
+        sum += (uint32_t)p[len - 1] << 8;
+    while (sum >> 16)
+        sum = (sum & 0xffff) + (sum >> 16);
+    return (uint16_t)~sum;
+}
+
+static void ipv4_fix_checksum(uint8_t *h)
+{
+    size_t ihl = (size_t)(h[0] & 0x0f) * 4;
+
+    put_be16(h + IPV4_OFF_CSUM, 0);
+    put_be16(h + IPV4_OFF_CSUM, ip_checksum(h, ihl));
+}
+
+static int parse_v4(struct cursor *pkt, struct ip_info *info)
+{
+    uint8_t *h;
+    size_t ihl, total;
+
+    if (pkt->len < IPV4_HDR_MIN)
+        return UIPSEC_E_TRUNCATED;
+    ihl = (size_t)(pkt->p[0] & 0x0f) * 4;
+    total = get_be16(pkt->p + IPV4_OFF_TOTAL);
+    if (ihl < IPV4_HDR_MIN || total < ihl)
+        return UIPSEC_E_MALFORMED;
+    if (!cursor_limit(pkt, total))
+        return UIPSEC_E_TRUNCATED;
+    h = pkt->p;
+    if (get_be16(h + IPV4_OFF_FRAG) & (IPV4_MF | IPV4_FRAG_MASK))
+        return UIPSEC_E_FRAGMENT;
+    info->family = 4;
+    info->proto = h[IPV4_OFF_PROTO];
+    info->tos = h[IPV4_OFF_TOS];
+    info->hdr_len = ihl;
+    info->nh_off = IPV4_OFF_PROTO;
+    return UIPSEC_OK;
+}
+
+static bool is_ext_header(uint8_t nh)
+{
+    return nh == IPPROTO_NUM_HOPOPTS || nh == IPPROTO_NUM_ROUTING || nh == IPPROTO_NUM_DSTOPTS ||
+           nh == IPPROTO_NUM_FRAGMENT;
+}
+
+/* Walks IPv6 extension headers.  For sending, ESP/AH go after hop-by-hop,
+ * routing and a destination-options header that precedes routing
+ * (RFC 4303 3.1.1); for receiving, every header is skipped. */
+static int walk_v6(const struct cursor *pkt, enum ip_walk walk, struct ip_info *info)
+{
+    size_t off = IPV6_HDR_LEN;
+
+    while (is_ext_header(info->proto)) {
+        uint8_t next, hlen;
+
+        if (info->proto == IPPROTO_NUM_FRAGMENT)
+            return UIPSEC_E_FRAGMENT;
+        if (!cursor_peek_u8(pkt, off, &next) || !cursor_peek_u8(pkt, off + 1, &hlen))
+            return UIPSEC_E_TRUNCATED;
+        if (walk == IP_WALK_TRANSPORT && info->proto == IPPROTO_NUM_DSTOPTS &&
+            next != IPPROTO_NUM_ROUTING)
+            break;
+        if ((size_t)(hlen + 1) * 8 > pkt->len - off)
+            return UIPSEC_E_TRUNCATED;
+        info->nh_off = off;
+        info->proto = next;
+        off += (size_t)(hlen + 1) * 8;
+    }
+    info->hdr_len = off;
+    return UIPSEC_OK;
+}
+
+static int parse_v6(struct cursor *pkt, enum ip_walk walk, struct ip_info *info)
+{
+    size_t plen;
+
+    if (pkt->len < IPV6_HDR_LEN)
+        return UIPSEC_E_TRUNCATED;
+    plen = get_be16(pkt->p + IPV6_OFF_PLEN);
+    if (plen == 0)
+        return UIPSEC_E_MALFORMED; /* jumbograms are not for IPsec */
+    if (!cursor_limit(pkt, IPV6_HDR_LEN + plen))
+        return UIPSEC_E_TRUNCATED;
+    info->family = 6;
+    info->proto = pkt->p[IPV6_OFF_NH];
+    info->tos = (uint8_t)(get_be16(pkt->p) >> 4);
+    info->nh_off = IPV6_OFF_NH;
+    return walk_v6(pkt, walk, info);
+}
+
+int ip_parse(struct cursor *pkt, enum ip_walk walk, struct ip_info *info)
+{
+    if (pkt->len < 1)
+        return UIPSEC_E_TRUNCATED;
+    switch (pkt->p[0] >> 4) {
+    case 4:
+        return parse_v4(pkt, info);
+    case 6:
+        return parse_v6(pkt, walk, info);
+    }
+    return UIPSEC_E_MALFORMED;
+}
+
+int ip_check_inner(const uint8_t *p, size_t len, uint8_t next_header, size_t *ip_len)
+{
+    size_t n;
+
+    if (next_header == IPPROTO_NUM_IPIP) {
+        if (len < IPV4_HDR_MIN || p[0] >> 4 != 4 || (p[0] & 0x0f) < 5)
+            return UIPSEC_E_INNER;
+        n = get_be16(p + IPV4_OFF_TOTAL);
+        if (n < (size_t)(p[0] & 0x0f) * 4)
+            return UIPSEC_E_INNER;
+    } else if (next_header == IPPROTO_NUM_IPV6) {
+        if (len < IPV6_HDR_LEN || p[0] >> 4 != 6)
+            return UIPSEC_E_INNER;
+        n = IPV6_HDR_LEN + (size_t)get_be16(p + IPV6_OFF_PLEN);
+    } else {
+        return UIPSEC_E_NEXT_HEADER;
+    }
+    if (n > len)
+        return UIPSEC_E_INNER;
+    *ip_len = n;
+    return UIPSEC_OK;
+}
+
+void ip_write_udp(const struct uipsec_sa *sa, uint8_t *at, size_t udp_len)
+{
+    put_be16(at, sa->p.udp_sport);
+    put_be16(at + 2, sa->p.udp_dport);
+    put_be16(at + 4, (uint16_t)udp_len);
+    put_be16(at + 6, 0); /* RFC 3948 2.1: checksum zero */
+}
+
+static uint16_t outer_df(const struct uipsec_sa *sa, const uint8_t *inner)
+{
+    switch (sa->p.df) {
+    case UIPSEC_DF_SET:
+        return IPV4_DF;
+    case UIPSEC_DF_COPY:
+        return inner[0] >> 4 == 4 ? get_be16(inner + IPV4_OFF_FRAG) & IPV4_DF : 0;
+    case UIPSEC_DF_CLEAR:
+        break;
+    }
+    return 0;
+}
+
+/* DSCP and ECN are copied from the inner header (RFC 4301 5.1.2.1, RFC 6040
+ * normal mode). */
+static uint8_t inner_tos(const uint8_t *inner)
+{
+    if (inner[0] >> 4 == 4)
+        return inner[IPV4_OFF_TOS];
+    return (uint8_t)(get_be16(inner) >> 4);
+}
+
+static void write_v4(struct uipsec_sa *sa, uint8_t *h, size_t total, uint8_t proto,
+                     const uint8_t *inner)
+{
+    h[0] = 0x45;
+    h[IPV4_OFF_TOS] = inner_tos(inner);
+    put_be16(h + IPV4_OFF_TOTAL, (uint16_t)total);
+    put_be16(h + IPV4_OFF_ID, sa->ip_id++);
+    put_be16(h + IPV4_OFF_FRAG, outer_df(sa, inner));
+    h[IPV4_OFF_TTL] = sa->p.ttl ? sa->p.ttl : 64;
+    h[IPV4_OFF_PROTO] = proto;
+    memcpy(h + IPV4_OFF_SRC, sa->p.tunnel_src.bytes, 4);
+    memcpy(h + IPV4_OFF_DST, sa->p.tunnel_dst.bytes, 4);
+    ipv4_fix_checksum(h);
+}
+
+static void write_v6(const struct uipsec_sa *sa, uint8_t *h, size_t plen, uint8_t proto,
+                     const uint8_t *inner)
+{
+    uint8_t tc = inner_tos(inner);
+
+    put_be32(h, 6u << 28 | (uint32_t)tc << 20);
+    put_be16(h + IPV6_OFF_PLEN, (uint16_t)plen);
+    h[IPV6_OFF_NH] = proto;
+    h[IPV6_OFF_HLIM] = sa->p.ttl ? sa->p.ttl : 64;
+    memcpy(h + IPV6_OFF_SRC, sa->p.tunnel_src.bytes, 16);
+    memcpy(h + IPV6_OFF_DST, sa->p.tunnel_dst.bytes, 16);
+}
+
+void ip_write_outer(struct uipsec_sa *sa, uint8_t *at, size_t payload_len, uint8_t proto,
+                    const uint8_t *inner)
+{
+    bool udp = sa->p.udp_dport != 0;
+    size_t ip_len = sa->p.tunnel_src.family == 4 ? IPV4_HDR_MIN : IPV6_HDR_LEN;
+    size_t after_ip = payload_len + (udp ? UDP_HDR_LEN : 0);
+
+    if (udp) {
+        ip_write_udp(sa, at + ip_len, after_ip);
+        proto = IPPROTO_NUM_UDP;
+    }
+    if (ip_len == IPV4_HDR_MIN)
+        write_v4(sa, at, ip_len + after_ip, proto, inner);
+    else
+        write_v6(sa, at, after_ip, proto, inner);
+}
+
+void ip_set_length(uint8_t *pkt, uint8_t family, size_t total)
+{
+    if (family == 4) {
+        put_be16(pkt + IPV4_OFF_TOTAL, (uint16_t)total);
+        ipv4_fix_checksum(pkt);
+    } else {
+        put_be16(pkt + IPV6_OFF_PLEN, (uint16_t)(total - IPV6_HDR_LEN));
+    }
+}
+
+void ip_ecn_decap(uint8_t outer_tos, uint8_t *inner)
+{
+    const uint8_t ce = 3;
+
+    if ((outer_tos & 3) != ce)
+        return;
+    if (inner[0] >> 4 == 4) {
+        if ((inner[IPV4_OFF_TOS] & 3) == 0 || (inner[IPV4_OFF_TOS] & 3) == ce)
+            return;
+        inner[IPV4_OFF_TOS] |= ce;
+        ipv4_fix_checksum(inner);
+    } else if ((get_be16(inner) >> 4 & 3) == 1 || (get_be16(inner) >> 4 & 3) == 2) {
+        inner[1] |= ce << 4;
+    }
+}

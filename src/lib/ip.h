@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: MIT */
+/* IP header parsing and building shared by ESP and AH. */
+#ifndef UIPSEC_IP_H
+#define UIPSEC_IP_H
+
+#include "cursor.h"
+#include "sa.h"
+
+struct ip_info {
+    uint8_t family; /* 4 or 6 */
+    uint8_t proto;  /* protocol after the headers walked */
+    uint8_t tos;    /* IPv4 TOS or IPv6 traffic class (DSCP + ECN) */
+    size_t hdr_len; /* bytes of IP header and walked extension headers */
+    size_t nh_off;  /* offset of the byte that names `proto` */
+};
+
+/* Where a walk of IPv6 extension headers stops. */
+enum ip_walk {
+    IP_WALK_ALL,      /* receive: skip every extension header up to ESP/AH/UDP */
+    IP_WALK_TRANSPORT /* send: stop where RFC 4303/4302 insert ESP/AH */
+};
+
+/* Parses the IP header(s) at the front of pkt, trims pkt to the packet's own
+ * length (dropping link padding) and fills info.  Returns UIPSEC_OK,
+ * UIPSEC_E_TRUNCATED, UIPSEC_E_MALFORMED or UIPSEC_E_FRAGMENT. */
+int ip_parse(struct cursor *pkt, enum ip_walk walk, struct ip_info *info);
+
+/* Checks that p[0,len) starts with an IP packet of the version that
+ * next_header (4 or 41) names; returns its length (<= len) in *ip_len. */
+int ip_check_inner(const uint8_t *p, size_t len, uint8_t next_header, size_t *ip_len);
+
+/* Writes the tunnel-mode outer header (and UDP header when the SA uses
+ * ESP-in-UDP) at `at`, for payload_len bytes of ESP/AH following it. */
+void ip_write_outer(struct uipsec_sa *sa, uint8_t *at, size_t payload_len, uint8_t proto,
+                    const uint8_t *inner);
+
+/* Writes a UDP header for RFC 3948 encapsulation (checksum 0). */
+void ip_write_udp(const struct uipsec_sa *sa, uint8_t *at, size_t udp_len);
+
+/* Sets the IP length fields of a packet whose header length is hdr_len and
+ * total length total, then the IPv4 header checksum. */
+void ip_set_length(uint8_t *pkt, uint8_t family, size_t total);
+
+/* RFC 6040 normal-mode decapsulation: congestion marked on the outer header
+ * is carried to the inner one. */
+void ip_ecn_decap(uint8_t outer_tos, uint8_t *inner);
+
+uint16_t ip_checksum(const uint8_t *p, size_t len);
+
+#endif

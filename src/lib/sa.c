@@ -1,0 +1,212 @@
+/* SPDX-License-Identifier: MIT */
+/* SA life cycle: parameter checks, key setup, sequence numbers and IVs. */
+#include "sa.h"
+
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cursor.h"
+#include "suite.h"
+#include "wire.h"
+
+static bool addr_ok(const struct uipsec_addr *a)
+{
+    return a->family == 4 || a->family == 6;
+}
+
+static int check_params(const struct uipsec_sa_params *p)
+{
+    size_t enc_key, salt, auth_key;
+
+    if (suite_check(p) != UIPSEC_OK)
+        return UIPSEC_E_PARAM;
+    uipsec_suite_key_sizes(p, &enc_key, &salt, &auth_key);
+    if (p->auth_key_len != auth_key)
+        return UIPSEC_E_PARAM; /* RFC 4868 2.1.1: key length = hash length */
+    if (p->dir != UIPSEC_DIR_OUT && p->dir != UIPSEC_DIR_IN)
+        return UIPSEC_E_PARAM;
+    if (p->mode != UIPSEC_MODE_TUNNEL && p->mode != UIPSEC_MODE_TRANSPORT)
+        return UIPSEC_E_PARAM;
+    if (p->mode == UIPSEC_MODE_TUNNEL &&
+        (!addr_ok(&p->tunnel_src) || p->tunnel_src.family != p->tunnel_dst.family))
+        return UIPSEC_E_PARAM;
+    if (p->replay_window > REPLAY_MAX_WINDOW || (p->df > UIPSEC_DF_COPY))
+        return UIPSEC_E_PARAM;
+    if (p->udp_dport &&
+        (p->proto != UIPSEC_PROTO_ESP ||
+         (p->mode == UIPSEC_MODE_TUNNEL && p->tunnel_src.family != 4 && p->tunnel_src.family != 6)))
+        return UIPSEC_E_PARAM;
+    if (p->spi < 256)
+        return UIPSEC_E_PARAM; /* RFC 4303 2.1: 1-255 reserved, 0 local use */
+    if (!p->esn && p->seq > UINT32_MAX)
+        return UIPSEC_E_PARAM;
+    return UIPSEC_OK;
+}
+
+static void set_sizes(struct uipsec_sa *sa)
+{
+    const struct uipsec_sa_params *p = &sa->p;
+
+    sa->aead = p->enc == UIPSEC_ENC_AES_GCM16 || p->enc == UIPSEC_ENC_CHACHA20_POLY1305;
+    sa->gmac = p->enc == UIPSEC_ENC_AES_GMAC;
+    sa->iv_len = p->enc == UIPSEC_ENC_AES_CBC ? 16 : p->enc == UIPSEC_ENC_NULL ? 0 : 8;
+    sa->block = p->enc == UIPSEC_ENC_AES_CBC ? 16 : 4;
+    sa->icv_len = suite_is_aead(p->enc) ? 16 : (uint8_t)suite_integ_icv_len(p->integ);
+    sa->outer_len = p->udp_dport ? UDP_HDR_LEN : 0;
+    if (p->mode == UIPSEC_MODE_TUNNEL)
+        sa->outer_len += p->tunnel_src.family == 4 ? IPV4_HDR_MIN : IPV6_HDR_LEN;
+}
+
+static int setup_crypto(struct uipsec_sa *sa)
+{
+    const struct uipsec_sa_params *p = &sa->p;
+    struct uipsec_crypto_keys keys = {
+        .enc = p->proto == UIPSEC_PROTO_ESP ? p->enc : UIPSEC_ENC_NULL,
+        .enc_key = p->enc_key,
+        .enc_key_len = p->proto == UIPSEC_PROTO_ESP ? p->enc_key_len : 0,
+        .integ = p->integ,
+        .auth_key = p->auth_key,
+        .auth_key_len = p->auth_key_len,
+        .icv_len = sa->icv_len,
+    };
+
+    return uipsec_crypto_init(&sa->crypto, p->backend, &keys);
+}
+
+static int setup_random(struct uipsec_sa *sa)
+{
+    uint16_t id = 0;
+
+    if (RAND_bytes((uint8_t *)&sa->iv_mask, sizeof(sa->iv_mask)) != 1 ||
+        RAND_bytes((uint8_t *)&id, sizeof(id)) != 1)
+        return UIPSEC_E_CRYPTO;
+    sa->ip_id = sa->p.ip_id ? sa->p.ip_id : id;
+    sa->iv_pool_used = IV_POOL_BYTES; /* empty: filled on first use */
+    return UIPSEC_OK;
+}
+
+UIPSEC_API int uipsec_sa_new(const struct uipsec_sa_params *params, struct uipsec_sa **out)
+{
+    struct uipsec_sa *sa;
+    int rc;
+
+    *out = NULL;
+    if ((rc = check_params(params)) != UIPSEC_OK)
+        return rc;
+    if (!(sa = calloc(1, sizeof(*sa))))
+        return UIPSEC_E_NOMEM;
+    sa->p = *params;
+    if (!sa->p.udp_sport && sa->p.udp_dport)
+        sa->p.udp_sport = 4500;
+    sa->seq_out = sa->p.seq ? sa->p.seq - 1 : 0;
+    set_sizes(sa);
+    rc = setup_random(sa);
+    if (rc == UIPSEC_OK && replay_init(&sa->replay, sa->p.replay_window) != 0)
+        rc = UIPSEC_E_NOMEM;
+    if (rc == UIPSEC_OK)
+        rc = setup_crypto(sa);
+    if (rc != UIPSEC_OK) {
+        uipsec_sa_free(sa);
+        return rc;
+    }
+    *out = sa;
+    return UIPSEC_OK;
+}
+
+UIPSEC_API void uipsec_sa_free(struct uipsec_sa *sa)
+{
+    if (!sa)
+        return;
+    uipsec_crypto_free(&sa->crypto);
+    replay_free(&sa->replay);
+    OPENSSL_cleanse(sa, sizeof(*sa));
+    free(sa);
+}
+
+UIPSEC_API enum uipsec_backend uipsec_sa_backend(const struct uipsec_sa *sa)
+{
+    return sa->crypto.backend;
+}
+
+UIPSEC_API size_t uipsec_sa_overhead(const struct uipsec_sa *sa, size_t inner_len)
+{
+    size_t fixed = sa->outer_len;
+
+    if (sa->p.proto == UIPSEC_PROTO_AH)
+        return fixed + AH_FIXED_LEN + sa->icv_len + 4;
+    if (sa->p.mode == UIPSEC_MODE_TUNNEL && inner_len < sa->p.tfc_pad)
+        fixed += sa->p.tfc_pad - inner_len;
+    return fixed + ESP_HDR_LEN + sa->iv_len + (sa->block - 1u) + ESP_TRAILER_LEN + sa->icv_len;
+}
+
+UIPSEC_API int uipsec_sa_set_next_iv(struct uipsec_sa *sa, const uint8_t *iv, size_t iv_len)
+{
+    if (sa->p.dir != UIPSEC_DIR_OUT || sa->p.proto != UIPSEC_PROTO_ESP || iv_len != sa->iv_len ||
+        iv_len == 0)
+        return UIPSEC_E_PARAM;
+    memcpy(sa->next_iv, iv, iv_len);
+    sa->has_next_iv = true;
+    return UIPSEC_OK;
+}
+
+UIPSEC_API void uipsec_sa_set_esn_high(struct uipsec_sa *sa, uint32_t high)
+{
+    if (sa->p.esn && sa->replay.top >> 32 < high)
+        sa->replay.top = (uint64_t)high << 32;
+}
+
+UIPSEC_API void uipsec_sa_get_stats(const struct uipsec_sa *sa, struct uipsec_sa_stats *st)
+{
+    *st = sa->st;
+    st->seq = sa->p.dir == UIPSEC_DIR_OUT ? sa->seq_out : sa->replay.top;
+    st->replay_window = sa->replay.window;
+    st->replay_seen = replay_count_seen(&sa->replay);
+}
+
+int uipsec_sa_next_seq(struct uipsec_sa *sa, uint64_t *seq)
+{
+    uint64_t last = sa->p.esn ? UINT64_MAX : UINT32_MAX;
+
+    /* RFC 4303 3.3.3: a sequence number is never sent twice. */
+    if (sa->seq_out >= last)
+        return UIPSEC_E_SEQ_EXHAUSTED;
+    *seq = ++sa->seq_out;
+    return UIPSEC_OK;
+}
+
+int uipsec_sa_check_seq(struct uipsec_sa *sa, uint32_t seq_lo, uint64_t *seq)
+{
+    uint64_t high = sa->p.esn ? replay_infer_high(&sa->replay, seq_lo) : 0;
+
+    *seq = high << 32 | seq_lo;
+    switch (replay_check(&sa->replay, *seq)) {
+    case REPLAY_OK:
+        return UIPSEC_OK;
+    case REPLAY_DUPLICATE:
+        return UIPSEC_E_REPLAY;
+    case REPLAY_TOO_OLD:
+        break;
+    }
+    return UIPSEC_E_TOO_OLD;
+}
+
+void uipsec_sa_make_iv(struct uipsec_sa *sa, uint64_t seq, uint8_t *iv)
+{
+    if (sa->has_next_iv) {
+        memcpy(iv, sa->next_iv, sa->iv_len);
+        sa->has_next_iv = false;
+    } else if (sa->iv_len == 8) {
+        put_be64(iv, seq ^ sa->iv_mask); /* unique per key: RFC 4106 3.1 */
+    } else if (sa->iv_len == 16) {
+        /* CBC IVs must be unpredictable (RFC 3602 2.3). */
+        if (sa->iv_pool_used + 16 > IV_POOL_BYTES) {
+            if (RAND_bytes(sa->iv_pool, IV_POOL_BYTES) != 1)
+                abort(); /* no randomness: never send a guessable IV */
+            sa->iv_pool_used = 0;
+        }
+        memcpy(iv, sa->iv_pool + sa->iv_pool_used, 16);
+        sa->iv_pool_used += 16;
+    }
+}
