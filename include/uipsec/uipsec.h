@@ -176,6 +176,9 @@ UIPSEC_API enum uipsec_backend uipsec_sa_backend(const struct uipsec_sa *sa);
 UIPSEC_API const char *uipsec_backend_name(enum uipsec_backend backend);
 UIPSEC_API bool uipsec_backend_available(enum uipsec_backend backend);
 
+/* IV and ICV bytes this SA puts on the wire (AH: iv_len 0). */
+UIPSEC_API void uipsec_sa_layout(const struct uipsec_sa *sa, size_t *iv_len, size_t *icv_len);
+
 /* Bytes that encapsulation adds to an inner packet of inner_len bytes at most,
  * for MTU computations. */
 UIPSEC_API size_t uipsec_sa_overhead(const struct uipsec_sa *sa, size_t inner_len);

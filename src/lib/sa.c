@@ -130,6 +130,12 @@ UIPSEC_API enum uipsec_backend uipsec_sa_backend(const struct uipsec_sa *sa)
     return sa->crypto.backend;
 }
 
+UIPSEC_API void uipsec_sa_layout(const struct uipsec_sa *sa, size_t *iv_len, size_t *icv_len)
+{
+    *iv_len = sa->p.proto == UIPSEC_PROTO_ESP ? sa->iv_len : 0;
+    *icv_len = sa->icv_len;
+}
+
 UIPSEC_API size_t uipsec_sa_overhead(const struct uipsec_sa *sa, size_t inner_len)
 {
     size_t fixed = sa->outer_len;
