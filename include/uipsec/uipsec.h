@@ -101,7 +101,8 @@ enum uipsec_integ {
 };
 
 enum uipsec_backend {
-    UIPSEC_BACKEND_AUTO,    /* intel-ipsec-mb where it has the suite, else OpenSSL */
+    UIPSEC_BACKEND_AUTO,    /* intel-ipsec-mb for AEAD suites (GCM, GMAC,
+                               ChaCha20-Poly1305), else OpenSSL: the faster one */
     UIPSEC_BACKEND_OPENSSL, /* OpenSSL 3 EVP */
     UIPSEC_BACKEND_IPSECMB, /* intel-ipsec-mb; UIPSEC_E_UNSUPPORTED if absent */
 };
@@ -189,7 +190,9 @@ UIPSEC_API size_t uipsec_sa_overhead(const struct uipsec_sa *sa, size_t inner_le
 UIPSEC_API int uipsec_sa_set_next_iv(struct uipsec_sa *sa, const uint8_t *iv, size_t iv_len);
 
 /* Inbound: the ESN high half a receiver starts from (RFC 4303 3.3.3 inference
- * needs a starting point when an SA is created mid-stream). */
+ * needs a starting point when an SA is created mid-stream).  Every low half
+ * then maps to this high half until packets move the window; no packet is
+ * marked as seen. */
 UIPSEC_API void uipsec_sa_set_esn_high(struct uipsec_sa *sa, uint32_t high);
 
 struct uipsec_sa_stats {

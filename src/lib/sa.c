@@ -159,8 +159,13 @@ UIPSEC_API int uipsec_sa_set_next_iv(struct uipsec_sa *sa, const uint8_t *iv, si
 
 UIPSEC_API void uipsec_sa_set_esn_high(struct uipsec_sa *sa, uint32_t high)
 {
-    if (sa->p.esn && sa->replay.top >> 32 < high)
-        sa->replay.top = (uint64_t)high << 32;
+    /* A top at the window's size below the half's start puts the whole
+     * half ahead of the window (RFC 4303 A2.2 case A), none of it seen. */
+    uint32_t w = sa->replay.window ? sa->replay.window : 0x80000000u;
+    uint64_t top = (uint64_t)high << 32 | (w - 1);
+
+    if (sa->p.esn && top > sa->replay.top)
+        sa->replay.top = top;
 }
 
 UIPSEC_API void uipsec_sa_get_stats(const struct uipsec_sa *sa, struct uipsec_sa_stats *st)

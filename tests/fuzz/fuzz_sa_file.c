@@ -21,8 +21,7 @@ static void parse(const uint8_t *data, size_t size, enum uipsec_dir dir)
     if (uipsec_safile_parse((const char *)data, size, "fuzz.json", dir, &f, err, sizeof err)) {
         /* What the parser accepts must be sized as the suite says. */
         uipsec_suite_key_sizes(&f.params, &enc, &salt, &auth);
-        if (f.params.auth_key_len != auth || f.params.dir != dir || f.iv_len > sizeof f.iv ||
-            f.params.seq > UINT64_MAX - 1)
+        if (f.params.auth_key_len != auth || f.params.dir != dir || f.iv_len > sizeof f.iv)
             abort();
         uipsec_safile_wipe(&f);
     } else if (err[0] == '\0' || memchr(err, '\0', sizeof err) == NULL) {
@@ -37,7 +36,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     if (!copy)
         return 0;
-    memcpy(copy, data, size);
+    if (size)
+        memcpy(copy, data, size);
     parse(copy, size, UIPSEC_DIR_OUT);
     parse(copy, size, UIPSEC_DIR_IN);
     free(copy);
