@@ -39,7 +39,7 @@ test-asan: asan
 		ctest --output-on-failure
 
 test-fuzz: fuzz-build
-	@sh tests/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)
+	@UIPSEC_VECTORS=$(VECTORS) sh tests/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)
 
 # The whole suite: unit, vector and cross-check tests, again under
 # ASan+UBSan, then every fuzz target.

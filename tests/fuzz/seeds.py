@@ -16,6 +16,32 @@ def write(folder, name, data):
         f.write(data)
 
 
+def suite(v):
+    """The strongSwan keyword of a vector's algorithms."""
+    enc, integ = v.get("encryption") or "", v.get("integrity") or ""
+    bits = "256" if "256-bit" in enc else "128"
+    if v["protocol"] == "AH":
+        return "sha256"
+    if "GCM" in enc:
+        return f"aes{bits}gcm16"
+    if "CHACHA" in enc:
+        return "chacha20poly1305"
+    return ("null" if "NULL" in enc else f"aes{bits}") + "-sha256"
+
+
+def sa_file(v):
+    """A complete SA file for the vector, so seeds reach deep into the parser."""
+    sa = {"protocol": v["protocol"].lower(), "mode": v["mode"], "suite": suite(v),
+          "spi": v["spi"], "seq": v["seq"], "esn": v["esn"], "replay_window": 64,
+          "udp_encapsulation": {"sport": 4500, "dport": 4500} if v.get("udp_encapsulation") else None}
+    for key in ("enc_key", "salt", "auth_key", "iv", "tunnel_src", "tunnel_dst"):
+        if v.get(key):
+            sa[key] = v[key]
+    if v["esn"]:
+        sa["esn_high"] = v.get("esn_high") or 0
+    return sa
+
+
 def main():
     cases = json.load(open(os.path.join(vectors, "scapy_esp_ah_generated.json")))
     for i, v in enumerate(cases):
@@ -25,9 +51,7 @@ def main():
             write("seeds-decap", f"rt-{i}-{cfg}", bytes([1, cfg]) + bytes.fromhex(v["inner_packet"]))
         if v.get("esp_plaintext"):
             write("seeds-decap", f"forged-{i}", bytes([2, 0]) + bytes.fromhex(v["esp_plaintext"]))
-        sa = {"protocol": v["protocol"].lower(), "mode": v["mode"], "spi": v["spi"],
-              "seq": v["seq"], "esn": v["esn"], "replay_window": 64}
-        write("seeds-sa-file", f"sa-{i}", json.dumps(sa).encode())
+        write("seeds-sa-file", f"sa-{i}", json.dumps(sa_file(v), indent=1).encode())
     print(f"fuzz seeds: {len(cases)} vectors from {vectors}")
 
 
