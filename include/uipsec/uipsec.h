@@ -224,6 +224,9 @@ UIPSEC_API size_t uipsec_encap(struct uipsec_sa *sa, struct uipsec_buf *bufs, si
 
 /* Unprotects a batch: each buf holds an outer IP packet as received (with the
  * UDP header for ESP-in-UDP SAs) and is replaced by the inner IP packet.
+ * AH with ESN needs 4 bytes of tailroom after the packet (the high sequence
+ * half is appended there while the ICV is computed); without them the packet
+ * gets UIPSEC_E_NO_ROOM.  ESP needs no tailroom.
  * Returns how many packets succeeded. */
 UIPSEC_API size_t uipsec_decap(struct uipsec_sa *sa, struct uipsec_buf *bufs, size_t n);
 

@@ -56,7 +56,16 @@ static int place_ah(struct uipsec_sa *sa, struct uipsec_buf *b, struct ip_info *
     size_t ip_len;
 
     if (sa->p.mode == UIPSEC_MODE_TRANSPORT) {
+        uint8_t scratch[AH_MAX_IP_HDR];
+
         if (ip_parse(&c, IP_WALK_TRANSPORT, ip) != UIPSEC_OK || c.len != b->len)
+            return UIPSEC_E_INNER;
+        /* Options that cannot be walked fail here, before a sequence number
+         * is taken or the packet moved. */
+        if (ip->hdr_len > sizeof(scratch))
+            return UIPSEC_E_INNER;
+        memcpy(scratch, c.p, ip->hdr_len);
+        if (ah_zero_mutable(scratch, ip) != UIPSEC_OK)
             return UIPSEC_E_INNER;
         *nh = ip->proto;
         *alen = ah_len(sa, ip->family);
@@ -173,7 +182,7 @@ int uipsec_ah_decap(struct uipsec_sa *sa, struct uipsec_buf *b, size_t *inner_le
     if (sa->p.esn && b->cap - b->off - total < 4)
         return UIPSEC_E_NO_ROOM;
     memcpy(got, ah + AH_FIXED_LEN, sa->icv_len);
-    memset(ah + AH_FIXED_LEN, 0, ah_len(sa, ip.family) - AH_FIXED_LEN);
+    memset(ah + AH_FIXED_LEN, 0, sa->icv_len); /* not the padding (RFC 4302 3.4.4) */
     if ((rc = ah_icv(sa, b->base + b->off, total, &ip, seq, want)) != UIPSEC_OK)
         return rc;
     if (CRYPTO_memcmp(got, want, sa->icv_len) != 0)

@@ -41,6 +41,8 @@
 #define HMAC_STATE    64        /* SHA-2 chaining state, the largest */
 #define MAX_DIGEST    64
 
+#define MB_MAX_HASH_LEN 65534 /* longest message a job may hash */
+
 struct mb_state {
     _Alignas(64) union {
         struct gcm_key_data gcm; /* AES-GCM and GMAC: round keys and GHASH key powers */
@@ -53,8 +55,8 @@ struct mb_state {
     /* HMAC: hash state after one block of key ^ 0x36 and of key ^ 0x5c. */
     _Alignas(16) uint8_t ipad[HMAC_STATE];
     _Alignas(16) uint8_t opad[HMAC_STATE];
-    uint8_t empty_mac[MAX_DIGEST]; /* HMAC of the empty message */
-    IMB_MGR *direct;               /* the process-wide manager: direct API function table */
+    void *evp_hmac;  /* OpenSSL HMAC for messages the job API refuses */
+    IMB_MGR *direct; /* the process-wide manager: direct API function table */
     enum uipsec_enc enc;
     enum uipsec_integ integ;
     size_t key_len;
@@ -260,25 +262,23 @@ static void mb_free(void *state)
 
     if (s == NULL)
         return;
+    uipsec_crypto_openssl.free(s->evp_hmac);
     OPENSSL_cleanse(s, sizeof *s);
     free(s);
 }
 
-/* The job API refuses empty messages, which ESP and AH never have.  Their
- * HMAC depends on the key alone, so OpenSSL makes it once here and the seam
- * stays the same on both backends. */
-static int hmac_empty(struct mb_state *s, const struct uipsec_crypto_keys *k)
+/* The job API refuses empty messages and messages over 65534 bytes (AH
+ * authenticates whole IP packets, up to 65535 bytes plus the ESN half).
+ * Those go to an OpenSSL HMAC keyed here, so the seam behaves the same on
+ * both backends for every length. */
+static int hmac_fallback(struct mb_state *s, const struct uipsec_crypto_keys *k)
 {
-    static const uint8_t empty_key[1];
-    const struct mb_hash *h = hash_of(k->integ);
-    size_t len;
-    bool ok;
+    struct uipsec_crypto_keys integ_only = *k;
 
-    ERR_set_mark();
-    ok = EVP_Q_mac(NULL, "HMAC", NULL, h->name, NULL, k->auth_key_len ? k->auth_key : empty_key,
-                   k->auth_key_len, NULL, 0, s->empty_mac, sizeof s->empty_mac, &len) != NULL;
-    ERR_pop_to_mark(); /* our failure stays out of the caller's error queue */
-    return ok ? UIPSEC_OK : UIPSEC_E_UNSUPPORTED;
+    integ_only.enc = UIPSEC_ENC_NULL;
+    integ_only.enc_key = NULL;
+    integ_only.enc_key_len = 0;
+    return uipsec_crypto_openssl.init(&s->evp_hmac, &integ_only);
 }
 
 static int mb_init(void **state, const struct uipsec_crypto_keys *keys)
@@ -306,7 +306,7 @@ static int mb_init(void **state, const struct uipsec_crypto_keys *keys)
     expand_cipher_key(s, keys);
     if (keys->integ != UIPSEC_INTEG_NONE) {
         hmac_pads(s, keys);
-        rc = hmac_empty(s, keys);
+        rc = hmac_fallback(s, keys);
     }
     if (rc != UIPSEC_OK) {
         mb_free(s);
@@ -455,10 +455,8 @@ static bool mb_hmac(void *state, const uint8_t *data, size_t len, uint8_t *icv)
 
     if (h == NULL)
         return false;
-    if (len == 0) {
-        memcpy(icv, s->empty_mac, s->icv_len);
-        return true;
-    }
+    if (len == 0 || len > MB_MAX_HASH_LEN)
+        return uipsec_crypto_openssl.hmac(s->evp_hmac, data, len, icv);
     m = job_mgr();
     if (m == NULL)
         return false;
