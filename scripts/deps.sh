@@ -8,7 +8,7 @@ gcc make cmake pkg-config
 clang libclang-rt-14-dev
 libssl-dev libipsec-mb-dev libcjson-dev
 libcmocka-dev
-python3 python3-scapy
+python3 python3-scapy python3-cryptography
 "
 
 missing=""
