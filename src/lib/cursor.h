@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 struct cursor {
     uint8_t *p;
@@ -63,34 +64,50 @@ static inline bool cursor_peek_u8(const struct cursor *c, size_t at, uint8_t *v)
     return true;
 }
 
+/* Big-endian loads and stores through memcpy: the compiler turns each into
+ * one unaligned move and a byte swap (none on a big-endian host). */
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+#define be_swap16(v) (v)
+#define be_swap32(v) (v)
+#define be_swap64(v) (v)
+#else
+#define be_swap16(v) __builtin_bswap16(v)
+#define be_swap32(v) __builtin_bswap32(v)
+#define be_swap64(v) __builtin_bswap64(v)
+#endif
+
 static inline uint16_t get_be16(const uint8_t *p)
 {
-    return (uint16_t)(p[0] << 8 | p[1]);
+    uint16_t v;
+
+    memcpy(&v, p, sizeof(v));
+    return be_swap16(v);
 }
 
 static inline uint32_t get_be32(const uint8_t *p)
 {
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+    uint32_t v;
+
+    memcpy(&v, p, sizeof(v));
+    return be_swap32(v);
 }
 
 static inline void put_be16(uint8_t *p, uint16_t v)
 {
-    p[0] = (uint8_t)(v >> 8);
-    p[1] = (uint8_t)v;
+    v = be_swap16(v);
+    memcpy(p, &v, sizeof(v));
 }
 
 static inline void put_be32(uint8_t *p, uint32_t v)
 {
-    p[0] = (uint8_t)(v >> 24);
-    p[1] = (uint8_t)(v >> 16);
-    p[2] = (uint8_t)(v >> 8);
-    p[3] = (uint8_t)v;
+    v = be_swap32(v);
+    memcpy(p, &v, sizeof(v));
 }
 
 static inline void put_be64(uint8_t *p, uint64_t v)
 {
-    put_be32(p, (uint32_t)(v >> 32));
-    put_be32(p + 4, (uint32_t)v);
+    v = be_swap64(v);
+    memcpy(p, &v, sizeof(v));
 }
 
 #endif

@@ -27,6 +27,8 @@ static void account(struct uipsec_sa *sa, size_t inner_len)
 
     st->packets++;
     st->bytes += inner_len;
+    if (!sa->has_lifetime)
+        return;
     if (!st->soft_expired &&
         (over(st->packets, lt->soft_packets) || over(st->bytes, lt->soft_bytes))) {
         st->soft_expired = true;

@@ -14,9 +14,9 @@
 
 size_t esp_padded_len(const struct uipsec_sa *sa, size_t payload_len)
 {
-    size_t n = payload_len + ESP_TRAILER_LEN;
+    size_t mask = (size_t)sa->block - 1; /* 4 or 16 */
 
-    return (n + sa->block - 1) / sa->block * sa->block;
+    return (payload_len + ESP_TRAILER_LEN + mask) & ~mask;
 }
 
 /* SPI | [seq_hi] | seq_lo: the AAD of RFC 4106 5 and RFC 7634 2.1. */
@@ -82,11 +82,11 @@ static bool hmac(struct uipsec_sa *sa, uint8_t *esp, uint64_t seq, size_t auth_l
 
 static void write_trailer(uint8_t *payload, size_t payload_len, size_t padded, uint8_t nh)
 {
+    /* RFC 4303 2.4: monotonic padding 1, 2, 3, ... (at most 15 bytes here) */
+    static const uint8_t mono[16] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16};
     size_t pad = padded - payload_len - ESP_TRAILER_LEN;
 
-    /* RFC 4303 2.4: monotonic padding 1, 2, 3, ... */
-    for (size_t i = 0; i < pad; i++)
-        payload[payload_len + i] = (uint8_t)(i + 1);
+    memcpy(payload + payload_len, mono, pad);
     payload[padded - 2] = (uint8_t)pad;
     payload[padded - 1] = nh;
 }

@@ -47,7 +47,8 @@ static int encap_tunnel(struct uipsec_sa *sa, struct uipsec_buf *b)
     if ((rc = uipsec_sa_next_seq(sa, &seq)) != UIPSEC_OK)
         return rc;
     memcpy(head, inner, sizeof(head)); /* TOS and DF outlive the encryption */
-    memset(inner + b->len, 0, payload_len - b->len);
+    if (payload_len > b->len)
+        memset(inner + b->len, 0, payload_len - b->len);
     if ((rc = esp_seal(sa, inner - front, payload_len, nh, seq)) != UIPSEC_OK)
         return rc;
     ip_write_outer(sa, inner - front - sa->outer_len, esp_len, IPPROTO_NUM_ESP, head);

@@ -167,19 +167,40 @@ static uint8_t inner_tos(const uint8_t *inner)
     return (uint8_t)(get_be16(inner) >> 4);
 }
 
-static void write_v4(struct uipsec_sa *sa, uint8_t *h, size_t total, uint8_t proto,
-                     const uint8_t *inner)
+static uint8_t outer_proto(const struct uipsec_sa *sa)
 {
+    if (sa->p.udp_dport)
+        return IPPROTO_NUM_UDP;
+    return sa->p.proto == UIPSEC_PROTO_AH ? IPPROTO_NUM_AH : IPPROTO_NUM_ESP;
+}
+
+void ip_outer_sum_init(struct uipsec_sa *sa)
+{
+    const uint8_t *s = sa->p.tunnel_src.bytes, *d = sa->p.tunnel_dst.bytes;
+    uint8_t ttl = sa->p.ttl ? sa->p.ttl : 64;
+
+    sa->outer_sum = (uint32_t)(ttl << 8 | outer_proto(sa)) + get_be16(s) + get_be16(s + 2) +
+                    get_be16(d) + get_be16(d + 2);
+}
+
+static void write_v4(struct uipsec_sa *sa, uint8_t *h, size_t total, const uint8_t *inner)
+{
+    uint8_t tos = inner_tos(inner);
+    uint16_t id = sa->ip_id++, frag = outer_df(sa, inner);
+    uint32_t sum = sa->outer_sum + (0x4500u | tos) + (uint32_t)total + id + frag;
+
     h[0] = 0x45;
-    h[IPV4_OFF_TOS] = inner_tos(inner);
+    h[IPV4_OFF_TOS] = tos;
     put_be16(h + IPV4_OFF_TOTAL, (uint16_t)total);
-    put_be16(h + IPV4_OFF_ID, sa->ip_id++);
-    put_be16(h + IPV4_OFF_FRAG, outer_df(sa, inner));
+    put_be16(h + IPV4_OFF_ID, id);
+    put_be16(h + IPV4_OFF_FRAG, frag);
     h[IPV4_OFF_TTL] = sa->p.ttl ? sa->p.ttl : 64;
-    h[IPV4_OFF_PROTO] = proto;
+    h[IPV4_OFF_PROTO] = outer_proto(sa);
     memcpy(h + IPV4_OFF_SRC, sa->p.tunnel_src.bytes, 4);
     memcpy(h + IPV4_OFF_DST, sa->p.tunnel_dst.bytes, 4);
-    ipv4_fix_checksum(h);
+    sum = (sum & 0xffff) + (sum >> 16);
+    sum = (sum & 0xffff) + (sum >> 16);
+    put_be16(h + IPV4_OFF_CSUM, (uint16_t)~sum);
 }
 
 static void write_v6(const struct uipsec_sa *sa, uint8_t *h, size_t plen, uint8_t proto,
@@ -207,7 +228,7 @@ void ip_write_outer(struct uipsec_sa *sa, uint8_t *at, size_t payload_len, uint8
         proto = IPPROTO_NUM_UDP;
     }
     if (ip_len == IPV4_HDR_MIN)
-        write_v4(sa, at, ip_len + after_ip, proto, inner);
+        write_v4(sa, at, ip_len + after_ip, inner);
     else
         write_v6(sa, at, after_ip, proto, inner);
 }

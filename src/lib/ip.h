@@ -34,6 +34,10 @@ int ip_check_inner(const uint8_t *p, size_t len, uint8_t next_header, size_t *ip
 void ip_write_outer(struct uipsec_sa *sa, uint8_t *at, size_t payload_len, uint8_t proto,
                     const uint8_t *inner);
 
+/* Precomputes the checksum of the outer IPv4 header's constant words
+ * (version, TTL, protocol, addresses), so each packet adds only its own. */
+void ip_outer_sum_init(struct uipsec_sa *sa);
+
 /* Writes a UDP header for RFC 3948 encapsulation (checksum 0). */
 void ip_write_udp(const struct uipsec_sa *sa, uint8_t *at, size_t udp_len);
 

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cursor.h"
+#include "ip.h"
 #include "suite.h"
 #include "wire.h"
 
@@ -54,6 +55,8 @@ static void set_sizes(struct uipsec_sa *sa)
     sa->iv_len = p->enc == UIPSEC_ENC_AES_CBC ? 16 : p->enc == UIPSEC_ENC_NULL ? 0 : 8;
     sa->block = p->enc == UIPSEC_ENC_AES_CBC ? 16 : 4;
     sa->icv_len = suite_is_aead(p->enc) ? 16 : (uint8_t)suite_integ_icv_len(p->integ);
+    sa->has_lifetime = p->lifetime.soft_bytes || p->lifetime.hard_bytes ||
+                       p->lifetime.soft_packets || p->lifetime.hard_packets;
     sa->outer_len = p->udp_dport ? UDP_HDR_LEN : 0;
     if (p->mode == UIPSEC_MODE_TUNNEL)
         sa->outer_len += p->tunnel_src.family == 4 ? IPV4_HDR_MIN : IPV6_HDR_LEN;
@@ -103,6 +106,7 @@ UIPSEC_API int uipsec_sa_new(const struct uipsec_sa_params *params, struct uipse
     sa->seq_out = sa->p.seq ? sa->p.seq - 1 : 0;
     set_sizes(sa);
     rc = setup_random(sa);
+    ip_outer_sum_init(sa);
     if (rc == UIPSEC_OK && replay_init(&sa->replay, sa->p.replay_window) != 0)
         rc = UIPSEC_E_NOMEM;
     if (rc == UIPSEC_OK)

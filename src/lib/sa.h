@@ -18,6 +18,8 @@ struct uipsec_sa {
     bool aead;          /* GCM or ChaCha20-Poly1305: encrypts and authenticates */
     bool gmac;          /* GMAC: authenticates everything, encrypts nothing */
     uint16_t outer_len; /* tunnel: outer IP (+ UDP) header bytes */
+    bool has_lifetime;  /* any soft or hard limit set */
+    uint32_t outer_sum; /* IPv4 tunnel: header checksum of the constant words */
 
     /* outbound */
     uint64_t seq_out; /* last sequence number sent */
