@@ -148,8 +148,6 @@ static int deliver(struct uipsec_sa *sa, struct uipsec_buf *b, const struct ip_i
     uint8_t nh = ah[0], *out;
     int rc;
 
-    if (nh == IPPROTO_NUM_NONE)
-        return UIPSEC_E_DUMMY;
     if (sa->p.mode == UIPSEC_MODE_TUNNEL) {
         if ((rc = ip_check_inner(ah + alen, total - after, nh, &ip_len)) != UIPSEC_OK)
             return rc;

@@ -70,6 +70,8 @@ static int encap_transport(struct uipsec_sa *sa, struct uipsec_buf *b)
         return UIPSEC_E_INNER;
     if (udp && ip.family == 6)
         return UIPSEC_E_UNSUPPORTED; /* RFC 3948 is IPv4 only */
+    if (ip.proto == IPPROTO_NUM_NONE)
+        return UIPSEC_E_NEXT_HEADER; /* would arrive as a dummy packet (RFC 4303 2.6) */
     shift = udp + ESP_HDR_LEN + sa->iv_len;
     payload_len = b->len - ip.hdr_len;
     padded = esp_padded_len(sa, payload_len);
