@@ -9,7 +9,7 @@ FUZZ_SECONDS ?= 60
 VECTORS    ?= $(abspath ../shared/vectors)
 CMAKE_FLAGS = -DUIPSEC_VECTORS=$(VECTORS)
 
-.PHONY: all deps build asan fuzz-build demo test test-unit test-asan test-fuzz bench format clean install
+.PHONY: all deps build asan fuzz-build demo demo-engine test test-unit test-asan test-fuzz bench format clean install
 
 all: build
 
@@ -28,8 +28,13 @@ fuzz-build: deps
 	@CC=clang cmake -S . -B $(FUZZ_BUILD) $(CMAKE_FLAGS) -DUIPSEC_FUZZ=ON >/dev/null
 	@cmake --build $(FUZZ_BUILD) -j$(JOBS)
 
+# A real tunnel between two network namespaces (needs root).
 demo: build
-	@$(BUILD)/src/tools/uipsec-demo
+	@BUILD=$(abspath $(BUILD)) bash tests/netns/demo.sh
+
+# The packet engine alone on a sample packet for every suite (no root needed).
+demo-engine: build
+	@$(BUILD)/src/demo/uipsec-demo
 
 test-unit: build
 	@cd $(BUILD) && ctest --output-on-failure

@@ -6,9 +6,10 @@ set -eu
 PACKAGES="
 gcc make cmake pkg-config
 clang libclang-rt-14-dev
-libssl-dev libipsec-mb-dev libcjson-dev
+libssl-dev libipsec-mb-dev libcjson-dev libmnl-dev libnftables-dev
 libcmocka-dev
 python3 python3-scapy python3-cryptography
+iproute2 iputils-ping iperf3 tshark nftables
 "
 
 missing=""

@@ -1,0 +1,334 @@
+/* SPDX-License-Identifier: MIT */
+/* Sections `uipsec` and `manual` of the configuration (docs/CONFIGURATION.md). */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <grp.h>
+#include <openssl/crypto.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cfgval.h"
+
+#define FAIL(c, node, ...) (conf_node_error(node, (c)->err, (c)->err_len, __VA_ARGS__), -1)
+
+static int keys_section(struct cfgerr *c, const struct conf_node *sec, struct cfg_keys *k)
+{
+    unsigned long long v;
+    char why[300];
+
+    if (sec->value)
+        return FAIL(c, sec, "%s must be a section: %s { spi = ... enc_key = ... }", sec->name,
+                    sec->name);
+    for (const struct conf_node *n = sec->children; n; n = n->next) {
+        int rc;
+
+        /* Keys are secrets: the file holding them must be private. */
+        if (strcmp(n->name, "spi") != 0 && conf_check_private(n->file, why, sizeof(why)) != 0)
+            return FAIL(c, n, "%s: the file holds keys but others may read it: %s", n->name, why);
+        if (strcmp(n->name, "spi") == 0) {
+            rc = cfgval_uint(c, n, UINT32_MAX, &v);
+            if (rc == 0 && v < 256)
+                return FAIL(c, n,
+                            "spi = %s: SPIs 0-255 are reserved (RFC 4303 2.1); use a "
+                            "larger one, e.g. 0x%08llx",
+                            n->value, 0xc0de0000ull + v);
+            k->spi = (uint32_t)v;
+        } else if (strcmp(n->name, "enc_key") == 0) {
+            rc = cfgval_binary(c, n, k->enc_key, sizeof(k->enc_key), &k->enc_key_len);
+        } else if (strcmp(n->name, "integ_key") == 0) {
+            rc = cfgval_binary(c, n, k->integ_key, sizeof(k->integ_key), &k->integ_key_len);
+        } else {
+            return FAIL(c, n, "unknown key \"%s\" in %s; known: spi, enc_key, integ_key", n->name,
+                        sec->name);
+        }
+        if (rc < 0)
+            return -1;
+    }
+    if (!k->spi)
+        return FAIL(c, sec, "%s: spi is missing", sec->name);
+    return 0;
+}
+
+static int proposal(struct cfgerr *c, const struct conf_node *n, struct cfg_manual *m,
+                    enum uipsec_proto proto)
+{
+    if (m->proposal[0])
+        return FAIL(c, n, "%s: give either esp_proposals or ah_proposals, once", n->name);
+    if (cfgval_str(c, n, m->proposal, sizeof(m->proposal)) < 0)
+        return -1;
+    if (strchr(m->proposal, ','))
+        return FAIL(c, n, "%s = %s: a manually keyed SA has exactly one proposal", n->name,
+                    n->value);
+    m->proto = proto;
+    m->suite.proto = proto;
+    if (uipsec_suite_parse(m->proposal, proto, &m->suite) != UIPSEC_OK)
+        return FAIL(c, n,
+                    "%s = %s: unknown or unsupported; use e.g. aes256gcm16, chacha20poly1305, "
+                    "aes128-sha256%s (see uipsec-packet suites)",
+                    n->name, n->value, proto == UIPSEC_PROTO_AH ? " (AH: sha256)" : "");
+    return 0;
+}
+
+static int mode(struct cfgerr *c, const struct conf_node *n, struct cfg_manual *m)
+{
+    if (cfgval_need_key(c, n) < 0)
+        return -1;
+    if (strcmp(n->value, "tunnel") == 0)
+        m->mode = UIPSEC_MODE_TUNNEL;
+    else if (strcmp(n->value, "transport") == 0)
+        m->mode = UIPSEC_MODE_TRANSPORT;
+    else
+        return FAIL(c, n, "mode = %s: expected tunnel or transport", n->value);
+    return 0;
+}
+
+static int lifetime(struct cfgerr *c, const struct conf_node *n, struct cfg_manual *m)
+{
+    unsigned long long v;
+    uint64_t *slot = !strcmp(n->name, "life_bytes")     ? &m->lifetime.hard_bytes
+                     : !strcmp(n->name, "life_packets") ? &m->lifetime.hard_packets
+                     : !strcmp(n->name, "rekey_bytes")  ? &m->lifetime.soft_bytes
+                                                        : &m->lifetime.soft_packets;
+
+    if (cfgval_uint(c, n, UINT64_MAX, &v) < 0)
+        return -1;
+    *slot = v;
+    return 0;
+}
+
+static int manual_key(struct cfgerr *c, const struct conf_node *n, struct cfg_manual *m)
+{
+    unsigned long long v;
+    const char *k = n->name;
+
+    if (!strcmp(k, "local_addrs"))
+        return cfgval_addr(c, n, &m->local);
+    if (!strcmp(k, "remote_addrs"))
+        return cfgval_addr(c, n, &m->remote);
+    if (!strcmp(k, "local_ts"))
+        return cfgval_ts_list(c, n, m->local_ts, &m->n_local_ts);
+    if (!strcmp(k, "remote_ts"))
+        return cfgval_ts_list(c, n, m->remote_ts, &m->n_remote_ts);
+    if (!strcmp(k, "mode"))
+        return mode(c, n, m);
+    if (!strcmp(k, "esp_proposals"))
+        return proposal(c, n, m, UIPSEC_PROTO_ESP);
+    if (!strcmp(k, "ah_proposals"))
+        return proposal(c, n, m, UIPSEC_PROTO_AH);
+    if (!strcmp(k, "encap"))
+        return cfgval_bool(c, n, &m->encap);
+    if (!strcmp(k, "replay_window")) {
+        if (cfgval_uint(c, n, 65536, &v) < 0)
+            return -1;
+        return m->replay_window = (uint32_t)v, 0;
+    }
+    if (!strcmp(k, "tfc_padding")) {
+        if (cfgval_uint(c, n, 9000, &v) < 0)
+            return -1;
+        return m->tfc_pad = (uint16_t)v, 0;
+    }
+    if (!strcmp(k, "priority")) {
+        if (cfgval_uint(c, n, UINT32_MAX, &v) < 0)
+            return -1;
+        return m->priority = (uint32_t)v, 0;
+    }
+    if (!strcmp(k, "life_bytes") || !strcmp(k, "life_packets") || !strcmp(k, "rekey_bytes") ||
+        !strcmp(k, "rekey_packets"))
+        return lifetime(c, n, m);
+    if (!strcmp(k, "in"))
+        return keys_section(c, n, &m->in);
+    if (!strcmp(k, "out"))
+        return keys_section(c, n, &m->out);
+    return FAIL(c, n,
+                "unknown key \"%s\" in manual.%s; known: local_addrs, remote_addrs, local_ts, "
+                "remote_ts, mode, esp_proposals, ah_proposals, encap, replay_window, "
+                "tfc_padding, priority, life_bytes, life_packets, rekey_bytes, rekey_packets, "
+                "in, out",
+                k, m->name);
+}
+
+/* Sizes given against what the proposal needs: AEAD keys carry their salt
+ * at the end, as IKEv2 derives them (RFC 4106 8.1). */
+static int check_key_sizes(struct cfgerr *c, const struct conf_node *sec, struct cfg_manual *m,
+                           const struct cfg_keys *k, const char *dir)
+{
+    size_t ek, salt, ak;
+
+    uipsec_suite_key_sizes(&m->suite, &ek, &salt, &ak);
+    if (k->enc_key_len != ek + salt)
+        return FAIL(c, sec, "manual.%s.%s: enc_key has %zu bytes, %s needs %zu%s", m->name, dir,
+                    k->enc_key_len, m->proposal, ek + salt, salt ? " (key and 4-byte salt)" : "");
+    if (k->integ_key_len != ak)
+        return FAIL(c, sec, "manual.%s.%s: integ_key has %zu bytes, %s needs %zu", m->name, dir,
+                    k->integ_key_len, m->proposal, ak);
+    return 0;
+}
+
+/* Defaults as strongSwan's for a CHILD_SA: tunnel mode, replay window 32;
+ * transport mode protects the two hosts themselves. */
+static int finish_manual(struct cfgerr *c, const struct conf_node *sec, struct cfg_manual *m)
+{
+    const char *missing = !m->local.family    ? "local_addrs"
+                          : !m->remote.family ? "remote_addrs"
+                          : !m->proposal[0]   ? "esp_proposals (or ah_proposals)"
+                          : !m->in.spi        ? "in { spi ... }"
+                          : !m->out.spi       ? "out { spi ... }"
+                                              : NULL;
+
+    if (missing)
+        return FAIL(c, sec, "manual.%s: %s is missing", m->name, missing);
+    if (m->local.family != m->remote.family)
+        return FAIL(c, sec, "manual.%s: local_addrs and remote_addrs are of different families",
+                    m->name);
+    if (m->encap && (m->proto != UIPSEC_PROTO_ESP || m->local.family != 4))
+        return FAIL(c, sec, "manual.%s: encap = yes needs ESP over IPv4 (RFC 3948)", m->name);
+    if (m->mode == UIPSEC_MODE_TUNNEL && (!m->n_local_ts || !m->n_remote_ts))
+        return FAIL(c, sec, "manual.%s: tunnel mode needs local_ts and remote_ts", m->name);
+    if (m->mode == UIPSEC_MODE_TRANSPORT && !m->n_local_ts) {
+        inet_ntop(m->local.family == 4 ? AF_INET : AF_INET6, m->local.bytes, m->local_ts[0], 64);
+        m->n_local_ts = 1;
+    }
+    if (m->mode == UIPSEC_MODE_TRANSPORT && !m->n_remote_ts) {
+        inet_ntop(m->remote.family == 4 ? AF_INET : AF_INET6, m->remote.bytes, m->remote_ts[0], 64);
+        m->n_remote_ts = 1;
+    }
+    if (check_key_sizes(c, sec, m, &m->in, "in") < 0 ||
+        check_key_sizes(c, sec, m, &m->out, "out") < 0)
+        return -1;
+    return 0;
+}
+
+static int manual_section(struct cfgerr *c, const struct conf_node *sec, struct cfg_manual *m)
+{
+    memset(m, 0, sizeof(*m));
+    if (sec->value)
+        return FAIL(c, sec, "manual.%s must be a section: %s { local_addrs = ... }", sec->name,
+                    sec->name);
+    if (strlen(sec->name) >= sizeof(m->name))
+        return FAIL(c, sec, "name \"%s\" is longer than %zu characters", sec->name,
+                    sizeof(m->name) - 1);
+    strcpy(m->name, sec->name);
+    snprintf(m->where, sizeof(m->where), "%s:%u:%u", sec->file, sec->line, sec->col);
+    m->mode = UIPSEC_MODE_TUNNEL;
+    m->replay_window = 32;
+    for (const struct conf_node *n = sec->children; n; n = n->next)
+        if (manual_key(c, n, m) < 0)
+            return -1;
+    return finish_manual(c, sec, m);
+}
+
+static int daemon_key(struct cfgerr *c, const struct conf_node *n, struct cfg *cfg)
+{
+    unsigned long long v;
+
+    if (!strcmp(n->name, "interface"))
+        return cfgval_str(c, n, cfg->ifname, sizeof(cfg->ifname));
+    if (!strcmp(n->name, "path_mtu")) {
+        if (cfgval_uint(c, n, 65535, &v) < 0)
+            return -1;
+        if (v < 1280)
+            return FAIL(c, n, "path_mtu = %llu: at least 1280 (the IPv6 minimum)", v);
+        return cfg->path_mtu = (unsigned)v, 0;
+    }
+    if (!strcmp(n->name, "socket"))
+        return cfgval_str(c, n, cfg->socket_path, sizeof(cfg->socket_path));
+    if (!strcmp(n->name, "socket_group")) {
+        struct group *g;
+
+        if (cfgval_need_key(c, n) < 0)
+            return -1;
+        if (!(g = getgrnam(n->value)))
+            return FAIL(c, n, "socket_group = %s: no such group", n->value);
+        cfg->has_group = true;
+        cfg->socket_group = g->gr_gid;
+        return 0;
+    }
+    if (!strcmp(n->name, "address4") || !strcmp(n->name, "address6")) {
+        struct uipsec_addr *a = n->name[7] == '4' ? &cfg->tun_addr4 : &cfg->tun_addr6;
+
+        if (cfgval_addr(c, n, a) < 0)
+            return -1;
+        if (a->family != n->name[7] - '0')
+            return FAIL(c, n, "%s = %s: expected an IPv%c address", n->name, n->value, n->name[7]);
+        return 0;
+    }
+    return FAIL(c, n,
+                "unknown key \"%s\" in uipsec; known: interface, path_mtu, socket, "
+                "socket_group, address4, address6",
+                n->name);
+}
+
+static int top_section(struct cfgerr *c, const struct conf_node *sec, struct cfg *cfg)
+{
+    if (!strcmp(sec->name, "uipsec")) {
+        for (const struct conf_node *n = sec->children; n; n = n->next)
+            if (daemon_key(c, n, cfg) < 0)
+                return -1;
+        return 0;
+    }
+    if (!strcmp(sec->name, "manual")) {
+        size_t count = 0;
+
+        for (const struct conf_node *n = sec->children; n; n = n->next)
+            count++;
+        cfg->manual = calloc(count ? count : 1, sizeof(*cfg->manual));
+        if (!cfg->manual)
+            return FAIL(c, sec, "out of memory");
+        for (const struct conf_node *n = sec->children; n; n = n->next)
+            if (manual_section(c, n, &cfg->manual[cfg->n_manual++]) < 0)
+                return -1;
+        return 0;
+    }
+    if (!strcmp(sec->name, "connections") || !strcmp(sec->name, "secrets"))
+        return FAIL(c, sec,
+                    "section \"%s\": IKEv2 connections are not supported yet (issue 4); "
+                    "use manual { } for statically keyed SAs",
+                    sec->name);
+    return FAIL(c, sec, "unknown section \"%s\"; known: uipsec, manual", sec->name);
+}
+
+int cfg_load(const char *path, struct cfg *cfg, char *err, size_t err_len)
+{
+    struct cfgerr c = {err, err_len};
+    struct conf_node *root = conf_parse_file(path, 0, err, err_len);
+    int rc = 0;
+
+    memset(cfg, 0, sizeof(*cfg));
+    strcpy(cfg->ifname, "uipsec0");
+    strcpy(cfg->socket_path, "/run/uipsecd.sock");
+    cfg->path_mtu = 1500;
+    if (!root)
+        return -1;
+    for (const struct conf_node *n = root->children; n && rc == 0; n = n->next)
+        rc = top_section(&c, n, cfg);
+    conf_free(root);
+    if (rc < 0)
+        cfg_free(cfg);
+    return rc;
+}
+
+void cfg_free(struct cfg *cfg)
+{
+    if (cfg->manual) {
+        OPENSSL_cleanse(cfg->manual, cfg->n_manual * sizeof(*cfg->manual));
+        free(cfg->manual);
+    }
+    memset(cfg, 0, sizeof(*cfg));
+}
+
+bool cfg_manual_equal(const struct cfg_manual *a, const struct cfg_manual *b)
+{
+    /* Every field is plain data and zero-filled on creation, so bytes
+     * compare; where the section stands in the file does not count. */
+    struct cfg_manual x = *a, y = *b;
+    bool same;
+
+    memset(x.where, 0, sizeof(x.where));
+    memset(y.where, 0, sizeof(y.where));
+    same = CRYPTO_memcmp(&x, &y, sizeof(x)) == 0;
+    OPENSSL_cleanse(&x, sizeof(x));
+    OPENSSL_cleanse(&y, sizeof(y));
+    return same;
+}

@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The meaning of uipsecd's configuration: the daemon's own section `uipsec`
+ * and statically keyed SAs in section `manual` (docs/CONFIGURATION.md).
+ * The syntax is conf.c's; everything here names file, line and column.
+ */
+#ifndef UIPSECD_CONFIG_H
+#define UIPSECD_CONFIG_H
+
+#include <net/if.h>
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "uipsec/uipsec.h"
+
+#define CFG_MAX_TS 8
+
+struct cfg_keys {
+    uint32_t spi;
+    uint8_t enc_key[UIPSEC_MAX_KEY + UIPSEC_SALT_LEN];
+    size_t enc_key_len; /* with the salt for AEAD suites, as IKE derives it */
+    uint8_t integ_key[UIPSEC_MAX_AUTH];
+    size_t integ_key_len;
+};
+
+struct cfg_manual {
+    char name[64];
+    char where[300]; /* "FILE:LINE:COL" of the section, for later messages */
+    struct uipsec_addr local, remote;
+    char local_ts[CFG_MAX_TS][64], remote_ts[CFG_MAX_TS][64];
+    size_t n_local_ts, n_remote_ts;
+    enum uipsec_mode mode;
+    enum uipsec_proto proto;
+    char proposal[64];
+    struct uipsec_sa_params suite; /* enc, integ, key lengths, esn from the proposal */
+    bool encap;
+    uint32_t replay_window;
+    uint16_t tfc_pad;
+    uint32_t priority;
+    struct uipsec_lifetime lifetime;
+    struct cfg_keys in, out;
+};
+
+struct cfg {
+    char ifname[IFNAMSIZ];
+    unsigned path_mtu;
+    char socket_path[108];
+    bool has_group;
+    gid_t socket_group;
+    struct uipsec_addr tun_addr4, tun_addr6; /* family 0 when not set */
+    struct cfg_manual *manual;
+    size_t n_manual;
+};
+
+/* Reads and checks the configuration file.  Returns 0, or -1 with a message
+ * "FILE:LINE:COL: what is wrong; what to do" in err. */
+int cfg_load(const char *path, struct cfg *out, char *err, size_t err_len);
+void cfg_free(struct cfg *cfg);
+
+/* Whether two manual SAs are configured identically (reload keeps those). */
+bool cfg_manual_equal(const struct cfg_manual *a, const struct cfg_manual *b);
+
+#endif

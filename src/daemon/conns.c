@@ -1,0 +1,273 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Configured manual SAs into the data plane: one SA pair, one outbound and
+ * one inbound PROTECT policy per selector pair, routes for the remote
+ * selectors.  On reload a connection whose configuration did not change
+ * keeps its SAs, so sequence numbers and replay windows carry on.
+ */
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "daemon.h"
+#include "log.h"
+#include "routes.h"
+
+static void fill_sa(const struct cfg_manual *m, enum uipsec_dir dir, struct uipsec_sa_params *p)
+{
+    const struct cfg_keys *k = dir == UIPSEC_DIR_OUT ? &m->out : &m->in;
+    size_t ek, salt, ak;
+
+    *p = m->suite;
+    p->spi = k->spi;
+    p->dir = dir;
+    p->proto = m->proto;
+    p->mode = m->mode;
+    p->tunnel_src = dir == UIPSEC_DIR_OUT ? m->local : m->remote;
+    p->tunnel_dst = dir == UIPSEC_DIR_OUT ? m->remote : m->local;
+    uipsec_suite_key_sizes(p, &ek, &salt, &ak);
+    memcpy(p->enc_key, k->enc_key, ek);
+    memcpy(p->salt, k->enc_key + ek, salt); /* IKE key material: key | salt */
+    memcpy(p->auth_key, k->integ_key, ak);
+    p->auth_key_len = (uint8_t)ak;
+    p->seq = 1;
+    p->replay_window = dir == UIPSEC_DIR_IN ? m->replay_window : 0;
+    p->udp_sport = p->udp_dport = m->encap ? 4500 : 0;
+    p->tfc_pad = m->mode == UIPSEC_MODE_TUNNEL ? m->tfc_pad : 0;
+    p->lifetime = m->lifetime;
+    p->backend = UIPSEC_BACKEND_AUTO;
+}
+
+static int make_sas(struct conn *c, char *err, size_t err_len)
+{
+    struct uipsec_sa_params p;
+    int rc;
+
+    fill_sa(&c->cfg, UIPSEC_DIR_OUT, &p);
+    rc = uipsec_sa_new(&p, &c->out);
+    if (rc == UIPSEC_OK) {
+        fill_sa(&c->cfg, UIPSEC_DIR_IN, &p);
+        rc = uipsec_sa_new(&p, &c->in);
+    }
+    memset(&p, 0, sizeof(p));
+    if (rc != UIPSEC_OK)
+        snprintf(err, err_len, "%s: manual.%s: cannot make its SAs: %s", c->cfg.where, c->cfg.name,
+                 uipsec_result_name(rc));
+    return rc == UIPSEC_OK ? 0 : -1;
+}
+
+static int add_policy(struct daemon *d, struct conn *c, const struct uipsec_selector *sel,
+                      enum uipsec_dir dir)
+{
+    struct uipsec_policy_params pp = {.dir = dir,
+                                      .priority = c->cfg.priority,
+                                      .sel = *sel,
+                                      .action = UIPSEC_POLICY_PROTECT,
+                                      .ctx = c};
+
+    pp.sa = dir == UIPSEC_DIR_OUT ? c->out : c->in;
+    if (c->npol == MAX_POLICIES_PER_CONN ||
+        uipsec_spd_add(d->spd, &pp, &c->pol[c->npol]) != UIPSEC_OK)
+        return -1;
+    c->npol++;
+    return 0;
+}
+
+/* Every local x remote selector pair of the same family. */
+static int make_policies(struct daemon *d, struct conn *c, char *err, size_t err_len)
+{
+    const struct cfg_manual *m = &c->cfg;
+    char why[200];
+
+    for (size_t l = 0; l < m->n_local_ts; l++)
+        for (size_t r = 0; r < m->n_remote_ts; r++) {
+            struct uipsec_selector sel;
+
+            if (uipsec_selector_parse(&sel, m->local_ts[l], m->remote_ts[r], why, sizeof(why)) !=
+                UIPSEC_OK) {
+                if (strstr(why, "famil"))
+                    continue; /* an IPv4 and an IPv6 selector: not a pair */
+                snprintf(err, err_len, "%s: manual.%s: %s", m->where, m->name, why);
+                return -1;
+            }
+            if (add_policy(d, c, &sel, UIPSEC_DIR_OUT) < 0 ||
+                add_policy(d, c, &sel, UIPSEC_DIR_IN) < 0) {
+                snprintf(err, err_len, "%s: manual.%s: too many policies", m->where, m->name);
+                return -1;
+            }
+        }
+    if (c->npol == 0) {
+        snprintf(err, err_len, "%s: manual.%s: local_ts and remote_ts share no address family",
+                 m->where, m->name);
+        return -1;
+    }
+    return 0;
+}
+
+static void conn_free(struct daemon *d, struct conn *c)
+{
+    if (!c)
+        return;
+    for (size_t i = 0; i < c->npol; i++)
+        uipsec_spd_remove(d->spd, c->pol[i]);
+    if (c->in)
+        uipsec_sad_remove(d->sad, c->cfg.in.spi, c->cfg.proto);
+    uipsec_sa_free(c->in);
+    uipsec_sa_free(c->out);
+    memset(c, 0, sizeof(*c));
+    free(c);
+}
+
+static struct conn *conn_new(struct daemon *d, const struct cfg_manual *m, char *err,
+                             size_t err_len)
+{
+    struct conn *c = calloc(1, sizeof(*c));
+
+    if (!c) {
+        snprintf(err, err_len, "out of memory");
+        return NULL;
+    }
+    c->cfg = *m;
+    if (make_sas(c, err, err_len) < 0 || make_policies(d, c, err, err_len) < 0) {
+        conn_free(d, c);
+        return NULL;
+    }
+    if (uipsec_sad_add(d->sad, c->in, c) != UIPSEC_OK) {
+        snprintf(err, err_len, "%s: manual.%s: inbound SPI %08x is already used by another SA",
+                 m->where, m->name, m->in.spi);
+        uipsec_sa_free(c->in);
+        c->in = NULL;
+        conn_free(d, c);
+        return NULL;
+    }
+    return c;
+}
+
+/* Checks every selector pair before anything is torn down, so a reload
+ * with a bad selector changes nothing. */
+static int validate(const struct cfg *cfg, char *err, size_t err_len)
+{
+    for (size_t i = 0; i < cfg->n_manual; i++) {
+        const struct cfg_manual *m = &cfg->manual[i];
+        char why[200];
+
+        for (size_t l = 0; l < m->n_local_ts; l++)
+            for (size_t r = 0; r < m->n_remote_ts; r++) {
+                struct uipsec_selector sel;
+
+                if (uipsec_selector_parse(&sel, m->local_ts[l], m->remote_ts[r], why,
+                                          sizeof(why)) != UIPSEC_OK &&
+                    !strstr(why, "famil")) {
+                    snprintf(err, err_len, "%s: manual.%s: %s", m->where, m->name, why);
+                    return -1;
+                }
+            }
+        for (size_t j = 0; j < i; j++)
+            if (cfg->manual[j].in.spi == m->in.spi && cfg->manual[j].proto == m->proto) {
+                snprintf(err, err_len, "%s: manual.%s: in.spi %08x is also used by manual.%s",
+                         m->where, m->name, m->in.spi, cfg->manual[j].name);
+                return -1;
+            }
+    }
+    return 0;
+}
+
+/* Policy pointers are valid from the commit that made them live. */
+static void resolve_policies(struct daemon *d)
+{
+    for (size_t i = 0; i < d->nconns; i++) {
+        struct conn *c = d->conns[i];
+
+        if (!c)
+            continue;
+        c->n_in_pol = 0;
+        for (size_t p = 1; p < c->npol; p += 2)
+            c->in_pol[c->n_in_pol++] = uipsec_spd_get(d->spd, c->pol[p]);
+    }
+}
+
+static struct conn *take_same(struct daemon *d, const struct cfg_manual *m)
+{
+    for (size_t i = 0; i < d->nconns; i++) {
+        struct conn *c = d->conns[i];
+
+        if (c && !strcmp(c->cfg.name, m->name) && cfg_manual_equal(&c->cfg, m)) {
+            d->conns[i] = NULL;
+            return c;
+        }
+    }
+    return NULL;
+}
+
+int conns_apply(struct daemon *d, const struct cfg *cfg, unsigned *added, unsigned *removed,
+                unsigned *kept, char *err, size_t err_len)
+{
+    struct conn **next = calloc(cfg->n_manual ? cfg->n_manual : 1, sizeof(*next));
+    int rc = 0;
+
+    *added = *removed = *kept = 0;
+    if (!next || validate(cfg, err, err_len) < 0) {
+        free(next);
+        return -1;
+    }
+    for (size_t i = 0; i < cfg->n_manual; i++)
+        if ((next[i] = take_same(d, &cfg->manual[i])))
+            (*kept)++;
+    for (size_t i = 0; i < d->nconns; i++)
+        if (d->conns[i]) {
+            log_info("manual.%s: removed", d->conns[i]->cfg.name);
+            conn_free(d, d->conns[i]);
+            (*removed)++;
+        }
+    free(d->conns);
+    d->conns = next;
+    d->nconns = cfg->n_manual;
+    for (size_t i = 0; i < cfg->n_manual && rc == 0; i++) {
+        if (next[i])
+            continue;
+        if (!(next[i] = conn_new(d, &cfg->manual[i], err, err_len)))
+            rc = -1;
+        else
+            (*added)++;
+    }
+    if (uipsec_spd_commit(d->spd) != UIPSEC_OK) {
+        snprintf(err, err_len, "out of memory while compiling the policies");
+        rc = -1;
+    }
+    resolve_policies(d);
+    return rc;
+}
+
+void conns_clear(struct daemon *d)
+{
+    for (size_t i = 0; i < d->nconns; i++)
+        conn_free(d, d->conns[i]);
+    free(d->conns);
+    d->conns = NULL;
+    d->nconns = 0;
+    uipsec_spd_commit(d->spd);
+}
+
+/* The TUN MTU: the path MTU less the largest overhead of any SA, so the
+ * kernel hands us only packets that fit once protected. */
+unsigned conns_mtu(const struct daemon *d)
+{
+    unsigned path = d->cfg.path_mtu, mtu = path - 80; /* no SA yet: a safe guess */
+    size_t worst = 0;
+
+    for (size_t i = 0; i < d->nconns; i++) {
+        struct conn *c = d->conns[i];
+        size_t ovh;
+
+        if (!c)
+            continue;
+        ovh = uipsec_sa_overhead(c->out, path);
+        c->max_inner = (uint32_t)(path - ovh);
+        if (ovh > worst)
+            worst = ovh;
+    }
+    if (worst)
+        mtu = path - (unsigned)worst;
+    return mtu < 576 ? 576 : mtu;
+}

@@ -1,0 +1,226 @@
+/* SPDX-License-Identifier: MIT */
+/* The control commands and the JSON they answer (docs/CONTROL.md). */
+#include "control_json.h"
+
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cleardrop.h"
+#include "daemon.h"
+
+static void add_u64(cJSON *o, const char *name, uint64_t v)
+{
+    cJSON_AddNumberToObject(o, name, (double)v);
+}
+
+static void add_addr(cJSON *o, const char *name, const struct uipsec_addr *a)
+{
+    char s[INET6_ADDRSTRLEN] = "";
+
+    inet_ntop(a->family == 4 ? AF_INET : AF_INET6, a->bytes, s, sizeof(s));
+    cJSON_AddStringToObject(o, name, s);
+}
+
+static cJSON *sa_drops(const struct uipsec_sa_stats *st)
+{
+    cJSON *o = cJSON_CreateObject();
+
+    for (int r = 1; r < UIPSEC_RESULT_COUNT; r++)
+        if (st->drops[r])
+            add_u64(o, uipsec_result_name(r), st->drops[r]);
+    return o;
+}
+
+static cJSON *lifetime(const struct cfg_manual *m, const struct uipsec_sa_stats *st)
+{
+    cJSON *o = cJSON_CreateObject();
+
+    add_u64(o, "soft_bytes", m->lifetime.soft_bytes);
+    add_u64(o, "hard_bytes", m->lifetime.hard_bytes);
+    add_u64(o, "soft_packets", m->lifetime.soft_packets);
+    add_u64(o, "hard_packets", m->lifetime.hard_packets);
+    cJSON_AddBoolToObject(o, "soft_expired", st->soft_expired);
+    cJSON_AddBoolToObject(o, "hard_expired", st->hard_expired);
+    return o;
+}
+
+static cJSON *one_sa(const struct conn *c, const struct uipsec_sa *sa, bool in)
+{
+    const struct cfg_manual *m = &c->cfg;
+    const struct cfg_keys *k = in ? &m->in : &m->out;
+    struct uipsec_sa_stats st;
+    cJSON *o = cJSON_CreateObject();
+    char spi[9];
+
+    uipsec_sa_get_stats(sa, &st);
+    snprintf(spi, sizeof(spi), "%08x", k->spi);
+    cJSON_AddStringToObject(o, "name", m->name);
+    cJSON_AddStringToObject(o, "spi", spi);
+    cJSON_AddStringToObject(o, "direction", in ? "in" : "out");
+    cJSON_AddStringToObject(o, "protocol", m->proto == UIPSEC_PROTO_ESP ? "esp" : "ah");
+    cJSON_AddStringToObject(o, "mode", m->mode == UIPSEC_MODE_TUNNEL ? "tunnel" : "transport");
+    cJSON_AddStringToObject(o, "suite", m->proposal);
+    cJSON_AddBoolToObject(o, "encap", m->encap);
+    add_addr(o, "local", &m->local);
+    add_addr(o, "remote", &m->remote);
+    cJSON_AddStringToObject(o, "backend", uipsec_backend_name(uipsec_sa_backend(sa)));
+    cJSON_AddBoolToObject(o, "esn", m->suite.esn);
+    add_u64(o, "packets", st.packets);
+    add_u64(o, "bytes", st.bytes);
+    add_u64(o, "seq", st.seq);
+    add_u64(o, "replay_window", st.replay_window);
+    add_u64(o, "replay_seen", st.replay_seen);
+    cJSON_AddItemToObject(o, "lifetime", lifetime(m, &st));
+    cJSON_AddItemToObject(o, "drops", sa_drops(&st));
+    return o;
+}
+
+static cJSON *list_sas(struct daemon *d)
+{
+    cJSON *r = cJSON_CreateObject(), *a = cJSON_AddArrayToObject(r, "sas");
+
+    for (size_t i = 0; i < d->nconns; i++) {
+        const struct conn *c = d->conns[i];
+
+        if (!c)
+            continue;
+        cJSON_AddItemToArray(a, one_sa(c, c->in, true));
+        cJSON_AddItemToArray(a, one_sa(c, c->out, false));
+    }
+    return r;
+}
+
+static cJSON *one_policy(const struct uipsec_spd *spd, const struct uipsec_policy *p)
+{
+    const struct conn *c = p->params.ctx;
+    const struct uipsec_selector *s = &p->params.sel;
+    struct uipsec_policy_stats st;
+    cJSON *o = cJSON_CreateObject();
+    char ts[160], spi[9];
+
+    uipsec_policy_get_stats(spd, p, &st);
+    cJSON_AddStringToObject(o, "name", c ? c->cfg.name : "");
+    cJSON_AddStringToObject(o, "direction", p->params.dir == UIPSEC_DIR_OUT ? "out" : "in");
+    cJSON_AddStringToObject(o, "action", uipsec_policy_action_name(p->params.action));
+    add_u64(o, "priority", p->params.priority);
+    uipsec_selector_format(s, UIPSEC_TS_LOCAL, ts, sizeof(ts));
+    cJSON_AddStringToObject(o, "local_ts", ts);
+    uipsec_selector_format(s, UIPSEC_TS_REMOTE, ts, sizeof(ts));
+    cJSON_AddStringToObject(o, "remote_ts", ts);
+    if (c) {
+        snprintf(spi, sizeof(spi), "%08x",
+                 p->params.dir == UIPSEC_DIR_OUT ? c->cfg.out.spi : c->cfg.in.spi);
+        cJSON_AddStringToObject(o, "spi", spi);
+    } else {
+        cJSON_AddNullToObject(o, "spi");
+    }
+    add_u64(o, "packets", st.packets);
+    add_u64(o, "bytes", st.bytes);
+    return o;
+}
+
+static cJSON *all_drops(struct daemon *d)
+{
+    struct uipsec_spd_stats st;
+    cJSON *o = cJSON_CreateObject();
+
+    uipsec_spd_get_stats(d->spd, &st);
+    /* Cleartext packets for protected traffic are dropped by the kernel
+     * (cleardrop.c) and counted under the SPD's name for that drop. */
+    st.drops[UIPSEC_SPD_DROP_CLEAR_FOR_PROTECT] += cleardrop_count(d);
+    for (int r = 0; r < UIPSEC_SPD_DROP_COUNT; r++)
+        if (st.drops[r])
+            add_u64(o, uipsec_spd_drop_name(r), st.drops[r]);
+    for (int r = 0; r < DD_COUNT; r++)
+        if (d->drops[r])
+            add_u64(o, dd_drop_name(r), d->drops[r]);
+    for (int r = 1; r < UIPSEC_RESULT_COUNT; r++)
+        if (d->drops_engine[r])
+            add_u64(o, uipsec_result_name(r), d->drops_engine[r]);
+    return o;
+}
+
+static cJSON *list_pols(struct daemon *d)
+{
+    const struct uipsec_policy *pols[512];
+    cJSON *r = cJSON_CreateObject(), *a = cJSON_AddArrayToObject(r, "policies");
+
+    for (int dir = UIPSEC_DIR_OUT; dir <= UIPSEC_DIR_IN; dir++) {
+        size_t n = uipsec_spd_list(d->spd, (enum uipsec_dir)dir, pols, 512);
+
+        for (size_t i = 0; i < n && i < 512; i++)
+            cJSON_AddItemToArray(a, one_policy(d->spd, pols[i]));
+    }
+    cJSON_AddItemToObject(r, "drops", all_drops(d));
+    return r;
+}
+
+static cJSON *status(struct daemon *d)
+{
+    const struct uipsec_policy *none[1];
+    cJSON *r = cJSON_CreateObject();
+    size_t sas = 0;
+
+    for (size_t i = 0; i < d->nconns; i++)
+        sas += d->conns[i] ? 2 : 0;
+    cJSON_AddStringToObject(r, "daemon", "uipsecd");
+    cJSON_AddStringToObject(r, "version", UIPSEC_VERSION);
+    add_u64(r, "pid", (uint64_t)getpid());
+    add_u64(r, "uptime", (uint64_t)(time(NULL) - d->started));
+    cJSON_AddStringToObject(r, "config", d->config_path);
+    cJSON_AddStringToObject(r, "interface", d->ifname);
+    add_u64(r, "mtu", d->mtu);
+    add_u64(r, "sas", sas);
+    add_u64(r, "policies",
+            uipsec_spd_list(d->spd, UIPSEC_DIR_OUT, none, 0) +
+                uipsec_spd_list(d->spd, UIPSEC_DIR_IN, none, 0));
+    cJSON_AddItemToObject(r, "drops", all_drops(d));
+    return r;
+}
+
+static cJSON *reload(struct daemon *d, char *err, size_t err_len)
+{
+    unsigned added, removed, kept;
+    cJSON *r;
+
+    if (daemon_reload(d, &added, &removed, &kept, err, err_len) < 0)
+        return NULL;
+    r = cJSON_CreateObject();
+    add_u64(r, "added", added);
+    add_u64(r, "removed", removed);
+    add_u64(r, "kept", kept);
+    return r;
+}
+
+cJSON *control_dispatch(struct daemon *d, const cJSON *req)
+{
+    const cJSON *cmd = cJSON_GetObjectItemCaseSensitive(req, "command");
+    cJSON *answer = cJSON_CreateObject(), *result = NULL;
+    char err[600] = "";
+
+    if (!cJSON_IsString(cmd))
+        snprintf(err, sizeof(err), "request has no \"command\" string");
+    else if (cJSON_GetArraySize(req) != 1)
+        snprintf(err, sizeof(err), "%s takes no arguments", cmd->valuestring);
+    else if (!strcmp(cmd->valuestring, "status"))
+        result = status(d);
+    else if (!strcmp(cmd->valuestring, "list-sas"))
+        result = list_sas(d);
+    else if (!strcmp(cmd->valuestring, "list-pols"))
+        result = list_pols(d);
+    else if (!strcmp(cmd->valuestring, "reload"))
+        result = reload(d, err, sizeof(err));
+    else
+        snprintf(err, sizeof(err),
+                 "unknown command \"%.64s\"; known: status, list-sas, "
+                 "list-pols, reload",
+                 cmd->valuestring);
+    cJSON_AddBoolToObject(answer, "ok", result != NULL);
+    if (result)
+        cJSON_AddItemToObject(answer, "result", result);
+    else
+        cJSON_AddStringToObject(answer, "error", err[0] ? err : "failed");
+    return answer;
+}

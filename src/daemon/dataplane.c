@@ -1,0 +1,152 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The data path: TUN -> SPD -> encapsulate -> outer socket, and outer
+ * socket -> SAD -> decapsulate -> inbound policy check -> TUN.  Packets are
+ * read in batches into a fixed pool; nothing is allocated per packet.
+ */
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "daemon.h"
+#include "icmp.h"
+#include "log.h"
+
+#define BATCH   32
+#define BUF_LEN (UIPSEC_HEADROOM + 65536 + UIPSEC_TAILROOM)
+
+static uint8_t pool[BATCH][BUF_LEN];
+
+static size_t read_tun(struct daemon *d, struct uipsec_buf *bufs)
+{
+    size_t n = 0;
+
+    while (n < BATCH) {
+        ssize_t got =
+            read(d->tun_fd, pool[n] + UIPSEC_HEADROOM, BUF_LEN - UIPSEC_HEADROOM - UIPSEC_TAILROOM);
+
+        if (got <= 0)
+            break;
+        bufs[n] = (struct uipsec_buf){pool[n], BUF_LEN, UIPSEC_HEADROOM, (uint32_t)got, 0};
+        n++;
+    }
+    return n;
+}
+
+/* The address an ICMP error from the tunnel claims to come from: the TUN
+ * address if one is configured, else the packet's own destination. */
+static const uint8_t *icmp_source(const struct daemon *d, const uint8_t *pkt)
+{
+    if (pkt[0] >> 4 == 4)
+        return d->cfg.tun_addr4.family ? d->cfg.tun_addr4.bytes : pkt + 16;
+    return d->cfg.tun_addr6.family ? d->cfg.tun_addr6.bytes : pkt + 24;
+}
+
+static void too_big(struct daemon *d, const struct uipsec_buf *b, unsigned mtu)
+{
+    static uint8_t answer[1280];
+    const uint8_t *pkt = b->base + b->off;
+    size_t n = icmp_too_big(pkt, b->len, icmp_source(d, pkt), mtu, answer);
+
+    d->drops[DD_TOO_BIG]++;
+    if (n && write(d->tun_fd, answer, n) < 0)
+        d->drops[DD_TUN_WRITE_FAILED]++;
+}
+
+static void protect(struct daemon *d, struct conn *c, struct uipsec_buf *b)
+{
+    if (b->len > c->max_inner) {
+        too_big(d, b, c->max_inner);
+        return;
+    }
+    if (uipsec_encap(c->out, b, 1) != 1) {
+        log_net("manual.%s: encapsulation failed: %s", c->cfg.name, uipsec_result_name(b->result));
+        return; /* counted per reason in the SA */
+    }
+    if (net_send(&d->net, b->base + b->off, b->len) < 0) {
+        d->drops[DD_SEND_FAILED]++;
+        log_net("manual.%s: send failed: %s", c->cfg.name, strerror(errno));
+    }
+}
+
+void dp_tun_readable(struct daemon *d)
+{
+    struct uipsec_buf bufs[BATCH];
+    const struct uipsec_policy *pols[BATCH];
+    size_t n;
+
+    do {
+        n = read_tun(d, bufs);
+        uipsec_spd_lookup_out(d->spd, bufs, n, pols);
+        for (size_t i = 0; i < n; i++) {
+            if (!pols[i])
+                continue; /* no policy, discard, malformed: counted by the SPD */
+            if (pols[i]->params.action == UIPSEC_POLICY_BYPASS)
+                d->drops[DD_BYPASS_ON_TUN]++; /* routed into the tunnel, nowhere else to go */
+            else if (pols[i]->params.action == UIPSEC_POLICY_PROTECT && pols[i]->params.ctx)
+                protect(d, pols[i]->params.ctx, &bufs[i]);
+        }
+    } while (n == BATCH);
+}
+
+/* The inner packet must fit one of the selectors its SA was made for. */
+static bool inbound_ok(struct daemon *d, const struct conn *c, const struct uipsec_buf *b)
+{
+    for (size_t i = 0; i < c->n_in_pol; i++)
+        if (c->in_pol[i] &&
+            uipsec_spd_check_inbound(d->spd, c->in_pol[i], b->base + b->off, b->len))
+            return true;
+    return false;
+}
+
+static void count_peek(struct daemon *d, int rc)
+{
+    if (rc == UIPSEC_E_NON_ESP)
+        d->drops[DD_IKE]++;
+    else if (rc == UIPSEC_E_KEEPALIVE)
+        d->drops[DD_KEEPALIVE]++;
+    else
+        d->drops_engine[rc]++;
+}
+
+static void unprotect(struct daemon *d, enum net_rx which, struct uipsec_buf *b)
+{
+    enum uipsec_proto proto;
+    struct conn *c;
+    struct uipsec_sa *sa;
+    void *ctx = NULL;
+    uint32_t spi;
+    int rc = uipsec_sad_peek(b->base + b->off, b->len, which == NET_RX_UDP4, &spi, &proto);
+
+    if (rc != UIPSEC_OK) {
+        count_peek(d, rc);
+        return;
+    }
+    sa = uipsec_sad_find(d->sad, spi, proto, &ctx);
+    c = ctx;
+    if (!sa || !c) {
+        d->drops[DD_UNKNOWN_SPI]++;
+        log_net("no SA for SPI %08x", spi);
+        return;
+    }
+    if (c->cfg.encap != (which == NET_RX_UDP4)) {
+        d->drops_engine[UIPSEC_E_PROTOCOL]++;
+        return;
+    }
+    if (uipsec_decap(sa, b, 1) != 1 || !inbound_ok(d, c, b))
+        return; /* counted by the SA or the SPD */
+    if (write(d->tun_fd, b->base + b->off, b->len) < 0)
+        d->drops[DD_TUN_WRITE_FAILED]++;
+}
+
+void dp_net_readable(struct daemon *d, enum net_rx which)
+{
+    for (size_t i = 0; i < 4 * BATCH; i++) {
+        struct uipsec_buf b = {pool[0], BUF_LEN, UIPSEC_HEADROOM, 0, 0};
+        int rc = net_recv(&d->net, which, &b);
+
+        if (rc <= 0)
+            break;
+        unprotect(d, which, &b);
+    }
+}

@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: MIT */
+#include "log.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <time.h>
+
+static enum log_level current = LOG_INFO;
+
+void log_set_level(enum log_level level)
+{
+    current = level;
+}
+
+enum log_level log_get_level(void)
+{
+    return current;
+}
+
+static void vlog(enum log_level level, const char *fmt, va_list ap)
+{
+    static const char *const names[] = {"error", "warning", "info", "debug"};
+    struct timespec ts;
+    struct tm tm;
+    char stamp[32];
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    localtime_r(&ts.tv_sec, &tm);
+    strftime(stamp, sizeof(stamp), "%H:%M:%S", &tm);
+    fprintf(stderr, "%s.%03ld uipsecd %s: ", stamp, ts.tv_nsec / 1000000, names[level]);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+}
+
+void log_msg(enum log_level level, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (level > current)
+        return;
+    va_start(ap, fmt);
+    vlog(level, fmt, ap);
+    va_end(ap);
+}
+
+void log_net(const char *fmt, ...)
+{
+    static time_t window;
+    static unsigned count;
+    time_t now = time(NULL);
+    va_list ap;
+
+    if (current < LOG_DEBUG)
+        return;
+    if (now != window) {
+        window = now;
+        count = 0;
+    }
+    if (++count > 5)
+        return;
+    va_start(ap, fmt);
+    vlog(LOG_DEBUG, fmt, ap);
+    va_end(ap);
+}

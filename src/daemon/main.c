@@ -1,0 +1,268 @@
+/* SPDX-License-Identifier: MIT */
+/* uipsecd: set-up, the event loop, reload and shutdown. */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include "cleardrop.h"
+#include "daemon.h"
+#include "log.h"
+#include "routes.h"
+#include "tun.h"
+
+const char *dd_drop_name(enum dd_drop dd)
+{
+    static const char *const names[DD_COUNT] = {
+        [DD_UNKNOWN_SPI] = "unknown-spi", [DD_MALFORMED] = "malformed-outer",
+        [DD_IKE] = "ike-not-supported",   [DD_KEEPALIVE] = "nat-keepalive",
+        [DD_TOO_BIG] = "too-big",         [DD_BYPASS_ON_TUN] = "bypass-on-tunnel",
+        [DD_SEND_FAILED] = "send-failed", [DD_TUN_WRITE_FAILED] = "tun-write-failed",
+    };
+    return (unsigned)dd < DD_COUNT ? names[dd] : "unknown";
+}
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: uipsecd --config FILE [--socket PATH] [--foreground] [--debug]\n"
+               "  --config FILE   swanctl.conf-style configuration (docs/CONFIGURATION.md)\n"
+               "  --socket PATH   control socket (default: uipsec.socket, /run/uipsecd.sock)\n"
+               "  --foreground    stay attached to the terminal (logs go to stderr)\n"
+               "  --debug         log debug messages\n"
+               "Signals: SIGTERM/SIGINT stop cleanly, SIGHUP reloads the configuration.\n");
+}
+
+struct opts {
+    const char *config, *socket;
+    bool foreground, debug;
+};
+
+static int parse_opts(int argc, char **argv, struct opts *o)
+{
+    static const struct option longs[] = {
+        {"config", required_argument, NULL, 'c'}, {"socket", required_argument, NULL, 's'},
+        {"foreground", no_argument, NULL, 'f'},   {"debug", no_argument, NULL, 'd'},
+        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
+    int c;
+
+    while ((c = getopt_long(argc, argv, "c:s:fdh", longs, NULL)) != -1) {
+        switch (c) {
+        case 'c':
+            o->config = optarg;
+            break;
+        case 's':
+            o->socket = optarg;
+            break;
+        case 'f':
+            o->foreground = true;
+            break;
+        case 'd':
+            o->debug = true;
+            break;
+        case 'h':
+            usage(stdout);
+            exit(0);
+        default:
+            usage(stderr);
+            return -1;
+        }
+    }
+    if (!o->config || optind != argc) {
+        usage(stderr);
+        return -1;
+    }
+    return 0;
+}
+
+static int add_fd(struct daemon *d, int fd, uint64_t tag)
+{
+    struct epoll_event ev = {.events = EPOLLIN, .data.u64 = tag};
+
+    return fd < 0 ? 0 : epoll_ctl(d->epfd, EPOLL_CTL_ADD, fd, &ev);
+}
+
+enum { TAG_TUN = 100, TAG_CTL, TAG_SIG };
+
+static int setup_tun(struct daemon *d)
+{
+    d->tun_fd = tun_open(d->cfg.ifname, d->ifname);
+    if (d->tun_fd < 0) {
+        log_err("cannot create TUN device %s: %s (needs root and /dev/net/tun)", d->cfg.ifname,
+                strerror(errno));
+        return -1;
+    }
+    d->ifindex = if_nametoindex(d->ifname);
+    if (d->cfg.tun_addr4.family)
+        nl_addr_add(&d->nl, d->ifindex, 4, d->cfg.tun_addr4.bytes, 32);
+    if (d->cfg.tun_addr6.family)
+        nl_addr_add(&d->nl, d->ifindex, 6, d->cfg.tun_addr6.bytes, 128);
+    return 0;
+}
+
+/* MTU and routes follow the connections after every change. */
+static void refresh_link(struct daemon *d)
+{
+    d->mtu = conns_mtu(d);
+    if (nl_link_up(&d->nl, d->ifindex, d->mtu) < 0)
+        log_warn("cannot set %s up with MTU %u: %s", d->ifname, d->mtu, strerror(errno));
+    routes_sync(d);
+    cleardrop_sync(d);
+}
+
+static int start(struct daemon *d)
+{
+    unsigned added, removed, kept;
+    char err[600];
+
+    d->spd = uipsec_spd_new();
+    d->sad = uipsec_sad_new();
+    d->epfd = epoll_create1(EPOLL_CLOEXEC);
+    if (!d->spd || !d->sad || d->epfd < 0 || nl_open(&d->nl) < 0) {
+        log_err("cannot start: %s", strerror(errno));
+        return -1;
+    }
+    if (setup_tun(d) < 0 || net_open(&d->net, 4500, ROUTE_FWMARK) < 0 || routes_setup(d) < 0)
+        return -1;
+    if (conns_apply(d, &d->cfg, &added, &removed, &kept, err, sizeof(err)) < 0) {
+        log_err("%s", err);
+        return -1;
+    }
+    refresh_link(d);
+    if (control_open(d) < 0)
+        return -1;
+    add_fd(d, d->tun_fd, TAG_TUN);
+    add_fd(d, d->ctl_fd, TAG_CTL);
+    add_fd(d, d->sig_fd, TAG_SIG);
+    for (int i = 0; i < NET_RX_COUNT; i++)
+        add_fd(d, d->net.rx[i], (uint64_t)i);
+    log_info("started: %s, MTU %u, %zu manual SA pair%s, control socket %s", d->ifname, d->mtu,
+             d->nconns, d->nconns == 1 ? "" : "s", d->cfg.socket_path);
+    return 0;
+}
+
+static void stop(struct daemon *d)
+{
+    control_close(d);
+    cleardrop_teardown(d);
+    conns_clear(d);
+    routes_teardown(d);
+    net_close(&d->net);
+    if (d->tun_fd >= 0)
+        close(d->tun_fd); /* the device and its routes disappear with it */
+    nl_close(&d->nl);
+    if (d->epfd >= 0)
+        close(d->epfd);
+    uipsec_spd_free(d->spd);
+    uipsec_sad_free(d->sad);
+    cfg_free(&d->cfg);
+}
+
+int daemon_reload(struct daemon *d, unsigned *added, unsigned *removed, unsigned *kept, char *err,
+                  size_t err_len)
+{
+    struct cfg next;
+
+    if (cfg_load(d->config_path, &next, err, err_len) < 0) {
+        log_err("reload refused, configuration unchanged: %s", err);
+        return -1;
+    }
+    if (strcmp(next.ifname, d->cfg.ifname) || strcmp(next.socket_path, d->cfg.socket_path))
+        log_warn("reload: interface and socket changes take effect at restart");
+    strcpy(next.ifname, d->cfg.ifname);
+    strcpy(next.socket_path, d->cfg.socket_path);
+    if (conns_apply(d, &next, added, removed, kept, err, err_len) < 0) {
+        log_err("reload failed: %s", err);
+        cfg_free(&next);
+        return -1;
+    }
+    cfg_free(&d->cfg);
+    d->cfg = next;
+    refresh_link(d);
+    log_info("reloaded: %u added, %u removed, %u unchanged", *added, *removed, *kept);
+    return 0;
+}
+
+static void on_signal(struct daemon *d)
+{
+    struct signalfd_siginfo si;
+    unsigned a, r, k;
+    char err[600];
+
+    while (read(d->sig_fd, &si, sizeof(si)) == sizeof(si)) {
+        if (si.ssi_signo == SIGHUP)
+            daemon_reload(d, &a, &r, &k, err, sizeof(err));
+        else
+            d->stop = 1;
+    }
+}
+
+static void loop(struct daemon *d)
+{
+    struct epoll_event ev[16];
+
+    while (!d->stop) {
+        int n = epoll_wait(d->epfd, ev, 16, -1);
+
+        for (int i = 0; i < n; i++) {
+            uint64_t tag = ev[i].data.u64;
+
+            if (tag == TAG_TUN)
+                dp_tun_readable(d);
+            else if (tag == TAG_CTL)
+                control_readable(d);
+            else if (tag == TAG_SIG)
+                on_signal(d);
+            else if (tag < NET_RX_COUNT)
+                dp_net_readable(d, (enum net_rx)tag);
+        }
+    }
+}
+
+static int block_signals(struct daemon *d)
+{
+    sigset_t set;
+
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGHUP);
+    sigprocmask(SIG_BLOCK, &set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    d->sig_fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+    return d->sig_fd;
+}
+
+int main(int argc, char **argv)
+{
+    static struct daemon d = {.tun_fd = -1, .epfd = -1, .ctl_fd = -1, .sig_fd = -1};
+    struct opts o = {0};
+    char err[600];
+
+    memset(&d.net, -1, sizeof(d.net));
+    if (parse_opts(argc, argv, &o) < 0)
+        return 2;
+    log_set_level(o.debug ? LOG_DEBUG : LOG_INFO);
+    d.config_path = o.config;
+    d.started = time(NULL);
+    if (cfg_load(o.config, &d.cfg, err, sizeof(err)) < 0) {
+        fprintf(stderr, "uipsecd: %s\n", err);
+        return 1;
+    }
+    if (o.socket)
+        snprintf(d.cfg.socket_path, sizeof(d.cfg.socket_path), "%s", o.socket);
+    if (block_signals(&d) < 0 || start(&d) < 0) {
+        stop(&d);
+        return 1;
+    }
+    if (!o.foreground && daemon(0, 1) < 0)
+        log_warn("cannot detach: %s", strerror(errno));
+    loop(&d);
+    log_info("stopping");
+    stop(&d);
+    return 0;
+}

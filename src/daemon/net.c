@@ -1,0 +1,200 @@
+/* SPDX-License-Identifier: MIT */
+#include "net.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "log.h"
+
+static int open_raw(int family, int proto, uint32_t mark)
+{
+    int fd = socket(family, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, proto);
+    int one = 1;
+
+    if (fd >= 0 && family == AF_INET6 && proto != IPPROTO_RAW)
+        setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one, sizeof(one));
+    if (fd >= 0 && proto == IPPROTO_RAW &&
+        setsockopt(fd, SOL_SOCKET, SO_MARK, &mark, sizeof(mark)) < 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+static int open_udp(uint16_t port)
+{
+    struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons(port)};
+    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    int one = 1;
+
+    if (fd < 0)
+        return -1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof(one));
+    if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+int net_open(struct net *n, uint16_t udp_port, uint32_t mark)
+{
+    bool v6 = access("/proc/net/if_inet6", F_OK) == 0;
+
+    n->udp_port = udp_port;
+    n->rx[NET_RX_ESP4] = open_raw(AF_INET, IPPROTO_ESP, mark);
+    n->rx[NET_RX_AH4] = open_raw(AF_INET, IPPROTO_AH, mark);
+    n->rx[NET_RX_ESP6] = v6 ? open_raw(AF_INET6, IPPROTO_ESP, mark) : -1;
+    n->rx[NET_RX_AH6] = v6 ? open_raw(AF_INET6, IPPROTO_AH, mark) : -1;
+    n->rx[NET_RX_UDP4] = udp_port ? open_udp(udp_port) : -1;
+    n->tx4 = open_raw(AF_INET, IPPROTO_RAW, mark);
+    n->tx6 = v6 ? open_raw(AF_INET6, IPPROTO_RAW, mark) : -1;
+    if (n->rx[NET_RX_ESP4] < 0 || n->rx[NET_RX_AH4] < 0 || n->tx4 < 0) {
+        log_err("cannot open raw IPsec sockets: %s (uipsecd needs root or CAP_NET_RAW)",
+                strerror(errno));
+        return -1;
+    }
+    if (udp_port && n->rx[NET_RX_UDP4] < 0) {
+        log_err("cannot bind UDP port %u: %s", udp_port, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+void net_close(struct net *n)
+{
+    for (int i = 0; i < NET_RX_COUNT; i++)
+        if (n->rx[i] >= 0)
+            close(n->rx[i]);
+    if (n->tx4 >= 0)
+        close(n->tx4);
+    if (n->tx6 >= 0)
+        close(n->tx6);
+    memset(n, -1, sizeof(*n));
+}
+
+static void put16(uint8_t *p, uint16_t v)
+{
+    p[0] = (uint8_t)(v >> 8);
+    p[1] = (uint8_t)v;
+}
+
+/* An IPv6 header in front of a payload the raw socket delivered without it. */
+static void rebuild_v6(struct uipsec_buf *b, uint8_t proto, const struct in6_addr *src,
+                       const struct in6_addr *dst)
+{
+    uint8_t *h = b->base + b->off - 40;
+
+    memset(h, 0, 8);
+    h[0] = 0x60;
+    put16(h + 4, (uint16_t)b->len);
+    h[6] = proto;
+    h[7] = 64;
+    memcpy(h + 8, src, 16);
+    memcpy(h + 24, dst, 16);
+    b->off -= 40;
+    b->len += 40;
+}
+
+/* IPv4 and UDP headers in front of a UDP payload (checksum left zero: the
+ * engine authenticates what matters). */
+static void rebuild_udp4(struct uipsec_buf *b, const struct sockaddr_in *src,
+                         const struct in_addr *dst, uint16_t dport)
+{
+    uint8_t *h = b->base + b->off - 28;
+    uint32_t sum = 0;
+
+    memset(h, 0, 28);
+    h[0] = 0x45;
+    put16(h + 2, (uint16_t)(b->len + 28));
+    h[8] = 64;
+    h[9] = IPPROTO_UDP;
+    memcpy(h + 12, &src->sin_addr, 4);
+    memcpy(h + 16, dst, 4);
+    for (int i = 0; i < 20; i += 2)
+        sum += (uint32_t)(h[i] << 8 | h[i + 1]);
+    sum = (sum & 0xffff) + (sum >> 16);
+    sum += sum >> 16;
+    put16(h + 10, (uint16_t)~sum);
+    memcpy(h + 20, &src->sin_port, 2);
+    put16(h + 22, dport);
+    put16(h + 24, (uint16_t)(b->len + 8));
+    b->off -= 28;
+    b->len += 28;
+}
+
+static void find_dst(struct msghdr *msg, struct in_addr *v4, struct in6_addr *v6)
+{
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(msg); c; c = CMSG_NXTHDR(msg, c)) {
+        if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO)
+            *v4 = ((struct in_pktinfo *)CMSG_DATA(c))->ipi_addr;
+        if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO)
+            *v6 = ((struct in6_pktinfo *)CMSG_DATA(c))->ipi6_addr;
+    }
+}
+
+int net_recv(struct net *n, enum net_rx which, struct uipsec_buf *b)
+{
+    struct sockaddr_storage from;
+    char control[256];
+    struct iovec iov;
+    struct msghdr msg = {.msg_name = &from,
+                         .msg_namelen = sizeof(from),
+                         .msg_iov = &iov,
+                         .msg_iovlen = 1,
+                         .msg_control = control,
+                         .msg_controllen = sizeof(control)};
+    struct in_addr dst4 = {0};
+    struct in6_addr dst6 = IN6ADDR_ANY_INIT;
+    ssize_t got;
+
+    b->off = UIPSEC_HEADROOM;
+    iov.iov_base = b->base + b->off;
+    iov.iov_len = b->cap - b->off - UIPSEC_TAILROOM;
+    got = recvmsg(n->rx[which], &msg, 0);
+    if (got < 0)
+        return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -1;
+    b->len = (uint32_t)got;
+    if (msg.msg_flags & MSG_TRUNC)
+        return 1; /* the engine will find it truncated and count it */
+    find_dst(&msg, &dst4, &dst6);
+    if (which == NET_RX_ESP6 || which == NET_RX_AH6)
+        rebuild_v6(b, which == NET_RX_ESP6 ? IPPROTO_ESP : IPPROTO_AH,
+                   &((struct sockaddr_in6 *)&from)->sin6_addr, &dst6);
+    else if (which == NET_RX_UDP4)
+        rebuild_udp4(b, (struct sockaddr_in *)&from, &dst4, n->udp_port);
+    return 1;
+}
+
+int net_send(struct net *n, const uint8_t *pkt, size_t len)
+{
+    struct sockaddr_storage to;
+    socklen_t tolen;
+    int fd;
+
+    memset(&to, 0, sizeof(to));
+    if (len >= 20 && pkt[0] >> 4 == 4) {
+        struct sockaddr_in *sin = (struct sockaddr_in *)&to;
+
+        sin->sin_family = AF_INET;
+        memcpy(&sin->sin_addr, pkt + 16, 4);
+        tolen = sizeof(*sin);
+        fd = n->tx4;
+    } else if (len >= 40 && pkt[0] >> 4 == 6) {
+        struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&to;
+
+        sin6->sin6_family = AF_INET6;
+        memcpy(&sin6->sin6_addr, pkt + 24, 16);
+        tolen = sizeof(*sin6);
+        fd = n->tx6;
+    } else {
+        return -1;
+    }
+    if (fd < 0 || sendto(fd, pkt, len, 0, (struct sockaddr *)&to, tolen) < 0)
+        return -1;
+    return 0;
+}
