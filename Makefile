@@ -1,6 +1,8 @@
 # uipsec: `make demo` shows it working, `make test` runs everything CI runs.
 # Both install missing Debian packages first (scripts/deps.sh).
 
+MAKEFLAGS  += --no-print-directory
+
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
 FUZZ_BUILD ?= build-fuzz

@@ -9,11 +9,27 @@
 
 #include "log.h"
 
+/* Bursts arrive faster than one thread drains them: large socket buffers
+ * keep them instead of dropping (FORCE: root may exceed the sysctl limit). */
+#define SOCK_BUF (8 << 20)
+
+static void big_buffers(int fd)
+{
+    int size = SOCK_BUF;
+
+    if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)) < 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
+    if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &size, sizeof(size)) < 0)
+        setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
+}
+
 static int open_raw(int family, int proto, uint32_t mark)
 {
     int fd = socket(family, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, proto);
     int one = 1;
 
+    if (fd >= 0)
+        big_buffers(fd);
     if (fd >= 0 && family == AF_INET6 && proto != IPPROTO_RAW)
         setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one, sizeof(one));
     if (fd >= 0 && proto == IPPROTO_RAW &&
@@ -33,6 +49,7 @@ static int open_udp(uint16_t port)
     if (fd < 0)
         return -1;
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    big_buffers(fd);
     setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof(one));
     if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0) {
         close(fd);

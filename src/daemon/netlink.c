@@ -66,6 +66,7 @@ int nl_link_up(struct nl *nl, unsigned ifindex, unsigned mtu)
     ifi->ifi_flags = IFF_UP;
     ifi->ifi_change = IFF_UP;
     mnl_attr_put_u32(nlh, IFLA_MTU, mtu);
+    mnl_attr_put_u32(nlh, IFLA_TXQLEN, 4096); /* the daemon drains in bursts */
     return transact(nl, nlh);
 }
 

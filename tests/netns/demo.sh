@@ -14,9 +14,10 @@ echo "== ping from the protected host 10.10.1.1 to 10.10.2.1, through the tunnel
 nsx "$NS_L" ping -c 3 -i 0.2 -I 10.10.1.1 10.10.2.1
 echo "== iperf3, 5 seconds, TCP through the tunnel"
 nsx "$NS_R" iperf3 -s -1 -B 10.10.2.1 >/dev/null 2>&1 &
+server=$!
 sleep 0.5
 nsx "$NS_L" iperf3 -c 10.10.2.1 -B 10.10.1.1 -t 5 -f m | grep -E "sender|receiver"
-wait || true
+wait "$server" || true
 echo "== uipsecctl list-sas on the left"
 ctl "$NS_L" list-sas
 echo "== uipsecctl list-sas on the right"
