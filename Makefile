@@ -55,6 +55,7 @@ test: test-unit test-asan test-fuzz
 
 bench: build
 	@$(BUILD)/bench/uipsec-bench
+	@$(BUILD)/bench/spd-bench
 
 install: build
 	@cmake --install $(BUILD)

@@ -82,8 +82,9 @@ enum uipsec_ts_side { UIPSEC_TS_LOCAL, UIPSEC_TS_REMOTE };
  * for both; different ones are an error.  Subnets with host bits set are
  * refused rather than masked.  Returns UIPSEC_OK, or UIPSEC_E_PARAM with a
  * message in err that quotes the bad input (err may be NULL). */
-UIPSEC_API int uipsec_selector_parse(struct uipsec_selector *sel, const char *local_ts,
-                                     const char *remote_ts, char *err, size_t err_len);
+__attribute__((warn_unused_result)) UIPSEC_API int
+uipsec_selector_parse(struct uipsec_selector *sel, const char *local_ts, const char *remote_ts,
+                      char *err, size_t err_len);
 
 /* Writes one side of sel in the syntax above, in canonical form: subnets as
  * CIDR, protocols by name, ports as numbers, the protocol on both sides.
@@ -152,7 +153,8 @@ UIPSEC_API void uipsec_spd_free(struct uipsec_spd *spd);
  * UIPSEC_E_NOMEM. */
 UIPSEC_API int uipsec_spd_add(struct uipsec_spd *spd, const struct uipsec_policy_params *params,
                               uint64_t *id);
-/* Stages the removal of a policy; UIPSEC_E_PARAM if no such id is staged. */
+/* Stages the removal of a policy; UIPSEC_E_PARAM if there is no such policy
+ * or its removal is staged already. */
 UIPSEC_API int uipsec_spd_remove(struct uipsec_spd *spd, uint64_t id);
 /* Makes the staged policy set live.  Returns UIPSEC_OK, or UIPSEC_E_NOMEM
  * with the live set and the staged changes as they were. */
@@ -166,9 +168,10 @@ UIPSEC_API size_t uipsec_spd_list(const struct uipsec_spd *spd, enum uipsec_dir 
                                   const struct uipsec_policy **out, size_t max);
 
 /* Outbound (RFC 4301 5.1): each packet (an IP packet, source = local) gets
- * the first matching outbound policy in out[i], or NULL when none matched or
- * the packet is malformed.  Returns how many packets may go on (PROTECT or
- * BYPASS); DISCARD, no-policy and malformed packets are counted as drops. */
+ * the first matching outbound policy in out[i], whatever its action, or NULL
+ * when none matched or the packet is malformed.  Returns how many packets may
+ * go on (PROTECT or BYPASS); DISCARD, no-policy and malformed packets are
+ * counted as drops.  Byte counters count each buffer's len. */
 UIPSEC_API size_t uipsec_spd_lookup_out(struct uipsec_spd *spd, const struct uipsec_buf *bufs,
                                         size_t n, const struct uipsec_policy **out);
 
@@ -183,8 +186,9 @@ UIPSEC_API size_t uipsec_spd_lookup_in(struct uipsec_spd *spd, const struct uips
  * SA belongs to; otherwise the packet is to be dropped and is counted as a
  * selector-mismatch (or malformed).  A policy that is not inbound PROTECT is
  * a caller bug and aborts. */
-UIPSEC_API bool uipsec_spd_check_inbound(struct uipsec_spd *spd, const struct uipsec_policy *policy,
-                                         const uint8_t *pkt, size_t len);
+__attribute__((warn_unused_result)) UIPSEC_API bool
+uipsec_spd_check_inbound(struct uipsec_spd *spd, const struct uipsec_policy *policy,
+                         const uint8_t *pkt, size_t len);
 
 UIPSEC_API void uipsec_spd_get_stats(const struct uipsec_spd *spd, struct uipsec_spd_stats *stats);
 /* A policy's counters.  Cached flows count in their cache entries and these

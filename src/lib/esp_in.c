@@ -6,25 +6,6 @@
 #include "ip.h"
 #include "wire.h"
 
-/* Strips the UDP header of an ESP-in-UDP packet and tells IKE and
- * keepalives apart from ESP (RFC 3948 2.2, 2.3). */
-static int take_udp(struct cursor *c)
-{
-    uint8_t *udp;
-    size_t udp_len;
-
-    if (!cursor_take(c, UDP_HDR_LEN, &udp))
-        return UIPSEC_E_TRUNCATED;
-    udp_len = get_be16(udp + 4);
-    if (udp_len < UDP_HDR_LEN || !cursor_limit(c, udp_len - UDP_HDR_LEN))
-        return UIPSEC_E_TRUNCATED;
-    if (c->len == 1 && c->p[0] == 0xff)
-        return UIPSEC_E_KEEPALIVE;
-    if (c->len >= NON_ESP_MARKER_LEN && get_be32(c->p) == 0)
-        return UIPSEC_E_NON_ESP;
-    return UIPSEC_OK;
-}
-
 /* Walks the outer headers down to the ESP header. */
 static int take_outer(struct uipsec_sa *sa, struct cursor *c, struct ip_info *ip)
 {
@@ -36,7 +17,7 @@ static int take_outer(struct uipsec_sa *sa, struct cursor *c, struct ip_info *ip
     if (!cursor_take(c, ip->hdr_len, &hdr))
         return UIPSEC_E_TRUNCATED;
     if (sa->p.udp_dport)
-        return ip->proto == IPPROTO_NUM_UDP ? take_udp(c) : UIPSEC_E_PROTOCOL;
+        return ip->proto == IPPROTO_NUM_UDP ? ip_take_esp_in_udp(c) : UIPSEC_E_PROTOCOL;
     return ip->proto == IPPROTO_NUM_ESP ? UIPSEC_OK : UIPSEC_E_PROTOCOL;
 }
 

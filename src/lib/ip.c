@@ -114,6 +114,23 @@ int ip_parse(struct cursor *pkt, enum ip_walk walk, struct ip_info *info)
     return UIPSEC_E_MALFORMED;
 }
 
+int ip_take_esp_in_udp(struct cursor *c)
+{
+    uint8_t *udp;
+    size_t udp_len;
+
+    if (!cursor_take(c, UDP_HDR_LEN, &udp))
+        return UIPSEC_E_TRUNCATED;
+    udp_len = get_be16(udp + 4);
+    if (udp_len < UDP_HDR_LEN || !cursor_limit(c, udp_len - UDP_HDR_LEN))
+        return UIPSEC_E_TRUNCATED;
+    if (c->len == 1 && c->p[0] == 0xff)
+        return UIPSEC_E_KEEPALIVE;
+    if (c->len >= NON_ESP_MARKER_LEN && get_be32(c->p) == 0)
+        return UIPSEC_E_NON_ESP;
+    return UIPSEC_OK;
+}
+
 int ip_check_inner(const uint8_t *p, size_t len, uint8_t next_header, size_t *ip_len)
 {
     size_t n;

@@ -25,6 +25,12 @@ enum ip_walk {
  * UIPSEC_E_TRUNCATED, UIPSEC_E_MALFORMED or UIPSEC_E_FRAGMENT. */
 int ip_parse(struct cursor *pkt, enum ip_walk walk, struct ip_info *info);
 
+/* Takes the UDP header of an ESP-in-UDP packet off the cursor, trims it to
+ * the UDP length, and tells IKE and keepalives apart from ESP (RFC 3948
+ * 2.2, 2.3): UIPSEC_OK for ESP, UIPSEC_E_KEEPALIVE, UIPSEC_E_NON_ESP or
+ * UIPSEC_E_TRUNCATED. */
+int ip_take_esp_in_udp(struct cursor *c);
+
 /* Checks that p[0,len) starts with an IP packet of the version that
  * next_header (4 or 41) names; returns its length (<= len) in *ip_len. */
 int ip_check_inner(const uint8_t *p, size_t len, uint8_t next_header, size_t *ip_len);

@@ -148,25 +148,6 @@ UIPSEC_API size_t uipsec_sad_count(const struct uipsec_sad *sad)
     return sad->count;
 }
 
-/* RFC 3948 2.2, 2.3: after the UDP header, one 0xff byte is a NAT-keepalive
- * and four zero bytes start an IKE message; anything else is ESP. */
-static int peek_udp(struct cursor *c)
-{
-    uint8_t *udp, first;
-    size_t udp_len;
-
-    if (!cursor_take(c, UDP_HDR_LEN, &udp))
-        return UIPSEC_E_TRUNCATED;
-    udp_len = get_be16(udp + 4);
-    if (udp_len < UDP_HDR_LEN || !cursor_limit(c, udp_len - UDP_HDR_LEN))
-        return UIPSEC_E_TRUNCATED;
-    if (c->len == 1 && cursor_peek_u8(c, 0, &first) && first == 0xff)
-        return UIPSEC_E_KEEPALIVE;
-    if (c->len >= NON_ESP_MARKER_LEN && get_be32(c->p) == 0)
-        return UIPSEC_E_NON_ESP;
-    return UIPSEC_OK;
-}
-
 UIPSEC_API int uipsec_sad_peek(const uint8_t *pkt, size_t len, bool udp, uint32_t *spi,
                                enum uipsec_proto *proto)
 {
@@ -183,7 +164,7 @@ UIPSEC_API int uipsec_sad_peek(const uint8_t *pkt, size_t len, bool udp, uint32_
     if (udp) {
         if (ip.proto != IPPROTO_NUM_UDP)
             return UIPSEC_E_PROTOCOL;
-        if ((rc = peek_udp(&c)) != UIPSEC_OK)
+        if ((rc = ip_take_esp_in_udp(&c)) != UIPSEC_OK)
             return rc;
         ip.proto = IPPROTO_NUM_ESP;
     } else if (ip.proto != IPPROTO_NUM_ESP && ip.proto != IPPROTO_NUM_AH) {

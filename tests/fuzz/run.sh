@@ -27,6 +27,7 @@ run fuzz_decap "$seconds" "$work/seeds-decap"
 if [ -x "$build/tests/fuzz/fuzz_sa_file" ]; then
     run fuzz_sa_file $((seconds / 3)) "$work/seeds-sa-file"
 fi
+run fuzz_spd $((seconds / 3)) "$work/seeds-spd"
 if [ -x "$build/tests/fuzz/fuzz_conf" ]; then
     run fuzz_conf $((seconds / 3)) "$here/seeds-conf"
 fi

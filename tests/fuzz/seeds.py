@@ -52,6 +52,16 @@ def main():
         if v.get("esp_plaintext"):
             write("seeds-decap", f"forged-{i}", bytes([2, 0]) + bytes.fromhex(v["esp_plaintext"]))
         write("seeds-sa-file", f"sa-{i}", json.dumps(sa_file(v), indent=1).encode())
+        inner = bytes.fromhex(v["inner_packet"])
+        write("seeds-spd", f"fixed-{i}", b"\x01" + inner)
+        if v.get("outer_packet"):
+            write("seeds-spd", f"outer-{i}", b"\x01" + bytes.fromhex(v["outer_packet"]))
+        write("seeds-spd", f"made-{i}", b"\x02\x05" + bytes(range(i, i + 60)) + inner)
+    for i, t in enumerate(["10.1.0.0/16[tcp/http]\n10.2.0.0/16", "%any[icmp/8]\n%any",
+                           "2001:db8::/32[ipv6-icmp/128]\n%any6",
+                           "10.0.0.1-10.0.0.9\n192.168.0.1[udp/53]",
+                           "10.0.0.0/8[any/opaque]\n10.1.0.0/16[icmp/3:1-3:5]"]):
+        write("seeds-spd", f"text-{i}", b"\x00" + t.encode())
     print(f"fuzz seeds: {len(cases)} vectors from {vectors}")
 
 
