@@ -55,7 +55,7 @@ struct daemon {
     struct cfg cfg;
     struct net net;
     struct nl nl;
-    int tun_fd, epfd, ctl_fd, sig_fd;
+    int tun_fd, epfd, ctl_fd, sig_fd, timer_fd;
     char ifname[IFNAMSIZ];
     unsigned ifindex, mtu;
     struct uipsec_spd *spd;

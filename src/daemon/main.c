@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
+#include <sys/timerfd.h>
 #include <unistd.h>
 
 #include "cleardrop.h"
@@ -86,7 +87,34 @@ static int add_fd(struct daemon *d, int fd, uint64_t tag)
     return fd < 0 ? 0 : epoll_ctl(d->epfd, EPOLL_CTL_ADD, fd, &ev);
 }
 
-enum { TAG_TUN = 100, TAG_CTL, TAG_SIG };
+enum { TAG_TUN = 100, TAG_CTL, TAG_SIG, TAG_TIMER };
+
+#define KEEPALIVE_SECONDS 20 /* RFC 3948 4: the suggested default */
+
+/* NAT mappings on the way to an ESP-in-UDP peer expire when idle: a
+ * keepalive every 20 s holds them open. */
+static int start_timer(struct daemon *d)
+{
+    struct itimerspec its = {.it_interval = {KEEPALIVE_SECONDS, 0},
+                             .it_value = {KEEPALIVE_SECONDS, 0}};
+
+    d->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+    if (d->timer_fd < 0 || timerfd_settime(d->timer_fd, 0, &its, NULL) < 0)
+        return -1;
+    return 0;
+}
+
+static void on_timer(struct daemon *d)
+{
+    uint64_t ticks;
+
+    if (read(d->timer_fd, &ticks, sizeof(ticks)) != sizeof(ticks))
+        return;
+    for (size_t i = 0; i < d->nconns; i++)
+        if (d->conns[i] && d->conns[i]->cfg.encap &&
+            net_send_keepalive(&d->net, &d->conns[i]->cfg.remote) < 0)
+            d->drops[DD_SEND_FAILED]++;
+}
 
 static int setup_tun(struct daemon *d)
 {
@@ -133,11 +161,12 @@ static int start(struct daemon *d)
         return -1;
     }
     refresh_link(d);
-    if (control_open(d) < 0)
+    if (control_open(d) < 0 || start_timer(d) < 0)
         return -1;
     add_fd(d, d->tun_fd, TAG_TUN);
     add_fd(d, d->ctl_fd, TAG_CTL);
     add_fd(d, d->sig_fd, TAG_SIG);
+    add_fd(d, d->timer_fd, TAG_TIMER);
     for (int i = 0; i < NET_RX_COUNT; i++)
         add_fd(d, d->net.rx[i], (uint64_t)i);
     log_info("started: %s, MTU %u, %zu manual SA pair%s, control socket %s", d->ifname, d->mtu,
@@ -157,6 +186,8 @@ static void stop(struct daemon *d)
     nl_close(&d->nl);
     if (d->epfd >= 0)
         close(d->epfd);
+    if (d->timer_fd >= 0)
+        close(d->timer_fd);
     uipsec_spd_free(d->spd);
     uipsec_sad_free(d->sad);
     cfg_free(&d->cfg);
@@ -217,6 +248,8 @@ static void loop(struct daemon *d)
                 control_readable(d);
             else if (tag == TAG_SIG)
                 on_signal(d);
+            else if (tag == TAG_TIMER)
+                on_timer(d);
             else if (tag < NET_RX_COUNT)
                 dp_net_readable(d, (enum net_rx)tag);
         }
@@ -239,7 +272,7 @@ static int block_signals(struct daemon *d)
 
 int main(int argc, char **argv)
 {
-    static struct daemon d = {.tun_fd = -1, .epfd = -1, .ctl_fd = -1, .sig_fd = -1};
+    static struct daemon d = {.tun_fd = -1, .epfd = -1, .ctl_fd = -1, .sig_fd = -1, .timer_fd = -1};
     struct opts o = {0};
     char err[600];
 

@@ -215,3 +215,14 @@ int net_send(struct net *n, const uint8_t *pkt, size_t len)
         return -1;
     return 0;
 }
+
+int net_send_keepalive(struct net *n, const struct uipsec_addr *peer)
+{
+    struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons(4500)};
+    const uint8_t ff = 0xff;
+
+    if (peer->family != 4 || n->rx[NET_RX_UDP4] < 0)
+        return -1;
+    memcpy(&to.sin_addr, peer->bytes, 4);
+    return sendto(n->rx[NET_RX_UDP4], &ff, 1, 0, (struct sockaddr *)&to, sizeof(to)) == 1 ? 0 : -1;
+}

@@ -33,6 +33,10 @@ void net_close(struct net *n);
  * error. */
 int net_recv(struct net *n, enum net_rx which, struct uipsec_buf *b);
 
+/* Sends an RFC 3948 NAT-keepalive (one 0xff byte) from the UDP port to
+ * the peer's port 4500. */
+int net_send_keepalive(struct net *n, const struct uipsec_addr *peer);
+
 /* Sends a full outer IP packet to the destination in its header. */
 int net_send(struct net *n, const uint8_t *pkt, size_t len);
 
