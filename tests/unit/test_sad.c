@@ -18,6 +18,8 @@
 
 #include <cmocka.h>
 
+#include "testutil.h"
+
 #include "sa.h"
 #include "uipsec/sad.h"
 #include "uipsec/spd.h"
@@ -213,18 +215,6 @@ static const struct peek_case peeks[] = {
     {"IPv4 fragment", 4, K_ESP, false, false, true, UIPSEC_E_FRAGMENT, ESP},
     {"IPv6 fragment", 6, K_ESP, false, true, true, UIPSEC_E_FRAGMENT, ESP},
 };
-
-static void put16(uint8_t *p, size_t v)
-{
-    p[0] = (uint8_t)(v >> 8);
-    p[1] = (uint8_t)v;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-    put16(p, v >> 16);
-    put16(p + 2, v & 0xffff);
-}
 
 /* The transport part; returns its length and sets the protocol and where
  * the SPI ends, counted from its start (0: no SPI). */
