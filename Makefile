@@ -11,7 +11,7 @@ FUZZ_SECONDS ?= 60
 VECTORS    ?= $(abspath ../shared/vectors)
 CMAKE_FLAGS = -DUIPSEC_VECTORS=$(VECTORS)
 
-.PHONY: all deps build asan fuzz-build demo demo-engine test test-unit test-asan test-fuzz bench format clean install
+.PHONY: all deps build asan fuzz-build demo demo-engine test test-unit test-asan test-fuzz bench bench-tunnel format clean install
 
 all: build
 
@@ -56,6 +56,11 @@ test: test-unit test-asan test-fuzz
 bench: build
 	@$(BUILD)/bench/uipsec-bench
 	@$(BUILD)/bench/spd-bench
+
+# Tunnel throughput: uipsecd against the plain veth, wireguard-go and strongSwan
+# (root; about 1.5 min).  Options through TUNNEL_ARGS, e.g. TUNNEL_ARGS="--quick".
+bench-tunnel: build
+	@BUILD=$(abspath $(BUILD)) bash bench/tunnel.sh $(TUNNEL_ARGS)
 
 install: build
 	@cmake --install $(BUILD)
