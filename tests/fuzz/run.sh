@@ -31,4 +31,7 @@ run fuzz_spd $((seconds / 3)) "$work/seeds-spd"
 if [ -x "$build/tests/fuzz/fuzz_conf" ]; then
     run fuzz_conf $((seconds / 3)) "$here/seeds-conf"
 fi
+if [ -x "$build/tests/fuzz/fuzz_ike" ]; then
+    run fuzz_ike $((seconds / 3)) "$here/seeds-ike"
+fi
 echo "fuzz: no crash, no leak"
