@@ -1,0 +1,355 @@
+/* SPDX-License-Identifier: MIT */
+/* The IKE SA: life cycle, the receive dispatcher, message helpers, PSK AUTH
+ * (RFC 7296 2.15) and NAT detection (2.23). */
+#include "ikesa_int.h"
+
+#include <arpa/inet.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void ike_sa_log(const struct ike_env *env, const char *fmt, ...)
+{
+    char line[256];
+    va_list ap;
+
+    if (!env->log)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    env->log(env->arg, line);
+}
+
+int ike_id_set(struct ike_id *id, uint8_t type, const char *text)
+{
+    size_t n = strlen(text);
+
+    memset(id, 0, sizeof *id);
+    id->type = type;
+    if (type == IKE_ID_IPV4_ADDR || type == IKE_ID_IPV6_ADDR) {
+        bool v4 = type == IKE_ID_IPV4_ADDR;
+
+        if (inet_pton(v4 ? AF_INET : AF_INET6, text, id->data) != 1)
+            return UIPSEC_E_PARAM;
+        id->len = v4 ? 4 : 16;
+        return UIPSEC_OK;
+    }
+    if ((type != IKE_ID_FQDN && type != IKE_ID_RFC822_ADDR && type != IKE_ID_KEY_ID) || n == 0 ||
+        n > IKE_ID_MAX)
+        return UIPSEC_E_PARAM;
+    memcpy(id->data, text, n);
+    id->len = (uint8_t)n;
+    return UIPSEC_OK;
+}
+
+const char *ike_sa_state_name(enum ike_sa_state state)
+{
+    static const char *const names[] = {"INIT_SENT", "INIT_DONE", "AUTH_SENT", "ESTABLISHED",
+                                        "FAILED"};
+
+    return (unsigned)state < sizeof names / sizeof names[0] ? names[state] : "?";
+}
+
+void ike_sa_free(struct ike_sa *sa)
+{
+    if (!sa)
+        return;
+    ike_dh_free(sa->dh);
+    ike_sa_keys_free(sa->keys);
+    ike_sk_free(sa->sk_out);
+    ike_sk_free(sa->sk_in);
+    free(sa->init_req);
+    free(sa->init_resp);
+    free(sa->last_sent);
+    OPENSSL_cleanse(sa, sizeof *sa);
+    free(sa);
+}
+
+enum ike_rx ike_sa_fail(struct ike_sa *sa, uint16_t notify, const char *reason)
+{
+    sa->state = IKE_SA_FAILED;
+    sa->fail_notify = notify;
+    sa->fail_reason = reason;
+    ike_sa_log(sa->env, "IKE SA failed: %s (notify %u)", reason, notify);
+    return IKE_RX_FAILED;
+}
+
+const struct ike_payload *ike_msg_find(const struct ike_msg *msg, uint8_t type)
+{
+    for (size_t i = 0; i < msg->npayloads; i++)
+        if (!msg->payloads[i].skipped && msg->payloads[i].type == type)
+            return &msg->payloads[i];
+    return NULL;
+}
+
+const struct ike_pl_notify *ike_msg_notify(const struct ike_msg *msg, uint16_t type)
+{
+    for (size_t i = 0; i < msg->npayloads; i++)
+        if (!msg->payloads[i].skipped && msg->payloads[i].type == IKE_PL_NOTIFY &&
+            msg->payloads[i].u.notify.type == type)
+            return &msg->payloads[i].u.notify;
+    return NULL;
+}
+
+const struct ike_pl_notify *ike_msg_error(const struct ike_msg *msg)
+{
+    for (size_t i = 0; i < msg->npayloads; i++)
+        if (!msg->payloads[i].skipped && msg->payloads[i].type == IKE_PL_NOTIFY &&
+            msg->payloads[i].u.notify.type <= IKE_N_ERROR_MAX)
+            return &msg->payloads[i].u.notify;
+    return NULL;
+}
+
+struct ike_hdr ike_sa_hdr(const struct ike_sa *sa, uint8_t exchange, bool response, uint32_t msg_id)
+{
+    struct ike_hdr h = {.version = IKE_VERSION, .exchange = exchange, .msg_id = msg_id};
+
+    memcpy(h.spi_i, sa->spi_i, IKE_SPI_LEN);
+    memcpy(h.spi_r, sa->spi_r, IKE_SPI_LEN);
+    h.flags =
+        (uint8_t)((sa->role == IKE_ROLE_INITIATOR ? IKE_FLAG_I : 0) | (response ? IKE_FLAG_R : 0));
+    return h;
+}
+
+int ike_send_plain(const struct ike_env *env, const struct ike_hdr *hdr,
+                   const struct ike_payload *pl, size_t n, uint8_t **copy, size_t *copy_len)
+{
+    struct ike_msg *m = calloc(1, sizeof *m);
+    uint8_t *buf = malloc(IKE_MSG_MAX);
+    size_t len = 0;
+    int r = UIPSEC_E_NOMEM;
+
+    if (!m || !buf || n > IKE_MAX_PAYLOADS)
+        goto out;
+    m->hdr = *hdr;
+    m->npayloads = n;
+    memcpy(m->payloads, pl, n * sizeof *pl);
+    r = UIPSEC_E_PARAM;
+    if (ike_encode(m, buf, IKE_MSG_MAX, &len) != IKE_ENC_OK)
+        goto out;
+    env->send(env->arg, buf, len);
+    r = UIPSEC_OK;
+    if (copy) {
+        *copy = buf;
+        *copy_len = len;
+        buf = NULL;
+    }
+out:
+    free(m);
+    free(buf);
+    return r;
+}
+
+void ike_sa_keep_sent(struct ike_sa *sa, uint8_t *msg, size_t len)
+{
+    free(sa->last_sent);
+    sa->last_sent = msg;
+    sa->last_sent_len = len;
+}
+
+void ike_sa_retransmit(struct ike_sa *sa)
+{
+    if (sa->last_sent)
+        sa->env->send(sa->env->arg, sa->last_sent, sa->last_sent_len);
+}
+
+static int seal(struct ike_sa *sa, struct ike_msg *m, const struct ike_payload *inner, size_t n,
+                uint8_t *buf, size_t *len)
+{
+    size_t sk_off, plain, pt_len;
+
+    m->npayloads = 1;
+    m->payloads[0] = (struct ike_payload){.type = IKE_PL_SK, .u.sk.first_inner = inner[0].type};
+    if (ike_encode_sk_prefix(m, buf, IKE_MSG_MAX, &sk_off) != IKE_ENC_OK)
+        return UIPSEC_E_PARAM;
+    plain = ike_sk_plain_offset(sa->sk_out, sk_off, IKE_SK_PAYLOAD_HEADER_LEN);
+    if (plain >= IKE_MSG_MAX ||
+        ike_encode_payloads(inner, n, buf + plain, IKE_MSG_MAX - plain, &pt_len) != IKE_ENC_OK)
+        return UIPSEC_E_NO_ROOM;
+    return ike_sk_seal(sa->sk_out, buf, IKE_MSG_MAX, sk_off, IKE_SK_PAYLOAD_HEADER_LEN, pt_len,
+                       len);
+}
+
+int ike_sa_send_sk(struct ike_sa *sa, uint8_t exchange, bool response, uint32_t msg_id,
+                   const struct ike_payload *inner, size_t n)
+{
+    struct ike_msg *m = calloc(1, sizeof *m);
+    uint8_t *buf = malloc(IKE_MSG_MAX);
+    size_t len = 0;
+    int r = UIPSEC_E_NOMEM;
+
+    if (m && buf && n > 0) {
+        m->hdr = ike_sa_hdr(sa, exchange, response, msg_id);
+        r = seal(sa, m, inner, n, buf, &len);
+    }
+    free(m);
+    if (r != UIPSEC_OK) {
+        if (buf)
+            OPENSSL_cleanse(buf, IKE_MSG_MAX);
+        free(buf);
+        return r;
+    }
+    sa->env->send(sa->env->arg, buf, len);
+    ike_sa_keep_sent(sa, buf, len);
+    return UIPSEC_OK;
+}
+
+bool ike_sa_open_sk(struct ike_sa *sa, uint8_t *buf, size_t len, struct ike_msg *msg)
+{
+    const struct ike_payload *last = msg->npayloads ? &msg->payloads[msg->npayloads - 1] : NULL;
+    size_t pt_off, pt_len;
+    uint8_t first;
+    int r;
+
+    if (!last || last->type != IKE_PL_SK || last->skipped)
+        return false;
+    first = last->u.sk.first_inner;
+    r = ike_sk_open(sa->sk_in, buf, len, last->offset, IKE_SK_PAYLOAD_HEADER_LEN, &pt_off, &pt_len);
+    if (r != UIPSEC_OK) {
+        ike_sa_log(sa->env, "SK payload dropped: %s", uipsec_result_name(r));
+        return false;
+    }
+    if (ike_decode_payloads(first, buf + pt_off, pt_len, msg) != IKE_DEC_OK) {
+        ike_sa_log(sa->env, "SK contents malformed");
+        return false;
+    }
+    return true;
+}
+
+void ike_nat_hash(const uint8_t *spi_i, const uint8_t *spi_r, const struct uipsec_addr *addr,
+                  uint16_t port, uint8_t out[IKE_NAT_DETECTION_LEN])
+{
+    uint8_t in[2 * IKE_SPI_LEN + 16 + 2];
+    size_t alen = addr->family == 6 ? 16 : 4, n = 0;
+    unsigned int olen = 0;
+
+    memcpy(in, spi_i, IKE_SPI_LEN);
+    memcpy(in + IKE_SPI_LEN, spi_r, IKE_SPI_LEN);
+    n = 2 * IKE_SPI_LEN;
+    memcpy(in + n, addr->bytes, alen);
+    n += alen;
+    in[n++] = (uint8_t)(port >> 8);
+    in[n++] = (uint8_t)port;
+    if (EVP_Digest(in, n, out, &olen, EVP_sha1(), NULL) != 1 || olen != IKE_NAT_DETECTION_LEN)
+        memset(out, 0, IKE_NAT_DETECTION_LEN);
+}
+
+/* A NAT changed the address when no notify of that type carries the hash
+ * we compute (2.23); absent notifies say nothing. */
+static bool nat_changed(const struct ike_sa *sa, const struct ike_msg *msg, uint16_t type,
+                        const struct uipsec_addr *addr, uint16_t port)
+{
+    uint8_t want[IKE_NAT_DETECTION_LEN];
+    bool seen = false;
+
+    ike_nat_hash(sa->spi_i, sa->spi_r, addr, port, want);
+    for (size_t i = 0; i < msg->npayloads; i++) {
+        const struct ike_payload *p = &msg->payloads[i];
+
+        if (p->skipped || p->type != IKE_PL_NOTIFY || p->u.notify.type != type)
+            continue;
+        seen = true;
+        if (p->u.notify.data.len == IKE_NAT_DETECTION_LEN &&
+            memcmp(p->u.notify.data.p, want, IKE_NAT_DETECTION_LEN) == 0)
+            return false;
+    }
+    return seen;
+}
+
+void ike_sa_check_nat(struct ike_sa *sa, const struct ike_msg *msg)
+{
+    const struct ike_path *p = &sa->path;
+
+    sa->nat_remote =
+        nat_changed(sa, msg, IKE_N_NAT_DETECTION_SOURCE_IP, &p->remote, p->remote_port);
+    sa->nat_local =
+        nat_changed(sa, msg, IKE_N_NAT_DETECTION_DESTINATION_IP, &p->local, p->local_port);
+}
+
+int ike_psk_auth(const struct ike_sa *sa, bool of_initiator, uint8_t id_type,
+                 struct ike_bytes id_data, uint8_t *out, size_t out_len)
+{
+    static const char pad[] = "Key Pad for IKEv2";
+    const struct ike_cfg *c = sa->cfg;
+    uint8_t idhdr[4] = {id_type, 0, 0, 0}, macid[IKE_PRF_MAX_LEN], key[IKE_PRF_MAX_LEN];
+    size_t plen = ike_prf_len(sa->prf);
+    struct ike_iov skp = of_initiator ? sa->keys->pi : sa->keys->pr;
+    struct ike_iov id[2] = {{idhdr, 4}, {id_data.p, id_data.len}};
+    struct ike_iov padv = {(const uint8_t *)pad, sizeof pad - 1};
+    struct ike_iov so[3] = {
+        {of_initiator ? sa->init_req : sa->init_resp,
+         of_initiator ? sa->init_req_len : sa->init_resp_len},
+        {of_initiator ? sa->nr : sa->ni, of_initiator ? sa->nr_len : sa->ni_len},
+        {macid, plen}};
+    int r = UIPSEC_E_PARAM;
+
+    if (out_len != plen || c->psk_len == 0 || !so[0].p)
+        goto out;
+    r = ike_prf(sa->prf, skp.p, skp.len, id, 2, macid, plen);
+    if (r == UIPSEC_OK)
+        r = ike_prf(sa->prf, c->psk, c->psk_len, &padv, 1, key, plen);
+    if (r == UIPSEC_OK)
+        r = ike_prf(sa->prf, key, plen, so, 3, out, out_len);
+out:
+    OPENSSL_cleanse(key, sizeof key);
+    OPENSSL_cleanse(macid, sizeof macid);
+    return r;
+}
+
+/* A response to our outstanding request, or a request we expect (2.3). */
+static enum ike_rx dispatch(struct ike_sa *sa, uint8_t *buf, size_t len, struct ike_msg *msg)
+{
+    const struct ike_hdr *h = &msg->hdr;
+    bool response = h->flags & IKE_FLAG_R;
+    bool from_init = h->flags & IKE_FLAG_I;
+
+    if (from_init != (sa->role == IKE_ROLE_RESPONDER))
+        return IKE_RX_DROPPED;
+    if (response) {
+        if (h->msg_id != sa->msg_id_send)
+            return IKE_RX_DROPPED;
+        if (sa->state == IKE_SA_INIT_SENT && h->exchange == IKE_EXCH_IKE_SA_INIT)
+            return ike_sa_init_response(sa, buf, len, msg);
+        if (sa->state == IKE_SA_AUTH_SENT && h->exchange == IKE_EXCH_IKE_AUTH)
+            return ike_sa_auth_response(sa, buf, len, msg);
+        return IKE_RX_DROPPED;
+    }
+    if (sa->msg_id_expect > 0 && h->msg_id == sa->msg_id_expect - 1) {
+        ike_sa_retransmit(sa); /* a retransmitted request: the same answer (2.1) */
+        return IKE_RX_OK;
+    }
+    if (h->msg_id == sa->msg_id_expect && sa->state == IKE_SA_INIT_DONE &&
+        h->exchange == IKE_EXCH_IKE_AUTH)
+        return ike_sa_auth_request(sa, buf, len, msg);
+    return IKE_RX_DROPPED;
+}
+
+enum ike_rx ike_sa_receive(struct ike_sa *sa, const uint8_t *buf, size_t len)
+{
+    struct ike_msg *msg = calloc(1, sizeof *msg);
+    uint8_t *copy = len ? malloc(len) : NULL;
+    enum ike_rx rx = IKE_RX_DROPPED;
+    bool learn_spi_r = sa->state == IKE_SA_INIT_SENT;
+
+    if (!msg || !copy || sa->state == IKE_SA_FAILED)
+        goto out;
+    memcpy(copy, buf, len);
+    if (ike_decode(copy, len, msg) != IKE_DEC_OK) {
+        ike_sa_log(sa->env, "malformed IKE message dropped");
+        goto out;
+    }
+    if (memcmp(msg->hdr.spi_i, sa->spi_i, IKE_SPI_LEN) != 0 ||
+        (!learn_spi_r && memcmp(msg->hdr.spi_r, sa->spi_r, IKE_SPI_LEN) != 0))
+        goto out;
+    rx = dispatch(sa, copy, len, msg);
+out:
+    if (copy)
+        OPENSSL_cleanse(copy, len);
+    free(copy);
+    free(msg);
+    return rx;
+}

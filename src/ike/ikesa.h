@@ -1,0 +1,175 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The IKEv2 SA state machine (RFC 7296 1.2): IKE_SA_INIT and IKE_AUTH with
+ * pre-shared keys, initiator and responder, and the first CHILD_SA (ESP).
+ * A pure state machine: no sockets, timers or global state.  Randomness,
+ * sending, the new CHILD_SA and logs go through struct ike_env callbacks;
+ * received datagrams come in through ike_sa_receive (an SA the caller found
+ * by its SPIs) or ike_sa_respond (a fresh IKE_SA_INIT request).
+ *
+ *   initiator                              responder
+ *   ike_sa_initiate  -- SA KE Ni N(NAT-D) -->  ike_sa_respond: INIT_DONE
+ *   INIT_SENT        <-- SA KE Nr N(NAT-D) --
+ *   ike_sa_receive   -- SK{IDi [IDr] AUTH SA TSi TSr} -->  ike_sa_receive
+ *   AUTH_SENT        <-- SK{IDr AUTH SA TSi TSr} --         ESTABLISHED
+ *   ike_sa_receive: ESTABLISHED                     (child_sa_up on both)
+ *
+ * Errors: a bad IKE_SA_INIT offer is answered statelessly by ike_sa_respond
+ * (NO_PROPOSAL_CHOSEN, INVALID_KE_PAYLOAD with the group wanted, on which
+ * the initiator retries once per group); AUTHENTICATION_FAILED and
+ * INVALID_SYNTAX end both SAs in FAILED; a CHILD_SA that cannot be made
+ * (NO_PROPOSAL_CHOSEN, TS_UNACCEPTABLE) leaves the IKE SA ESTABLISHED
+ * without a child, as 1.2 says.  Messages that fail to decode, do not fit
+ * the state or fail the ICV are dropped and change nothing.
+ *
+ * Not yet: CREATE_CHILD_SA, INFORMATIONAL (so the initiator does not notify
+ * the responder of a bad responder AUTH), retransmission timers (the last
+ * message is kept, see ike_sa_retransmit), NAT-T port switching, cookies,
+ * fragmentation, certificates, EAP.
+ *
+ * Ownership: cfg and env are borrowed and must outlive the SA; the SA is
+ * the caller's, freed with ike_sa_free (keys wiped).
+ */
+#ifndef UIPSEC_IKE_IKESA_H
+#define UIPSEC_IKE_IKESA_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dh.h"
+#include "keys.h"
+#include "proposal.h"
+#include "sk.h"
+#include "uipsec/spd.h"
+#include "uipsec/uipsec.h"
+
+#define IKE_ID_MAX         255
+#define IKE_CFG_MAX_TS     8
+#define IKE_NONCE_LEN      32 /* what we send */
+#define IKE_MSG_MAX        8192
+#define IKE_KE_RETRIES_MAX 2
+
+struct ike_id {
+    uint8_t type; /* IKE_ID_FQDN, _IPV4_ADDR, _IPV6_ADDR, _RFC822_ADDR, _KEY_ID */
+    uint8_t len;
+    uint8_t data[IKE_ID_MAX];
+};
+
+/* Fills an ID from text: FQDN/RFC822/KEY_ID as bytes, IPv4/IPv6 parsed. */
+__attribute__((warn_unused_result)) int ike_id_set(struct ike_id *id, uint8_t type,
+                                                   const char *text);
+
+struct ike_cfg {
+    struct ike_id local_id, remote_id;
+    const uint8_t *psk; /* borrowed */
+    size_t psk_len;
+    struct ike_prop_list ike, esp;
+    /* Traffic selectors, local side first: the initiator offers every
+     * selector's local side as TSi and remote side as TSr. */
+    size_t nts;
+    struct uipsec_selector ts[IKE_CFG_MAX_TS];
+    enum uipsec_mode mode; /* TRANSPORT: ask (or accept) USE_TRANSPORT_MODE */
+};
+
+/* Addresses the datagrams use, for NAT detection (2.23). */
+struct ike_path {
+    struct uipsec_addr local, remote;
+    uint16_t local_port, remote_port;
+};
+
+/* The first CHILD_SA, as handed to child_sa_up (borrowed for the call;
+ * the keys are wiped after it). */
+struct ike_child_result {
+    struct ike_prop esp;             /* the chosen proposal */
+    struct uipsec_sa_params in, out; /* spi, dir, proto, mode, suite, keys */
+    size_t nts;                      /* narrowed selectors, local side ours */
+    struct uipsec_selector ts[IKE_CFG_MAX_TS];
+};
+
+struct ike_env {
+    void *arg;
+    void (*random)(void *arg, uint8_t *buf, size_t len); /* must not fail */
+    void (*send)(void *arg, const uint8_t *buf, size_t len);
+    void (*child_sa_up)(void *arg, const struct ike_child_result *child);
+    void (*log)(void *arg, const char *msg); /* may be NULL */
+};
+
+enum ike_role { IKE_ROLE_INITIATOR, IKE_ROLE_RESPONDER };
+
+enum ike_sa_state {
+    IKE_SA_INIT_SENT,   /* initiator: waiting for the IKE_SA_INIT response */
+    IKE_SA_INIT_DONE,   /* responder: keys made, waiting for IKE_AUTH */
+    IKE_SA_AUTH_SENT,   /* initiator: waiting for the IKE_AUTH response */
+    IKE_SA_ESTABLISHED, /* authenticated both ways */
+    IKE_SA_FAILED,      /* see fail_notify and fail_reason */
+};
+
+/* What ike_sa_receive did with a datagram. */
+enum ike_rx {
+    IKE_RX_OK,      /* acted on: state may have changed, a message may be sent */
+    IKE_RX_DROPPED, /* ignored: malformed, unexpected or not authentic */
+    IKE_RX_FAILED,  /* the SA is now FAILED */
+};
+
+struct ike_sa {
+    enum ike_sa_state state;
+    enum ike_role role;
+    const struct ike_cfg *cfg;
+    const struct ike_env *env;
+    struct ike_path path;
+    uint8_t spi_i[IKE_SPI_LEN], spi_r[IKE_SPI_LEN];
+    uint8_t ni[IKE_NONCE_MAX], nr[IKE_NONCE_MAX];
+    size_t ni_len, nr_len;
+    struct ike_prop prop; /* chosen IKE proposal */
+    struct ike_sk_suite suite;
+    enum ike_prf_alg prf;
+    enum ike_dh_alg dh_group; /* the group our KE uses */
+    struct ike_dh *dh;
+    struct ike_sa_keys *keys;
+    struct ike_sk *sk_out, *sk_in;
+    uint32_t msg_id_send;          /* our next request's ID (2.3) */
+    uint32_t msg_id_expect;        /* the peer's next request's ID */
+    uint8_t *init_req, *init_resp; /* RealMessage1, RealMessage2 (2.15) */
+    size_t init_req_len, init_resp_len;
+    uint8_t *last_sent; /* for retransmission */
+    size_t last_sent_len;
+    uint8_t child_spi[IKE_CHILD_SPI_LEN]; /* our inbound ESP SPI */
+    bool nat_local, nat_remote;           /* a NAT changed our / the peer's address */
+    bool child_up;
+    unsigned ke_retries;
+    uint16_t fail_notify;  /* the error notify sent or received, or 0 */
+    uint16_t child_notify; /* why the first CHILD_SA was not made, or 0 */
+    const char *fail_reason;
+};
+
+/* Starts an IKE SA as initiator: sends IKE_SA_INIT with the first DH group
+ * of the first IKE proposal.  UIPSEC_OK and *out (INIT_SENT), or an error
+ * code and *out NULL. */
+__attribute__((warn_unused_result)) int ike_sa_initiate(struct ike_sa **out,
+                                                        const struct ike_cfg *cfg,
+                                                        const struct ike_env *env,
+                                                        const struct ike_path *path);
+
+/* Answers an IKE_SA_INIT request (header: IKE_SA_INIT, I flag, msg ID 0,
+ * SPIr 0).  On an acceptable offer: *out is a new SA in INIT_DONE and the
+ * response is sent.  Otherwise *out is NULL, and for NO_PROPOSAL_CHOSEN,
+ * INVALID_KE_PAYLOAD and INVALID_SYNTAX an unprotected error response is
+ * sent.  Returns IKE_RX_OK, IKE_RX_DROPPED (nothing sent) or IKE_RX_FAILED
+ * (error notify sent, no SA). */
+enum ike_rx ike_sa_respond(struct ike_sa **out, const struct ike_cfg *cfg,
+                           const struct ike_env *env, const struct ike_path *path,
+                           const uint8_t *buf, size_t len);
+
+/* Acts on a datagram for sa (buf is copied; the caller's is not changed). */
+enum ike_rx ike_sa_receive(struct ike_sa *sa, const uint8_t *buf, size_t len);
+
+/* Sends the last message again (a timer's job; nothing if none). */
+void ike_sa_retransmit(struct ike_sa *sa);
+
+/* Wipes and frees (NULL is fine). */
+void ike_sa_free(struct ike_sa *sa);
+
+const char *ike_sa_state_name(enum ike_sa_state state);
+
+#endif

@@ -1,0 +1,331 @@
+/* SPDX-License-Identifier: MIT */
+/* IKE_SA_INIT (RFC 7296 1.2, 1.3 INVALID_KE_PAYLOAD, 2.23 NAT detection):
+ * the initiator's request and its handling of the answer, and the
+ * responder's answer (or stateless error) to a fresh request. */
+#include "ikesa_int.h"
+
+#include <openssl/crypto.h>
+#include <stdlib.h>
+#include <string.h>
+
+uint8_t *ike_dup(const uint8_t *p, size_t len)
+{
+    uint8_t *c = malloc(len ? len : 1);
+
+    if (c)
+        memcpy(c, p, len);
+    return c;
+}
+
+static struct ike_sa *sa_alloc(const struct ike_cfg *cfg, const struct ike_env *env,
+                               const struct ike_path *path, enum ike_role role)
+{
+    struct ike_sa *sa = calloc(1, sizeof *sa);
+
+    if (!sa)
+        return NULL;
+    sa->cfg = cfg;
+    sa->env = env;
+    sa->path = *path;
+    sa->role = role;
+    return sa;
+}
+
+static struct ike_payload notify_pl(uint16_t type, const uint8_t *data, size_t len)
+{
+    return (struct ike_payload){.type = IKE_PL_NOTIFY,
+                                .u.notify = {.type = type, .data = {data, len}}};
+}
+
+/* SA, KE, nonce and the two NAT detection notifies: the body of both
+ * IKE_SA_INIT messages.  nat must hold 2 * IKE_NAT_DETECTION_LEN bytes. */
+static size_t init_payloads(const struct ike_sa *sa, const struct ike_pl_sa *sa_pl,
+                            const uint8_t *ke, size_t ke_len, uint8_t *nat, struct ike_payload *pl)
+{
+    bool i = sa->role == IKE_ROLE_INITIATOR;
+    const struct ike_path *p = &sa->path;
+
+    ike_nat_hash(sa->spi_i, sa->spi_r, &p->local, p->local_port, nat);
+    ike_nat_hash(sa->spi_i, sa->spi_r, &p->remote, p->remote_port, nat + IKE_NAT_DETECTION_LEN);
+    pl[0] = (struct ike_payload){.type = IKE_PL_SA, .u.sa = *sa_pl};
+    pl[1] = (struct ike_payload){.type = IKE_PL_KE,
+                                 .u.ke = {.group = (uint16_t)sa->dh_group, .data = {ke, ke_len}}};
+    pl[2] = (struct ike_payload){.type = IKE_PL_NONCE,
+                                 .u.nonce = {i ? sa->ni : sa->nr, i ? sa->ni_len : sa->nr_len}};
+    pl[3] = notify_pl(IKE_N_NAT_DETECTION_SOURCE_IP, nat, IKE_NAT_DETECTION_LEN);
+    pl[4] = notify_pl(IKE_N_NAT_DETECTION_DESTINATION_IP, nat + IKE_NAT_DETECTION_LEN,
+                      IKE_NAT_DETECTION_LEN);
+    return 5;
+}
+
+/* Sends an IKE_SA_INIT message and keeps it (RealMessage1 or 2, and for
+ * retransmission). */
+static int send_init(struct ike_sa *sa, const struct ike_pl_sa *sa_pl)
+{
+    uint8_t ke[IKE_DH_MAX_KE_LEN], nat[2 * IKE_NAT_DETECTION_LEN], *copy = NULL;
+    size_t ke_len = ike_dh_ke_len(sa->dh_group), len = 0, n;
+    struct ike_payload pl[5];
+    bool i = sa->role == IKE_ROLE_INITIATOR;
+    struct ike_hdr h = ike_sa_hdr(sa, IKE_EXCH_IKE_SA_INIT, !i, 0);
+    int r = ike_dh_public(sa->dh, ke, ke_len);
+
+    if (r != UIPSEC_OK)
+        return r;
+    n = init_payloads(sa, sa_pl, ke, ke_len, nat, pl);
+    r = ike_send_plain(sa->env, &h, pl, n, &copy, &len);
+    if (r != UIPSEC_OK)
+        return r;
+    free(i ? sa->init_req : sa->init_resp);
+    *(i ? &sa->init_req : &sa->init_resp) = copy;
+    *(i ? &sa->init_req_len : &sa->init_resp_len) = len;
+    ike_sa_keep_sent(sa, ike_dup(copy, len), len);
+    return sa->last_sent ? UIPSEC_OK : UIPSEC_E_NOMEM;
+}
+
+static int send_init_request(struct ike_sa *sa)
+{
+    struct ike_prop_wire w;
+    struct ike_pl_sa sa_pl;
+    int r;
+
+    ike_dh_free(sa->dh);
+    sa->dh = NULL;
+    r = ike_dh_new(sa->dh_group, &sa->dh);
+    if (r != UIPSEC_OK)
+        return r;
+    ike_prop_to_pl(sa->cfg->ike.p, sa->cfg->ike.n, NULL, 0, &w, &sa_pl);
+    return send_init(sa, &sa_pl);
+}
+
+int ike_sa_initiate(struct ike_sa **out, const struct ike_cfg *cfg, const struct ike_env *env,
+                    const struct ike_path *path)
+{
+    struct ike_sa *sa;
+    int r;
+
+    *out = NULL;
+    if (cfg->ike.n == 0 || cfg->esp.n == 0 || cfg->psk_len == 0 || cfg->nts == 0)
+        return UIPSEC_E_PARAM;
+    sa = sa_alloc(cfg, env, path, IKE_ROLE_INITIATOR);
+    if (!sa)
+        return UIPSEC_E_NOMEM;
+    env->random(env->arg, sa->spi_i, IKE_SPI_LEN);
+    env->random(env->arg, sa->ni, IKE_NONCE_LEN);
+    sa->ni_len = IKE_NONCE_LEN;
+    sa->dh_group = (enum ike_dh_alg)cfg->ike.p[0].alg[IKE_TRANSFORM_DH][0].id;
+    r = send_init_request(sa);
+    if (r != UIPSEC_OK) {
+        ike_sa_free(sa);
+        return r;
+    }
+    sa->state = IKE_SA_INIT_SENT;
+    *out = sa;
+    return UIPSEC_OK;
+}
+
+/* g^ir, the seven keys and both SK contexts; the DH pair is then freed. */
+static int make_keys(struct ike_sa *sa, struct ike_bytes peer_ke)
+{
+    struct ike_sa_kdf_in in = {
+        .prf = sa->prf, .sk = sa->suite, .ni = {sa->ni, sa->ni_len}, .nr = {sa->nr, sa->nr_len}};
+    bool i = sa->role == IKE_ROLE_INITIATOR;
+    int r = ike_dh_derive(sa->dh, peer_ke.p, peer_ke.len);
+
+    if (r != UIPSEC_OK)
+        return r;
+    in.gir = ike_dh_secret(sa->dh);
+    memcpy(in.spi_i, sa->spi_i, IKE_SPI_LEN);
+    memcpy(in.spi_r, sa->spi_r, IKE_SPI_LEN);
+    r = ike_sa_keys_new(&in, &sa->keys);
+    if (r == UIPSEC_OK)
+        r = ike_sa_keys_sk_new(sa->keys, &sa->suite, i, &sa->sk_out);
+    if (r == UIPSEC_OK)
+        r = ike_sa_keys_sk_new(sa->keys, &sa->suite, !i, &sa->sk_in);
+    ike_dh_free(sa->dh);
+    sa->dh = NULL;
+    return r;
+}
+
+/* ---- responder ---- */
+
+/* An unprotected error answer to an IKE_SA_INIT request (no state kept). */
+static enum ike_rx refuse(const struct ike_env *env, const struct ike_hdr *req, uint16_t type,
+                          const uint8_t *data, size_t len)
+{
+    struct ike_hdr h = {
+        .version = IKE_VERSION, .exchange = IKE_EXCH_IKE_SA_INIT, .flags = IKE_FLAG_R, .msg_id = 0};
+    struct ike_payload pl = notify_pl(type, data, len);
+
+    memcpy(h.spi_i, req->spi_i, IKE_SPI_LEN);
+    ike_sa_log(env, "IKE_SA_INIT refused: notify %u", type);
+    if (ike_send_plain(env, &h, &pl, 1, NULL, NULL) != UIPSEC_OK)
+        return IKE_RX_DROPPED;
+    return IKE_RX_FAILED;
+}
+
+static bool init_request_shape(const struct ike_msg *m)
+{
+    static const uint8_t zero[IKE_SPI_LEN];
+    const struct ike_hdr *h = &m->hdr;
+
+    return h->exchange == IKE_EXCH_IKE_SA_INIT && (h->flags & IKE_FLAG_I) &&
+           !(h->flags & IKE_FLAG_R) && h->msg_id == 0 && memcmp(h->spi_r, zero, IKE_SPI_LEN) == 0;
+}
+
+/* Makes the responder's SA for an accepted offer and answers it. */
+static int accept_init(struct ike_sa *sa, const struct ike_msg *m, const uint8_t *buf, size_t len,
+                       uint8_t offer_num)
+{
+    const struct ike_payload *ke = ike_msg_find(m, IKE_PL_KE);
+    const struct ike_bytes *ni = &ike_msg_find(m, IKE_PL_NONCE)->u.nonce;
+    struct ike_prop_wire w;
+    struct ike_pl_sa sa_pl;
+    int r;
+
+    memcpy(sa->spi_i, m->hdr.spi_i, IKE_SPI_LEN);
+    memcpy(sa->ni, ni->p, ni->len);
+    sa->ni_len = ni->len;
+    ike_sa_check_nat(sa, m); /* the request's hashes have SPIr = 0 */
+    sa->env->random(sa->env->arg, sa->spi_r, IKE_SPI_LEN);
+    sa->env->random(sa->env->arg, sa->nr, IKE_NONCE_LEN);
+    sa->nr_len = IKE_NONCE_LEN;
+    sa->init_req = ike_dup(buf, len);
+    sa->init_req_len = len;
+    r = sa->init_req ? ike_dh_new(sa->dh_group, &sa->dh) : UIPSEC_E_NOMEM;
+    if (r != UIPSEC_OK)
+        return r;
+    ike_prop_to_pl(&sa->prop, 1, NULL, 0, &w, &sa_pl);
+    w.props[0].num = offer_num;
+    r = send_init(sa, &sa_pl); /* our public value is sent before g^ir is made */
+    if (r == UIPSEC_OK)
+        r = make_keys(sa, ke->u.ke.data);
+    return r;
+}
+
+enum ike_rx ike_sa_respond(struct ike_sa **out, const struct ike_cfg *cfg,
+                           const struct ike_env *env, const struct ike_path *path,
+                           const uint8_t *buf, size_t len)
+{
+    struct ike_msg *m = calloc(1, sizeof *m);
+    const struct ike_payload *sa_pl, *ke;
+    struct ike_sa *sa = NULL;
+    struct ike_prop chosen;
+    size_t idx;
+    enum ike_rx rx = IKE_RX_DROPPED;
+
+    *out = NULL;
+    if (!m || ike_decode(buf, len, m) != IKE_DEC_OK || !init_request_shape(m))
+        goto out;
+    sa_pl = ike_msg_find(m, IKE_PL_SA);
+    ke = ike_msg_find(m, IKE_PL_KE);
+    if (!sa_pl || !ke || !ike_msg_find(m, IKE_PL_NONCE)) {
+        rx = refuse(env, &m->hdr, IKE_N_INVALID_SYNTAX, NULL, 0);
+        goto out;
+    }
+    if (!ike_prop_select(&cfg->ike, &sa_pl->u.sa, false, &chosen, &idx)) {
+        rx = refuse(env, &m->hdr, IKE_N_NO_PROPOSAL_CHOSEN, NULL, 0);
+        goto out;
+    }
+    sa = sa_alloc(cfg, env, path, IKE_ROLE_RESPONDER);
+    if (!sa)
+        goto out;
+    sa->prop = chosen;
+    if (!ike_prop_ike_suite(&chosen, &sa->suite, &sa->prf, &sa->dh_group)) {
+        rx = refuse(env, &m->hdr, IKE_N_NO_PROPOSAL_CHOSEN, NULL, 0);
+        goto out;
+    }
+    if (ke->u.ke.group != sa->dh_group) {
+        uint8_t g[2] = {(uint8_t)(sa->dh_group >> 8), (uint8_t)sa->dh_group};
+
+        rx = refuse(env, &m->hdr, IKE_N_INVALID_KE_PAYLOAD, g, sizeof g);
+        goto out;
+    }
+    if (accept_init(sa, m, buf, len, sa_pl->u.sa.proposals[idx].num) != UIPSEC_OK)
+        goto out; /* a bad KE value lands here: dropped, as strongSwan does */
+    sa->state = IKE_SA_INIT_DONE;
+    sa->msg_id_expect = 1;
+    *out = sa;
+    sa = NULL;
+    rx = IKE_RX_OK;
+out:
+    ike_sa_free(sa);
+    free(m);
+    return rx;
+}
+
+/* ---- initiator: the answer ---- */
+
+static bool offered_group(const struct ike_cfg *cfg, uint16_t group)
+{
+    for (size_t i = 0; i < cfg->ike.n; i++)
+        for (size_t j = 0; j < cfg->ike.p[i].n[IKE_TRANSFORM_DH]; j++)
+            if (cfg->ike.p[i].alg[IKE_TRANSFORM_DH][j].id == group)
+                return true;
+    return false;
+}
+
+/* INVALID_KE_PAYLOAD: once per group, retry with the group asked for (1.3). */
+static enum ike_rx init_error(struct ike_sa *sa, const struct ike_pl_notify *n)
+{
+    uint16_t g;
+
+    if (n->type != IKE_N_INVALID_KE_PAYLOAD || n->data.len != 2)
+        return ike_sa_fail(sa, n->type, "IKE_SA_INIT refused by the peer");
+    g = (uint16_t)(n->data.p[0] << 8 | n->data.p[1]);
+    if (g == sa->dh_group || !offered_group(sa->cfg, g) || sa->ke_retries >= IKE_KE_RETRIES_MAX)
+        return ike_sa_fail(sa, n->type, "INVALID_KE_PAYLOAD for a group not offered");
+    sa->ke_retries++;
+    sa->dh_group = (enum ike_dh_alg)g;
+    ike_sa_log(sa->env, "INVALID_KE_PAYLOAD: retrying with group %u", g);
+    if (send_init_request(sa) != UIPSEC_OK)
+        return ike_sa_fail(sa, 0, "cannot retry IKE_SA_INIT");
+    return IKE_RX_OK;
+}
+
+/* The answer's single proposal must be one of ours, one transform a type. */
+static bool check_answer(struct ike_sa *sa, const struct ike_pl_sa *sa_pl)
+{
+    size_t idx, types = 0;
+
+    if (sa_pl->nproposals != 1 || !ike_prop_select(&sa->cfg->ike, sa_pl, false, &sa->prop, &idx) ||
+        !ike_prop_ike_suite(&sa->prop, &sa->suite, &sa->prf, &sa->dh_group))
+        return false;
+    for (uint8_t t = 1; t < IKE_PROP_NTYPES; t++)
+        types += sa->prop.n[t];
+    return sa_pl->proposals[0].ntransforms == types;
+}
+
+enum ike_rx ike_sa_init_response(struct ike_sa *sa, const uint8_t *buf, size_t len,
+                                 const struct ike_msg *msg)
+{
+    static const uint8_t zero[IKE_SPI_LEN];
+    const struct ike_pl_notify *err = ike_msg_error(msg);
+    const struct ike_payload *sa_pl = ike_msg_find(msg, IKE_PL_SA),
+                             *ke = ike_msg_find(msg, IKE_PL_KE),
+                             *nr = ike_msg_find(msg, IKE_PL_NONCE);
+    enum ike_dh_alg sent = sa->dh_group;
+
+    if (err)
+        return init_error(sa, err);
+    if (memcmp(msg->hdr.spi_r, zero, IKE_SPI_LEN) == 0)
+        return IKE_RX_DROPPED;
+    if (!sa_pl || !ke || !nr)
+        return ike_sa_fail(sa, IKE_N_INVALID_SYNTAX, "IKE_SA_INIT answer incomplete");
+    if (!check_answer(sa, &sa_pl->u.sa))
+        return ike_sa_fail(sa, IKE_N_NO_PROPOSAL_CHOSEN, "answer is not a proposal we made");
+    if (ke->u.ke.group != sent || sa->dh_group != sent)
+        return ike_sa_fail(sa, IKE_N_INVALID_KE_PAYLOAD, "answer's KE group is not ours");
+    memcpy(sa->spi_r, msg->hdr.spi_r, IKE_SPI_LEN);
+    memcpy(sa->nr, nr->u.nonce.p, nr->u.nonce.len);
+    sa->nr_len = nr->u.nonce.len;
+    sa->init_resp = ike_dup(buf, len);
+    sa->init_resp_len = len;
+    if (!sa->init_resp || make_keys(sa, ke->u.ke.data) != UIPSEC_OK)
+        return ike_sa_fail(sa, 0, "key derivation failed");
+    ike_sa_check_nat(sa, msg);
+    sa->msg_id_send = 1;
+    if (ike_sa_send_auth_request(sa) != UIPSEC_OK)
+        return ike_sa_fail(sa, 0, "cannot send IKE_AUTH");
+    sa->state = IKE_SA_AUTH_SENT;
+    return IKE_RX_OK;
+}

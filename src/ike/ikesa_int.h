@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: MIT */
+/* Internal to the IKE SA state machine (ikesa.c, ikesa_init.c, ikesa_auth.c). */
+#ifndef UIPSEC_IKE_IKESA_INT_H
+#define UIPSEC_IKE_IKESA_INT_H
+
+#include "ikesa.h"
+#include "ike_msg.h"
+
+/* ikesa.c: messages. */
+void ike_sa_log(const struct ike_env *env, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+struct ike_hdr ike_sa_hdr(const struct ike_sa *sa, uint8_t exchange, bool response,
+                          uint32_t msg_id);
+/* Encodes and sends; *copy (if copy is not NULL) gets a malloc'd copy. */
+__attribute__((warn_unused_result)) int ike_send_plain(const struct ike_env *env,
+                                                       const struct ike_hdr *hdr,
+                                                       const struct ike_payload *pl, size_t n,
+                                                       uint8_t **copy, size_t *copy_len);
+/* Seals inner[0, n) into an SK payload, sends it and keeps it as last_sent. */
+__attribute__((warn_unused_result)) int ike_sa_send_sk(struct ike_sa *sa, uint8_t exchange,
+                                                       bool response, uint32_t msg_id,
+                                                       const struct ike_payload *inner, size_t n);
+/* Opens the SK payload that ends msg (decoded from buf) and decodes the
+ * inner payloads into msg.  False: drop. */
+__attribute__((warn_unused_result)) bool ike_sa_open_sk(struct ike_sa *sa, uint8_t *buf, size_t len,
+                                                        struct ike_msg *msg);
+void ike_sa_keep_sent(struct ike_sa *sa, uint8_t *msg, size_t len);
+enum ike_rx ike_sa_fail(struct ike_sa *sa, uint16_t notify, const char *reason);
+
+const struct ike_payload *ike_msg_find(const struct ike_msg *msg, uint8_t type);
+const struct ike_pl_notify *ike_msg_notify(const struct ike_msg *msg, uint16_t type);
+/* The first error notify (type < 16384), or NULL. */
+const struct ike_pl_notify *ike_msg_error(const struct ike_msg *msg);
+
+/* ikesa.c: NAT detection hash (2.23) of SPIi | SPIr | address | port. */
+void ike_nat_hash(const uint8_t *spi_i, const uint8_t *spi_r, const struct uipsec_addr *addr,
+                  uint16_t port, uint8_t out[IKE_NAT_DETECTION_LEN]);
+/* Sets sa->nat_local/nat_remote from the peer's NAT_DETECTION notifies. */
+void ike_sa_check_nat(struct ike_sa *sa, const struct ike_msg *msg);
+
+/* ikesa.c: AUTH = prf(prf(PSK, "Key Pad for IKEv2"), <SignedOctets>) of
+ * the initiator (of_initiator) or the responder, for the ID given. */
+__attribute__((warn_unused_result)) int ike_psk_auth(const struct ike_sa *sa, bool of_initiator,
+                                                     uint8_t id_type, struct ike_bytes id_data,
+                                                     uint8_t *out, size_t out_len);
+
+/* ikesa_ts.c: traffic selectors (2.9). */
+size_t ike_ts_narrow(const struct ike_cfg *cfg, bool initiator, const struct ike_pl_ts *tsi,
+                     const struct ike_pl_ts *tsr, struct uipsec_selector *out);
+void ike_ts_to_pl(const struct uipsec_selector *sel, size_t n, bool local_side, struct ike_ts *buf,
+                  struct ike_pl_ts *pl);
+
+/* ikesa_init.c / ikesa_auth.c: the steps. */
+enum ike_rx ike_sa_init_response(struct ike_sa *sa, const uint8_t *buf, size_t len,
+                                 const struct ike_msg *msg);
+uint8_t *ike_dup(const uint8_t *p, size_t len);
+__attribute__((warn_unused_result)) int ike_sa_send_auth_request(struct ike_sa *sa);
+enum ike_rx ike_sa_auth_request(struct ike_sa *sa, uint8_t *buf, size_t len, struct ike_msg *msg);
+enum ike_rx ike_sa_auth_response(struct ike_sa *sa, uint8_t *buf, size_t len, struct ike_msg *msg);
+
+#endif

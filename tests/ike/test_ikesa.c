@@ -1,0 +1,516 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The IKE SA state machine (src/ike/ikesa*.c, proposal.c) as two-peer
+ * conversations in one process: a deterministic RNG, a send() that keeps
+ * the datagram, a child_sa_up() that keeps the CHILD_SA.  Each test steps
+ * one message at a time and checks states, SPIs, notifies, the chosen
+ * suites, the narrowed selectors, and that both peers derive the same
+ * CHILD_SA keys, which then carry a packet through libuipsec.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ikesa.h"
+#include "proposal.h"
+#include "uipsec/spd.h"
+
+/* ---- the mock environment ---- */
+
+struct peer {
+    struct ike_env env;
+    uint8_t seed;
+    uint32_t ctr;
+    uint8_t sent[IKE_MSG_MAX];
+    size_t sent_len;
+    unsigned nsent;
+    struct ike_child_result child;
+    unsigned nchild;
+    struct ike_cfg cfg;
+    struct ike_path path;
+    uint8_t psk[32];
+    struct ike_sa *sa;
+};
+
+static void mock_random(void *arg, uint8_t *buf, size_t len)
+{
+    struct peer *p = arg;
+
+    for (size_t i = 0; i < len; i++)
+        buf[i] = (uint8_t)(p->seed * 31u + p->ctr++ * 7u + 1u);
+}
+
+static void mock_send(void *arg, const uint8_t *buf, size_t len)
+{
+    struct peer *p = arg;
+
+    assert_true(len <= sizeof p->sent);
+    memcpy(p->sent, buf, len);
+    p->sent_len = len;
+    p->nsent++;
+}
+
+static void mock_child(void *arg, const struct ike_child_result *c)
+{
+    struct peer *p = arg;
+
+    p->child = *c;
+    p->nchild++;
+}
+
+static void mock_log(void *arg, const char *msg)
+{
+    (void)arg;
+    (void)msg;
+}
+
+static void addr4(struct uipsec_addr *a, uint8_t last)
+{
+    *a = (struct uipsec_addr){.family = 4, .bytes = {192, 0, 2, last}};
+}
+
+struct side {
+    const char *ike, *esp, *ts_local, *ts_remote, *psk;
+};
+
+static void peer_init(struct peer *p, uint8_t seed, bool initiator, const struct side *s)
+{
+    memset(p, 0, sizeof *p);
+    p->seed = seed;
+    p->env = (struct ike_env){p, mock_random, mock_send, mock_child, mock_log};
+    assert_int_equal(ike_prop_parse(s->ike, IKE_PROTO_IKE, &p->cfg.ike, NULL, 0), UIPSEC_OK);
+    assert_int_equal(ike_prop_parse(s->esp, IKE_PROTO_ESP, &p->cfg.esp, NULL, 0), UIPSEC_OK);
+    assert_int_equal(uipsec_selector_parse(&p->cfg.ts[0], s->ts_local, s->ts_remote, NULL, 0),
+                     UIPSEC_OK);
+    p->cfg.nts = 1;
+    assert_int_equal(ike_id_set(&p->cfg.local_id, IKE_ID_FQDN, initiator ? "moon" : "sun"),
+                     UIPSEC_OK);
+    assert_int_equal(ike_id_set(&p->cfg.remote_id, IKE_ID_FQDN, initiator ? "sun" : "moon"),
+                     UIPSEC_OK);
+    p->cfg.psk_len = strlen(s->psk);
+    memcpy(p->psk, s->psk, p->cfg.psk_len);
+    p->cfg.psk = p->psk;
+    addr4(&p->path.local, initiator ? 1 : 2);
+    addr4(&p->path.remote, initiator ? 2 : 1);
+    p->path.local_port = p->path.remote_port = IKE_PORT;
+}
+
+static const struct side default_i = {"aes256gcm16-prfsha256-x25519", "aes256gcm16", "10.1.0.0/16",
+                                      "10.2.0.0/16", "secret"};
+static const struct side default_r = {"aes256gcm16-prfsha256-x25519", "aes256gcm16", "10.2.0.0/16",
+                                      "10.1.0.0/16", "secret"};
+
+static void pair_free(struct peer *i, struct peer *r)
+{
+    ike_sa_free(i->sa);
+    ike_sa_free(r->sa);
+    i->sa = r->sa = NULL;
+}
+
+/* The error notify type of an unprotected message, or 0. */
+static uint16_t plain_notify(const uint8_t *buf, size_t len)
+{
+    static struct ike_msg m;
+
+    assert_int_equal(ike_decode(buf, len, &m), IKE_DEC_OK);
+    for (size_t k = 0; k < m.npayloads; k++)
+        if (m.payloads[k].type == IKE_PL_NOTIFY && m.payloads[k].u.notify.type <= IKE_N_ERROR_MAX)
+            return m.payloads[k].u.notify.type;
+    return 0;
+}
+
+/* Steps 1 and 2: IKE_SA_INIT request and answer. */
+static void run_init(struct peer *i, struct peer *r)
+{
+    assert_int_equal(ike_sa_initiate(&i->sa, &i->cfg, &i->env, &i->path), UIPSEC_OK);
+    assert_int_equal(i->sa->state, IKE_SA_INIT_SENT);
+    assert_int_equal(i->nsent, 1);
+    assert_int_equal(ike_sa_respond(&r->sa, &r->cfg, &r->env, &r->path, i->sent, i->sent_len),
+                     IKE_RX_OK);
+    assert_non_null(r->sa);
+    assert_int_equal(r->sa->state, IKE_SA_INIT_DONE);
+    assert_memory_equal(r->sa->spi_i, i->sa->spi_i, IKE_SPI_LEN);
+}
+
+/* Steps 3 to 5: IKE_AUTH request, answer, both ESTABLISHED. */
+static void run_auth(struct peer *i, struct peer *r)
+{
+    assert_int_equal(ike_sa_receive(i->sa, r->sent, r->sent_len), IKE_RX_OK);
+    assert_int_equal(i->sa->state, IKE_SA_AUTH_SENT);
+    assert_memory_equal(i->sa->spi_r, r->sa->spi_r, IKE_SPI_LEN);
+    assert_false(i->sa->nat_local || i->sa->nat_remote || r->sa->nat_local || r->sa->nat_remote);
+    assert_int_equal(ike_sa_receive(r->sa, i->sent, i->sent_len), IKE_RX_OK);
+    assert_int_equal(r->sa->state, IKE_SA_ESTABLISHED);
+    assert_int_equal(r->sa->msg_id_expect, 2);
+    assert_int_equal(ike_sa_receive(i->sa, r->sent, r->sent_len), IKE_RX_OK);
+    assert_int_equal(i->sa->state, IKE_SA_ESTABLISHED);
+    assert_int_equal(i->sa->msg_id_send, 2);
+}
+
+static void assert_same_dir(const struct uipsec_sa_params *a, const struct uipsec_sa_params *b)
+{
+    size_t enc, salt, auth;
+
+    uipsec_suite_key_sizes(a, &enc, &salt, &auth);
+    assert_int_equal(a->spi, b->spi);
+    assert_int_equal(a->enc, b->enc);
+    assert_int_equal(a->integ, b->integ);
+    assert_int_equal(a->enc_key_len, b->enc_key_len);
+    assert_memory_equal(a->enc_key, b->enc_key, enc);
+    assert_memory_equal(a->salt, b->salt, salt);
+    assert_int_equal(a->auth_key_len, b->auth_key_len);
+    assert_memory_equal(a->auth_key, b->auth_key, auth);
+}
+
+static void assert_children_match(const struct peer *i, const struct peer *r)
+{
+    assert_int_equal(i->nchild, 1);
+    assert_int_equal(r->nchild, 1);
+    assert_same_dir(&i->child.out, &r->child.in);
+    assert_same_dir(&i->child.in, &r->child.out);
+    assert_int_not_equal(i->child.in.spi, i->child.out.spi);
+    assert_int_equal(i->child.in.dir, UIPSEC_DIR_IN);
+    assert_int_equal(r->child.out.dir, UIPSEC_DIR_OUT);
+    assert_memory_not_equal(i->child.out.enc_key, i->child.in.enc_key, i->child.in.enc_key_len);
+    assert_int_equal(i->child.nts, r->child.nts);
+    for (size_t k = 0; k < i->child.nts; k++) {
+        assert_memory_equal(&i->child.ts[k].local, &r->child.ts[k].remote,
+                            sizeof(struct uipsec_ts));
+        assert_memory_equal(&i->child.ts[k].remote, &r->child.ts[k].local,
+                            sizeof(struct uipsec_ts));
+    }
+}
+
+/* ---- a packet through the negotiated SAs ---- */
+
+static void ipv4_packet(uint8_t *p, size_t len)
+{
+    uint32_t sum = 0;
+
+    memset(p, 0, len);
+    p[0] = 0x45;
+    p[2] = (uint8_t)(len >> 8);
+    p[3] = (uint8_t)len;
+    p[8] = 64;
+    p[9] = 17;
+    memcpy(p + 12, (uint8_t[]){10, 1, 0, 5}, 4);
+    memcpy(p + 16, (uint8_t[]){10, 2, 0, 7}, 4);
+    for (size_t k = 0; k < 20; k += 2)
+        sum += (uint32_t)(p[k] << 8 | p[k + 1]);
+    sum = (sum & 0xffff) + (sum >> 16);
+    sum = (sum & 0xffff) + (sum >> 16);
+    p[10] = (uint8_t)(~sum >> 8);
+    p[11] = (uint8_t)~sum;
+    for (size_t k = 28; k < len; k++)
+        p[k] = (uint8_t)k;
+}
+
+static void pass_packet(const struct peer *i, const struct peer *r)
+{
+    struct uipsec_sa *out, *in;
+    uint8_t mem[UIPSEC_HEADROOM + 100 + UIPSEC_TAILROOM], inner[100];
+    struct uipsec_buf b = {.base = mem, .cap = sizeof mem, .off = UIPSEC_HEADROOM, .len = 100};
+
+    ipv4_packet(inner, sizeof inner);
+    memcpy(mem + UIPSEC_HEADROOM, inner, sizeof inner);
+    assert_int_equal(uipsec_sa_new(&i->child.out, &out), UIPSEC_OK);
+    assert_int_equal(uipsec_sa_new(&r->child.in, &in), UIPSEC_OK);
+    assert_int_equal(uipsec_encap(out, &b, 1), 1);
+    assert_int_equal(uipsec_decap(in, &b, 1), 1);
+    assert_int_equal(b.len, sizeof inner);
+    assert_memory_equal(mem + b.off, inner, sizeof inner);
+    uipsec_sa_free(out);
+    uipsec_sa_free(in);
+}
+
+/* ---- the suites ---- */
+
+static void run_suite(const char *ike, const char *esp, uint16_t encr, uint16_t dh,
+                      enum uipsec_enc enc, enum uipsec_integ integ)
+{
+    struct side si = default_i, sr = default_r;
+    static struct peer i, r;
+
+    si.ike = sr.ike = ike;
+    si.esp = sr.esp = esp;
+    peer_init(&i, 1, true, &si);
+    peer_init(&r, 2, false, &sr);
+    run_init(&i, &r);
+    assert_int_equal(ike_prop_get(&r.sa->prop, IKE_TRANSFORM_ENCR).id, encr);
+    assert_int_equal(r.sa->dh_group, dh);
+    run_auth(&i, &r);
+    assert_memory_equal(&i.sa->prop, &r.sa->prop, sizeof i.sa->prop);
+    assert_children_match(&i, &r);
+    assert_int_equal(i.child.out.enc, enc);
+    assert_int_equal(i.child.out.integ, integ);
+    assert_int_equal(i.child.in.mode, UIPSEC_MODE_TUNNEL);
+    pass_packet(&i, &r);
+    pass_packet(&r, &i);
+    pair_free(&i, &r);
+}
+
+static void test_aes256gcm_x25519(void **state)
+{
+    (void)state;
+    run_suite("aes256gcm16-prfsha256-x25519", "aes256gcm16", IKE_ENCR_AES_GCM_16, IKE_DH_CURVE25519,
+              UIPSEC_ENC_AES_GCM16, UIPSEC_INTEG_NONE);
+}
+
+static void test_aes128_sha256_modp2048(void **state)
+{
+    (void)state;
+    run_suite("aes128-sha256-modp2048", "aes128-sha256", IKE_ENCR_AES_CBC, IKE_DH_MODP_2048,
+              UIPSEC_ENC_AES_CBC, UIPSEC_INTEG_HMAC_SHA256_128);
+}
+
+static void test_chacha_ecp256(void **state)
+{
+    (void)state;
+    run_suite("chacha20poly1305-prfsha256-ecp256", "chacha20poly1305", IKE_ENCR_CHACHA20_POLY1305,
+              IKE_DH_ECP_256, UIPSEC_ENC_CHACHA20_POLY1305, UIPSEC_INTEG_NONE);
+}
+
+/* ---- negative conversations ---- */
+
+static void test_wrong_psk(void **state)
+{
+    struct side sr = default_r;
+    static struct peer i, r;
+
+    (void)state;
+    sr.psk = "other";
+    peer_init(&i, 1, true, &default_i);
+    peer_init(&r, 2, false, &sr);
+    run_init(&i, &r);
+    assert_int_equal(ike_sa_receive(i.sa, r.sent, r.sent_len), IKE_RX_OK);
+    assert_int_equal(ike_sa_receive(r.sa, i.sent, i.sent_len), IKE_RX_FAILED);
+    assert_int_equal(r.sa->state, IKE_SA_FAILED);
+    assert_int_equal(r.sa->fail_notify, IKE_N_AUTHENTICATION_FAILED);
+    assert_int_equal(r.nsent, 2); /* the encrypted AUTHENTICATION_FAILED */
+    assert_int_equal(ike_sa_receive(i.sa, r.sent, r.sent_len), IKE_RX_FAILED);
+    assert_int_equal(i.sa->state, IKE_SA_FAILED);
+    assert_int_equal(i.sa->fail_notify, IKE_N_AUTHENTICATION_FAILED);
+    assert_int_equal(i.nchild + r.nchild, 0);
+    pair_free(&i, &r);
+}
+
+static void test_no_proposal(void **state)
+{
+    struct side sr = default_r;
+    static struct peer i, r;
+
+    (void)state;
+    sr.ike = "aes128-sha256-modp2048";
+    peer_init(&i, 1, true, &default_i);
+    peer_init(&r, 2, false, &sr);
+    assert_int_equal(ike_sa_initiate(&i.sa, &i.cfg, &i.env, &i.path), UIPSEC_OK);
+    assert_int_equal(ike_sa_respond(&r.sa, &r.cfg, &r.env, &r.path, i.sent, i.sent_len),
+                     IKE_RX_FAILED);
+    assert_null(r.sa);
+    assert_int_equal(plain_notify(r.sent, r.sent_len), IKE_N_NO_PROPOSAL_CHOSEN);
+    assert_int_equal(ike_sa_receive(i.sa, r.sent, r.sent_len), IKE_RX_FAILED);
+    assert_int_equal(i.sa->fail_notify, IKE_N_NO_PROPOSAL_CHOSEN);
+    pair_free(&i, &r);
+}
+
+static void test_invalid_ke_retry(void **state)
+{
+    struct side si = default_i, sr = default_r;
+    static struct peer i, r;
+
+    (void)state;
+    si.ike = "aes256gcm16-prfsha256-x25519-ecp256";
+    sr.ike = "aes256gcm16-prfsha256-ecp256";
+    peer_init(&i, 1, true, &si);
+    peer_init(&r, 2, false, &sr);
+    assert_int_equal(ike_sa_initiate(&i.sa, &i.cfg, &i.env, &i.path), UIPSEC_OK);
+    assert_int_equal(i.sa->dh_group, IKE_DH_CURVE25519);
+    assert_int_equal(ike_sa_respond(&r.sa, &r.cfg, &r.env, &r.path, i.sent, i.sent_len),
+                     IKE_RX_FAILED);
+    assert_null(r.sa);
+    assert_int_equal(plain_notify(r.sent, r.sent_len), IKE_N_INVALID_KE_PAYLOAD);
+    assert_int_equal(ike_sa_receive(i.sa, r.sent, r.sent_len), IKE_RX_OK);
+    assert_int_equal(i.sa->state, IKE_SA_INIT_SENT);
+    assert_int_equal(i.sa->dh_group, IKE_DH_ECP_256);
+    assert_int_equal(i.nsent, 2);
+    assert_int_equal(ike_sa_respond(&r.sa, &r.cfg, &r.env, &r.path, i.sent, i.sent_len), IKE_RX_OK);
+    run_auth(&i, &r);
+    assert_children_match(&i, &r);
+    pair_free(&i, &r);
+}
+
+static void test_ts_unacceptable(void **state)
+{
+    struct side sr = default_r;
+    static struct peer i, r;
+
+    (void)state;
+    sr.ts_local = "10.9.0.0/16";
+    peer_init(&i, 1, true, &default_i);
+    peer_init(&r, 2, false, &sr);
+    run_init(&i, &r);
+    run_auth(&i, &r); /* the IKE SA stands, without a CHILD_SA (1.2) */
+    assert_int_equal(r.sa->child_notify, IKE_N_TS_UNACCEPTABLE);
+    assert_int_equal(i.sa->child_notify, IKE_N_TS_UNACCEPTABLE);
+    assert_int_equal(i.nchild + r.nchild, 0);
+    pair_free(&i, &r);
+}
+
+static void test_ts_narrowed(void **state)
+{
+    struct side sr = default_r;
+    static struct peer i, r;
+    struct uipsec_selector want;
+
+    (void)state;
+    sr.ts_local = "10.2.1.0/24";
+    sr.ts_remote = "10.1.0.0/16[tcp]";
+    peer_init(&i, 1, true, &default_i);
+    peer_init(&r, 2, false, &sr);
+    run_init(&i, &r);
+    run_auth(&i, &r);
+    assert_children_match(&i, &r);
+    assert_int_equal(uipsec_selector_parse(&want, "10.1.0.0/16[tcp]", "10.2.1.0/24", NULL, 0),
+                     UIPSEC_OK);
+    assert_int_equal(i.child.nts, 1);
+    assert_int_equal(i.child.ts[0].proto, 6);
+    assert_memory_equal(&i.child.ts[0].local, &want.local, sizeof want.local);
+    assert_memory_equal(&i.child.ts[0].remote, &want.remote, sizeof want.remote);
+    pair_free(&i, &r);
+}
+
+static void test_tampered_auth(void **state)
+{
+    static struct peer i, r;
+    static uint8_t saved[IKE_MSG_MAX];
+    size_t len;
+
+    (void)state;
+    peer_init(&i, 1, true, &default_i);
+    peer_init(&r, 2, false, &default_r);
+    run_init(&i, &r);
+    assert_int_equal(ike_sa_receive(i.sa, r.sent, r.sent_len), IKE_RX_OK);
+    len = i.sent_len;
+    memcpy(saved, i.sent, len);
+    for (size_t k = IKE_HDR_LEN; k < len; k += 7) {
+        i.sent[k] ^= 0x01;
+        assert_int_equal(ike_sa_receive(r.sa, i.sent, len), IKE_RX_DROPPED);
+        i.sent[k] ^= 0x01;
+    }
+    assert_int_equal(r.sa->state, IKE_SA_INIT_DONE);
+    assert_int_equal(r.sa->msg_id_expect, 1);
+    assert_int_equal(r.nsent, 1);
+    assert_int_equal(ike_sa_receive(r.sa, saved, len), IKE_RX_OK);
+    assert_int_equal(r.sa->state, IKE_SA_ESTABLISHED);
+    /* A retransmitted request gets the same answer again. */
+    assert_int_equal(ike_sa_receive(r.sa, saved, len), IKE_RX_OK);
+    assert_int_equal(r.nsent, 3);
+    assert_int_equal(ike_sa_receive(i.sa, r.sent, r.sent_len), IKE_RX_OK);
+    assert_int_equal(i.sa->state, IKE_SA_ESTABLISHED);
+    assert_children_match(&i, &r);
+    pair_free(&i, &r);
+}
+
+static void test_transport_mode(void **state)
+{
+    static struct peer i, r;
+
+    (void)state;
+    peer_init(&i, 1, true, &default_i);
+    peer_init(&r, 2, false, &default_r);
+    i.cfg.mode = r.cfg.mode = UIPSEC_MODE_TRANSPORT;
+    run_init(&i, &r);
+    run_auth(&i, &r);
+    assert_children_match(&i, &r);
+    assert_int_equal(i.child.out.mode, UIPSEC_MODE_TRANSPORT);
+    assert_int_equal(r.child.in.mode, UIPSEC_MODE_TRANSPORT);
+    pair_free(&i, &r);
+}
+
+/* ---- proposals alone ---- */
+
+static void test_proposal_parse(void **state)
+{
+    struct ike_prop_list l;
+    char err[128], text[128];
+
+    (void)state;
+    assert_int_equal(ike_prop_parse("aes128-sha256-modp2048,aes256gcm16-prfsha384-x25519-ecp256",
+                                    IKE_PROTO_IKE, &l, err, sizeof err),
+                     UIPSEC_OK);
+    assert_int_equal(l.n, 2);
+    assert_int_equal(ike_prop_get(&l.p[0], IKE_TRANSFORM_PRF).id, IKE_PRF_HMAC_SHA2_256);
+    assert_int_equal(l.p[1].n[IKE_TRANSFORM_DH], 2);
+    ike_prop_format(&l.p[1], text, sizeof text);
+    assert_string_equal(text, "aes256gcm16-prfsha384-x25519-ecp256");
+    assert_int_equal(ike_prop_parse("aes256gcm16-x25519-esn", IKE_PROTO_ESP, &l, err, sizeof err),
+                     UIPSEC_OK);
+    assert_int_equal(ike_prop_get(&l.p[0], IKE_TRANSFORM_ESN).id, IKE_ESN_YES);
+    assert_int_equal(ike_prop_parse("aes256gcm16-prfsha256", IKE_PROTO_IKE, &l, err, sizeof err),
+                     UIPSEC_E_PARAM);
+    assert_int_equal(ike_prop_parse("aes128", IKE_PROTO_ESP, &l, err, sizeof err), UIPSEC_E_PARAM);
+    assert_int_equal(
+        ike_prop_parse("aes256gcm16-sha256-x25519-prfsha256", IKE_PROTO_IKE, &l, err, sizeof err),
+        UIPSEC_E_PARAM);
+    assert_int_equal(ike_prop_parse("aes128-md5", IKE_PROTO_ESP, &l, err, sizeof err),
+                     UIPSEC_E_PARAM);
+    assert_non_null(strstr(err, "'md5'"));
+    assert_int_equal(ike_prop_parse("aes128,,aes256", IKE_PROTO_ESP, &l, err, sizeof err),
+                     UIPSEC_E_PARAM);
+}
+
+/* The responder's preference wins (prefer_configured_proposals). */
+static void test_proposal_select(void **state)
+{
+    struct ike_prop_list mine, offer;
+    struct ike_prop_wire w;
+    struct ike_pl_sa pl;
+    struct ike_prop chosen;
+    struct uipsec_sa_params p = {0};
+    size_t idx;
+
+    (void)state;
+    assert_int_equal(ike_prop_parse("aes128-sha256,aes256gcm16", IKE_PROTO_ESP, &offer, NULL, 0),
+                     UIPSEC_OK);
+    assert_int_equal(
+        ike_prop_parse("aes256gcm16-esn-noesn,aes128-sha256", IKE_PROTO_ESP, &mine, NULL, 0),
+        UIPSEC_OK);
+    ike_prop_to_pl(offer.p, offer.n, (const uint8_t *)"\1\2\3\4", 4, &w, &pl);
+    assert_true(ike_prop_select(&mine, &pl, true, &chosen, &idx));
+    assert_int_equal(idx, 1);
+    assert_int_equal(ike_prop_get(&chosen, IKE_TRANSFORM_ENCR).id, IKE_ENCR_AES_GCM_16);
+    assert_int_equal(ike_prop_get(&chosen, IKE_TRANSFORM_ESN).id, IKE_ESN_NO);
+    assert_int_equal(ike_prop_esp_params(&chosen, &p), UIPSEC_OK);
+    assert_int_equal(p.enc, UIPSEC_ENC_AES_GCM16);
+    assert_int_equal(p.enc_key_len, 32);
+    assert_int_equal(ike_prop_parse("aes256-sha512", IKE_PROTO_ESP, &mine, NULL, 0), UIPSEC_OK);
+    assert_false(ike_prop_select(&mine, &pl, true, &chosen, &idx));
+    /* PFS group in the offer: ignored in IKE_AUTH, required otherwise. */
+    assert_int_equal(ike_prop_parse("aes128-sha256-ecp256", IKE_PROTO_ESP, &offer, NULL, 0),
+                     UIPSEC_OK);
+    ike_prop_to_pl(offer.p, offer.n, (const uint8_t *)"\1\2\3\4", 4, &w, &pl);
+    assert_int_equal(ike_prop_parse("aes128-sha256", IKE_PROTO_ESP, &mine, NULL, 0), UIPSEC_OK);
+    assert_true(ike_prop_select(&mine, &pl, true, &chosen, &idx));
+    assert_false(ike_prop_select(&mine, &pl, false, &chosen, &idx));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_proposal_parse),   cmocka_unit_test(test_proposal_select),
+        cmocka_unit_test(test_aes256gcm_x25519), cmocka_unit_test(test_aes128_sha256_modp2048),
+        cmocka_unit_test(test_chacha_ecp256),    cmocka_unit_test(test_wrong_psk),
+        cmocka_unit_test(test_no_proposal),      cmocka_unit_test(test_invalid_ke_retry),
+        cmocka_unit_test(test_ts_unacceptable),  cmocka_unit_test(test_ts_narrowed),
+        cmocka_unit_test(test_tampered_auth),    cmocka_unit_test(test_transport_mode),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
