@@ -76,6 +76,44 @@ static size_t drop_rule(char *out, size_t len, const char *chain, const struct u
                             chain, ip, src, ip, dst, pr, po);
 }
 
+/* IPsec itself from a configured peer always passes, even when the peer's
+ * address lies inside a protected range (transport mode, 0.0.0.0/0). */
+static size_t peer_rules(struct daemon *d, char *out, size_t len, const char *chain)
+{
+    size_t at = 0;
+
+    for (size_t i = 0; i < d->nconns && at + 512 < len; i++) {
+        const struct uipsec_addr *a = d->conns[i] ? &d->conns[i]->cfg.remote : NULL;
+        char peer[INET6_ADDRSTRLEN];
+        const char *ip;
+
+        if (!a)
+            continue;
+        ip = a->family == 4 ? "ip" : "ip6";
+        inet_ntop(a->family == 4 ? AF_INET : AF_INET6, a->bytes, peer, sizeof(peer));
+        at += (size_t)snprintf(out + at, len - at,
+                               "add rule inet uipsecd %s %s saddr %s meta l4proto { esp, ah } "
+                               "accept\n"
+                               "add rule inet uipsecd %s %s saddr %s udp dport { 500, 4500 } "
+                               "accept\n",
+                               chain, ip, peer, chain, ip, peer);
+    }
+    return at;
+}
+
+/* Neighbour discovery is how IPv6 peers find each other at all: never
+ * dropped, whatever the selectors cover. */
+static size_t base_rules(struct daemon *d, char *out, size_t len, const char *chain)
+{
+    return (size_t)snprintf(out, len,
+                            "add chain inet uipsecd %s { type filter hook %s priority -5; }\n"
+                            "add rule inet uipsecd %s iifname \"%s\" accept\n"
+                            "add rule inet uipsecd %s icmpv6 type { nd-neighbor-solicit, "
+                            "nd-neighbor-advert, nd-router-solicit, nd-router-advert, "
+                            "nd-redirect } accept\n",
+                            chain, chain, chain, d->ifname, chain);
+}
+
 static void build(struct daemon *d, char *script, size_t len)
 {
     static const char *const chains[] = {"input", "forward"};
@@ -83,14 +121,11 @@ static void build(struct daemon *d, char *script, size_t len)
     size_t n = uipsec_spd_list(d->spd, UIPSEC_DIR_IN, pols, 512), at;
 
     at = (size_t)snprintf(script, len, "add table inet uipsecd\n");
-    for (int c = 0; c < 2; c++)
-        at += (size_t)snprintf(script + at, len - at,
-                               "add chain inet uipsecd %s { type filter hook %s priority -5; }\n"
-                               "add rule inet uipsecd %s iifname \"%s\" accept\n"
-                               "add rule inet uipsecd %s meta l4proto { esp, ah } accept\n"
-                               "add rule inet uipsecd %s udp dport { 500, 4500 } accept\n",
-                               chains[c], chains[c], chains[c], d->ifname, chains[c], chains[c]);
-    for (size_t i = 0; i < n && i < 512 && at < len - 512; i++)
+    for (int c = 0; c < 2; c++) {
+        at += base_rules(d, script + at, len - at, chains[c]);
+        at += peer_rules(d, script + at, len - at, chains[c]);
+    }
+    for (size_t i = 0; i < n && i < 512 && at + 512 < len; i++)
         if (pols[i]->params.action == UIPSEC_POLICY_PROTECT)
             for (int c = 0; c < 2; c++)
                 at += drop_rule(script + at, len - at, chains[c], pols[i]);

@@ -74,6 +74,17 @@ static int add_policy(struct daemon *d, struct conn *c, const struct uipsec_sele
     return 0;
 }
 
+/* The address family a selector is written in: IPv6 addresses have
+ * colons, and %any6 names IPv6 (strongSwan's syntax). */
+static int ts_family(const char *ts)
+{
+    size_t addr = strcspn(ts, "[");
+
+    if (strncmp(ts, "%any6", 5) == 0 || memchr(ts, ':', addr))
+        return 6;
+    return 4;
+}
+
 /* Every local x remote selector pair of the same family. */
 static int make_policies(struct daemon *d, struct conn *c, char *err, size_t err_len)
 {
@@ -84,10 +95,10 @@ static int make_policies(struct daemon *d, struct conn *c, char *err, size_t err
         for (size_t r = 0; r < m->n_remote_ts; r++) {
             struct uipsec_selector sel;
 
+            if (ts_family(m->local_ts[l]) != ts_family(m->remote_ts[r]))
+                continue; /* an IPv4 and an IPv6 selector: not a pair */
             if (uipsec_selector_parse(&sel, m->local_ts[l], m->remote_ts[r], why, sizeof(why)) !=
                 UIPSEC_OK) {
-                if (strstr(why, "famil"))
-                    continue; /* an IPv4 and an IPv6 selector: not a pair */
                 snprintf(err, err_len, "%s: manual.%s: %s", m->where, m->name, why);
                 return -1;
             }
@@ -156,9 +167,9 @@ static int validate(const struct cfg *cfg, char *err, size_t err_len)
             for (size_t r = 0; r < m->n_remote_ts; r++) {
                 struct uipsec_selector sel;
 
-                if (uipsec_selector_parse(&sel, m->local_ts[l], m->remote_ts[r], why,
-                                          sizeof(why)) != UIPSEC_OK &&
-                    !strstr(why, "famil")) {
+                if (ts_family(m->local_ts[l]) == ts_family(m->remote_ts[r]) &&
+                    uipsec_selector_parse(&sel, m->local_ts[l], m->remote_ts[r], why,
+                                          sizeof(why)) != UIPSEC_OK) {
                     snprintf(err, err_len, "%s: manual.%s: %s", m->where, m->name, why);
                     return -1;
                 }

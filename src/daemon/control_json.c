@@ -121,6 +121,18 @@ static cJSON *one_policy(const struct uipsec_spd *spd, const struct uipsec_polic
     return o;
 }
 
+/* Reasons of the SPD, the daemon and the engine share one namespace: a
+ * name counted in two places (e.g. "malformed") is summed. */
+static void add_drop(cJSON *o, const char *name, uint64_t v)
+{
+    cJSON *have = cJSON_GetObjectItemCaseSensitive(o, name);
+
+    if (have)
+        cJSON_SetNumberValue(have, have->valuedouble + (double)v);
+    else
+        add_u64(o, name, v);
+}
+
 static cJSON *all_drops(struct daemon *d)
 {
     struct uipsec_spd_stats st;
@@ -132,13 +144,13 @@ static cJSON *all_drops(struct daemon *d)
     st.drops[UIPSEC_SPD_DROP_CLEAR_FOR_PROTECT] += cleardrop_count(d);
     for (int r = 0; r < UIPSEC_SPD_DROP_COUNT; r++)
         if (st.drops[r])
-            add_u64(o, uipsec_spd_drop_name(r), st.drops[r]);
+            add_drop(o, uipsec_spd_drop_name(r), st.drops[r]);
     for (int r = 0; r < DD_COUNT; r++)
         if (d->drops[r])
-            add_u64(o, dd_drop_name(r), d->drops[r]);
+            add_drop(o, dd_drop_name(r), d->drops[r]);
     for (int r = 1; r < UIPSEC_RESULT_COUNT; r++)
         if (d->drops_engine[r])
-            add_u64(o, uipsec_result_name(r), d->drops_engine[r]);
+            add_drop(o, uipsec_result_name(r), d->drops_engine[r]);
     return o;
 }
 

@@ -64,10 +64,13 @@ ns_down() {
 start_daemon() {
     local ns=$1 conf=$WORK/$1.conf
     install -m 600 "$2" "$conf"
+    rm -f "$WORK/$ns.sock" # left by a daemon that was killed: not a sign of life
     nsx "$ns" "$UIPSECD" --config "$conf" --socket "$WORK/$ns.sock" --foreground \
         ${DEBUG:+--debug} >"$WORK/$ns.log" 2>&1 &
+    local pid=$!
     for _ in $(seq 50); do
         [ -S "$WORK/$ns.sock" ] && return 0
+        kill -0 "$pid" 2>/dev/null || break # it has exited
         sleep 0.1
     done
     echo "uipsecd in $ns did not start:" >&2
@@ -75,11 +78,210 @@ start_daemon() {
     return 1
 }
 
+# stop_daemon NS: SIGTERM to the uipsecd in NS (only to it: captures and
+# servers may run there too), then waits until it has gone, at most 5 s.
 stop_daemon() {
-    local pid
-    pid=$(ip netns pids "$1" 2>/dev/null | head -1)
-    [ -n "$pid" ] && kill "$pid" && wait "$pid" 2>/dev/null
+    local pids
+    pids=$(daemon_pids "$1")
+    [ -n "$pids" ] || return 0
+    kill $pids 2>/dev/null
+    for _ in $(seq 100); do
+        [ -z "$(daemon_pids "$1")" ] && return 0
+        sleep 0.05
+    done
+    echo "uipsecd in $1 did not stop within 5 s" >&2
+    return 1
+}
+
+daemon_pids() {
+    local p
+    for p in $(ip netns pids "$1" 2>/dev/null); do
+        [ "$(cat "/proc/$p/comm" 2>/dev/null)" = uipsecd ] && echo "$p"
+    done
     return 0
 }
 
 ctl() { local ns=$1; shift; nsx "$ns" "$UIPSECCTL" --socket "$WORK/$ns.sock" "$@"; }
+
+# ---- For the live tests (test_tunnels.sh, test_hostile.sh, test_daemon.sh) ----
+
+PY=/usr/bin/python3 # Debian's: the one with python3-scapy and python3-cryptography
+HERE=$TOP/tests/netns
+
+# need_root_or_skip NAME: as need_root, but exit 77 (ctest's SKIP_RETURN_CODE).
+need_root_or_skip() {
+    if [ "$(id -u)" != 0 ]; then
+        echo "SKIP $1: needs root (network namespaces, veth, TUN)" >&2
+        rmdir "$WORK" 2>/dev/null
+        exit 77
+    fi
+}
+
+# suite_key_bytes PROPOSAL: "ENC INTEG", the key lengths config.c wants, in
+# bytes; AEAD enc_keys end with the 4-byte salt.
+suite_key_bytes() {
+    local p=${1%-esn} enc=0 integ=0
+    case $p in
+    aes128gcm16 | aes128gmac) echo "20 0"; return 0 ;;
+    aes256gcm16 | aes256gmac | chacha20poly1305) echo "36 0"; return 0 ;;
+    aes128-*) enc=16 ;;
+    aes256-*) enc=32 ;;
+    null-* | sha256 | sha384 | sha512) enc=0 ;;
+    *) return 1 ;;
+    esac
+    case $p in
+    *sha256) integ=32 ;;
+    *sha384) integ=48 ;;
+    *sha512) integ=64 ;;
+    *) return 1 ;;
+    esac
+    echo "$enc $integ"
+}
+
+# hex_key BYTES: a random key as 0x-hex; nothing for 0 bytes.
+hex_key() {
+    [ "$1" -eq 0 ] || echo "0x$(openssl rand -hex "$1")"
+}
+
+# keys_block SPI ENC INTEG: the body of an in { } or out { } section.
+keys_block() {
+    echo "            spi = $1"
+    [ -z "$2" ] || echo "            enc_key = $2"
+    [ -z "$3" ] || echo "            integ_key = $3"
+}
+
+# make_confs DIR PROPOSAL MODE FAMILY [ENCAP [INNER [EXTRA]]]: DIR/left.conf
+# and DIR/right.conf, one connection "net" with fresh random SPIs and keys,
+# in and out mirrored.  FAMILY is the outer one (4: 192.0.2.x, 6:
+# 2001:db8::x).  Tunnel mode protects, by INNER (4, 6 or 46; default:
+# FAMILY), 10.10.1.0/24 and 2001:db8:1::/64 (left) to 10.10.2.0/24 and
+# 2001:db8:2::/64 (right); transport mode the two gateways (the selectors
+# default to their addresses).  EXTRA: lines for the connection.
+make_confs() {
+    local dir=$1 prop=$2 mode=$3 fam=$4 encap=${5:-no} inner=${6:-$4} extra=${7:-}
+    local kind=esp_proposals sizes ek ik spi_lr spi_rl enc_lr enc_rl int_lr int_rl
+    case ${prop%-esn} in sha256 | sha384 | sha512) kind=ah_proposals ;; esac
+    sizes=$(suite_key_bytes "$prop") || { echo "make_confs: unknown proposal $prop" >&2; return 1; }
+    read -r ek ik <<<"$sizes"
+    spi_lr=0xc$(openssl rand -hex 4 | cut -c2-8)
+    spi_rl=0xd$(openssl rand -hex 4 | cut -c2-8)
+    enc_lr=$(hex_key "$ek") enc_rl=$(hex_key "$ek")
+    int_lr=$(hex_key "$ik") int_rl=$(hex_key "$ik")
+    mkdir -p "$dir"
+    conf_side L "$prop" "$kind" "$mode" "$fam" "$encap" "$inner" "$extra" \
+        "$spi_lr" "$enc_lr" "$int_lr" "$spi_rl" "$enc_rl" "$int_rl" >"$dir/left.conf"
+    conf_side R "$prop" "$kind" "$mode" "$fam" "$encap" "$inner" "$extra" \
+        "$spi_rl" "$enc_rl" "$int_rl" "$spi_lr" "$enc_lr" "$int_lr" >"$dir/right.conf"
+    chmod 600 "$dir/left.conf" "$dir/right.conf"
+}
+
+# conf_side L|R PROPOSAL KIND MODE FAMILY ENCAP INNER EXTRA
+#           OUT_SPI OUT_ENC OUT_INT IN_SPI IN_ENC IN_INT
+conf_side() {
+    local me=1 peer=2 lts rts
+    [ "$1" = R ] && me=2 peer=1
+    case $7 in
+    4) lts=10.10.$me.0/24 rts=10.10.$peer.0/24 ;;
+    6) lts=2001:db8:$me::/64 rts=2001:db8:$peer::/64 ;;
+    *) lts="10.10.$me.0/24, 2001:db8:$me::/64" rts="10.10.$peer.0/24, 2001:db8:$peer::/64" ;;
+    esac
+    echo "uipsec {"
+    echo "    interface = uipsec0"
+    echo "}"
+    echo "manual {"
+    echo "    net {"
+    if [ "$5" = 6 ]; then
+        echo "        local_addrs = 2001:db8::$me"
+        echo "        remote_addrs = 2001:db8::$peer"
+    else
+        echo "        local_addrs = 192.0.2.$me"
+        echo "        remote_addrs = 192.0.2.$peer"
+    fi
+    if [ "$4" = tunnel ]; then
+        echo "        local_ts = $lts"
+        echo "        remote_ts = $rts"
+    fi
+    echo "        mode = $4"
+    echo "        $3 = $2"
+    echo "        encap = $6"
+    [ -z "$8" ] || printf '        %s\n' "$8"
+    echo "        out {"
+    keys_block "$9" "${10}" "${11}"
+    echo "        }"
+    echo "        in {"
+    keys_block "${12}" "${13}" "${14}"
+    echo "        }"
+    echo "    }"
+    echo "}"
+}
+
+# ping_ok NS SRC DST [COUNT]: COUNT echo requests, every one answered.
+# Its output goes to $WORK/ping.log.
+ping_ok() {
+    local n=${4:-3} out
+    out=$(nsx "$1" ping -n -c "$n" -i 0.05 -W 2 -I "$2" "$3" 2>&1)
+    echo "$out" >>"$WORK/ping.log"
+    grep -q " $n received" <<<"$out"
+}
+
+# wait_listen NS PORT: until a TCP socket listens on PORT in NS (5 s at most).
+wait_listen() {
+    for _ in $(seq 100); do
+        nsx "$1" ss -Hltn "sport = :$2" | grep -q . && return 0
+        sleep 0.05
+    done
+    return 1
+}
+
+# tcp_ok CLIENT_NS SERVER_NS SRC DST [BYTES]: iperf3 moves BYTES (default 1M)
+# each way between SRC and DST, within 20 s.
+tcp_ok() {
+    local spid rc
+    ip netns exec "$2" iperf3 -s -1 -B "$4" >"$WORK/iperf3-server.log" 2>&1 &
+    spid=$!
+    if ! wait_listen "$2" 5201; then
+        kill "$spid" 2>/dev/null
+        wait "$spid" 2>/dev/null
+        return 1
+    fi
+    timeout 20 ip netns exec "$1" iperf3 -c "$4" -B "$3" -n "${5:-1M}" --bidir \
+        >"$WORK/iperf3-client.log" 2>&1
+    rc=$?
+    kill "$spid" 2>/dev/null # still there only if the client never got through
+    wait "$spid" 2>/dev/null
+    return $rc
+}
+
+# capture_start NS IFACE FILE / capture_stop: dumpcap on IFACE into FILE
+# (pcap).  dumpcap says "Capturing on" before it captures: it is ready once
+# a probe is in the file, which it writes packet by packet as it writes to
+# a pipe.  The probe is a ping to the IPv4 broadcast address of the veth:
+# it goes out at once and nobody answers it.  The kernel hands dumpcap
+# packets every 250 ms: wait that long before capture_stop.
+capture_start() {
+    rm -f "$3" "$3.log"
+    ip netns exec "$1" dumpcap -q -P -i "$2" -w - >"$3" 2>"$3.log" &
+    CAPTURE_PID=$!
+    for _ in $(seq 60); do
+        nsx "$1" ping -b -n -c 1 -W 0.05 -I "$2" 192.0.2.255 >/dev/null 2>&1
+        [ "$(stat -c %s "$3" 2>/dev/null || echo 0)" -gt 24 ] && return 0
+        kill -0 "$CAPTURE_PID" 2>/dev/null || break
+    done
+    echo "dumpcap did not start:" >&2
+    cat "$3.log" >&2
+    return 1
+}
+
+capture_stop() {
+    [ -n "${CAPTURE_PID:-}" ] || return 0
+    kill -INT "$CAPTURE_PID" 2>/dev/null
+    wait "$CAPTURE_PID" 2>/dev/null
+    CAPTURE_PID=
+}
+
+# sanitizer_report NS: the start of an ASan, LSan or UBSan report in the log
+# of NS's uipsecd (builds with UIPSEC_SANITIZE); fails if there is none.
+sanitizer_report() { grep -m3 -E "Sanitizer|runtime error" "$WORK/$1.log"; }
+
+# ctl_json NS COMMAND: the daemon's answer to COMMAND as JSON.
+ctl_json() { ctl "$1" --json "$2"; }
