@@ -41,11 +41,13 @@ static void account(struct uipsec_sa *sa, size_t inner_len)
     }
 }
 
-static int precheck(const struct uipsec_sa *sa, const struct uipsec_buf *b, enum uipsec_dir dir)
+/* The direction is the caller's to get right and the same for the whole
+ * batch; the lifetime can run out in the middle of one. */
+static int precheck(const struct uipsec_sa *sa, const struct uipsec_buf *b, bool dir_ok)
 {
     if (!buf_ok(b))
         return UIPSEC_E_PARAM;
-    if (sa->p.dir != dir)
+    if (!dir_ok)
         return UIPSEC_E_DIRECTION;
     if (sa->st.hard_expired)
         return UIPSEC_E_LIFETIME;
@@ -65,11 +67,12 @@ static size_t finish(struct uipsec_sa *sa, struct uipsec_buf *b, int rc, size_t 
 
 UIPSEC_API size_t uipsec_encap(struct uipsec_sa *sa, struct uipsec_buf *bufs, size_t n)
 {
+    bool dir_ok = sa->p.dir == UIPSEC_DIR_OUT;
     size_t ok = 0;
 
     for (size_t i = 0; i < n; i++) {
         size_t inner_len = 0;
-        int rc = precheck(sa, &bufs[i], UIPSEC_DIR_OUT);
+        int rc = precheck(sa, &bufs[i], dir_ok);
 
         if (rc == UIPSEC_OK)
             rc = sa->p.proto == UIPSEC_PROTO_ESP ? uipsec_esp_encap(sa, &bufs[i], &inner_len)
@@ -81,11 +84,12 @@ UIPSEC_API size_t uipsec_encap(struct uipsec_sa *sa, struct uipsec_buf *bufs, si
 
 UIPSEC_API size_t uipsec_decap(struct uipsec_sa *sa, struct uipsec_buf *bufs, size_t n)
 {
+    bool dir_ok = sa->p.dir == UIPSEC_DIR_IN;
     size_t ok = 0;
 
     for (size_t i = 0; i < n; i++) {
         size_t inner_len = 0;
-        int rc = precheck(sa, &bufs[i], UIPSEC_DIR_IN);
+        int rc = precheck(sa, &bufs[i], dir_ok);
 
         if (rc == UIPSEC_OK)
             rc = sa->p.proto == UIPSEC_PROTO_ESP ? uipsec_esp_decap(sa, &bufs[i], &inner_len)

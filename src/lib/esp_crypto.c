@@ -82,11 +82,12 @@ static bool hmac(struct uipsec_sa *sa, uint8_t *esp, uint64_t seq, size_t auth_l
 
 static void write_trailer(uint8_t *payload, size_t payload_len, size_t padded, uint8_t nh)
 {
-    /* RFC 4303 2.4: monotonic padding 1, 2, 3, ... (at most 15 bytes here) */
-    static const uint8_t mono[16] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16};
     size_t pad = padded - payload_len - ESP_TRAILER_LEN;
 
-    memcpy(payload + payload_len, mono, pad);
+    /* RFC 4303 2.4: monotonic padding 1, 2, 3, ...; at most 15 bytes, so a
+     * loop beats a call to memcpy */
+    for (size_t i = 0; i < pad; i++)
+        payload[payload_len + i] = (uint8_t)(i + 1);
     payload[padded - 2] = (uint8_t)pad;
     payload[padded - 1] = nh;
 }
