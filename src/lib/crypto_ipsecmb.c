@@ -55,7 +55,7 @@ struct mb_state {
     /* HMAC: hash state after one block of key ^ 0x36 and of key ^ 0x5c. */
     _Alignas(16) uint8_t ipad[HMAC_STATE];
     _Alignas(16) uint8_t opad[HMAC_STATE];
-    void *evp_hmac;  /* OpenSSL HMAC for messages the job API refuses */
+    void *evp_hmac; /* OpenSSL HMAC for messages the job API refuses */
     union {
         struct gcm_context_data gcm;
         _Alignas(16) struct chacha20_poly1305_context_data chacha;
