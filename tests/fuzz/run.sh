@@ -34,4 +34,10 @@ fi
 if [ -x "$build/tests/fuzz/fuzz_ike" ]; then
     run fuzz_ike $((seconds / 3)) "$here/seeds-ike"
 fi
+mkdir -p "$work/seeds-ctl"
+printf '{"ok":true,"result":{"sas":[{"name":"net","spi":"c0de0102","packets":3,"drops":{"replayed":1}}]}}' \
+    >"$work/seeds-ctl/list-sas"
+printf '{"ok":false,"error":"unknown command"}' >"$work/seeds-ctl/refused"
+printf '{"ok":true,"result":{"added":1,"removed":0,"kept":2}}' >"$work/seeds-ctl/reload"
+run fuzz_ctl $((seconds / 6)) "$work/seeds-ctl"
 echo "fuzz: no crash, no leak"
