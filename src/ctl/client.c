@@ -246,9 +246,9 @@ enum ctl_status ctl_parse_answer(const char *buf, size_t len, cJSON **result, ch
     }
     if (cJSON_IsFalse(ok)) {
         msg = cJSON_GetObjectItemCaseSensitive(doc, "error");
-        if (!cJSON_IsString(msg)) {
+        if (!cJSON_IsString(msg) || !msg->valuestring[0]) {
             cJSON_Delete(doc);
-            return malformed(err, err_len, "\"ok\": false without an \"error\" string");
+            return malformed(err, err_len, "\"ok\": false without an \"error\" message");
         }
         set_err(err, err_len, "%s", msg->valuestring);
         cJSON_Delete(doc);
