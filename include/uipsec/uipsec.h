@@ -144,7 +144,7 @@ struct uipsec_sa_params {
     uint64_t seq;           /* outbound: first sequence number to send (0 means 1) */
     uint32_t replay_window; /* inbound: 0 = off, up to 65536 packets */
 
-    uint16_t udp_sport, udp_dport; /* RFC 3948 ESP-in-UDP when dport != 0 */
+    uint16_t udp_sport, udp_dport; /* RFC 3948 ESP-in-UDP (IPv4) when dport != 0 */
     uint16_t tfc_pad;              /* tunnel-mode ESP: pad payload up to this size */
     enum uipsec_df df;
     uint16_t ip_id; /* first outer IPv4 identification; 0 = random */
