@@ -30,8 +30,13 @@ fuzz-build: deps
 	@CC=clang cmake -S . -B $(FUZZ_BUILD) $(CMAKE_FLAGS) -DUIPSEC_FUZZ=ON >/dev/null
 	@cmake --build $(FUZZ_BUILD) -j$(JOBS)
 
-# A real tunnel between two network namespaces (needs root).
-demo: build
+# A real tunnel between two network namespaces (needs root: said first,
+# before anything is installed or built).
+demo:
+	@if [ "$$(id -u)" != 0 ]; then \
+		echo "make demo needs root: it creates network namespaces, a veth pair and TUN devices." >&2; \
+		echo "Run it as root (e.g. sudo make demo), or try make demo-engine." >&2; exit 1; fi
+	@$(MAKE) build
 	@BUILD=$(abspath $(BUILD)) bash tests/netns/demo.sh
 
 # The packet engine alone on a sample packet for every suite (no root needed).
