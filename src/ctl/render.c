@@ -149,6 +149,19 @@ static bool has_drops(const cJSON *drops)
 }
 
 /* "auth-failed 3, replayed 1": the non-zero counters in the order received. */
+static void put_drops(FILE *out, const cJSON *drops);
+
+/* A whole "LABEL..." line of drops, "none" when there are none. */
+static void put_drops_line(FILE *out, const char *label, const cJSON *drops)
+{
+    fputs(label, out);
+    if (has_drops(drops))
+        put_drops(out, drops);
+    else
+        fputs("none", out);
+    fputc('\n', out);
+}
+
 static void put_drops(FILE *out, const cJSON *drops)
 {
     const char *sep = "";
@@ -180,12 +193,7 @@ const char *render_status(const cJSON *r, FILE *out)
     fprintf(out, "  interface: %s, mtu %s\n", str(r, "interface"), fmt_count(mtu, r, "mtu"));
     fprintf(out, "  SAs:       %s\n", fmt_count(sas, r, "sas"));
     fprintf(out, "  policies:  %s\n", fmt_count(pols, r, "policies"));
-    fputs("  drops:     ", out);
-    if (has_drops(drops))
-        put_drops(out, drops);
-    else
-        fputs("none", out);
-    fputc('\n', out);
+    put_drops_line(out, "  drops:     ", drops);
     return NULL;
 }
 
@@ -500,12 +508,7 @@ const char *render_policies(const cJSON *r, FILE *out)
         if (fail)
             return fail;
     }
-    fputs("drops: ", out);
-    if (has_drops(drops))
-        put_drops(out, drops);
-    else
-        fputs("none", out);
-    fputc('\n', out);
+    put_drops_line(out, "drops: ", drops);
     return NULL;
 }
 

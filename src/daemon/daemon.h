@@ -33,7 +33,6 @@ struct conn {
 /* Drops the daemon counts outside the engine and the SPD. */
 enum dd_drop {
     DD_UNKNOWN_SPI,
-    DD_MALFORMED,
     DD_IKE,       /* IKE on port 4500 (non-ESP marker): no IKE here yet */
     DD_KEEPALIVE, /* NAT-keepalives: expected, counted */
     DD_TOO_BIG,

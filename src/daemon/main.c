@@ -20,10 +20,10 @@
 const char *dd_drop_name(enum dd_drop dd)
 {
     static const char *const names[DD_COUNT] = {
-        [DD_UNKNOWN_SPI] = "unknown-spi", [DD_MALFORMED] = "malformed-outer",
-        [DD_IKE] = "ike-not-supported",   [DD_KEEPALIVE] = "nat-keepalive",
-        [DD_TOO_BIG] = "too-big",         [DD_BYPASS_ON_TUN] = "bypass-on-tunnel",
-        [DD_SEND_FAILED] = "send-failed", [DD_TUN_WRITE_FAILED] = "tun-write-failed",
+        [DD_UNKNOWN_SPI] = "unknown-spi",           [DD_IKE] = "ike-not-supported",
+        [DD_KEEPALIVE] = "nat-keepalive",           [DD_TOO_BIG] = "too-big",
+        [DD_BYPASS_ON_TUN] = "bypass-on-tunnel",    [DD_SEND_FAILED] = "send-failed",
+        [DD_TUN_WRITE_FAILED] = "tun-write-failed",
     };
     return (unsigned)dd < DD_COUNT ? names[dd] : "unknown";
 }

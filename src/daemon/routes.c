@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "routes.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <string.h>
 
@@ -78,9 +79,12 @@ static int route(struct daemon *d, bool add, const struct route *r)
 {
     int rc = nl_route(&d->nl, add, ROUTE_TABLE, d->ifindex, r->family, r->dst, r->plen, NULL);
 
-    if (rc < 0 && add)
-        log_warn("cannot add route to %s/%u: %s", r->family == 4 ? "IPv4 net" : "IPv6 net", r->plen,
-                 strerror(errno));
+    if (rc < 0 && add) {
+        char dst[INET6_ADDRSTRLEN] = "?";
+
+        inet_ntop(r->family == 4 ? AF_INET : AF_INET6, r->dst, dst, sizeof(dst));
+        log_warn("cannot add route to %s/%u: %s", dst, r->plen, strerror(errno));
+    }
     return rc;
 }
 
