@@ -64,7 +64,9 @@ void ike_sa_free(struct ike_sa *sa)
     ike_sk_free(sa->sk_in);
     free(sa->init_req);
     free(sa->init_resp);
-    free(sa->last_sent);
+    ike_dh_free(sa->child_dh);
+    free(sa->req);
+    free(sa->resp);
     OPENSSL_cleanse(sa, sizeof *sa);
     free(sa);
 }
@@ -144,17 +146,27 @@ out:
     return r;
 }
 
-void ike_sa_keep_sent(struct ike_sa *sa, uint8_t *msg, size_t len)
+uint64_t ike_sa_now(const struct ike_sa *sa)
 {
-    free(sa->last_sent);
-    sa->last_sent = msg;
-    sa->last_sent_len = len;
+    return sa->env->now_ms ? sa->env->now_ms(sa->env->arg) : 0;
 }
 
-void ike_sa_retransmit(struct ike_sa *sa)
+void ike_sa_keep_sent(struct ike_sa *sa, uint8_t *msg, size_t len, bool response)
 {
-    if (sa->last_sent)
-        sa->env->send(sa->env->arg, sa->last_sent, sa->last_sent_len);
+    free(response ? sa->resp : sa->req);
+    *(response ? &sa->resp : &sa->req) = msg;
+    *(response ? &sa->resp_len : &sa->req_len) = len;
+    if (response)
+        return;
+    sa->req_pending = msg != NULL;
+    sa->req_tries = 0;
+    sa->req_deadline = ike_sa_now(sa) + IKE_RETRANSMIT_MS;
+}
+
+void ike_sa_response_done(struct ike_sa *sa)
+{
+    sa->req_pending = false;
+    sa->msg_id_send++;
 }
 
 static int seal(struct ike_sa *sa, struct ike_msg *m, const struct ike_payload *inner, size_t n,
@@ -163,12 +175,16 @@ static int seal(struct ike_sa *sa, struct ike_msg *m, const struct ike_payload *
     size_t sk_off, plain, pt_len;
 
     m->npayloads = 1;
-    m->payloads[0] = (struct ike_payload){.type = IKE_PL_SK, .u.sk.first_inner = inner[0].type};
+    /* an empty INFORMATIONAL is an SK payload with nothing inside */
+    m->payloads[0] =
+        (struct ike_payload){.type = IKE_PL_SK, .u.sk.first_inner = n ? inner[0].type : 0};
     if (ike_encode_sk_prefix(m, buf, IKE_MSG_MAX, &sk_off) != IKE_ENC_OK)
         return UIPSEC_E_PARAM;
     plain = ike_sk_plain_offset(sa->sk_out, sk_off, IKE_SK_PAYLOAD_HEADER_LEN);
+    pt_len = 0;
     if (plain >= IKE_MSG_MAX ||
-        ike_encode_payloads(inner, n, buf + plain, IKE_MSG_MAX - plain, &pt_len) != IKE_ENC_OK)
+        (n &&
+         ike_encode_payloads(inner, n, buf + plain, IKE_MSG_MAX - plain, &pt_len) != IKE_ENC_OK))
         return UIPSEC_E_NO_ROOM;
     return ike_sk_seal(sa->sk_out, buf, IKE_MSG_MAX, sk_off, IKE_SK_PAYLOAD_HEADER_LEN, pt_len,
                        len);
@@ -182,7 +198,7 @@ int ike_sa_send_sk(struct ike_sa *sa, uint8_t exchange, bool response, uint32_t 
     size_t len = 0;
     int r = UIPSEC_E_NOMEM;
 
-    if (m && buf && n > 0) {
+    if (m && buf) {
         m->hdr = ike_sa_hdr(sa, exchange, response, msg_id);
         r = seal(sa, m, inner, n, buf, &len);
     }
@@ -194,7 +210,7 @@ int ike_sa_send_sk(struct ike_sa *sa, uint8_t exchange, bool response, uint32_t 
         return r;
     }
     sa->env->send(sa->env->arg, buf, len);
-    ike_sa_keep_sent(sa, buf, len);
+    ike_sa_keep_sent(sa, buf, len, response);
     return UIPSEC_OK;
 }
 
@@ -300,52 +316,125 @@ out:
     return r;
 }
 
-/* A response to our outstanding request, or a request we expect (2.3). */
-static enum ike_rx dispatch(struct ike_sa *sa, uint8_t *buf, size_t len, struct ike_msg *msg)
+/* A response to our outstanding request (2.3). */
+static enum ike_rx dispatch_response(struct ike_sa *sa, uint8_t *buf, size_t len,
+                                     struct ike_msg *msg)
 {
-    const struct ike_hdr *h = &msg->hdr;
-    bool response = h->flags & IKE_FLAG_R;
-    bool from_init = h->flags & IKE_FLAG_I;
+    uint8_t x = msg->hdr.exchange;
 
-    if (from_init != (sa->role == IKE_ROLE_RESPONDER))
+    if (!sa->req_pending || msg->hdr.msg_id != sa->msg_id_send)
         return IKE_RX_DROPPED;
-    if (response) {
-        if (h->msg_id != sa->msg_id_send)
-            return IKE_RX_DROPPED;
-        if (sa->state == IKE_SA_INIT_SENT && h->exchange == IKE_EXCH_IKE_SA_INIT)
-            return ike_sa_init_response(sa, buf, len, msg);
-        if (sa->state == IKE_SA_AUTH_SENT && h->exchange == IKE_EXCH_IKE_AUTH)
-            return ike_sa_auth_response(sa, buf, len, msg);
-        return IKE_RX_DROPPED;
-    }
-    if (sa->msg_id_expect > 0 && h->msg_id == sa->msg_id_expect - 1) {
-        ike_sa_retransmit(sa); /* a retransmitted request: the same answer (2.1) */
-        return IKE_RX_OK;
-    }
-    if (h->msg_id == sa->msg_id_expect && sa->state == IKE_SA_INIT_DONE &&
-        h->exchange == IKE_EXCH_IKE_AUTH)
-        return ike_sa_auth_request(sa, buf, len, msg);
+    if (sa->state == IKE_SA_INIT_SENT && x == IKE_EXCH_IKE_SA_INIT)
+        return ike_sa_init_response(sa, buf, len, msg);
+    if (sa->state == IKE_SA_AUTH_SENT && x == IKE_EXCH_IKE_AUTH)
+        return ike_sa_auth_response(sa, buf, len, msg);
+    if ((sa->state == IKE_SA_ESTABLISHED || sa->state == IKE_SA_DELETING) &&
+        x == IKE_EXCH_CREATE_CHILD_SA && sa->req_task.kind == IKE_TASK_CHILD)
+        return ike_sa_child_response(sa, buf, len, msg);
+    if ((sa->state == IKE_SA_ESTABLISHED || sa->state == IKE_SA_DELETING) &&
+        x == IKE_EXCH_INFORMATIONAL && sa->req_task.kind != IKE_TASK_CHILD)
+        return ike_sa_info_response(sa, buf, len, msg);
     return IKE_RX_DROPPED;
 }
 
-enum ike_rx ike_sa_receive(struct ike_sa *sa, const uint8_t *buf, size_t len)
+/* A request: the one we expect, or the last one again (2.1, 2.3). */
+static enum ike_rx dispatch_request(struct ike_sa *sa, uint8_t *buf, size_t len,
+                                    struct ike_msg *msg)
+{
+    uint8_t x = msg->hdr.exchange;
+    bool up = sa->state == IKE_SA_ESTABLISHED || sa->state == IKE_SA_DELETING;
+
+    if (sa->msg_id_expect > 0 && msg->hdr.msg_id == sa->msg_id_expect - 1) {
+        if (sa->resp)
+            sa->env->send(sa->env->arg, sa->resp, sa->resp_len);
+        return IKE_RX_OK;
+    }
+    if (msg->hdr.msg_id != sa->msg_id_expect)
+        return IKE_RX_DROPPED;
+    if (sa->state == IKE_SA_INIT_DONE && x == IKE_EXCH_IKE_AUTH)
+        return ike_sa_auth_request(sa, buf, len, msg);
+    if (up && x == IKE_EXCH_CREATE_CHILD_SA)
+        return ike_sa_child_request(sa, buf, len, msg);
+    if ((up || sa->state == IKE_SA_AUTH_SENT) && x == IKE_EXCH_INFORMATIONAL)
+        return ike_sa_info_request(sa, buf, len, msg);
+    return IKE_RX_DROPPED;
+}
+
+static enum ike_rx dispatch(struct ike_sa *sa, uint8_t *buf, size_t len, struct ike_msg *msg)
+{
+    const struct ike_hdr *h = &msg->hdr;
+    bool from_init = h->flags & IKE_FLAG_I;
+
+    /* the I flag names the original initiator, whoever sends (2.3) */
+    if (from_init != (sa->role == IKE_ROLE_RESPONDER))
+        return IKE_RX_DROPPED;
+    if (h->flags & IKE_FLAG_R)
+        return dispatch_response(sa, buf, len, msg);
+    return dispatch_request(sa, buf, len, msg);
+}
+
+/* An IKE_SA_INIT request again, before the initiator knew our SPI. */
+static bool init_again(const struct ike_sa *sa, const struct ike_msg *msg)
+{
+    static const uint8_t zero[IKE_SPI_LEN];
+
+    return sa->role == IKE_ROLE_RESPONDER && msg->hdr.exchange == IKE_EXCH_IKE_SA_INIT &&
+           msg->hdr.msg_id == 0 && !(msg->hdr.flags & IKE_FLAG_R) &&
+           memcmp(msg->hdr.spi_r, zero, IKE_SPI_LEN) == 0;
+}
+
+/* A message from another address or port: if it proves authentic the
+ * peer moved there (NAT-T's switch to 4500, a NAT's new mapping), and the
+ * answer must already go there; if not, nothing changes. */
+static bool moved(const struct ike_sa *sa, const struct ike_path *from)
+{
+    const struct ike_path *p = &sa->path;
+
+    return from && (p->remote_port != from->remote_port || p->local_port != from->local_port ||
+                    memcmp(&p->remote, &from->remote, sizeof p->remote) != 0);
+}
+
+enum ike_rx ike_sa_receive(struct ike_sa *sa, const uint8_t *buf, size_t len,
+                           const struct ike_path *from)
 {
     struct ike_msg *msg = calloc(1, sizeof *msg);
     uint8_t *copy = len ? malloc(len) : NULL;
     enum ike_rx rx = IKE_RX_DROPPED;
     bool learn_spi_r = sa->state == IKE_SA_INIT_SENT;
 
-    if (!msg || !copy || sa->state == IKE_SA_FAILED)
+    if (!msg || !copy || sa->state == IKE_SA_FAILED || sa->state == IKE_SA_DELETED)
         goto out;
     memcpy(copy, buf, len);
     if (ike_decode(copy, len, msg) != IKE_DEC_OK) {
         ike_sa_log(sa->env, "malformed IKE message dropped");
         goto out;
     }
-    if (memcmp(msg->hdr.spi_i, sa->spi_i, IKE_SPI_LEN) != 0 ||
-        (!learn_spi_r && memcmp(msg->hdr.spi_r, sa->spi_r, IKE_SPI_LEN) != 0))
+    if (memcmp(msg->hdr.spi_i, sa->spi_i, IKE_SPI_LEN) != 0)
         goto out;
-    rx = dispatch(sa, copy, len, msg);
+    if (init_again(sa, msg)) {
+        if (sa->state == IKE_SA_INIT_DONE && sa->resp)
+            sa->env->send(sa->env->arg, sa->resp, sa->resp_len);
+        rx = IKE_RX_OK;
+        goto out;
+    }
+    if (!learn_spi_r && memcmp(msg->hdr.spi_r, sa->spi_r, IKE_SPI_LEN) != 0)
+        goto out;
+    if (moved(sa, from)) {
+        struct ike_path old = sa->path;
+
+        sa->path.remote = from->remote;
+        sa->path.remote_port = from->remote_port;
+        sa->path.local_port = from->local_port;
+        rx = dispatch(sa, copy, len, msg);
+        if (rx == IKE_RX_DROPPED)
+            sa->path = old;
+        else
+            ike_sa_log(sa->env, "peer now at port %u, we at %u", from->remote_port,
+                       from->local_port);
+    } else {
+        rx = dispatch(sa, copy, len, msg);
+    }
+    ike_sa_run_tasks(sa);
 out:
     if (copy)
         OPENSSL_cleanse(copy, len);

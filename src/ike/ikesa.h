@@ -44,11 +44,17 @@
 #include "uipsec/spd.h"
 #include "uipsec/uipsec.h"
 
-#define IKE_ID_MAX         255
-#define IKE_CFG_MAX_TS     8
-#define IKE_NONCE_LEN      32 /* what we send */
-#define IKE_MSG_MAX        8192
-#define IKE_KE_RETRIES_MAX 2
+#define IKE_ID_MAX           255
+#define IKE_CFG_MAX_TS       8
+#define IKE_NONCE_LEN        32 /* what we send */
+#define IKE_MSG_MAX          8192
+#define IKE_KE_RETRIES_MAX   2
+#define IKE_CFG_MAX_CHILDREN 8
+#define IKE_MAX_CHILDREN     16 /* CHILD_SAs one IKE SA holds */
+#define IKE_MAX_TASKS        8  /* requests waiting for the window (2.3) */
+#define IKE_RETRANSMIT_MS    2000
+#define IKE_RETRANSMIT_TRIES 5     /* then the peer is dead: 2+4+8+16+32+64 s */
+#define IKE_HALF_OPEN_MS     30000 /* a responder SA without IKE_AUTH expires */
 
 struct ike_id {
     uint8_t type; /* IKE_ID_FQDN, _IPV4_ADDR, _IPV6_ADDR, _RFC822_ADDR, _KEY_ID */
@@ -60,16 +66,26 @@ struct ike_id {
 __attribute__((warn_unused_result)) int ike_id_set(struct ike_id *id, uint8_t type,
                                                    const char *text);
 
-struct ike_cfg {
-    struct ike_id local_id, remote_id;
-    const uint8_t *psk; /* borrowed */
-    size_t psk_len;
-    struct ike_prop_list ike, esp;
+/* One CHILD_SA the connection may make: ESP proposals (a DH group in them
+ * means PFS for CREATE_CHILD_SA; IKE_AUTH never has one), selectors and mode. */
+struct ike_child_cfg {
+    struct ike_prop_list esp;
     /* Traffic selectors, local side first: the initiator offers every
      * selector's local side as TSi and remote side as TSr. */
     size_t nts;
     struct uipsec_selector ts[IKE_CFG_MAX_TS];
     enum uipsec_mode mode; /* TRANSPORT: ask (or accept) USE_TRANSPORT_MODE */
+};
+
+struct ike_cfg {
+    struct ike_id local_id, remote_id;
+    bool remote_id_any; /* accept any peer ID (the PSK decides) */
+    const uint8_t *psk; /* borrowed */
+    size_t psk_len;
+    struct ike_prop_list ike;
+    bool force_encap; /* send a NAT_DETECTION_SOURCE_IP that cannot match (2.23) */
+    size_t nchildren;
+    struct ike_child_cfg child[IKE_CFG_MAX_CHILDREN];
 };
 
 /* Addresses the datagrams use, for NAT detection (2.23). */
@@ -81,7 +97,9 @@ struct ike_path {
 /* The first CHILD_SA, as handed to child_sa_up (borrowed for the call;
  * the keys are wiped after it). */
 struct ike_child_result {
+    unsigned cfg;                    /* index into ike_cfg.child */
     struct ike_prop esp;             /* the chosen proposal */
+    bool pfs;                        /* made with a fresh DH exchange */
     struct uipsec_sa_params in, out; /* spi, dir, proto, mode, suite, keys */
     size_t nts;                      /* narrowed selectors, local side ours */
     struct uipsec_selector ts[IKE_CFG_MAX_TS];
@@ -92,7 +110,14 @@ struct ike_env {
     void (*random)(void *arg, uint8_t *buf, size_t len); /* must not fail */
     void (*send)(void *arg, const uint8_t *buf, size_t len);
     void (*child_sa_up)(void *arg, const struct ike_child_result *child);
+    /* A CHILD_SA deleted by either side (not called when the whole IKE SA
+     * ends: the caller then drops every child it holds for the SA). */
+    void (*child_sa_down)(void *arg, uint32_t spi_in, uint32_t spi_out);
     void (*log)(void *arg, const char *msg); /* may be NULL */
+    uint64_t (*now_ms)(void *arg);           /* a monotonic clock */
+    /* A CHILD_SA request could not be made (error notify or 0): the
+     * caller's to report.  May be NULL. */
+    void (*child_failed)(void *arg, unsigned cfg, uint16_t notify);
 };
 
 enum ike_role { IKE_ROLE_INITIATOR, IKE_ROLE_RESPONDER };
@@ -102,7 +127,28 @@ enum ike_sa_state {
     IKE_SA_INIT_DONE,   /* responder: keys made, waiting for IKE_AUTH */
     IKE_SA_AUTH_SENT,   /* initiator: waiting for the IKE_AUTH response */
     IKE_SA_ESTABLISHED, /* authenticated both ways */
+    IKE_SA_DELETING,    /* we sent DELETE for the IKE SA */
+    IKE_SA_DELETED,     /* closed by either side: the caller frees it */
     IKE_SA_FAILED,      /* see fail_notify and fail_reason */
+};
+
+/* Work an established SA does one request at a time (window 1, 2.3). */
+enum ike_task_kind {
+    IKE_TASK_CHILD,        /* CREATE_CHILD_SA for child cfg `arg` */
+    IKE_TASK_DELETE_CHILD, /* INFORMATIONAL: DELETE our inbound SPI `arg` */
+    IKE_TASK_DELETE_IKE,   /* INFORMATIONAL: DELETE the IKE SA */
+    IKE_TASK_LIVENESS,     /* INFORMATIONAL: empty (2.4) */
+};
+
+struct ike_task {
+    enum ike_task_kind kind;
+    uint32_t arg;
+};
+
+/* A CHILD_SA of this IKE SA, by its SPIs. */
+struct ike_child_ref {
+    uint32_t spi_in, spi_out;
+    unsigned cfg;
 };
 
 /* What ike_sa_receive did with a datagram. */
@@ -118,6 +164,7 @@ struct ike_sa {
     const struct ike_cfg *cfg;
     const struct ike_env *env;
     struct ike_path path;
+    struct ike_id peer_id; /* as the peer sent it in IKE_AUTH */
     uint8_t spi_i[IKE_SPI_LEN], spi_r[IKE_SPI_LEN];
     uint8_t ni[IKE_NONCE_MAX], nr[IKE_NONCE_MAX];
     size_t ni_len, nr_len;
@@ -132,9 +179,21 @@ struct ike_sa {
     uint32_t msg_id_expect;        /* the peer's next request's ID */
     uint8_t *init_req, *init_resp; /* RealMessage1, RealMessage2 (2.15) */
     size_t init_req_len, init_resp_len;
-    uint8_t *last_sent; /* for retransmission */
-    size_t last_sent_len;
-    uint8_t child_spi[IKE_CHILD_SPI_LEN]; /* our inbound ESP SPI */
+    uint8_t *req, *resp; /* our outstanding request; our last response */
+    size_t req_len, resp_len;
+    bool req_pending;
+    struct ike_task req_task; /* what the outstanding request does */
+    uint64_t req_deadline, created;
+    unsigned req_tries;
+    struct ike_task tasks[IKE_MAX_TASKS];
+    size_t ntasks;
+    struct ike_child_ref children[IKE_MAX_CHILDREN];
+    size_t nchildren;
+    /* CREATE_CHILD_SA we initiated: our nonce, SPI and PFS key pair. */
+    uint8_t cni[IKE_NONCE_LEN];
+    struct ike_dh *child_dh;
+    unsigned child_cfg, child_ke_retries;
+    uint8_t child_spi[IKE_CHILD_SPI_LEN]; /* our inbound ESP SPI being made */
     bool nat_local, nat_remote;           /* a NAT changed our / the peer's address */
     bool child_up;
     unsigned ke_retries;
@@ -146,10 +205,9 @@ struct ike_sa {
 /* Starts an IKE SA as initiator: sends IKE_SA_INIT with the first DH group
  * of the first IKE proposal.  UIPSEC_OK and *out (INIT_SENT), or an error
  * code and *out NULL. */
-__attribute__((warn_unused_result)) int ike_sa_initiate(struct ike_sa **out,
-                                                        const struct ike_cfg *cfg,
-                                                        const struct ike_env *env,
-                                                        const struct ike_path *path);
+__attribute__((warn_unused_result)) int
+ike_sa_initiate(struct ike_sa **out, const struct ike_cfg *cfg, const struct ike_env *env,
+                const struct ike_path *path, unsigned child);
 
 /* Answers an IKE_SA_INIT request (header: IKE_SA_INIT, I flag, msg ID 0,
  * SPIr 0).  On an acceptable offer: *out is a new SA in INIT_DONE and the
@@ -161,11 +219,25 @@ enum ike_rx ike_sa_respond(struct ike_sa **out, const struct ike_cfg *cfg,
                            const struct ike_env *env, const struct ike_path *path,
                            const uint8_t *buf, size_t len);
 
-/* Acts on a datagram for sa (buf is copied; the caller's is not changed). */
-enum ike_rx ike_sa_receive(struct ike_sa *sa, const uint8_t *buf, size_t len);
+/* Acts on a datagram for sa (buf is copied; the caller's is not changed).
+ * from: where it came from; an authentic message from a new port (NAT-T's
+ * move to 4500, a NAT rebinding) moves the SA there. */
+enum ike_rx ike_sa_receive(struct ike_sa *sa, const uint8_t *buf, size_t len,
+                           const struct ike_path *from);
 
-/* Sends the last message again (a timer's job; nothing if none). */
-void ike_sa_retransmit(struct ike_sa *sa);
+/* Queues work for an established SA (or one still being set up: it waits).
+ * UIPSEC_E_NO_ROOM when the queue is full. */
+__attribute__((warn_unused_result)) int ike_sa_queue(struct ike_sa *sa, enum ike_task_kind kind,
+                                                     uint32_t arg);
+
+/* Timers: retransmits the outstanding request with exponential backoff,
+ * fails the SA when the peer stays silent, expires half-open responder
+ * SAs.  Call it every few hundred milliseconds. */
+void ike_sa_tick(struct ike_sa *sa);
+
+/* Whether both IKE_SA_INIT messages said a NAT is on the path (or encap
+ * was forced): IKE and ESP then use UDP port 4500. */
+bool ike_sa_behind_nat(const struct ike_sa *sa);
 
 /* Wipes and frees (NULL is fine). */
 void ike_sa_free(struct ike_sa *sa);

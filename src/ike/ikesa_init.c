@@ -28,6 +28,7 @@ static struct ike_sa *sa_alloc(const struct ike_cfg *cfg, const struct ike_env *
     sa->env = env;
     sa->path = *path;
     sa->role = role;
+    sa->created = ike_sa_now(sa);
     return sa;
 }
 
@@ -46,6 +47,8 @@ static size_t init_payloads(const struct ike_sa *sa, const struct ike_pl_sa *sa_
     const struct ike_path *p = &sa->path;
 
     ike_nat_hash(sa->spi_i, sa->spi_r, &p->local, p->local_port, nat);
+    if (sa->cfg->force_encap) /* a source hash that cannot match: the peer sees a NAT */
+        sa->env->random(sa->env->arg, nat, IKE_NAT_DETECTION_LEN);
     ike_nat_hash(sa->spi_i, sa->spi_r, &p->remote, p->remote_port, nat + IKE_NAT_DETECTION_LEN);
     pl[0] = (struct ike_payload){.type = IKE_PL_SA, .u.sa = *sa_pl};
     pl[1] = (struct ike_payload){.type = IKE_PL_KE,
@@ -78,8 +81,8 @@ static int send_init(struct ike_sa *sa, const struct ike_pl_sa *sa_pl)
     free(i ? sa->init_req : sa->init_resp);
     *(i ? &sa->init_req : &sa->init_resp) = copy;
     *(i ? &sa->init_req_len : &sa->init_resp_len) = len;
-    ike_sa_keep_sent(sa, ike_dup(copy, len), len);
-    return sa->last_sent ? UIPSEC_OK : UIPSEC_E_NOMEM;
+    ike_sa_keep_sent(sa, ike_dup(copy, len), len, !i);
+    return (i ? sa->req : sa->resp) ? UIPSEC_OK : UIPSEC_E_NOMEM;
 }
 
 static int send_init_request(struct ike_sa *sa)
@@ -98,17 +101,19 @@ static int send_init_request(struct ike_sa *sa)
 }
 
 int ike_sa_initiate(struct ike_sa **out, const struct ike_cfg *cfg, const struct ike_env *env,
-                    const struct ike_path *path)
+                    const struct ike_path *path, unsigned child)
 {
     struct ike_sa *sa;
     int r;
 
     *out = NULL;
-    if (cfg->ike.n == 0 || cfg->esp.n == 0 || cfg->psk_len == 0 || cfg->nts == 0)
+    if (cfg->ike.n == 0 || child >= cfg->nchildren || cfg->child[child].esp.n == 0 ||
+        cfg->psk_len == 0 || cfg->child[child].nts == 0)
         return UIPSEC_E_PARAM;
     sa = sa_alloc(cfg, env, path, IKE_ROLE_INITIATOR);
     if (!sa)
         return UIPSEC_E_NOMEM;
+    sa->child_cfg = child;
     env->random(env->arg, sa->spi_i, IKE_SPI_LEN);
     env->random(env->arg, sa->ni, IKE_NONCE_LEN);
     sa->ni_len = IKE_NONCE_LEN;
@@ -323,7 +328,13 @@ enum ike_rx ike_sa_init_response(struct ike_sa *sa, const uint8_t *buf, size_t l
     if (!sa->init_resp || make_keys(sa, ke->u.ke.data) != UIPSEC_OK)
         return ike_sa_fail(sa, 0, "key derivation failed");
     ike_sa_check_nat(sa, msg);
-    sa->msg_id_send = 1;
+    ike_sa_response_done(sa);
+    if (ike_sa_behind_nat(sa) && sa->path.remote_port == IKE_PORT) {
+        /* NAT-T (2.23): IKE_AUTH and everything after go to port 4500 */
+        sa->path.local_port = sa->path.remote_port = IKE_NATT_PORT;
+        ike_sa_log(sa->env, "NAT on the path%s: moving to port 4500",
+                   sa->cfg->force_encap ? " (forced by encap)" : "");
+    }
     if (ike_sa_send_auth_request(sa) != UIPSEC_OK)
         return ike_sa_fail(sa, 0, "cannot send IKE_AUTH");
     sa->state = IKE_SA_AUTH_SENT;

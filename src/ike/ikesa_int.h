@@ -16,7 +16,8 @@ __attribute__((warn_unused_result)) int ike_send_plain(const struct ike_env *env
                                                        const struct ike_hdr *hdr,
                                                        const struct ike_payload *pl, size_t n,
                                                        uint8_t **copy, size_t *copy_len);
-/* Seals inner[0, n) into an SK payload, sends it and keeps it as last_sent. */
+/* Seals inner[0, n) into an SK payload, sends it and keeps it (as the
+ * outstanding request, or as the response a repeated request gets). */
 __attribute__((warn_unused_result)) int ike_sa_send_sk(struct ike_sa *sa, uint8_t exchange,
                                                        bool response, uint32_t msg_id,
                                                        const struct ike_payload *inner, size_t n);
@@ -24,7 +25,10 @@ __attribute__((warn_unused_result)) int ike_sa_send_sk(struct ike_sa *sa, uint8_
  * inner payloads into msg.  False: drop. */
 __attribute__((warn_unused_result)) bool ike_sa_open_sk(struct ike_sa *sa, uint8_t *buf, size_t len,
                                                         struct ike_msg *msg);
-void ike_sa_keep_sent(struct ike_sa *sa, uint8_t *msg, size_t len);
+void ike_sa_keep_sent(struct ike_sa *sa, uint8_t *msg, size_t len, bool response);
+/* A response to our outstanding request was accepted: the window opens. */
+void ike_sa_response_done(struct ike_sa *sa);
+uint64_t ike_sa_now(const struct ike_sa *sa);
 enum ike_rx ike_sa_fail(struct ike_sa *sa, uint16_t notify, const char *reason);
 
 const struct ike_payload *ike_msg_find(const struct ike_msg *msg, uint8_t type);
@@ -45,7 +49,7 @@ __attribute__((warn_unused_result)) int ike_psk_auth(const struct ike_sa *sa, bo
                                                      uint8_t *out, size_t out_len);
 
 /* ikesa_ts.c: traffic selectors (2.9). */
-size_t ike_ts_narrow(const struct ike_cfg *cfg, bool initiator, const struct ike_pl_ts *tsi,
+size_t ike_ts_narrow(const struct ike_child_cfg *cfg, bool initiator, const struct ike_pl_ts *tsi,
                      const struct ike_pl_ts *tsr, struct uipsec_selector *out);
 void ike_ts_to_pl(const struct uipsec_selector *sel, size_t n, bool local_side, struct ike_ts *buf,
                   struct ike_pl_ts *pl);
@@ -57,5 +61,47 @@ uint8_t *ike_dup(const uint8_t *p, size_t len);
 __attribute__((warn_unused_result)) int ike_sa_send_auth_request(struct ike_sa *sa);
 enum ike_rx ike_sa_auth_request(struct ike_sa *sa, uint8_t *buf, size_t len, struct ike_msg *msg);
 enum ike_rx ike_sa_auth_response(struct ike_sa *sa, uint8_t *buf, size_t len, struct ike_msg *msg);
+
+/* ikesa_child.c: CHILD_SAs, made in IKE_AUTH or CREATE_CHILD_SA. */
+struct ike_child_pick {
+    unsigned cfg;
+    struct ike_prop esp;
+    const uint8_t *peer_spi;
+    size_t nsel;
+    struct uipsec_selector sel[IKE_CFG_MAX_TS];
+    enum uipsec_mode mode;
+};
+/* The child config the SA/TSi/TSr payloads of m fit: the initiator checks
+ * its own sa->child_cfg, a responder tries each.  0, or the error notify. */
+uint16_t ike_child_choose(struct ike_sa *sa, const struct ike_msg *m, bool ignore_dh,
+                          struct ike_child_pick *pick);
+/* [N(USE_TRANSPORT_MODE)], SA, mid[0, nmid) (nonce, KE), TSi, TSr into
+ * pl; *n grows. */
+struct ike_child_wire {
+    struct ike_prop_wire w;
+    struct ike_ts ts_i[IKE_CFG_MAX_TS], ts_r[IKE_CFG_MAX_TS];
+};
+void ike_child_payloads(const struct ike_sa *sa, struct ike_child_wire *cw,
+                        const struct ike_prop *props, size_t nprops, const uint8_t *spi,
+                        const struct uipsec_selector *sel, size_t nsel, bool transport,
+                        const struct ike_payload *mid, size_t nmid, struct ike_payload *pl,
+                        size_t *n);
+/* KEYMAT (2.17) and child_sa_up; the child is recorded in sa->children. */
+__attribute__((warn_unused_result)) int ike_child_up(struct ike_sa *sa,
+                                                     const struct ike_child_pick *pick,
+                                                     struct ike_iov gir, struct ike_iov ni,
+                                                     struct ike_iov nr);
+uint32_t ike_spi_num(const uint8_t *p);
+enum ike_rx ike_sa_child_request(struct ike_sa *sa, uint8_t *buf, size_t len, struct ike_msg *msg);
+enum ike_rx ike_sa_child_response(struct ike_sa *sa, uint8_t *buf, size_t len, struct ike_msg *msg);
+__attribute__((warn_unused_result)) int ike_sa_send_child_request(struct ike_sa *sa, unsigned cfg);
+
+/* ikesa_info.c: INFORMATIONAL (DELETE, liveness, notifies) and the task
+ * queue. */
+enum ike_rx ike_sa_info_request(struct ike_sa *sa, uint8_t *buf, size_t len, struct ike_msg *msg);
+enum ike_rx ike_sa_info_response(struct ike_sa *sa, uint8_t *buf, size_t len, struct ike_msg *msg);
+/* Starts the next queued task when the window is free. */
+void ike_sa_run_tasks(struct ike_sa *sa);
+struct ike_payload ike_notify_pl(uint16_t type, const uint8_t *data, size_t len);
 
 #endif

@@ -75,7 +75,7 @@ static bool pair_meet(const struct uipsec_selector *s, const struct ike_ts *loca
            side_meet(remote, &s->remote, s->family, &out->remote);
 }
 
-size_t ike_ts_narrow(const struct ike_cfg *cfg, bool initiator, const struct ike_pl_ts *tsi,
+size_t ike_ts_narrow(const struct ike_child_cfg *cfg, bool initiator, const struct ike_pl_ts *tsi,
                      const struct ike_pl_ts *tsr, struct uipsec_selector *out)
 {
     const struct ike_pl_ts *loc = initiator ? tsi : tsr, *rem = initiator ? tsr : tsi;

@@ -165,8 +165,13 @@ int ike_prop_parse(const char *s, uint8_t protocol, struct ike_prop_list *out, c
     if (!s || !*s)
         return fail(err, err_len, "empty proposal", "", 0);
     while (*s) {
-        size_t n = strcspn(s, ",");
+        size_t n;
         int r;
+
+        s += strspn(s, " \t"); /* "a, b" as strongSwan writes lists */
+        n = strcspn(s, ",");
+        while (n && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+            n--;
 
         if (out->n == IKE_PROP_MAX)
             return fail(err, err_len, "too many proposals at", s, n);
@@ -176,7 +181,11 @@ int ike_prop_parse(const char *s, uint8_t protocol, struct ike_prop_list *out, c
         if (r != UIPSEC_OK)
             return r;
         out->n++;
-        s += n + (s[n] == ',');
+        s += n;
+        s += strspn(s, " \t");
+        if (*s == ',' && !*(s + 1 + strspn(s + 1, " \t")))
+            return fail(err, err_len, "empty proposal at", s, strlen(s));
+        s += *s == ',';
     }
     return UIPSEC_OK;
 }

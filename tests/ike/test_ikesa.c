@@ -32,7 +32,10 @@ struct peer {
     size_t sent_len;
     unsigned nsent;
     struct ike_child_result child;
-    unsigned nchild;
+    unsigned nchild, ndown, nfailed;
+    uint32_t down_in, down_out;
+    uint16_t failed_notify;
+    uint64_t now;
     struct ike_cfg cfg;
     struct ike_path path;
     uint8_t psk[32];
@@ -71,6 +74,29 @@ static void mock_log(void *arg, const char *msg)
     (void)msg;
 }
 
+static void mock_down(void *arg, uint32_t spi_in, uint32_t spi_out)
+{
+    struct peer *p = arg;
+
+    p->ndown++;
+    p->down_in = spi_in;
+    p->down_out = spi_out;
+}
+
+static uint64_t mock_now(void *arg)
+{
+    return ((struct peer *)arg)->now;
+}
+
+static void mock_failed(void *arg, unsigned cfg, uint16_t notify)
+{
+    struct peer *p = arg;
+
+    (void)cfg;
+    p->nfailed++;
+    p->failed_notify = notify;
+}
+
 static void addr4(struct uipsec_addr *a, uint8_t last)
 {
     *a = (struct uipsec_addr){.family = 4, .bytes = {192, 0, 2, last}};
@@ -84,12 +110,16 @@ static void peer_init(struct peer *p, uint8_t seed, bool initiator, const struct
 {
     memset(p, 0, sizeof *p);
     p->seed = seed;
-    p->env = (struct ike_env){p, mock_random, mock_send, mock_child, mock_log};
+    p->env = (struct ike_env){p,         mock_random, mock_send, mock_child,
+                              mock_down, mock_log,    mock_now,  mock_failed};
     assert_int_equal(ike_prop_parse(s->ike, IKE_PROTO_IKE, &p->cfg.ike, NULL, 0), UIPSEC_OK);
-    assert_int_equal(ike_prop_parse(s->esp, IKE_PROTO_ESP, &p->cfg.esp, NULL, 0), UIPSEC_OK);
-    assert_int_equal(uipsec_selector_parse(&p->cfg.ts[0], s->ts_local, s->ts_remote, NULL, 0),
+    assert_int_equal(ike_prop_parse(s->esp, IKE_PROTO_ESP, &p->cfg.child[0].esp, NULL, 0),
                      UIPSEC_OK);
-    p->cfg.nts = 1;
+    assert_int_equal(
+        uipsec_selector_parse(&p->cfg.child[0].ts[0], s->ts_local, s->ts_remote, NULL, 0),
+        UIPSEC_OK);
+    p->cfg.child[0].nts = 1;
+    p->cfg.nchildren = 1;
     assert_int_equal(ike_id_set(&p->cfg.local_id, IKE_ID_FQDN, initiator ? "moon" : "sun"),
                      UIPSEC_OK);
     assert_int_equal(ike_id_set(&p->cfg.remote_id, IKE_ID_FQDN, initiator ? "sun" : "moon"),
@@ -129,7 +159,7 @@ static uint16_t plain_notify(const uint8_t *buf, size_t len)
 /* Steps 1 and 2: IKE_SA_INIT request and answer. */
 static void run_init(struct peer *i, struct peer *r)
 {
-    assert_int_equal(ike_sa_initiate(&i->sa, &i->cfg, &i->env, &i->path), UIPSEC_OK);
+    assert_int_equal(ike_sa_initiate(&i->sa, &i->cfg, &i->env, &i->path, 0), UIPSEC_OK);
     assert_int_equal(i->sa->state, IKE_SA_INIT_SENT);
     assert_int_equal(i->nsent, 1);
     assert_int_equal(ike_sa_respond(&r->sa, &r->cfg, &r->env, &r->path, i->sent, i->sent_len),
@@ -142,14 +172,14 @@ static void run_init(struct peer *i, struct peer *r)
 /* Steps 3 to 5: IKE_AUTH request, answer, both ESTABLISHED. */
 static void run_auth(struct peer *i, struct peer *r)
 {
-    assert_int_equal(ike_sa_receive(i->sa, r->sent, r->sent_len), IKE_RX_OK);
+    assert_int_equal(ike_sa_receive(i->sa, r->sent, r->sent_len, NULL), IKE_RX_OK);
     assert_int_equal(i->sa->state, IKE_SA_AUTH_SENT);
     assert_memory_equal(i->sa->spi_r, r->sa->spi_r, IKE_SPI_LEN);
     assert_false(i->sa->nat_local || i->sa->nat_remote || r->sa->nat_local || r->sa->nat_remote);
-    assert_int_equal(ike_sa_receive(r->sa, i->sent, i->sent_len), IKE_RX_OK);
+    assert_int_equal(ike_sa_receive(r->sa, i->sent, i->sent_len, NULL), IKE_RX_OK);
     assert_int_equal(r->sa->state, IKE_SA_ESTABLISHED);
     assert_int_equal(r->sa->msg_id_expect, 2);
-    assert_int_equal(ike_sa_receive(i->sa, r->sent, r->sent_len), IKE_RX_OK);
+    assert_int_equal(ike_sa_receive(i->sa, r->sent, r->sent_len, NULL), IKE_RX_OK);
     assert_int_equal(i->sa->state, IKE_SA_ESTABLISHED);
     assert_int_equal(i->sa->msg_id_send, 2);
 }
@@ -289,12 +319,12 @@ static void test_wrong_psk(void **state)
     peer_init(&i, 1, true, &default_i);
     peer_init(&r, 2, false, &sr);
     run_init(&i, &r);
-    assert_int_equal(ike_sa_receive(i.sa, r.sent, r.sent_len), IKE_RX_OK);
-    assert_int_equal(ike_sa_receive(r.sa, i.sent, i.sent_len), IKE_RX_FAILED);
+    assert_int_equal(ike_sa_receive(i.sa, r.sent, r.sent_len, NULL), IKE_RX_OK);
+    assert_int_equal(ike_sa_receive(r.sa, i.sent, i.sent_len, NULL), IKE_RX_FAILED);
     assert_int_equal(r.sa->state, IKE_SA_FAILED);
     assert_int_equal(r.sa->fail_notify, IKE_N_AUTHENTICATION_FAILED);
     assert_int_equal(r.nsent, 2); /* the encrypted AUTHENTICATION_FAILED */
-    assert_int_equal(ike_sa_receive(i.sa, r.sent, r.sent_len), IKE_RX_FAILED);
+    assert_int_equal(ike_sa_receive(i.sa, r.sent, r.sent_len, NULL), IKE_RX_FAILED);
     assert_int_equal(i.sa->state, IKE_SA_FAILED);
     assert_int_equal(i.sa->fail_notify, IKE_N_AUTHENTICATION_FAILED);
     assert_int_equal(i.nchild + r.nchild, 0);
@@ -310,12 +340,12 @@ static void test_no_proposal(void **state)
     sr.ike = "aes128-sha256-modp2048";
     peer_init(&i, 1, true, &default_i);
     peer_init(&r, 2, false, &sr);
-    assert_int_equal(ike_sa_initiate(&i.sa, &i.cfg, &i.env, &i.path), UIPSEC_OK);
+    assert_int_equal(ike_sa_initiate(&i.sa, &i.cfg, &i.env, &i.path, 0), UIPSEC_OK);
     assert_int_equal(ike_sa_respond(&r.sa, &r.cfg, &r.env, &r.path, i.sent, i.sent_len),
                      IKE_RX_FAILED);
     assert_null(r.sa);
     assert_int_equal(plain_notify(r.sent, r.sent_len), IKE_N_NO_PROPOSAL_CHOSEN);
-    assert_int_equal(ike_sa_receive(i.sa, r.sent, r.sent_len), IKE_RX_FAILED);
+    assert_int_equal(ike_sa_receive(i.sa, r.sent, r.sent_len, NULL), IKE_RX_FAILED);
     assert_int_equal(i.sa->fail_notify, IKE_N_NO_PROPOSAL_CHOSEN);
     pair_free(&i, &r);
 }
@@ -330,13 +360,13 @@ static void test_invalid_ke_retry(void **state)
     sr.ike = "aes256gcm16-prfsha256-ecp256";
     peer_init(&i, 1, true, &si);
     peer_init(&r, 2, false, &sr);
-    assert_int_equal(ike_sa_initiate(&i.sa, &i.cfg, &i.env, &i.path), UIPSEC_OK);
+    assert_int_equal(ike_sa_initiate(&i.sa, &i.cfg, &i.env, &i.path, 0), UIPSEC_OK);
     assert_int_equal(i.sa->dh_group, IKE_DH_CURVE25519);
     assert_int_equal(ike_sa_respond(&r.sa, &r.cfg, &r.env, &r.path, i.sent, i.sent_len),
                      IKE_RX_FAILED);
     assert_null(r.sa);
     assert_int_equal(plain_notify(r.sent, r.sent_len), IKE_N_INVALID_KE_PAYLOAD);
-    assert_int_equal(ike_sa_receive(i.sa, r.sent, r.sent_len), IKE_RX_OK);
+    assert_int_equal(ike_sa_receive(i.sa, r.sent, r.sent_len, NULL), IKE_RX_OK);
     assert_int_equal(i.sa->state, IKE_SA_INIT_SENT);
     assert_int_equal(i.sa->dh_group, IKE_DH_ECP_256);
     assert_int_equal(i.nsent, 2);
@@ -396,23 +426,23 @@ static void test_tampered_auth(void **state)
     peer_init(&i, 1, true, &default_i);
     peer_init(&r, 2, false, &default_r);
     run_init(&i, &r);
-    assert_int_equal(ike_sa_receive(i.sa, r.sent, r.sent_len), IKE_RX_OK);
+    assert_int_equal(ike_sa_receive(i.sa, r.sent, r.sent_len, NULL), IKE_RX_OK);
     len = i.sent_len;
     memcpy(saved, i.sent, len);
     for (size_t k = IKE_HDR_LEN; k < len; k += 7) {
         i.sent[k] ^= 0x01;
-        assert_int_equal(ike_sa_receive(r.sa, i.sent, len), IKE_RX_DROPPED);
+        assert_int_equal(ike_sa_receive(r.sa, i.sent, len, NULL), IKE_RX_DROPPED);
         i.sent[k] ^= 0x01;
     }
     assert_int_equal(r.sa->state, IKE_SA_INIT_DONE);
     assert_int_equal(r.sa->msg_id_expect, 1);
     assert_int_equal(r.nsent, 1);
-    assert_int_equal(ike_sa_receive(r.sa, saved, len), IKE_RX_OK);
+    assert_int_equal(ike_sa_receive(r.sa, saved, len, NULL), IKE_RX_OK);
     assert_int_equal(r.sa->state, IKE_SA_ESTABLISHED);
     /* A retransmitted request gets the same answer again. */
-    assert_int_equal(ike_sa_receive(r.sa, saved, len), IKE_RX_OK);
+    assert_int_equal(ike_sa_receive(r.sa, saved, len, NULL), IKE_RX_OK);
     assert_int_equal(r.nsent, 3);
-    assert_int_equal(ike_sa_receive(i.sa, r.sent, r.sent_len), IKE_RX_OK);
+    assert_int_equal(ike_sa_receive(i.sa, r.sent, r.sent_len, NULL), IKE_RX_OK);
     assert_int_equal(i.sa->state, IKE_SA_ESTABLISHED);
     assert_children_match(&i, &r);
     pair_free(&i, &r);
@@ -425,12 +455,203 @@ static void test_transport_mode(void **state)
     (void)state;
     peer_init(&i, 1, true, &default_i);
     peer_init(&r, 2, false, &default_r);
-    i.cfg.mode = r.cfg.mode = UIPSEC_MODE_TRANSPORT;
+    i.cfg.child[0].mode = r.cfg.child[0].mode = UIPSEC_MODE_TRANSPORT;
     run_init(&i, &r);
     run_auth(&i, &r);
     assert_children_match(&i, &r);
     assert_int_equal(i.child.out.mode, UIPSEC_MODE_TRANSPORT);
     assert_int_equal(r.child.in.mode, UIPSEC_MODE_TRANSPORT);
+    pair_free(&i, &r);
+}
+
+/* ---- after IKE_AUTH: CREATE_CHILD_SA, INFORMATIONAL, timers ---- */
+
+/* A second child config on both sides: 10.1.5.0/24 <-> 10.2.5.0/24. */
+static void add_child_cfg(struct peer *p, bool initiator, const char *esp)
+{
+    struct ike_child_cfg *c = &p->cfg.child[1];
+
+    assert_int_equal(ike_prop_parse(esp, IKE_PROTO_ESP, &c->esp, NULL, 0), UIPSEC_OK);
+    assert_int_equal(uipsec_selector_parse(&c->ts[0], initiator ? "10.1.5.0/24" : "10.2.5.0/24",
+                                           initiator ? "10.2.5.0/24" : "10.1.5.0/24", NULL, 0),
+                     UIPSEC_OK);
+    c->nts = 1;
+    p->cfg.nchildren = 2;
+}
+
+static void establish(struct peer *i, struct peer *r, const char *esp_i, const char *esp_r)
+{
+    peer_init(i, 1, true, &default_i);
+    peer_init(r, 2, false, &default_r);
+    add_child_cfg(i, true, esp_i);
+    add_child_cfg(r, false, esp_r);
+    run_init(i, r);
+    run_auth(i, r);
+    assert_children_match(i, r);
+    i->nchild = r->nchild = 0;
+}
+
+static void test_create_child_pfs(void **state)
+{
+    static struct peer i, r;
+
+    (void)state;
+    establish(&i, &r, "aes256gcm16-x25519", "aes128gcm16-x25519, aes256gcm16-x25519");
+    assert_int_equal(ike_sa_queue(i.sa, IKE_TASK_CHILD, 1), UIPSEC_OK);
+    assert_int_equal(i.nsent, 3);
+    assert_true(i.sa->req_pending);
+    assert_int_equal(ike_sa_receive(r.sa, i.sent, i.sent_len, NULL), IKE_RX_OK);
+    assert_int_equal(r.nchild, 1);
+    assert_int_equal(ike_sa_receive(i.sa, r.sent, r.sent_len, NULL), IKE_RX_OK);
+    assert_false(i.sa->req_pending);
+    assert_children_match(&i, &r);
+    assert_true(i.child.pfs && r.child.pfs);
+    assert_int_equal(i.child.cfg, 1);
+    assert_int_equal(r.child.cfg, 1);
+    assert_int_equal(i.child.out.enc, UIPSEC_ENC_AES_GCM16);
+    assert_int_equal(i.sa->nchildren, 2);
+    assert_int_equal(r.sa->nchildren, 2);
+    pass_packet(&i, &r);
+    pass_packet(&r, &i);
+    pair_free(&i, &r);
+}
+
+static void test_create_child_invalid_ke(void **state)
+{
+    static struct peer i, r;
+
+    (void)state;
+    establish(&i, &r, "aes256gcm16-x25519-ecp256", "aes256gcm16-ecp256");
+    assert_int_equal(ike_sa_queue(i.sa, IKE_TASK_CHILD, 1), UIPSEC_OK);
+    assert_int_equal(ike_sa_receive(r.sa, i.sent, i.sent_len, NULL), IKE_RX_OK);
+    assert_int_equal(r.nchild, 0); /* INVALID_KE_PAYLOAD(ecp256) */
+    assert_int_equal(ike_sa_receive(i.sa, r.sent, r.sent_len, NULL), IKE_RX_OK);
+    assert_true(i.sa->req_pending); /* asked again with ecp256 */
+    assert_int_equal(ike_sa_receive(r.sa, i.sent, i.sent_len, NULL), IKE_RX_OK);
+    assert_int_equal(ike_sa_receive(i.sa, r.sent, r.sent_len, NULL), IKE_RX_OK);
+    assert_children_match(&i, &r);
+    assert_int_equal(i.nfailed, 0);
+    pair_free(&i, &r);
+}
+
+static void test_create_child_pfs_mismatch(void **state)
+{
+    static struct peer i, r;
+
+    (void)state;
+    establish(&i, &r, "aes256gcm16-x25519", "aes256gcm16");
+    assert_int_equal(ike_sa_queue(i.sa, IKE_TASK_CHILD, 1), UIPSEC_OK);
+    assert_int_equal(ike_sa_receive(r.sa, i.sent, i.sent_len, NULL), IKE_RX_OK);
+    assert_int_equal(ike_sa_receive(i.sa, r.sent, r.sent_len, NULL), IKE_RX_OK);
+    assert_int_equal(i.nchild + r.nchild, 0);
+    assert_int_equal(i.nfailed, 1);
+    assert_int_equal(i.failed_notify, IKE_N_NO_PROPOSAL_CHOSEN);
+    assert_int_equal(i.sa->state, IKE_SA_ESTABLISHED);
+    assert_int_equal(r.sa->state, IKE_SA_ESTABLISHED);
+    pair_free(&i, &r);
+}
+
+static void test_delete_child(void **state)
+{
+    static struct peer i, r;
+    uint32_t in, out;
+
+    (void)state;
+    establish(&i, &r, "aes256gcm16", "aes256gcm16");
+    in = i.child.in.spi;
+    out = i.child.out.spi;
+    assert_int_equal(ike_sa_queue(i.sa, IKE_TASK_DELETE_CHILD, in), UIPSEC_OK);
+    assert_int_equal(i.ndown, 1);
+    assert_int_equal(i.down_in, in);
+    assert_int_equal(ike_sa_receive(r.sa, i.sent, i.sent_len, NULL), IKE_RX_OK);
+    assert_int_equal(r.ndown, 1);
+    assert_int_equal(r.down_in, out);
+    assert_int_equal(r.down_out, in);
+    assert_int_equal(ike_sa_receive(i.sa, r.sent, r.sent_len, NULL), IKE_RX_OK);
+    assert_int_equal(i.sa->nchildren + r.sa->nchildren, 0);
+    assert_int_equal(i.sa->state, IKE_SA_ESTABLISHED);
+    pair_free(&i, &r);
+}
+
+/* The responder deletes the IKE SA: its requests carry its own IDs. */
+static void test_delete_ike(void **state)
+{
+    static struct peer i, r;
+
+    (void)state;
+    establish(&i, &r, "aes256gcm16", "aes256gcm16");
+    assert_int_equal(ike_sa_queue(r.sa, IKE_TASK_DELETE_IKE, 0), UIPSEC_OK);
+    assert_int_equal(r.sa->state, IKE_SA_DELETING);
+    assert_int_equal(ike_sa_receive(i.sa, r.sent, r.sent_len, NULL), IKE_RX_OK);
+    assert_int_equal(i.sa->state, IKE_SA_DELETED);
+    assert_int_equal(ike_sa_receive(r.sa, i.sent, i.sent_len, NULL), IKE_RX_OK);
+    assert_int_equal(r.sa->state, IKE_SA_DELETED);
+    pair_free(&i, &r);
+}
+
+static void test_retransmit_and_liveness(void **state)
+{
+    static struct peer i, r;
+    static uint8_t req[IKE_MSG_MAX], resp[IKE_MSG_MAX];
+    size_t req_len, resp_len;
+    unsigned sent;
+
+    (void)state;
+    establish(&i, &r, "aes256gcm16", "aes256gcm16");
+    assert_int_equal(ike_sa_queue(i.sa, IKE_TASK_LIVENESS, 0), UIPSEC_OK);
+    memcpy(req, i.sent, req_len = i.sent_len);
+    sent = i.nsent;
+    ike_sa_tick(i.sa); /* not yet due */
+    assert_int_equal(i.nsent, sent);
+    i.now += IKE_RETRANSMIT_MS;
+    ike_sa_tick(i.sa);
+    assert_int_equal(i.nsent, sent + 1);
+    assert_memory_equal(i.sent, req, req_len);
+    assert_int_equal(ike_sa_receive(r.sa, req, req_len, NULL), IKE_RX_OK);
+    memcpy(resp, r.sent, resp_len = r.sent_len);
+    assert_int_equal(ike_sa_receive(r.sa, req, req_len, NULL), IKE_RX_OK); /* again: cached */
+    assert_memory_equal(r.sent, resp, resp_len);
+    assert_int_equal(ike_sa_receive(i.sa, resp, resp_len, NULL), IKE_RX_OK);
+    assert_false(i.sa->req_pending);
+    assert_int_equal(ike_sa_receive(i.sa, resp, resp_len, NULL), IKE_RX_DROPPED);
+    /* A peer that never answers: backoff, then the SA fails. */
+    assert_int_equal(ike_sa_queue(i.sa, IKE_TASK_LIVENESS, 0), UIPSEC_OK);
+    sent = i.nsent;
+    for (unsigned k = 0; k < 200 && i.sa->state != IKE_SA_FAILED; k++) {
+        i.now += 1000;
+        ike_sa_tick(i.sa);
+    }
+    assert_int_equal(i.sa->state, IKE_SA_FAILED);
+    assert_int_equal(i.nsent, sent + IKE_RETRANSMIT_TRIES);
+    assert_true(i.now >= 2000ull * ((1u << (IKE_RETRANSMIT_TRIES + 1)) - 1));
+    pair_free(&i, &r);
+}
+
+/* encap = yes on the initiator: both see a NAT, IKE moves to 4500 and
+ * the CHILD_SA is ESP in UDP. */
+static void test_forced_encap(void **state)
+{
+    static struct peer i, r;
+    struct ike_path from;
+
+    (void)state;
+    peer_init(&i, 1, true, &default_i);
+    peer_init(&r, 2, false, &default_r);
+    i.cfg.force_encap = true;
+    run_init(&i, &r);
+    assert_true(r.sa->nat_remote);
+    assert_int_equal(ike_sa_receive(i.sa, r.sent, r.sent_len, NULL), IKE_RX_OK);
+    assert_int_equal(i.sa->path.remote_port, IKE_NATT_PORT);
+    assert_int_equal(i.sa->path.local_port, IKE_NATT_PORT);
+    from = r.path;
+    from.local_port = from.remote_port = IKE_NATT_PORT;
+    assert_int_equal(ike_sa_receive(r.sa, i.sent, i.sent_len, &from), IKE_RX_OK);
+    assert_int_equal(r.sa->path.remote_port, IKE_NATT_PORT);
+    assert_int_equal(ike_sa_receive(i.sa, r.sent, r.sent_len, NULL), IKE_RX_OK);
+    assert_children_match(&i, &r);
+    assert_int_equal(i.child.out.udp_dport, IKE_NATT_PORT);
+    assert_int_equal(r.child.out.udp_sport, IKE_NATT_PORT);
+    pass_packet(&i, &r);
     pair_free(&i, &r);
 }
 
@@ -504,12 +725,25 @@ static void test_proposal_select(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_proposal_parse),   cmocka_unit_test(test_proposal_select),
-        cmocka_unit_test(test_aes256gcm_x25519), cmocka_unit_test(test_aes128_sha256_modp2048),
-        cmocka_unit_test(test_chacha_ecp256),    cmocka_unit_test(test_wrong_psk),
-        cmocka_unit_test(test_no_proposal),      cmocka_unit_test(test_invalid_ke_retry),
-        cmocka_unit_test(test_ts_unacceptable),  cmocka_unit_test(test_ts_narrowed),
-        cmocka_unit_test(test_tampered_auth),    cmocka_unit_test(test_transport_mode),
+        cmocka_unit_test(test_proposal_parse),
+        cmocka_unit_test(test_proposal_select),
+        cmocka_unit_test(test_aes256gcm_x25519),
+        cmocka_unit_test(test_aes128_sha256_modp2048),
+        cmocka_unit_test(test_chacha_ecp256),
+        cmocka_unit_test(test_wrong_psk),
+        cmocka_unit_test(test_no_proposal),
+        cmocka_unit_test(test_invalid_ke_retry),
+        cmocka_unit_test(test_ts_unacceptable),
+        cmocka_unit_test(test_ts_narrowed),
+        cmocka_unit_test(test_tampered_auth),
+        cmocka_unit_test(test_transport_mode),
+        cmocka_unit_test(test_create_child_pfs),
+        cmocka_unit_test(test_create_child_invalid_ke),
+        cmocka_unit_test(test_create_child_pfs_mismatch),
+        cmocka_unit_test(test_delete_child),
+        cmocka_unit_test(test_delete_ike),
+        cmocka_unit_test(test_retransmit_and_liveness),
+        cmocka_unit_test(test_forced_encap),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,375 @@
+/* SPDX-License-Identifier: MIT */
+/* CHILD_SAs (RFC 7296 1.3, 2.17): choosing the configured child an offer
+ * fits, KEYMAT, and CREATE_CHILD_SA for additional CHILD_SAs, with PFS when
+ * the ESP proposal names a DH group.  A rekey request (N(REKEY_SA)) is
+ * answered as a new CHILD_SA: the peer deletes the old one afterwards. */
+#include "ikesa_int.h"
+
+#include <openssl/crypto.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CHILD_MAX_PAYLOADS 8
+
+uint32_t ike_spi_num(const uint8_t *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+struct ike_payload ike_notify_pl(uint16_t type, const uint8_t *data, size_t len)
+{
+    return (struct ike_payload){.type = IKE_PL_NOTIFY,
+                                .u.notify = {.type = type, .data = {data, len}}};
+}
+
+static enum uipsec_mode pick_mode(const struct ike_child_cfg *c, const struct ike_msg *m)
+{
+    return c->mode == UIPSEC_MODE_TRANSPORT && ike_msg_notify(m, IKE_N_USE_TRANSPORT_MODE)
+               ? UIPSEC_MODE_TRANSPORT
+               : UIPSEC_MODE_TUNNEL;
+}
+
+uint16_t ike_child_choose(struct ike_sa *sa, const struct ike_msg *m, bool ignore_dh,
+                          struct ike_child_pick *pick)
+{
+    const struct ike_payload *sa_pl = ike_msg_find(m, IKE_PL_SA),
+                             *tsi = ike_msg_find(m, IKE_PL_TSI), *tsr = ike_msg_find(m, IKE_PL_TSR);
+    bool i = sa->role == IKE_ROLE_INITIATOR;
+    const struct ike_cfg *c = sa->cfg;
+    size_t first = i ? sa->child_cfg : 0, last = i ? sa->child_cfg + 1 : c->nchildren, idx;
+    uint16_t err = IKE_N_TS_UNACCEPTABLE;
+
+    if (!sa_pl || !tsi || !tsr)
+        return IKE_N_INVALID_SYNTAX;
+    for (size_t k = first; k < last && k < c->nchildren; k++) {
+        pick->nsel = ike_ts_narrow(&c->child[k], i, &tsi->u.ts, &tsr->u.ts, pick->sel);
+        if (!pick->nsel)
+            continue;
+        err = IKE_N_NO_PROPOSAL_CHOSEN;
+        if (!ike_prop_select(&c->child[k].esp, &sa_pl->u.sa, ignore_dh, &pick->esp, &idx) ||
+            sa_pl->u.sa.proposals[idx].spi_size != IKE_CHILD_SPI_LEN)
+            continue;
+        if (i && sa_pl->u.sa.nproposals != 1)
+            continue; /* an answer carries exactly the one it chose */
+        pick->cfg = (unsigned)k;
+        pick->peer_spi = sa_pl->u.sa.proposals[idx].spi;
+        pick->mode = pick_mode(&c->child[k], m);
+        return 0;
+    }
+    return err;
+}
+
+void ike_child_payloads(const struct ike_sa *sa, struct ike_child_wire *cw,
+                        const struct ike_prop *props, size_t nprops, const uint8_t *spi,
+                        const struct uipsec_selector *sel, size_t nsel, bool transport,
+                        const struct ike_payload *mid, size_t nmid, struct ike_payload *pl,
+                        size_t *n)
+{
+    bool i = sa->role == IKE_ROLE_INITIATOR;
+    struct ike_pl_sa sa_pl;
+    struct ike_pl_ts tsi, tsr;
+
+    if (transport)
+        pl[(*n)++] = ike_notify_pl(IKE_N_USE_TRANSPORT_MODE, NULL, 0);
+    ike_prop_to_pl(props, nprops, spi, IKE_CHILD_SPI_LEN, &cw->w, &sa_pl);
+    pl[(*n)++] = (struct ike_payload){.type = IKE_PL_SA, .u.sa = sa_pl};
+    for (size_t k = 0; k < nmid; k++)
+        pl[(*n)++] = mid[k];
+    ike_ts_to_pl(sel, nsel, i, cw->ts_i, &tsi);
+    ike_ts_to_pl(sel, nsel, !i, cw->ts_r, &tsr);
+    pl[(*n)++] = (struct ike_payload){.type = IKE_PL_TSI, .u.ts = tsi};
+    pl[(*n)++] = (struct ike_payload){.type = IKE_PL_TSR, .u.ts = tsr};
+}
+
+/* Tunnel endpoints, and UDP 4500 when NAT-T is on (RFC 3948). */
+static void fill_dir(const struct ike_sa *sa, struct uipsec_sa_params *p, bool in, uint32_t spi,
+                     enum uipsec_mode mode)
+{
+    const struct ike_path *path = &sa->path;
+
+    p->spi = spi;
+    p->dir = in ? UIPSEC_DIR_IN : UIPSEC_DIR_OUT;
+    p->mode = mode;
+    p->tunnel_src = in ? path->remote : path->local;
+    p->tunnel_dst = in ? path->local : path->remote;
+    if (ike_sa_behind_nat(sa)) {
+        p->udp_sport = in ? path->remote_port : path->local_port;
+        p->udp_dport = in ? path->local_port : path->remote_port;
+    }
+}
+
+static void record(struct ike_sa *sa, const struct ike_child_result *res)
+{
+    if (sa->nchildren < IKE_MAX_CHILDREN)
+        sa->children[sa->nchildren++] = (struct ike_child_ref){res->in.spi, res->out.spi, res->cfg};
+}
+
+int ike_child_up(struct ike_sa *sa, const struct ike_child_pick *pick, struct ike_iov gir,
+                 struct ike_iov ni, struct ike_iov nr)
+{
+    struct ike_child_result *res = calloc(1, sizeof *res);
+    struct ike_child_keys *ck = NULL;
+    bool i = sa->role == IKE_ROLE_INITIATOR;
+    int r = UIPSEC_E_NOMEM;
+
+    if (!res)
+        return r;
+    if (sa->nchildren == IKE_MAX_CHILDREN)
+        r = UIPSEC_E_NO_ROOM;
+    else
+        r = ike_prop_esp_params(&pick->esp, &res->in);
+    if (r == UIPSEC_OK)
+        r = ike_child_keys_new(sa->prf, sa->keys->d, gir, ni, nr, &res->in, &ck);
+    res->out = res->in;
+    if (r == UIPSEC_OK)
+        r = ike_child_keys_to_params(ck, !i, &res->in);
+    if (r == UIPSEC_OK)
+        r = ike_child_keys_to_params(ck, i, &res->out);
+    if (r == UIPSEC_OK) {
+        res->cfg = pick->cfg;
+        res->esp = pick->esp;
+        res->pfs = gir.len > 0;
+        fill_dir(sa, &res->in, true, ike_spi_num(sa->child_spi), pick->mode);
+        fill_dir(sa, &res->out, false, ike_spi_num(pick->peer_spi), pick->mode);
+        res->nts = pick->nsel;
+        memcpy(res->ts, pick->sel, pick->nsel * sizeof pick->sel[0]);
+        sa->child_up = true;
+        record(sa, res);
+        sa->env->child_sa_up(sa->env->arg, res);
+    }
+    ike_child_keys_free(ck);
+    OPENSSL_cleanse(res, sizeof *res);
+    free(res);
+    return r;
+}
+
+/* The PFS group of a child config: the first DH of its first proposal. */
+static uint16_t pfs_group(const struct ike_child_cfg *c)
+{
+    return c->esp.n && c->esp.p[0].n[IKE_TRANSFORM_DH] ? c->esp.p[0].alg[IKE_TRANSFORM_DH][0].id
+                                                       : 0;
+}
+
+struct child_msg {
+    struct ike_payload pl[CHILD_MAX_PAYLOADS];
+    size_t n;
+    struct ike_child_wire cw;
+    uint8_t ke[IKE_DH_MAX_KE_LEN];
+};
+
+/* Nonce and [KE]: what goes between SA and TSi (1.3.1, 1.3.2). */
+static int nonce_ke(struct child_msg *o, const uint8_t *nonce, const struct ike_dh *dh,
+                    struct ike_payload *mid, size_t *nmid)
+{
+    enum ike_dh_alg g = dh ? ike_dh_group(dh) : (enum ike_dh_alg)0;
+    size_t len = dh ? ike_dh_ke_len(g) : 0;
+
+    mid[(*nmid)++] = (struct ike_payload){.type = IKE_PL_NONCE, .u.nonce = {nonce, IKE_NONCE_LEN}};
+    if (!dh)
+        return UIPSEC_OK;
+    mid[(*nmid)++] = (struct ike_payload){.type = IKE_PL_KE,
+                                          .u.ke = {.group = (uint16_t)g, .data = {o->ke, len}}};
+    return ike_dh_public(dh, o->ke, len);
+}
+
+/* ---- initiator ---- */
+
+int ike_sa_send_child_request(struct ike_sa *sa, unsigned k)
+{
+    const struct ike_child_cfg *c = &sa->cfg->child[k];
+    struct child_msg *o = calloc(1, sizeof *o);
+    struct ike_payload mid[2];
+    size_t nmid = 0;
+    uint16_t group = sa->child_ke_retries ? (uint16_t)ike_dh_group(sa->child_dh) : pfs_group(c);
+    int r = o ? UIPSEC_OK : UIPSEC_E_NOMEM;
+
+    sa->child_cfg = k;
+    sa->env->random(sa->env->arg, sa->child_spi, IKE_CHILD_SPI_LEN);
+    sa->env->random(sa->env->arg, sa->cni, IKE_NONCE_LEN);
+    ike_dh_free(sa->child_dh);
+    sa->child_dh = NULL;
+    if (r == UIPSEC_OK && group)
+        r = ike_dh_new((enum ike_dh_alg)group, &sa->child_dh);
+    if (r != UIPSEC_OK) {
+        free(o);
+        return r;
+    }
+    r = nonce_ke(o, sa->cni, sa->child_dh, mid, &nmid);
+    ike_child_payloads(sa, &o->cw, c->esp.p, c->esp.n, sa->child_spi, c->ts, c->nts,
+                       c->mode == UIPSEC_MODE_TRANSPORT, mid, nmid, o->pl, &o->n);
+    if (r == UIPSEC_OK)
+        r = ike_sa_send_sk(sa, IKE_EXCH_CREATE_CHILD_SA, false, sa->msg_id_send, o->pl, o->n);
+    OPENSSL_cleanse(o, sizeof *o);
+    free(o);
+    return r;
+}
+
+static void child_failed(struct ike_sa *sa, unsigned k, uint16_t notify, const char *why)
+{
+    ike_sa_log(sa->env, "CHILD_SA not made: %s (notify %u)", why, notify);
+    if (sa->env->child_failed)
+        sa->env->child_failed(sa->env->arg, k, notify);
+}
+
+static bool offers_group(const struct ike_child_cfg *c, uint16_t g)
+{
+    for (size_t i = 0; i < c->esp.n; i++)
+        for (size_t j = 0; j < c->esp.p[i].n[IKE_TRANSFORM_DH]; j++)
+            if (c->esp.p[i].alg[IKE_TRANSFORM_DH][j].id == g)
+                return true;
+    return false;
+}
+
+/* INVALID_KE_PAYLOAD: ask again with the group the responder wants (1.3). */
+static bool retry_group(struct ike_sa *sa, const struct ike_pl_notify *n)
+{
+    uint16_t g;
+
+    if (n->type != IKE_N_INVALID_KE_PAYLOAD || n->data.len != 2 ||
+        sa->child_ke_retries >= IKE_KE_RETRIES_MAX)
+        return false;
+    g = (uint16_t)(n->data.p[0] << 8 | n->data.p[1]);
+    if (!offers_group(&sa->cfg->child[sa->child_cfg], g) ||
+        (sa->child_dh && ike_dh_group(sa->child_dh) == g))
+        return false;
+    ike_dh_free(sa->child_dh);
+    sa->child_dh = NULL;
+    if (ike_dh_new((enum ike_dh_alg)g, &sa->child_dh) != UIPSEC_OK)
+        return false;
+    sa->child_ke_retries++;
+    ike_sa_log(sa->env, "CREATE_CHILD_SA: INVALID_KE_PAYLOAD, retrying with group %u", g);
+    return ike_sa_send_child_request(sa, sa->child_cfg) == UIPSEC_OK;
+}
+
+/* g^ir of the exchange from the peer's KE (PFS); {NULL, 0} without. */
+static int pfs_secret(struct ike_dh *dh, const struct ike_payload *ke, struct ike_iov *gir)
+{
+    *gir = (struct ike_iov){NULL, 0};
+    if (!dh)
+        return ke ? UIPSEC_E_PARAM : UIPSEC_OK;
+    if (!ke || ke->u.ke.group != ike_dh_group(dh) ||
+        ike_dh_derive(dh, ke->u.ke.data.p, ke->u.ke.data.len) != UIPSEC_OK)
+        return UIPSEC_E_PARAM;
+    *gir = ike_dh_secret(dh);
+    return UIPSEC_OK;
+}
+
+enum ike_rx ike_sa_child_response(struct ike_sa *sa, uint8_t *buf, size_t len, struct ike_msg *msg)
+{
+    const struct ike_pl_notify *err;
+    const struct ike_payload *nr;
+    struct ike_child_pick pick;
+    struct ike_iov gir;
+    uint16_t bad;
+
+    if (!ike_sa_open_sk(sa, buf, len, msg))
+        return IKE_RX_DROPPED;
+    ike_sa_response_done(sa);
+    err = ike_msg_error(msg);
+    if (err && retry_group(sa, err))
+        return IKE_RX_OK;
+    if (err) {
+        child_failed(sa, sa->child_cfg, err->type, "refused by the peer");
+        goto done;
+    }
+    nr = ike_msg_find(msg, IKE_PL_NONCE);
+    bad = ike_child_choose(sa, msg, sa->child_dh == NULL, &pick);
+    if (!bad && (!nr || pfs_secret(sa->child_dh, ike_msg_find(msg, IKE_PL_KE), &gir) != 0))
+        bad = IKE_N_INVALID_SYNTAX;
+    if (!bad && ike_child_up(sa, &pick, gir, (struct ike_iov){sa->cni, IKE_NONCE_LEN},
+                             (struct ike_iov){nr->u.nonce.p, nr->u.nonce.len}) != UIPSEC_OK)
+        bad = IKE_N_NO_PROPOSAL_CHOSEN;
+    if (bad) /* a reply we cannot use: RFC 7296 1.3.1 has us delete it */
+        child_failed(sa, sa->child_cfg, bad, "the answer does not fit what we asked");
+done:
+    ike_dh_free(sa->child_dh);
+    sa->child_dh = NULL;
+    sa->child_ke_retries = 0;
+    return IKE_RX_OK;
+}
+
+/* ---- responder ---- */
+
+static enum ike_rx child_refuse(struct ike_sa *sa, uint16_t type, const uint8_t *data, size_t len,
+                                const char *why)
+{
+    struct ike_payload n = ike_notify_pl(type, data, len);
+
+    ike_sa_log(sa->env, "CREATE_CHILD_SA refused: %s (notify %u)", why, type);
+    if (ike_sa_send_sk(sa, IKE_EXCH_CREATE_CHILD_SA, true, sa->msg_id_expect - 1, &n, 1) !=
+        UIPSEC_OK)
+        ike_sa_log(sa->env, "cannot send the error notify");
+    return IKE_RX_OK;
+}
+
+/* Our answer: SA, Nr, [KEr], TSi, TSr; then the child is up. */
+static enum ike_rx child_accept(struct ike_sa *sa, const struct ike_child_pick *pick,
+                                struct ike_dh *dh, struct ike_iov gir, struct ike_bytes ni)
+{
+    struct child_msg *o = calloc(1, sizeof *o);
+    struct ike_payload mid[2];
+    size_t nmid = 0;
+    uint8_t nr[IKE_NONCE_LEN];
+    int r = o ? UIPSEC_OK : UIPSEC_E_NOMEM;
+
+    sa->env->random(sa->env->arg, sa->child_spi, IKE_CHILD_SPI_LEN);
+    sa->env->random(sa->env->arg, nr, sizeof nr);
+    if (r == UIPSEC_OK)
+        r = nonce_ke(o, nr, dh, mid, &nmid);
+    if (r == UIPSEC_OK) {
+        ike_child_payloads(sa, &o->cw, &pick->esp, 1, sa->child_spi, pick->sel, pick->nsel,
+                           pick->mode == UIPSEC_MODE_TRANSPORT, mid, nmid, o->pl, &o->n);
+        r = ike_sa_send_sk(sa, IKE_EXCH_CREATE_CHILD_SA, true, sa->msg_id_expect - 1, o->pl, o->n);
+    }
+    if (r == UIPSEC_OK)
+        r = ike_child_up(sa, pick, gir, (struct ike_iov){ni.p, ni.len},
+                         (struct ike_iov){nr, sizeof nr});
+    if (o)
+        OPENSSL_cleanse(o, sizeof *o);
+    free(o);
+    if (r != UIPSEC_OK)
+        ike_sa_log(sa->env, "CREATE_CHILD_SA: cannot make the CHILD_SA");
+    return IKE_RX_OK;
+}
+
+enum ike_rx ike_sa_child_request(struct ike_sa *sa, uint8_t *buf, size_t len, struct ike_msg *msg)
+{
+    const struct ike_payload *ni, *ke, *sa_pl;
+    struct ike_child_pick pick;
+    struct ike_dh *dh = NULL;
+    struct ike_iov gir;
+    uint16_t err, g;
+    enum ike_rx rx;
+
+    if (!ike_sa_open_sk(sa, buf, len, msg))
+        return IKE_RX_DROPPED;
+    sa->msg_id_expect++;
+    ni = ike_msg_find(msg, IKE_PL_NONCE);
+    ke = ike_msg_find(msg, IKE_PL_KE);
+    sa_pl = ike_msg_find(msg, IKE_PL_SA);
+    if (!ni || !sa_pl)
+        return child_refuse(sa, IKE_N_INVALID_SYNTAX, NULL, 0, "no SA or nonce");
+    if (sa_pl->u.sa.nproposals && sa_pl->u.sa.proposals[0].protocol == IKE_PROTO_IKE)
+        return child_refuse(sa, IKE_N_NO_PROPOSAL_CHOSEN, NULL, 0, "IKE SA rekeying");
+    if (ike_msg_notify(msg, IKE_N_REKEY_SA))
+        ike_sa_log(sa->env, "CHILD_SA rekey: answered as a new CHILD_SA");
+    err = ike_child_choose(sa, msg, ke == NULL, &pick);
+    if (err)
+        return child_refuse(sa, err, NULL, 0, "no configured child fits");
+    g = ike_prop_get(&pick.esp, IKE_TRANSFORM_DH).id;
+    if (g && (!ke || ke->u.ke.group != g)) {
+        uint8_t want[2] = {(uint8_t)(g >> 8), (uint8_t)g};
+
+        return child_refuse(sa, IKE_N_INVALID_KE_PAYLOAD, want, 2, "KE of another group");
+    }
+    if (g && (ike_dh_new((enum ike_dh_alg)g, &dh) != UIPSEC_OK ||
+              pfs_secret(dh, ke, &gir) != UIPSEC_OK)) {
+        ike_dh_free(dh);
+        return child_refuse(sa, IKE_N_INVALID_SYNTAX, NULL, 0, "bad KE value");
+    }
+    if (!g)
+        gir = (struct ike_iov){NULL, 0};
+    rx = child_accept(sa, &pick, dh, gir, ni->u.nonce);
+    ike_dh_free(dh);
+    return rx;
+}
