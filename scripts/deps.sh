@@ -10,6 +10,8 @@ libssl-dev libipsec-mb-dev libcjson-dev libmnl-dev libnftables-dev
 libcmocka-dev
 python3 python3-scapy python3-cryptography
 iproute2 iputils-ping iperf3 tshark nftables
+strongswan-charon strongswan-swanctl libcharon-extra-plugins
+libstrongswan-standard-plugins libstrongswan-extra-plugins
 "
 
 missing=""

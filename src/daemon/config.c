@@ -254,9 +254,16 @@ static int daemon_key(struct cfgerr *c, const struct conf_node *n, struct cfg *c
             return FAIL(c, n, "%s = %s: expected an IPv%c address", n->name, n->value, n->name[7]);
         return 0;
     }
+    if (!strcmp(n->name, "wireshark_keys")) {
+        if (cfgval_str(c, n, cfg->wireshark_keys, sizeof(cfg->wireshark_keys)) < 0)
+            return -1;
+        if (cfg->wireshark_keys[0] != '/')
+            return FAIL(c, n, "wireshark_keys = %s: expected an absolute directory path", n->value);
+        return 0;
+    }
     return FAIL(c, n,
                 "unknown key \"%s\" in uipsec; known: interface, path_mtu, socket, "
-                "socket_group, address4, address6",
+                "socket_group, address4, address6, wireshark_keys",
                 n->name);
 }
 
@@ -281,12 +288,12 @@ static int top_section(struct cfgerr *c, const struct conf_node *sec, struct cfg
                 return -1;
         return 0;
     }
-    if (!strcmp(sec->name, "connections") || !strcmp(sec->name, "secrets"))
-        return FAIL(c, sec,
-                    "section \"%s\": IKEv2 connections are not supported yet (issue 4); "
-                    "use manual { } for statically keyed SAs",
-                    sec->name);
-    return FAIL(c, sec, "unknown section \"%s\"; known: uipsec, manual", sec->name);
+    if (!strcmp(sec->name, "connections"))
+        return cfg_ike_connections(c, sec, cfg);
+    if (!strcmp(sec->name, "secrets"))
+        return cfg_ike_secrets(c, sec, cfg);
+    return FAIL(c, sec, "unknown section \"%s\"; known: uipsec, manual, connections, secrets",
+                sec->name);
 }
 
 int cfg_load(const char *path, struct cfg *cfg, char *err, size_t err_len)
@@ -303,6 +310,8 @@ int cfg_load(const char *path, struct cfg *cfg, char *err, size_t err_len)
         return -1;
     for (const struct conf_node *n = root->children; n && rc == 0; n = n->next)
         rc = top_section(&c, n, cfg);
+    if (rc == 0) /* PSKs are resolved once every secret is known */
+        rc = cfg_ike_finish(&c, cfg);
     conf_free(root);
     if (rc < 0)
         cfg_free(cfg);
@@ -314,6 +323,14 @@ void cfg_free(struct cfg *cfg)
     if (cfg->manual) {
         OPENSSL_cleanse(cfg->manual, cfg->n_manual * sizeof(*cfg->manual));
         free(cfg->manual);
+    }
+    if (cfg->ike_conns) {
+        OPENSSL_cleanse(cfg->ike_conns, cfg->n_ike_conns * sizeof(*cfg->ike_conns));
+        free(cfg->ike_conns);
+    }
+    if (cfg->secrets) {
+        OPENSSL_cleanse(cfg->secrets, cfg->n_secrets * sizeof(*cfg->secrets));
+        free(cfg->secrets);
     }
     memset(cfg, 0, sizeof(*cfg));
 }

@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
+#include "config_ike.h"
 #include "uipsec/uipsec.h"
 
 #define CFG_MAX_TS 8
@@ -50,6 +51,11 @@ struct cfg {
     struct uipsec_addr tun_addr4, tun_addr6; /* family 0 when not set */
     struct cfg_manual *manual;
     size_t n_manual;
+    struct cfg_conn *ike_conns; /* connections { } (config_ike.c) */
+    size_t n_ike_conns;
+    struct cfg_secret *secrets; /* secrets { ike-* { } }, wiped on free */
+    size_t n_secrets;
+    char wireshark_keys[256]; /* uipsec.wireshark_keys: key log directory, "" = off */
 };
 
 /* Reads and checks the configuration file.  Returns 0, or -1 with a message

@@ -6,6 +6,7 @@
  * keeps its SAs, so sequence numbers and replay windows carry on.
  */
 #include <arpa/inet.h>
+#include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -126,7 +127,8 @@ static void conn_free(struct daemon *d, struct conn *c)
         uipsec_sad_remove(d->sad, c->cfg.in.spi, c->cfg.proto);
     uipsec_sa_free(c->in);
     uipsec_sa_free(c->out);
-    memset(c, 0, sizeof(*c));
+    free(c->held);
+    OPENSSL_cleanse(c, sizeof(*c));
     free(c);
 }
 
@@ -190,7 +192,7 @@ static void resolve_policies(struct daemon *d)
     for (size_t i = 0; i < d->nconns; i++) {
         struct conn *c = d->conns[i];
 
-        if (!c)
+        if (!c || c->trap)
             continue;
         c->n_in_pol = 0;
         for (size_t p = 1; p < c->npol; p += 2)
@@ -203,7 +205,8 @@ static struct conn *take_same(struct daemon *d, const struct cfg_manual *m)
     for (size_t i = 0; i < d->nconns; i++) {
         struct conn *c = d->conns[i];
 
-        if (c && !strcmp(c->cfg.name, m->name) && cfg_manual_equal(&c->cfg, m)) {
+        if (c && !c->ike && !c->trap && !strcmp(c->cfg.name, m->name) &&
+            cfg_manual_equal(&c->cfg, m)) {
             d->conns[i] = NULL;
             return c;
         }
@@ -211,10 +214,22 @@ static struct conn *take_same(struct daemon *d, const struct cfg_manual *m)
     return NULL;
 }
 
+static size_t count_ike(const struct daemon *d)
+{
+    size_t n = 0;
+
+    for (size_t i = 0; i < d->nconns; i++)
+        n += d->conns[i] && (d->conns[i]->ike || d->conns[i]->trap);
+    return n;
+}
+
+/* Manual SAs follow the configuration; negotiated ones and traps are the
+ * IKE side's (ike.c) and stay, after the manual ones. */
 int conns_apply(struct daemon *d, const struct cfg *cfg, unsigned *added, unsigned *removed,
                 unsigned *kept, char *err, size_t err_len)
 {
-    struct conn **next = calloc(cfg->n_manual ? cfg->n_manual : 1, sizeof(*next));
+    size_t nike = count_ike(d), at = cfg->n_manual;
+    struct conn **next = calloc(cfg->n_manual + nike + 1, sizeof(*next));
     int rc = 0;
 
     *added = *removed = *kept = 0;
@@ -222,6 +237,11 @@ int conns_apply(struct daemon *d, const struct cfg *cfg, unsigned *added, unsign
         free(next);
         return -1;
     }
+    for (size_t i = 0; i < d->nconns; i++)
+        if (d->conns[i] && (d->conns[i]->ike || d->conns[i]->trap)) {
+            next[at++] = d->conns[i];
+            d->conns[i] = NULL;
+        }
     for (size_t i = 0; i < cfg->n_manual; i++)
         if ((next[i] = take_same(d, &cfg->manual[i])))
             (*kept)++;
@@ -233,7 +253,7 @@ int conns_apply(struct daemon *d, const struct cfg *cfg, unsigned *added, unsign
         }
     free(d->conns);
     d->conns = next;
-    d->nconns = cfg->n_manual;
+    d->nconns = at;
     for (size_t i = 0; i < cfg->n_manual && rc == 0; i++) {
         if (next[i])
             continue;
@@ -271,7 +291,7 @@ unsigned conns_mtu(const struct daemon *d)
         struct conn *c = d->conns[i];
         size_t ovh;
 
-        if (!c)
+        if (!c || !c->out)
             continue;
         ovh = uipsec_sa_overhead(c->out, path);
         c->max_inner = (uint32_t)(path - ovh);
@@ -281,4 +301,99 @@ unsigned conns_mtu(const struct daemon *d)
     if (worst)
         mtu = path - (unsigned)worst;
     return mtu < 576 ? 576 : mtu;
+}
+
+int conns_selectors(const char (*l)[64], size_t nl, const char (*r)[64], size_t nr,
+                    const struct uipsec_addr *local, const struct uipsec_addr *remote,
+                    struct uipsec_selector *out, size_t max, size_t *n, char *why, size_t why_len)
+{
+    char la[INET6_ADDRSTRLEN], ra[INET6_ADDRSTRLEN];
+
+    *n = 0;
+    inet_ntop(local->family == 6 ? AF_INET6 : AF_INET, local->bytes, la, sizeof(la));
+    inet_ntop(remote->family == 6 ? AF_INET6 : AF_INET, remote->bytes, ra, sizeof(ra));
+    for (size_t i = 0; i < nl; i++)
+        for (size_t j = 0; j < nr; j++) {
+            const char *lt = strcmp(l[i], "dynamic") ? l[i] : la;
+            const char *rt = strcmp(r[j], "dynamic") ? r[j] : ra;
+
+            if (ts_family(lt) != ts_family(rt))
+                continue;
+            if (*n == max) {
+                snprintf(why, why_len, "more than %zu selector pairs", max);
+                return -1;
+            }
+            if (uipsec_selector_parse(&out[*n], lt, rt, why, why_len) != UIPSEC_OK)
+                return -1;
+            (*n)++;
+        }
+    if (*n == 0) {
+        snprintf(why, why_len, "local_ts and remote_ts share no address family");
+        return -1;
+    }
+    return 0;
+}
+
+static int add_sel_policies(struct daemon *d, struct conn *c)
+{
+    for (size_t i = 0; i < c->nsel; i++) {
+        if (add_policy(d, c, &c->sel[i], UIPSEC_DIR_OUT) < 0)
+            return -1;
+        if (!c->trap && add_policy(d, c, &c->sel[i], UIPSEC_DIR_IN) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+static int append(struct daemon *d, struct conn *c)
+{
+    struct conn **grown = realloc(d->conns, (d->nconns + 1) * sizeof(*grown));
+
+    if (!grown)
+        return -1;
+    d->conns = grown;
+    d->conns[d->nconns++] = c;
+    return 0;
+}
+
+struct conn *conns_add(struct daemon *d, struct conn *c, const struct uipsec_sa_params *in,
+                       const struct uipsec_sa_params *out, char *err, size_t err_len)
+{
+    int rc = UIPSEC_OK;
+
+    c->installed = time(NULL);
+    if (in && out) {
+        rc = uipsec_sa_new(out, &c->out);
+        if (rc == UIPSEC_OK)
+            rc = uipsec_sa_new(in, &c->in);
+        if (rc == UIPSEC_OK && uipsec_sad_add(d->sad, c->in, c) != UIPSEC_OK) {
+            uipsec_sa_free(c->in);
+            c->in = NULL;
+            rc = UIPSEC_E_PARAM;
+        }
+    }
+    if (rc != UIPSEC_OK || add_sel_policies(d, c) < 0 || append(d, c) < 0) {
+        snprintf(err, err_len, "%s: cannot install: %s", c->cfg.name,
+                 rc != UIPSEC_OK ? uipsec_result_name(rc) : "too many policies");
+        conn_free(d, c);
+        uipsec_spd_commit(d->spd);
+        return NULL;
+    }
+    if (uipsec_spd_commit(d->spd) != UIPSEC_OK)
+        log_warn("out of memory while compiling the policies");
+    resolve_policies(d);
+    return c;
+}
+
+void conns_del(struct daemon *d, struct conn *c)
+{
+    size_t at = 0;
+
+    for (size_t i = 0; i < d->nconns; i++)
+        if (d->conns[i] != c)
+            d->conns[at++] = d->conns[i];
+    d->nconns = at;
+    conn_free(d, c);
+    uipsec_spd_commit(d->spd);
+    resolve_policies(d);
 }

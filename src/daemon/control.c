@@ -20,6 +20,9 @@
 
 #define MAX_REQUEST 4096
 
+static void answer_and_close(int fd, cJSON *answer);
+static cJSON *error_answer(const char *msg);
+
 int control_open(struct daemon *d)
 {
     struct sockaddr_un sun = {.sun_family = AF_UNIX};
@@ -51,6 +54,11 @@ int control_open(struct daemon *d)
 
 void control_close(struct daemon *d)
 {
+    for (size_t i = 0; i < CTL_MAX_WAITING; i++)
+        if (d->waiting[i].fd >= 0) {
+            answer_and_close(d->waiting[i].fd, error_answer("uipsecd is stopping"));
+            d->waiting[i].fd = -1;
+        }
     if (d->ctl_fd >= 0) {
         close(d->ctl_fd);
         unlink(d->cfg.socket_path);
@@ -102,11 +110,45 @@ static void write_all(int fd, const char *s, size_t len)
     }
 }
 
+static void answer_and_close(int fd, cJSON *answer)
+{
+    char *text = cJSON_PrintUnformatted(answer);
+
+    cJSON_Delete(answer);
+    if (text) {
+        write_all(fd, text, strlen(text));
+        write_all(fd, "\n", 1);
+        free(text);
+    }
+    close(fd);
+}
+
+/* initiate answers when the CHILD_SA is up or refused: the client waits,
+ * the daemon does not (the connection is parked until then). */
+static bool park(struct daemon *d, int fd, const cJSON *req)
+{
+    const cJSON *child = cJSON_GetObjectItemCaseSensitive(req, "child"),
+                *timeout = cJSON_GetObjectItemCaseSensitive(req, "timeout");
+    double secs = cJSON_IsNumber(timeout) ? timeout->valuedouble : CTL_WAIT_DEFAULT_S;
+
+    for (size_t i = 0; i < CTL_MAX_WAITING; i++) {
+        struct ctl_wait *w = &d->waiting[i];
+
+        if (w->fd >= 0)
+            continue;
+        w->fd = fd;
+        snprintf(w->child, sizeof(w->child), "%s", child->valuestring);
+        w->deadline = time(NULL) + (time_t)(secs > 0 && secs < 3600 ? secs : CTL_WAIT_DEFAULT_S);
+        return true;
+    }
+    return false;
+}
+
 static void serve(struct daemon *d, int fd)
 {
     char buf[MAX_REQUEST + 1];
     cJSON *req = NULL, *answer;
-    char *text;
+    const cJSON *cmd;
 
     if (read_request(fd, buf) < 0)
         answer = error_answer("request too long, not one line, or not sent in time");
@@ -114,22 +156,54 @@ static void serve(struct daemon *d, int fd)
         answer = error_answer("request is not a JSON object");
     else
         answer = control_dispatch(d, req);
-    cJSON_Delete(req);
-    text = cJSON_PrintUnformatted(answer);
-    cJSON_Delete(answer);
-    if (text) {
-        write_all(fd, text, strlen(text));
-        write_all(fd, "\n", 1);
-        free(text);
+    cmd = req ? cJSON_GetObjectItemCaseSensitive(req, "command") : NULL;
+    if (cJSON_IsString(cmd) && !strcmp(cmd->valuestring, "initiate") &&
+        cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(answer, "ok")) && park(d, fd, req)) {
+        cJSON_Delete(answer);
+        cJSON_Delete(req);
+        return;
     }
+    cJSON_Delete(req);
+    answer_and_close(fd, answer);
 }
 
 void control_readable(struct daemon *d)
 {
     int fd;
 
-    while ((fd = accept4(d->ctl_fd, NULL, NULL, SOCK_CLOEXEC)) >= 0) {
+    while ((fd = accept4(d->ctl_fd, NULL, NULL, SOCK_CLOEXEC)) >= 0)
         serve(d, fd);
-        close(fd);
+}
+
+void control_child_done(struct daemon *d, const char *child, cJSON *result, const char *error)
+{
+    for (size_t i = 0; i < CTL_MAX_WAITING; i++) {
+        struct ctl_wait *w = &d->waiting[i];
+        cJSON *a;
+
+        if (w->fd < 0 || strcmp(w->child, child) != 0)
+            continue;
+        a = error ? error_answer(error) : cJSON_CreateObject();
+        if (!error) {
+            cJSON_AddTrueToObject(a, "ok");
+            cJSON_AddItemToObject(a, "result", cJSON_Duplicate(result, true));
+        }
+        answer_and_close(w->fd, a);
+        w->fd = -1;
+    }
+}
+
+void control_tick(struct daemon *d)
+{
+    time_t now = time(NULL);
+
+    for (size_t i = 0; i < CTL_MAX_WAITING; i++) {
+        struct ctl_wait *w = &d->waiting[i];
+
+        if (w->fd >= 0 && now >= w->deadline) {
+            answer_and_close(w->fd, error_answer("timed out waiting for the CHILD_SA; it may "
+                                                 "still come up (uipsecctl list-sas)"));
+            w->fd = -1;
+        }
     }
 }

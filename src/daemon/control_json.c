@@ -84,11 +84,12 @@ static cJSON *list_sas(struct daemon *d)
     for (size_t i = 0; i < d->nconns; i++) {
         const struct conn *c = d->conns[i];
 
-        if (!c)
+        if (!c || c->trap)
             continue;
         cJSON_AddItemToArray(a, one_sa(c, c->in, true));
         cJSON_AddItemToArray(a, one_sa(c, c->out, false));
     }
+    cJSON_AddItemToObject(r, "ike_sas", control_ike_sas(d));
     return r;
 }
 
@@ -176,7 +177,7 @@ static cJSON *status(struct daemon *d)
     size_t sas = 0;
 
     for (size_t i = 0; i < d->nconns; i++)
-        sas += d->conns[i] ? 2 : 0;
+        sas += d->conns[i] && !d->conns[i]->trap ? 2 : 0;
     cJSON_AddStringToObject(r, "daemon", "uipsecd");
     cJSON_AddStringToObject(r, "version", UIPSEC_VERSION);
     add_u64(r, "pid", (uint64_t)getpid());
@@ -214,6 +215,10 @@ cJSON *control_dispatch(struct daemon *d, const cJSON *req)
 
     if (!cJSON_IsString(cmd))
         snprintf(err, sizeof(err), "request has no \"command\" string");
+    else if (!strcmp(cmd->valuestring, "initiate"))
+        result = control_initiate(d, req, err, sizeof(err));
+    else if (!strcmp(cmd->valuestring, "terminate"))
+        result = control_terminate(d, req, err, sizeof(err));
     else if (cJSON_GetArraySize(req) != 1)
         snprintf(err, sizeof(err), "%s takes no arguments", cmd->valuestring);
     else if (!strcmp(cmd->valuestring, "status"))
@@ -224,10 +229,12 @@ cJSON *control_dispatch(struct daemon *d, const cJSON *req)
         result = list_pols(d);
     else if (!strcmp(cmd->valuestring, "reload"))
         result = reload(d, err, sizeof(err));
+    else if (!strcmp(cmd->valuestring, "list-conns"))
+        result = control_list_conns(d);
     else
         snprintf(err, sizeof(err),
                  "unknown command \"%.64s\"; known: status, list-sas, "
-                 "list-pols, reload",
+                 "list-pols, list-conns, initiate, terminate, reload",
                  cmd->valuestring);
     cJSON_AddBoolToObject(answer, "ok", result != NULL);
     if (result)

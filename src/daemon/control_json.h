@@ -10,4 +10,10 @@ struct daemon;
  * {"ok":false,"error":"..."} (docs/CONTROL.md).  The caller frees it. */
 cJSON *control_dispatch(struct daemon *d, const cJSON *req);
 
+/* control_ike.c */
+cJSON *control_ike_sas(const struct daemon *d);
+cJSON *control_list_conns(const struct daemon *d);
+cJSON *control_initiate(struct daemon *d, const cJSON *req, char *err, size_t err_len);
+cJSON *control_terminate(struct daemon *d, const cJSON *req, char *err, size_t err_len);
+
 #endif

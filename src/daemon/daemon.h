@@ -19,9 +19,22 @@ struct nft_ctx;
 
 #define MAX_POLICIES_PER_CONN (CFG_MAX_TS * CFG_MAX_TS * 2)
 
-/* One statically keyed connection: its SA pair and its policies. */
+struct ike_rt;
+
+/* One SA pair and its policies: a statically keyed connection (manual),
+ * a CHILD_SA negotiated by IKE (ike set), or a trap (start_action = trap:
+ * an outbound policy without SA whose first packet starts IKE). */
 struct conn {
-    struct cfg_manual cfg;
+    struct cfg_manual cfg; /* manual: as configured; else for display (no keys) */
+    struct ike_rt *ike;    /* the IKE SA that negotiated it, or NULL */
+    bool trap;
+    unsigned child;                         /* IKE: index of the child config in its connection */
+    char conn_name[64];                     /* IKE: the connection's name */
+    struct uipsec_selector sel[CFG_MAX_TS]; /* IKE: the negotiated selectors */
+    size_t nsel;
+    time_t installed;
+    uint8_t *held; /* trap: the first packet, sent once the CHILD_SA is up */
+    size_t held_len;
     struct uipsec_sa *in, *out;
     uint64_t pol[MAX_POLICIES_PER_CONN]; /* ids: outbound, inbound, outbound, ... */
     size_t npol;
@@ -33,8 +46,14 @@ struct conn {
 /* Drops the daemon counts outside the engine and the SPD. */
 enum dd_drop {
     DD_UNKNOWN_SPI,
-    DD_IKE,       /* IKE on port 4500 (non-ESP marker): no IKE here yet */
-    DD_KEEPALIVE, /* NAT-keepalives: expected, counted */
+    DD_IKE_MALFORMED,   /* not an IKEv2 header, or marker missing */
+    DD_IKE_UNKNOWN_SPI, /* no IKE SA with these SPIs */
+    DD_IKE_NO_CONN,     /* IKE_SA_INIT from addresses no connection takes */
+    DD_IKE_HALF_OPEN,   /* IKE_SA_INIT while too many SAs wait for IKE_AUTH */
+    DD_IKE_DROPPED,     /* the IKE SA dropped it (see the log: decode, ICV, state) */
+    DD_IKE_COOKIE,      /* IKE_SA_INIT without our cookie while under load: answered */
+    DD_TRAP_PENDING,    /* a trap already holds a packet while IKE negotiates */
+    DD_KEEPALIVE,       /* NAT-keepalives: expected, counted */
     DD_TOO_BIG,
     DD_BYPASS_ON_TUN,
     DD_SEND_FAILED,
@@ -48,6 +67,16 @@ struct route {
 };
 
 #define MAX_ROUTES 1024
+
+/* A control client waiting for `initiate` to finish. */
+struct ctl_wait {
+    int fd; /* -1: free */
+    char child[64];
+    time_t deadline;
+};
+
+#define CTL_MAX_WAITING    16
+#define CTL_WAIT_DEFAULT_S 30
 
 struct daemon {
     const char *config_path;
@@ -64,6 +93,14 @@ struct daemon {
     struct route routes[MAX_ROUTES];
     size_t nroutes;
     bool rules_installed;
+    struct ike_rt *ike; /* ike.c: the IKE SAs */
+    unsigned ike_ids;
+    int ike_fd[3]; /* enum ike_sock */
+    unsigned ticks;
+    uint8_t cookie_secret[2][32]; /* IKE cookies: generation g uses [g & 1] */
+    uint8_t cookie_gen;
+    time_t cookie_rotated;
+    struct ctl_wait waiting[CTL_MAX_WAITING];
     struct nft_ctx *nft;     /* cleardrop.c */
     uint64_t cleardrop_base; /* cleartext drops counted before the last rebuild */
     uint64_t drops[DD_COUNT];
@@ -78,16 +115,38 @@ const char *dd_drop_name(enum dd_drop d);
 int conns_apply(struct daemon *d, const struct cfg *cfg, unsigned *added, unsigned *removed,
                 unsigned *kept, char *err, size_t err_len);
 void conns_clear(struct daemon *d);
+/* Adds a negotiated CHILD_SA (in, out: its SAs' parameters) or a trap (in,
+ * out NULL) described by c (cfg for display, sel, nsel, ike, trap, child,
+ * conn_name); takes c.  NULL with a message on failure (c freed). */
+struct conn *conns_add(struct daemon *d, struct conn *c, const struct uipsec_sa_params *in,
+                       const struct uipsec_sa_params *out, char *err, size_t err_len);
+void conns_del(struct daemon *d, struct conn *c);
+/* The selector pairs of local x remote lists of the same family; "dynamic"
+ * is the address given for that side.  0 or -1 with why. */
+int conns_selectors(const char (*l)[64], size_t nl, const char (*r)[64], size_t nr,
+                    const struct uipsec_addr *local, const struct uipsec_addr *remote,
+                    struct uipsec_selector *out, size_t max, size_t *n, char *why, size_t why_len);
 unsigned conns_mtu(const struct daemon *d);
+
+/* MTU, routes and cleartext-drop rules after the SAs changed. */
+void daemon_refresh(struct daemon *d);
 
 /* dataplane.c */
 void dp_tun_readable(struct daemon *d);
+/* Protects and sends one inner packet held back by a trap. */
+void dp_send_held(struct daemon *d, struct conn *c, const uint8_t *pkt, size_t len);
 void dp_net_readable(struct daemon *d, enum net_rx which);
 
 /* control.c */
 int control_open(struct daemon *d);
 void control_close(struct daemon *d);
 void control_readable(struct daemon *d);
+/* Answers the clients waiting on `initiate` of child: result (borrowed)
+ * or error. */
+struct cJSON;
+void control_child_done(struct daemon *d, const char *child, struct cJSON *result,
+                        const char *error);
+void control_tick(struct daemon *d); /* answers waits that timed out */
 
 /* Re-reads the configuration (SIGHUP, uipsecctl reload). */
 int daemon_reload(struct daemon *d, unsigned *added, unsigned *removed, unsigned *kept, char *err,

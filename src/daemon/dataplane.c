@@ -10,6 +10,7 @@
 
 #include "daemon.h"
 #include "icmp.h"
+#include "ike.h"
 #include "log.h"
 
 #define BATCH   32
@@ -55,17 +56,21 @@ static void too_big(struct daemon *d, const struct uipsec_buf *b, unsigned mtu)
 
 static void protect(struct daemon *d, struct conn *c, struct uipsec_buf *b)
 {
+    if (c->trap) {
+        ike_trap_fire(d, c, b->base + b->off, b->len);
+        return;
+    }
     if (b->len > c->max_inner) {
         too_big(d, b, c->max_inner);
         return;
     }
     if (uipsec_encap(c->out, b, 1) != 1) {
-        log_net("manual.%s: encapsulation failed: %s", c->cfg.name, uipsec_result_name(b->result));
+        log_net("%s: encapsulation failed: %s", c->cfg.name, uipsec_result_name(b->result));
         return; /* counted per reason in the SA */
     }
     if (net_send(&d->net, b->base + b->off, b->len) < 0) {
         d->drops[DD_SEND_FAILED]++;
-        log_net("manual.%s: send failed: %s", c->cfg.name, strerror(errno));
+        log_net("%s: send failed: %s", c->cfg.name, strerror(errno));
     }
 }
 
@@ -99,11 +104,20 @@ static bool inbound_ok(struct daemon *d, const struct conn *c, const struct uips
     return false;
 }
 
+void dp_send_held(struct daemon *d, struct conn *c, const uint8_t *pkt, size_t len)
+{
+    static uint8_t mem[BUF_LEN];
+    struct uipsec_buf b = {mem, BUF_LEN, UIPSEC_HEADROOM, (uint32_t)len, 0};
+
+    if (len > BUF_LEN - UIPSEC_HEADROOM - UIPSEC_TAILROOM)
+        return;
+    memcpy(mem + UIPSEC_HEADROOM, pkt, len);
+    protect(d, c, &b);
+}
+
 static void count_peek(struct daemon *d, int rc)
 {
-    if (rc == UIPSEC_E_NON_ESP)
-        d->drops[DD_IKE]++;
-    else if (rc == UIPSEC_E_KEEPALIVE)
+    if (rc == UIPSEC_E_KEEPALIVE)
         d->drops[DD_KEEPALIVE]++;
     else
         d->drops_engine[rc]++;
@@ -118,6 +132,10 @@ static void unprotect(struct daemon *d, enum net_rx which, struct uipsec_buf *b)
     uint32_t spi;
     int rc = uipsec_sad_peek(b->base + b->off, b->len, which == NET_RX_UDP4, &spi, &proto);
 
+    if (rc == UIPSEC_E_NON_ESP) {
+        ike_input_encap4(d, b->base + b->off, b->len); /* IKE on 4500 (RFC 3948 2.2) */
+        return;
+    }
     if (rc != UIPSEC_OK) {
         count_peek(d, rc);
         return;

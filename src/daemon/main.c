@@ -13,6 +13,7 @@
 
 #include "cleardrop.h"
 #include "daemon.h"
+#include "ike.h"
 #include "log.h"
 #include "routes.h"
 #include "tun.h"
@@ -20,7 +21,10 @@
 const char *dd_drop_name(enum dd_drop dd)
 {
     static const char *const names[DD_COUNT] = {
-        [DD_UNKNOWN_SPI] = "unknown-spi",           [DD_IKE] = "ike-not-supported",
+        [DD_UNKNOWN_SPI] = "unknown-spi",           [DD_IKE_MALFORMED] = "ike-malformed",
+        [DD_IKE_UNKNOWN_SPI] = "ike-unknown-spi",   [DD_IKE_NO_CONN] = "ike-no-connection",
+        [DD_IKE_HALF_OPEN] = "ike-half-open-limit", [DD_IKE_DROPPED] = "ike-dropped",
+        [DD_IKE_COOKIE] = "ike-cookie-required",    [DD_TRAP_PENDING] = "trap-pending",
         [DD_KEEPALIVE] = "nat-keepalive",           [DD_TOO_BIG] = "too-big",
         [DD_BYPASS_ON_TUN] = "bypass-on-tunnel",    [DD_SEND_FAILED] = "send-failed",
         [DD_TUN_WRITE_FAILED] = "tun-write-failed",
@@ -87,16 +91,17 @@ static int add_fd(struct daemon *d, int fd, uint64_t tag)
     return fd < 0 ? 0 : epoll_ctl(d->epfd, EPOLL_CTL_ADD, fd, &ev);
 }
 
-enum { TAG_TUN = 100, TAG_CTL, TAG_SIG, TAG_TIMER };
+enum { TAG_TUN = 100, TAG_CTL, TAG_SIG, TAG_TIMER, TAG_IKE };
 
 #define KEEPALIVE_SECONDS 20 /* RFC 3948 4: the suggested default */
 
-/* NAT mappings on the way to an ESP-in-UDP peer expire when idle: a
- * keepalive every 20 s holds them open. */
+/* One timer: IKE's retransmissions every tick, and NAT mappings on the way
+ * to an ESP-in-UDP peer, which expire when idle: a keepalive every 20 s
+ * holds them open. */
 static int start_timer(struct daemon *d)
 {
-    struct itimerspec its = {.it_interval = {KEEPALIVE_SECONDS, 0},
-                             .it_value = {KEEPALIVE_SECONDS, 0}};
+    struct itimerspec its = {.it_interval = {0, IKE_TICK_MS * 1000000L},
+                             .it_value = {0, IKE_TICK_MS * 1000000L}};
 
     d->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
     if (d->timer_fd < 0 || timerfd_settime(d->timer_fd, 0, &its, NULL) < 0)
@@ -109,6 +114,10 @@ static void on_timer(struct daemon *d)
     uint64_t ticks;
 
     if (read(d->timer_fd, &ticks, sizeof(ticks)) != sizeof(ticks))
+        return;
+    ike_tick(d);
+    control_tick(d);
+    if (++d->ticks % (KEEPALIVE_SECONDS * 1000 / IKE_TICK_MS) != 0)
         return;
     for (size_t i = 0; i < d->nconns; i++)
         if (d->conns[i] && d->conns[i]->cfg.encap &&
@@ -133,7 +142,7 @@ static int setup_tun(struct daemon *d)
 }
 
 /* MTU and routes follow the connections after every change. */
-static void refresh_link(struct daemon *d)
+void daemon_refresh(struct daemon *d)
 {
     d->mtu = conns_mtu(d);
     if (nl_link_up(&d->nl, d->ifindex, d->mtu) < 0)
@@ -160,8 +169,8 @@ static int start(struct daemon *d)
         log_err("%s", err);
         return -1;
     }
-    refresh_link(d);
-    if (control_open(d) < 0 || start_timer(d) < 0)
+    daemon_refresh(d);
+    if (control_open(d) < 0 || start_timer(d) < 0 || ike_start(d) < 0)
         return -1;
     add_fd(d, d->tun_fd, TAG_TUN);
     add_fd(d, d->ctl_fd, TAG_CTL);
@@ -169,14 +178,18 @@ static int start(struct daemon *d)
     add_fd(d, d->timer_fd, TAG_TIMER);
     for (int i = 0; i < NET_RX_COUNT; i++)
         add_fd(d, d->net.rx[i], (uint64_t)i);
-    log_info("started: %s, MTU %u, %zu manual SA pair%s, control socket %s", d->ifname, d->mtu,
-             d->nconns, d->nconns == 1 ? "" : "s", d->cfg.socket_path);
+    for (int i = 0; i < IKE_SOCK_COUNT; i++)
+        add_fd(d, d->ike_fd[i], TAG_IKE + (uint64_t)i);
+    log_info("started: %s, MTU %u, %zu manual SA pair%s, %zu IKE connection%s, control socket %s",
+             d->ifname, d->mtu, d->cfg.n_manual, d->cfg.n_manual == 1 ? "" : "s",
+             d->cfg.n_ike_conns, d->cfg.n_ike_conns == 1 ? "" : "s", d->cfg.socket_path);
     return 0;
 }
 
 static void stop(struct daemon *d)
 {
     control_close(d);
+    ike_stop(d);
     cleardrop_teardown(d);
     conns_clear(d);
     routes_teardown(d);
@@ -213,7 +226,7 @@ int daemon_reload(struct daemon *d, unsigned *added, unsigned *removed, unsigned
     }
     cfg_free(&d->cfg);
     d->cfg = next;
-    refresh_link(d);
+    ike_reload(d);
     log_info("reloaded: %u added, %u removed, %u unchanged", *added, *removed, *kept);
     return 0;
 }
@@ -250,6 +263,8 @@ static void loop(struct daemon *d)
                 on_signal(d);
             else if (tag == TAG_TIMER)
                 on_timer(d);
+            else if (tag >= TAG_IKE && tag < TAG_IKE + IKE_SOCK_COUNT)
+                ike_readable(d, (enum ike_sock)(tag - TAG_IKE));
             else if (tag < NET_RX_COUNT)
                 dp_net_readable(d, (enum net_rx)tag);
         }
@@ -272,11 +287,18 @@ static int block_signals(struct daemon *d)
 
 int main(int argc, char **argv)
 {
-    static struct daemon d = {.tun_fd = -1, .epfd = -1, .ctl_fd = -1, .sig_fd = -1, .timer_fd = -1};
+    static struct daemon d = {.tun_fd = -1,
+                              .epfd = -1,
+                              .ctl_fd = -1,
+                              .sig_fd = -1,
+                              .timer_fd = -1,
+                              .ike_fd = {-1, -1, -1}};
     struct opts o = {0};
     char err[600];
 
     memset(&d.net, -1, sizeof(d.net));
+    for (size_t i = 0; i < CTL_MAX_WAITING; i++)
+        d.waiting[i].fd = -1;
     if (parse_opts(argc, argv, &o) < 0)
         return 2;
     log_set_level(o.debug ? LOG_DEBUG : LOG_INFO);

@@ -49,7 +49,7 @@ int ike_id_set(struct ike_id *id, uint8_t type, const char *text)
 const char *ike_sa_state_name(enum ike_sa_state state)
 {
     static const char *const names[] = {"INIT_SENT", "INIT_DONE", "AUTH_SENT", "ESTABLISHED",
-                                        "FAILED"};
+                                        "DELETING",  "DELETED",   "FAILED"};
 
     return (unsigned)state < sizeof names / sizeof names[0] ? names[state] : "?";
 }
@@ -441,4 +441,68 @@ out:
     free(copy);
     free(msg);
     return rx;
+}
+
+size_t ike_id_format(const struct ike_id *id, char *buf, size_t len)
+{
+    char tmp[IKE_ID_MAX * 2 + 2];
+
+    if (id->type == IKE_ID_IPV4_ADDR || id->type == IKE_ID_IPV6_ADDR) {
+        inet_ntop(id->type == IKE_ID_IPV4_ADDR ? AF_INET : AF_INET6, id->data, tmp, sizeof tmp);
+    } else if (id->type == IKE_ID_FQDN || id->type == IKE_ID_RFC822_ADDR) {
+        size_t n = 0;
+
+        for (size_t i = 0; i < id->len; i++) /* printable only: it came from the peer */
+            tmp[n++] = id->data[i] >= 0x20 && id->data[i] < 0x7f ? (char)id->data[i] : '?';
+        tmp[n] = '\0';
+    } else if (id->type == IKE_ID_KEY_ID) {
+        tmp[0] = '#';
+        for (size_t i = 0; i < id->len; i++)
+            snprintf(tmp + 1 + 2 * i, 3, "%02x", id->data[i]);
+        tmp[1 + 2 * id->len] = '\0';
+    } else {
+        snprintf(tmp, sizeof tmp, id->type ? "(ID type %u)" : "%%any", id->type);
+    }
+    return (size_t)snprintf(buf, len, "%s", tmp);
+}
+
+const char *ike_notify_name(uint16_t type)
+{
+    switch (type) {
+    case IKE_N_UNSUPPORTED_CRITICAL_PAYLOAD:
+        return "UNSUPPORTED_CRITICAL_PAYLOAD";
+    case IKE_N_INVALID_IKE_SPI:
+        return "INVALID_IKE_SPI";
+    case IKE_N_INVALID_MAJOR_VERSION:
+        return "INVALID_MAJOR_VERSION";
+    case IKE_N_INVALID_SYNTAX:
+        return "INVALID_SYNTAX";
+    case IKE_N_INVALID_MESSAGE_ID:
+        return "INVALID_MESSAGE_ID";
+    case IKE_N_INVALID_SPI:
+        return "INVALID_SPI";
+    case IKE_N_NO_PROPOSAL_CHOSEN:
+        return "NO_PROPOSAL_CHOSEN";
+    case IKE_N_INVALID_KE_PAYLOAD:
+        return "INVALID_KE_PAYLOAD";
+    case IKE_N_AUTHENTICATION_FAILED:
+        return "AUTHENTICATION_FAILED";
+    case IKE_N_SINGLE_PAIR_REQUIRED:
+        return "SINGLE_PAIR_REQUIRED";
+    case IKE_N_NO_ADDITIONAL_SAS:
+        return "NO_ADDITIONAL_SAS";
+    case IKE_N_INTERNAL_ADDRESS_FAILURE:
+        return "INTERNAL_ADDRESS_FAILURE";
+    case IKE_N_FAILED_CP_REQUIRED:
+        return "FAILED_CP_REQUIRED";
+    case IKE_N_TS_UNACCEPTABLE:
+        return "TS_UNACCEPTABLE";
+    case IKE_N_INVALID_SELECTORS:
+        return "INVALID_SELECTORS";
+    case IKE_N_TEMPORARY_FAILURE:
+        return "TEMPORARY_FAILURE";
+    case IKE_N_CHILD_SA_NOT_FOUND:
+        return "CHILD_SA_NOT_FOUND";
+    }
+    return type < IKE_N_ERROR_MAX ? "error notify" : "status notify";
 }

@@ -1,11 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The IKEv2 SA state machine (RFC 7296 1.2): IKE_SA_INIT and IKE_AUTH with
- * pre-shared keys, initiator and responder, and the first CHILD_SA (ESP).
- * A pure state machine: no sockets, timers or global state.  Randomness,
- * sending, the new CHILD_SA and logs go through struct ike_env callbacks;
- * received datagrams come in through ike_sa_receive (an SA the caller found
- * by its SPIs) or ike_sa_respond (a fresh IKE_SA_INIT request).
+ * The IKEv2 SA state machine (RFC 7296): IKE_SA_INIT and IKE_AUTH with
+ * pre-shared keys, CREATE_CHILD_SA for more CHILD_SAs (ESP, PFS when the
+ * proposal names a DH group), INFORMATIONAL (DELETE of CHILD_SAs and of
+ * the IKE SA, liveness checks, error notifies), initiator and responder.
+ * A pure state machine: no sockets, clock or global state.  Randomness,
+ * sending, time, new and deleted CHILD_SAs and logs go through struct
+ * ike_env callbacks; received datagrams come in through ike_sa_receive (an
+ * SA the caller found by its SPIs) or ike_sa_respond (a fresh IKE_SA_INIT
+ * request); ike_sa_tick drives retransmission.
  *
  *   initiator                              responder
  *   ike_sa_initiate  -- SA KE Ni N(NAT-D) -->  ike_sa_respond: INIT_DONE
@@ -13,19 +16,22 @@
  *   ike_sa_receive   -- SK{IDi [IDr] AUTH SA TSi TSr} -->  ike_sa_receive
  *   AUTH_SENT        <-- SK{IDr AUTH SA TSi TSr} --         ESTABLISHED
  *   ike_sa_receive: ESTABLISHED                     (child_sa_up on both)
+ *   then either side: ike_sa_queue(CHILD | DELETE_CHILD | DELETE_IKE |
+ *   LIVENESS), one request at a time (window 1, 2.3), answers cached for a
+ *   repeated request, requests retransmitted with exponential backoff.
  *
  * Errors: a bad IKE_SA_INIT offer is answered statelessly by ike_sa_respond
  * (NO_PROPOSAL_CHOSEN, INVALID_KE_PAYLOAD with the group wanted, on which
- * the initiator retries once per group); AUTHENTICATION_FAILED and
- * INVALID_SYNTAX end both SAs in FAILED; a CHILD_SA that cannot be made
- * (NO_PROPOSAL_CHOSEN, TS_UNACCEPTABLE) leaves the IKE SA ESTABLISHED
- * without a child, as 1.2 says.  Messages that fail to decode, do not fit
- * the state or fail the ICV are dropped and change nothing.
+ * the initiator retries once per group; COOKIE through ike_cookie_check);
+ * AUTHENTICATION_FAILED and INVALID_SYNTAX end both SAs in FAILED; a
+ * CHILD_SA that cannot be made (NO_PROPOSAL_CHOSEN, TS_UNACCEPTABLE,
+ * INVALID_KE_PAYLOAD retried) leaves the IKE SA ESTABLISHED without it, as
+ * 1.2 says.  Messages that fail to decode, do not fit the state or fail
+ * the ICV are dropped and change nothing.
  *
- * Not yet: CREATE_CHILD_SA, INFORMATIONAL (so the initiator does not notify
- * the responder of a bad responder AUTH), retransmission timers (the last
- * message is kept, see ike_sa_retransmit), NAT-T port switching, cookies,
- * fragmentation, certificates, EAP.
+ * Not here: rekeying the IKE SA (answered NO_PROPOSAL_CHOSEN; a CHILD_SA
+ * rekey request is answered as a new CHILD_SA, the peer deletes the old),
+ * fragmentation (RFC 7383), MOBIKE, certificates, EAP.
  *
  * Ownership: cfg and env are borrowed and must outlive the SA; the SA is
  * the caller's, freed with ike_sa_free (keys wiped).
@@ -44,17 +50,21 @@
 #include "uipsec/spd.h"
 #include "uipsec/uipsec.h"
 
-#define IKE_ID_MAX           255
-#define IKE_CFG_MAX_TS       8
-#define IKE_NONCE_LEN        32 /* what we send */
-#define IKE_MSG_MAX          8192
-#define IKE_KE_RETRIES_MAX   2
-#define IKE_CFG_MAX_CHILDREN 8
-#define IKE_MAX_CHILDREN     16 /* CHILD_SAs one IKE SA holds */
-#define IKE_MAX_TASKS        8  /* requests waiting for the window (2.3) */
-#define IKE_RETRANSMIT_MS    2000
-#define IKE_RETRANSMIT_TRIES 5     /* then the peer is dead: 2+4+8+16+32+64 s */
-#define IKE_HALF_OPEN_MS     30000 /* a responder SA without IKE_AUTH expires */
+#define IKE_ID_MAX            255
+#define IKE_CFG_MAX_TS        8
+#define IKE_NONCE_LEN         32 /* what we send */
+#define IKE_MSG_MAX           8192
+#define IKE_KE_RETRIES_MAX    2
+#define IKE_COOKIE_MAX        64 /* accepted from a responder */
+#define IKE_COOKIE_SECRET_LEN 32
+#define IKE_COOKIE_LEN        33 /* ours: generation byte | SHA-256 */
+#define IKE_COOKIE_REPLY_MAX  128
+#define IKE_CFG_MAX_CHILDREN  8
+#define IKE_MAX_CHILDREN      16 /* CHILD_SAs one IKE SA holds */
+#define IKE_MAX_TASKS         8  /* requests waiting for the window (2.3) */
+#define IKE_RETRANSMIT_MS     2000
+#define IKE_RETRANSMIT_TRIES  5     /* then the peer is dead: 2+4+8+16+32+64 s */
+#define IKE_HALF_OPEN_MS      30000 /* a responder SA without IKE_AUTH expires */
 
 struct ike_id {
     uint8_t type; /* IKE_ID_FQDN, _IPV4_ADDR, _IPV6_ADDR, _RFC822_ADDR, _KEY_ID */
@@ -83,7 +93,8 @@ struct ike_cfg {
     const uint8_t *psk; /* borrowed */
     size_t psk_len;
     struct ike_prop_list ike;
-    bool force_encap; /* send a NAT_DETECTION_SOURCE_IP that cannot match (2.23) */
+    bool force_encap;     /* send a NAT_DETECTION_SOURCE_IP that cannot match (2.23) */
+    bool initial_contact; /* initiator: say we hold no other IKE SA with the peer */
     size_t nchildren;
     struct ike_child_cfg child[IKE_CFG_MAX_CHILDREN];
 };
@@ -196,7 +207,11 @@ struct ike_sa {
     uint8_t child_spi[IKE_CHILD_SPI_LEN]; /* our inbound ESP SPI being made */
     bool nat_local, nat_remote;           /* a NAT changed our / the peer's address */
     bool child_up;
+    bool peer_initial_contact; /* responder: the peer forgot its older SAs */
     unsigned ke_retries;
+    uint8_t cookie[IKE_COOKIE_MAX]; /* the responder's, sent back (2.6) */
+    size_t cookie_len;
+    unsigned cookie_tries;
     uint16_t fail_notify;  /* the error notify sent or received, or 0 */
     uint16_t child_notify; /* why the first CHILD_SA was not made, or 0 */
     const char *fail_reason;
@@ -218,6 +233,15 @@ ike_sa_initiate(struct ike_sa **out, const struct ike_cfg *cfg, const struct ike
 enum ike_rx ike_sa_respond(struct ike_sa **out, const struct ike_cfg *cfg,
                            const struct ike_env *env, const struct ike_path *path,
                            const uint8_t *buf, size_t len);
+
+/* Cookies (2.6), for a responder under load: returns 1 if the IKE_SA_INIT
+ * request in buf carries a valid cookie of generation gen or gen - 1
+ * (secrets[g & 1] is generation g's secret); 0 with the stateless
+ * N(COOKIE) answer in reply (IKE_COOKIE_REPLY_MAX bytes) if not; -1 if it
+ * is no IKE_SA_INIT request at all. */
+int ike_cookie_check(const uint8_t secrets[2][IKE_COOKIE_SECRET_LEN], uint8_t gen,
+                     const struct ike_path *from, const uint8_t *buf, size_t len, uint8_t *reply,
+                     size_t *reply_len);
 
 /* Acts on a datagram for sa (buf is copied; the caller's is not changed).
  * from: where it came from; an authentic message from a new port (NAT-T's
@@ -243,5 +267,12 @@ bool ike_sa_behind_nat(const struct ike_sa *sa);
 void ike_sa_free(struct ike_sa *sa);
 
 const char *ike_sa_state_name(enum ike_sa_state state);
+
+/* An ID as text (addresses, FQDN, user@fqdn, #hex key IDs); non-printable
+ * bytes from the peer become '?'.  Returns the full length, as snprintf. */
+size_t ike_id_format(const struct ike_id *id, char *buf, size_t len);
+
+/* RFC 7296 3.10.1's name of an error notify type. */
+const char *ike_notify_name(uint16_t type);
 
 #endif

@@ -9,7 +9,7 @@
 #include <string.h>
 
 /* Room for IDi, IDr, AUTH, N, SA, TSi, TSr. */
-#define AUTH_MAX_PAYLOADS 8
+#define AUTH_MAX_PAYLOADS 9
 
 struct auth_out {
     struct ike_payload pl[AUTH_MAX_PAYLOADS];
@@ -59,6 +59,8 @@ static int add_id_auth(struct ike_sa *sa, struct auth_out *o)
     int r = ike_psk_auth(sa, i, me->type, (struct ike_bytes){me->data, me->len}, o->auth, plen);
 
     add(o, id_pl(i ? IKE_PL_IDI : IKE_PL_IDR, me));
+    if (i && sa->cfg->initial_contact) /* no other IKE SA with this peer (2.4) */
+        add(o, ike_notify_pl(IKE_N_INITIAL_CONTACT, NULL, 0));
     if (i && !sa->cfg->remote_id_any)
         add(o, id_pl(IKE_PL_IDR, &sa->cfg->remote_id));
     add(o, (struct ike_payload){.type = IKE_PL_AUTH,
@@ -168,6 +170,7 @@ enum ike_rx ike_sa_auth_request(struct ike_sa *sa, uint8_t *buf, size_t len, str
     if (!peer_id_ok(sa, &idi->u.id) || !auth_ok(sa, &idi->u.id, &auth->u.auth) ||
         (idr && !id_equal(&idr->u.id, &sa->cfg->local_id)))
         return answer_error(sa, IKE_N_AUTHENTICATION_FAILED, "peer's ID or AUTH is wrong");
+    sa->peer_initial_contact = ike_msg_notify(msg, IKE_N_INITIAL_CONTACT) != NULL;
     sa->env->random(sa->env->arg, sa->child_spi, IKE_CHILD_SPI_LEN);
     return answer_auth(sa, msg);
 }

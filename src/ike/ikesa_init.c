@@ -5,6 +5,7 @@
 #include "ikesa_int.h"
 
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -38,27 +39,31 @@ static struct ike_payload notify_pl(uint16_t type, const uint8_t *data, size_t l
                                 .u.notify = {.type = type, .data = {data, len}}};
 }
 
-/* SA, KE, nonce and the two NAT detection notifies: the body of both
- * IKE_SA_INIT messages.  nat must hold 2 * IKE_NAT_DETECTION_LEN bytes. */
+/* [N(COOKIE)], SA, KE, nonce and the two NAT detection notifies: the
+ * body of both IKE_SA_INIT messages.  nat must hold 2 *
+ * IKE_NAT_DETECTION_LEN bytes, pl 6 payloads. */
 static size_t init_payloads(const struct ike_sa *sa, const struct ike_pl_sa *sa_pl,
                             const uint8_t *ke, size_t ke_len, uint8_t *nat, struct ike_payload *pl)
 {
     bool i = sa->role == IKE_ROLE_INITIATOR;
     const struct ike_path *p = &sa->path;
+    size_t n = 0;
 
+    if (i && sa->cookie_len) /* the responder's cookie goes first (2.6) */
+        pl[n++] = notify_pl(IKE_N_COOKIE, sa->cookie, sa->cookie_len);
     ike_nat_hash(sa->spi_i, sa->spi_r, &p->local, p->local_port, nat);
     if (sa->cfg->force_encap) /* a source hash that cannot match: the peer sees a NAT */
         sa->env->random(sa->env->arg, nat, IKE_NAT_DETECTION_LEN);
     ike_nat_hash(sa->spi_i, sa->spi_r, &p->remote, p->remote_port, nat + IKE_NAT_DETECTION_LEN);
-    pl[0] = (struct ike_payload){.type = IKE_PL_SA, .u.sa = *sa_pl};
-    pl[1] = (struct ike_payload){.type = IKE_PL_KE,
-                                 .u.ke = {.group = (uint16_t)sa->dh_group, .data = {ke, ke_len}}};
-    pl[2] = (struct ike_payload){.type = IKE_PL_NONCE,
-                                 .u.nonce = {i ? sa->ni : sa->nr, i ? sa->ni_len : sa->nr_len}};
-    pl[3] = notify_pl(IKE_N_NAT_DETECTION_SOURCE_IP, nat, IKE_NAT_DETECTION_LEN);
-    pl[4] = notify_pl(IKE_N_NAT_DETECTION_DESTINATION_IP, nat + IKE_NAT_DETECTION_LEN,
-                      IKE_NAT_DETECTION_LEN);
-    return 5;
+    pl[n++] = (struct ike_payload){.type = IKE_PL_SA, .u.sa = *sa_pl};
+    pl[n++] = (struct ike_payload){.type = IKE_PL_KE,
+                                   .u.ke = {.group = (uint16_t)sa->dh_group, .data = {ke, ke_len}}};
+    pl[n++] = (struct ike_payload){.type = IKE_PL_NONCE,
+                                   .u.nonce = {i ? sa->ni : sa->nr, i ? sa->ni_len : sa->nr_len}};
+    pl[n++] = notify_pl(IKE_N_NAT_DETECTION_SOURCE_IP, nat, IKE_NAT_DETECTION_LEN);
+    pl[n++] = notify_pl(IKE_N_NAT_DETECTION_DESTINATION_IP, nat + IKE_NAT_DETECTION_LEN,
+                        IKE_NAT_DETECTION_LEN);
+    return n;
 }
 
 /* Sends an IKE_SA_INIT message and keeps it (RealMessage1 or 2, and for
@@ -67,7 +72,7 @@ static int send_init(struct ike_sa *sa, const struct ike_pl_sa *sa_pl)
 {
     uint8_t ke[IKE_DH_MAX_KE_LEN], nat[2 * IKE_NAT_DETECTION_LEN], *copy = NULL;
     size_t ke_len = ike_dh_ke_len(sa->dh_group), len = 0, n;
-    struct ike_payload pl[5];
+    struct ike_payload pl[6];
     bool i = sa->role == IKE_ROLE_INITIATOR;
     struct ike_hdr h = ike_sa_hdr(sa, IKE_EXCH_IKE_SA_INIT, !i, 0);
     int r = ike_dh_public(sa->dh, ke, ke_len);
@@ -85,15 +90,18 @@ static int send_init(struct ike_sa *sa, const struct ike_pl_sa *sa_pl)
     return (i ? sa->req : sa->resp) ? UIPSEC_OK : UIPSEC_E_NOMEM;
 }
 
-static int send_init_request(struct ike_sa *sa)
+/* The request, with a new key pair unless only a cookie was added. */
+static int send_init_request(struct ike_sa *sa, bool new_dh)
 {
     struct ike_prop_wire w;
     struct ike_pl_sa sa_pl;
-    int r;
+    int r = UIPSEC_OK;
 
-    ike_dh_free(sa->dh);
-    sa->dh = NULL;
-    r = ike_dh_new(sa->dh_group, &sa->dh);
+    if (new_dh || !sa->dh) {
+        ike_dh_free(sa->dh);
+        sa->dh = NULL;
+        r = ike_dh_new(sa->dh_group, &sa->dh);
+    }
     if (r != UIPSEC_OK)
         return r;
     ike_prop_to_pl(sa->cfg->ike.p, sa->cfg->ike.n, NULL, 0, &w, &sa_pl);
@@ -118,7 +126,7 @@ int ike_sa_initiate(struct ike_sa **out, const struct ike_cfg *cfg, const struct
     env->random(env->arg, sa->ni, IKE_NONCE_LEN);
     sa->ni_len = IKE_NONCE_LEN;
     sa->dh_group = (enum ike_dh_alg)cfg->ike.p[0].alg[IKE_TRANSFORM_DH][0].id;
-    r = send_init_request(sa);
+    r = send_init_request(sa, true);
     if (r != UIPSEC_OK) {
         ike_sa_free(sa);
         return r;
@@ -270,6 +278,20 @@ static bool offered_group(const struct ike_cfg *cfg, uint16_t group)
 }
 
 /* INVALID_KE_PAYLOAD: once per group, retry with the group asked for (1.3). */
+/* COOKIE (2.6): the same request again, the cookie in front. */
+static enum ike_rx init_cookie(struct ike_sa *sa, const struct ike_pl_notify *n)
+{
+    if (n->data.len < 1 || n->data.len > IKE_COOKIE_MAX || sa->cookie_tries >= 3)
+        return ike_sa_fail(sa, 0, "bad or repeated COOKIE");
+    sa->cookie_tries++;
+    memcpy(sa->cookie, n->data.p, n->data.len);
+    sa->cookie_len = n->data.len;
+    ike_sa_log(sa->env, "responder asks for a cookie: sending IKE_SA_INIT again");
+    if (send_init_request(sa, false) != UIPSEC_OK)
+        return ike_sa_fail(sa, 0, "cannot retry IKE_SA_INIT");
+    return IKE_RX_OK;
+}
+
 static enum ike_rx init_error(struct ike_sa *sa, const struct ike_pl_notify *n)
 {
     uint16_t g;
@@ -282,7 +304,7 @@ static enum ike_rx init_error(struct ike_sa *sa, const struct ike_pl_notify *n)
     sa->ke_retries++;
     sa->dh_group = (enum ike_dh_alg)g;
     ike_sa_log(sa->env, "INVALID_KE_PAYLOAD: retrying with group %u", g);
-    if (send_init_request(sa) != UIPSEC_OK)
+    if (send_init_request(sa, true) != UIPSEC_OK)
         return ike_sa_fail(sa, 0, "cannot retry IKE_SA_INIT");
     return IKE_RX_OK;
 }
@@ -309,7 +331,10 @@ enum ike_rx ike_sa_init_response(struct ike_sa *sa, const uint8_t *buf, size_t l
                              *ke = ike_msg_find(msg, IKE_PL_KE),
                              *nr = ike_msg_find(msg, IKE_PL_NONCE);
     enum ike_dh_alg sent = sa->dh_group;
+    const struct ike_pl_notify *cookie = ike_msg_notify(msg, IKE_N_COOKIE);
 
+    if (cookie && !sa_pl)
+        return init_cookie(sa, cookie);
     if (err)
         return init_error(sa, err);
     if (memcmp(msg->hdr.spi_r, zero, IKE_SPI_LEN) == 0)
@@ -339,4 +364,67 @@ enum ike_rx ike_sa_init_response(struct ike_sa *sa, const uint8_t *buf, size_t l
         return ike_sa_fail(sa, 0, "cannot send IKE_AUTH");
     sa->state = IKE_SA_AUTH_SENT;
     return IKE_RX_OK;
+}
+
+/* ---- cookies (2.6) ---- */
+
+/* 1-byte generation | SHA-256(Ni | IPi | SPIi | secret). */
+static bool make_cookie(const uint8_t *secret, uint8_t gen, const struct ike_bytes *ni,
+                        const struct uipsec_addr *ip, const uint8_t *spi_i, uint8_t *out)
+{
+    EVP_MD_CTX *md = EVP_MD_CTX_new();
+    unsigned int len = 0;
+    bool ok = md && EVP_DigestInit_ex(md, EVP_sha256(), NULL) == 1 &&
+              EVP_DigestUpdate(md, ni->p, ni->len) == 1 &&
+              EVP_DigestUpdate(md, ip->bytes, ip->family == 6 ? 16 : 4) == 1 &&
+              EVP_DigestUpdate(md, spi_i, IKE_SPI_LEN) == 1 &&
+              EVP_DigestUpdate(md, secret, IKE_COOKIE_SECRET_LEN) == 1 &&
+              EVP_DigestFinal_ex(md, out + 1, &len) == 1 && len == 32;
+
+    EVP_MD_CTX_free(md);
+    out[0] = gen;
+    return ok;
+}
+
+int ike_cookie_check(const uint8_t secrets[2][IKE_COOKIE_SECRET_LEN], uint8_t gen,
+                     const struct ike_path *from, const uint8_t *buf, size_t len, uint8_t *reply,
+                     size_t *reply_len)
+{
+    struct ike_msg *m = calloc(1, sizeof *m);
+    const struct ike_payload *ni;
+    uint8_t want[IKE_COOKIE_LEN];
+    int r = -1;
+
+    if (!m || ike_decode(buf, len, m) != IKE_DEC_OK || !init_request_shape(m) ||
+        !(ni = ike_msg_find(m, IKE_PL_NONCE)))
+        goto out;
+    if (m->npayloads && m->payloads[0].type == IKE_PL_NOTIFY &&
+        m->payloads[0].u.notify.type == IKE_N_COOKIE &&
+        m->payloads[0].u.notify.data.len == IKE_COOKIE_LEN) {
+        const uint8_t *got = m->payloads[0].u.notify.data.p;
+        uint8_t g = got[0];
+
+        /* this generation's secret or the one before */
+        if ((g == gen || g == (uint8_t)(gen - 1)) &&
+            make_cookie(secrets[g & 1], g, &ni->u.nonce, &from->remote, m->hdr.spi_i, want) &&
+            CRYPTO_memcmp(want, got, IKE_COOKIE_LEN) == 0) {
+            r = 1;
+            goto out;
+        }
+    }
+    if (make_cookie(secrets[gen & 1], gen, &ni->u.nonce, &from->remote, m->hdr.spi_i, want)) {
+        struct ike_hdr h = {
+            .version = IKE_VERSION, .exchange = IKE_EXCH_IKE_SA_INIT, .flags = IKE_FLAG_R};
+        struct ike_payload pl = notify_pl(IKE_N_COOKIE, want, IKE_COOKIE_LEN);
+
+        memcpy(h.spi_i, m->hdr.spi_i, IKE_SPI_LEN);
+        m->hdr = h;
+        m->npayloads = 1;
+        m->payloads[0] = pl;
+        if (ike_encode(m, reply, IKE_COOKIE_REPLY_MAX, reply_len) == IKE_ENC_OK)
+            r = 0;
+    }
+out:
+    free(m);
+    return r;
 }

@@ -33,6 +33,7 @@ if [ -x "$build/tests/fuzz/fuzz_conf" ]; then
 fi
 if [ -x "$build/tests/fuzz/fuzz_ike" ]; then
     run fuzz_ike $((seconds / 3)) "$here/seeds-ike"
+    run fuzz_ikesa $((seconds / 3)) "$here/seeds-ikesa"
 fi
 mkdir -p "$work/seeds-ctl"
 printf '{"ok":true,"result":{"sas":[{"name":"net","spi":"c0de0102","packets":3,"drops":{"replayed":1}}]}}' \

@@ -370,6 +370,7 @@ static void test_invalid_ke_retry(void **state)
     assert_int_equal(i.sa->state, IKE_SA_INIT_SENT);
     assert_int_equal(i.sa->dh_group, IKE_DH_ECP_256);
     assert_int_equal(i.nsent, 2);
+    assert_false(i.sa->peer_initial_contact);
     assert_int_equal(ike_sa_respond(&r.sa, &r.cfg, &r.env, &r.path, i.sent, i.sent_len), IKE_RX_OK);
     run_auth(&i, &r);
     assert_children_match(&i, &r);
@@ -638,6 +639,7 @@ static void test_forced_encap(void **state)
     peer_init(&i, 1, true, &default_i);
     peer_init(&r, 2, false, &default_r);
     i.cfg.force_encap = true;
+    i.cfg.initial_contact = true;
     run_init(&i, &r);
     assert_true(r.sa->nat_remote);
     assert_int_equal(ike_sa_receive(i.sa, r.sent, r.sent_len, NULL), IKE_RX_OK);
@@ -647,11 +649,50 @@ static void test_forced_encap(void **state)
     from.local_port = from.remote_port = IKE_NATT_PORT;
     assert_int_equal(ike_sa_receive(r.sa, i.sent, i.sent_len, &from), IKE_RX_OK);
     assert_int_equal(r.sa->path.remote_port, IKE_NATT_PORT);
+    assert_true(r.sa->peer_initial_contact);
     assert_int_equal(ike_sa_receive(i.sa, r.sent, r.sent_len, NULL), IKE_RX_OK);
     assert_children_match(&i, &r);
     assert_int_equal(i.child.out.udp_dport, IKE_NATT_PORT);
     assert_int_equal(r.child.out.udp_sport, IKE_NATT_PORT);
     pass_packet(&i, &r);
+    pair_free(&i, &r);
+}
+
+/* A responder under load asks for a cookie; the initiator echoes it and
+ * the exchange goes on (2.6). */
+static void test_cookie(void **state)
+{
+    static struct peer i, r;
+    uint8_t secrets[2][IKE_COOKIE_SECRET_LEN], reply[IKE_COOKIE_REPLY_MAX];
+    size_t rlen = 0;
+    unsigned sent;
+
+    (void)state;
+    memset(secrets, 0x5a, sizeof secrets);
+    peer_init(&i, 1, true, &default_i);
+    peer_init(&r, 2, false, &default_r);
+    assert_int_equal(ike_sa_initiate(&i.sa, &i.cfg, &i.env, &i.path, 0), UIPSEC_OK);
+    assert_int_equal(ike_cookie_check((const uint8_t(*)[IKE_COOKIE_SECRET_LEN])secrets, 7, &r.path,
+                                      i.sent, i.sent_len, reply, &rlen),
+                     0);
+    assert_int_equal(plain_notify(reply, rlen), 0); /* COOKIE is a status notify */
+    sent = i.nsent;
+    assert_int_equal(ike_sa_receive(i.sa, reply, rlen, NULL), IKE_RX_OK);
+    assert_int_equal(i.nsent, sent + 1);
+    assert_int_equal(ike_cookie_check((const uint8_t(*)[IKE_COOKIE_SECRET_LEN])secrets, 7, &r.path,
+                                      i.sent, i.sent_len, reply, &rlen),
+                     1);
+    /* the next generation still takes it; one after that does not */
+    assert_int_equal(ike_cookie_check((const uint8_t(*)[IKE_COOKIE_SECRET_LEN])secrets, 8, &r.path,
+                                      i.sent, i.sent_len, reply, &rlen),
+                     1);
+    secrets[1][0] ^= 1; /* generation 9 has a new secret in slot 1 */
+    assert_int_equal(ike_cookie_check((const uint8_t(*)[IKE_COOKIE_SECRET_LEN])secrets, 9, &r.path,
+                                      i.sent, i.sent_len, reply, &rlen),
+                     0);
+    assert_int_equal(ike_sa_respond(&r.sa, &r.cfg, &r.env, &r.path, i.sent, i.sent_len), IKE_RX_OK);
+    run_auth(&i, &r);
+    assert_children_match(&i, &r);
     pair_free(&i, &r);
 }
 
@@ -744,6 +785,7 @@ int main(void)
         cmocka_unit_test(test_delete_ike),
         cmocka_unit_test(test_retransmit_and_liveness),
         cmocka_unit_test(test_forced_encap),
+        cmocka_unit_test(test_cookie),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

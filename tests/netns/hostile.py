@@ -13,7 +13,8 @@ onto its veth, so that they reach the right gateway as if from the wire:
   unknown    a genuine packet with an SPI nobody configured
   garbage    random bytes as ESP (IPv4, IPv6), as AH, as ESP after a real
              SPI, as UDP 4500 payload
-  keepalive  a NAT-keepalive (0xff) and an IKE message (non-ESP marker) on 4500
+  keepalive  a NAT-keepalive (0xff) and an IKE_SA_INIT (non-ESP marker) on 4500
+             for which no connection is configured
   wrong-encap a genuine packet as raw ESP for an SA that wants UDP, or in UDP
              for one that does not
   cleartext  an ICMP echo, and a TCP SYN, from 10.10.1.1 to 10.10.2.1 in clear
@@ -253,7 +254,7 @@ def sc_keepalive(t):
     ike = b"\0\0\0\0" + rng.randbytes(8) + b"\0" * 8 + bytes([0x21, 0x20, 34, 8]) + \
         struct.pack("!LL", 0, 28)
     return [t.udp4(b"\xff"), t.udp4(ike)], {"daemon:nat-keepalive": 1,
-                                             "daemon:ike-not-supported": 1}
+                                             "daemon:ike-no-connection": 1}
 
 
 def sc_wrong_encap(t):

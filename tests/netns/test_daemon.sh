@@ -147,14 +147,14 @@ NINE_TS="10.10.1.0/28, 10.10.1.16/28, 10.10.1.32/28, 10.10.1.48/28, 10.10.1.64/2
 BAD=(
     # sections
     '1i foo { }'
-    '1:1: unknown section "foo"; known: uipsec, manual'
-    '1i connections { }'
-    '1:1: section "connections": IKEv2 connections are not supported yet (issue 4); use manual { } for statically keyed SAs'
-    '1i secrets { }'
-    '1:1: section "secrets": IKEv2 connections are not supported yet (issue 4); use manual { } for statically keyed SAs'
+    '1:1: unknown section "foo"; known: uipsec, manual, connections, secrets'
+    '1i connections { c { } }'
+    '1:15: connections.c: local { auth = psk } is missing'
+    '1i secrets { eap-x { } }'
+    '1:11: secrets.eap-x: only IKE pre-shared keys (ike<suffix>) are supported yet; remove it'
     # uipsec { }
     '2s/interface/interfaces/'
-    '2:5: unknown key "interfaces" in uipsec; known: interface, path_mtu, socket, socket_group, address4, address6'
+    '2:5: unknown key "interfaces" in uipsec; known: interface, path_mtu, socket, socket_group, address4, address6, wireshark_keys'
     '2s/uipsec-t0/uipsec-interface0/'
     '2:5: interface: value longer than 15 characters'
     '2a\    path_mtu = 1000'

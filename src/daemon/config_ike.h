@@ -1,0 +1,103 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The meaning of swanctl.conf's `connections` and `secrets` sections for
+ * uipsecd's IKEv2 (docs/CONFIGURATION.md, "IKEv2 connections"): strongSwan's
+ * keys with strongSwan's defaults, keys for features uipsec lacks refused
+ * by name (values that turn a feature off are accepted).  The PSK of each
+ * connection is resolved from `secrets` at load time.
+ */
+#ifndef UIPSECD_CONFIG_IKE_H
+#define UIPSECD_CONFIG_IKE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ikesa.h"
+#include "proposal.h"
+#include "uipsec/uipsec.h"
+
+#define CFG_MAX_CHILDREN 8
+#define CFG_TS_LEN       64
+#define CFG_PSK_MAX      256
+
+/* strongSwan's "default" proposal sets, cut to the algorithms uipsec
+ * implements and to IKE_PROP_MAX_ALGS alternatives per transform type
+ * (docs/CONFIGURATION.md, "IKEv2 connections"). */
+#define CFG_IKE_DEFAULT_PROPOSALS                                                                  \
+    "aes128-aes256-sha256-sha384-sha512-prfsha256-prfsha384-prfsha512-x25519-ecp256-ecp384-"       \
+    "modp3072,"                                                                                    \
+    "aes128gcm16-aes256gcm16-chacha20poly1305-prfsha256-prfsha384-prfsha512-x25519-ecp256-"        \
+    "ecp384-modp3072"
+#define CFG_ESP_DEFAULT_PROPOSALS                                                                  \
+    "aes128gcm16-aes256gcm16-chacha20poly1305,aes128-aes256-sha256-sha384-sha512"
+
+enum cfg_start { CFG_START_NONE, CFG_START_START, CFG_START_TRAP };
+
+struct cfg_child {
+    char name[64];
+    char where[300]; /* "FILE:LINE:COL" of the section */
+    /* Selectors as written (strongSwan syntax); "dynamic" (the default)
+     * stands for the IKE SA's own address on that side. */
+    char local_ts[8][CFG_TS_LEN], remote_ts[8][CFG_TS_LEN];
+    size_t n_local_ts, n_remote_ts;
+    struct ike_prop_list esp; /* default: strongSwan's "default" ESP set */
+    char esp_text[256];       /* the proposals as written, for list-conns */
+    enum uipsec_mode mode;    /* default tunnel */
+    enum cfg_start start_action;
+    uint32_t replay_window; /* default 32 */
+};
+
+struct cfg_conn {
+    char name[64];
+    char where[300];
+    /* local_addrs (default %any: family 0) and remote_addrs (default %any:
+     * such a connection only responds).  One address each. */
+    struct uipsec_addr local, remote;
+    struct ike_prop_list ike; /* default: strongSwan's "default" IKE set */
+    char ike_text[256];
+    bool encap; /* force ESP-in-UDP (fake NAT detection hash); false when an
+                 * address is IPv6: ESP-in-UDP is IPv4 only (RFC 3948) */
+    /* local.id: default the local address; remote.id: default %any
+     * (remote_id_any).  auth must be psk on both sides. */
+    struct ike_id local_id, remote_id;
+    bool remote_id_any;
+    uint8_t psk[CFG_PSK_MAX]; /* from the best-matching secrets.ike-* */
+    size_t psk_len;
+    struct cfg_child children[CFG_MAX_CHILDREN];
+    size_t n_children;
+};
+
+/* One secrets.ike-* entry: its ids (id, id-*; none: matches any; an id
+ * "%any" is stored with type 0 and matches any ID) and the secret. */
+struct cfg_secret {
+    char name[64];
+    struct ike_id ids[8];
+    size_t n_ids;
+    uint8_t secret[CFG_PSK_MAX];
+    size_t len;
+};
+
+struct cfg;
+struct cfgerr;
+struct conf_node;
+
+/* The `connections` section into cfg->ike_conns (several `connections`
+ * sections merge in the syntax layer).  0 or -1 with the message. */
+int cfg_ike_connections(struct cfgerr *c, const struct conf_node *sec, struct cfg *cfg);
+
+/* The `secrets` section: keeps the ike-* entries in cfg for
+ * cfg_ike_finish.  0 or -1. */
+int cfg_ike_secrets(struct cfgerr *c, const struct conf_node *sec, struct cfg *cfg);
+
+/* After the whole file: resolves each connection's PSK (strongSwan's
+ * matching: a secret whose ids match both our and the peer's ID wins over
+ * one matching one side, which wins over one without ids) and checks that
+ * every connection has one.  0 or -1 naming the connection. */
+int cfg_ike_finish(struct cfgerr *c, struct cfg *cfg);
+
+/* Whether two connections are configured identically (reload keeps their
+ * IKE SAs). */
+bool cfg_conn_equal(const struct cfg_conn *a, const struct cfg_conn *b);
+
+#endif

@@ -1,0 +1,545 @@
+/* SPDX-License-Identifier: MIT */
+/* IKE SAs: the table, datagrams in, the state machine's callbacks, timers
+ * and the end of an SA (ike.h). */
+#include "ike.h"
+
+#include <arpa/inet.h>
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "daemon.h"
+#include "ike_msg.h"
+#include "keylog.h"
+#include "log.h"
+
+#define IKE_DGRAM_MAX IKE_MSG_MAX
+
+static const char *addr_str(const struct uipsec_addr *a, char *buf, size_t len)
+{
+    inet_ntop(a->family == 6 ? AF_INET6 : AF_INET, a->bytes, buf, (socklen_t)len);
+    return buf;
+}
+
+void ike_rt_log(const struct ike_rt *rt, enum log_level level, const char *fmt, ...)
+{
+    char line[300];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof(line), fmt, ap);
+    va_end(ap);
+    log_msg(level, "%s[%u]: %s", rt->conn.name, rt->id, line);
+}
+
+/* ---- the state machine's callbacks ---- */
+
+static void cb_random(void *arg, uint8_t *buf, size_t len)
+{
+    (void)arg;
+    if (RAND_bytes(buf, (int)len) != 1)
+        abort(); /* no keys from a broken generator */
+}
+
+static void cb_send(void *arg, const uint8_t *buf, size_t len)
+{
+    struct ike_rt *rt = arg;
+
+    ike_io_send(rt->d, rt->sa ? &rt->sa->path : &rt->path, buf, len);
+}
+
+static void cb_log(void *arg, const char *msg)
+{
+    ike_rt_log(arg, LOG_INFO, "%s", msg);
+}
+
+static uint64_t cb_now(void *arg)
+{
+    struct timespec ts;
+
+    (void)arg;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void cb_child_failed(void *arg, unsigned k, uint16_t notify)
+{
+    struct ike_rt *rt = arg;
+
+    const char *name = k < rt->conn.n_children ? rt->conn.children[k].name : "?";
+    char why[200];
+
+    if (k < CFG_MAX_CHILDREN)
+        rt->child_pending[k] = false;
+    snprintf(why, sizeof(why), "%s: CHILD_SA %s not made: %s", rt->conn.name, name,
+             notify ? ike_notify_name(notify) : "local failure");
+    log_warn("%s", why);
+    ike_traps_release(rt->d, rt->conn.name, k);
+    control_child_done(rt->d, name, NULL, why);
+}
+
+/* ---- building an SA ---- */
+
+static struct ike_rt *rt_new(struct daemon *d, const struct cfg_conn *conn,
+                             const struct ike_path *path)
+{
+    struct ike_rt *rt = calloc(1, sizeof(*rt));
+
+    if (!rt)
+        return NULL;
+    rt->d = d;
+    rt->conn = *conn;
+    rt->path = *path;
+    rt->id = ++d->ike_ids;
+    rt->created = time(NULL);
+    rt->env = (struct ike_env){.arg = rt,
+                               .random = cb_random,
+                               .send = cb_send,
+                               .child_sa_up = ike_child_up_cb,
+                               .child_sa_down = ike_child_down_cb,
+                               .log = cb_log,
+                               .now_ms = cb_now,
+                               .child_failed = cb_child_failed};
+    return rt;
+}
+
+/* The state machine's view of the connection, "dynamic" selectors made
+ * concrete with the addresses of this SA. */
+static int build_cfg(struct ike_rt *rt, char *err, size_t err_len)
+{
+    const struct cfg_conn *c = &rt->conn;
+    struct ike_cfg *ic = &rt->icfg;
+    char why[200];
+
+    ic->local_id = c->local_id;
+    ic->remote_id = c->remote_id;
+    ic->remote_id_any = c->remote_id_any;
+    ic->psk = c->psk;
+    ic->psk_len = c->psk_len;
+    ic->ike = c->ike;
+    ic->force_encap = c->encap;
+    if (!ic->local_id.type && /* local.id defaults to our address */
+        ike_id_set(&ic->local_id, rt->path.local.family == 6 ? IKE_ID_IPV6_ADDR : IKE_ID_IPV4_ADDR,
+                   addr_str(&rt->path.local, why, sizeof(why))) != UIPSEC_OK) {
+        snprintf(err, err_len, "%s: no local address for local.id", c->where);
+        return -1;
+    }
+    ic->nchildren = c->n_children;
+    for (size_t k = 0; k < c->n_children; k++) {
+        const struct cfg_child *ch = &c->children[k];
+        struct ike_child_cfg *icc = &ic->child[k];
+
+        icc->esp = ch->esp;
+        icc->mode = ch->mode;
+        if (conns_selectors(ch->local_ts, ch->n_local_ts, ch->remote_ts, ch->n_remote_ts,
+                            &rt->path.local, &rt->path.remote, icc->ts, IKE_CFG_MAX_TS, &icc->nts,
+                            why, sizeof(why)) < 0) {
+            snprintf(err, err_len, "%s: child %s: %s", ch->where, ch->name, why);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static void rt_link(struct daemon *d, struct ike_rt *rt)
+{
+    rt->next = d->ike;
+    d->ike = rt;
+}
+
+/* Removes every CHILD_SA of rt from the data plane. */
+static void drop_children(struct ike_rt *rt)
+{
+    struct daemon *d = rt->d;
+    bool any = false;
+
+    for (size_t i = d->nconns; i-- > 0;) {
+        struct conn *c = d->conns[i];
+
+        if (c && c->ike == rt) {
+            conns_del(d, c);
+            any = true;
+        }
+    }
+    if (any)
+        daemon_refresh(d);
+}
+
+static void rt_free(struct ike_rt *rt)
+{
+    drop_children(rt);
+    ike_sa_free(rt->sa);
+    OPENSSL_cleanse(rt, sizeof(*rt));
+    free(rt);
+}
+
+/* Unlinks and frees the SAs that ended. */
+static void reap(struct daemon *d)
+{
+    for (struct ike_rt **pp = &d->ike; *pp;) {
+        struct ike_rt *rt = *pp;
+        enum ike_sa_state st = rt->sa ? rt->sa->state : IKE_SA_FAILED;
+
+        char why[300];
+
+        if (st != IKE_SA_FAILED && st != IKE_SA_DELETED) {
+            pp = &rt->next;
+            continue;
+        }
+        snprintf(why, sizeof(why), "%s[%u]: IKE SA %s%s%s%s", rt->conn.name, rt->id,
+                 st == IKE_SA_FAILED ? "failed: " : "deleted",
+                 st == IKE_SA_FAILED && rt->sa ? rt->sa->fail_reason : "",
+                 st == IKE_SA_FAILED && rt->sa && rt->sa->fail_notify ? ", notify " : "",
+                 st == IKE_SA_FAILED && rt->sa && rt->sa->fail_notify
+                     ? ike_notify_name(rt->sa->fail_notify)
+                     : "");
+        log_msg(st == IKE_SA_FAILED ? LOG_WARN : LOG_INFO, "%s", why);
+        for (size_t k = 0; k < rt->conn.n_children; k++)
+            if (rt->child_pending[k]) {
+                ike_traps_release(d, rt->conn.name, (unsigned)k);
+                control_child_done(d, rt->conn.children[k].name, NULL, why);
+            }
+        *pp = rt->next;
+        rt_free(rt);
+    }
+}
+
+static bool same_id(const struct ike_id *a, const struct ike_id *b)
+{
+    return a->type == b->type && a->len == b->len && memcmp(a->data, b->data, a->len) == 0;
+}
+
+/* INITIAL_CONTACT: the peer restarted, its older IKE SAs with us are
+ * gone on its side; ours go without a word (RFC 7296 2.4). */
+static void forget_older(struct ike_rt *rt)
+{
+    for (struct ike_rt *o = rt->d->ike; o; o = o->next)
+        if (o != rt && o->sa && o->sa->state == IKE_SA_ESTABLISHED &&
+            !strcmp(o->conn.name, rt->conn.name) && same_id(&o->sa->peer_id, &rt->sa->peer_id)) {
+            ike_rt_log(o, LOG_INFO, "replaced: the peer sent INITIAL_CONTACT");
+            o->sa->state = IKE_SA_DELETED;
+        }
+}
+
+/* After every event: keys to log, the news to tell. */
+void ike_rt_after(struct ike_rt *rt)
+{
+    struct ike_sa *sa = rt->sa;
+
+    if (!sa)
+        return;
+    if (sa->keys && !rt->keys_logged) {
+        keylog_ike(rt->d->cfg.wireshark_keys, sa);
+        rt->keys_logged = true;
+    }
+    if (sa->state == IKE_SA_ESTABLISHED && !rt->established) {
+        char id[2 * IKE_ID_MAX + 2];
+
+        rt->established = time(NULL);
+        if (sa->peer_initial_contact)
+            forget_older(rt);
+        ike_id_format(&sa->peer_id, id, sizeof(id));
+        ike_rt_log(rt, LOG_INFO, "IKE SA established with %s (%s)", id,
+                   sa->role == IKE_ROLE_INITIATOR ? "initiator" : "responder");
+    }
+}
+
+/* ---- datagrams in ---- */
+
+static bool addr_eq(const struct uipsec_addr *a, const struct uipsec_addr *b)
+{
+    size_t n = a->family == 6 ? 16 : 4;
+
+    return a->family == b->family && memcmp(a->bytes, b->bytes, n) == 0;
+}
+
+static struct ike_rt *find_sa(struct daemon *d, const struct ike_hdr *h)
+{
+    static const uint8_t zero[IKE_SPI_LEN];
+    bool init = memcmp(h->spi_r, zero, IKE_SPI_LEN) == 0;
+
+    for (struct ike_rt *rt = d->ike; rt; rt = rt->next) {
+        const struct ike_sa *sa = rt->sa;
+
+        if (!sa || memcmp(sa->spi_i, h->spi_i, IKE_SPI_LEN) != 0)
+            continue;
+        if (init || sa->state == IKE_SA_INIT_SENT || memcmp(sa->spi_r, h->spi_r, IKE_SPI_LEN) == 0)
+            return rt;
+    }
+    return NULL;
+}
+
+/* The first connection whose addresses fit the request (strongSwan picks
+ * its IKE config by address, too). */
+static const struct cfg_conn *match_conn(const struct daemon *d, const struct ike_path *from)
+{
+    for (size_t i = 0; i < d->cfg.n_ike_conns; i++) {
+        const struct cfg_conn *c = &d->cfg.ike_conns[i];
+
+        if ((!c->local.family || addr_eq(&c->local, &from->local)) &&
+            (!c->remote.family || addr_eq(&c->remote, &from->remote)) &&
+            (c->local.family || c->remote.family || from->remote.family))
+            return c;
+    }
+    return NULL;
+}
+
+static size_t half_open(const struct daemon *d)
+{
+    size_t n = 0;
+
+    for (const struct ike_rt *rt = d->ike; rt; rt = rt->next)
+        n += rt->sa && rt->sa->state == IKE_SA_INIT_DONE;
+    return n;
+}
+
+/* Under load a request must echo our cookie before it costs a key
+ * exchange and memory (RFC 7296 2.6); the answer asking for it is
+ * stateless.  Secrets change every IKE_COOKIE_ROTATE_S. */
+static bool cookie_ok(struct daemon *d, const uint8_t *buf, size_t len, const struct ike_path *from)
+{
+    uint8_t reply[IKE_COOKIE_REPLY_MAX];
+    size_t rlen = 0;
+    int r = ike_cookie_check((const uint8_t(*)[IKE_COOKIE_SECRET_LEN])d->cookie_secret,
+                             d->cookie_gen, from, buf, len, reply, &rlen);
+
+    if (r == 1)
+        return true;
+    if (r == 0) {
+        d->drops[DD_IKE_COOKIE]++;
+        ike_io_send(d, from, reply, rlen);
+    } else {
+        d->drops[DD_IKE_MALFORMED]++;
+    }
+    return false;
+}
+
+void ike_cookie_rotate(struct daemon *d)
+{
+    d->cookie_gen++;
+    if (RAND_bytes(d->cookie_secret[d->cookie_gen & 1], IKE_COOKIE_SECRET_LEN) != 1)
+        abort();
+    d->cookie_rotated = time(NULL);
+}
+
+static void respond(struct daemon *d, const uint8_t *buf, size_t len, const struct ike_path *from)
+{
+    const struct cfg_conn *conn = match_conn(d, from);
+    struct ike_rt *rt;
+    char err[300];
+    enum ike_rx rx;
+
+    if (!conn) {
+        d->drops[DD_IKE_NO_CONN]++;
+        log_net("IKE_SA_INIT from %s: no connection for these addresses",
+                addr_str(&from->remote, err, sizeof(err)));
+        return;
+    }
+    if (half_open(d) >= IKE_COOKIE_THRESHOLD && !cookie_ok(d, buf, len, from))
+        return;
+    if (half_open(d) >= IKE_HALF_OPEN_MAX) {
+        d->drops[DD_IKE_HALF_OPEN]++;
+        return;
+    }
+    if (!(rt = rt_new(d, conn, from)))
+        return;
+    if (build_cfg(rt, err, sizeof(err)) < 0) {
+        log_warn("%s", err);
+        rt_free(rt);
+        return;
+    }
+    rx = ike_sa_respond(&rt->sa, &rt->icfg, &rt->env, from, buf, len);
+    if (!rt->sa) {
+        if (rx == IKE_RX_DROPPED)
+            d->drops[DD_IKE_DROPPED]++;
+        d->ike_ids--;
+        rt_free(rt);
+        return;
+    }
+    rt_link(d, rt);
+    ike_rt_after(rt);
+}
+
+/* Just the header: enough to find the SA (the SA decodes the rest). */
+static int ike_peek_header(const uint8_t *b, size_t len, struct ike_hdr *h)
+{
+    if (len < IKE_HDR_LEN || len > IKE_DGRAM_MAX)
+        return -1;
+    memcpy(h->spi_i, b, IKE_SPI_LEN);
+    memcpy(h->spi_r, b + 8, IKE_SPI_LEN);
+    h->next_payload = b[16];
+    h->version = b[17];
+    h->exchange = b[18];
+    h->flags = b[19];
+    h->msg_id = (uint32_t)b[20] << 24 | (uint32_t)b[21] << 16 | (uint32_t)b[22] << 8 | b[23];
+    h->length = (uint32_t)b[24] << 24 | (uint32_t)b[25] << 16 | (uint32_t)b[26] << 8 | b[27];
+    return h->version >> 4 == IKE_MAJOR_VERSION && h->length == len ? 0 : -1;
+}
+
+static void input(struct daemon *d, const uint8_t *buf, size_t len, const struct ike_path *from)
+{
+    static const uint8_t zero[IKE_SPI_LEN];
+    struct ike_hdr h;
+    struct ike_rt *rt;
+
+    if (ike_peek_header(buf, len, &h) != 0) {
+        d->drops[DD_IKE_MALFORMED]++;
+        return;
+    }
+    rt = find_sa(d, &h);
+    if (!rt && h.exchange == IKE_EXCH_IKE_SA_INIT && !(h.flags & IKE_FLAG_R) &&
+        memcmp(h.spi_r, zero, IKE_SPI_LEN) == 0 && h.msg_id == 0) {
+        respond(d, buf, len, from);
+        return;
+    }
+    if (!rt) {
+        d->drops[DD_IKE_UNKNOWN_SPI]++;
+        return;
+    }
+    if (ike_sa_receive(rt->sa, buf, len, from) == IKE_RX_DROPPED)
+        d->drops[DD_IKE_DROPPED]++;
+    ike_rt_after(rt);
+    reap(d);
+}
+
+void ike_readable(struct daemon *d, enum ike_sock which)
+{
+    static uint8_t buf[IKE_DGRAM_MAX];
+    struct ike_path from;
+    size_t len;
+
+    for (int i = 0; i < 64; i++) {
+        int rc = ike_io_recv(d, which, buf, sizeof(buf), &len, &from);
+
+        if (rc <= 0)
+            break;
+        if (which == IKE_SOCK_4500_V6) { /* non-ESP marker, or ESP we do not take here */
+            if (len < 4 || memcmp(buf, "\0\0\0\0", 4) != 0) {
+                d->drops[DD_IKE_MALFORMED]++;
+                continue;
+            }
+            input(d, buf + 4, len - 4, &from);
+        } else {
+            input(d, buf, len, &from);
+        }
+    }
+}
+
+/* The data path rebuilt an IPv4 and UDP header around the datagram. */
+void ike_input_encap4(struct daemon *d, const uint8_t *pkt, size_t len)
+{
+    struct ike_path from = {0};
+
+    if (len < 28 + 4 || pkt[0] != 0x45) {
+        d->drops[DD_IKE_MALFORMED]++;
+        return;
+    }
+    from.remote.family = from.local.family = 4;
+    memcpy(from.remote.bytes, pkt + 12, 4);
+    memcpy(from.local.bytes, pkt + 16, 4);
+    from.remote_port = (uint16_t)(pkt[20] << 8 | pkt[21]);
+    from.local_port = IKE_NATT_PORT;
+    input(d, pkt + 32, len - 32, &from);
+}
+
+void ike_tick(struct daemon *d)
+{
+    if (time(NULL) - d->cookie_rotated >= IKE_COOKIE_ROTATE_S)
+        ike_cookie_rotate(d);
+    for (struct ike_rt *rt = d->ike; rt; rt = rt->next)
+        if (rt->sa) {
+            ike_sa_tick(rt->sa);
+            ike_rt_after(rt);
+        }
+    reap(d);
+}
+
+/* ---- initiating ---- */
+
+static bool peer_known(const struct daemon *d, const struct uipsec_addr *remote)
+{
+    for (const struct ike_rt *rt = d->ike; rt; rt = rt->next)
+        if (rt->sa && addr_eq(&rt->sa->path.remote, remote))
+            return true;
+    return false;
+}
+
+int ike_initiate_conn(struct daemon *d, const struct cfg_conn *conn, unsigned k, char *err,
+                      size_t err_len)
+{
+    struct ike_path path = {.remote = conn->remote,
+                            .local = conn->local,
+                            .local_port = IKE_PORT,
+                            .remote_port = IKE_PORT};
+    struct ike_rt *rt;
+    int r;
+
+    for (rt = d->ike; rt; rt = rt->next)
+        if (rt->sa && !strcmp(rt->conn.name, conn->name) && rt->sa->state <= IKE_SA_ESTABLISHED)
+            break;
+    if (rt) { /* an IKE SA exists (or is being made): a CHILD_SA over it */
+        if (rt->child_pending[k]) {
+            snprintf(err, err_len, "%s: CHILD_SA %s is already being negotiated", conn->name,
+                     conn->children[k].name);
+            return -1;
+        }
+        if (ike_sa_queue(rt->sa, IKE_TASK_CHILD, k) != UIPSEC_OK) {
+            snprintf(err, err_len, "%s: too many requests waiting", conn->name);
+            return -1;
+        }
+        rt->child_pending[k] = true;
+        ike_rt_after(rt);
+        return 0;
+    }
+    if (!conn->remote.family) {
+        snprintf(err, err_len,
+                 "%s: remote_addrs is %%any, so it can only respond; set remote_addrs", conn->name);
+        return -1;
+    }
+    if (!path.local.family)
+        path.local = ike_io_source_for(&conn->remote);
+    if (!path.local.family || !(rt = rt_new(d, conn, &path))) {
+        snprintf(err, err_len, "%s: no route to %s", conn->name,
+                 addr_str(&conn->remote, (char[INET6_ADDRSTRLEN]){0}, INET6_ADDRSTRLEN));
+        return -1;
+    }
+    if (build_cfg(rt, err, err_len) < 0) {
+        rt_free(rt);
+        return -1;
+    }
+    rt->icfg.initial_contact = !peer_known(d, &conn->remote);
+    r = ike_sa_initiate(&rt->sa, &rt->icfg, &rt->env, &path, k);
+    if (r != UIPSEC_OK) {
+        snprintf(err, err_len, "%s: cannot start IKE_SA_INIT: %s", conn->name,
+                 uipsec_result_name(r));
+        rt_free(rt);
+        return -1;
+    }
+    rt->child_pending[k] = true;
+    rt_link(d, rt);
+    ike_rt_log(rt, LOG_INFO, "initiating to %s for CHILD_SA %s",
+               addr_str(&conn->remote, err, err_len), conn->children[k].name);
+    err[0] = '\0';
+    return 0;
+}
+
+void ike_stop(struct daemon *d)
+{
+    while (d->ike) {
+        struct ike_rt *rt = d->ike;
+
+        if (rt->sa && rt->sa->state == IKE_SA_ESTABLISHED) {
+            /* tell the peer; no time to wait for its answer */
+            rt->sa->ntasks = 0;
+            if (ike_sa_queue(rt->sa, IKE_TASK_DELETE_IKE, 0) != UIPSEC_OK)
+                ike_rt_log(rt, LOG_WARN, "cannot send DELETE");
+        }
+        d->ike = rt->next;
+        rt_free(rt);
+    }
+    ike_traps_clear(d);
+    ike_io_close(d);
+}

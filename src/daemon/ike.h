@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * uipsecd's IKEv2 side: the IKE SAs of the `connections` configuration,
+ * their UDP sockets (500, and 4500 with the non-ESP marker, RFC 3948),
+ * timers, and the CHILD_SAs they negotiate, installed as struct conn like
+ * manual ones.  The protocol itself is src/ike's pure state machine; this
+ * file feeds it datagrams and time and carries out what it decides.
+ */
+#ifndef UIPSECD_IKE_H
+#define UIPSECD_IKE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <time.h>
+
+#include "config.h"
+#include "ikesa.h"
+
+struct daemon;
+struct conn;
+
+/* The daemon's view of one IKE SA. */
+struct ike_rt {
+    struct daemon *d;
+    struct ike_rt *next;
+    struct ike_sa *sa;    /* NULL only while it is being made */
+    struct ike_path path; /* where it started (the SA's own path after that) */
+    struct cfg_conn conn; /* the configuration it was made from (a copy) */
+    struct ike_cfg icfg;  /* built from conn and the addresses */
+    struct ike_env env;
+    unsigned id; /* "#1", "#2", ... as strongSwan counts */
+    time_t created, established;
+    bool keys_logged;
+    bool child_pending[CFG_MAX_CHILDREN]; /* asked for, not yet up or refused */
+};
+
+/* The UDP sockets the IKE side reads itself (IPv4 4500 is the data
+ * path's: it hands non-ESP datagrams to ike_input_encap4). */
+enum ike_sock { IKE_SOCK_500_V4, IKE_SOCK_500_V6, IKE_SOCK_4500_V6, IKE_SOCK_COUNT };
+
+int ike_start(struct daemon *d);   /* sockets, start_action = start | trap */
+void ike_stop(struct daemon *d);   /* DELETE for each IKE SA, then free */
+void ike_reload(struct daemon *d); /* traps follow the new configuration */
+void ike_readable(struct daemon *d, enum ike_sock which);
+void ike_input_encap4(struct daemon *d, const uint8_t *pkt, size_t len);
+void ike_tick(struct daemon *d); /* every IKE_TICK_MS */
+/* A packet hit a trap policy: start the CHILD_SA and hold the packet. */
+void ike_trap_fire(struct daemon *d, struct conn *trap, const uint8_t *pkt, size_t len);
+
+/* Control: 0, or -1 with a message for the user. */
+int ike_initiate(struct daemon *d, const char *child, char *err, size_t err_len);
+int ike_terminate(struct daemon *d, const char *ike, const char *child, char *err, size_t err_len);
+
+/* ike.c, ike_child.c: between the two */
+#include "log.h"
+void ike_rt_log(const struct ike_rt *rt, enum log_level level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+void ike_rt_after(struct ike_rt *rt); /* logs keys and news once */
+int ike_initiate_conn(struct daemon *d, const struct cfg_conn *conn, unsigned k, char *err,
+                      size_t err_len);
+void ike_child_up_cb(void *arg, const struct ike_child_result *res);
+void ike_child_down_cb(void *arg, uint32_t spi_in, uint32_t spi_out);
+void ike_traps_clear(struct daemon *d);
+/* Drops the packet a trap holds (its negotiation failed). */
+void ike_traps_release(struct daemon *d, const char *conn, unsigned k);
+/* Sends the packets traps hold for the CHILD_SA that just came up. */
+void ike_traps_deliver(struct daemon *d, struct conn *child);
+
+/* ike_io.c */
+int ike_io_open(struct daemon *d);
+void ike_io_close(struct daemon *d);
+void ike_io_send(struct daemon *d, const struct ike_path *path, const uint8_t *buf, size_t len);
+/* One datagram: 1 (len 0 if truncated), 0 when none is left, -1. */
+int ike_io_recv(struct daemon *d, enum ike_sock which, uint8_t *buf, size_t cap, size_t *len,
+                struct ike_path *from);
+/* The local address the kernel would use to reach remote (family 0 if
+ * none). */
+struct uipsec_addr ike_io_source_for(const struct uipsec_addr *remote);
+
+#define IKE_TICK_MS          500
+#define IKE_HALF_OPEN_MAX    1000 /* responder SAs waiting for IKE_AUTH */
+#define IKE_COOKIE_THRESHOLD 10   /* half-open SAs before cookies are required */
+#define IKE_COOKIE_ROTATE_S  120
+void ike_cookie_rotate(struct daemon *d);
+
+#endif

@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Negotiated keys in Wireshark's key tables, so that tshark or Wireshark
+ * can decrypt a capture: DIR/ikev2_decryption_table (IKE SAs) and
+ * DIR/esp_sa (CHILD_SAs), lines appended in the UAT format those tables
+ * use.  Off unless uipsec.wireshark_keys names DIR; the files are created
+ * 0600 (and made so if they exist), for they hold live keys.  Suites
+ * Wireshark 4.0 cannot decrypt (ChaCha20-Poly1305) are written as comments.
+ */
+#ifndef UIPSECD_KEYLOG_H
+#define UIPSECD_KEYLOG_H
+
+#include "ikesa.h"
+#include "uipsec/uipsec.h"
+
+void keylog_ike(const char *dir, const struct ike_sa *sa);
+/* One direction of a CHILD_SA (tunnel_src/dst name the outer addresses). */
+void keylog_esp(const char *dir, const struct uipsec_sa_params *p);
+
+#endif

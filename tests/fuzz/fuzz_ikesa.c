@@ -1,0 +1,175 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * libFuzzer target for the IKE SA state machine behind the SK payload:
+ * what an authenticated peer (or one that stole the keys) can send.  Each
+ * run sets up two in-process peers through IKE_AUTH (a fixed RNG, so the
+ * same keys every time), then for each input:
+ *   byte 0   bit 0: to the initiator or the responder; bits 1-2: exchange
+ *            (CREATE_CHILD_SA, INFORMATIONAL, IKE_AUTH, IKE_SA_INIT);
+ *            bit 3: a response (R flag); bit 4: message ID one back
+ *   byte 1   the first inner payload's type
+ *   rest     the inner payload chain, sealed with the other peer's keys
+ * The receiving SA must neither crash nor leak; what it answers is fed to
+ * the other peer, and timers run.  The raw input also goes unsealed to
+ * ike_sa_respond and ike_sa_receive.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ike_msg.h"
+#include "ikesa.h"
+#include "sk.h"
+
+struct peer {
+    struct ike_env env;
+    struct ike_cfg cfg;
+    struct ike_path path;
+    struct ike_sa *sa;
+    uint32_t ctr;
+    uint8_t sent[IKE_MSG_MAX];
+    size_t sent_len;
+    uint64_t now;
+};
+
+static void rnd(void *arg, uint8_t *buf, size_t len)
+{
+    struct peer *p = arg;
+
+    for (size_t i = 0; i < len; i++)
+        buf[i] = (uint8_t)(p->ctr++ * 131u + 7u);
+}
+
+static void snd(void *arg, const uint8_t *buf, size_t len)
+{
+    struct peer *p = arg;
+
+    if (len <= sizeof p->sent) {
+        memcpy(p->sent, buf, len);
+        p->sent_len = len;
+    }
+}
+
+static void up(void *arg, const struct ike_child_result *c)
+{
+    (void)arg;
+    (void)c;
+}
+
+static void down(void *arg, uint32_t in, uint32_t out)
+{
+    (void)arg;
+    (void)in;
+    (void)out;
+}
+
+static uint64_t now(void *arg)
+{
+    return ((struct peer *)arg)->now;
+}
+
+static int setup(struct peer *p, bool initiator)
+{
+    static const uint8_t psk[] = "fuzz";
+    struct ike_child_cfg *c = &p->cfg.child[0];
+
+    memset(p, 0, sizeof *p);
+    p->env = (struct ike_env){.arg = p,
+                              .random = rnd,
+                              .send = snd,
+                              .child_sa_up = up,
+                              .child_sa_down = down,
+                              .now_ms = now};
+    if (ike_prop_parse("aes256gcm16-prfsha256-x25519", IKE_PROTO_IKE, &p->cfg.ike, NULL, 0) ||
+        ike_prop_parse("aes256gcm16, aes128gcm16-x25519", IKE_PROTO_ESP, &c->esp, NULL, 0) ||
+        uipsec_selector_parse(&c->ts[0], initiator ? "10.1.0.0/16" : "10.2.0.0/16",
+                              initiator ? "10.2.0.0/16" : "10.1.0.0/16", NULL, 0) ||
+        ike_id_set(&p->cfg.local_id, IKE_ID_FQDN, initiator ? "a" : "b") ||
+        ike_id_set(&p->cfg.remote_id, IKE_ID_FQDN, initiator ? "b" : "a"))
+        return -1;
+    c->nts = 1;
+    p->cfg.nchildren = 1;
+    p->cfg.psk = psk;
+    p->cfg.psk_len = sizeof psk - 1;
+    p->path.local = (struct uipsec_addr){.family = 4, .bytes = {192, 0, 2, initiator ? 1 : 2}};
+    p->path.remote = (struct uipsec_addr){.family = 4, .bytes = {192, 0, 2, initiator ? 2 : 1}};
+    p->path.local_port = p->path.remote_port = IKE_PORT;
+    return 0;
+}
+
+static int establish(struct peer *i, struct peer *r)
+{
+    if (setup(i, true) || setup(r, false) ||
+        ike_sa_initiate(&i->sa, &i->cfg, &i->env, &i->path, 0) != UIPSEC_OK ||
+        ike_sa_respond(&r->sa, &r->cfg, &r->env, &r->path, i->sent, i->sent_len) != IKE_RX_OK ||
+        ike_sa_receive(i->sa, r->sent, r->sent_len, NULL) != IKE_RX_OK ||
+        ike_sa_receive(r->sa, i->sent, i->sent_len, NULL) != IKE_RX_OK ||
+        ike_sa_receive(i->sa, r->sent, r->sent_len, NULL) != IKE_RX_OK)
+        return -1;
+    return i->sa->state == IKE_SA_ESTABLISHED ? 0 : -1;
+}
+
+/* The other peer's header and keys around the fuzzed plaintext. */
+static size_t seal(struct ike_sa *from, const uint8_t *data, size_t size, uint8_t *buf, size_t cap)
+{
+    static const uint8_t xch[4] = {IKE_EXCH_CREATE_CHILD_SA, IKE_EXCH_INFORMATIONAL,
+                                   IKE_EXCH_IKE_AUTH, IKE_EXCH_IKE_SA_INIT};
+    static struct ike_msg m;
+    size_t sk_off, plain, len = 0;
+    bool response = data[0] & 8;
+
+    memset(&m, 0, sizeof m);
+    memcpy(m.hdr.spi_i, from->spi_i, IKE_SPI_LEN);
+    memcpy(m.hdr.spi_r, from->spi_r, IKE_SPI_LEN);
+    m.hdr.version = IKE_VERSION;
+    m.hdr.exchange = xch[(data[0] >> 1) & 3];
+    m.hdr.flags = (uint8_t)((from->role == IKE_ROLE_INITIATOR ? IKE_FLAG_I : 0) |
+                            (response ? IKE_FLAG_R : 0));
+    m.hdr.msg_id = (response ? from->msg_id_expect : from->msg_id_send) - ((data[0] >> 4) & 1);
+    m.npayloads = 1;
+    m.payloads[0] = (struct ike_payload){.type = IKE_PL_SK, .u.sk.first_inner = data[1]};
+    if (ike_encode_sk_prefix(&m, buf, cap, &sk_off) != IKE_ENC_OK)
+        return 0;
+    plain = ike_sk_plain_offset(from->sk_out, sk_off, IKE_SK_PAYLOAD_HEADER_LEN);
+    if (plain + size - 2 + 64 > cap)
+        return 0;
+    memcpy(buf + plain, data + 2, size - 2);
+    if (ike_sk_seal(from->sk_out, buf, cap, sk_off, IKE_SK_PAYLOAD_HEADER_LEN, size - 2, &len) !=
+        UIPSEC_OK)
+        return 0;
+    return len;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    static struct peer i, r;
+    static uint8_t buf[IKE_MSG_MAX + 256];
+    struct ike_sa *fresh = NULL;
+    struct peer *to, *from;
+    size_t len;
+
+    if (establish(&i, &r) < 0)
+        abort(); /* the set-up itself must work */
+    if (size >= 2 && size < IKE_MSG_MAX) {
+        to = data[0] & 1 ? &r : &i;
+        from = to == &i ? &r : &i;
+        len = seal(from->sa, data, size, buf, sizeof buf);
+        to->sent_len = 0;
+        if (len)
+            (void)ike_sa_receive(to->sa, buf, len, NULL);
+        if (to->sent_len) /* its answer or request, to the other side */
+            (void)ike_sa_receive(from->sa, to->sent, to->sent_len, NULL);
+        for (int t = 0; t < 8; t++) {
+            i.now += 5000;
+            r.now += 5000;
+            ike_sa_tick(i.sa);
+            ike_sa_tick(r.sa);
+        }
+    }
+    (void)ike_sa_receive(r.sa, data, size, NULL);
+    (void)ike_sa_respond(&fresh, &r.cfg, &r.env, &r.path, data, size);
+    ike_sa_free(fresh);
+    ike_sa_free(i.sa);
+    ike_sa_free(r.sa);
+    return 0;
+}
