@@ -65,13 +65,20 @@ static bool set_send_timeout(int fd, long long deadline)
     return setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) == 0;
 }
 
-static void explain_connect_error(const char *path, int e, char *err, size_t err_len)
+/* Whole seconds of a time limit, for messages ("within 35 s"). */
+static int seconds(int timeout_ms)
+{
+    return (timeout_ms + 999) / 1000;
+}
+
+static void explain_connect_error(const char *path, int e, int timeout_ms, char *err,
+                                  size_t err_len)
 {
     const char *hint = "";
 
     if (e == EAGAIN || e == EINPROGRESS) {
         set_err(err, err_len, "uipsecd at %s did not accept the connection within %d s", path,
-                CTL_TIMEOUT_MS / 1000);
+                seconds(timeout_ms));
         return;
     }
     if (e == ENOENT || e == ECONNREFUSED)
@@ -82,7 +89,8 @@ static void explain_connect_error(const char *path, int e, char *err, size_t err
 }
 
 /* Returns a connected socket, or -1 with err set. */
-static int connect_daemon(const char *path, long long deadline, char *err, size_t err_len)
+static int connect_daemon(const char *path, long long deadline, int timeout_ms, char *err,
+                          size_t err_len)
 {
     struct sockaddr_un addr = {.sun_family = AF_UNIX};
     size_t path_len = strlen(path);
@@ -101,15 +109,15 @@ static int connect_daemon(const char *path, long long deadline, char *err, size_
     }
     if (!set_send_timeout(fd, deadline) ||
         connect(fd, (const struct sockaddr *)&addr, sizeof(addr)) != 0) {
-        explain_connect_error(path, errno, err, err_len);
+        explain_connect_error(path, errno, timeout_ms, err, err_len);
         close(fd);
         return -1;
     }
     return fd;
 }
 
-static bool send_request(int fd, const char *buf, size_t len, long long deadline, char *err,
-                         size_t err_len)
+static bool send_request(int fd, const char *buf, size_t len, long long deadline, int timeout_ms,
+                         char *err, size_t err_len)
 {
     while (len > 0) {
         ssize_t n;
@@ -124,7 +132,7 @@ static bool send_request(int fd, const char *buf, size_t len, long long deadline
         if (n < 0) {
             if (errno == EAGAIN)
                 set_err(err, err_len, "uipsecd did not take the request within %d s",
-                        CTL_TIMEOUT_MS / 1000);
+                        seconds(timeout_ms));
             else
                 set_err(err, err_len, "cannot send the request to uipsecd: %s", strerror(errno));
             return false;
@@ -160,7 +168,7 @@ static bool grow_answer(struct answer *a, char *err, size_t err_len)
 }
 
 /* Waits for input until the deadline: 1 readable, 0 time is up, -1 error. */
-static int wait_readable(int fd, long long deadline, char *err, size_t err_len)
+static int wait_readable(int fd, long long deadline, int timeout_ms, char *err, size_t err_len)
 {
     struct pollfd p = {.fd = fd, .events = POLLIN};
 
@@ -172,13 +180,14 @@ static int wait_readable(int fd, long long deadline, char *err, size_t err_len)
         if (r < 0)
             set_err(err, err_len, "cannot wait for uipsecd: %s", strerror(errno));
         else if (r == 0)
-            set_err(err, err_len, "uipsecd did not answer within %d s", CTL_TIMEOUT_MS / 1000);
+            set_err(err, err_len, "uipsecd did not answer within %d s", seconds(timeout_ms));
         return r;
     }
 }
 
 /* Reads the answer up to its first "\n"; a->len then excludes the "\n". */
-static bool read_answer(int fd, long long deadline, struct answer *a, char *err, size_t err_len)
+static bool read_answer(int fd, long long deadline, int timeout_ms, struct answer *a, char *err,
+                        size_t err_len)
 {
     for (;;) {
         ssize_t n;
@@ -186,7 +195,7 @@ static bool read_answer(int fd, long long deadline, struct answer *a, char *err,
 
         if (a->len == a->cap && !grow_answer(a, err, err_len))
             return false;
-        if (wait_readable(fd, deadline, err, err_len) <= 0)
+        if (wait_readable(fd, deadline, timeout_ms, err, err_len) <= 0)
             return false;
         n = read(fd, a->buf + a->len, a->cap - a->len);
         if (n < 0 && errno == EINTR)
@@ -290,7 +299,13 @@ static size_t format_request(const cJSON *request, char *line, char *err, size_t
 enum ctl_status ctl_call(const char *path, const cJSON *request, cJSON **result, char *err,
                          size_t err_len)
 {
-    long long deadline = now_ms() + CTL_TIMEOUT_MS;
+    return ctl_call_within(path, request, CTL_TIMEOUT_MS, result, err, err_len);
+}
+
+enum ctl_status ctl_call_within(const char *path, const cJSON *request, int timeout_ms,
+                                cJSON **result, char *err, size_t err_len)
+{
+    long long deadline = now_ms() + timeout_ms;
     struct answer a = {0};
     char line[CTL_MAX_REQUEST];
     enum ctl_status status = CTL_FAILED;
@@ -301,11 +316,11 @@ enum ctl_status ctl_call(const char *path, const cJSON *request, cJSON **result,
     line_len = format_request(request, line, err, err_len);
     if (line_len == 0)
         return CTL_FAILED;
-    fd = connect_daemon(path, deadline, err, err_len);
+    fd = connect_daemon(path, deadline, timeout_ms, err, err_len);
     if (fd < 0)
         return CTL_FAILED;
-    if (send_request(fd, line, line_len, deadline, err, err_len) &&
-        read_answer(fd, deadline, &a, err, err_len))
+    if (send_request(fd, line, line_len, deadline, timeout_ms, err, err_len) &&
+        read_answer(fd, deadline, timeout_ms, &a, err, err_len))
         status = ctl_parse_answer(a.buf, a.len, result, err, err_len);
     close(fd);
     free(a.buf);

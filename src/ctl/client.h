@@ -15,6 +15,7 @@
 #define CTL_MAX_REQUEST    4096                /* bytes, with the final "\n" */
 #define CTL_MAX_ANSWER     (16u * 1024 * 1024) /* bytes, with the final "\n" */
 #define CTL_TIMEOUT_MS     10000               /* connect, send and answer together */
+#define CTL_WAIT_GRACE_MS  5000                /* beyond the daemon's own limit, for initiate */
 #define CTL_ERR_LEN        1024
 
 /* Outcome of a call; also uipsecctl's exit status. */
@@ -33,6 +34,15 @@ enum ctl_status {
  */
 __attribute__((warn_unused_result)) enum ctl_status
 ctl_call(const char *path, const cJSON *request, cJSON **result, char *err, size_t err_len);
+
+/*
+ * ctl_call() with another time limit than CTL_TIMEOUT_MS, for a command the
+ * daemon answers only when it is done (initiate).  timeout_ms > 0.
+ */
+__attribute__((warn_unused_result)) enum ctl_status ctl_call_within(const char *path,
+                                                                    const cJSON *request,
+                                                                    int timeout_ms, cJSON **result,
+                                                                    char *err, size_t err_len);
 
 /*
  * Checks one answer: len bytes without the final "\n", no NUL needed.

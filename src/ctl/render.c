@@ -334,8 +334,32 @@ static void put_sa(FILE *out, const cJSON *sa)
     }
 }
 
-/* Fills rows from the list; false when out of memory (rows freed by the caller). */
-static bool collect_rows(const cJSON *sas, struct sa_row *rows)
+/* Whether sa, an entry of "sas", is a CHILD_SA listed under "ike_sas":
+ * same direction and SPI. */
+static bool is_ike_child(const cJSON *sa, const cJSON *ike_sas)
+{
+    const char *spi = str(sa, "spi"), *dir = str(sa, "direction");
+    const char *key = strcmp(dir, "in") == 0    ? "spi_in"
+                      : strcmp(dir, "out") == 0 ? "spi_out"
+                                                : NULL;
+    const cJSON *ike, *child;
+
+    if (!key || strcmp(spi, "?") == 0)
+        return false;
+    cJSON_ArrayForEach(ike, ike_sas)
+    {
+        cJSON_ArrayForEach(child, cJSON_GetObjectItemCaseSensitive(ike, "children"))
+        {
+            if (strcmp(str(child, key), spi) == 0)
+                return true;
+        }
+    }
+    return false;
+}
+
+/* Fills rows from the list, but for the CHILD_SAs of IKE SAs (shown with
+ * those); false when out of memory (rows freed by the caller). */
+static bool collect_rows(const cJSON *sas, const cJSON *ike_sas, struct sa_row *rows)
 {
     const cJSON *sa;
     size_t i = 0;
@@ -344,6 +368,8 @@ static bool collect_rows(const cJSON *sas, struct sa_row *rows)
     {
         struct sa_row *row = &rows[i];
 
+        if (is_ike_child(sa, ike_sas))
+            continue;
         row->sa = sa;
         row->index = i++;
         row->head = sa_head(sa);
@@ -375,20 +401,25 @@ static size_t list_size(const cJSON *list)
     return n;
 }
 
-const char *render_sas(const cJSON *r, FILE *out)
+static size_t manual_count(const cJSON *sas, const cJSON *ike_sas)
 {
-    const cJSON *sas = cJSON_GetObjectItemCaseSensitive(r, "sas");
-    size_t n = list_size(sas), i;
-    struct sa_row *rows;
+    const cJSON *sa;
+    size_t n = 0;
 
-    if (!cJSON_IsArray(sas))
-        return "daemon sent a malformed answer (\"sas\" is not a list)";
-    if (n == 0) {
-        fputs("no SAs\n", out);
-        return NULL;
+    cJSON_ArrayForEach(sa, sas)
+    {
+        n += !is_ike_child(sa, ike_sas);
     }
-    rows = calloc(n, sizeof(*rows));
-    if (!rows || !collect_rows(sas, rows)) {
+    return n;
+}
+
+/* The SAs set by hand, grouped; n of them. */
+static const char *put_manual_sas(FILE *out, const cJSON *sas, const cJSON *ike_sas, size_t n)
+{
+    struct sa_row *rows = calloc(n, sizeof(*rows));
+    size_t i;
+
+    if (!rows || !collect_rows(sas, ike_sas, rows)) {
         free_rows(rows, rows ? n : 0);
         return "out of memory";
     }
@@ -399,6 +430,39 @@ const char *render_sas(const cJSON *r, FILE *out)
         put_sa(out, rows[i].sa);
     }
     free_rows(rows, n);
+    return NULL;
+}
+
+static void put_ike_sa(FILE *out, const cJSON *ike);
+
+const char *render_sas(const cJSON *r, FILE *out)
+{
+    const cJSON *sas = cJSON_GetObjectItemCaseSensitive(r, "sas");
+    const cJSON *ike_sas = cJSON_GetObjectItemCaseSensitive(r, "ike_sas"), *ike;
+    const char *fail, *sep = "";
+    size_t n;
+
+    if (!cJSON_IsArray(sas))
+        return "daemon sent a malformed answer (\"sas\" is not a list)";
+    if (ike_sas && !cJSON_IsArray(ike_sas))
+        return "daemon sent a malformed answer (\"ike_sas\" is not a list)";
+    n = manual_count(sas, ike_sas);
+    if (n == 0 && list_size(ike_sas) == 0) {
+        fputs("no SAs\n", out);
+        return NULL;
+    }
+    if (n > 0) {
+        fail = put_manual_sas(out, sas, ike_sas, n);
+        if (fail)
+            return fail;
+        sep = "\n";
+    }
+    cJSON_ArrayForEach(ike, ike_sas)
+    {
+        fputs(sep, out);
+        put_ike_sa(out, ike);
+        sep = "\n";
+    }
     return NULL;
 }
 
@@ -509,6 +573,184 @@ const char *render_policies(const cJSON *r, FILE *out)
             return fail;
     }
     put_drops_line(out, "drops: ", drops);
+    return NULL;
+}
+
+/* ---- IKE: list-sas, list-conns, initiate ---- */
+
+/* A string, or a list of strings joined by sep ("?" for anything else,
+ * "-" for an empty list). */
+static void put_words(FILE *out, const cJSON *v, const char *sep)
+{
+    const cJSON *e;
+    const char *s = "";
+
+    if (cJSON_IsString(v)) {
+        fputs(v->valuestring, out);
+        return;
+    }
+    if (!cJSON_IsArray(v) || !v->child) {
+        fputs(cJSON_IsArray(v) ? "-" : "?", out);
+        return;
+    }
+    cJSON_ArrayForEach(e, v)
+    {
+        fprintf(out, "%s%s", s, cJSON_IsString(e) ? e->valuestring : "?");
+        s = sep;
+    }
+}
+
+/* "tunnel" as "TUNNEL"; at most len - 1 letters. */
+static const char *upper(char *buf, size_t len, const char *s)
+{
+    size_t i;
+
+    for (i = 0; s[i] && i + 1 < len; i++)
+        buf[i] = s[i] >= 'a' && s[i] <= 'z' ? (char)(s[i] - 'a' + 'A') : s[i];
+    buf[i] = '\0';
+    return buf;
+}
+
+/* "    in  36cdaf36,    420 bytes,     5 packets", as swanctl. */
+static void put_child_traffic(FILE *out, const cJSON *c, const char *dir)
+{
+    char key[16], num[NUM_LEN];
+
+    snprintf(key, sizeof(key), "spi_%s", dir);
+    fprintf(out, "    %-3s %s, ", dir, str(c, key));
+    snprintf(key, sizeof(key), "bytes_%s", dir);
+    fprintf(out, "%6s bytes, ", fmt_count(num, c, key));
+    snprintf(key, sizeof(key), "packets_%s", dir);
+    fprintf(out, "%5s packets\n", fmt_count(num, c, key));
+}
+
+static void put_ike_child(FILE *out, const cJSON *c)
+{
+    char mode[32], ago[NUM_LEN];
+
+    fprintf(out, "  %s: %s, %s%s, ESP: %s\n", str(c, "name"), str(c, "state"),
+            upper(mode, sizeof(mode), str(c, "mode")), flag(c, "encap") ? "-in-UDP" : "",
+            str(c, "proposal"));
+    if (cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(c, "installed")))
+        fprintf(out, "    installed %s ago\n", fmt_duration(ago, c, "installed"));
+    put_child_traffic(out, c, "in");
+    put_child_traffic(out, c, "out");
+    fputs("    local  ", out);
+    put_words(out, cJSON_GetObjectItemCaseSensitive(c, "local_ts"), " ");
+    fputs("\n    remote ", out);
+    put_words(out, cJSON_GetObjectItemCaseSensitive(c, "remote_ts"), " ");
+    fputc('\n', out);
+}
+
+/* "gcm256: #1, ESTABLISHED, IKEv2, bc96b16eed150b6c_i* ba2134bd38e32d12_r":
+ * the star marks this host's side. */
+static void put_ike_head(FILE *out, const cJSON *ike)
+{
+    const char *role = str(ike, "role");
+    char id[NUM_LEN];
+
+    fprintf(out, "%s: #%s, %s, IKEv2, %s_i%s %s_r%s\n", str(ike, "name"), fmt_count(id, ike, "id"),
+            str(ike, "state"), str(ike, "spi_i"), strcmp(role, "initiator") == 0 ? "*" : "",
+            str(ike, "spi_r"), strcmp(role, "responder") == 0 ? "*" : "");
+}
+
+static void put_ike_sa(FILE *out, const cJSON *ike)
+{
+    const char *prop = str(ike, "proposal");
+    char port[NUM_LEN], ago[NUM_LEN];
+    const cJSON *c;
+
+    put_ike_head(out, ike);
+    fprintf(out, "  local  '%s' @ %s[%s]\n", str(ike, "local_id"), str(ike, "local"),
+            fmt_count(port, ike, "local_port"));
+    fprintf(out, "  remote '%s' @ %s[%s]\n", str(ike, "remote_id"), str(ike, "remote"),
+            fmt_count(port, ike, "remote_port"));
+    if (*prop || flag(ike, "nat"))
+        fprintf(out, "  %s%s%s\n", prop, *prop && flag(ike, "nat") ? ", " : "",
+                flag(ike, "nat") ? "NAT-T" : "");
+    if (cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(ike, "established")))
+        fprintf(out, "  established %s ago\n", fmt_duration(ago, ike, "established"));
+    cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(ike, "children"))
+    {
+        put_ike_child(out, c);
+    }
+}
+
+/* "psk" as "pre-shared key", as swanctl says it. */
+static const char *auth_words(const char *auth)
+{
+    if (strcmp(auth, "psk") == 0)
+        return "pre-shared key";
+    if (strcmp(auth, "pubkey") == 0)
+        return "public key";
+    return auth;
+}
+
+static void put_conn_child(FILE *out, const cJSON *c)
+{
+    char mode[16];
+
+    fprintf(out, "  %s: %s, start_action %s\n", str(c, "name"),
+            upper(mode, sizeof(mode), str(c, "mode")), str(c, "start_action"));
+    fprintf(out, "    esp_proposals: %s\n    local:  ", str(c, "esp_proposals"));
+    put_words(out, cJSON_GetObjectItemCaseSensitive(c, "local_ts"), " ");
+    fputs("\n    remote: ", out);
+    put_words(out, cJSON_GetObjectItemCaseSensitive(c, "remote_ts"), " ");
+    fputc('\n', out);
+}
+
+static void put_conn(FILE *out, const cJSON *conn)
+{
+    const char *auth = auth_words(str(conn, "auth"));
+    const cJSON *c;
+
+    fprintf(out, "%s: IKEv2%s\n  local:  ", str(conn, "name"),
+            flag(conn, "encap") ? ", UDP encapsulation forced" : "");
+    put_words(out, cJSON_GetObjectItemCaseSensitive(conn, "local_addrs"), " ");
+    fputs("\n  remote: ", out);
+    put_words(out, cJSON_GetObjectItemCaseSensitive(conn, "remote_addrs"), " ");
+    fprintf(out, "\n  proposals: %s\n", str(conn, "proposals"));
+    fprintf(out, "  local %s authentication:\n    id: %s\n", auth, str(conn, "local_id"));
+    fprintf(out, "  remote %s authentication:\n    id: %s\n", auth, str(conn, "remote_id"));
+    cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(conn, "children"))
+    {
+        put_conn_child(out, c);
+    }
+}
+
+const char *render_conns(const cJSON *r, FILE *out)
+{
+    const cJSON *conns = cJSON_GetObjectItemCaseSensitive(r, "conns"), *conn;
+
+    if (!cJSON_IsArray(conns))
+        return "daemon sent a malformed answer (\"conns\" is not a list)";
+    if (!conns->child)
+        fputs("no connections\n", out);
+    cJSON_ArrayForEach(conn, conns)
+    {
+        put_conn(out, conn);
+    }
+    return NULL;
+}
+
+const char *render_initiate(const cJSON *r, FILE *out)
+{
+    char id[NUM_LEN];
+
+    if (!cJSON_IsString(cJSON_GetObjectItemCaseSensitive(r, "spi_in"))) {
+        /* {"child":..,"status":"negotiating"}: the daemon could not keep
+         * the request open, so it did not wait */
+        fprintf(out,
+                "initiate started: CHILD_SA %s is being negotiated, but uipsecd did not wait "
+                "for it (see uipsecctl list-sas)\n",
+                str(r, "child"));
+        return NULL;
+    }
+    fprintf(
+        out,
+        "initiate completed: CHILD_SA %s installed over IKE SA %s[%s] (SPIs in %s, out %s; %s)\n",
+        str(r, "child"), str(r, "ike"), fmt_count(id, r, "id"), str(r, "spi_in"), str(r, "spi_out"),
+        str(r, "proposal"));
     return NULL;
 }
 

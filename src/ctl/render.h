@@ -15,8 +15,10 @@
 typedef const char *ctl_render_fn(const cJSON *result, FILE *out);
 
 ctl_render_fn render_status;   /* status */
-ctl_render_fn render_sas;      /* list-sas: SAs grouped by name, as swanctl --list-sas */
+ctl_render_fn render_sas;      /* list-sas: manual SAs by name, then IKE SAs, as swanctl */
+ctl_render_fn render_conns;    /* list-conns: as swanctl --list-conns */
 ctl_render_fn render_policies; /* list-pols: an aligned table */
+ctl_render_fn render_initiate; /* initiate: the CHILD_SA installed */
 ctl_render_fn render_fields;   /* any result: one "key: value" line per member */
 
 /* Writes item as indented JSON (two spaces, members in the order received)

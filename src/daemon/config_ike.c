@@ -671,6 +671,21 @@ static int conn_part(struct cfgerr *c, const struct conf_node *n, struct conn_pa
     return 0;
 }
 
+/* Liveness checks (RFC 7296 2.4) after this long without a word from the
+ * peer; 0 turns them off. */
+static int dpd_delay(struct cfgerr *c, const struct conf_node *n, struct cfg_conn *conn)
+{
+    unsigned long long v;
+
+    if (any_time(c, n) < 0)
+        return -1;
+    parse_time(n->value, &v);
+    if (v > 86400)
+        return FAIL(c, n, "dpd_delay = %s: at most a day (1d)", n->value);
+    conn->dpd_delay = (uint32_t)v;
+    return 0;
+}
+
 /* Keys whose only accepted values are those that leave a feature off. */
 static int conn_off_key(struct cfgerr *c, const struct conf_node *n)
 {
@@ -684,8 +699,6 @@ static int conn_off_key(struct cfgerr *c, const struct conf_node *n)
         return off_time(c, n, "rekeying");
     if (!strcmp(k, "reauth_time"))
         return off_time(c, n, "reauthentication");
-    if (!strcmp(k, "dpd_delay"))
-        return off_time(c, n, "dead peer detection");
     if (!strcmp(k, "mobike"))
         return cfgval_bool(c, n, &b); /* uipsecd never offers MOBIKE */
     if (!strcmp(k, "fragmentation"))
@@ -709,9 +722,9 @@ static int conn_off_key(struct cfgerr *c, const struct conf_node *n)
 static int conn_key(struct cfgerr *c, const struct conf_node *n, struct cfg_conn *conn,
                     const char *path)
 {
-    static const char *const off_keys[] = {"rekey_time",  "reauth_time",   "dpd_delay",
-                                           "mobike",      "fragmentation", "unique",
-                                           "keyingtries", "local_port",    "remote_port"};
+    static const char *const off_keys[] = {"rekey_time",    "reauth_time", "mobike",
+                                           "fragmentation", "unique",      "keyingtries",
+                                           "local_port",    "remote_port"};
     const char *k = n->name;
 
     if (!strcmp(k, "version")) {
@@ -731,6 +744,8 @@ static int conn_key(struct cfgerr *c, const struct conf_node *n, struct cfg_conn
         return proposals(c, n, IKE_PROTO_IKE, &conn->ike, conn->ike_text, sizeof(conn->ike_text));
     if (!strcmp(k, "encap"))
         return cfgval_bool(c, n, &conn->encap);
+    if (!strcmp(k, "dpd_delay"))
+        return dpd_delay(c, n, conn);
     if (!strcmp(k, "dpd_timeout") || !strcmp(k, "over_time") || !strcmp(k, "rand_time"))
         return any_time(c, n); /* IKEv1 only, or only for rekeying, which is off */
     if (in_list(off_keys, COUNT(off_keys), k))

@@ -56,8 +56,9 @@ struct cfg_conn {
     struct uipsec_addr local, remote;
     struct ike_prop_list ike; /* default: strongSwan's "default" IKE set */
     char ike_text[256];
-    bool encap; /* force ESP-in-UDP (fake NAT detection hash); false when an
-                 * address is IPv6: ESP-in-UDP is IPv4 only (RFC 3948) */
+    bool encap;         /* force ESP-in-UDP (fake NAT detection hash); false when an
+                         * address is IPv6: ESP-in-UDP is IPv4 only (RFC 3948) */
+    uint32_t dpd_delay; /* seconds without traffic before a liveness check; 0: none */
     /* local.id: default the local address; remote.id: default %any
      * (remote_id_any).  auth must be psk on both sides. */
     struct ike_id local_id, remote_id;

@@ -131,34 +131,49 @@ static bool park(struct daemon *d, int fd, const cJSON *req)
                 *timeout = cJSON_GetObjectItemCaseSensitive(req, "timeout");
     double secs = cJSON_IsNumber(timeout) ? timeout->valuedouble : CTL_WAIT_DEFAULT_S;
 
-    for (size_t i = 0; i < CTL_MAX_WAITING; i++) {
+    for (size_t i = 0; i < CTL_MAX_WAITING; i++) { /* serve() made sure one is free */
         struct ctl_wait *w = &d->waiting[i];
 
         if (w->fd >= 0)
             continue;
         w->fd = fd;
         snprintf(w->child, sizeof(w->child), "%s", child->valuestring);
-        w->deadline = time(NULL) + (time_t)(secs > 0 && secs < 3600 ? secs : CTL_WAIT_DEFAULT_S);
+        w->deadline = time(NULL) + (time_t)secs; /* checked by control_initiate */
         return true;
     }
     return false;
+}
+
+static bool slot_free(const struct daemon *d)
+{
+    for (size_t i = 0; i < CTL_MAX_WAITING; i++)
+        if (d->waiting[i].fd < 0)
+            return true;
+    return false;
+}
+
+static bool is_initiate(const cJSON *req)
+{
+    const cJSON *cmd = req ? cJSON_GetObjectItemCaseSensitive(req, "command") : NULL;
+
+    return cJSON_IsString(cmd) && !strcmp(cmd->valuestring, "initiate");
 }
 
 static void serve(struct daemon *d, int fd)
 {
     char buf[MAX_REQUEST + 1];
     cJSON *req = NULL, *answer;
-    const cJSON *cmd;
 
     if (read_request(fd, buf) < 0)
         answer = error_answer("request too long, not one line, or not sent in time");
     else if (!(req = cJSON_Parse(buf)) || !cJSON_IsObject(req))
         answer = error_answer("request is not a JSON object");
+    else if (is_initiate(req) && !slot_free(d))
+        answer = error_answer("too many clients are waiting on initiate; try again later");
     else
         answer = control_dispatch(d, req);
-    cmd = req ? cJSON_GetObjectItemCaseSensitive(req, "command") : NULL;
-    if (cJSON_IsString(cmd) && !strcmp(cmd->valuestring, "initiate") &&
-        cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(answer, "ok")) && park(d, fd, req)) {
+    if (is_initiate(req) && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(answer, "ok")) &&
+        park(d, fd, req)) {
         cJSON_Delete(answer);
         cJSON_Delete(req);
         return;

@@ -184,10 +184,14 @@ cJSON *control_initiate(struct daemon *d, const cJSON *req, char *err, size_t er
     const cJSON *child = cJSON_GetObjectItemCaseSensitive(req, "child");
     const cJSON *timeout = cJSON_GetObjectItemCaseSensitive(req, "timeout");
 
-    if (!cJSON_IsString(child) || (timeout && !cJSON_IsNumber(timeout)) ||
+    if (!cJSON_IsString(child) ||
+        (timeout &&
+         (!cJSON_IsNumber(timeout) || timeout->valuedouble < 1 || timeout->valuedouble >= 3600 ||
+          timeout->valuedouble != (double)(int)timeout->valuedouble)) ||
         cJSON_GetArraySize(req) != 2 + (timeout != NULL)) {
         snprintf(err, err_len,
-                 "initiate takes \"child\": NAME and optionally \"timeout\": SECONDS");
+                 "initiate takes \"child\": NAME and optionally \"timeout\": SECONDS (a "
+                 "whole number from 1 to 3599)");
         return NULL;
     }
     cJSON *r;

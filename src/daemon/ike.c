@@ -445,12 +445,40 @@ void ike_input_encap4(struct daemon *d, const uint8_t *pkt, size_t len)
     input(d, pkt + 32, len - 32, &from);
 }
 
+/* Dead peer detection: a liveness check after dpd_delay of silence. */
+static void dpd(struct ike_rt *rt)
+{
+    struct daemon *d = rt->d;
+    uint64_t seen = rt->sa->msg_id_expect + rt->sa->msg_id_send;
+    time_t now = time(NULL);
+
+    for (size_t i = 0; i < d->nconns; i++)
+        if (d->conns[i] && d->conns[i]->ike == rt) {
+            struct uipsec_sa_stats st;
+
+            uipsec_sa_get_stats(d->conns[i]->in, &st);
+            seen += st.packets;
+        }
+    if (seen != rt->seen || !rt->last_heard) {
+        rt->seen = seen;
+        rt->last_heard = now;
+        return;
+    }
+    if (now - rt->last_heard < (time_t)rt->conn.dpd_delay || rt->sa->req_pending)
+        return;
+    rt->last_heard = now;
+    if (ike_sa_queue(rt->sa, IKE_TASK_LIVENESS, 0) != UIPSEC_OK)
+        ike_rt_log(rt, LOG_WARN, "cannot queue a liveness check");
+}
+
 void ike_tick(struct daemon *d)
 {
     if (time(NULL) - d->cookie_rotated >= IKE_COOKIE_ROTATE_S)
         ike_cookie_rotate(d);
     for (struct ike_rt *rt = d->ike; rt; rt = rt->next)
         if (rt->sa) {
+            if (rt->conn.dpd_delay && rt->sa->state == IKE_SA_ESTABLISHED)
+                dpd(rt);
             ike_sa_tick(rt->sa);
             ike_rt_after(rt);
         }

@@ -31,6 +31,8 @@ struct ike_rt {
     unsigned id; /* "#1", "#2", ... as strongSwan counts */
     time_t created, established;
     bool keys_logged;
+    uint64_t seen;     /* IKE messages and ESP packets from the peer, last count */
+    time_t last_heard; /* when seen last changed: dead peer detection */
     bool child_pending[CFG_MAX_CHILDREN]; /* asked for, not yet up or refused */
 };
 

@@ -4,9 +4,11 @@
 
 For each case a fake daemon listens on a Unix socket in a temporary folder,
 takes one request line and sends a canned answer (a good one, an error, a
-malformed one, or none at all).  What uipsecctl sent, its exit status, its
-stdout and its stderr are compared with expected/CASE.txt; any difference
-fails the test.  After a deliberate change of the output, regenerate the
+malformed one, or none at all).  A case may give a list of answers, one per
+connection in turn, the last one repeated (terminate, then its list-sas
+polls).  What uipsecctl sent, its exit status, its stdout and its stderr are
+compared with expected/CASE.txt; any difference fails the test.  Requests
+repeated one after the other are shown once, with how often.  After a deliberate change of the output, regenerate the
 files and review the diff:
 
     test_uipsecctl.py path/to/uipsecctl tests/ctl/expected --update
@@ -88,6 +90,95 @@ POLS = {"policies": [
 WRONG_TYPES = {"sas": [{"name": "x", "spi": 1234, "direction": "in", "bytes": "lots",
                         "packets": -1, "seq": 1.5, "lifetime": "none", "drops": [1]}]}
 
+def err(msg):
+    return (json.dumps({"ok": False, "error": msg}, separators=(",", ":")) + "\n").encode()
+
+
+def child(name, spi_in, spi_out, **kw):
+    base = {"name": name, "state": "INSTALLED", "mode": "tunnel", "encap": True,
+            "spi_in": spi_in, "spi_out": spi_out, "proposal": "aes256gcm16-noesn",
+            "installed": 8, "packets_in": 5, "bytes_in": 420, "packets_out": 5, "bytes_out": 420,
+            "local_ts": ["10.10.1.0/24"], "remote_ts": ["10.10.2.0/24"]}
+    base.update(kw)
+    return base
+
+
+def ike_sa(name, ike_id, children, **kw):
+    base = {"name": name, "id": ike_id, "state": "ESTABLISHED", "role": "initiator",
+            "local": "192.0.2.1", "local_port": 4500, "remote": "192.0.2.2", "remote_port": 4500,
+            "local_id": "left.ipsec.test", "remote_id": "right.ipsec.test",
+            "spi_i": "bc96b16eed150b6c", "spi_r": "ba2134bd38e32d12",
+            "proposal": "aes256gcm16-prfsha256-x25519", "nat": True, "established": 8,
+            "children": children}
+    base.update(kw)
+    return base
+
+
+GCM = ike_sa("gcm256", 1, [child("gcm256", "36cdaf36", "84938fe6")])
+GCM_SAS = [sa("gcm256", "36cdaf36", "in", encap=True, packets=5, bytes=420, seq=5, replay_seen=5),
+           sa("gcm256", "84938fe6", "out", encap=True, packets=5, bytes=420, seq=5)]
+SAS_IKE = {"sas": SAS["sas"][:3] + GCM_SAS + [
+    sa("web", "c5a0e001", "in", suite="aes128gcm16", local="2001:db8::1", remote="2001:db8::2"),
+    sa("web", "c5a0e002", "out", suite="aes128gcm16", local="2001:db8::1",
+       remote="2001:db8::2")],
+    "ike_sas": [
+    GCM,
+    ike_sa("v6", 7, [
+        child("web", "c5a0e001", "c5a0e002", encap=False, mode="transport", installed=3725,
+              proposal="aes128gcm16-esn", packets_in=2000000, bytes_in=2500000000,
+              packets_out=0, bytes_out=0,
+              local_ts=["2001:db8:1::/48[tcp/443]", "2001:db8:2::/48"], remote_ts=[]),
+        child("dns", "c5a0e003", "c5a0e004", state="REKEYED", encap=False, installed=None,
+              remote_ts="2001:db8:53::1[udp/53]")],
+        role="responder", local="2001:db8::1", local_port=500, remote="2001:db8::2",
+        remote_port=500, local_id="2001:db8::1", remote_id="%any", nat=False,
+        spi_i="0123456789abcdef", spi_r="fedcba9876543210", established=93784),
+    ike_sa("road\u001b[2J", 8, [], state="INIT_SENT", spi_r="0000000000000000",
+           proposal="", nat=False, established=None, remote="198.51.100.7", remote_port=500,
+           local_port=500, remote_id="%any"),
+]}
+IKE_WRONG_TYPES = {"sas": [sa("x", "0badf00d", "in")], "ike_sas": [
+    {"name": 5, "id": "one", "role": None, "local_port": -1, "nat": "yes",
+     "established": "long", "children": {"spi_in": "0badf00d"}},
+    {"children": [{"spi_in": 7, "installed": -3, "bytes_in": 1.5, "local_ts": [1, "10.0.0.0/8"],
+                   "remote_ts": {}, "mode": "x" * 40, "encap": 1}, "not an object"]},
+    [], None]}
+SAS_IKE_ONLY = {"sas": GCM_SAS, "ike_sas": [GCM]}
+NO_SAS = {"sas": [], "ike_sas": []}
+
+CONNS = {"conns": [
+    {"name": "gcm256", "local_addrs": "192.0.2.1", "remote_addrs": "192.0.2.2",
+     "proposals": "aes256gcm16-prfsha256-x25519", "encap": True,
+     "local_id": "left.ipsec.test", "remote_id": "right.ipsec.test", "auth": "psk",
+     "children": [
+         {"name": "gcm256", "mode": "tunnel", "esp_proposals": "aes256gcm16",
+          "local_ts": ["10.10.1.0/24"], "remote_ts": ["10.10.2.0/24"], "start_action": "start"},
+         {"name": "gcm256-web", "mode": "transport",
+          "esp_proposals": "aes128gcm16-x25519,chacha20poly1305",
+          "local_ts": ["dynamic"], "remote_ts": ["10.10.3.0/24[tcp/80]", "10.10.4.0/24"],
+          "start_action": "trap"}]},
+    {"name": "road", "local_addrs": "%any", "remote_addrs": "%any",
+     "proposals": "aes128-sha256-modp2048", "encap": False,
+     "local_id": "(local address)", "remote_id": "%any", "auth": "psk", "children": []},
+    {"name": "odd\u001b[2J", "local_addrs": ["2001:db8::1", "2001:db8::3"], "remote_addrs": 5,
+     "auth": "eap-tls", "children": [{"name": "x", "local_ts": [], "remote_ts": None}]},
+]}
+
+INITIATED = {"child": "gcm256", "ike": "gcm256", "id": 1, "spi_in": "36cdaf36",
+             "spi_out": "84938fe6", "proposal": "aes256gcm16-noesn"}
+DELETING = ok({"status": "deleting"})
+GCM_GONE_CHILD = {"sas": [], "ike_sas": [ike_sa("gcm256", 1, [])]}
+GCM_AGAIN = {"sas": GCM_SAS, "ike_sas": [ike_sa("gcm256", 2, [child("gcm256", "0badf00d",
+                                                                     "84938fe6")])]}
+GCM_DELETING = {"sas": GCM_SAS, "ike_sas": [dict(GCM, state="DELETING")]}
+
+IKE_STATUS = dict(STATUS, drops={"ike-malformed": 4, "ike-unknown-spi": 2,
+                                 "ike-no-connection": 1, "ike-half-open-limit": 0,
+                                 "ike-dropped": 3, "trap-pending": 17, "no-policy": 12})
+
+# Cases whose request count depends on timing: repeats are shown without one.
+UNCOUNTED = {"terminate-timeout"}
+
 # name, arguments, answer.  The answer is bytes to send, "hang" (take the
 # request, never answer), or None (no daemon).  {sock} is the socket path.
 CASES = [
@@ -130,22 +221,78 @@ CASES = [
     ("usage", ["--help"], None),
     ("usage-command", ["list-sas", "--help"], None),
     ("no-command", [], None),
-    ("unknown-command", ["list-conns"], None),
+    ("unknown-command", ["list-certs"], None),
     ("unknown-option", ["--verbose", "status"], None),
     ("unknown-command-option", ["list-pols", "--child", "net"], None),
     ("socket-without-path", ["--socket"], None),
+    ("status-ike", ["status"], ok(IKE_STATUS)),
+    ("list-sas-ike", ["list-sas"], ok(SAS_IKE)),
+    ("list-sas-ike-only", ["list-sas"], ok(SAS_IKE_ONLY)),
+    ("list-sas-ike-json", ["list-sas", "--json"], ok(SAS_IKE_ONLY)),
+    ("list-sas-ike-empty", ["list-sas"], ok(NO_SAS)),
+    ("list-sas-ike-wrong-types", ["list-sas"], ok(IKE_WRONG_TYPES)),
+    ("list-sas-ike-not-a-list", ["list-sas"], ok({"sas": [], "ike_sas": {"gcm256": 1}})),
+    ("list-conns", ["list-conns"], ok(CONNS)),
+    ("list-conns-json", ["--json", "list-conns"], ok({"conns": CONNS["conns"][:1]})),
+    ("list-conns-empty", ["list-conns"], ok({"conns": []})),
+    ("list-conns-not-a-list", ["list-conns"], ok({"conns": None})),
+    ("initiate", ["initiate", "--child", "gcm256"], ok(INITIATED)),
+    ("initiate-timeout", ["initiate", "--timeout", "120", "--child", "gcm256"], ok(INITIATED)),
+    ("initiate-json", ["initiate", "--child", "gcm256", "--json"], ok(INITIATED)),
+    ("initiate-no-proposal", ["initiate", "--child", "gcm256"],
+     err("gcm256: CHILD_SA gcm256 not made: NO_PROPOSAL_CHOSEN")),
+    ("initiate-auth-failed", ["initiate", "--child", "gcm256"],
+     err("gcm256[1]: IKE SA failed: peer refused our AUTH, notify AUTHENTICATION_FAILED")),
+    ("initiate-daemon-timeout", ["initiate", "--child", "gcm256", "--timeout", "1"],
+     err("timed out waiting for the CHILD_SA; it may still come up (uipsecctl list-sas)")),
+    ("initiate-not-waited", ["initiate", "--child", "gcm256"],
+     ok({"child": "gcm256", "status": "negotiating"})),
+    ("initiate-hang", ["initiate", "--child", "gcm256", "--timeout", "1"], "hang"),
+    ("initiate-no-child", ["initiate"], None),
+    ("initiate-ike", ["initiate", "--ike", "gcm256", "--child", "gcm256"], None),
+    ("initiate-timeout-zero", ["initiate", "--child", "gcm256", "--timeout", "0"], None),
+    ("initiate-timeout-hour", ["initiate", "--child", "gcm256", "--timeout", "3600"], None),
+    ("initiate-timeout-word", ["initiate", "--child", "gcm256", "--timeout", "5s"], None),
+    ("initiate-timeout-missing", ["initiate", "--child", "gcm256", "--timeout"], None),
+    ("initiate-help", ["initiate", "--help"], None),
+    ("terminate-ike", ["terminate", "--ike", "gcm256"],
+     [DELETING, ok(GCM_DELETING), ok(GCM_DELETING), ok(NO_SAS)]),
+    ("terminate-child", ["terminate", "--child", "gcm256"],
+     [DELETING, ok(SAS_IKE_ONLY), ok(GCM_GONE_CHILD)]),
+    ("terminate-ike-again", ["terminate", "--ike", "gcm256"],
+     [DELETING, ok(SAS_IKE_ONLY), ok(GCM_AGAIN)]),
+    ("terminate-child-again", ["terminate", "--child", "gcm256"],
+     [DELETING, ok(SAS_IKE_ONLY), ok(GCM_AGAIN)]),
+    ("terminate-at-once", ["terminate", "--child", "gcm256"], [DELETING, ok(GCM_GONE_CHILD)]),
+    ("terminate-json", ["--json", "terminate", "--ike", "gcm256"], [DELETING, ok(NO_SAS)]),
+    ("terminate-no-wait", ["terminate", "--ike", "gcm256", "--timeout", "0"], [DELETING]),
+    ("terminate-timeout", ["terminate", "--ike", "gcm256", "--timeout", "1"],
+     [DELETING, ok(GCM_DELETING)]),
+    ("terminate-refused", ["terminate", "--ike", "gcm9"], err('no IKE SA named "gcm9" is up')),
+    ("terminate-poll-malformed", ["terminate", "--ike", "gcm256"],
+     [DELETING, ok(SAS_IKE_ONLY), b"{}\n"]),
+    ("terminate-poll-refused", ["terminate", "--ike", "gcm256"],
+     [DELETING, err("uipsecd is stopping")]),
+    ("terminate-both", ["terminate", "--ike", "gcm256", "--child", "gcm256"], None),
+    ("terminate-neither", ["terminate", "--timeout", "5"], None),
+    ("terminate-timeout-word", ["terminate", "--ike", "gcm256", "--timeout", "-1"], None),
+    ("terminate-help", ["terminate", "--help"], None),
 ]
 
 
-def serve(listener, answer, requests, client_done):
-    """Takes one connection, records the request, answers."""
-    while True:
+def serve(listener, answers, requests, client_done):
+    """Takes connections until uipsecctl is done, records each request and
+    answers it with the next answer (the last one again and again)."""
+    while not client_done.is_set():
         try:
             conn, _ = listener.accept()
-            break
         except socket.timeout:
-            if client_done.is_set():
-                return  # uipsecctl never connected
+            continue
+        answer = answers[min(len(requests), len(answers) - 1)]
+        serve_one(conn, answer, requests, client_done)
+
+
+def serve_one(conn, answer, requests, client_done):
     with conn:
         conn.settimeout(30)
         data = b""
@@ -190,7 +337,8 @@ def run_case(binary, tmp, name, args, answer):
         listener.bind(sock_path)
         listener.listen(1)
         listener.settimeout(0.05)
-        server = threading.Thread(target=serve, args=(listener, answer, requests, client_done))
+        answers = answer if isinstance(answer, list) else [answer]
+        server = threading.Thread(target=serve, args=(listener, answers, requests, client_done))
         server.start()
     if name == "permission-denied":
         if os.geteuid() == 0:
@@ -213,19 +361,35 @@ def run_case(binary, tmp, name, args, answer):
         if listener is not None:
             server.join()
             listener.close()
-    return transcript(args, requests, proc, tmp)
+    return transcript(args, requests, proc, tmp, name in UNCOUNTED)
 
 
-def transcript(args, requests, proc, tmp):
+def request_lines(requests, uncounted):
+    """One "request:" line per run of equal requests."""
+    runs = []
+    for r in requests:
+        if runs and runs[-1][0] == r:
+            runs[-1][1] += 1
+        else:
+            runs.append([r, 1])
+    lines = ""
+    for r, n in runs or [[None, 1]]:
+        line = r.decode("utf-8", "backslashreplace") if r is not None else "(none)\n"
+        if not line.endswith("\n"):
+            line += "\\ no newline at end\n"
+        lines += "request: " + line
+        if n > 1:
+            lines += "  (and again, any number of times)\n" if uncounted else f"  ({n} times)\n"
+    return lines
+
+
+def transcript(args, requests, proc, tmp, uncounted):
     def text(b):
         s = b.decode("utf-8", "backslashreplace").replace(tmp, "$TMP")
         return s if not s or s.endswith("\n") else s + "\n\\ no newline at end\n"
 
-    request = requests[0].decode("utf-8", "backslashreplace") if requests else "(none)\n"
-    if not request.endswith("\n"):
-        request += "\\ no newline at end\n"
     shown = " ".join(args).replace(tmp, "$TMP")
-    return (f"$ uipsecctl {shown}\nrequest: {request}exit: {proc.returncode}\n"
+    return (f"$ uipsecctl {shown}\n{request_lines(requests, uncounted)}exit: {proc.returncode}\n"
             f"--- stdout\n{text(proc.stdout)}--- stderr\n{text(proc.stderr)}")
 
 

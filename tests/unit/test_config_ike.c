@@ -155,7 +155,7 @@ static void test_full_connection(void **state)
         "    reauth_time = 0\n"
         "    over_time = 1h\n"
         "    rand_time = 5m\n"
-        "    dpd_delay = 0\n"
+        "    dpd_delay = 2m\n"
         "    dpd_timeout = 150s\n"
         "    send_certreq =\n"
         "    local-1 {\n      auth = psk\n      id = @gw.example\n    }\n"
@@ -191,6 +191,7 @@ static void test_full_connection(void **state)
     c = &cfg.ike_conns[0];
     assert_int_equal(c->local.family, 6);
     assert_false(c->encap); /* no ESP-in-UDP over IPv6: accepted, no effect */
+    assert_int_equal(c->dpd_delay, 120);
     assert_int_equal(c->ike.n, 3);
     assert_string_equal(c->ike_text, "aes256gcm16-prfsha384-ecp384 , default");
     assert_int_equal(c->local_id.type, IKE_ID_FQDN);
@@ -275,7 +276,7 @@ static const struct bad bad_conns[] = {
     {PSK_BOTH "rekey_time = 4h",
      ":6:1: rekey_time = 4h: rekeying is not supported yet; set rekey_time = 0 or remove it"},
     {PSK_BOTH "reauth_time = 1d", "reauthentication is not supported yet; set reauth_time = 0"},
-    {PSK_BOTH "dpd_delay = 30s", "dead peer detection is not supported yet; set dpd_delay = 0"},
+    {PSK_BOTH "dpd_delay = 2d", "dpd_delay = 2d: at most a day (1d)"},
     {PSK_BOTH "dpd_delay = soon", "expected a time"},
     {PSK_BOTH "fragmentation = force", "IKE fragmentation is not supported yet"},
     {PSK_BOTH "unique = sometimes", "expected no, never, keep or replace"},
