@@ -76,6 +76,8 @@ static int unsupported(struct cfgerr *c, const struct conf_node *n, const char *
 /* ---- values ---- */
 
 /* strongSwan's time values: a whole number with an optional s, m, h or d. */
+#define UNSET UINT64_MAX /* a lifetime not given: the default applies */
+
 static int parse_time(const char *v, unsigned long long *secs)
 {
     unsigned long long x = 0, mult = 1;
@@ -119,21 +121,6 @@ static int off_time(struct cfgerr *c, const struct conf_node *n, const char *fea
     if (v)
         return FAIL(c, n, "%s = %s: %s is not supported yet; set %s = 0 or remove it", n->name,
                     n->value, feature, n->name);
-    return 0;
-}
-
-/* A byte or packet count whose feature uipsecd lacks: only 0 is accepted. */
-static int off_count(struct cfgerr *c, const struct conf_node *n)
-{
-    unsigned long long v;
-
-    if (cfgval_uint(c, n, UINT64_MAX, &v) < 0)
-        return -1;
-    if (v)
-        return FAIL(c, n,
-                    "%s = %s: CHILD_SA lifetimes are not supported yet (no rekeying); set %s = 0 "
-                    "or remove it",
-                    n->name, n->value, n->name);
     return 0;
 }
 
@@ -519,6 +506,51 @@ static int child_mode_start(struct cfgerr *c, const struct conf_node *n, struct 
     return 0;
 }
 
+/* rekey_/life_/rand_ time, bytes or packets of a CHILD_SA. */
+static int life_key(struct cfgerr *c, const struct conf_node *n, struct cfg_life *l)
+{
+    const char *k = n->name, *u = strchr(k, '_') + 1;
+    int what = !strcmp(u, "time") ? CFG_TIME : !strcmp(u, "bytes") ? CFG_BYTES : CFG_PACKETS;
+    uint64_t *slot = k[0] == 'r' && k[1] == 'e' ? &l->rekey[what]
+                     : k[0] == 'l'              ? &l->life[what]
+                                                : &l->rand[what];
+    unsigned long long v;
+
+    if (what == CFG_TIME) {
+        if (any_time(c, n) < 0)
+            return -1;
+        parse_time(n->value, &v);
+    } else if (cfgval_uint(c, n, UINT64_MAX - 1, &v) < 0) {
+        return -1;
+    }
+    *slot = v;
+    return 0;
+}
+
+/* strongSwan's defaults: life 110% of rekey, rand the difference. */
+static int life_finish(struct cfgerr *c, const struct conf_node *sec, struct cfg_life *l)
+{
+    for (int w = CFG_TIME; w <= CFG_PACKETS; w++) {
+        if (l->rekey[w] == UNSET)
+            l->rekey[w] = w == CFG_TIME ? 3600 : 0;
+        if (l->life[w] == UNSET)
+            l->life[w] = l->rekey[w] / 10 * 11 + l->rekey[w] % 10;
+        if (l->rand[w] == UNSET)
+            l->rand[w] = l->life[w] > l->rekey[w] ? l->life[w] - l->rekey[w] : 0;
+        if (l->life[w] && l->rekey[w] >= l->life[w])
+            return FAIL(c, sec, "%s: rekey_%s must be less than life_%s, or 0", sec->name,
+                        w == CFG_TIME    ? "time"
+                        : w == CFG_BYTES ? "bytes"
+                                         : "packets",
+                        w == CFG_TIME    ? "time"
+                        : w == CFG_BYTES ? "bytes"
+                                         : "packets");
+        if (l->rand[w] > l->rekey[w])
+            l->rand[w] = l->rekey[w];
+    }
+    return 0;
+}
+
 /* Keys of a child whose only accepted values turn a feature off. */
 static int child_off_key(struct cfgerr *c, const struct conf_node *n)
 {
@@ -526,17 +558,6 @@ static int child_off_key(struct cfgerr *c, const struct conf_node *n)
     static const char *const close_ok[] = {"none"};
     const char *k = n->name;
 
-    if (!strcmp(k, "rekey_time"))
-        return off_time(c, n, "rekeying");
-    if (!strcmp(k, "life_time"))
-        return off_time(c, n, "a CHILD_SA lifetime (there is no rekeying)");
-    if (!strcmp(k, "rand_time"))
-        return any_time(c, n); /* only varies rekeying, which is off */
-    if (!strcmp(k, "rand_bytes") || !strcmp(k, "rand_packets")) {
-        unsigned long long v;
-
-        return cfgval_uint(c, n, UINT64_MAX, &v);
-    }
     if (!strcmp(k, "dpd_action"))
         return one_of(c, n, dpd_ok, COUNT(dpd_ok),
                       "dead peer detection is not supported yet; use clear or none") < 0
@@ -547,7 +568,7 @@ static int child_off_key(struct cfgerr *c, const struct conf_node *n)
                       "acting on a close is not supported yet; use none") < 0
                    ? -1
                    : 0;
-    return off_count(c, n); /* rekey_, life_ bytes and packets */
+    return -1;
 }
 
 static int child_key(struct cfgerr *c, const struct conf_node *n, struct cfg_child *ch,
@@ -571,8 +592,9 @@ static int child_key(struct cfgerr *c, const struct conf_node *n, struct cfg_chi
     }
     if (!strcmp(k, "rekey_time") || !strcmp(k, "life_time") || !strcmp(k, "rand_time") ||
         !strcmp(k, "rekey_bytes") || !strcmp(k, "life_bytes") || !strcmp(k, "rand_bytes") ||
-        !strcmp(k, "rekey_packets") || !strcmp(k, "life_packets") || !strcmp(k, "rand_packets") ||
-        !strcmp(k, "dpd_action") || !strcmp(k, "close_action"))
+        !strcmp(k, "rekey_packets") || !strcmp(k, "life_packets") || !strcmp(k, "rand_packets"))
+        return life_key(c, n, &ch->life);
+    if (!strcmp(k, "dpd_action") || !strcmp(k, "close_action"))
         return child_off_key(c, n);
     if (in_list(child_unsupported, COUNT(child_unsupported), k))
         return unsupported(c, n, path);
@@ -627,9 +649,13 @@ static int child_section(struct cfgerr *c, const struct conf_node *sec, const st
     ch->mode = UIPSEC_MODE_TUNNEL;
     ch->start_action = CFG_START_NONE;
     ch->replay_window = 32;
+    for (int w = CFG_TIME; w <= CFG_PACKETS; w++)
+        ch->life.rekey[w] = ch->life.life[w] = ch->life.rand[w] = UNSET;
     for (const struct conf_node *n = sec->children; n; n = n->next)
         if (!is_unset(n) && child_key(c, n, ch, path) < 0)
             return -1;
+    if (life_finish(c, sec, &ch->life) < 0)
+        return -1;
     conn->n_children++;
     return 0;
 }
@@ -671,6 +697,19 @@ static int conn_part(struct cfgerr *c, const struct conf_node *n, struct conn_pa
     return 0;
 }
 
+static int ike_time(struct cfgerr *c, const struct conf_node *n, struct cfg_conn *conn)
+{
+    unsigned long long v;
+
+    if (any_time(c, n) < 0)
+        return -1;
+    parse_time(n->value, &v);
+    *(!strcmp(n->name, "rekey_time")  ? &conn->rekey_time
+      : !strcmp(n->name, "over_time") ? &conn->over_time
+                                      : &conn->rand_time) = v;
+    return 0;
+}
+
 /* Liveness checks (RFC 7296 2.4) after this long without a word from the
  * peer; 0 turns them off. */
 static int dpd_delay(struct cfgerr *c, const struct conf_node *n, struct cfg_conn *conn)
@@ -695,8 +734,6 @@ static int conn_off_key(struct cfgerr *c, const struct conf_node *n)
     bool b;
     const char *k = n->name;
 
-    if (!strcmp(k, "rekey_time"))
-        return off_time(c, n, "rekeying");
     if (!strcmp(k, "reauth_time"))
         return off_time(c, n, "reauthentication");
     if (!strcmp(k, "mobike"))
@@ -722,9 +759,8 @@ static int conn_off_key(struct cfgerr *c, const struct conf_node *n)
 static int conn_key(struct cfgerr *c, const struct conf_node *n, struct cfg_conn *conn,
                     const char *path)
 {
-    static const char *const off_keys[] = {"rekey_time",    "reauth_time", "mobike",
-                                           "fragmentation", "unique",      "keyingtries",
-                                           "local_port",    "remote_port"};
+    static const char *const off_keys[] = {"reauth_time", "mobike",     "fragmentation", "unique",
+                                           "keyingtries", "local_port", "remote_port"};
     const char *k = n->name;
 
     if (!strcmp(k, "version")) {
@@ -746,8 +782,10 @@ static int conn_key(struct cfgerr *c, const struct conf_node *n, struct cfg_conn
         return cfgval_bool(c, n, &conn->encap);
     if (!strcmp(k, "dpd_delay"))
         return dpd_delay(c, n, conn);
-    if (!strcmp(k, "dpd_timeout") || !strcmp(k, "over_time") || !strcmp(k, "rand_time"))
-        return any_time(c, n); /* IKEv1 only, or only for rekeying, which is off */
+    if (!strcmp(k, "rekey_time") || !strcmp(k, "over_time") || !strcmp(k, "rand_time"))
+        return ike_time(c, n, conn);
+    if (!strcmp(k, "dpd_timeout"))
+        return any_time(c, n); /* IKEv1 only */
     if (in_list(off_keys, COUNT(off_keys), k))
         return conn_off_key(c, n);
     if (in_list(conn_unsupported, COUNT(conn_unsupported), k))
@@ -776,6 +814,19 @@ static int local_id_default(struct cfgerr *c, const struct conf_node *sec, struc
     return 0;
 }
 
+/* strongSwan's: 4h, over_time 10% of it, rand_time over_time. */
+static void ike_life_finish(struct cfg_conn *conn)
+{
+    if (conn->rekey_time == UNSET)
+        conn->rekey_time = 4 * 3600;
+    if (conn->over_time == UNSET)
+        conn->over_time = conn->rekey_time / 10;
+    if (conn->rand_time == UNSET)
+        conn->rand_time = conn->over_time;
+    if (conn->rand_time > conn->rekey_time)
+        conn->rand_time = conn->rekey_time;
+}
+
 static int finish_conn(struct cfgerr *c, const struct conf_node *sec, const struct cfg *cfg,
                        struct cfg_conn *conn, const struct conn_parts *parts, const char *path)
 {
@@ -787,6 +838,7 @@ static int finish_conn(struct cfgerr *c, const struct conf_node *sec, const stru
         return -1;
     if (!conn->local_id.type && local_id_default(c, sec, conn) < 0)
         return -1;
+    ike_life_finish(conn);
     if (conn->local.family && conn->remote.family && conn->local.family != conn->remote.family)
         return FAIL(c, sec, "%s: local_addrs is IPv%u but remote_addrs is IPv%u; use one family",
                     path, conn->local.family, conn->remote.family);
@@ -810,6 +862,7 @@ static int conn_section(struct cfgerr *c, const struct conf_node *sec, const str
     char path[128];
 
     memset(conn, 0, sizeof(*conn));
+    conn->rekey_time = conn->over_time = conn->rand_time = UNSET;
     if (strlen(sec->name) >= sizeof(conn->name))
         return FAIL(c, sec, "connection name \"%.20s...\" is longer than %zu characters", sec->name,
                     sizeof(conn->name) - 1);

@@ -34,6 +34,13 @@
 
 enum cfg_start { CFG_START_NONE, CFG_START_START, CFG_START_TRAP };
 
+/* When an SA is rekeyed and when it expires, by time, bytes or packets. */
+struct cfg_life {
+    uint64_t rekey[3], life[3], rand[3]; /* [CFG_TIME], [CFG_BYTES], [CFG_PACKETS] */
+};
+
+enum { CFG_TIME, CFG_BYTES, CFG_PACKETS };
+
 struct cfg_child {
     char name[64];
     char where[300]; /* "FILE:LINE:COL" of the section */
@@ -46,6 +53,11 @@ struct cfg_child {
     enum uipsec_mode mode;    /* default tunnel */
     enum cfg_start start_action;
     uint32_t replay_window; /* default 32 */
+    /* strongSwan's: rekey after rekey_time less up to rand_time (default
+     * 1h, and life_time - rekey_time), gone at life_time (default 110%
+     * of rekey_time); likewise for bytes and packets (default 0: none).
+     * 0 turns each off. */
+    struct cfg_life life;
 };
 
 struct cfg_conn {
@@ -59,6 +71,9 @@ struct cfg_conn {
     bool encap;         /* force ESP-in-UDP (fake NAT detection hash); false when an
                          * address is IPv6: ESP-in-UDP is IPv4 only (RFC 3948) */
     uint32_t dpd_delay; /* seconds without traffic before a liveness check; 0: none */
+    /* The IKE SA: rekey_time (default 4h) less up to rand_time (default
+     * over_time), deleted at rekey_time + over_time (default 10%). */
+    uint64_t rekey_time, over_time, rand_time;
     /* local.id: default the local address; remote.id: default %any
      * (remote_id_any).  auth must be psk on both sides. */
     struct ike_id local_id, remote_id;

@@ -33,7 +33,8 @@ struct conn {
     struct uipsec_selector sel[CFG_MAX_TS]; /* IKE: the negotiated selectors */
     size_t nsel;
     time_t installed;
-    uint8_t *held; /* trap: the first packet, sent once the CHILD_SA is up */
+    time_t rekey_at, expire_at; /* IKE: lifetimes (0: none) */
+    uint8_t *held;              /* trap: the first packet, sent once the CHILD_SA is up */
     size_t held_len;
     struct uipsec_sa *in, *out;
     uint64_t pol[MAX_POLICIES_PER_CONN]; /* ids: outbound, inbound, outbound, ... */

@@ -81,6 +81,19 @@ static void cb_child_failed(void *arg, unsigned k, uint16_t notify)
     control_child_done(rt->d, name, NULL, why);
 }
 
+time_t ike_jitter(time_t now, uint64_t secs, uint64_t rand)
+{
+    uint32_t r = 0;
+
+    if (!secs)
+        return 0;
+    if (rand && RAND_bytes((uint8_t *)&r, sizeof(r)) == 1)
+        secs -= r % (rand + 1);
+    return now + (time_t)(secs ? secs : 1);
+}
+
+static const struct ike_env *cb_rekeyed(void *arg, struct ike_sa *new_sa);
+
 /* ---- building an SA ---- */
 
 static struct ike_rt *rt_new(struct daemon *d, const struct cfg_conn *conn,
@@ -102,7 +115,8 @@ static struct ike_rt *rt_new(struct daemon *d, const struct cfg_conn *conn,
                                .child_sa_down = ike_child_down_cb,
                                .log = cb_log,
                                .now_ms = cb_now,
-                               .child_failed = cb_child_failed};
+                               .child_failed = cb_child_failed,
+                               .ike_sa_rekeyed = cb_rekeyed};
     return rt;
 }
 
@@ -239,12 +253,44 @@ void ike_rt_after(struct ike_rt *rt)
         char id[2 * IKE_ID_MAX + 2];
 
         rt->established = time(NULL);
+        rt->rekey_at = ike_jitter(rt->established, rt->conn.rekey_time, rt->conn.rand_time);
+        rt->expire_at = rt->conn.rekey_time
+                            ? rt->established + (time_t)(rt->conn.rekey_time + rt->conn.over_time)
+                            : 0;
         if (sa->peer_initial_contact)
             forget_older(rt);
         ike_id_format(&sa->peer_id, id, sizeof(id));
         ike_rt_log(rt, LOG_INFO, "IKE SA established with %s (%s)", id,
                    sa->role == IKE_ROLE_INITIATOR ? "initiator" : "responder");
     }
+}
+
+/* The IKE SA was rekeyed: a new ike_rt takes the new SA and the
+ * CHILD_SAs; the old one waits for its DELETE. */
+static const struct ike_env *cb_rekeyed(void *arg, struct ike_sa *new_sa)
+{
+    struct ike_rt *old = arg, *rt = rt_new(old->d, &old->conn, &old->sa->path);
+    struct daemon *d = old->d;
+
+    if (!rt)
+        return NULL;
+    rt->icfg = old->icfg;
+    rt->sa = new_sa;
+    new_sa->cfg = &rt->icfg;
+    memcpy(rt->child_pending, old->child_pending, sizeof(rt->child_pending));
+    memset(old->child_pending, 0, sizeof(old->child_pending));
+    rt->established = time(NULL);
+    rt->rekey_at = ike_jitter(rt->established, rt->conn.rekey_time, rt->conn.rand_time);
+    rt->expire_at = rt->conn.rekey_time
+                        ? rt->established + (time_t)(rt->conn.rekey_time + rt->conn.over_time)
+                        : 0;
+    old->rekey_at = old->expire_at = 0;
+    for (size_t i = 0; i < d->nconns; i++)
+        if (d->conns[i] && d->conns[i]->ike == old)
+            d->conns[i]->ike = rt;
+    rt_link(d, rt);
+    ike_rt_log(old, LOG_INFO, "IKE SA rekeyed, now %s[%u]", rt->conn.name, rt->id);
+    return &rt->env;
 }
 
 /* ---- datagrams in ---- */
@@ -473,6 +519,7 @@ static void dpd(struct ike_rt *rt)
 
 void ike_tick(struct daemon *d)
 {
+    ike_lifetimes(d);
     if (time(NULL) - d->cookie_rotated >= IKE_COOKIE_ROTATE_S)
         ike_cookie_rotate(d);
     for (struct ike_rt *rt = d->ike; rt; rt = rt->next)

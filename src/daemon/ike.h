@@ -30,6 +30,7 @@ struct ike_rt {
     struct ike_env env;
     unsigned id; /* "#1", "#2", ... as strongSwan counts */
     time_t created, established;
+    time_t rekey_at, expire_at; /* lifetimes of the IKE SA (0: none) */
     bool keys_logged;
     uint64_t seen;     /* IKE messages and ESP packets from the peer, last count */
     time_t last_heard; /* when seen last changed: dead peer detection */
@@ -58,6 +59,11 @@ int ike_terminate(struct daemon *d, const char *ike, const char *child, char *er
 void ike_rt_log(const struct ike_rt *rt, enum log_level level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 void ike_rt_after(struct ike_rt *rt); /* logs keys and news once */
+/* now + secs less a random part of up to rand (strongSwan's jitter), or 0
+ * when secs is 0. */
+time_t ike_jitter(time_t now, uint64_t secs, uint64_t rand);
+/* ike_life.c: rekeying and expiry of IKE SAs and CHILD_SAs, each tick. */
+void ike_lifetimes(struct daemon *d);
 int ike_initiate_conn(struct daemon *d, const struct cfg_conn *conn, unsigned k, char *err,
                       size_t err_len);
 void ike_child_up_cb(void *arg, const struct ike_child_result *res);

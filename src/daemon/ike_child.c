@@ -79,8 +79,16 @@ void ike_child_up_cb(void *arg, const struct ike_child_result *res)
     in.replay_window = ch->replay_window;
     in.backend = out.backend = UIPSEC_BACKEND_AUTO;
     in.seq = out.seq = 1;
+    in.lifetime = out.lifetime = (struct uipsec_lifetime){
+        .soft_bytes = ch->life.rekey[CFG_BYTES],
+        .hard_bytes = ch->life.life[CFG_BYTES],
+        .soft_packets = ch->life.rekey[CFG_PACKETS],
+        .hard_packets = ch->life.life[CFG_PACKETS],
+    };
     keylog_esp(d->cfg.wireshark_keys, &in);
     keylog_esp(d->cfg.wireshark_keys, &out);
+    c->rekey_at = ike_jitter(time(NULL), ch->life.rekey[CFG_TIME], ch->life.rand[CFG_TIME]);
+    c->expire_at = ch->life.life[CFG_TIME] ? time(NULL) + (time_t)ch->life.life[CFG_TIME] : 0;
     c = conns_add(d, c, &in, &out, err, sizeof(err));
     OPENSSL_cleanse(&in, sizeof(in));
     OPENSSL_cleanse(&out, sizeof(out));
@@ -88,9 +96,9 @@ void ike_child_up_cb(void *arg, const struct ike_child_result *res)
         ike_rt_log(rt, LOG_ERR, "%s", err);
         return;
     }
-    ike_rt_log(rt, LOG_INFO, "CHILD_SA %s installed: %s, SPIs %08x in %08x out%s%s", ch->name,
+    ike_rt_log(rt, LOG_INFO, "CHILD_SA %s installed: %s, SPIs %08x in %08x out%s%s%s", ch->name,
                c->cfg.proposal, c->cfg.in.spi, c->cfg.out.spi, res->pfs ? ", PFS" : "",
-               c->cfg.encap ? ", ESP in UDP" : "");
+               c->cfg.encap ? ", ESP in UDP" : "", res->replaces ? ", rekeyed" : "");
     daemon_refresh(d);
     ike_traps_deliver(d, c);
     tell_waiting(rt, c);

@@ -321,6 +321,8 @@ static enum ike_rx dispatch_response(struct ike_sa *sa, uint8_t *buf, size_t len
                                      struct ike_msg *msg)
 {
     uint8_t x = msg->hdr.exchange;
+    enum ike_task_kind k = sa->req_task.kind;
+    bool creates = k == IKE_TASK_CHILD || k == IKE_TASK_REKEY_CHILD || k == IKE_TASK_REKEY_IKE;
 
     if (!sa->req_pending || msg->hdr.msg_id != sa->msg_id_send)
         return IKE_RX_DROPPED;
@@ -328,11 +330,13 @@ static enum ike_rx dispatch_response(struct ike_sa *sa, uint8_t *buf, size_t len
         return ike_sa_init_response(sa, buf, len, msg);
     if (sa->state == IKE_SA_AUTH_SENT && x == IKE_EXCH_IKE_AUTH)
         return ike_sa_auth_response(sa, buf, len, msg);
-    if ((sa->state == IKE_SA_ESTABLISHED || sa->state == IKE_SA_DELETING) &&
-        x == IKE_EXCH_CREATE_CHILD_SA && sa->req_task.kind == IKE_TASK_CHILD)
+    if (sa->state != IKE_SA_ESTABLISHED && sa->state != IKE_SA_DELETING)
+        return IKE_RX_DROPPED;
+    if (x == IKE_EXCH_CREATE_CHILD_SA && k == IKE_TASK_REKEY_IKE)
+        return ike_sa_rekey_response(sa, buf, len, msg);
+    if (x == IKE_EXCH_CREATE_CHILD_SA && creates)
         return ike_sa_child_response(sa, buf, len, msg);
-    if ((sa->state == IKE_SA_ESTABLISHED || sa->state == IKE_SA_DELETING) &&
-        x == IKE_EXCH_INFORMATIONAL && sa->req_task.kind != IKE_TASK_CHILD)
+    if (x == IKE_EXCH_INFORMATIONAL && !creates)
         return ike_sa_info_response(sa, buf, len, msg);
     return IKE_RX_DROPPED;
 }

@@ -111,10 +111,13 @@ struct ike_child_result {
     unsigned cfg;                    /* index into ike_cfg.child */
     struct ike_prop esp;             /* the chosen proposal */
     bool pfs;                        /* made with a fresh DH exchange */
+    uint32_t replaces;               /* a rekey: the old CHILD_SA's inbound SPI, else 0 */
     struct uipsec_sa_params in, out; /* spi, dir, proto, mode, suite, keys */
     size_t nts;                      /* narrowed selectors, local side ours */
     struct uipsec_selector ts[IKE_CFG_MAX_TS];
 };
+
+struct ike_sa;
 
 struct ike_env {
     void *arg;
@@ -129,6 +132,10 @@ struct ike_env {
     /* A CHILD_SA request could not be made (error notify or 0): the
      * caller's to report.  May be NULL. */
     void (*child_failed)(void *arg, unsigned cfg, uint16_t notify);
+    /* The IKE SA was rekeyed (2.18): new_sa (the caller's from now on)
+     * holds its CHILD_SAs; the old one only waits to be deleted.  Returns
+     * the env the new SA uses.  May be NULL: rekeying is then refused. */
+    const struct ike_env *(*ike_sa_rekeyed)(void *arg, struct ike_sa *new_sa);
 };
 
 enum ike_role { IKE_ROLE_INITIATOR, IKE_ROLE_RESPONDER };
@@ -149,6 +156,8 @@ enum ike_task_kind {
     IKE_TASK_DELETE_CHILD, /* INFORMATIONAL: DELETE our inbound SPI `arg` */
     IKE_TASK_DELETE_IKE,   /* INFORMATIONAL: DELETE the IKE SA */
     IKE_TASK_LIVENESS,     /* INFORMATIONAL: empty (2.4) */
+    IKE_TASK_REKEY_CHILD,  /* CREATE_CHILD_SA with REKEY_SA for our inbound SPI `arg` */
+    IKE_TASK_REKEY_IKE,    /* CREATE_CHILD_SA for a new IKE SA (2.18) */
 };
 
 struct ike_task {
@@ -160,6 +169,7 @@ struct ike_task {
 struct ike_child_ref {
     uint32_t spi_in, spi_out;
     unsigned cfg;
+    bool rekeyed; /* a newer CHILD_SA replaces it; it waits for its DELETE */
 };
 
 /* What ike_sa_receive did with a datagram. */
@@ -205,7 +215,11 @@ struct ike_sa {
     struct ike_dh *child_dh;
     unsigned child_cfg, child_ke_retries;
     uint8_t child_spi[IKE_CHILD_SPI_LEN]; /* our inbound ESP SPI being made */
-    bool nat_local, nat_remote;           /* a NAT changed our / the peer's address */
+    uint32_t rekey_spi;                   /* the CHILD_SA being rekeyed, or 0 */
+    uint8_t new_spi[IKE_SPI_LEN];         /* IKE rekey we started: our new SPI */
+    bool rekeyed;                         /* replaced by a new IKE SA: no new work */
+    uint64_t rekeyed_at;
+    bool nat_local, nat_remote; /* a NAT changed our / the peer's address */
     bool child_up;
     bool peer_initial_contact; /* responder: the peer forgot its older SAs */
     unsigned ke_retries;

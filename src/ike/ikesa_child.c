@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define CHILD_MAX_PAYLOADS 8
+#define CHILD_MAX_PAYLOADS 9
 
 uint32_t ike_spi_num(const uint8_t *p)
 {
@@ -101,7 +101,8 @@ static void fill_dir(const struct ike_sa *sa, struct uipsec_sa_params *p, bool i
 static void record(struct ike_sa *sa, const struct ike_child_result *res)
 {
     if (sa->nchildren < IKE_MAX_CHILDREN)
-        sa->children[sa->nchildren++] = (struct ike_child_ref){res->in.spi, res->out.spi, res->cfg};
+        sa->children[sa->nchildren++] =
+            (struct ike_child_ref){res->in.spi, res->out.spi, res->cfg, false};
 }
 
 int ike_child_up(struct ike_sa *sa, const struct ike_child_pick *pick, struct ike_iov gir,
@@ -129,6 +130,7 @@ int ike_child_up(struct ike_sa *sa, const struct ike_child_pick *pick, struct ik
         res->cfg = pick->cfg;
         res->esp = pick->esp;
         res->pfs = gir.len > 0;
+        res->replaces = sa->rekey_spi;
         fill_dir(sa, &res->in, true, ike_spi_num(sa->child_spi), pick->mode);
         fill_dir(sa, &res->out, false, ike_spi_num(pick->peer_spi), pick->mode);
         res->nts = pick->nsel;
@@ -155,7 +157,22 @@ struct child_msg {
     size_t n;
     struct ike_child_wire cw;
     uint8_t ke[IKE_DH_MAX_KE_LEN];
+    uint8_t rekey[IKE_CHILD_SPI_LEN];
 };
+
+static struct ike_payload rekey_notify(uint32_t spi, uint8_t *buf)
+{
+    struct ike_payload n = ike_notify_pl(IKE_N_REKEY_SA, NULL, 0);
+
+    buf[0] = (uint8_t)(spi >> 24);
+    buf[1] = (uint8_t)(spi >> 16);
+    buf[2] = (uint8_t)(spi >> 8);
+    buf[3] = (uint8_t)spi;
+    n.u.notify.protocol = IKE_PROTO_ESP;
+    n.u.notify.spi_size = IKE_CHILD_SPI_LEN;
+    memcpy(n.u.notify.spi, buf, IKE_CHILD_SPI_LEN);
+    return n;
+}
 
 /* Nonce and [KE]: what goes between SA and TSi (1.3.1, 1.3.2). */
 static int nonce_ke(struct child_msg *o, const uint8_t *nonce, const struct ike_dh *dh,
@@ -195,6 +212,8 @@ int ike_sa_send_child_request(struct ike_sa *sa, unsigned k)
         return r;
     }
     r = nonce_ke(o, sa->cni, sa->child_dh, mid, &nmid);
+    if (sa->rekey_spi) /* 1.3.3: the SA it replaces, by our inbound SPI */
+        o->pl[o->n++] = rekey_notify(sa->rekey_spi, o->rekey);
     ike_child_payloads(sa, &o->cw, c->esp.p, c->esp.n, sa->child_spi, c->ts, c->nts,
                        c->mode == UIPSEC_MODE_TRANSPORT, mid, nmid, o->pl, &o->n);
     if (r == UIPSEC_OK)
@@ -254,6 +273,15 @@ static int pfs_secret(struct ike_dh *dh, const struct ike_payload *ke, struct ik
     return UIPSEC_OK;
 }
 
+static void retire_child(struct ike_sa *sa, uint32_t spi_in)
+{
+    for (size_t i = 0; i < sa->nchildren; i++)
+        if (sa->children[i].spi_in == spi_in)
+            sa->children[i].rekeyed = true;
+    if (ike_sa_queue_front(sa, IKE_TASK_DELETE_CHILD, spi_in) != UIPSEC_OK)
+        ike_sa_log(sa->env, "cannot queue the DELETE of rekeyed CHILD_SA %08x", spi_in);
+}
+
 enum ike_rx ike_sa_child_response(struct ike_sa *sa, uint8_t *buf, size_t len, struct ike_msg *msg)
 {
     const struct ike_pl_notify *err;
@@ -281,10 +309,13 @@ enum ike_rx ike_sa_child_response(struct ike_sa *sa, uint8_t *buf, size_t len, s
         bad = IKE_N_NO_PROPOSAL_CHOSEN;
     if (bad) /* a reply we cannot use: RFC 7296 1.3.1 has us delete it */
         child_failed(sa, sa->child_cfg, bad, "the answer does not fit what we asked");
+    else if (sa->rekey_spi) /* the new one is up: the old one goes (2.8) */
+        retire_child(sa, sa->rekey_spi);
 done:
     ike_dh_free(sa->child_dh);
     sa->child_dh = NULL;
     sa->child_ke_retries = 0;
+    sa->rekey_spi = 0;
     return IKE_RX_OK;
 }
 
@@ -332,6 +363,27 @@ static enum ike_rx child_accept(struct ike_sa *sa, const struct ike_child_pick *
     return IKE_RX_OK;
 }
 
+/* N(REKEY_SA) names the peer's inbound SPI, our outbound one: the old
+ * CHILD_SA is marked (the peer deletes it) and sa->rekey_spi set.  False
+ * if it names no CHILD_SA of ours. */
+static bool find_rekeyed(struct ike_sa *sa, const struct ike_msg *msg)
+{
+    const struct ike_pl_notify *n = ike_msg_notify(msg, IKE_N_REKEY_SA);
+
+    sa->rekey_spi = 0;
+    if (!n)
+        return true;
+    if (n->protocol != IKE_PROTO_ESP || n->spi_size != IKE_CHILD_SPI_LEN)
+        return false;
+    for (size_t i = 0; i < sa->nchildren; i++)
+        if (sa->children[i].spi_out == ike_spi_num(n->spi)) {
+            sa->children[i].rekeyed = true;
+            sa->rekey_spi = sa->children[i].spi_in;
+            return true;
+        }
+    return false;
+}
+
 enum ike_rx ike_sa_child_request(struct ike_sa *sa, uint8_t *buf, size_t len, struct ike_msg *msg)
 {
     const struct ike_payload *ni, *ke, *sa_pl;
@@ -350,9 +402,9 @@ enum ike_rx ike_sa_child_request(struct ike_sa *sa, uint8_t *buf, size_t len, st
     if (!ni || !sa_pl)
         return child_refuse(sa, IKE_N_INVALID_SYNTAX, NULL, 0, "no SA or nonce");
     if (sa_pl->u.sa.nproposals && sa_pl->u.sa.proposals[0].protocol == IKE_PROTO_IKE)
-        return child_refuse(sa, IKE_N_NO_PROPOSAL_CHOSEN, NULL, 0, "IKE SA rekeying");
-    if (ike_msg_notify(msg, IKE_N_REKEY_SA))
-        ike_sa_log(sa->env, "CHILD_SA rekey: answered as a new CHILD_SA");
+        return ike_sa_rekey_request(sa, msg);
+    if (!find_rekeyed(sa, msg))
+        return child_refuse(sa, IKE_N_CHILD_SA_NOT_FOUND, NULL, 0, "rekey of an unknown SA");
     err = ike_child_choose(sa, msg, ke == NULL, &pick);
     if (err)
         return child_refuse(sa, err, NULL, 0, "no configured child fits");
@@ -371,5 +423,6 @@ enum ike_rx ike_sa_child_request(struct ike_sa *sa, uint8_t *buf, size_t len, st
         gir = (struct ike_iov){NULL, 0};
     rx = child_accept(sa, &pick, dh, gir, ni->u.nonce);
     ike_dh_free(dh);
+    sa->rekey_spi = 0;
     return rx;
 }

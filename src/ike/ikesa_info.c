@@ -22,6 +22,17 @@ int ike_sa_queue(struct ike_sa *sa, enum ike_task_kind kind, uint32_t arg)
     return UIPSEC_OK;
 }
 
+int ike_sa_queue_front(struct ike_sa *sa, enum ike_task_kind kind, uint32_t arg)
+{
+    if (sa->ntasks == IKE_MAX_TASKS)
+        return UIPSEC_E_NO_ROOM;
+    memmove(sa->tasks + 1, sa->tasks, sa->ntasks * sizeof sa->tasks[0]);
+    sa->tasks[0] = (struct ike_task){kind, arg};
+    sa->ntasks++;
+    ike_sa_run_tasks(sa);
+    return UIPSEC_OK;
+}
+
 static struct ike_child_ref *find_child(struct ike_sa *sa, uint32_t spi, bool in)
 {
     for (size_t i = 0; i < sa->nchildren; i++)
@@ -75,18 +86,28 @@ static int run_one(struct ike_sa *sa, struct ike_task t)
         return delete_pl_send(sa, false, sa->msg_id_send, IKE_PROTO_IKE, NULL, 0);
     case IKE_TASK_LIVENESS:
         return send_info(sa, false, sa->msg_id_send, NULL, 0);
+    case IKE_TASK_REKEY_CHILD:
+        if (!(c = find_child(sa, t.arg, true)) || c->rekeyed)
+            return UIPSEC_E_PARAM; /* gone, or the peer rekeyed it first */
+        sa->rekey_spi = c->spi_in;
+        return ike_sa_send_child_request(sa, c->cfg);
+    case IKE_TASK_REKEY_IKE:
+        return sa->env->ike_sa_rekeyed ? ike_sa_send_rekey_request(sa) : UIPSEC_E_PARAM;
     }
     return UIPSEC_E_PARAM;
 }
 
 void ike_sa_run_tasks(struct ike_sa *sa)
 {
-    while (sa->state == IKE_SA_ESTABLISHED && !sa->req_pending && sa->ntasks) {
+    while (sa->state == IKE_SA_ESTABLISHED && !sa->rekeyed && !sa->req_pending && sa->ntasks) {
         struct ike_task t = sa->tasks[0];
 
         memmove(sa->tasks, sa->tasks + 1, --sa->ntasks * sizeof t);
         sa->req_task = t;
-        if (run_one(sa, t) != UIPSEC_OK && t.kind == IKE_TASK_CHILD && sa->env->child_failed)
+        if (run_one(sa, t) == UIPSEC_OK)
+            continue;
+        sa->rekey_spi = 0;
+        if (t.kind == IKE_TASK_CHILD && sa->env->child_failed)
             sa->env->child_failed(sa->env->arg, t.arg, 0);
     }
 }
@@ -99,6 +120,10 @@ void ike_sa_tick(struct ike_sa *sa)
         return;
     if (sa->state == IKE_SA_INIT_DONE && now - sa->created > IKE_HALF_OPEN_MS) {
         ike_sa_fail(sa, 0, "half-open: IKE_AUTH never came");
+        return;
+    }
+    if (sa->rekeyed && sa->state == IKE_SA_ESTABLISHED && now - sa->rekeyed_at > IKE_HALF_OPEN_MS) {
+        sa->state = IKE_SA_DELETED; /* the peer never deleted the old SA */
         return;
     }
     if (!sa->req_pending || now < sa->req_deadline)

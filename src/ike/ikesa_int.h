@@ -100,8 +100,16 @@ __attribute__((warn_unused_result)) int ike_sa_send_child_request(struct ike_sa 
  * queue. */
 enum ike_rx ike_sa_info_request(struct ike_sa *sa, uint8_t *buf, size_t len, struct ike_msg *msg);
 enum ike_rx ike_sa_info_response(struct ike_sa *sa, uint8_t *buf, size_t len, struct ike_msg *msg);
+/* Puts a task before the others (a DELETE that must follow a rekey). */
+__attribute__((warn_unused_result)) int ike_sa_queue_front(struct ike_sa *sa,
+                                                           enum ike_task_kind kind, uint32_t arg);
 /* Starts the next queued task when the window is free. */
 void ike_sa_run_tasks(struct ike_sa *sa);
 struct ike_payload ike_notify_pl(uint16_t type, const uint8_t *data, size_t len);
+
+/* ikesa_rekey.c: rekeying the IKE SA (2.18). */
+enum ike_rx ike_sa_rekey_request(struct ike_sa *sa, const struct ike_msg *msg);
+enum ike_rx ike_sa_rekey_response(struct ike_sa *sa, uint8_t *buf, size_t len, struct ike_msg *msg);
+__attribute__((warn_unused_result)) int ike_sa_send_rekey_request(struct ike_sa *sa);
 
 #endif

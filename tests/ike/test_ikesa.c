@@ -32,6 +32,7 @@ struct peer {
     size_t sent_len;
     unsigned nsent;
     struct ike_child_result child;
+    struct ike_sa *successor; /* from ike_sa_rekeyed */
     unsigned nchild, ndown, nfailed;
     uint32_t down_in, down_out;
     uint16_t failed_notify;
@@ -83,6 +84,14 @@ static void mock_down(void *arg, uint32_t spi_in, uint32_t spi_out)
     p->down_out = spi_out;
 }
 
+static const struct ike_env *mock_rekeyed(void *arg, struct ike_sa *new_sa)
+{
+    struct peer *p = arg;
+
+    p->successor = new_sa;
+    return &p->env;
+}
+
 static uint64_t mock_now(void *arg)
 {
     return ((struct peer *)arg)->now;
@@ -110,8 +119,15 @@ static void peer_init(struct peer *p, uint8_t seed, bool initiator, const struct
 {
     memset(p, 0, sizeof *p);
     p->seed = seed;
-    p->env = (struct ike_env){p,         mock_random, mock_send, mock_child,
-                              mock_down, mock_log,    mock_now,  mock_failed};
+    p->env = (struct ike_env){.arg = p,
+                              .random = mock_random,
+                              .send = mock_send,
+                              .child_sa_up = mock_child,
+                              .child_sa_down = mock_down,
+                              .log = mock_log,
+                              .now_ms = mock_now,
+                              .child_failed = mock_failed,
+                              .ike_sa_rekeyed = mock_rekeyed};
     assert_int_equal(ike_prop_parse(s->ike, IKE_PROTO_IKE, &p->cfg.ike, NULL, 0), UIPSEC_OK);
     assert_int_equal(ike_prop_parse(s->esp, IKE_PROTO_ESP, &p->cfg.child[0].esp, NULL, 0),
                      UIPSEC_OK);
@@ -658,6 +674,80 @@ static void test_forced_encap(void **state)
     pair_free(&i, &r);
 }
 
+/* The initiator rekeys the CHILD_SA: a new one (PFS), then DELETE of the
+ * old one on both sides (1.3.3, 2.8). */
+static void test_rekey_child(void **state)
+{
+    static struct peer i, r;
+    uint32_t old_in, old_out;
+
+    (void)state;
+    establish(&i, &r, "aes256gcm16", "aes256gcm16");
+    i.cfg.child[0].esp.p[0].n[IKE_TRANSFORM_DH] = 1; /* PFS on the rekey */
+    i.cfg.child[0].esp.p[0].alg[IKE_TRANSFORM_DH][0] = (struct ike_alg){IKE_DH_CURVE25519, 0};
+    r.cfg.child[0].esp.p[0] = i.cfg.child[0].esp.p[0];
+    old_in = i.sa->children[0].spi_in;
+    old_out = i.sa->children[0].spi_out;
+    assert_int_equal(ike_sa_queue(i.sa, IKE_TASK_REKEY_CHILD, old_in), UIPSEC_OK);
+    assert_int_equal(ike_sa_receive(r.sa, i.sent, i.sent_len, NULL), IKE_RX_OK);
+    assert_int_equal(r.nchild, 1);
+    assert_int_equal(r.child.replaces, old_out);
+    assert_int_equal(ike_sa_receive(i.sa, r.sent, r.sent_len, NULL), IKE_RX_OK);
+    assert_children_match(&i, &r);
+    assert_int_equal(i.child.replaces, old_in);
+    assert_true(i.child.pfs);
+    assert_int_equal(i.ndown, 1); /* the old one, DELETE sent */
+    assert_int_equal(i.down_in, old_in);
+    assert_int_equal(ike_sa_receive(r.sa, i.sent, i.sent_len, NULL), IKE_RX_OK);
+    assert_int_equal(r.ndown, 1);
+    assert_int_equal(r.down_in, old_out);
+    assert_int_equal(ike_sa_receive(i.sa, r.sent, r.sent_len, NULL), IKE_RX_OK);
+    assert_int_equal(i.sa->nchildren, 1);
+    assert_int_equal(r.sa->nchildren, 1);
+    assert_int_equal(i.sa->children[0].spi_in, i.child.in.spi);
+    pass_packet(&i, &r);
+    pair_free(&i, &r);
+}
+
+/* The responder rekeys the IKE SA: both get a new SA with new SPIs and
+ * keys and the CHILD_SA; the old one is deleted; the new one works. */
+static void test_rekey_ike(void **state)
+{
+    static struct peer i, r;
+    struct ike_sa *old_i, *old_r;
+
+    (void)state;
+    establish(&i, &r, "aes256gcm16", "aes256gcm16");
+    old_i = i.sa;
+    old_r = r.sa;
+    assert_int_equal(ike_sa_queue(r.sa, IKE_TASK_REKEY_IKE, 0), UIPSEC_OK);
+    assert_int_equal(ike_sa_receive(old_i, r.sent, r.sent_len, NULL), IKE_RX_OK);
+    assert_non_null(i.successor);
+    assert_int_equal(ike_sa_receive(old_r, i.sent, i.sent_len, NULL), IKE_RX_OK);
+    assert_non_null(r.successor);
+    assert_int_equal(old_r->state, IKE_SA_DELETING);
+    assert_int_equal(ike_sa_receive(old_i, r.sent, r.sent_len, NULL), IKE_RX_OK);
+    assert_int_equal(old_i->state, IKE_SA_DELETED);
+    assert_int_equal(ike_sa_receive(old_r, i.sent, i.sent_len, NULL), IKE_RX_OK);
+    assert_int_equal(old_r->state, IKE_SA_DELETED);
+    i.sa = i.successor;
+    r.sa = r.successor;
+    assert_int_equal(i.ndown + r.ndown, 0); /* the children moved, none went */
+    assert_int_equal(i.sa->nchildren, 1);
+    assert_int_equal(r.sa->role, IKE_ROLE_INITIATOR); /* the rekey's initiator (2.18) */
+    assert_memory_equal(i.sa->spi_i, r.sa->spi_i, IKE_SPI_LEN);
+    assert_memory_not_equal(i.sa->spi_i, old_i->spi_i, IKE_SPI_LEN);
+    assert_memory_not_equal(i.sa->keys->d.p, old_i->keys->d.p, i.sa->keys->d.len);
+    ike_sa_free(old_i);
+    ike_sa_free(old_r);
+    /* the new SA carries exchanges: a CHILD_SA from the other side */
+    assert_int_equal(ike_sa_queue(i.sa, IKE_TASK_CHILD, 1), UIPSEC_OK);
+    assert_int_equal(ike_sa_receive(r.sa, i.sent, i.sent_len, NULL), IKE_RX_OK);
+    assert_int_equal(ike_sa_receive(i.sa, r.sent, r.sent_len, NULL), IKE_RX_OK);
+    assert_children_match(&i, &r);
+    pair_free(&i, &r);
+}
+
 /* A responder under load asks for a cookie; the initiator echoes it and
  * the exchange goes on (2.6). */
 static void test_cookie(void **state)
@@ -785,6 +875,8 @@ int main(void)
         cmocka_unit_test(test_delete_ike),
         cmocka_unit_test(test_retransmit_and_liveness),
         cmocka_unit_test(test_forced_encap),
+        cmocka_unit_test(test_rekey_child),
+        cmocka_unit_test(test_rekey_ike),
         cmocka_unit_test(test_cookie),
     };
 

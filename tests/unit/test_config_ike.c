@@ -192,6 +192,15 @@ static void test_full_connection(void **state)
     assert_int_equal(c->local.family, 6);
     assert_false(c->encap); /* no ESP-in-UDP over IPv6: accepted, no effect */
     assert_int_equal(c->dpd_delay, 120);
+    assert_int_equal(c->rekey_time, 0);
+    assert_int_equal(c->over_time, 3600);
+    assert_int_equal(c->rand_time, 0); /* at most rekey_time */
+    assert_int_equal(c->children[0].life.rekey[CFG_TIME], 0);
+    assert_int_equal(c->children[0].life.life[CFG_TIME], 0);
+    assert_int_equal(c->children[1].life.rekey[CFG_TIME], 3600); /* strongSwan's defaults */
+    assert_int_equal(c->children[1].life.life[CFG_TIME], 3960);
+    assert_int_equal(c->children[1].life.rand[CFG_TIME], 360);
+    assert_int_equal(c->children[1].life.rekey[CFG_BYTES], 0);
     assert_int_equal(c->ike.n, 3);
     assert_string_equal(c->ike_text, "aes256gcm16-prfsha384-ecp384 , default");
     assert_int_equal(c->local_id.type, IKE_ID_FQDN);
@@ -273,8 +282,8 @@ struct bad {
 static const struct bad bad_conns[] = {
     {PSK_BOTH "version = 1", ":6:1: version = 1: IKEv1 is not supported; use version = 2"},
     {PSK_BOTH "version = 3", "expected 2"},
-    {PSK_BOTH "rekey_time = 4h",
-     ":6:1: rekey_time = 4h: rekeying is not supported yet; set rekey_time = 0 or remove it"},
+    {PSK_BOTH "rekey_time = 4 hours",
+     ":6:1: rekey_time = \"4 hours\": expected a time such as 0, 30s, 10m, 4h or 1d"},
     {PSK_BOTH "reauth_time = 1d", "reauthentication is not supported yet; set reauth_time = 0"},
     {PSK_BOTH "dpd_delay = 2d", "dpd_delay = 2d: at most a day (1d)"},
     {PSK_BOTH "dpd_delay = soon", "expected a time"},
@@ -321,9 +330,11 @@ static const struct bad bad_conns[] = {
      "to send; set local.id (e.g. id = vpn.example.com) or local_addrs"},
     {PSK_BOTH "children { x { mode = beet } }", "expected tunnel or transport"},
     {PSK_BOTH "children { x { start_action = trap|start } }", "expected none, start or trap"},
-    {PSK_BOTH "children { x { rekey_time = 1h } }", "rekeying is not supported yet"},
-    {PSK_BOTH "children { x { life_time = 2h } }", "set life_time = 0"},
-    {PSK_BOTH "children { x { life_bytes = 1G } }", "CHILD_SA lifetimes are not supported yet"},
+    {PSK_BOTH "children { x { rekey_time = 2h\n life_time = 1h } }",
+     "x: rekey_time must be less than life_time"},
+    {PSK_BOTH "children { x { rekey_bytes = 10\n life_bytes = 5 } }",
+     "rekey_bytes must be less than life_bytes"},
+    {PSK_BOTH "children { x { rekey_bytes = -1 } }", "expected a whole number"},
     {PSK_BOTH "children { x { dpd_action = restart } }", "use clear or none"},
     {PSK_BOTH "children { x { close_action = trap } }", "use none"},
     {PSK_BOTH "children { x { replay_window = 70000 } }", "from 0 to 65536"},

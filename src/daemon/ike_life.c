@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: MIT */
+/* Lifetimes: IKE SAs and CHILD_SAs are rekeyed before they expire (by
+ * time; CHILD_SAs also by bytes and packets, which the engine counts) and
+ * deleted when they do, with strongSwan's settings and defaults
+ * (docs/CONFIGURATION.md).  A rekey that fails is tried again. */
+#include "daemon.h"
+#include "ike.h"
+
+#define RETRY_S 30 /* a rekey that did not happen is asked for again */
+
+static void ike_sa_life(struct ike_rt *rt, time_t now)
+{
+    if (rt->expire_at && now >= rt->expire_at) {
+        ike_rt_log(rt, LOG_INFO, "IKE SA lifetime over: deleting it");
+        rt->expire_at = rt->rekey_at = 0;
+        if (ike_sa_queue(rt->sa, IKE_TASK_DELETE_IKE, 0) != UIPSEC_OK)
+            rt->sa->state = IKE_SA_DELETED;
+    } else if (rt->rekey_at && now >= rt->rekey_at) {
+        rt->rekey_at = now + RETRY_S;
+        if (ike_sa_queue(rt->sa, IKE_TASK_REKEY_IKE, 0) != UIPSEC_OK)
+            ike_rt_log(rt, LOG_WARN, "cannot queue the IKE SA rekey");
+    }
+}
+
+static void child_life(struct conn *c, time_t now)
+{
+    struct uipsec_sa_stats in, out;
+    struct ike_rt *rt = c->ike;
+
+    uipsec_sa_get_stats(c->in, &in);
+    uipsec_sa_get_stats(c->out, &out);
+    if ((c->expire_at && now >= c->expire_at) || in.hard_expired || out.hard_expired) {
+        ike_rt_log(rt, LOG_INFO, "CHILD_SA %s (%08x) lifetime over: deleting it", c->cfg.name,
+                   c->cfg.in.spi);
+        c->expire_at = c->rekey_at = 0;
+        if (ike_sa_queue(rt->sa, IKE_TASK_DELETE_CHILD, c->cfg.in.spi) != UIPSEC_OK)
+            ike_rt_log(rt, LOG_WARN, "cannot queue the DELETE");
+        return;
+    }
+    /* bytes or packets: the engine says when (soft lifetime) */
+    if ((in.soft_expired || out.soft_expired) && (!c->rekey_at || c->rekey_at > now + RETRY_S))
+        c->rekey_at = now;
+    if (c->rekey_at && now >= c->rekey_at) {
+        c->rekey_at = now + RETRY_S;
+        if (ike_sa_queue(rt->sa, IKE_TASK_REKEY_CHILD, c->cfg.in.spi) != UIPSEC_OK)
+            ike_rt_log(rt, LOG_WARN, "cannot queue the CHILD_SA rekey");
+    }
+}
+
+void ike_lifetimes(struct daemon *d)
+{
+    time_t now = time(NULL);
+
+    for (struct ike_rt *rt = d->ike; rt; rt = rt->next)
+        if (rt->sa && rt->sa->state == IKE_SA_ESTABLISHED && !rt->sa->rekeyed)
+            ike_sa_life(rt, now);
+    /* a DELETE sent at once removes the conn: walk a copy of the list */
+    for (size_t i = d->nconns; i-- > 0;) {
+        struct conn *c = i < d->nconns ? d->conns[i] : NULL;
+
+        if (c && c->ike && c->ike->sa && c->ike->sa->state == IKE_SA_ESTABLISHED &&
+            !c->ike->sa->rekeyed)
+            child_life(c, now);
+    }
+}
