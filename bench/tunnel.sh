@@ -8,7 +8,7 @@
 #
 # Columns (each made fresh, one after the other):
 #   veth          iperf3 over the plain veth, outer addresses 192.0.2.1 -> .2
-#   uipsecd       uipsecd, examples/{left,right}.conf: aes256gcm16, static keys,
+#   uipsecd       uipsecd, examples/manual/{left,right}.conf: aes256gcm16, static keys,
 #                 raw ESP (IP protocol 50)
 #   uipsecd-udp   the same with encap = yes: ESP in UDP 4500 (RFC 3948), as
 #                 strongSwan's kernel-libipsec always does
@@ -352,13 +352,13 @@ uipsecd_pid() {
 }
 
 col_uipsecd() {
-    local col=$1 run=$2 lconf=$TOP/examples/left.conf rconf=$TOP/examples/right.conf pids ns
+    local col=$1 run=$2 lconf=$TOP/examples/manual/left.conf rconf=$TOP/examples/manual/right.conf pids ns
     if [ "$col" = uipsecd-udp ]; then
         # the same tunnel, ESP in UDP 4500 (RFC 3948)
         lconf=$BENCH/left-udp.conf
         rconf=$BENCH/right-udp.conf
-        sed 's/^\( *\)mode = tunnel$/&\n\1encap = yes/' "$TOP/examples/left.conf" >"$lconf"
-        sed 's/^\( *\)mode = tunnel$/&\n\1encap = yes/' "$TOP/examples/right.conf" >"$rconf"
+        sed 's/^\( *\)mode = tunnel$/&\n\1encap = yes/' "$TOP/examples/manual/left.conf" >"$lconf"
+        sed 's/^\( *\)mode = tunnel$/&\n\1encap = yes/' "$TOP/examples/manual/right.conf" >"$rconf"
         grep -q 'encap = yes' "$lconf" && grep -q 'encap = yes' "$rconf" ||
             { fail "$col" "$run" "cannot make the encap = yes configuration"; return; }
     fi
@@ -584,7 +584,7 @@ if [ -n "$PERF_DIR" ]; then
     if ! command -v perf >/dev/null; then
         install_missing linux-perf || echo "perf: cannot install linux-perf" >&2
     fi
-    pair_up && start_daemon "$NS_L" "$TOP/examples/left.conf" && start_daemon "$NS_R" "$TOP/examples/right.conf" &&
+    pair_up && start_daemon "$NS_L" "$TOP/examples/manual/left.conf" && start_daemon "$NS_R" "$TOP/examples/manual/right.conf" &&
         tunnel_ping "$NS_L" 10.10.1.1 10.10.2.1 || { echo "perf: set-up failed" >&2; exit 1; }
     pl=$(uipsecd_pid "$NS_L")
     pr=$(uipsecd_pid "$NS_R")

@@ -81,6 +81,7 @@ struct ctl_wait {
 
 struct daemon {
     const char *config_path;
+    bool socket_from_cmdline; /* --socket: the file's socket key is not used */
     struct cfg cfg;
     struct net net;
     struct nl nl;

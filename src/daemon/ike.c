@@ -210,7 +210,11 @@ static void reap(struct daemon *d)
                  st == IKE_SA_FAILED && rt->sa && rt->sa->fail_notify
                      ? ike_notify_name(rt->sa->fail_notify)
                      : "");
-        log_msg(st == IKE_SA_FAILED ? LOG_WARN : LOG_INFO, "%s", why);
+        if (rt->sa && rt->sa->role == IKE_ROLE_RESPONDER && !rt->established &&
+            !rt->sa->fail_notify)
+            log_net("%s", why); /* a half-open SA expired: one of many in a flood */
+        else
+            log_msg(st == IKE_SA_FAILED ? LOG_WARN : LOG_INFO, "%s", why);
         for (size_t k = 0; k < rt->conn.n_children; k++)
             if (rt->child_pending[k]) {
                 ike_traps_release(d, rt->conn.name, (unsigned)k);
@@ -333,12 +337,14 @@ static const struct cfg_conn *match_conn(const struct daemon *d, const struct ik
     return NULL;
 }
 
-static size_t half_open(const struct daemon *d)
+/* Responder SAs waiting for IKE_AUTH: all, or from one address. */
+static size_t half_open(const struct daemon *d, const struct uipsec_addr *from)
 {
     size_t n = 0;
 
     for (const struct ike_rt *rt = d->ike; rt; rt = rt->next)
-        n += rt->sa && rt->sa->state == IKE_SA_INIT_DONE;
+        n += rt->sa && rt->sa->state == IKE_SA_INIT_DONE &&
+             (!from || addr_eq(&rt->sa->path.remote, from));
     return n;
 }
 
@@ -384,9 +390,11 @@ static void respond(struct daemon *d, const uint8_t *buf, size_t len, const stru
                 addr_str(&from->remote, err, sizeof(err)));
         return;
     }
-    if (half_open(d) >= IKE_COOKIE_THRESHOLD && !cookie_ok(d, buf, len, from))
+    if (half_open(d, NULL) >= IKE_COOKIE_THRESHOLD && !cookie_ok(d, buf, len, from))
         return;
-    if (half_open(d) >= IKE_HALF_OPEN_MAX) {
+    /* one address cannot hold more than a few (strongSwan's block_threshold) */
+    if (half_open(d, NULL) >= IKE_HALF_OPEN_MAX ||
+        half_open(d, &from->remote) >= IKE_HALF_OPEN_PER_PEER) {
         d->drops[DD_IKE_HALF_OPEN]++;
         return;
     }

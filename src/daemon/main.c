@@ -206,6 +206,32 @@ static void stop(struct daemon *d)
     cfg_free(&d->cfg);
 }
 
+/* IKE connections in the counts of a reload (their SAs stay either way:
+ * an IKE SA keeps the configuration it was made with). */
+static void count_ike_changes(const struct cfg *old, const struct cfg *next, unsigned *added,
+                              unsigned *removed, unsigned *kept)
+{
+    for (size_t i = 0; i < next->n_ike_conns; i++) {
+        bool same = false, named = false;
+
+        for (size_t j = 0; j < old->n_ike_conns; j++)
+            if (!strcmp(old->ike_conns[j].name, next->ike_conns[i].name)) {
+                named = true;
+                same = cfg_conn_equal(&old->ike_conns[j], &next->ike_conns[i]);
+            }
+        *kept += same;
+        *added += !same;
+        *removed += named && !same;
+    }
+    for (size_t j = 0; j < old->n_ike_conns; j++) {
+        bool found = false;
+
+        for (size_t i = 0; i < next->n_ike_conns; i++)
+            found |= !strcmp(old->ike_conns[j].name, next->ike_conns[i].name);
+        *removed += !found;
+    }
+}
+
 int daemon_reload(struct daemon *d, unsigned *added, unsigned *removed, unsigned *kept, char *err,
                   size_t err_len)
 {
@@ -215,7 +241,8 @@ int daemon_reload(struct daemon *d, unsigned *added, unsigned *removed, unsigned
         log_err("reload refused, configuration unchanged: %s", err);
         return -1;
     }
-    if (strcmp(next.ifname, d->cfg.ifname) || strcmp(next.socket_path, d->cfg.socket_path))
+    if (strcmp(next.ifname, d->cfg.ifname) ||
+        (!d->socket_from_cmdline && strcmp(next.socket_path, d->cfg.socket_path)))
         log_warn("reload: interface and socket changes take effect at restart");
     strcpy(next.ifname, d->cfg.ifname);
     strcpy(next.socket_path, d->cfg.socket_path);
@@ -224,6 +251,7 @@ int daemon_reload(struct daemon *d, unsigned *added, unsigned *removed, unsigned
         cfg_free(&next);
         return -1;
     }
+    count_ike_changes(&d->cfg, &next, added, removed, kept);
     cfg_free(&d->cfg);
     d->cfg = next;
     ike_reload(d);
@@ -310,6 +338,7 @@ int main(int argc, char **argv)
     }
     if (o.socket)
         snprintf(d.cfg.socket_path, sizeof(d.cfg.socket_path), "%s", o.socket);
+    d.socket_from_cmdline = o.socket != NULL;
     if (block_signals(&d) < 0 || start(&d) < 0) {
         stop(&d);
         return 1;

@@ -148,7 +148,7 @@ static enum ike_rx answer_auth(struct ike_sa *sa, const struct ike_msg *m)
     sa->state = IKE_SA_ESTABLISHED;
     sa->child_notify = err;
     if (err)
-        ike_sa_log(sa->env, "IKE SA up without a CHILD_SA: notify %u", err);
+        ike_sa_log(sa->env, "IKE SA up without a CHILD_SA: %s", ike_notify_name(err));
     else if (ike_child_up(sa, &pick, (struct ike_iov){NULL, 0}, nonce(sa->ni, sa->ni_len),
                           nonce(sa->nr, sa->nr_len)) != UIPSEC_OK)
         sa->child_notify = IKE_N_NO_PROPOSAL_CHOSEN;
@@ -208,7 +208,7 @@ enum ike_rx ike_sa_auth_response(struct ike_sa *sa, uint8_t *buf, size_t len, st
     sa->state = IKE_SA_ESTABLISHED;
     if (err) {
         sa->child_notify = err->type;
-        ike_sa_log(sa->env, "IKE SA up, CHILD_SA refused: notify %u", err->type);
+        ike_sa_log(sa->env, "IKE SA up, CHILD_SA refused: %s", ike_notify_name(err->type));
         if (sa->env->child_failed)
             sa->env->child_failed(sa->env->arg, sa->child_cfg, err->type);
         return IKE_RX_OK;

@@ -225,7 +225,7 @@ int ike_sa_send_child_request(struct ike_sa *sa, unsigned k)
 
 static void child_failed(struct ike_sa *sa, unsigned k, uint16_t notify, const char *why)
 {
-    ike_sa_log(sa->env, "CHILD_SA not made: %s (notify %u)", why, notify);
+    ike_sa_log(sa->env, "CHILD_SA not made: %s (%s)", why, notify ? ike_notify_name(notify) : "no notify");
     if (sa->env->child_failed)
         sa->env->child_failed(sa->env->arg, k, notify);
 }
@@ -326,7 +326,7 @@ static enum ike_rx child_refuse(struct ike_sa *sa, uint16_t type, const uint8_t 
 {
     struct ike_payload n = ike_notify_pl(type, data, len);
 
-    ike_sa_log(sa->env, "CREATE_CHILD_SA refused: %s (notify %u)", why, type);
+    ike_sa_log(sa->env, "CREATE_CHILD_SA refused: %s (%s)", why, ike_notify_name(type));
     if (ike_sa_send_sk(sa, IKE_EXCH_CREATE_CHILD_SA, true, sa->msg_id_expect - 1, &n, 1) !=
         UIPSEC_OK)
         ike_sa_log(sa->env, "cannot send the error notify");

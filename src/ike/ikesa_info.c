@@ -194,7 +194,7 @@ enum ike_rx ike_sa_info_request(struct ike_sa *sa, uint8_t *buf, size_t len, str
     } else if (err && err->type == IKE_N_AUTHENTICATION_FAILED) {
         return ike_sa_fail(sa, err->type, "the peer says our AUTH is wrong");
     } else if (err) {
-        ike_sa_log(sa->env, "INFORMATIONAL with error notify %u", err->type);
+        ike_sa_log(sa->env, "INFORMATIONAL with error notify %s", ike_notify_name(err->type));
     }
     return IKE_RX_OK;
 }

@@ -170,7 +170,7 @@ static enum ike_rx refuse(const struct ike_env *env, const struct ike_hdr *req, 
     struct ike_payload pl = notify_pl(type, data, len);
 
     memcpy(h.spi_i, req->spi_i, IKE_SPI_LEN);
-    ike_sa_log(env, "IKE_SA_INIT refused: notify %u", type);
+    ike_sa_log(env, "IKE_SA_INIT refused: %s", ike_notify_name(type));
     if (ike_send_plain(env, &h, &pl, 1, NULL, NULL) != UIPSEC_OK)
         return IKE_RX_DROPPED;
     return IKE_RX_FAILED;

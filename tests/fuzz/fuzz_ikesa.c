@@ -63,6 +63,20 @@ static void down(void *arg, uint32_t in, uint32_t out)
     (void)out;
 }
 
+static struct ike_sa *successors[8];
+static size_t nsucc;
+
+/* A rekeyed IKE SA: kept to be freed after the run. */
+static const struct ike_env *rekeyed(void *arg, struct ike_sa *sa)
+{
+    struct peer *p = arg;
+
+    if (nsucc == 8)
+        return NULL;
+    successors[nsucc++] = sa;
+    return &p->env;
+}
+
 static uint64_t now(void *arg)
 {
     return ((struct peer *)arg)->now;
@@ -79,7 +93,8 @@ static int setup(struct peer *p, bool initiator)
                               .send = snd,
                               .child_sa_up = up,
                               .child_sa_down = down,
-                              .now_ms = now};
+                              .now_ms = now,
+                              .ike_sa_rekeyed = rekeyed};
     if (ike_prop_parse("aes256gcm16-prfsha256-x25519", IKE_PROTO_IKE, &p->cfg.ike, NULL, 0) ||
         ike_prop_parse("aes256gcm16, aes128gcm16-x25519", IKE_PROTO_ESP, &c->esp, NULL, 0) ||
         uipsec_selector_parse(&c->ts[0], initiator ? "10.1.0.0/16" : "10.2.0.0/16",
@@ -171,5 +186,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     ike_sa_free(fresh);
     ike_sa_free(i.sa);
     ike_sa_free(r.sa);
+    while (nsucc)
+        ike_sa_free(successors[--nsucc]);
     return 0;
 }
