@@ -85,11 +85,11 @@ int ike_io_recv(struct daemon *d, enum ike_sock which, uint8_t *buf, size_t cap,
  * none). */
 struct uipsec_addr ike_io_source_for(const struct uipsec_addr *remote);
 
-#define IKE_TICK_MS          500
-#define IKE_HALF_OPEN_MAX    1000 /* responder SAs waiting for IKE_AUTH */
-#define IKE_HALF_OPEN_PER_PEER 5 /* from one address */
-#define IKE_COOKIE_THRESHOLD 10   /* half-open SAs before cookies are required */
-#define IKE_COOKIE_ROTATE_S  120
+#define IKE_TICK_MS            500
+#define IKE_HALF_OPEN_MAX      1000 /* responder SAs waiting for IKE_AUTH */
+#define IKE_HALF_OPEN_PER_PEER 5    /* from one address */
+#define IKE_COOKIE_THRESHOLD   10   /* half-open SAs before cookies are required */
+#define IKE_COOKIE_ROTATE_S    120
 void ike_cookie_rotate(struct daemon *d);
 
 #endif

@@ -76,7 +76,8 @@ enum ike_rx ike_sa_fail(struct ike_sa *sa, uint16_t notify, const char *reason)
     sa->state = IKE_SA_FAILED;
     sa->fail_notify = notify;
     sa->fail_reason = reason;
-    ike_sa_log(sa->env, "IKE SA failed: %s (%s)", reason, notify ? ike_notify_name(notify) : "no notify");
+    ike_sa_log(sa->env, "IKE SA failed: %s (%s)", reason,
+               notify ? ike_notify_name(notify) : "no notify");
     return IKE_RX_FAILED;
 }
 

@@ -225,7 +225,8 @@ int ike_sa_send_child_request(struct ike_sa *sa, unsigned k)
 
 static void child_failed(struct ike_sa *sa, unsigned k, uint16_t notify, const char *why)
 {
-    ike_sa_log(sa->env, "CHILD_SA not made: %s (%s)", why, notify ? ike_notify_name(notify) : "no notify");
+    ike_sa_log(sa->env, "CHILD_SA not made: %s (%s)", why,
+               notify ? ike_notify_name(notify) : "no notify");
     if (sa->env->child_failed)
         sa->env->child_failed(sa->env->arg, k, notify);
 }
