@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cfgval.h"
 
@@ -221,6 +222,7 @@ static int manual_section(struct cfgerr *c, const struct conf_node *sec, struct 
 
 static int daemon_key(struct cfgerr *c, const struct conf_node *n, struct cfg *cfg)
 {
+    struct stat st;
     unsigned long long v;
 
     if (!strcmp(n->name, "interface"))
@@ -259,6 +261,9 @@ static int daemon_key(struct cfgerr *c, const struct conf_node *n, struct cfg *c
             return -1;
         if (cfg->wireshark_keys[0] != '/')
             return FAIL(c, n, "wireshark_keys = %s: expected an absolute directory path", n->value);
+        if (stat(cfg->wireshark_keys, &st) < 0 || !S_ISDIR(st.st_mode))
+            return FAIL(c, n, "wireshark_keys = %s: no such directory; create it (mkdir -m 700 %s)",
+                        n->value, n->value);
         return 0;
     }
     return FAIL(c, n,

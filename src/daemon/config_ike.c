@@ -534,7 +534,7 @@ static int life_finish(struct cfgerr *c, const struct conf_node *sec, struct cfg
         if (l->rekey[w] == UNSET)
             l->rekey[w] = w == CFG_TIME ? 3600 : 0;
         if (l->life[w] == UNSET)
-            l->life[w] = l->rekey[w] / 10 * 11 + l->rekey[w] % 10;
+            l->life[w] = l->rekey[w] ? l->rekey[w] + (l->rekey[w] >= 10 ? l->rekey[w] / 10 : 1) : 0;
         if (l->rand[w] == UNSET)
             l->rand[w] = l->life[w] > l->rekey[w] ? l->life[w] - l->rekey[w] : 0;
         if (l->life[w] && l->rekey[w] >= l->life[w])

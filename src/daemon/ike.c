@@ -65,6 +65,14 @@ static uint64_t cb_now(void *arg)
     return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
+static bool any_pending(const struct ike_rt *rt)
+{
+    for (size_t k = 0; k < CFG_MAX_CHILDREN; k++)
+        if (rt->child_pending[k])
+            return true;
+    return false;
+}
+
 static void cb_child_failed(void *arg, unsigned k, uint16_t notify)
 {
     struct ike_rt *rt = arg;
@@ -79,6 +87,13 @@ static void cb_child_failed(void *arg, unsigned k, uint16_t notify)
     log_warn("%s", why);
     ike_traps_release(rt->d, rt->conn.name, k);
     control_child_done(rt->d, name, NULL, why);
+    if (rt->sa && rt->sa->state == IKE_SA_ESTABLISHED && !rt->sa->nchildren && !any_pending(rt)) {
+        /* an IKE SA we hold only for CHILD_SAs that cannot be made is
+         * closed (strongSwan's close_ike_on_child_failure) */
+        ike_rt_log(rt, LOG_INFO, "no CHILD_SA left: deleting the IKE SA");
+        if (ike_sa_queue(rt->sa, IKE_TASK_DELETE_IKE, 0) != UIPSEC_OK)
+            rt->sa->state = IKE_SA_DELETED;
+    }
 }
 
 time_t ike_jitter(time_t now, uint64_t secs, uint64_t rand)

@@ -82,7 +82,7 @@ int ike_sa_send_auth_request(struct ike_sa *sa)
     for (size_t i = 0; i < c->esp.n; i++)
         props[i].n[IKE_TRANSFORM_DH] = 0; /* no PFS in IKE_AUTH */
     r = add_id_auth(sa, o);
-    ike_child_payloads(sa, &o->cw, props, c->esp.n, sa->child_spi, c->ts, c->nts,
+    ike_child_payloads(true, &o->cw, props, c->esp.n, sa->child_spi, c->ts, c->nts,
                        c->mode == UIPSEC_MODE_TRANSPORT, NULL, 0, o->pl, &o->n);
     if (r == UIPSEC_OK)
         r = ike_sa_send_sk(sa, IKE_EXCH_IKE_AUTH, false, sa->msg_id_send, o->pl, o->n);
@@ -136,7 +136,7 @@ static enum ike_rx answer_auth(struct ike_sa *sa, const struct ike_msg *m)
     if (r == UIPSEC_OK && err)
         add(o, ike_notify_pl(err, NULL, 0));
     else if (r == UIPSEC_OK)
-        ike_child_payloads(sa, &o->cw, &pick.esp, 1, sa->child_spi, pick.sel, pick.nsel,
+        ike_child_payloads(false, &o->cw, &pick.esp, 1, sa->child_spi, pick.sel, pick.nsel,
                            pick.mode == UIPSEC_MODE_TRANSPORT, NULL, 0, o->pl, &o->n);
     if (r == UIPSEC_OK)
         r = ike_sa_send_sk(sa, IKE_EXCH_IKE_AUTH, true, sa->msg_id_expect - 1, o->pl, o->n);

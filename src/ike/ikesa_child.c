@@ -34,7 +34,9 @@ uint16_t ike_child_choose(struct ike_sa *sa, const struct ike_msg *m, bool ignor
 {
     const struct ike_payload *sa_pl = ike_msg_find(m, IKE_PL_SA),
                              *tsi = ike_msg_find(m, IKE_PL_TSI), *tsr = ike_msg_find(m, IKE_PL_TSR);
-    bool i = sa->role == IKE_ROLE_INITIATOR;
+    /* TSi and the keys belong to whoever started this exchange, which in
+     * CREATE_CHILD_SA need not be the IKE SA's initiator (2.9, 2.17) */
+    bool i = m->hdr.flags & IKE_FLAG_R;
     const struct ike_cfg *c = sa->cfg;
     size_t first = i ? sa->child_cfg : 0, last = i ? sa->child_cfg + 1 : c->nchildren, idx;
     uint16_t err = IKE_N_TS_UNACCEPTABLE;
@@ -52,6 +54,7 @@ uint16_t ike_child_choose(struct ike_sa *sa, const struct ike_msg *m, bool ignor
         if (i && sa_pl->u.sa.nproposals != 1)
             continue; /* an answer carries exactly the one it chose */
         pick->cfg = (unsigned)k;
+        pick->started = i;
         pick->peer_spi = sa_pl->u.sa.proposals[idx].spi;
         pick->mode = pick_mode(&c->child[k], m);
         return 0;
@@ -59,13 +62,12 @@ uint16_t ike_child_choose(struct ike_sa *sa, const struct ike_msg *m, bool ignor
     return err;
 }
 
-void ike_child_payloads(const struct ike_sa *sa, struct ike_child_wire *cw,
-                        const struct ike_prop *props, size_t nprops, const uint8_t *spi,
-                        const struct uipsec_selector *sel, size_t nsel, bool transport,
-                        const struct ike_payload *mid, size_t nmid, struct ike_payload *pl,
-                        size_t *n)
+void ike_child_payloads(bool started, struct ike_child_wire *cw, const struct ike_prop *props,
+                        size_t nprops, const uint8_t *spi, const struct uipsec_selector *sel,
+                        size_t nsel, bool transport, const struct ike_payload *mid, size_t nmid,
+                        struct ike_payload *pl, size_t *n)
 {
-    bool i = sa->role == IKE_ROLE_INITIATOR;
+    bool i = started; /* our selectors are TSi if our message is the request */
     struct ike_pl_sa sa_pl;
     struct ike_pl_ts tsi, tsr;
 
@@ -110,7 +112,7 @@ int ike_child_up(struct ike_sa *sa, const struct ike_child_pick *pick, struct ik
 {
     struct ike_child_result *res = calloc(1, sizeof *res);
     struct ike_child_keys *ck = NULL;
-    bool i = sa->role == IKE_ROLE_INITIATOR;
+    bool i = pick->started; /* the exchange's initiator, for the key order (2.17) */
     int r = UIPSEC_E_NOMEM;
 
     if (!res)
@@ -214,7 +216,7 @@ int ike_sa_send_child_request(struct ike_sa *sa, unsigned k)
     r = nonce_ke(o, sa->cni, sa->child_dh, mid, &nmid);
     if (sa->rekey_spi) /* 1.3.3: the SA it replaces, by our inbound SPI */
         o->pl[o->n++] = rekey_notify(sa->rekey_spi, o->rekey);
-    ike_child_payloads(sa, &o->cw, c->esp.p, c->esp.n, sa->child_spi, c->ts, c->nts,
+    ike_child_payloads(true, &o->cw, c->esp.p, c->esp.n, sa->child_spi, c->ts, c->nts,
                        c->mode == UIPSEC_MODE_TRANSPORT, mid, nmid, o->pl, &o->n);
     if (r == UIPSEC_OK)
         r = ike_sa_send_sk(sa, IKE_EXCH_CREATE_CHILD_SA, false, sa->msg_id_send, o->pl, o->n);
@@ -349,7 +351,7 @@ static enum ike_rx child_accept(struct ike_sa *sa, const struct ike_child_pick *
     if (r == UIPSEC_OK)
         r = nonce_ke(o, nr, dh, mid, &nmid);
     if (r == UIPSEC_OK) {
-        ike_child_payloads(sa, &o->cw, &pick->esp, 1, sa->child_spi, pick->sel, pick->nsel,
+        ike_child_payloads(false, &o->cw, &pick->esp, 1, sa->child_spi, pick->sel, pick->nsel,
                            pick->mode == UIPSEC_MODE_TRANSPORT, mid, nmid, o->pl, &o->n);
         r = ike_sa_send_sk(sa, IKE_EXCH_CREATE_CHILD_SA, true, sa->msg_id_expect - 1, o->pl, o->n);
     }

@@ -70,9 +70,11 @@ struct ike_child_pick {
     size_t nsel;
     struct uipsec_selector sel[IKE_CFG_MAX_TS];
     enum uipsec_mode mode;
+    bool started; /* we sent the request of this exchange */
 };
-/* The child config the SA/TSi/TSr payloads of m fit: the initiator checks
- * its own sa->child_cfg, a responder tries each.  0, or the error notify. */
+/* The child config the SA/TSi/TSr payloads of m fit: if m answers our
+ * request, the config we asked with (sa->child_cfg); if m is the request,
+ * each config in turn.  0, or the error notify. */
 uint16_t ike_child_choose(struct ike_sa *sa, const struct ike_msg *m, bool ignore_dh,
                           struct ike_child_pick *pick);
 /* [N(USE_TRANSPORT_MODE)], SA, mid[0, nmid) (nonce, KE), TSi, TSr into
@@ -81,11 +83,10 @@ struct ike_child_wire {
     struct ike_prop_wire w;
     struct ike_ts ts_i[IKE_CFG_MAX_TS], ts_r[IKE_CFG_MAX_TS];
 };
-void ike_child_payloads(const struct ike_sa *sa, struct ike_child_wire *cw,
-                        const struct ike_prop *props, size_t nprops, const uint8_t *spi,
-                        const struct uipsec_selector *sel, size_t nsel, bool transport,
-                        const struct ike_payload *mid, size_t nmid, struct ike_payload *pl,
-                        size_t *n);
+void ike_child_payloads(bool started, struct ike_child_wire *cw, const struct ike_prop *props,
+                        size_t nprops, const uint8_t *spi, const struct uipsec_selector *sel,
+                        size_t nsel, bool transport, const struct ike_payload *mid, size_t nmid,
+                        struct ike_payload *pl, size_t *n);
 /* KEYMAT (2.17) and child_sa_up; the child is recorded in sa->children. */
 __attribute__((warn_unused_result)) int ike_child_up(struct ike_sa *sa,
                                                      const struct ike_child_pick *pick,

@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "ikesa.h"
+#include "ikesa_int.h"
 #include "proposal.h"
 #include "uipsec/spd.h"
 
@@ -533,6 +534,52 @@ static void test_create_child_pfs(void **state)
     pair_free(&i, &r);
 }
 
+/* Opens what `from` sent with `to`'s keys and checks the first TSi. */
+static void assert_tsi_first_octets(struct peer *to, struct peer *from, uint8_t a, uint8_t b)
+{
+    static struct ike_msg m;
+    static uint8_t copy[IKE_MSG_MAX];
+    const struct ike_payload *tsi;
+
+    memcpy(copy, from->sent, from->sent_len);
+    assert_int_equal(ike_decode(copy, from->sent_len, &m), IKE_DEC_OK);
+    assert_true(ike_sa_open_sk(to->sa, copy, from->sent_len, &m));
+    tsi = ike_msg_find(&m, IKE_PL_TSI);
+    assert_non_null(tsi);
+    assert_int_equal(tsi->u.ts.ts[0].start[0], a);
+    assert_int_equal(tsi->u.ts.ts[0].start[1], b);
+}
+
+/* The IKE SA's responder starts the exchange: TSi and the first keys are
+ * its own (2.9, 2.17), not the IKE initiator's. */
+static void test_create_child_by_responder(void **state)
+{
+    static struct peer i, r;
+    uint32_t old_in;
+
+    (void)state;
+    establish(&i, &r, "aes256gcm16-x25519", "aes256gcm16-x25519");
+    assert_int_equal(ike_sa_queue(r.sa, IKE_TASK_CHILD, 1), UIPSEC_OK);
+    assert_tsi_first_octets(&i, &r, 10, 2); /* the sender's own 10.2.5.0/24 */
+    assert_int_equal(ike_sa_receive(i.sa, r.sent, r.sent_len, NULL), IKE_RX_OK);
+    assert_int_equal(i.nchild, 1);
+    assert_int_equal(ike_sa_receive(r.sa, i.sent, i.sent_len, NULL), IKE_RX_OK);
+    assert_children_match(&i, &r);
+    assert_int_equal(i.child.cfg, 1);
+    pass_packet(&i, &r);
+    pass_packet(&r, &i);
+    /* and the responder rekeys it */
+    old_in = r.child.in.spi;
+    i.nchild = r.nchild = 0;
+    assert_int_equal(ike_sa_queue(r.sa, IKE_TASK_REKEY_CHILD, old_in), UIPSEC_OK);
+    assert_int_equal(ike_sa_receive(i.sa, r.sent, r.sent_len, NULL), IKE_RX_OK);
+    assert_int_equal(ike_sa_receive(r.sa, i.sent, i.sent_len, NULL), IKE_RX_OK);
+    assert_children_match(&i, &r);
+    assert_int_equal(r.child.replaces, old_in);
+    pass_packet(&r, &i);
+    pair_free(&i, &r);
+}
+
 static void test_create_child_invalid_ke(void **state)
 {
     static struct peer i, r;
@@ -877,6 +924,7 @@ int main(void)
         cmocka_unit_test(test_forced_encap),
         cmocka_unit_test(test_rekey_child),
         cmocka_unit_test(test_rekey_ike),
+        cmocka_unit_test(test_create_child_by_responder),
         cmocka_unit_test(test_cookie),
     };
 

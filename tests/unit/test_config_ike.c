@@ -403,6 +403,8 @@ static const struct bad bad_files[] = {
      "id7 = a\nid8 = a\nid9 = a } }\n",
      "secrets.ike-1: at most 8 ids"},
     {"uipsec { wireshark_keys = keys }\n", "wireshark_keys = keys: expected an absolute directory"},
+    {"uipsec { wireshark_keys = /nonexistent/uipsec-keys }\n",
+     "no such directory; create it (mkdir -m 700"},
     {"bogus { }\n", "unknown section \"bogus\"; known: uipsec, manual, connections, secrets"},
     /* No secret fits: an id names neither side. */
     {"connections { c { local_addrs = 192.0.2.1\nremote_addrs = 192.0.2.2\n"
@@ -441,8 +443,8 @@ static void test_secret_not_private(void **state)
                                 "read it"));
     assert_non_null(strstr(err, "chmod 600"));
     /* Without a secret the file need not be private. */
-    assert_int_equal(load_mode("uipsec { wireshark_keys = /var/log/keys }\n", 0644, &cfg), 0);
-    assert_string_equal(cfg.wireshark_keys, "/var/log/keys");
+    assert_int_equal(load_mode("uipsec { wireshark_keys = /tmp }\n", 0644, &cfg), 0);
+    assert_string_equal(cfg.wireshark_keys, "/tmp");
     cfg_free(&cfg);
 }
 
