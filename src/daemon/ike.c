@@ -56,6 +56,20 @@ static void cb_log(void *arg, const char *msg)
     ike_rt_log(arg, LOG_INFO, "%s", msg);
 }
 
+static void cb_log_peer(void *arg, const char *msg)
+{
+    const struct ike_rt *rt = arg;
+
+    log_peer("%s[%u]: %s", rt->conn.name, rt->id, msg);
+}
+
+static void cb_log_drop(void *arg, const char *msg)
+{
+    const struct ike_rt *rt = arg;
+
+    log_net("%s[%u]: %s", rt->conn.name, rt->id, msg); /* counted ike-dropped */
+}
+
 static uint64_t cb_now(void *arg)
 {
     struct timespec ts;
@@ -129,6 +143,7 @@ static struct ike_rt *rt_new(struct daemon *d, const struct cfg_conn *conn,
                                .child_sa_up = ike_child_up_cb,
                                .child_sa_down = ike_child_down_cb,
                                .log = cb_log,
+                               .log_drop = cb_log_drop,
                                .now_ms = cb_now,
                                .child_failed = cb_child_failed,
                                .ike_sa_rekeyed = cb_rekeyed};
@@ -420,7 +435,9 @@ static void respond(struct daemon *d, const uint8_t *buf, size_t len, const stru
         rt_free(rt);
         return;
     }
+    rt->env.log = cb_log_peer; /* anyone can send IKE_SA_INIT: rate-limited */
     rx = ike_sa_respond(&rt->sa, &rt->icfg, &rt->env, from, buf, len);
+    rt->env.log = cb_log;
     if (!rt->sa) {
         if (rx == IKE_RX_DROPPED)
             d->drops[DD_IKE_DROPPED]++;

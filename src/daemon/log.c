@@ -62,3 +62,23 @@ void log_net(const char *fmt, ...)
     vlog(LOG_DEBUG, fmt, ap);
     va_end(ap);
 }
+
+void log_peer(const char *fmt, ...)
+{
+    static time_t window;
+    static unsigned count;
+    time_t now = time(NULL);
+    va_list ap;
+
+    if (current < LOG_INFO)
+        return;
+    if (now != window) {
+        window = now;
+        count = 0;
+    }
+    if (++count > 10)
+        return;
+    va_start(ap, fmt);
+    vlog(LOG_INFO, fmt, ap);
+    va_end(ap);
+}

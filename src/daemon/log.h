@@ -11,6 +11,9 @@ enum log_level log_get_level(void);
 void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Debug lines caused by network input: at most a few per second. */
 void log_net(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Info lines an unauthenticated peer can cause (a refused IKE_SA_INIT):
+ * at most 10 a second, so that a flood cannot fill the log. */
+void log_peer(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 #define log_err(...)   log_msg(LOG_ERR, __VA_ARGS__)
 #define log_warn(...)  log_msg(LOG_WARN, __VA_ARGS__)

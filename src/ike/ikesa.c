@@ -24,6 +24,20 @@ void ike_sa_log(const struct ike_env *env, const char *fmt, ...)
     env->log(env->arg, line);
 }
 
+void ike_sa_log_drop(const struct ike_env *env, const char *fmt, ...)
+{
+    void (*out)(void *, const char *) = env->log_drop ? env->log_drop : env->log;
+    char line[256];
+    va_list ap;
+
+    if (!out)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    out(env->arg, line);
+}
+
 int ike_id_set(struct ike_id *id, uint8_t type, const char *text)
 {
     size_t n = strlen(text);
@@ -227,11 +241,11 @@ bool ike_sa_open_sk(struct ike_sa *sa, uint8_t *buf, size_t len, struct ike_msg 
     first = last->u.sk.first_inner;
     r = ike_sk_open(sa->sk_in, buf, len, last->offset, IKE_SK_PAYLOAD_HEADER_LEN, &pt_off, &pt_len);
     if (r != UIPSEC_OK) {
-        ike_sa_log(sa->env, "SK payload dropped: %s", uipsec_result_name(r));
+        ike_sa_log_drop(sa->env, "SK payload dropped: %s", uipsec_result_name(r));
         return false;
     }
     if (ike_decode_payloads(first, buf + pt_off, pt_len, msg) != IKE_DEC_OK) {
-        ike_sa_log(sa->env, "SK contents malformed");
+        ike_sa_log_drop(sa->env, "SK contents malformed");
         return false;
     }
     return true;
@@ -411,7 +425,7 @@ enum ike_rx ike_sa_receive(struct ike_sa *sa, const uint8_t *buf, size_t len,
         goto out;
     memcpy(copy, buf, len);
     if (ike_decode(copy, len, msg) != IKE_DEC_OK) {
-        ike_sa_log(sa->env, "malformed IKE message dropped");
+        ike_sa_log_drop(sa->env, "malformed IKE message dropped");
         goto out;
     }
     if (memcmp(msg->hdr.spi_i, sa->spi_i, IKE_SPI_LEN) != 0)

@@ -128,7 +128,10 @@ struct ike_env {
      * ends: the caller then drops every child it holds for the SA). */
     void (*child_sa_down)(void *arg, uint32_t spi_in, uint32_t spi_out);
     void (*log)(void *arg, const char *msg); /* may be NULL */
-    uint64_t (*now_ms)(void *arg);           /* a monotonic clock */
+    /* Why a datagram was dropped: a flood can make many, so the caller
+     * may rate-limit them.  May be NULL (then log is used). */
+    void (*log_drop)(void *arg, const char *msg);
+    uint64_t (*now_ms)(void *arg); /* a monotonic clock */
     /* A CHILD_SA request could not be made (error notify or 0): the
      * caller's to report.  May be NULL. */
     void (*child_failed)(void *arg, unsigned cfg, uint16_t notify);

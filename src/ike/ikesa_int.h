@@ -9,6 +9,8 @@
 /* ikesa.c: messages. */
 void ike_sa_log(const struct ike_env *env, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+void ike_sa_log_drop(const struct ike_env *env, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 struct ike_hdr ike_sa_hdr(const struct ike_sa *sa, uint8_t exchange, bool response,
                           uint32_t msg_id);
 /* Encodes and sends; *copy (if copy is not NULL) gets a malloc'd copy. */

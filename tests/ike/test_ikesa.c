@@ -482,6 +482,46 @@ static void test_transport_mode(void **state)
     pair_free(&i, &r);
 }
 
+/* Every identity type of the issue: IPv4, IPv6, RFC822, KEY_ID (FQDN is
+ * everywhere else); the responder records what the initiator sent. */
+static void test_id_types(void **state)
+{
+    static const struct {
+        uint8_t ti;
+        const char *i;
+        uint8_t tr;
+        const char *r;
+    } ids[] = {{IKE_ID_IPV4_ADDR, "192.0.2.1", IKE_ID_RFC822_ADDR, "gw@example.org"},
+               {IKE_ID_IPV6_ADDR, "2001:db8::1", IKE_ID_KEY_ID, "\x01\x02key"},
+               {IKE_ID_KEY_ID, "k1", IKE_ID_IPV6_ADDR, "2001:db8::2"}};
+    static struct peer i, r;
+
+    (void)state;
+    for (size_t k = 0; k < sizeof ids / sizeof ids[0]; k++) {
+        peer_init(&i, 1, true, &default_i);
+        peer_init(&r, 2, false, &default_r);
+        assert_int_equal(ike_id_set(&i.cfg.local_id, ids[k].ti, ids[k].i), UIPSEC_OK);
+        assert_int_equal(ike_id_set(&r.cfg.remote_id, ids[k].ti, ids[k].i), UIPSEC_OK);
+        assert_int_equal(ike_id_set(&r.cfg.local_id, ids[k].tr, ids[k].r), UIPSEC_OK);
+        assert_int_equal(ike_id_set(&i.cfg.remote_id, ids[k].tr, ids[k].r), UIPSEC_OK);
+        run_init(&i, &r);
+        run_auth(&i, &r);
+        assert_int_equal(r.sa->peer_id.type, ids[k].ti);
+        assert_memory_equal(&r.sa->peer_id, &i.cfg.local_id, sizeof i.cfg.local_id);
+        assert_memory_equal(&i.sa->peer_id, &r.cfg.local_id, sizeof r.cfg.local_id);
+        pair_free(&i, &r);
+    }
+    /* the same bytes under another type are another identity */
+    peer_init(&i, 1, true, &default_i);
+    peer_init(&r, 2, false, &default_r);
+    assert_int_equal(ike_id_set(&i.cfg.local_id, IKE_ID_KEY_ID, "moon"), UIPSEC_OK);
+    run_init(&i, &r);
+    assert_int_equal(ike_sa_receive(i.sa, r.sent, r.sent_len, NULL), IKE_RX_OK);
+    assert_int_equal(ike_sa_receive(r.sa, i.sent, i.sent_len, NULL), IKE_RX_FAILED);
+    assert_int_equal(r.sa->fail_notify, IKE_N_AUTHENTICATION_FAILED);
+    pair_free(&i, &r);
+}
+
 /* ---- after IKE_AUTH: CREATE_CHILD_SA, INFORMATIONAL, timers ---- */
 
 /* A second child config on both sides: 10.1.5.0/24 <-> 10.2.5.0/24. */
@@ -924,6 +964,7 @@ int main(void)
         cmocka_unit_test(test_forced_encap),
         cmocka_unit_test(test_rekey_child),
         cmocka_unit_test(test_rekey_ike),
+        cmocka_unit_test(test_id_types),
         cmocka_unit_test(test_create_child_by_responder),
         cmocka_unit_test(test_cookie),
     };
