@@ -122,7 +122,8 @@ static void conn_free(struct daemon *d, struct conn *c)
     if (!c)
         return;
     for (size_t i = 0; i < c->npol; i++)
-        uipsec_spd_remove(d->spd, c->pol[i]);
+        if (c->pol[i])
+            uipsec_spd_remove(d->spd, c->pol[i]);
     if (c->in)
         uipsec_sad_remove(d->sad, c->cfg.in.spi, c->cfg.proto);
     uipsec_sa_free(c->in);
@@ -383,6 +384,18 @@ struct conn *conns_add(struct daemon *d, struct conn *c, const struct uipsec_sa_
         log_warn("out of memory while compiling the policies");
     resolve_policies(d);
     return c;
+}
+
+void conns_drop_outbound(struct daemon *d, struct conn *c)
+{
+    for (size_t i = 0; i < c->npol; i += 2) /* outbound, inbound, outbound, ... */
+        if (c->pol[i]) {
+            uipsec_spd_remove(d->spd, c->pol[i]);
+            c->pol[i] = 0;
+        }
+    if (uipsec_spd_commit(d->spd) != UIPSEC_OK)
+        log_warn("out of memory while compiling the policies");
+    resolve_policies(d);
 }
 
 void conns_del(struct daemon *d, struct conn *c)

@@ -123,6 +123,9 @@ void conns_clear(struct daemon *d);
 struct conn *conns_add(struct daemon *d, struct conn *c, const struct uipsec_sa_params *in,
                        const struct uipsec_sa_params *out, char *err, size_t err_len);
 void conns_del(struct daemon *d, struct conn *c);
+/* A rekeyed CHILD_SA: its successor sends from now on; its inbound SA and
+ * policies stay until its DELETE is answered. */
+void conns_drop_outbound(struct daemon *d, struct conn *c);
 /* The selector pairs of local x remote lists of the same family; "dynamic"
  * is the address given for that side.  0 or -1 with why. */
 int conns_selectors(const char (*l)[64], size_t nl, const char (*r)[64], size_t nr,

@@ -59,6 +59,13 @@ static void tell_waiting(const struct ike_rt *rt, const struct conn *c)
     cJSON_Delete(r);
 }
 
+static void retire_outbound(struct daemon *d, const struct ike_rt *rt, uint32_t spi_in)
+{
+    for (size_t i = 0; i < d->nconns; i++)
+        if (d->conns[i] && d->conns[i]->ike == rt && d->conns[i]->cfg.in.spi == spi_in)
+            conns_drop_outbound(d, d->conns[i]);
+}
+
 void ike_child_up_cb(void *arg, const struct ike_child_result *res)
 {
     struct ike_rt *rt = arg;
@@ -99,6 +106,10 @@ void ike_child_up_cb(void *arg, const struct ike_child_result *res)
     ike_rt_log(rt, LOG_INFO, "CHILD_SA %s installed: %s, SPIs %08x in %08x out%s%s%s", ch->name,
                c->cfg.proposal, c->cfg.in.spi, c->cfg.out.spi, res->pfs ? ", PFS" : "",
                c->cfg.encap ? ", ESP in UDP" : "", res->replaces ? ", rekeyed" : "");
+    /* our rekey: the peer has the new SA already, send on it at once; the
+     * old one is the peer's to leave when our DELETE arrives */
+    if (res->replaces && res->initiated)
+        retire_outbound(d, rt, res->replaces);
     daemon_refresh(d);
     ike_traps_deliver(d, c);
     tell_waiting(rt, c);

@@ -2,6 +2,7 @@
 #include "log.h"
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <time.h>
 
@@ -43,20 +44,29 @@ void log_msg(enum log_level level, const char *fmt, ...)
     va_end(ap);
 }
 
+/* At most max lines a second of those that call it with this window. */
+struct rate {
+    time_t window;
+    unsigned count;
+};
+
+static bool rate_ok(struct rate *r, unsigned max)
+{
+    time_t now = time(NULL);
+
+    if (now != r->window) {
+        r->window = now;
+        r->count = 0;
+    }
+    return ++r->count <= max;
+}
+
 void log_net(const char *fmt, ...)
 {
-    static time_t window;
-    static unsigned count;
-    time_t now = time(NULL);
+    static struct rate r;
     va_list ap;
 
-    if (current < LOG_DEBUG)
-        return;
-    if (now != window) {
-        window = now;
-        count = 0;
-    }
-    if (++count > 5)
+    if (current < LOG_DEBUG || !rate_ok(&r, 5))
         return;
     va_start(ap, fmt);
     vlog(LOG_DEBUG, fmt, ap);
@@ -65,18 +75,10 @@ void log_net(const char *fmt, ...)
 
 void log_peer(const char *fmt, ...)
 {
-    static time_t window;
-    static unsigned count;
-    time_t now = time(NULL);
+    static struct rate r;
     va_list ap;
 
-    if (current < LOG_INFO)
-        return;
-    if (now != window) {
-        window = now;
-        count = 0;
-    }
-    if (++count > 10)
+    if (current < LOG_INFO || !rate_ok(&r, 10))
         return;
     va_start(ap, fmt);
     vlog(LOG_INFO, fmt, ap);

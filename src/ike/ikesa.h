@@ -112,6 +112,7 @@ struct ike_child_result {
     struct ike_prop esp;             /* the chosen proposal */
     bool pfs;                        /* made with a fresh DH exchange */
     uint32_t replaces;               /* a rekey: the old CHILD_SA's inbound SPI, else 0 */
+    bool initiated;                  /* we sent the request of the exchange */
     struct uipsec_sa_params in, out; /* spi, dir, proto, mode, suite, keys */
     size_t nts;                      /* narrowed selectors, local side ours */
     struct uipsec_selector ts[IKE_CFG_MAX_TS];

@@ -133,6 +133,7 @@ int ike_child_up(struct ike_sa *sa, const struct ike_child_pick *pick, struct ik
         res->esp = pick->esp;
         res->pfs = gir.len > 0;
         res->replaces = sa->rekey_spi;
+        res->initiated = pick->started;
         fill_dir(sa, &res->in, true, ike_spi_num(sa->child_spi), pick->mode);
         fill_dir(sa, &res->out, false, ike_spi_num(pick->peer_spi), pick->mode);
         res->nts = pick->nsel;
@@ -324,16 +325,22 @@ done:
 
 /* ---- responder ---- */
 
-static enum ike_rx child_refuse(struct ike_sa *sa, uint16_t type, const uint8_t *data, size_t len,
-                                const char *why)
+enum ike_rx ike_sa_refuse_create(struct ike_sa *sa, uint16_t type, const uint8_t *data, size_t len,
+                                 const char *what, const char *why)
 {
     struct ike_payload n = ike_notify_pl(type, data, len);
 
-    ike_sa_log(sa->env, "CREATE_CHILD_SA refused: %s (%s)", why, ike_notify_name(type));
+    ike_sa_log(sa->env, "%s refused: %s (%s)", what, why, ike_notify_name(type));
     if (ike_sa_send_sk(sa, IKE_EXCH_CREATE_CHILD_SA, true, sa->msg_id_expect - 1, &n, 1) !=
         UIPSEC_OK)
         ike_sa_log(sa->env, "cannot send the error notify");
     return IKE_RX_OK;
+}
+
+static enum ike_rx child_refuse(struct ike_sa *sa, uint16_t type, const uint8_t *data, size_t len,
+                                const char *why)
+{
+    return ike_sa_refuse_create(sa, type, data, len, "CREATE_CHILD_SA", why);
 }
 
 /* Our answer: SA, Nr, [KEr], TSi, TSr; then the child is up. */

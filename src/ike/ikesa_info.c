@@ -78,8 +78,9 @@ static int run_one(struct ike_sa *sa, struct ike_task t)
     case IKE_TASK_DELETE_CHILD:
         if (!(c = find_child(sa, t.arg, true)))
             return UIPSEC_E_PARAM; /* already gone */
+        /* the SA stays until the answer: packets the peer sent before it
+         * saw our DELETE still arrive (a rekey loses none) */
         spi = c->spi_in;
-        child_gone(sa, c); /* inbound goes now: nothing more is accepted */
         return delete_pl_send(sa, false, sa->msg_id_send, IKE_PROTO_ESP, &spi, 1);
     case IKE_TASK_DELETE_IKE:
         sa->state = IKE_SA_DELETING;
@@ -208,5 +209,11 @@ enum ike_rx ike_sa_info_response(struct ike_sa *sa, uint8_t *buf, size_t len, st
     ike_sa_response_done(sa);
     if (sa->req_task.kind == IKE_TASK_DELETE_IKE)
         sa->state = IKE_SA_DELETED;
+    if (sa->req_task.kind == IKE_TASK_DELETE_CHILD) {
+        struct ike_child_ref *c = find_child(sa, sa->req_task.arg, true);
+
+        if (c) /* unless the peer's own DELETE crossed ours */
+            child_gone(sa, c);
+    }
     return IKE_RX_OK;
 }

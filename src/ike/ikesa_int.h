@@ -95,6 +95,10 @@ __attribute__((warn_unused_result)) int ike_child_up(struct ike_sa *sa,
                                                      struct ike_iov gir, struct ike_iov ni,
                                                      struct ike_iov nr);
 uint32_t ike_spi_num(const uint8_t *p);
+/* Answers a CREATE_CHILD_SA request with an error notify (and logs what
+ * was refused and why). */
+enum ike_rx ike_sa_refuse_create(struct ike_sa *sa, uint16_t type, const uint8_t *data, size_t len,
+                                 const char *what, const char *why);
 enum ike_rx ike_sa_child_request(struct ike_sa *sa, uint8_t *buf, size_t len, struct ike_msg *msg);
 enum ike_rx ike_sa_child_response(struct ike_sa *sa, uint8_t *buf, size_t len, struct ike_msg *msg);
 __attribute__((warn_unused_result)) int ike_sa_send_child_request(struct ike_sa *sa, unsigned cfg);

@@ -120,13 +120,7 @@ static struct ike_sa *successor(struct ike_sa *old, enum ike_role role, const ui
 static enum ike_rx refuse(struct ike_sa *sa, uint16_t type, const uint8_t *data, size_t len,
                           const char *why)
 {
-    struct ike_payload n = ike_notify_pl(type, data, len);
-
-    ike_sa_log(sa->env, "IKE SA rekey refused: %s (%s)", why, ike_notify_name(type));
-    if (ike_sa_send_sk(sa, IKE_EXCH_CREATE_CHILD_SA, true, sa->msg_id_expect - 1, &n, 1) !=
-        UIPSEC_OK)
-        ike_sa_log(sa->env, "cannot send the error notify");
-    return IKE_RX_OK;
+    return ike_sa_refuse_create(sa, type, data, len, "IKE SA rekey", why);
 }
 
 /* The offer is acceptable: answer it, then the new SA exists. */

@@ -665,13 +665,14 @@ static void test_delete_child(void **state)
     in = i.child.in.spi;
     out = i.child.out.spi;
     assert_int_equal(ike_sa_queue(i.sa, IKE_TASK_DELETE_CHILD, in), UIPSEC_OK);
-    assert_int_equal(i.ndown, 1);
-    assert_int_equal(i.down_in, in);
+    assert_int_equal(i.ndown, 0); /* inbound stays until the answer */
     assert_int_equal(ike_sa_receive(r.sa, i.sent, i.sent_len, NULL), IKE_RX_OK);
     assert_int_equal(r.ndown, 1);
     assert_int_equal(r.down_in, out);
     assert_int_equal(r.down_out, in);
     assert_int_equal(ike_sa_receive(i.sa, r.sent, r.sent_len, NULL), IKE_RX_OK);
+    assert_int_equal(i.ndown, 1);
+    assert_int_equal(i.down_in, in);
     assert_int_equal(i.sa->nchildren + r.sa->nchildren, 0);
     assert_int_equal(i.sa->state, IKE_SA_ESTABLISHED);
     pair_free(&i, &r);
@@ -783,12 +784,13 @@ static void test_rekey_child(void **state)
     assert_children_match(&i, &r);
     assert_int_equal(i.child.replaces, old_in);
     assert_true(i.child.pfs);
-    assert_int_equal(i.ndown, 1); /* the old one, DELETE sent */
-    assert_int_equal(i.down_in, old_in);
+    assert_int_equal(i.ndown, 0); /* DELETE of the old one sent, it waits */
     assert_int_equal(ike_sa_receive(r.sa, i.sent, i.sent_len, NULL), IKE_RX_OK);
     assert_int_equal(r.ndown, 1);
     assert_int_equal(r.down_in, old_out);
     assert_int_equal(ike_sa_receive(i.sa, r.sent, r.sent_len, NULL), IKE_RX_OK);
+    assert_int_equal(i.ndown, 1);
+    assert_int_equal(i.down_in, old_in);
     assert_int_equal(i.sa->nchildren, 1);
     assert_int_equal(r.sa->nchildren, 1);
     assert_int_equal(i.sa->children[0].spi_in, i.child.in.spi);
