@@ -449,29 +449,13 @@ static void respond(struct daemon *d, const uint8_t *buf, size_t len, const stru
     ike_rt_after(rt);
 }
 
-/* Just the header: enough to find the SA (the SA decodes the rest). */
-static int ike_peek_header(const uint8_t *b, size_t len, struct ike_hdr *h)
-{
-    if (len < IKE_HDR_LEN || len > IKE_DGRAM_MAX)
-        return -1;
-    memcpy(h->spi_i, b, IKE_SPI_LEN);
-    memcpy(h->spi_r, b + 8, IKE_SPI_LEN);
-    h->next_payload = b[16];
-    h->version = b[17];
-    h->exchange = b[18];
-    h->flags = b[19];
-    h->msg_id = (uint32_t)b[20] << 24 | (uint32_t)b[21] << 16 | (uint32_t)b[22] << 8 | b[23];
-    h->length = (uint32_t)b[24] << 24 | (uint32_t)b[25] << 16 | (uint32_t)b[26] << 8 | b[27];
-    return h->version >> 4 == IKE_MAJOR_VERSION && h->length == len ? 0 : -1;
-}
-
 static void input(struct daemon *d, const uint8_t *buf, size_t len, const struct ike_path *from)
 {
     static const uint8_t zero[IKE_SPI_LEN];
     struct ike_hdr h;
     struct ike_rt *rt;
 
-    if (ike_peek_header(buf, len, &h) != 0) {
+    if (len > IKE_DGRAM_MAX || ike_decode_header(buf, len, &h) != IKE_DEC_OK) {
         d->drops[DD_IKE_MALFORMED]++;
         return;
     }

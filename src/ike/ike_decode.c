@@ -204,6 +204,14 @@ enum ike_decode_result ike_decode(const uint8_t *buf, size_t len, struct ike_msg
     return decode_chain(msg, msg->hdr.next_payload, &c, len, true);
 }
 
+enum ike_decode_result ike_decode_header(const uint8_t *buf, size_t len, struct ike_hdr *hdr)
+{
+    struct cursor c = cursor_make((uint8_t *)buf, len);
+
+    *hdr = (struct ike_hdr){0};
+    return decode_header(&c, len, hdr);
+}
+
 enum ike_decode_result ike_decode_payloads(uint8_t first_type, const uint8_t *buf, size_t len,
                                            struct ike_msg *msg)
 {

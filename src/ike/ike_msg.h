@@ -232,6 +232,14 @@ __attribute__((warn_unused_result)) enum ike_decode_result
 ike_decode(const uint8_t *buf, size_t len, struct ike_msg *msg);
 
 /*
+ * Decodes only the 28-byte header of the datagram buf[0, len): enough to
+ * find the SA it is for.  OK, TRUNCATED, BAD_VERSION or BAD_LENGTH (Length
+ * is not len), as ike_decode would say.
+ */
+__attribute__((warn_unused_result)) enum ike_decode_result
+ike_decode_header(const uint8_t *buf, size_t len, struct ike_hdr *hdr);
+
+/*
  * Decodes a payload chain without a header: the plaintext of an SK payload,
  * whose first payload has type first_type.  Replaces msg's payloads and
  * leaves msg->hdr as it is, so the outer header and the inner payloads can

@@ -43,9 +43,15 @@ static void check_sk_prefix(const struct ike_msg *enc, const struct ike_msg *dec
 
 static void datagram(const uint8_t *d, size_t n)
 {
+    enum ike_decode_result r = ike_decode(d, n, &m1);
+    struct ike_hdr h;
     size_t len1, len2;
 
-    if (ike_decode(d, n, &m1) != IKE_DEC_OK)
+    /* the header alone (how uipsecd finds the SA) agrees with the whole */
+    if (r == IKE_DEC_OK &&
+        (ike_decode_header(d, n, &h) != IKE_DEC_OK || memcmp(&h, &m1.hdr, sizeof h) != 0))
+        abort();
+    if (r != IKE_DEC_OK)
         return;
     drop_unknown_attrs(&m1);
     if (ike_encode(&m1, out1, sizeof(out1), &len1) != IKE_ENC_OK || len1 > n)
