@@ -192,6 +192,12 @@ const char *render_status(const cJSON *r, FILE *out)
     fprintf(out, "  config:    %s\n", str(r, "config"));
     fprintf(out, "  interface: %s, mtu %s\n", str(r, "interface"), fmt_count(mtu, r, "mtu"));
     fprintf(out, "  SAs:       %s\n", fmt_count(sas, r, "sas"));
+    if (cJSON_GetObjectItemCaseSensitive(r, "ike_sas")) {
+        char all[NUM_LEN], estab[NUM_LEN];
+
+        fprintf(out, "  IKE SAs:   %s (%s established)\n", fmt_count(all, r, "ike_sas"),
+                fmt_count(estab, r, "ike_sas_established"));
+    }
     fprintf(out, "  policies:  %s\n", fmt_count(pols, r, "policies"));
     put_drops_line(out, "  drops:     ", drops);
     return NULL;

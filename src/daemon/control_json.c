@@ -9,6 +9,7 @@
 
 #include "cleardrop.h"
 #include "daemon.h"
+#include "ike.h"
 
 static void add_u64(cJSON *o, const char *name, uint64_t v)
 {
@@ -170,6 +171,20 @@ static cJSON *list_pols(struct daemon *d)
     return r;
 }
 
+/* IKE SAs: all, and those established (the others are being made or
+ * ended). */
+static void count_ike(const struct daemon *d, cJSON *r)
+{
+    uint64_t all = 0, up = 0;
+
+    for (const struct ike_rt *rt = d->ike; rt; rt = rt->next) {
+        all += rt->sa != NULL;
+        up += rt->sa && rt->sa->state == IKE_SA_ESTABLISHED;
+    }
+    add_u64(r, "ike_sas", all);
+    add_u64(r, "ike_sas_established", up);
+}
+
 static cJSON *status(struct daemon *d)
 {
     const struct uipsec_policy *none[1];
@@ -186,6 +201,7 @@ static cJSON *status(struct daemon *d)
     cJSON_AddStringToObject(r, "interface", d->ifname);
     add_u64(r, "mtu", d->mtu);
     add_u64(r, "sas", sas);
+    count_ike(d, r);
     add_u64(r, "policies",
             uipsec_spd_list(d->spd, UIPSEC_DIR_OUT, none, 0) +
                 uipsec_spd_list(d->spd, UIPSEC_DIR_IN, none, 0));

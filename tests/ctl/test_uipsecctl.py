@@ -172,7 +172,8 @@ GCM_AGAIN = {"sas": GCM_SAS, "ike_sas": [ike_sa("gcm256", 2, [child("gcm256", "0
                                                                      "84938fe6")])]}
 GCM_DELETING = {"sas": GCM_SAS, "ike_sas": [dict(GCM, state="DELETING")]}
 
-IKE_STATUS = dict(STATUS, drops={"ike-malformed": 4, "ike-unknown-spi": 2,
+IKE_STATUS = dict(STATUS, ike_sas=3, ike_sas_established=2,
+                  drops={"ike-malformed": 4, "ike-unknown-spi": 2,
                                  "ike-no-connection": 1, "ike-half-open-limit": 0,
                                  "ike-dropped": 3, "trap-pending": 17, "no-policy": 12})
 
