@@ -76,6 +76,8 @@ static int unsupported(struct cfgerr *c, const struct conf_node *n, const char *
 /* ---- values ---- */
 
 /* strongSwan's time values: a whole number with an optional s, m, h or d. */
+_Static_assert(CFG_MAX_CHILDREN <= IKE_CFG_MAX_CHILDREN, "a connection's children fit ike_cfg");
+
 #define UNSET UINT64_MAX /* a lifetime not given: the default applies */
 
 static int parse_time(const char *v, unsigned long long *secs)
@@ -656,6 +658,11 @@ static int child_section(struct cfgerr *c, const struct conf_node *sec, const st
             return -1;
     if (life_finish(c, sec, &ch->life) < 0)
         return -1;
+    if (ch->n_local_ts * ch->n_remote_ts > IKE_CFG_MAX_TS)
+        return FAIL(c, sec,
+                    "%s: %zu local_ts x %zu remote_ts make more than %d selector pairs; split "
+                    "the child in two",
+                    path, ch->n_local_ts, ch->n_remote_ts, IKE_CFG_MAX_TS);
     conn->n_children++;
     return 0;
 }
@@ -1019,7 +1026,10 @@ int cfg_ike_secrets(struct cfgerr *c, const struct conf_node *sec, struct cfg *c
 /* ---- after the file ---- */
 
 /* How well s fits conn: -1 not at all (an id that is neither side's), else
- * 2 if its ids name both sides, 1 one side, 0 none (no ids, or %any). */
+ * 2 if its ids name both sides, 1 one side, 0 none (no ids, or %any).
+ * With remote.id = %any the peer is unknown at load: a secret naming some
+ * other peer is the last choice (0), below one without (1, or 2 if it
+ * names us), so that no single peer's key becomes everyone's. */
 static int secret_rank(const struct cfg_conn *conn, const struct cfg_secret *s)
 {
     bool mine = false, peer = false;
@@ -1036,6 +1046,8 @@ static int secret_rank(const struct cfg_conn *conn, const struct cfg_secret *s)
         else
             return -1;
     }
+    if (conn->remote_id_any)
+        return peer ? 0 : 1 + mine;
     return mine + peer;
 }
 

@@ -35,6 +35,7 @@ struct conn {
     time_t installed;
     time_t rekey_at, expire_at; /* IKE: lifetimes (0: none) */
     uint8_t *held;              /* trap: the first packet, sent once the CHILD_SA is up */
+    time_t retry_at;            /* trap: no new initiation before (the last one failed) */
     size_t held_len;
     struct uipsec_sa *in, *out;
     uint64_t pol[MAX_POLICIES_PER_CONN]; /* ids: outbound, inbound, outbound, ... */

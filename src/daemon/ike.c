@@ -221,7 +221,7 @@ static void rt_free(struct ike_rt *rt)
 }
 
 /* Unlinks and frees the SAs that ended. */
-static void reap(struct daemon *d)
+void ike_reap(struct daemon *d)
 {
     for (struct ike_rt **pp = &d->ike; *pp;) {
         struct ike_rt *rt = *pp;
@@ -309,6 +309,7 @@ static const struct ike_env *cb_rekeyed(void *arg, struct ike_sa *new_sa)
     if (!rt)
         return NULL;
     rt->icfg = old->icfg;
+    rt->icfg.psk = rt->conn.psk; /* its own copy: the old rt goes first */
     rt->sa = new_sa;
     new_sa->cfg = &rt->icfg;
     memcpy(rt->child_pending, old->child_pending, sizeof(rt->child_pending));
@@ -407,6 +408,27 @@ void ike_cookie_rotate(struct daemon *d)
     d->cookie_rotated = time(NULL);
 }
 
+/* Whether a new IKE_SA_INIT may cost us a key exchange and memory.  Under
+ * load, or when its address already holds IKE_HALF_OPEN_PER_PEER, it must
+ * echo a cookie: spoofing a peer's address then cannot lock the peer out,
+ * for the peer itself proves its address and may hold twice as many. */
+static bool admit(struct daemon *d, const uint8_t *buf, size_t len, const struct ike_path *from)
+{
+    size_t mine = half_open(d, &from->remote), all = half_open(d, NULL);
+    bool proven = false;
+
+    if (all >= IKE_COOKIE_THRESHOLD || mine >= IKE_HALF_OPEN_PER_PEER) {
+        if (!cookie_ok(d, buf, len, from))
+            return false;
+        proven = true;
+    }
+    if (all >= IKE_HALF_OPEN_MAX || mine >= IKE_HALF_OPEN_PER_PEER * (proven ? 2u : 1u)) {
+        d->drops[DD_IKE_HALF_OPEN]++;
+        return false;
+    }
+    return true;
+}
+
 static void respond(struct daemon *d, const uint8_t *buf, size_t len, const struct ike_path *from)
 {
     const struct cfg_conn *conn = match_conn(d, from);
@@ -420,18 +442,12 @@ static void respond(struct daemon *d, const uint8_t *buf, size_t len, const stru
                 addr_str(&from->remote, err, sizeof(err)));
         return;
     }
-    if (half_open(d, NULL) >= IKE_COOKIE_THRESHOLD && !cookie_ok(d, buf, len, from))
+    if (!admit(d, buf, len, from))
         return;
-    /* one address cannot hold more than a few (strongSwan's block_threshold) */
-    if (half_open(d, NULL) >= IKE_HALF_OPEN_MAX ||
-        half_open(d, &from->remote) >= IKE_HALF_OPEN_PER_PEER) {
-        d->drops[DD_IKE_HALF_OPEN]++;
-        return;
-    }
     if (!(rt = rt_new(d, conn, from)))
         return;
     if (build_cfg(rt, err, sizeof(err)) < 0) {
-        log_warn("%s", err);
+        log_peer("%s", err); /* anyone's IKE_SA_INIT can lead here */
         rt_free(rt);
         return;
     }
@@ -472,7 +488,7 @@ static void input(struct daemon *d, const uint8_t *buf, size_t len, const struct
     if (ike_sa_receive(rt->sa, buf, len, from) == IKE_RX_DROPPED)
         d->drops[DD_IKE_DROPPED]++;
     ike_rt_after(rt);
-    reap(d);
+    ike_reap(d);
 }
 
 void ike_readable(struct daemon *d, enum ike_sock which)
@@ -553,10 +569,20 @@ void ike_tick(struct daemon *d)
             ike_sa_tick(rt->sa);
             ike_rt_after(rt);
         }
-    reap(d);
+    ike_reap(d);
 }
 
 /* ---- initiating ---- */
+
+bool ike_rt_usable(const struct ike_rt *rt, const char *conn)
+{
+    const struct ike_sa *sa = rt->sa;
+
+    /* not a responder's half-open SA: anyone can make one of those */
+    return sa && !strcmp(rt->conn.name, conn) && !sa->rekeyed &&
+           (sa->state == IKE_SA_ESTABLISHED ||
+            (sa->role == IKE_ROLE_INITIATOR && sa->state < IKE_SA_ESTABLISHED));
+}
 
 static bool peer_known(const struct daemon *d, const struct uipsec_addr *remote)
 {
@@ -577,7 +603,7 @@ int ike_initiate_conn(struct daemon *d, const struct cfg_conn *conn, unsigned k,
     int r;
 
     for (rt = d->ike; rt; rt = rt->next)
-        if (rt->sa && !strcmp(rt->conn.name, conn->name) && rt->sa->state <= IKE_SA_ESTABLISHED)
+        if (ike_rt_usable(rt, conn->name))
             break;
     if (rt) { /* an IKE SA exists (or is being made): a CHILD_SA over it */
         if (rt->child_pending[k]) {
@@ -585,11 +611,16 @@ int ike_initiate_conn(struct daemon *d, const struct cfg_conn *conn, unsigned k,
                      conn->children[k].name);
             return -1;
         }
+        rt->child_pending[k] = true; /* before: the request may fail at once */
         if (ike_sa_queue(rt->sa, IKE_TASK_CHILD, k) != UIPSEC_OK) {
+            rt->child_pending[k] = false;
             snprintf(err, err_len, "%s: too many requests waiting", conn->name);
             return -1;
         }
-        rt->child_pending[k] = true;
+        if (!rt->child_pending[k]) {
+            snprintf(err, err_len, "%s: cannot send the CREATE_CHILD_SA request", conn->name);
+            return -1;
+        }
         ike_rt_after(rt);
         return 0;
     }

@@ -47,6 +47,7 @@ void ike_reload(struct daemon *d); /* traps follow the new configuration */
 void ike_readable(struct daemon *d, enum ike_sock which);
 void ike_input_encap4(struct daemon *d, const uint8_t *pkt, size_t len);
 void ike_tick(struct daemon *d); /* every IKE_TICK_MS */
+void ike_reap(struct daemon *d); /* frees the IKE SAs that ended */
 /* A packet hit a trap policy: start the CHILD_SA and hold the packet. */
 void ike_trap_fire(struct daemon *d, struct conn *trap, const uint8_t *pkt, size_t len);
 
@@ -59,6 +60,8 @@ int ike_terminate(struct daemon *d, const char *ike, const char *child, char *er
 void ike_rt_log(const struct ike_rt *rt, enum log_level level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 void ike_rt_after(struct ike_rt *rt); /* logs keys and news once */
+/* An IKE SA of connection conn that new CHILD_SAs can use (or wait for). */
+bool ike_rt_usable(const struct ike_rt *rt, const char *conn);
 /* now + secs less a random part of up to rand (strongSwan's jitter), or 0
  * when secs is 0. */
 time_t ike_jitter(time_t now, uint64_t secs, uint64_t rand);
@@ -87,6 +90,7 @@ struct uipsec_addr ike_io_source_for(const struct uipsec_addr *remote);
 
 #define IKE_TICK_MS            500
 #define IKE_HALF_OPEN_MAX      1000 /* responder SAs waiting for IKE_AUTH */
+#define TRAP_RETRY_S           5    /* after a trap's initiation could not start */
 #define IKE_HALF_OPEN_PER_PEER 5    /* from one address */
 #define IKE_COOKIE_THRESHOLD   10   /* half-open SAs before cookies are required */
 #define IKE_COOKIE_ROTATE_S    120

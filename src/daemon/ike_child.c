@@ -215,33 +215,59 @@ void ike_reload(struct daemon *d)
     daemon_refresh(d);
 }
 
+/* An IKE SA of ours for conn is being made. */
 static bool busy(const struct daemon *d, const char *conn)
 {
     for (const struct ike_rt *rt = d->ike; rt; rt = rt->next)
-        if (rt->sa && !strcmp(rt->conn.name, conn) && rt->sa->state < IKE_SA_ESTABLISHED)
+        if (ike_rt_usable(rt, conn) && rt->sa->state < IKE_SA_ESTABLISHED)
             return true;
     return false;
 }
 
+/* A CHILD_SA k of conn is being negotiated already (initiate, or a trap). */
+static bool child_pending(const struct daemon *d, const char *conn, unsigned k)
+{
+    for (const struct ike_rt *rt = d->ike; rt; rt = rt->next)
+        if (ike_rt_usable(rt, conn) && k < CFG_MAX_CHILDREN && rt->child_pending[k])
+            return true;
+    return false;
+}
+
+static void hold(struct conn *trap, const uint8_t *pkt, size_t len)
+{
+    if ((trap->held = malloc(len))) {
+        memcpy(trap->held, pkt, len);
+        trap->held_len = len;
+    }
+}
+
+/* On the data path: at most one packet is held, and an initiation that
+ * could not start is not tried again for TRAP_RETRY_S (no allocation or
+ * log line per packet). */
 void ike_trap_fire(struct daemon *d, struct conn *trap, const uint8_t *pkt, size_t len)
 {
     const struct cfg_conn *cc = NULL;
+    time_t now = time(NULL);
     char err[300];
 
-    if (trap->held || busy(d, trap->conn_name)) {
+    if (trap->held || now < trap->retry_at || busy(d, trap->conn_name)) {
         d->drops[DD_TRAP_PENDING]++; /* one packet waits; the rest are lost, as in the kernel */
+        return;
+    }
+    if (child_pending(d, trap->conn_name, trap->child)) {
+        hold(trap, pkt, len); /* sent when the CHILD_SA under way is up */
         return;
     }
     for (size_t i = 0; i < d->cfg.n_ike_conns && !cc; i++)
         if (!strcmp(d->cfg.ike_conns[i].name, trap->conn_name))
             cc = &d->cfg.ike_conns[i];
-    if (!cc || trap->child >= cc->n_children || !(trap->held = malloc(len)))
+    if (!cc || trap->child >= cc->n_children)
         return;
-    memcpy(trap->held, pkt, len);
-    trap->held_len = len;
+    hold(trap, pkt, len);
     log_info("%s: traffic for CHILD_SA %s, negotiating", cc->name, trap->cfg.name);
     if (ike_initiate_conn(d, cc, trap->child, err, sizeof(err)) < 0) {
-        log_warn("trap: %s", err);
+        log_warn("trap: %s; trying again in %d s", err, TRAP_RETRY_S);
+        trap->retry_at = now + TRAP_RETRY_S;
         ike_traps_release(d, cc->name, trap->child);
     }
 }
@@ -309,7 +335,7 @@ int ike_terminate(struct daemon *d, const char *ike, const char *child, char *er
         uint32_t spis[IKE_MAX_TASKS];
         size_t nspi = 0;
 
-        /* SPIs first: a DELETE sent at once removes the conn from d->conns */
+        /* SPIs first: queueing may send the DELETE (and change d->conns) */
         for (size_t i = 0; i < d->nconns && nspi < IKE_MAX_TASKS; i++) {
             struct conn *c = d->conns[i];
 
@@ -324,6 +350,6 @@ int ike_terminate(struct daemon *d, const char *ike, const char *child, char *er
                  ike ? ike : child);
         return -1;
     }
-    ike_tick(d); /* reap what ended */
+    ike_reap(d); /* what ended at once (not up yet, or could not send) */
     return 0;
 }

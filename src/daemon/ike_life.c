@@ -54,7 +54,7 @@ void ike_lifetimes(struct daemon *d)
     for (struct ike_rt *rt = d->ike; rt; rt = rt->next)
         if (rt->sa && rt->sa->state == IKE_SA_ESTABLISHED && !rt->sa->rekeyed)
             ike_sa_life(rt, now);
-    /* a DELETE sent at once removes the conn: walk a copy of the list */
+    /* backwards: should a conn go meanwhile, the ones before it stay put */
     for (size_t i = d->nconns; i-- > 0;) {
         struct conn *c = i < d->nconns ? d->conns[i] : NULL;
 

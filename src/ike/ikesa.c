@@ -171,8 +171,10 @@ void ike_sa_keep_sent(struct ike_sa *sa, uint8_t *msg, size_t len, bool response
     free(response ? sa->resp : sa->req);
     *(response ? &sa->resp : &sa->req) = msg;
     *(response ? &sa->resp_len : &sa->req_len) = len;
-    if (response)
+    if (response) { /* it answers the request being handled */
+        memcpy(sa->resp_digest, sa->rx_digest, sizeof sa->resp_digest);
         return;
+    }
     sa->req_pending = msg != NULL;
     sa->req_tries = 0;
     sa->req_deadline = ike_sa_now(sa) + IKE_RETRANSMIT_MS;
@@ -244,6 +246,7 @@ bool ike_sa_open_sk(struct ike_sa *sa, uint8_t *buf, size_t len, struct ike_msg 
         ike_sa_log_drop(sa->env, "SK payload dropped: %s", uipsec_result_name(r));
         return false;
     }
+    sa->rx_authentic = true; /* the ICV held: the peer sent it */
     if (ike_decode_payloads(first, buf + pt_off, pt_len, msg) != IKE_DEC_OK) {
         ike_sa_log_drop(sa->env, "SK contents malformed");
         return false;
@@ -364,8 +367,11 @@ static enum ike_rx dispatch_request(struct ike_sa *sa, uint8_t *buf, size_t len,
     bool up = sa->state == IKE_SA_ESTABLISHED || sa->state == IKE_SA_DELETING;
 
     if (sa->msg_id_expect > 0 && msg->hdr.msg_id == sa->msg_id_expect - 1) {
-        if (sa->resp)
-            sa->env->send(sa->env->arg, sa->resp, sa->resp_len);
+        /* the request we answered, again (2.1): the same answer; anything
+         * else with its ID is not answered at all */
+        if (!sa->resp || memcmp(sa->rx_digest, sa->resp_digest, sizeof sa->rx_digest) != 0)
+            return IKE_RX_DROPPED;
+        sa->env->send(sa->env->arg, sa->resp, sa->resp_len);
         return IKE_RX_OK;
     }
     if (msg->hdr.msg_id != sa->msg_id_expect)
@@ -413,6 +419,39 @@ static bool moved(const struct ike_sa *sa, const struct ike_path *from)
                     memcmp(&p->remote, &from->remote, sizeof p->remote) != 0);
 }
 
+/* The request our cached response answers, to tell a retransmission
+ * from a forgery before the response goes out again. */
+static void request_digest(const uint8_t *buf, size_t len, uint8_t out[32])
+{
+    unsigned int n = 0;
+
+    if (EVP_Digest(buf, len, out, &n, EVP_sha256(), NULL) != 1)
+        memset(out, 0, 32);
+}
+
+/* Runs the message with the path it came from: an authentic one moves
+ * the SA there (NAT-T's switch to 4500, a NAT's new mapping) and is
+ * answered there; anything else leaves the path as it was.  IKE_SA_INIT
+ * responses are never authentic, so they never move it. */
+static enum ike_rx dispatch_from(struct ike_sa *sa, uint8_t *buf, size_t len, struct ike_msg *msg,
+                                 const struct ike_path *from)
+{
+    struct ike_path old = sa->path;
+    enum ike_rx rx;
+
+    if (!moved(sa, from) || sa->state == IKE_SA_INIT_SENT)
+        return dispatch(sa, buf, len, msg);
+    sa->path.remote = from->remote;
+    sa->path.remote_port = from->remote_port;
+    sa->path.local_port = from->local_port;
+    rx = dispatch(sa, buf, len, msg);
+    if (!sa->rx_authentic)
+        sa->path = old; /* a repeated request was answered where it came from */
+    else
+        ike_sa_log(sa->env, "peer now at port %u, we at %u", from->remote_port, from->local_port);
+    return rx;
+}
+
 enum ike_rx ike_sa_receive(struct ike_sa *sa, const uint8_t *buf, size_t len,
                            const struct ike_path *from)
 {
@@ -431,28 +470,20 @@ enum ike_rx ike_sa_receive(struct ike_sa *sa, const uint8_t *buf, size_t len,
     if (memcmp(msg->hdr.spi_i, sa->spi_i, IKE_SPI_LEN) != 0)
         goto out;
     if (init_again(sa, msg)) {
-        if (sa->state == IKE_SA_INIT_DONE && sa->resp)
+        /* the same IKE_SA_INIT request again, byte for byte: same answer */
+        if (sa->state == IKE_SA_INIT_DONE && sa->resp && len == sa->init_req_len &&
+            memcmp(buf, sa->init_req, len) == 0)
             sa->env->send(sa->env->arg, sa->resp, sa->resp_len);
         rx = IKE_RX_OK;
         goto out;
     }
     if (!learn_spi_r && memcmp(msg->hdr.spi_r, sa->spi_r, IKE_SPI_LEN) != 0)
         goto out;
-    if (moved(sa, from)) {
-        struct ike_path old = sa->path;
-
-        sa->path.remote = from->remote;
-        sa->path.remote_port = from->remote_port;
-        sa->path.local_port = from->local_port;
-        rx = dispatch(sa, copy, len, msg);
-        if (rx == IKE_RX_DROPPED)
-            sa->path = old;
-        else
-            ike_sa_log(sa->env, "peer now at port %u, we at %u", from->remote_port,
-                       from->local_port);
-    } else {
-        rx = dispatch(sa, copy, len, msg);
-    }
+    sa->rx_authentic = false;
+    sa->in_receive = true; /* tasks queued by handlers and callbacks wait */
+    request_digest(buf, len, sa->rx_digest);
+    rx = dispatch_from(sa, copy, len, msg, from);
+    sa->in_receive = false;
     ike_sa_run_tasks(sa);
 out:
     if (copy)

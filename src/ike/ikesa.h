@@ -29,8 +29,9 @@
  * 1.2 says.  Messages that fail to decode, do not fit the state or fail
  * the ICV are dropped and change nothing.
  *
- * Not here: rekeying the IKE SA (answered NO_PROPOSAL_CHOSEN; a CHILD_SA
- * rekey request is answered as a new CHILD_SA, the peer deletes the old),
+ * Rekeying (IKE_TASK_REKEY_CHILD, IKE_TASK_REKEY_IKE) both ways; the new
+ * IKE SA goes to the caller through ike_sa_rekeyed.  Not here: the nonce
+ * tie-break of rekeys that cross (2.8.2: both are refused or both made),
  * fragmentation (RFC 7383), MOBIKE, certificates, EAP.
  *
  * Ownership: cfg and env are borrowed and must outlive the SA; the SA is
@@ -206,6 +207,10 @@ struct ike_sa {
     size_t init_req_len, init_resp_len;
     uint8_t *req, *resp; /* our outstanding request; our last response */
     size_t req_len, resp_len;
+    uint8_t rx_digest[32], resp_digest[32]; /* SHA-256 of the request being
+                                             * handled, of the one resp answers */
+    bool rx_authentic;                      /* the message being handled passed the ICV */
+    bool in_receive; /* inside ike_sa_receive: queued tasks wait for its end */
     bool req_pending;
     struct ike_task req_task; /* what the outstanding request does */
     uint64_t req_deadline, created;
@@ -224,8 +229,7 @@ struct ike_sa {
     bool rekeyed;                         /* replaced by a new IKE SA: no new work */
     uint64_t rekeyed_at;
     bool nat_local, nat_remote; /* a NAT changed our / the peer's address */
-    bool child_up;
-    bool peer_initial_contact; /* responder: the peer forgot its older SAs */
+    bool peer_initial_contact;  /* responder: the peer forgot its older SAs */
     unsigned ke_retries;
     uint8_t cookie[IKE_COOKIE_MAX]; /* the responder's, sent back (2.6) */
     size_t cookie_len;

@@ -129,6 +129,9 @@ static enum ike_rx answer_auth(struct ike_sa *sa, const struct ike_msg *m)
     uint16_t err = ike_child_choose(sa, m, true, &pick);
     int r = o ? add_id_auth(sa, o) : UIPSEC_E_NOMEM;
 
+    sa->env->random(sa->env->arg, pick.spi_in, IKE_CHILD_SPI_LEN);
+    pick.replaces = 0;
+
     if (err == IKE_N_INVALID_SYNTAX) {
         free(o);
         return answer_error(sa, err, "IKE_AUTH without SA, TSi or TSr");
@@ -136,7 +139,7 @@ static enum ike_rx answer_auth(struct ike_sa *sa, const struct ike_msg *m)
     if (r == UIPSEC_OK && err)
         add(o, ike_notify_pl(err, NULL, 0));
     else if (r == UIPSEC_OK)
-        ike_child_payloads(false, &o->cw, &pick.esp, 1, sa->child_spi, pick.sel, pick.nsel,
+        ike_child_payloads(false, &o->cw, &pick.esp, 1, pick.spi_in, pick.sel, pick.nsel,
                            pick.mode == UIPSEC_MODE_TRANSPORT, NULL, 0, o->pl, &o->n);
     if (r == UIPSEC_OK)
         r = ike_sa_send_sk(sa, IKE_EXCH_IKE_AUTH, true, sa->msg_id_expect - 1, o->pl, o->n);
@@ -171,7 +174,6 @@ enum ike_rx ike_sa_auth_request(struct ike_sa *sa, uint8_t *buf, size_t len, str
         (idr && !id_equal(&idr->u.id, &sa->cfg->local_id)))
         return answer_error(sa, IKE_N_AUTHENTICATION_FAILED, "peer's ID or AUTH is wrong");
     sa->peer_initial_contact = ike_msg_notify(msg, IKE_N_INITIAL_CONTACT) != NULL;
-    sa->env->random(sa->env->arg, sa->child_spi, IKE_CHILD_SPI_LEN);
     return answer_auth(sa, msg);
 }
 
@@ -214,6 +216,8 @@ enum ike_rx ike_sa_auth_response(struct ike_sa *sa, uint8_t *buf, size_t len, st
         return IKE_RX_OK;
     }
     child_err = ike_child_choose(sa, msg, true, &pick);
+    memcpy(pick.spi_in, sa->child_spi, IKE_CHILD_SPI_LEN);
+    pick.replaces = 0;
     if (!child_err && ike_child_up(sa, &pick, (struct ike_iov){NULL, 0}, nonce(sa->ni, sa->ni_len),
                                    nonce(sa->nr, sa->nr_len)) != UIPSEC_OK)
         child_err = IKE_N_NO_PROPOSAL_CHOSEN;

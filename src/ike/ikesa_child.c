@@ -132,13 +132,12 @@ int ike_child_up(struct ike_sa *sa, const struct ike_child_pick *pick, struct ik
         res->cfg = pick->cfg;
         res->esp = pick->esp;
         res->pfs = gir.len > 0;
-        res->replaces = sa->rekey_spi;
+        res->replaces = pick->replaces;
         res->initiated = pick->started;
-        fill_dir(sa, &res->in, true, ike_spi_num(sa->child_spi), pick->mode);
+        fill_dir(sa, &res->in, true, ike_spi_num(pick->spi_in), pick->mode);
         fill_dir(sa, &res->out, false, ike_spi_num(pick->peer_spi), pick->mode);
         res->nts = pick->nsel;
         memcpy(res->ts, pick->sel, pick->nsel * sizeof pick->sel[0]);
-        sa->child_up = true;
         record(sa, res);
         sa->env->child_sa_up(sa->env->arg, res);
     }
@@ -228,12 +227,16 @@ int ike_sa_send_child_request(struct ike_sa *sa, unsigned k)
 
 static void child_failed(struct ike_sa *sa, unsigned k, uint16_t notify, const char *why)
 {
+    if (sa->rekey_spi) { /* the old CHILD_SA stays; the daemon asks again later */
+        ike_sa_log(sa->env, "CHILD_SA rekey failed: %s (%s)", why,
+                   notify ? ike_notify_name(notify) : "no notify");
+        return;
+    }
     ike_sa_log(sa->env, "CHILD_SA not made: %s (%s)", why,
                notify ? ike_notify_name(notify) : "no notify");
     if (sa->env->child_failed)
         sa->env->child_failed(sa->env->arg, k, notify);
 }
-
 static bool offers_group(const struct ike_child_cfg *c, uint16_t g)
 {
     for (size_t i = 0; i < c->esp.n; i++)
@@ -277,11 +280,16 @@ static int pfs_secret(struct ike_dh *dh, const struct ike_payload *ke, struct ik
     return UIPSEC_OK;
 }
 
-static void retire_child(struct ike_sa *sa, uint32_t spi_in)
+static void mark_rekeyed(struct ike_sa *sa, uint32_t spi_in)
 {
     for (size_t i = 0; i < sa->nchildren; i++)
         if (sa->children[i].spi_in == spi_in)
             sa->children[i].rekeyed = true;
+}
+
+static void retire_child(struct ike_sa *sa, uint32_t spi_in)
+{
+    mark_rekeyed(sa, spi_in);
     if (ike_sa_queue_front(sa, IKE_TASK_DELETE_CHILD, spi_in) != UIPSEC_OK)
         ike_sa_log(sa->env, "cannot queue the DELETE of rekeyed CHILD_SA %08x", spi_in);
 }
@@ -306,6 +314,8 @@ enum ike_rx ike_sa_child_response(struct ike_sa *sa, uint8_t *buf, size_t len, s
     }
     nr = ike_msg_find(msg, IKE_PL_NONCE);
     bad = ike_child_choose(sa, msg, sa->child_dh == NULL, &pick);
+    memcpy(pick.spi_in, sa->child_spi, IKE_CHILD_SPI_LEN);
+    pick.replaces = sa->rekey_spi;
     if (!bad && (!nr || pfs_secret(sa->child_dh, ike_msg_find(msg, IKE_PL_KE), &gir) != 0))
         bad = IKE_N_INVALID_SYNTAX;
     if (!bad && ike_child_up(sa, &pick, gir, (struct ike_iov){sa->cni, IKE_NONCE_LEN},
@@ -344,8 +354,8 @@ static enum ike_rx child_refuse(struct ike_sa *sa, uint16_t type, const uint8_t 
 }
 
 /* Our answer: SA, Nr, [KEr], TSi, TSr; then the child is up. */
-static enum ike_rx child_accept(struct ike_sa *sa, const struct ike_child_pick *pick,
-                                struct ike_dh *dh, struct ike_iov gir, struct ike_bytes ni)
+static enum ike_rx child_accept(struct ike_sa *sa, struct ike_child_pick *pick, struct ike_dh *dh,
+                                struct ike_iov gir, struct ike_bytes ni)
 {
     struct child_msg *o = calloc(1, sizeof *o);
     struct ike_payload mid[2];
@@ -353,12 +363,13 @@ static enum ike_rx child_accept(struct ike_sa *sa, const struct ike_child_pick *
     uint8_t nr[IKE_NONCE_LEN];
     int r = o ? UIPSEC_OK : UIPSEC_E_NOMEM;
 
-    sa->env->random(sa->env->arg, sa->child_spi, IKE_CHILD_SPI_LEN);
+    /* locals, not sa->child_spi: our own request may be in flight (2.3) */
+    sa->env->random(sa->env->arg, pick->spi_in, IKE_CHILD_SPI_LEN);
     sa->env->random(sa->env->arg, nr, sizeof nr);
     if (r == UIPSEC_OK)
         r = nonce_ke(o, nr, dh, mid, &nmid);
     if (r == UIPSEC_OK) {
-        ike_child_payloads(false, &o->cw, &pick->esp, 1, sa->child_spi, pick->sel, pick->nsel,
+        ike_child_payloads(false, &o->cw, &pick->esp, 1, pick->spi_in, pick->sel, pick->nsel,
                            pick->mode == UIPSEC_MODE_TRANSPORT, mid, nmid, o->pl, &o->n);
         r = ike_sa_send_sk(sa, IKE_EXCH_CREATE_CHILD_SA, true, sa->msg_id_expect - 1, o->pl, o->n);
     }
@@ -368,27 +379,28 @@ static enum ike_rx child_accept(struct ike_sa *sa, const struct ike_child_pick *
     if (o)
         OPENSSL_cleanse(o, sizeof *o);
     free(o);
+    if (r == UIPSEC_OK && pick->replaces) /* the peer deletes the old one next */
+        mark_rekeyed(sa, pick->replaces);
     if (r != UIPSEC_OK)
         ike_sa_log(sa->env, "CREATE_CHILD_SA: cannot make the CHILD_SA");
     return IKE_RX_OK;
 }
 
-/* N(REKEY_SA) names the peer's inbound SPI, our outbound one: the old
- * CHILD_SA is marked (the peer deletes it) and sa->rekey_spi set.  False
- * if it names no CHILD_SA of ours. */
-static bool find_rekeyed(struct ike_sa *sa, const struct ike_msg *msg)
+/* N(REKEY_SA) names the peer's inbound SPI, our outbound one: *old is
+ * that CHILD_SA's inbound SPI (0 without the notify).  False if it names
+ * no CHILD_SA of ours. */
+static bool find_rekeyed(const struct ike_sa *sa, const struct ike_msg *msg, uint32_t *old)
 {
     const struct ike_pl_notify *n = ike_msg_notify(msg, IKE_N_REKEY_SA);
 
-    sa->rekey_spi = 0;
+    *old = 0;
     if (!n)
         return true;
     if (n->protocol != IKE_PROTO_ESP || n->spi_size != IKE_CHILD_SPI_LEN)
         return false;
     for (size_t i = 0; i < sa->nchildren; i++)
         if (sa->children[i].spi_out == ike_spi_num(n->spi)) {
-            sa->children[i].rekeyed = true;
-            sa->rekey_spi = sa->children[i].spi_in;
+            *old = sa->children[i].spi_in;
             return true;
         }
     return false;
@@ -400,6 +412,7 @@ enum ike_rx ike_sa_child_request(struct ike_sa *sa, uint8_t *buf, size_t len, st
     struct ike_child_pick pick;
     struct ike_dh *dh = NULL;
     struct ike_iov gir;
+    uint32_t old;
     uint16_t err, g;
     enum ike_rx rx;
 
@@ -413,11 +426,14 @@ enum ike_rx ike_sa_child_request(struct ike_sa *sa, uint8_t *buf, size_t len, st
         return child_refuse(sa, IKE_N_INVALID_SYNTAX, NULL, 0, "no SA or nonce");
     if (sa_pl->u.sa.nproposals && sa_pl->u.sa.proposals[0].protocol == IKE_PROTO_IKE)
         return ike_sa_rekey_request(sa, msg);
-    if (!find_rekeyed(sa, msg))
+    if (!find_rekeyed(sa, msg, &old))
         return child_refuse(sa, IKE_N_CHILD_SA_NOT_FOUND, NULL, 0, "rekey of an unknown SA");
+    if (sa->nchildren == IKE_MAX_CHILDREN) /* refused before it is promised */
+        return child_refuse(sa, IKE_N_NO_ADDITIONAL_SAS, NULL, 0, "too many CHILD_SAs");
     err = ike_child_choose(sa, msg, ke == NULL, &pick);
     if (err)
         return child_refuse(sa, err, NULL, 0, "no configured child fits");
+    pick.replaces = old;
     g = ike_prop_get(&pick.esp, IKE_TRANSFORM_DH).id;
     if (g && (!ke || ke->u.ke.group != g)) {
         uint8_t want[2] = {(uint8_t)(g >> 8), (uint8_t)g};
@@ -433,6 +449,5 @@ enum ike_rx ike_sa_child_request(struct ike_sa *sa, uint8_t *buf, size_t len, st
         gir = (struct ike_iov){NULL, 0};
     rx = child_accept(sa, &pick, dh, gir, ni->u.nonce);
     ike_dh_free(dh);
-    sa->rekey_spi = 0;
     return rx;
 }

@@ -84,7 +84,10 @@ static int run_one(struct ike_sa *sa, struct ike_task t)
         return delete_pl_send(sa, false, sa->msg_id_send, IKE_PROTO_ESP, &spi, 1);
     case IKE_TASK_DELETE_IKE:
         sa->state = IKE_SA_DELETING;
-        return delete_pl_send(sa, false, sa->msg_id_send, IKE_PROTO_IKE, NULL, 0);
+        if (delete_pl_send(sa, false, sa->msg_id_send, IKE_PROTO_IKE, NULL, 0) == UIPSEC_OK)
+            return UIPSEC_OK;
+        sa->state = IKE_SA_DELETED; /* nothing will answer: gone at once */
+        return UIPSEC_E_NOMEM;
     case IKE_TASK_LIVENESS:
         return send_info(sa, false, sa->msg_id_send, NULL, 0);
     case IKE_TASK_REKEY_CHILD:
@@ -100,6 +103,8 @@ static int run_one(struct ike_sa *sa, struct ike_task t)
 
 void ike_sa_run_tasks(struct ike_sa *sa)
 {
+    if (sa->in_receive) /* a handler's state is still in use: after it */
+        return;
     while (sa->state == IKE_SA_ESTABLISHED && !sa->rekeyed && !sa->req_pending && sa->ntasks) {
         struct ike_task t = sa->tasks[0];
 
@@ -159,10 +164,13 @@ static bool take_deletes(struct ike_sa *sa, const struct ike_msg *msg, uint32_t 
             return true;
         for (size_t k = 0; k < p->u.del.nspis && p->u.del.protocol == IKE_PROTO_ESP; k++) {
             struct ike_child_ref *c = find_child(sa, p->u.del.spis[k], false);
+            bool ours_too = sa->req_pending && sa->req_task.kind == IKE_TASK_DELETE_CHILD && c &&
+                            sa->req_task.arg == c->spi_in;
 
             if (!c)
-                continue; /* both sides deleting at once: nothing to add */
-            if (*n < IKE_MAX_CHILDREN)
+                continue;
+            /* both sides deleting it at once: not in our answer (1.4.1) */
+            if (!ours_too && *n < IKE_MAX_CHILDREN)
                 ours[(*n)++] = c->spi_in;
             child_gone(sa, c);
         }

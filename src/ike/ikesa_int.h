@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Internal to the IKE SA state machine (ikesa.c, ikesa_init.c, ikesa_auth.c). */
+/* Internal to the IKE SA state machine (ikesa*.c). */
 #ifndef UIPSEC_IKE_IKESA_INT_H
 #define UIPSEC_IKE_IKESA_INT_H
 
@@ -72,7 +72,9 @@ struct ike_child_pick {
     size_t nsel;
     struct uipsec_selector sel[IKE_CFG_MAX_TS];
     enum uipsec_mode mode;
-    bool started; /* we sent the request of this exchange */
+    bool started;                      /* we sent the request of this exchange */
+    uint8_t spi_in[IKE_CHILD_SPI_LEN]; /* ours for the new CHILD_SA */
+    uint32_t replaces;                 /* a rekey: the old CHILD_SA's inbound SPI, else 0 */
 };
 /* The child config the SA/TSi/TSr payloads of m fit: if m answers our
  * request, the config we asked with (sa->child_cfg); if m is the request,

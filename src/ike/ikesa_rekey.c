@@ -101,7 +101,6 @@ static struct ike_sa *successor(struct ike_sa *old, enum ike_role role, const ui
         ike_sa_free(sa);
         return NULL;
     }
-    sa->child_up = old->child_up;
     memcpy(sa->children, old->children, sizeof sa->children);
     sa->nchildren = old->nchildren;
     memcpy(sa->tasks, old->tasks, sizeof sa->tasks);
@@ -170,8 +169,10 @@ enum ike_rx ike_sa_rekey_request(struct ike_sa *sa, const struct ike_msg *msg)
         return refuse(sa, IKE_N_NO_PROPOSAL_CHOSEN, NULL, 0, "not supported by the caller");
     if (!sa_pl || !ni || !ke)
         return refuse(sa, IKE_N_INVALID_SYNTAX, NULL, 0, "no SA, nonce or KE");
-    if (sa->rekeyed || (sa->req_pending && sa->req_task.kind == IKE_TASK_REKEY_IKE))
-        return refuse(sa, IKE_N_TEMPORARY_FAILURE, NULL, 0, "a rekey is already under way");
+    /* our own request's answer would arrive on the old SA after its
+     * children moved: rekey only an SA that is idle (2.25) */
+    if (sa->rekeyed || sa->state != IKE_SA_ESTABLISHED || sa->req_pending)
+        return refuse(sa, IKE_N_TEMPORARY_FAILURE, NULL, 0, "another exchange is under way");
     if (!ike_prop_select(&sa->cfg->ike, &sa_pl->u.sa, false, &chosen, &idx))
         return refuse(sa, IKE_N_NO_PROPOSAL_CHOSEN, NULL, 0, "no proposal fits");
     offer = &sa_pl->u.sa.proposals[idx];

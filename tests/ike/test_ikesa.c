@@ -798,6 +798,112 @@ static void test_rekey_child(void **state)
     pair_free(&i, &r);
 }
 
+/* Every CHILD_SA one side holds has its mirror on the other, and no two
+ * share an inbound SPI. */
+static void assert_children_mirror(const struct ike_sa *a, const struct ike_sa *b)
+{
+    assert_int_equal(a->nchildren, b->nchildren);
+    for (size_t k = 0; k < a->nchildren; k++) {
+        bool found = false;
+
+        for (size_t j = 0; j < b->nchildren; j++)
+            found |= b->children[j].spi_out == a->children[k].spi_in &&
+                     b->children[j].spi_in == a->children[k].spi_out;
+        assert_true(found);
+        for (size_t j = 0; j < k; j++)
+            assert_int_not_equal(a->children[j].spi_in, a->children[k].spi_in);
+    }
+}
+
+/* Both sides ask for a CHILD_SA at once (one request in flight each way,
+ * 2.3): answering the peer's must not disturb our own. */
+static void test_crossing_creates(void **state)
+{
+    static struct peer i, r;
+    static uint8_t ireq[IKE_MSG_MAX], rreq[IKE_MSG_MAX];
+    size_t ilen, rlen;
+
+    (void)state;
+    establish(&i, &r, "aes256gcm16", "aes256gcm16");
+    assert_int_equal(ike_sa_queue(i.sa, IKE_TASK_CHILD, 1), UIPSEC_OK);
+    memcpy(ireq, i.sent, ilen = i.sent_len);
+    assert_int_equal(ike_sa_queue(r.sa, IKE_TASK_CHILD, 1), UIPSEC_OK);
+    memcpy(rreq, r.sent, rlen = r.sent_len);
+    assert_int_equal(ike_sa_receive(i.sa, rreq, rlen, NULL), IKE_RX_OK); /* i answers r */
+    memcpy(rreq, i.sent, rlen = i.sent_len);
+    assert_int_equal(ike_sa_receive(r.sa, ireq, ilen, NULL), IKE_RX_OK); /* r answers i */
+    assert_int_equal(ike_sa_receive(i.sa, r.sent, r.sent_len, NULL), IKE_RX_OK);
+    assert_int_equal(ike_sa_receive(r.sa, rreq, rlen, NULL), IKE_RX_OK);
+    assert_int_equal(i.sa->nchildren, 3);
+    assert_children_mirror(i.sa, r.sa);
+    assert_children_mirror(r.sa, i.sa);
+    pair_free(&i, &r);
+}
+
+/* A repeated request is answered again, where it came from, without
+ * moving the SA; a forged one with the same message ID is not answered. */
+static void test_repeat_and_forgery(void **state)
+{
+    static struct peer i, r;
+    static uint8_t req[IKE_MSG_MAX];
+    struct ike_path from, before;
+    size_t len;
+    unsigned sent;
+
+    (void)state;
+    establish(&i, &r, "aes256gcm16", "aes256gcm16");
+    assert_int_equal(ike_sa_queue(i.sa, IKE_TASK_LIVENESS, 0), UIPSEC_OK);
+    memcpy(req, i.sent, len = i.sent_len);
+    assert_int_equal(ike_sa_receive(r.sa, req, len, NULL), IKE_RX_OK);
+    before = r.sa->path;
+    from = r.path;
+    addr4(&from.remote, 66);
+    from.remote_port = 1234;
+    sent = r.nsent;
+    assert_int_equal(ike_sa_receive(r.sa, req, len, &from), IKE_RX_OK);
+    assert_int_equal(r.nsent, sent + 1);
+    assert_memory_equal(&r.sa->path, &before, sizeof before);
+    req[len - 1] ^= 1; /* same header and ID, other bytes */
+    assert_int_equal(ike_sa_receive(r.sa, req, len, &from), IKE_RX_DROPPED);
+    assert_int_equal(r.nsent, sent + 1);
+    assert_memory_equal(&r.sa->path, &before, sizeof before);
+    /* an IKE_SA_INIT response from elsewhere does not move the initiator */
+    pair_free(&i, &r);
+    peer_init(&i, 1, true, &default_i);
+    peer_init(&r, 2, false, &default_r);
+    run_init(&i, &r);
+    before = i.sa->path;
+    from = i.path;
+    addr4(&from.remote, 66);
+    assert_int_equal(ike_sa_receive(i.sa, r.sent, r.sent_len, &from), IKE_RX_OK);
+    assert_memory_equal(&i.sa->path.remote, &before.remote, sizeof before.remote);
+    pair_free(&i, &r);
+}
+
+/* An IKE SA with an exchange of its own in flight refuses to be rekeyed
+ * (the answer would come to the old SA after its children moved). */
+static void test_rekey_ike_while_busy(void **state)
+{
+    static struct peer i, r;
+    static uint8_t ireq[IKE_MSG_MAX];
+    size_t ilen;
+
+    (void)state;
+    establish(&i, &r, "aes256gcm16", "aes256gcm16");
+    assert_int_equal(ike_sa_queue(i.sa, IKE_TASK_CHILD, 1), UIPSEC_OK);
+    memcpy(ireq, i.sent, ilen = i.sent_len);
+    assert_int_equal(ike_sa_queue(r.sa, IKE_TASK_REKEY_IKE, 0), UIPSEC_OK);
+    assert_int_equal(ike_sa_receive(i.sa, r.sent, r.sent_len, NULL), IKE_RX_OK);
+    assert_null(i.successor); /* refused: TEMPORARY_FAILURE */
+    assert_int_equal(ike_sa_receive(r.sa, i.sent, i.sent_len, NULL), IKE_RX_OK);
+    assert_null(r.successor);
+    assert_int_equal(ike_sa_receive(r.sa, ireq, ilen, NULL), IKE_RX_OK);
+    assert_int_equal(ike_sa_receive(i.sa, r.sent, r.sent_len, NULL), IKE_RX_OK);
+    assert_int_equal(i.sa->nchildren, 2);
+    assert_children_mirror(i.sa, r.sa);
+    pair_free(&i, &r);
+}
+
 /* The responder rekeys the IKE SA: both get a new SA with new SPIs and
  * keys and the CHILD_SA; the old one is deleted; the new one works. */
 static void test_rekey_ike(void **state)
@@ -966,6 +1072,9 @@ int main(void)
         cmocka_unit_test(test_forced_encap),
         cmocka_unit_test(test_rekey_child),
         cmocka_unit_test(test_rekey_ike),
+        cmocka_unit_test(test_crossing_creates),
+        cmocka_unit_test(test_repeat_and_forgery),
+        cmocka_unit_test(test_rekey_ike_while_busy),
         cmocka_unit_test(test_id_types),
         cmocka_unit_test(test_create_child_by_responder),
         cmocka_unit_test(test_cookie),

@@ -332,6 +332,9 @@ static const struct bad bad_conns[] = {
     {PSK_BOTH "children { x { start_action = trap|start } }", "expected none, start or trap"},
     {PSK_BOTH "children { x { rekey_time = 2h\n life_time = 1h } }",
      "x: rekey_time must be less than life_time"},
+    {PSK_BOTH "children { x { local_ts = 10.1.0.0/24, 10.2.0.0/24, 10.3.0.0/24\n"
+              "remote_ts = 10.4.0.0/24, 10.5.0.0/24, 10.6.0.0/24 } }",
+     "3 local_ts x 3 remote_ts make more than 8 selector pairs"},
     {PSK_BOTH "children { x { rekey_bytes = 10\n life_bytes = 5 } }",
      "rekey_bytes must be less than life_bytes"},
     {PSK_BOTH "children { x { rekey_bytes = -1 } }", "expected a whole number"},
@@ -485,9 +488,10 @@ static void test_psk_choice(void **state)
     /* ike-wrong names z.example, neither side: it does not fit */
     assert_int_equal(cfg.ike_conns[1].psk_len, 2);
     assert_memory_equal(cfg.ike_conns[1].psk, "me", 2);
-    /* remote %any: every id not ours may be the peer's */
-    assert_int_equal(cfg.ike_conns[2].psk_len, 6);
-    assert_memory_equal(cfg.ike_conns[2].psk, "a pair", 6);
+    /* remote %any: a secret naming another peer (ike-pair) is the last
+     * choice; the one naming only us serves every peer */
+    assert_int_equal(cfg.ike_conns[2].psk_len, 2);
+    assert_memory_equal(cfg.ike_conns[2].psk, "me", 2);
     /* only the id-less secrets fit; the first wins */
     assert_int_equal(cfg.ike_conns[3].psk_len, 4);
     assert_memory_equal(cfg.ike_conns[3].psk, "none", 4);
