@@ -123,6 +123,16 @@ time_t ike_jitter(time_t now, uint64_t secs, uint64_t rand)
 
 static const struct ike_env *cb_rekeyed(void *arg, struct ike_sa *new_sa);
 
+/* An IKE SA is up (made or rekeyed): its lifetime starts. */
+static void set_up(struct ike_rt *rt)
+{
+    rt->established = time(NULL);
+    rt->rekey_at = ike_jitter(rt->established, rt->conn.rekey_time, rt->conn.rand_time);
+    rt->expire_at = rt->conn.rekey_time
+                        ? rt->established + (time_t)(rt->conn.rekey_time + rt->conn.over_time)
+                        : 0;
+}
+
 /* ---- building an SA ---- */
 
 static struct ike_rt *rt_new(struct daemon *d, const struct cfg_conn *conn,
@@ -286,11 +296,7 @@ void ike_rt_after(struct ike_rt *rt)
     if (sa->state == IKE_SA_ESTABLISHED && !rt->established) {
         char id[2 * IKE_ID_MAX + 2];
 
-        rt->established = time(NULL);
-        rt->rekey_at = ike_jitter(rt->established, rt->conn.rekey_time, rt->conn.rand_time);
-        rt->expire_at = rt->conn.rekey_time
-                            ? rt->established + (time_t)(rt->conn.rekey_time + rt->conn.over_time)
-                            : 0;
+        set_up(rt);
         if (sa->peer_initial_contact)
             forget_older(rt);
         ike_id_format(&sa->peer_id, id, sizeof(id));
@@ -314,11 +320,7 @@ static const struct ike_env *cb_rekeyed(void *arg, struct ike_sa *new_sa)
     new_sa->cfg = &rt->icfg;
     memcpy(rt->child_pending, old->child_pending, sizeof(rt->child_pending));
     memset(old->child_pending, 0, sizeof(old->child_pending));
-    rt->established = time(NULL);
-    rt->rekey_at = ike_jitter(rt->established, rt->conn.rekey_time, rt->conn.rand_time);
-    rt->expire_at = rt->conn.rekey_time
-                        ? rt->established + (time_t)(rt->conn.rekey_time + rt->conn.over_time)
-                        : 0;
+    set_up(rt);
     old->rekey_at = old->expire_at = 0;
     for (size_t i = 0; i < d->nconns; i++)
         if (d->conns[i] && d->conns[i]->ike == old)

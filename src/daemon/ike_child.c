@@ -99,8 +99,10 @@ void ike_child_up_cb(void *arg, const struct ike_child_result *res)
     c = conns_add(d, c, &in, &out, err, sizeof(err));
     OPENSSL_cleanse(&in, sizeof(in));
     OPENSSL_cleanse(&out, sizeof(out));
-    if (!c) {
-        ike_rt_log(rt, LOG_ERR, "%s", err);
+    if (!c) { /* the peer has it: tell it that we do not (RFC 7296 1.3.1) */
+        ike_rt_log(rt, LOG_ERR, "%s; deleting it", err);
+        if (ike_sa_queue(rt->sa, IKE_TASK_DELETE_CHILD, res->in.spi) != UIPSEC_OK)
+            ike_rt_log(rt, LOG_WARN, "cannot queue the DELETE");
         return;
     }
     ike_rt_log(rt, LOG_INFO, "CHILD_SA %s installed: %s, SPIs %08x in %08x out%s%s%s", ch->name,

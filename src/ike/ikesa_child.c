@@ -237,32 +237,42 @@ static void child_failed(struct ike_sa *sa, unsigned k, uint16_t notify, const c
     if (sa->env->child_failed)
         sa->env->child_failed(sa->env->arg, k, notify);
 }
-static bool offers_group(const struct ike_child_cfg *c, uint16_t g)
+uint16_t ike_ke_retry_group(const struct ike_pl_notify *n, const struct ike_prop_list *offered,
+                            uint16_t current, unsigned *retries)
 {
-    for (size_t i = 0; i < c->esp.n; i++)
-        for (size_t j = 0; j < c->esp.p[i].n[IKE_TRANSFORM_DH]; j++)
-            if (c->esp.p[i].alg[IKE_TRANSFORM_DH][j].id == g)
-                return true;
-    return false;
+    uint16_t g;
+
+    if (n->type != IKE_N_INVALID_KE_PAYLOAD || n->data.len != 2 || *retries >= IKE_KE_RETRIES_MAX)
+        return 0;
+    g = (uint16_t)(n->data.p[0] << 8 | n->data.p[1]);
+    if (g == current)
+        return 0;
+    for (size_t i = 0; i < offered->n; i++)
+        for (size_t k = 0; k < offered->p[i].n[IKE_TRANSFORM_DH]; k++)
+            if (offered->p[i].alg[IKE_TRANSFORM_DH][k].id == g) {
+                (*retries)++;
+                return g;
+            }
+    return 0; /* a group we never offered */
+}
+
+/* A fresh key pair of group g for the CREATE_CHILD_SA being asked again. */
+bool ike_child_dh_renew(struct ike_sa *sa, uint16_t g)
+{
+    ike_dh_free(sa->child_dh);
+    sa->child_dh = NULL;
+    return ike_dh_new((enum ike_dh_alg)g, &sa->child_dh) == UIPSEC_OK;
 }
 
 /* INVALID_KE_PAYLOAD: ask again with the group the responder wants (1.3). */
 static bool retry_group(struct ike_sa *sa, const struct ike_pl_notify *n)
 {
-    uint16_t g;
+    uint16_t g = ike_ke_retry_group(n, &sa->cfg->child[sa->child_cfg].esp,
+                                    sa->child_dh ? (uint16_t)ike_dh_group(sa->child_dh) : 0,
+                                    &sa->child_ke_retries);
 
-    if (n->type != IKE_N_INVALID_KE_PAYLOAD || n->data.len != 2 ||
-        sa->child_ke_retries >= IKE_KE_RETRIES_MAX)
+    if (!g || !ike_child_dh_renew(sa, g))
         return false;
-    g = (uint16_t)(n->data.p[0] << 8 | n->data.p[1]);
-    if (!offers_group(&sa->cfg->child[sa->child_cfg], g) ||
-        (sa->child_dh && ike_dh_group(sa->child_dh) == g))
-        return false;
-    ike_dh_free(sa->child_dh);
-    sa->child_dh = NULL;
-    if (ike_dh_new((enum ike_dh_alg)g, &sa->child_dh) != UIPSEC_OK)
-        return false;
-    sa->child_ke_retries++;
     ike_sa_log(sa->env, "CREATE_CHILD_SA: INVALID_KE_PAYLOAD, retrying with group %u", g);
     return ike_sa_send_child_request(sa, sa->child_cfg) == UIPSEC_OK;
 }

@@ -33,12 +33,6 @@ static struct ike_sa *sa_alloc(const struct ike_cfg *cfg, const struct ike_env *
     return sa;
 }
 
-static struct ike_payload notify_pl(uint16_t type, const uint8_t *data, size_t len)
-{
-    return (struct ike_payload){.type = IKE_PL_NOTIFY,
-                                .u.notify = {.type = type, .data = {data, len}}};
-}
-
 /* [N(COOKIE)], SA, KE, nonce and the two NAT detection notifies: the
  * body of both IKE_SA_INIT messages.  nat must hold 2 *
  * IKE_NAT_DETECTION_LEN bytes, pl 6 payloads. */
@@ -50,7 +44,7 @@ static size_t init_payloads(const struct ike_sa *sa, const struct ike_pl_sa *sa_
     size_t n = 0;
 
     if (i && sa->cookie_len) /* the responder's cookie goes first (2.6) */
-        pl[n++] = notify_pl(IKE_N_COOKIE, sa->cookie, sa->cookie_len);
+        pl[n++] = ike_notify_pl(IKE_N_COOKIE, sa->cookie, sa->cookie_len);
     ike_nat_hash(sa->spi_i, sa->spi_r, &p->local, p->local_port, nat);
     if (sa->cfg->force_encap) /* a source hash that cannot match: the peer sees a NAT */
         sa->env->random(sa->env->arg, nat, IKE_NAT_DETECTION_LEN);
@@ -60,9 +54,9 @@ static size_t init_payloads(const struct ike_sa *sa, const struct ike_pl_sa *sa_
                                    .u.ke = {.group = (uint16_t)sa->dh_group, .data = {ke, ke_len}}};
     pl[n++] = (struct ike_payload){.type = IKE_PL_NONCE,
                                    .u.nonce = {i ? sa->ni : sa->nr, i ? sa->ni_len : sa->nr_len}};
-    pl[n++] = notify_pl(IKE_N_NAT_DETECTION_SOURCE_IP, nat, IKE_NAT_DETECTION_LEN);
-    pl[n++] = notify_pl(IKE_N_NAT_DETECTION_DESTINATION_IP, nat + IKE_NAT_DETECTION_LEN,
-                        IKE_NAT_DETECTION_LEN);
+    pl[n++] = ike_notify_pl(IKE_N_NAT_DETECTION_SOURCE_IP, nat, IKE_NAT_DETECTION_LEN);
+    pl[n++] = ike_notify_pl(IKE_N_NAT_DETECTION_DESTINATION_IP, nat + IKE_NAT_DETECTION_LEN,
+                            IKE_NAT_DETECTION_LEN);
     return n;
 }
 
@@ -167,7 +161,7 @@ static enum ike_rx refuse(const struct ike_env *env, const struct ike_hdr *req, 
 {
     struct ike_hdr h = {
         .version = IKE_VERSION, .exchange = IKE_EXCH_IKE_SA_INIT, .flags = IKE_FLAG_R, .msg_id = 0};
-    struct ike_payload pl = notify_pl(type, data, len);
+    struct ike_payload pl = ike_notify_pl(type, data, len);
 
     memcpy(h.spi_i, req->spi_i, IKE_SPI_LEN);
     ike_sa_log(env, "IKE_SA_INIT refused: %s", ike_notify_name(type));
@@ -268,15 +262,6 @@ out:
 
 /* ---- initiator: the answer ---- */
 
-static bool offered_group(const struct ike_cfg *cfg, uint16_t group)
-{
-    for (size_t i = 0; i < cfg->ike.n; i++)
-        for (size_t j = 0; j < cfg->ike.p[i].n[IKE_TRANSFORM_DH]; j++)
-            if (cfg->ike.p[i].alg[IKE_TRANSFORM_DH][j].id == group)
-                return true;
-    return false;
-}
-
 /* INVALID_KE_PAYLOAD: once per group, retry with the group asked for (1.3). */
 /* COOKIE (2.6): the same request again, the cookie in front. */
 static enum ike_rx init_cookie(struct ike_sa *sa, const struct ike_pl_notify *n)
@@ -296,12 +281,11 @@ static enum ike_rx init_error(struct ike_sa *sa, const struct ike_pl_notify *n)
 {
     uint16_t g;
 
-    if (n->type != IKE_N_INVALID_KE_PAYLOAD || n->data.len != 2)
+    if (n->type != IKE_N_INVALID_KE_PAYLOAD)
         return ike_sa_fail(sa, n->type, "IKE_SA_INIT refused by the peer");
-    g = (uint16_t)(n->data.p[0] << 8 | n->data.p[1]);
-    if (g == sa->dh_group || !offered_group(sa->cfg, g) || sa->ke_retries >= IKE_KE_RETRIES_MAX)
+    g = ike_ke_retry_group(n, &sa->cfg->ike, (uint16_t)sa->dh_group, &sa->ke_retries);
+    if (!g)
         return ike_sa_fail(sa, n->type, "INVALID_KE_PAYLOAD for a group not offered");
-    sa->ke_retries++;
     sa->dh_group = (enum ike_dh_alg)g;
     ike_sa_log(sa->env, "INVALID_KE_PAYLOAD: retrying with group %u", g);
     if (send_init_request(sa, true) != UIPSEC_OK)
@@ -415,7 +399,7 @@ int ike_cookie_check(const uint8_t secrets[2][IKE_COOKIE_SECRET_LEN], uint8_t ge
     if (make_cookie(secrets[gen & 1], gen, &ni->u.nonce, &from->remote, m->hdr.spi_i, want)) {
         struct ike_hdr h = {
             .version = IKE_VERSION, .exchange = IKE_EXCH_IKE_SA_INIT, .flags = IKE_FLAG_R};
-        struct ike_payload pl = notify_pl(IKE_N_COOKIE, want, IKE_COOKIE_LEN);
+        struct ike_payload pl = ike_notify_pl(IKE_N_COOKIE, want, IKE_COOKIE_LEN);
 
         memcpy(h.spi_i, m->hdr.spi_i, IKE_SPI_LEN);
         m->hdr = h;

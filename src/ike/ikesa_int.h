@@ -97,6 +97,12 @@ __attribute__((warn_unused_result)) int ike_child_up(struct ike_sa *sa,
                                                      struct ike_iov gir, struct ike_iov ni,
                                                      struct ike_iov nr);
 uint32_t ike_spi_num(const uint8_t *p);
+/* INVALID_KE_PAYLOAD (1.3): the group the peer wants, if we offered it,
+ * it is not the one we used (current) and *retries allows another try
+ * (then counted); else 0. */
+uint16_t ike_ke_retry_group(const struct ike_pl_notify *n, const struct ike_prop_list *offered,
+                            uint16_t current, unsigned *retries);
+bool ike_child_dh_renew(struct ike_sa *sa, uint16_t g);
 /* Answers a CREATE_CHILD_SA request with an error notify (and logs what
  * was refused and why). */
 enum ike_rx ike_sa_refuse_create(struct ike_sa *sa, uint16_t type, const uint8_t *data, size_t len,

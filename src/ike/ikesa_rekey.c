@@ -202,17 +202,12 @@ static void delete_old(struct ike_sa *sa)
 
 static bool retry_group(struct ike_sa *sa, const struct ike_pl_notify *n)
 {
-    uint16_t g;
+    uint16_t g = ike_ke_retry_group(n, &sa->cfg->ike, (uint16_t)ike_dh_group(sa->child_dh),
+                                    &sa->child_ke_retries);
 
-    if (n->type != IKE_N_INVALID_KE_PAYLOAD || n->data.len != 2 ||
-        sa->child_ke_retries >= IKE_KE_RETRIES_MAX)
+    if (!g || !ike_child_dh_renew(sa, g))
         return false;
-    g = (uint16_t)(n->data.p[0] << 8 | n->data.p[1]);
-    ike_dh_free(sa->child_dh);
-    sa->child_dh = NULL;
-    if (ike_dh_new((enum ike_dh_alg)g, &sa->child_dh) != UIPSEC_OK)
-        return false;
-    sa->child_ke_retries++;
+    ike_sa_log(sa->env, "IKE SA rekey: INVALID_KE_PAYLOAD, retrying with group %u", g);
     return ike_sa_send_rekey_request(sa) == UIPSEC_OK;
 }
 
