@@ -332,6 +332,17 @@ EOF
     echo "    }"
 }
 
+# The harness's PSK, as a secrets entry (every configuration has it).
+harness_secret() {
+    cat <<EOF
+    ike-harness {
+        id-left = left.ipsec.test
+        id-right = right.ipsec.test
+        secret = "$PSK"
+    }
+EOF
+}
+
 RESP_IKE="aes256gcm16-prfsha256-x25519, aes128gcm16-prfsha256-x25519, chacha20poly1305-prfsha256-ecp256, chacha20poly1305-prfsha256-x25519, aes128-sha256-modp2048"
 RESP_ESP="aes256gcm16, aes128gcm16, chacha20poly1305, aes128-sha256"
 NET1_L=10.10.1.0/24 NET1_R=10.10.2.0/24 # the harness's subnets
@@ -351,11 +362,7 @@ IN1_L=10.10.1.1 IN1_R=10.10.2.1 IN2_L=10.10.11.1 IN2_R=10.10.12.1
     cat <<EOF
 }
 secrets {
-    ike-harness {
-        id-left = left.ipsec.test
-        id-right = right.ipsec.test
-        secret = "$PSK"
-    }
+$(harness_secret)
     ike-badpsk {
         id-right = right.ipsec.test
         id-bad = badpsk.ipsec.test
@@ -385,11 +392,7 @@ EOF
     cat <<EOF
 }
 secrets {
-    ike-harness {
-        id-left = left.ipsec.test
-        id-right = right.ipsec.test
-        secret = "$PSK"
-    }
+$(harness_secret)
 }
 EOF
 } >"$SC/left/swanctl.conf"
@@ -430,11 +433,7 @@ EOF
     cat <<EOF
 }
 secrets {
-    ike-harness {
-        id-left = left.ipsec.test
-        id-right = right.ipsec.test
-        secret = "$PSK"
-    }
+$(harness_secret)
     ike-badpsk {
         id-bad = badpsk.ipsec.test
         id-right = right.ipsec.test
@@ -460,11 +459,7 @@ EOF
     cat <<EOF
 }
 secrets {
-    ike-harness {
-        id-left = left.ipsec.test
-        id-right = right.ipsec.test
-        secret = "$PSK"
-    }
+$(harness_secret)
 }
 EOF
 } >"$WORK/uipsecd-resp.conf"
