@@ -170,29 +170,8 @@ stop_uipsecd() {
 ctl() { nsx "$UIPSECD_NS" "$UIPSECCTL" --socket "$SOCK" "$@"; }
 sw() { swan swanctl "$SWAN_NS" "$@"; }
 
-# capture_start FILE: dumpcap on veth-r (in $R) into FILE.  It is ready once
-# a probe (a ping to the veth's broadcast address: nobody answers) is in the
-# file, which it writes packet by packet to a pipe.
-capture_start() {
-    rm -f "$1" "$1.log"
-    ip netns exec "$R" dumpcap -q -P -i veth-r -w - >"$1" 2>"$1.log" &
-    CAPTURE_PID=$!
-    for _ in $(seq 60); do
-        nsx "$R" ping -b -n -c 1 -W 0.05 -I veth-r 192.0.2.255 >/dev/null 2>&1
-        [ "$(stat -c %s "$1" 2>/dev/null || echo 0)" -gt 24 ] && return 0
-        kill -0 "$CAPTURE_PID" 2>/dev/null || break
-    done
-    echo "dumpcap did not start:" >&2
-    cat "$1.log" >&2
-    return 1
-}
-capture_stop() {
-    [ -n "${CAPTURE_PID:-}" ] || return 0
-    sleep 0.3 # the kernel hands dumpcap packets every 250 ms
-    kill -INT "$CAPTURE_PID" 2>/dev/null
-    wait "$CAPTURE_PID" 2>/dev/null
-    CAPTURE_PID=
-}
+# captures: capture_start NS IFACE FILE, capture_stop [flush]
+. "$TOP/tests/netns/capture.sh"
 
 # ---- Inspection ------------------------------------------------------------
 
@@ -528,7 +507,7 @@ suite() {
     local uesp=${10} sesp=${11} nodec=${12:-} pcap=$WORK/$1.pcap
     selected "$label" || return 0
     case_start "$label"
-    capture_start "$pcap" || { fail "$label: capture"; return; }
+    capture_start "$R" veth-r "$pcap" || { fail "$label: capture"; return; }
     if [ "$ini" = u ]; then initiate_u "$label" "$uch"; else initiate_s "$label" "$sch"; fi
     check_sas "$label" --ike "$uconn:$sconn:$uike:$sike" --child "$uch:$sch:$uesp:$sesp"
     if [ "$ini" = u ]; then
@@ -547,7 +526,7 @@ suite() {
     check_nothing "$label"
     grep_log "$label: uipsecd logs the IKE SA deleted" u "$uconn\[[0-9]+\]: IKE SA deleted"
     no_complaints "$label"
-    capture_stop
+    capture_stop flush
     local ids=left.ipsec.test,right.ipsec.test
     if [ -n "$nodec" ]; then
         capture_check "$label" "$pcap" --no-decrypt --exchanges IKE_SA_INIT:2,IKE_AUTH:2,INFORMATIONAL:2
@@ -567,7 +546,7 @@ fail_case() {
     local label=$1 child=$2 notify=$3 snotify=$4 num=$5 pcap=$WORK/$1.pcap out rc
     selected "$label" || return 0
     case_start "$label"
-    capture_start "$pcap" || { fail "$label: capture"; return; }
+    capture_start "$R" veth-r "$pcap" || { fail "$label: capture"; return; }
     out=$(ctl initiate --child "$child" --timeout 20 2>&1)
     rc=$?
     if [ $rc != 0 ] && grep -q "$notify" <<<"$out"; then
@@ -578,7 +557,7 @@ fail_case() {
     grep_log "$label: uipsecd logs $notify" u "$child(\[[0-9]+\])?: .*$notify"
     grep_log "$label: charon sends N($snotify)" c "generating .* N\($snotify\)"
     check_nothing "$label"
-    capture_stop
+    capture_stop flush
     if [ "$num" = 14 ]; then
         capture_check "$label" "$pcap" --failure --exchanges IKE_SA_INIT:2 --notify "$num"
     else
@@ -610,7 +589,7 @@ two_children() {
     local mine1 mine2 other2
     if [ "$ini" = u ]; then mine1=$uc1 mine2=$uc2 other2=$sc2; else mine1=$sc1 mine2=$sc2 other2=$uc2; fi
     case_start "$label"
-    capture_start "$pcap" || { fail "$label: capture"; return; }
+    capture_start "$R" veth-r "$pcap" || { fail "$label: capture"; return; }
     "initiate_$ini" "$label" "$mine1"
     "initiate_$ini" "$label" "$mine2"
     check_sas "$label" --ike "$ike_p" --child "$child1" --child "$child2"
@@ -633,7 +612,7 @@ two_children() {
     if [ "$ini" = u ]; then terminate_u "$label" --ike gcm256; else terminate_s "$label" --ike gcm256; fi
     check_nothing "$label"
     no_complaints "$label"
-    capture_stop
+    capture_stop flush
     capture_check "$label" "$pcap" --auth-ids left.ipsec.test,right.ipsec.test --pfs \
         --exchanges IKE_SA_INIT:2,IKE_AUTH:2,CREATE_CHILD_SA:$cc,INFORMATIONAL:4 \
         --ping "$IN1_L>$IN1_R@${spis1}" --ping "$IN1_R>$IN1_L@${spis1}" \
@@ -649,7 +628,7 @@ rekey_case() {
     local pcap=$WORK/$1.pcap out
     selected "$label" || return 0
     case_start "$label"
-    capture_start "$pcap" || { fail "$label: capture"; return; }
+    capture_start "$R" veth-r "$pcap" || { fail "$label: capture"; return; }
     if [ "$ini" = u ]; then initiate_u "$label" "$uch"; else initiate_s "$label" "$sch"; fi
     out=$(nsx "$L" ping -n -c 100 -i 0.2 -W 1 -I "$IN1_L" "$IN1_R" 2>&1)
     if grep -q " 100 received" <<<"$out"; then pass "$label: 100 pings over 20 s of rekeying, none lost"
@@ -666,7 +645,7 @@ rekey_case() {
     else terminate_s "$label" --ike "$sconn"; fi
     check_nothing "$label"
     no_complaints "$label"
-    capture_stop
+    capture_stop flush
     capture_check "$label" "$pcap" --auth-ids left.ipsec.test,right.ipsec.test \
         --exchanges IKE_SA_INIT:2,IKE_AUTH:2,CREATE_CHILD_SA:6,INFORMATIONAL:6 \
         --ping "$IN1_L>$IN1_R" --ping "$IN1_R>$IN1_L"
