@@ -21,10 +21,7 @@
 #include <string.h>
 
 #include "crypto.h"
-
-#ifndef UIPSEC_VECTORS_DIR
-#error "UIPSEC_VECTORS_DIR must name the shared vector directory"
-#endif
+#include "vectors.h"
 
 #define TAG_LEN    16
 #define MAX_ICV    64
@@ -37,11 +34,6 @@ struct backend {
     const struct uipsec_crypto_ops *ops;
 };
 
-struct bytes {
-    uint8_t *p;
-    size_t len;
-};
-
 /* A case of an AEAD file: valid ones must seal to ct || tag and open back;
  * invalid ones must fail to open. */
 struct aead_vec {
@@ -50,73 +42,12 @@ struct aead_vec {
     bool valid;
 };
 
-static const char *vectors_dir = UIPSEC_VECTORS_DIR;
 static struct backend backends[N_BACKENDS];
 static size_t n_backends;
 static size_t checked[N_BACKENDS];  /* vectors run per backend, per test */
 static size_t rejected[N_BACKENDS]; /* of which invalid ones, rejected */
 
 /* ---- helpers: files, hex, counting ---- */
-
-static cJSON *load(const char *file)
-{
-    char path[1024];
-    FILE *f;
-    long size;
-    char *text;
-    cJSON *root;
-
-    snprintf(path, sizeof path, "%s/%s", vectors_dir, file);
-    f = fopen(path, "rb");
-    if (f == NULL)
-        fail_msg("vector file %s is missing", path);
-    assert_int_equal(fseek(f, 0, SEEK_END), 0);
-    size = ftell(f);
-    assert_true(size > 0);
-    rewind(f);
-    text = malloc((size_t)size + 1);
-    assert_non_null(text);
-    assert_int_equal(fread(text, 1, (size_t)size, f), (size_t)size);
-    text[size] = '\0';
-    fclose(f);
-    root = cJSON_Parse(text);
-    free(text);
-    if (!cJSON_IsArray(root) || cJSON_GetArraySize(root) == 0)
-        fail_msg("%s is not a non-empty JSON array", path);
-    return root;
-}
-
-static int nibble(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    fail_msg("bad hex digit '%c'", c);
-    return 0;
-}
-
-/* The field as bytes in an exact-size allocation, so ASan sees overreads. */
-static struct bytes hex(const cJSON *obj, const char *field)
-{
-    const cJSON *item = cJSON_GetObjectItemCaseSensitive(obj, field);
-    struct bytes b;
-    size_t n;
-
-    if (!cJSON_IsString(item))
-        fail_msg("field \"%s\" missing or not a string", field);
-    n = strlen(item->valuestring);
-    assert_int_equal(n % 2, 0);
-    b.len = n / 2;
-    b.p = malloc(b.len > 0 ? b.len : 1);
-    assert_non_null(b.p);
-    for (size_t i = 0; i < b.len; i++)
-        b.p[i] =
-            (uint8_t)(nibble(item->valuestring[2 * i]) << 4 | nibble(item->valuestring[2 * i + 1]));
-    return b;
-}
 
 static struct bytes dup_bytes(const struct bytes *src)
 {
@@ -126,22 +57,6 @@ static struct bytes dup_bytes(const struct bytes *src)
     if (src->len > 0)
         memcpy(b.p, src->p, src->len);
     return b;
-}
-
-static const char *str(const cJSON *obj, const char *field)
-{
-    const cJSON *item = cJSON_GetObjectItemCaseSensitive(obj, field);
-
-    return cJSON_IsString(item) ? item->valuestring : "";
-}
-
-static int num(const cJSON *obj, const char *field)
-{
-    const cJSON *item = cJSON_GetObjectItemCaseSensitive(obj, field);
-
-    if (!cJSON_IsNumber(item))
-        fail_msg("field \"%s\" missing or not a number", field);
-    return item->valueint;
 }
 
 static bool all_zero(const uint8_t *p, size_t len)
@@ -271,7 +186,7 @@ static void check_aead(size_t b, const struct aead_vec *v)
 
 static struct aead_vec aead_from_json(const cJSON *e, enum uipsec_enc enc)
 {
-    const char *result = str(e, "result");
+    const char *result = opt_str(e, "result");
     struct aead_vec v = {
         .enc = enc,
         .key = hex(e, "key"),
@@ -284,7 +199,7 @@ static struct aead_vec aead_from_json(const cJSON *e, enum uipsec_enc enc)
     };
 
     if (result[0] != '\0' && !v.valid && strcmp(result, "invalid") != 0)
-        fail_msg("%s: unexpected result \"%s\"", str(e, "id"), result);
+        fail_msg("%s: unexpected result \"%s\"", opt_str(e, "id"), result);
     return v;
 }
 
@@ -475,11 +390,11 @@ static void run_wycheproof_hmac(const char *file, enum uipsec_integ integ)
     cJSON_ArrayForEach(e, root)
     {
         struct bytes key = hex(e, "key"), msg = hex(e, "msg"), tag = hex(e, "tag");
-        bool valid = strcmp(str(e, "result"), "valid") == 0;
+        bool valid = strcmp(opt_str(e, "result"), "valid") == 0;
 
         /* Full or half-length tags: both are lengths the seam can ask for. */
-        if (!valid && strcmp(str(e, "result"), "invalid") != 0)
-            fail_msg("%s: unexpected result", str(e, "id"));
+        if (!valid && strcmp(opt_str(e, "result"), "invalid") != 0)
+            fail_msg("%s: unexpected result", opt_str(e, "id"));
         for (size_t b = 0; b < n_backends; b++)
             check_hmac(b, integ, &key, &msg, &tag, valid);
         free(key.p);

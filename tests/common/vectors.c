@@ -30,7 +30,8 @@ cJSON *load(const char *file)
     snprintf(path, sizeof path, "%s/%s", vectors_dir, file);
     f = fopen(path, "rb");
     if (f == NULL)
-        fail_msg("vector file %s is missing", path);
+        fail_msg("vector file %s is missing (give the vectors folder as the test's argument)",
+                 path);
     assert_int_equal(fseek(f, 0, SEEK_END), 0);
     size = ftell(f);
     assert_true(size > 0);
@@ -56,12 +57,21 @@ const char *str(const cJSON *obj, const char *field)
     return item->valuestring;
 }
 
+const char *opt_str(const cJSON *obj, const char *field)
+{
+    const cJSON *item = cJSON_GetObjectItemCaseSensitive(obj, field);
+
+    return cJSON_IsString(item) ? item->valuestring : "";
+}
+
 static int nibble(char c)
 {
     if (c >= '0' && c <= '9')
         return c - '0';
     if (c >= 'a' && c <= 'f')
         return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
     fail_msg("bad hex digit '%c'", c);
     return 0;
 }

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
-/* Reading the shared JSON vector files in the IKE tests: a missing file or
+/* Reading the shared JSON vector files in the tests: a missing file or
  * field fails the test, and byte fields come in exact-size allocations so
  * ASan sees any overread. */
-#ifndef UIPSEC_IKE_TEST_VECTORS_H
-#define UIPSEC_IKE_TEST_VECTORS_H
+#ifndef UIPSEC_TEST_VECTORS_H
+#define UIPSEC_TEST_VECTORS_H
 
 #include <cjson/cJSON.h>
 #include <stddef.h>
@@ -20,6 +20,8 @@ extern const char *vectors_dir;
 /* The non-empty JSON array in vectors_dir/file; the caller deletes it. */
 cJSON *load(const char *file);
 const char *str(const cJSON *obj, const char *field);
+/* An optional string field: "" when absent. */
+const char *opt_str(const cJSON *obj, const char *field);
 /* A hex field; the caller frees .p. */
 struct bytes hex(const cJSON *obj, const char *field);
 size_t num(const cJSON *obj, const char *field);
