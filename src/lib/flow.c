@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "cursor.h"
+#include "ip.h"
 #include "wire.h"
 
 #define IPPROTO_NUM_TCP     6
@@ -58,15 +59,12 @@ static void put_addr4(uint8_t *to, const uint8_t *from)
 static int parse_v4(struct cursor *c, struct flow *f)
 {
     uint8_t *h;
-    size_t ihl, total;
+    size_t ihl;
+    int rc = ip_v4_header(c, &ihl);
 
-    if (c->len < IPV4_HDR_MIN)
-        return UIPSEC_E_TRUNCATED;
-    ihl = (size_t)(c->p[0] & 0x0f) * 4;
-    total = get_be16(c->p + IPV4_OFF_TOTAL);
-    if (ihl < IPV4_HDR_MIN || total < ihl)
-        return UIPSEC_E_MALFORMED;
-    if (!cursor_limit(c, total) || !cursor_take(c, ihl, &h))
+    if (rc != UIPSEC_OK)
+        return rc;
+    if (!cursor_take(c, ihl, &h))
         return UIPSEC_E_TRUNCATED;
     f->family = 4;
     f->proto = h[IPV4_OFF_PROTO];
@@ -98,7 +96,7 @@ static int walk_v6(struct cursor *c, uint8_t nh, struct flow *f)
             }
             continue;
         }
-        if (nh != IPPROTO_NUM_HOPOPTS && nh != IPPROTO_NUM_ROUTING && nh != IPPROTO_NUM_DSTOPTS) {
+        if (!ip_v6_is_option_header(nh)) {
             f->proto = nh;
             return take_ports(c, f);
         }
@@ -113,14 +111,11 @@ static int walk_v6(struct cursor *c, uint8_t nh, struct flow *f)
 static int parse_v6(struct cursor *c, struct flow *f)
 {
     uint8_t *h;
-    size_t plen;
+    int rc = ip_v6_header(c);
 
-    if (c->len < IPV6_HDR_LEN)
-        return UIPSEC_E_TRUNCATED;
-    plen = get_be16(c->p + IPV6_OFF_PLEN);
-    if (plen == 0)
-        return UIPSEC_E_MALFORMED; /* jumbograms are not for IPsec */
-    if (!cursor_limit(c, IPV6_HDR_LEN + plen) || !cursor_take(c, IPV6_HDR_LEN, &h))
+    if (rc != UIPSEC_OK)
+        return rc;
+    if (!cursor_take(c, IPV6_HDR_LEN, &h))
         return UIPSEC_E_TRUNCATED;
     f->family = 6;
     memcpy(f->src, h + IPV6_OFF_SRC, 16);

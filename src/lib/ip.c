@@ -29,16 +29,11 @@ static void ipv4_fix_checksum(uint8_t *h)
 static int parse_v4(struct cursor *pkt, struct ip_info *info)
 {
     uint8_t *h;
-    size_t ihl, total;
+    size_t ihl;
+    int rc = ip_v4_header(pkt, &ihl);
 
-    if (pkt->len < IPV4_HDR_MIN)
-        return UIPSEC_E_TRUNCATED;
-    ihl = (size_t)(pkt->p[0] & 0x0f) * 4;
-    total = get_be16(pkt->p + IPV4_OFF_TOTAL);
-    if (ihl < IPV4_HDR_MIN || total < ihl)
-        return UIPSEC_E_MALFORMED;
-    if (!cursor_limit(pkt, total))
-        return UIPSEC_E_TRUNCATED;
+    if (rc != UIPSEC_OK)
+        return rc;
     h = pkt->p;
     if (get_be16(h + IPV4_OFF_FRAG) & (IPV4_MF | IPV4_FRAG_MASK))
         return UIPSEC_E_FRAGMENT;
@@ -52,8 +47,7 @@ static int parse_v4(struct cursor *pkt, struct ip_info *info)
 
 static bool is_ext_header(uint8_t nh)
 {
-    return nh == IPPROTO_NUM_HOPOPTS || nh == IPPROTO_NUM_ROUTING || nh == IPPROTO_NUM_DSTOPTS ||
-           nh == IPPROTO_NUM_FRAGMENT;
+    return ip_v6_is_option_header(nh) || nh == IPPROTO_NUM_FRAGMENT;
 }
 
 /* Walks IPv6 extension headers.  For sending, ESP/AH go after hop-by-hop,
@@ -85,15 +79,10 @@ static int walk_v6(const struct cursor *pkt, enum ip_walk walk, struct ip_info *
 
 static int parse_v6(struct cursor *pkt, enum ip_walk walk, struct ip_info *info)
 {
-    size_t plen;
+    int rc = ip_v6_header(pkt);
 
-    if (pkt->len < IPV6_HDR_LEN)
-        return UIPSEC_E_TRUNCATED;
-    plen = get_be16(pkt->p + IPV6_OFF_PLEN);
-    if (plen == 0)
-        return UIPSEC_E_MALFORMED; /* jumbograms are not for IPsec */
-    if (!cursor_limit(pkt, IPV6_HDR_LEN + plen))
-        return UIPSEC_E_TRUNCATED;
+    if (rc != UIPSEC_OK)
+        return rc;
     info->family = 6;
     info->proto = pkt->p[IPV6_OFF_NH];
     info->tos = (uint8_t)(get_be16(pkt->p) >> 4);
