@@ -6,12 +6,19 @@ MAKEFLAGS  += --no-print-directory
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
 FUZZ_BUILD ?= build-fuzz
+RELEASE_BUILD ?= build-release
 JOBS       ?= $(shell nproc)
 FUZZ_SECONDS ?= 60
+# make fuzz-long: every target for FUZZ_LONG_RUNS executions or
+# FUZZ_LONG_SECONDS, whichever comes first.
+FUZZ_LONG_RUNS ?= 10000000
+FUZZ_LONG_SECONDS ?= 3600
 VECTORS    ?= $(abspath ../shared/vectors)
-CMAKE_FLAGS = -DUIPSEC_VECTORS=$(VECTORS)
+# Warnings are errors in the project's own builds (a packager's plain cmake
+# build leaves UIPSEC_WERROR off).
+CMAKE_FLAGS = -DUIPSEC_VECTORS=$(VECTORS) -DUIPSEC_WERROR=ON
 
-.PHONY: all deps build asan fuzz-build demo demo-engine test test-unit test-asan test-fuzz bench bench-tunnel format clean install
+.PHONY: all deps build asan release fuzz-build demo demo-engine test test-unit test-asan test-release test-fuzz fuzz-long bench bench-tunnel format clean install
 
 all: build
 
@@ -25,6 +32,11 @@ build: deps
 asan: deps
 	@cmake -S . -B $(ASAN_BUILD) $(CMAKE_FLAGS) -DCMAKE_BUILD_TYPE=Debug -DUIPSEC_SANITIZE=ON >/dev/null
 	@cmake --build $(ASAN_BUILD) -j$(JOBS)
+
+# The packagers' build type (-O3), with warnings as errors.
+release: deps
+	@cmake -S . -B $(RELEASE_BUILD) $(CMAKE_FLAGS) -DCMAKE_BUILD_TYPE=Release >/dev/null
+	@cmake --build $(RELEASE_BUILD) -j$(JOBS)
 
 fuzz-build: deps
 	@CC=clang cmake -S . -B $(FUZZ_BUILD) $(CMAKE_FLAGS) -DUIPSEC_FUZZ=ON >/dev/null
@@ -53,12 +65,24 @@ test-asan: asan
 	@cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 		ctest --output-on-failure -E netns_tunnels
 
+# The Release build: it builds warning-free at -O3, its binaries are
+# hardened (PIE, full RELRO, BIND_NOW, stack protector, _FORTIFY_SOURCE),
+# and the tests that need no root pass at -O3 too.
+test-release: release
+	@cd $(RELEASE_BUILD) && ctest --output-on-failure -E 'netns_|interop_'
+
 test-fuzz: fuzz-build
 	@UIPSEC_VECTORS=$(VECTORS) sh tests/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)
 
+# Every fuzz target for FUZZ_LONG_RUNS executions (10 million) or
+# FUZZ_LONG_SECONDS (an hour) each, whichever comes first; the counts are
+# in $(FUZZ_BUILD)/fuzz-work/*.log.
+fuzz-long: fuzz-build
+	@UIPSEC_VECTORS=$(VECTORS) sh tests/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_LONG_SECONDS) $(FUZZ_LONG_RUNS)
+
 # The whole suite: unit, vector and cross-check tests, again under
-# ASan+UBSan, then every fuzz target.
-test: test-unit test-asan test-fuzz
+# ASan+UBSan, the Release build, then every fuzz target.
+test: test-unit test-asan test-release test-fuzz
 	@echo "make test: all suites passed"
 
 bench: build
@@ -77,4 +101,4 @@ format:
 	@git ls-files '*.c' '*.h' | xargs clang-format -i
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(RELEASE_BUILD) $(FUZZ_BUILD)

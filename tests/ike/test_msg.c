@@ -548,8 +548,10 @@ static void every_truncation(void **state)
                 if (m->payloads[i].offset <= k)
                     at = m->payloads[i].offset;
             want = k - at < IKE_PAYLOAD_HDR_LEN ? IKE_DEC_TRUNCATED : IKE_DEC_BAD_LENGTH;
-            cut.p[24] = (uint8_t)(k >> 24), cut.p[25] = (uint8_t)(k >> 16);
-            cut.p[26] = (uint8_t)(k >> 8), cut.p[27] = (uint8_t)k;
+            uint8_t len[4] = {(uint8_t)(k >> 24), (uint8_t)(k >> 16), (uint8_t)(k >> 8),
+                              (uint8_t)k};
+
+            memcpy(cut.p + 24, len, sizeof len); /* the header's Length; k >= 28 */
             got = ike_decode(cut.p, cut.n, built);
             if (got != want)
                 fail_msg("cut at %zu, Length patched: %s, want %s", k, ike_decode_result_name(got),
