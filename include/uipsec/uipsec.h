@@ -73,6 +73,7 @@ enum uipsec_result {
     UIPSEC_E_PARAM,         /* invalid SA parameters */
     UIPSEC_E_UNSUPPORTED,   /* suite or backend not available */
     UIPSEC_E_NOMEM,         /* out of memory (SA creation only) */
+    UIPSEC_E_SEQ_RESERVE,   /* next sequence number above the SA's ceiling (set_seq_limit) */
     UIPSEC_RESULT_COUNT
 };
 
@@ -194,6 +195,18 @@ UIPSEC_API int uipsec_sa_set_next_iv(struct uipsec_sa *sa, const uint8_t *iv, si
  * then maps to this high half until packets move the window; no packet is
  * marked as seen. */
 UIPSEC_API void uipsec_sa_set_esn_high(struct uipsec_sa *sa, uint32_t high);
+
+/* Outbound: the highest sequence number this SA may send.  A packet that
+ * would need a larger one is dropped with UIPSEC_E_SEQ_RESERVE ("seq-not-reserved")
+ * and uses no number, so once the ceiling is raised the next packet goes
+ * with the next number: no gap, no reuse.  The default, UINT64_MAX, leaves
+ * only the sequence space's own end (2^32-1, or 2^64-1 with ESN), which
+ * still drops with UIPSEC_E_SEQ_EXHAUSTED whatever the ceiling.
+ * For callers that record on disk how far an SA's numbers may go before
+ * it uses them: a statically keyed AES-GCM, ChaCha20-Poly1305 or GMAC SA
+ * whose numbers restart after a restart reuses its nonces (RFC 4106 3.1,
+ * RFC 7634 2, RFC 8221 3).  Returns UIPSEC_E_PARAM on an inbound SA. */
+UIPSEC_API int uipsec_sa_set_seq_limit(struct uipsec_sa *sa, uint64_t limit);
 
 struct uipsec_sa_stats {
     uint64_t packets, bytes; /* inner bytes protected or delivered */

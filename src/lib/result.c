@@ -28,6 +28,7 @@ static const char *const names[UIPSEC_RESULT_COUNT] = {
     [UIPSEC_E_PARAM] = "bad-parameter",
     [UIPSEC_E_UNSUPPORTED] = "unsupported",
     [UIPSEC_E_NOMEM] = "out-of-memory",
+    [UIPSEC_E_SEQ_RESERVE] = "seq-not-reserved",
 };
 
 UIPSEC_API const char *uipsec_result_name(int result)

@@ -105,6 +105,7 @@ UIPSEC_API int uipsec_sa_new(const struct uipsec_sa_params *params, struct uipse
     if (!sa->p.udp_sport && sa->p.udp_dport)
         sa->p.udp_sport = 4500;
     sa->seq_out = sa->p.seq ? sa->p.seq - 1 : 0;
+    sa->seq_limit = UINT64_MAX;
     set_sizes(sa);
     rc = setup_random(sa);
     ip_outer_sum_init(sa);
@@ -162,6 +163,14 @@ UIPSEC_API int uipsec_sa_set_next_iv(struct uipsec_sa *sa, const uint8_t *iv, si
     return UIPSEC_OK;
 }
 
+UIPSEC_API int uipsec_sa_set_seq_limit(struct uipsec_sa *sa, uint64_t limit)
+{
+    if (sa->p.dir != UIPSEC_DIR_OUT)
+        return UIPSEC_E_PARAM;
+    sa->seq_limit = limit;
+    return UIPSEC_OK;
+}
+
 UIPSEC_API void uipsec_sa_set_esn_high(struct uipsec_sa *sa, uint32_t high)
 {
     /* A top at the window's size below the half's start puts the whole
@@ -188,6 +197,8 @@ int uipsec_sa_next_seq(struct uipsec_sa *sa, uint64_t *seq)
     /* RFC 4303 3.3.3: a sequence number is never sent twice. */
     if (sa->seq_out >= last)
         return UIPSEC_E_SEQ_EXHAUSTED;
+    if (sa->seq_out >= sa->seq_limit)
+        return UIPSEC_E_SEQ_RESERVE; /* not yet recorded as used: could repeat */
     *seq = ++sa->seq_out;
     return UIPSEC_OK;
 }

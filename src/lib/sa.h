@@ -22,8 +22,9 @@ struct uipsec_sa {
     uint32_t outer_sum; /* IPv4 tunnel: header checksum of the constant words */
 
     /* outbound */
-    uint64_t seq_out; /* last sequence number sent */
-    uint64_t iv_mask; /* AEAD IVs are seq ^ iv_mask: unique, not guessable */
+    uint64_t seq_out;   /* last sequence number sent */
+    uint64_t seq_limit; /* highest one allowed (uipsec_sa_set_seq_limit) */
+    uint64_t iv_mask;   /* AEAD IVs are seq ^ iv_mask: unique, not guessable */
     uint16_t ip_id;
     bool has_next_iv;
     uint8_t next_iv[UIPSEC_CBC_IV_LEN];
@@ -43,7 +44,8 @@ int uipsec_esp_decap(struct uipsec_sa *sa, struct uipsec_buf *b, size_t *inner_l
 int uipsec_ah_encap(struct uipsec_sa *sa, struct uipsec_buf *b, size_t *inner_len);
 int uipsec_ah_decap(struct uipsec_sa *sa, struct uipsec_buf *b, size_t *inner_len);
 
-/* The next outbound sequence number, or UIPSEC_E_SEQ_EXHAUSTED. */
+/* The next outbound sequence number, or UIPSEC_E_SEQ_EXHAUSTED, or
+ * UIPSEC_E_SEQ_RESERVE above the ceiling. */
 int uipsec_sa_next_seq(struct uipsec_sa *sa, uint64_t *seq);
 /* Checks an inbound sequence number before the ICV: returns the full 64-bit
  * number in *seq (ESN inferred) or UIPSEC_E_REPLAY / UIPSEC_E_TOO_OLD. */
