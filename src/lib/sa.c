@@ -3,6 +3,7 @@
 #include "sa.h"
 
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
 #include <openssl/rand.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,12 +80,33 @@ static int setup_crypto(struct uipsec_sa *sa)
     return uipsec_crypto_init(&sa->crypto, p->backend, &keys);
 }
 
+/* The mask that hides sequence numbers in AEAD IVs comes from the key, not
+ * from chance: then an IV repeats under a key exactly when a sequence
+ * number does, and a caller that never reuses a number across restarts
+ * (statically keyed SAs, uipsec_sa_set_seq_limit) never reuses a nonce.  A
+ * random mask per SA object would let two runs collide. */
+static int derive_iv_mask(struct uipsec_sa *sa)
+{
+    static const char label[] = "uipsec AEAD IV mask";
+    uint8_t md[EVP_MAX_MD_SIZE];
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    int ok = ctx && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) == 1 &&
+             EVP_DigestUpdate(ctx, label, sizeof(label)) == 1 &&
+             EVP_DigestUpdate(ctx, sa->p.enc_key, sa->p.enc_key_len) == 1 &&
+             EVP_DigestUpdate(ctx, sa->p.salt, sizeof(sa->p.salt)) == 1 &&
+             EVP_DigestFinal_ex(ctx, md, NULL) == 1;
+
+    EVP_MD_CTX_free(ctx);
+    memcpy(&sa->iv_mask, md, sizeof(sa->iv_mask));
+    OPENSSL_cleanse(md, sizeof(md));
+    return ok ? UIPSEC_OK : UIPSEC_E_CRYPTO;
+}
+
 static int setup_random(struct uipsec_sa *sa)
 {
     uint16_t id = 0;
 
-    if (RAND_bytes((uint8_t *)&sa->iv_mask, sizeof(sa->iv_mask)) != 1 ||
-        RAND_bytes((uint8_t *)&id, sizeof(id)) != 1)
+    if (derive_iv_mask(sa) != UIPSEC_OK || RAND_bytes((uint8_t *)&id, sizeof(id)) != 1)
         return UIPSEC_E_CRYPTO;
     sa->ip_id = sa->p.ip_id ? sa->p.ip_id : id;
     sa->iv_pool_used = IV_POOL_BYTES; /* empty: filled on first use */

@@ -24,7 +24,7 @@ struct uipsec_sa {
     /* outbound */
     uint64_t seq_out;   /* last sequence number sent */
     uint64_t seq_limit; /* highest one allowed (uipsec_sa_set_seq_limit) */
-    uint64_t iv_mask;   /* AEAD IVs are seq ^ iv_mask: unique, not guessable */
+    uint64_t iv_mask;   /* AEAD IVs are seq ^ iv_mask (from the key): unique, not guessable */
     uint16_t ip_id;
     bool has_next_iv;
     uint8_t next_iv[UIPSEC_CBC_IV_LEN];

@@ -220,13 +220,45 @@ static void esn_across_and_end(void **state)
     pair_free(&p);
 }
 
+/* The 8 IV bytes of an ESP packet with sequence number seq from a fresh
+ * SA with suite s's fixed test key. */
+static uint64_t iv_of(const struct suite *s, uint64_t seq)
+{
+    static uint8_t mem[BUF_LEN];
+    struct uipsec_sa_params po = params(s, UIPSEC_DIR_OUT, false, seq);
+    struct uipsec_buf b = {mem, BUF_LEN, UIPSEC_HEADROOM, INNER, -1};
+    struct uipsec_sa *sa = NULL;
+    uint64_t iv;
+
+    assert_int_equal(uipsec_sa_new(&po, &sa), UIPSEC_OK);
+    inner4(mem + UIPSEC_HEADROOM);
+    assert_int_equal(uipsec_encap(sa, &b, 1), 1);
+    iv = (uint64_t)get32(mem + b.off + OUTER_IP + 8) << 32 | get32(mem + b.off + OUTER_IP + 12);
+    uipsec_sa_free(sa);
+    return iv;
+}
+
+/* A restarted SA (a new object with the same key) that continues after
+ * the numbers its predecessor used never repeats one of its IVs: the IV is
+ * a function of key and sequence number, not of the object. */
+static void iv_follows_key_and_seq(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < 3; i++) { /* the AEAD and GMAC suites */
+        uint64_t first = iv_of(&suites[i], 7);
+
+        assert_true(first == iv_of(&suites[i], 7));
+        assert_true(first != 7); /* masked */
+        assert_true(first != iv_of(&suites[i], 8));
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(ceiling_then_raise),
-        cmocka_unit_test(limit_zero_sends_nothing),
-        cmocka_unit_test(end_of_32_bits),
-        cmocka_unit_test(esn_across_and_end),
+        cmocka_unit_test(ceiling_then_raise),     cmocka_unit_test(limit_zero_sends_nothing),
+        cmocka_unit_test(end_of_32_bits),         cmocka_unit_test(esn_across_and_end),
+        cmocka_unit_test(iv_follows_key_and_seq),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
