@@ -77,6 +77,11 @@ int cfgval_addr(struct cfgerr *c, const struct conf_node *n, struct uipsec_addr 
     return FAIL(c, n, "%s = \"%s\": expected one IPv4 or IPv6 address", n->name, n->value);
 }
 
+static int nibble(char c)
+{
+    return c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10;
+}
+
 static int unhex(const char *s, uint8_t *out, size_t max, size_t *len)
 {
     size_t n = strlen(s);
@@ -86,8 +91,7 @@ static int unhex(const char *s, uint8_t *out, size_t max, size_t *len)
     for (size_t i = 0; i < n; i += 2) {
         if (!isxdigit((unsigned char)s[i]) || !isxdigit((unsigned char)s[i + 1]))
             return -1;
-        char pair[3] = {s[i], s[i + 1], 0};
-        out[i / 2] = (uint8_t)strtoul(pair, NULL, 16);
+        out[i / 2] = (uint8_t)(nibble(s[i]) << 4 | nibble(s[i + 1])); /* no copy of the key */
     }
     *len = n / 2;
     return 0;

@@ -23,6 +23,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <glob.h>
+#include <malloc.h>
+#include <openssl/crypto.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -33,6 +35,31 @@
 #include <unistd.h>
 
 #define END (-1) /* what peek() returns past the last byte */
+
+/* ---- memory that held configuration text ----
+ * Any byte of the text may be a secret (a PSK, a manual SA's key): every
+ * block that held some is wiped before it goes back to the allocator, and
+ * blocks grow by copy and wipe, for realloc() would leave the old copy. */
+
+static void wipe_free(void *p)
+{
+    if (p) {
+        OPENSSL_cleanse(p, malloc_usable_size(p));
+        free(p);
+    }
+}
+
+/* realloc(p, cap) for a block whose first used bytes matter. */
+static void *wipe_grow(void *p, size_t used, size_t cap)
+{
+    char *np = malloc(cap);
+
+    if (np && p) {
+        memcpy(np, p, used < cap ? used : cap);
+        wipe_free(p);
+    }
+    return np;
+}
 
 struct conf_str {
     struct conf_str *next;
@@ -202,7 +229,7 @@ static bool buf_add(struct buf *b, char c)
 {
     if (b->len + 1 >= b->cap) { /* keeps room for the NUL */
         size_t cap = b->cap ? b->cap * 2 : 64;
-        char *np = realloc(b->p, cap);
+        char *np = wipe_grow(b->p, b->len, cap);
 
         if (!np)
             return false;
@@ -269,9 +296,9 @@ static struct conf_node *node_new(char *name, char *value, const char *file, str
 
 static void node_free(struct conf_node *n)
 {
-    free(n->name);
-    free(n->value);
-    free(n);
+    wipe_free(n->name);
+    wipe_free(n->value);
+    wipe_free(n);
 }
 
 /* Frees a sibling list and all below it without recursion: a section's
@@ -309,9 +336,9 @@ void conf_free(struct conf_node *root)
     free_nodes(root->children);
     for (s = t->files; s; s = next) {
         next = s->next;
-        free(s);
+        wipe_free(s);
     }
-    free(t);
+    wipe_free(t);
 }
 
 /* Children were prepended while parsing: put every list in file order.
@@ -367,7 +394,7 @@ static bool index_reserve(struct parser *p)
     for (size_t i = 0; i < old_cap; i++)
         if (old[i].node)
             p->slots[slot_at(p, old[i].parent, old[i].node->name)] = old[i];
-    free(old);
+    wipe_free(old);
     return true;
 }
 
@@ -527,7 +554,7 @@ static char *read_value(struct parser *p, struct src *s)
         return value;
     oom(p, s);
 fail:
-    free(b.p);
+    wipe_free(b.p);
     return NULL;
 }
 
@@ -643,11 +670,11 @@ static char *read_all(int fd, size_t hint, size_t *len, char *why, size_t n)
 
             if (cap > CONF_MAX_FILE_SIZE) {
                 too_big(why, n);
-                free(text);
+                wipe_free(text);
                 return NULL;
             }
             cap = cap * 2 > CONF_MAX_FILE_SIZE + 1 ? CONF_MAX_FILE_SIZE + 1 : cap * 2;
-            more = realloc(text, cap);
+            more = wipe_grow(text, got, cap);
             if (!more)
                 break;
             text = more;
@@ -661,13 +688,13 @@ static char *read_all(int fd, size_t hint, size_t *len, char *why, size_t n)
             continue;
         if (r < 0) {
             snprintf(why, n, "cannot read: %s", strerror(errno));
-            free(text);
+            wipe_free(text);
             return NULL;
         }
         got += (size_t)r;
     }
     snprintf(why, n, "out of memory");
-    free(text);
+    wipe_free(text);
     return NULL;
 }
 
@@ -692,7 +719,7 @@ static bool load(struct parser *p, const char *path, const struct src *from, str
     if (*text && !(name = intern(p->tree, path)))
         snprintf(why, sizeof why, "out of memory");
     if (!name) {
-        free(*text);
+        wipe_free(*text);
         *text = NULL;
         if (from)
             return fail(p, from, at, "included file \"%s\": %s", path, why);
@@ -750,7 +777,7 @@ static bool include_file(struct parser *p, const struct src *from, struct conf_n
         return false;
     for (const struct src *u = from; u; u = u->up) {
         if (u->on_disk && u->dev == s.dev && u->ino == s.ino) {
-            free(text);
+            wipe_free(text);
             return fail(p, from, at,
                         "include loop: \"%s\" is already being read; remove this "
                         "include",
@@ -758,7 +785,7 @@ static bool include_file(struct parser *p, const struct src *from, struct conf_n
         }
     }
     ok = parse_src(p, &s, sec, depth);
-    free(text);
+    wipe_free(text);
     return ok;
 }
 
@@ -782,7 +809,7 @@ static char *join_dir(const struct src *s, const char *pattern)
     ok = ok && buf_put(&b, pattern);
     path = ok ? buf_take(&b) : NULL;
     if (!path)
-        free(b.p);
+        wipe_free(b.p);
     return path;
 }
 
@@ -812,7 +839,7 @@ static bool include_pattern(struct parser *p, const struct src *s, struct conf_n
     memset(&g, 0, sizeof g);
     glob_errno = 0;
     rc = glob(full, 0, glob_error, &g);
-    free(full);
+    wipe_free(full);
     /* A pattern that matches nothing is fine (strongSwan), but a plain
      * file name that names nothing is a mistake worth stopping for. */
     if (rc == GLOB_NOMATCH && !strpbrk(pattern, "*?["))
@@ -865,7 +892,7 @@ static bool parse_include(struct parser *p, struct src *s, struct conf_node *sec
     ok = peek(s) == '"' ? read_quoted(p, s, &b) : read_pattern(p, s, &b);
     pattern = ok ? buf_take(&b) : NULL;
     if (!pattern) {
-        free(b.p);
+        wipe_free(b.p);
         return ok ? oom(p, s) : false;
     }
     skip_blanks(s);
@@ -882,7 +909,7 @@ static bool parse_include(struct parser *p, struct src *s, struct conf_node *sec
                   "give the configuration as a file");
     else
         ok = include_pattern(p, s, sec, depth, at, pattern);
-    free(pattern);
+    wipe_free(pattern);
     return ok;
 }
 
@@ -950,8 +977,8 @@ static bool parse_key(struct parser *p, struct src *s, struct conf_node *sec, ch
     value = read_value(p, s);
     if (value && set_key(p, s, sec, name, value, at))
         return true;
-    free(name);
-    free(value);
+    wipe_free(name);
+    wipe_free(value);
     return false;
 }
 
@@ -966,12 +993,12 @@ static bool parse_section(struct parser *p, struct src *s, struct conf_node *sec
     size_t i;
 
     if (depth >= CONF_MAX_DEPTH) {
-        free(name);
+        wipe_free(name);
         return fail(p, s, at, "sections nested more than %d deep; flatten the configuration",
                     CONF_MAX_DEPTH);
     }
     if (!index_reserve(p)) {
-        free(name);
+        wipe_free(name);
         return oom(p, s);
     }
     i = slot_at(p, sec, name);
@@ -979,15 +1006,15 @@ static bool parse_section(struct parser *p, struct src *s, struct conf_node *sec
     if (node && node->value) {
         fail(p, s, at, "\"%s\" is already a key (at %s); rename the key or the section", name,
              where(other, sizeof other, s, node));
-        free(name);
+        wipe_free(name);
         return false;
     }
     if (node) {
-        free(name);
+        wipe_free(name);
     } else if ((node = node_new(name, NULL, s->name, at))) {
         attach(p, sec, i, node);
     } else {
-        free(name);
+        wipe_free(name);
         return oom(p, s);
     }
     step(s); /* '{' */
@@ -1013,7 +1040,7 @@ static bool parse_statement(struct parser *p, struct src *s, struct conf_node *s
         return false;
     inc = include_ahead(s, name);
     if (inc) {
-        free(name);
+        wipe_free(name);
         return inc > 0 ? parse_include(p, s, sec, depth)
                        : fail(p, s, at, "include needs a file name or pattern");
     }
@@ -1035,7 +1062,7 @@ static bool parse_statement(struct parser *p, struct src *s, struct conf_node *s
              "\"%s {\" for a section",
              name, name, name);
     }
-    free(name);
+    wipe_free(name);
     return false;
 }
 
@@ -1080,7 +1107,7 @@ static bool start(struct parser *p, const char *name, unsigned flags, char *err,
         p->tree->root.file = intern(p->tree, name);
         if (p->tree->root.file)
             return true;
-        free(p->tree);
+        wipe_free(p->tree);
     }
     report(err, err_len, name, 0, 0, "out of memory");
     return false;
@@ -1088,7 +1115,7 @@ static bool start(struct parser *p, const char *name, unsigned flags, char *err,
 
 static struct conf_node *finish(struct parser *p, bool ok)
 {
-    free(p->slots);
+    wipe_free(p->slots);
     if (!ok) {
         conf_free(&p->tree->root);
         return NULL;
@@ -1107,7 +1134,7 @@ struct conf_node *conf_parse_file(const char *path, unsigned flags, char *err, s
     if (!start(&p, path, flags, err, err_len))
         return NULL;
     ok = load(&p, path, NULL, (struct pos){0, 0}, &s, &text) && parse_src(&p, &s, &p.tree->root, 0);
-    free(text);
+    wipe_free(text);
     return finish(&p, ok);
 }
 
@@ -1239,6 +1266,6 @@ char *conf_to_text(const struct conf_node *root)
 
     if (root && put_section(&b, root, 0))
         text = buf_take(&b);
-    free(b.p);
+    wipe_free(b.p);
     return text;
 }
