@@ -338,6 +338,42 @@ static int derive_secret(struct ike_dh *dh, EVP_PKEY *peer)
     return rc;
 }
 
+/* The peer's value as an OpenSSL key once its length, range or curve
+ * membership hold; NULL (UIPSEC_E_MALFORMED in *rc) if not. */
+static EVP_PKEY *checked_peer(const struct group *g, const uint8_t *peer, size_t peer_len, int *rc)
+{
+    EVP_PKEY *pkey;
+
+    *rc = UIPSEC_E_MALFORMED;
+    if (peer_len != ike_dh_ke_len(g->id))
+        return NULL; /* 3.4: exactly the group's length */
+    pkey = peer_key(g, peer);
+    if (pkey != NULL && !peer_valid(pkey)) {
+        EVP_PKEY_free(pkey);
+        pkey = NULL;
+    }
+    if (pkey != NULL)
+        *rc = UIPSEC_OK;
+    return pkey;
+}
+
+int ike_dh_check_peer(enum ike_dh_alg group, const uint8_t *peer, size_t peer_len)
+{
+    const struct group *g = group_of(group);
+    EVP_PKEY *pkey;
+    int rc;
+
+    if (g == NULL)
+        return UIPSEC_E_UNSUPPORTED;
+    if (peer == NULL)
+        return UIPSEC_E_PARAM;
+    ERR_set_mark();
+    pkey = checked_peer(g, peer, peer_len, &rc);
+    EVP_PKEY_free(pkey);
+    ERR_pop_to_mark();
+    return rc;
+}
+
 int ike_dh_derive(struct ike_dh *dh, const uint8_t *peer, size_t peer_len)
 {
     EVP_PKEY *pkey;
@@ -347,11 +383,10 @@ int ike_dh_derive(struct ike_dh *dh, const uint8_t *peer, size_t peer_len)
     dh->secret_len = 0;
     if (peer == NULL)
         return UIPSEC_E_PARAM;
-    if (peer_len != ike_dh_ke_len(dh->g->id))
-        return UIPSEC_E_MALFORMED; /* 3.4: exactly the group's length */
     ERR_set_mark();
-    pkey = peer_key(dh->g, peer);
-    rc = pkey != NULL && peer_valid(pkey) ? derive_secret(dh, pkey) : UIPSEC_E_MALFORMED;
+    pkey = checked_peer(dh->g, peer, peer_len, &rc);
+    if (pkey != NULL)
+        rc = derive_secret(dh, pkey);
     EVP_PKEY_free(pkey);
     ERR_pop_to_mark();
     if (rc != UIPSEC_OK) {

@@ -86,6 +86,16 @@ __attribute__((warn_unused_result)) int ike_dh_public(const struct ike_dh *dh, u
 __attribute__((warn_unused_result)) int ike_dh_derive(struct ike_dh *dh, const uint8_t *peer,
                                                       size_t peer_len);
 
+/* Checks the peer's Key Exchange Data for group without a key pair of
+ * ours: the length, MODP's range, ECP's curve (what ike_dh_derive checks
+ * first).  A responder calls it before it spends a key generation or a
+ * reply on the value.  X25519/X448 values are checked for length only:
+ * their low-order points show only in the all-zero secret, which
+ * ike_dh_derive refuses.  UIPSEC_OK, UIPSEC_E_MALFORMED,
+ * UIPSEC_E_UNSUPPORTED (unknown group) or UIPSEC_E_PARAM. */
+__attribute__((warn_unused_result)) int ike_dh_check_peer(enum ike_dh_alg group,
+                                                          const uint8_t *peer, size_t peer_len);
+
 /* The shared secret, borrowed from dh (valid until the next derive or the
  * free); {NULL, 0} before a successful ike_dh_derive. */
 struct ike_iov ike_dh_secret(const struct ike_dh *dh);

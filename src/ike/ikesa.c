@@ -171,8 +171,9 @@ void ike_sa_keep_sent(struct ike_sa *sa, uint8_t *msg, size_t len, bool response
     free(response ? sa->resp : sa->req);
     *(response ? &sa->resp : &sa->req) = msg;
     *(response ? &sa->resp_len : &sa->req_len) = len;
-    if (response) { /* it answers the request being handled */
+    if (response) { /* it answers the request being handled, from sa->path */
         memcpy(sa->resp_digest, sa->rx_digest, sizeof sa->resp_digest);
+        sa->resp_path = sa->path;
         return;
     }
     sa->req_pending = msg != NULL;
@@ -359,6 +360,13 @@ static enum ike_rx dispatch_response(struct ike_sa *sa, uint8_t *buf, size_t len
     return IKE_RX_DROPPED;
 }
 
+/* Whether a and b name the same peer address and ports. */
+static bool same_path(const struct ike_path *a, const struct ike_path *b)
+{
+    return a->remote_port == b->remote_port && a->local_port == b->local_port &&
+           memcmp(&a->remote, &b->remote, sizeof a->remote) == 0;
+}
+
 /* A request: the one we expect, or the last one again (2.1, 2.3). */
 static enum ike_rx dispatch_request(struct ike_sa *sa, uint8_t *buf, size_t len,
                                     struct ike_msg *msg)
@@ -371,6 +379,13 @@ static enum ike_rx dispatch_request(struct ike_sa *sa, uint8_t *buf, size_t len,
          * else with its ID is not answered at all */
         if (!sa->resp || memcmp(sa->rx_digest, sa->resp_digest, sizeof sa->rx_digest) != 0)
             return IKE_RX_DROPPED;
+        /* anyone can repeat a request they saw: the answer goes only to
+         * where the original came from, or the cache is a reflector */
+        if (!same_path(&sa->path, &sa->resp_path)) {
+            ike_sa_log_drop(sa->env, "repeated request %u from another address dropped",
+                            msg->hdr.msg_id);
+            return IKE_RX_DROPPED;
+        }
         sa->env->send(sa->env->arg, sa->resp, sa->resp_len);
         return IKE_RX_OK;
     }
@@ -415,8 +430,7 @@ static bool moved(const struct ike_sa *sa, const struct ike_path *from)
 {
     const struct ike_path *p = &sa->path;
 
-    return from && (p->remote_port != from->remote_port || p->local_port != from->local_port ||
-                    memcmp(&p->remote, &from->remote, sizeof p->remote) != 0);
+    return from && !same_path(p, from);
 }
 
 /* The request our cached response answers, to tell a retransmission
@@ -446,7 +460,7 @@ static enum ike_rx dispatch_from(struct ike_sa *sa, uint8_t *buf, size_t len, st
     sa->path.local_port = from->local_port;
     rx = dispatch(sa, buf, len, msg);
     if (!sa->rx_authentic)
-        sa->path = old; /* a repeated request was answered where it came from */
+        sa->path = old; /* not authentic (a forgery, a repeat): the SA stays */
     else
         ike_sa_log(sa->env, "peer now at port %u, we at %u", from->remote_port, from->local_port);
     return rx;
@@ -470,9 +484,16 @@ enum ike_rx ike_sa_receive(struct ike_sa *sa, const uint8_t *buf, size_t len,
     if (memcmp(msg->hdr.spi_i, sa->spi_i, IKE_SPI_LEN) != 0)
         goto out;
     if (init_again(sa, msg)) {
-        /* the same IKE_SA_INIT request again, byte for byte: same answer */
-        if (sa->state == IKE_SA_INIT_DONE && sa->resp && len == sa->init_req_len &&
-            memcmp(buf, sa->init_req, len) == 0)
+        /* the same IKE_SA_INIT request again, byte for byte and from
+         * where the first came: the same answer (not a reflector) */
+        bool same = sa->state == IKE_SA_INIT_DONE && sa->resp && len == sa->init_req_len &&
+                    memcmp(buf, sa->init_req, len) == 0;
+
+        if (same && moved(sa, from)) {
+            ike_sa_log_drop(sa->env, "repeated IKE_SA_INIT from another address dropped");
+            goto out;
+        }
+        if (same)
             sa->env->send(sa->env->arg, sa->resp, sa->resp_len);
         rx = IKE_RX_OK;
         goto out;

@@ -22,7 +22,11 @@
  *
  * Errors: a bad IKE_SA_INIT offer is answered statelessly by ike_sa_respond
  * (NO_PROPOSAL_CHOSEN, INVALID_KE_PAYLOAD with the group wanted, on which
- * the initiator retries once per group; COOKIE through ike_cookie_check);
+ * the initiator retries once per group; COOKIE through ike_cookie_check;
+ * a KE value invalid for its group is dropped unanswered).  The initiator
+ * acts on INVALID_KE_PAYLOAD and COOKIE; any other error or unusable
+ * answer is unauthenticated, so it keeps waiting for a valid one until
+ * the retransmissions run out and then fails with the last error (2.21.1);
  * AUTHENTICATION_FAILED and INVALID_SYNTAX end both SAs in FAILED; a
  * CHILD_SA that cannot be made (NO_PROPOSAL_CHOSEN, TS_UNACCEPTABLE,
  * INVALID_KE_PAYLOAD retried) leaves the IKE SA ESTABLISHED without it, as
@@ -209,6 +213,7 @@ struct ike_sa {
     size_t req_len, resp_len;
     uint8_t rx_digest[32], resp_digest[32]; /* SHA-256 of the request being
                                              * handled, of the one resp answers */
+    struct ike_path resp_path;              /* where the request resp answers came from */
     bool rx_authentic;                      /* the message being handled passed the ICV */
     bool in_receive; /* inside ike_sa_receive: queued tasks wait for its end */
     bool req_pending;
@@ -234,7 +239,10 @@ struct ike_sa {
     uint8_t cookie[IKE_COOKIE_MAX]; /* the responder's, sent back (2.6) */
     size_t cookie_len;
     unsigned cookie_tries;
-    uint16_t fail_notify;  /* the error notify sent or received, or 0 */
+    /* the error notify sent or received, or 0; in INIT_SENT, the last
+     * unusable IKE_SA_INIT answer's, reported (FAILED) only when the
+     * retransmissions run out (2.21.1) */
+    uint16_t fail_notify;
     uint16_t child_notify; /* why the first CHILD_SA was not made, or 0 */
     const char *fail_reason;
 };
@@ -250,11 +258,31 @@ ike_sa_initiate(struct ike_sa **out, const struct ike_cfg *cfg, const struct ike
  * SPIr 0).  On an acceptable offer: *out is a new SA in INIT_DONE and the
  * response is sent.  Otherwise *out is NULL, and for NO_PROPOSAL_CHOSEN,
  * INVALID_KE_PAYLOAD and INVALID_SYNTAX an unprotected error response is
- * sent.  Returns IKE_RX_OK, IKE_RX_DROPPED (nothing sent) or IKE_RX_FAILED
- * (error notify sent, no SA). */
+ * sent; a KE value invalid for its group is dropped before any key pair
+ * is made.  Returns IKE_RX_OK, IKE_RX_DROPPED (nothing sent) or
+ * IKE_RX_FAILED (error notify sent, no SA). */
 enum ike_rx ike_sa_respond(struct ike_sa **out, const struct ike_cfg *cfg,
                            const struct ike_env *env, const struct ike_path *path,
                            const uint8_t *buf, size_t len);
+
+/* Why ike_sa_respond_why answered nothing and kept no SA: a named drop for
+ * the caller's counters. */
+enum ike_init_drop {
+    IKE_INIT_DROP_NONE,      /* answered: a new SA, or an error notify */
+    IKE_INIT_DROP_MALFORMED, /* no IKE_SA_INIT request that decodes */
+    IKE_INIT_DROP_BAD_KE,    /* the KE value is not one of its group (length,
+                              * MODP range, ECP curve): checked before any key
+                              * pair is made, and not answered (a reflector) */
+    IKE_INIT_DROP_LOCAL,     /* out of memory, a crypto failure, a send that failed */
+};
+
+/* ike_sa_respond, with the reason of a drop in *why. */
+enum ike_rx ike_sa_respond_why(struct ike_sa **out, const struct ike_cfg *cfg,
+                               const struct ike_env *env, const struct ike_path *path,
+                               const uint8_t *buf, size_t len, enum ike_init_drop *why);
+
+/* "malformed", "bad-ke", ... */
+const char *ike_init_drop_name(enum ike_init_drop why);
 
 /* Cookies (2.6), for a responder under load: returns 1 if the IKE_SA_INIT
  * request in buf carries a valid cookie of generation gen or gen - 1

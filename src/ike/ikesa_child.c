@@ -277,13 +277,16 @@ static bool retry_group(struct ike_sa *sa, const struct ike_pl_notify *n)
     return ike_sa_send_child_request(sa, sa->child_cfg) == UIPSEC_OK;
 }
 
-/* g^ir of the exchange from the peer's KE (PFS); {NULL, 0} without. */
-static int pfs_secret(struct ike_dh *dh, const struct ike_payload *ke, struct ike_iov *gir)
+/* g^ir of the exchange from the peer's KE when the chosen proposal names
+ * group g (PFS); {NULL, 0} when it names none.  A chosen group without a
+ * KE of that group is an error: the CHILD_SA would silently lose PFS. */
+static int pfs_secret(struct ike_dh *dh, uint16_t g, const struct ike_payload *ke,
+                      struct ike_iov *gir)
 {
     *gir = (struct ike_iov){NULL, 0};
-    if (!dh)
-        return ke ? UIPSEC_E_PARAM : UIPSEC_OK;
-    if (!ke || ke->u.ke.group != ike_dh_group(dh) ||
+    if (!g)
+        return UIPSEC_OK;
+    if (!dh || !ke || ke->u.ke.group != g || ike_dh_group(dh) != g ||
         ike_dh_derive(dh, ke->u.ke.data.p, ke->u.ke.data.len) != UIPSEC_OK)
         return UIPSEC_E_PARAM;
     *gir = ike_dh_secret(dh);
@@ -323,10 +326,14 @@ enum ike_rx ike_sa_child_response(struct ike_sa *sa, uint8_t *buf, size_t len, s
         goto done;
     }
     nr = ike_msg_find(msg, IKE_PL_NONCE);
-    bad = ike_child_choose(sa, msg, sa->child_dh == NULL, &pick);
+    /* DH is matched, not ignored: an answer that drops the group all our
+     * proposals name is NO_PROPOSAL_CHOSEN, one that names it without a
+     * KE is malformed */
+    bad = ike_child_choose(sa, msg, false, &pick);
     memcpy(pick.spi_in, sa->child_spi, IKE_CHILD_SPI_LEN);
     pick.replaces = sa->rekey_spi;
-    if (!bad && (!nr || pfs_secret(sa->child_dh, ike_msg_find(msg, IKE_PL_KE), &gir) != 0))
+    if (!bad && (!nr || pfs_secret(sa->child_dh, ike_prop_get(&pick.esp, IKE_TRANSFORM_DH).id,
+                                   ike_msg_find(msg, IKE_PL_KE), &gir) != UIPSEC_OK))
         bad = IKE_N_INVALID_SYNTAX;
     if (!bad && ike_child_up(sa, &pick, gir, (struct ike_iov){sa->cni, IKE_NONCE_LEN},
                              (struct ike_iov){nr->u.nonce.p, nr->u.nonce.len}) != UIPSEC_OK)
@@ -440,9 +447,14 @@ enum ike_rx ike_sa_child_request(struct ike_sa *sa, uint8_t *buf, size_t len, st
         return child_refuse(sa, IKE_N_CHILD_SA_NOT_FOUND, NULL, 0, "rekey of an unknown SA");
     if (sa->nchildren == IKE_MAX_CHILDREN) /* refused before it is promised */
         return child_refuse(sa, IKE_N_NO_ADDITIONAL_SAS, NULL, 0, "too many CHILD_SAs");
-    err = ike_child_choose(sa, msg, ke == NULL, &pick);
+    /* DH is matched, not ignored: without a KE only a proposal of ours
+     * without DH fits, so a child whose proposals all demand PFS is
+     * refused with NO_PROPOSAL_CHOSEN, a new one and a rekey alike */
+    err = ike_child_choose(sa, msg, false, &pick);
     if (err)
-        return child_refuse(sa, err, NULL, 0, "no configured child fits");
+        return child_refuse(sa, err, NULL, 0,
+                            ke ? "no configured child fits"
+                               : "no configured child fits without KE");
     pick.replaces = old;
     g = ike_prop_get(&pick.esp, IKE_TRANSFORM_DH).id;
     if (g && (!ke || ke->u.ke.group != g)) {
@@ -450,13 +462,14 @@ enum ike_rx ike_sa_child_request(struct ike_sa *sa, uint8_t *buf, size_t len, st
 
         return child_refuse(sa, IKE_N_INVALID_KE_PAYLOAD, want, 2, "KE of another group");
     }
-    if (g && (ike_dh_new((enum ike_dh_alg)g, &dh) != UIPSEC_OK ||
-              pfs_secret(dh, ke, &gir) != UIPSEC_OK)) {
+    if (g && ike_dh_check_peer((enum ike_dh_alg)g, ke->u.ke.data.p, ke->u.ke.data.len) != UIPSEC_OK)
+        return child_refuse(sa, IKE_N_INVALID_SYNTAX, NULL, 0, "bad KE value");
+    if (g && ike_dh_new((enum ike_dh_alg)g, &dh) != UIPSEC_OK)
+        return child_refuse(sa, IKE_N_TEMPORARY_FAILURE, NULL, 0, "cannot make a key pair");
+    if (pfs_secret(dh, g, ke, &gir) != UIPSEC_OK) {
         ike_dh_free(dh);
         return child_refuse(sa, IKE_N_INVALID_SYNTAX, NULL, 0, "bad KE value");
     }
-    if (!g)
-        gir = (struct ike_iov){NULL, 0};
     rx = child_accept(sa, &pick, dh, gir, ni->u.nonce);
     ike_dh_free(dh);
     return rx;

@@ -139,6 +139,11 @@ void ike_sa_tick(struct ike_sa *sa)
             sa->state = IKE_SA_DELETED; /* the peer is gone: so is the SA */
             return;
         }
+        if (sa->state == IKE_SA_INIT_SENT && sa->fail_reason) {
+            /* only unusable answers came: the last one's error (2.21.1) */
+            ike_sa_fail(sa, sa->fail_notify, sa->fail_reason);
+            return;
+        }
         ike_sa_fail(sa, 0, "the peer does not answer");
         return;
     }

@@ -130,16 +130,15 @@ int ike_sa_initiate(struct ike_sa **out, const struct ike_cfg *cfg, const struct
     return UIPSEC_OK;
 }
 
-/* g^ir, the seven keys and both SK contexts; the DH pair is then freed. */
-static int make_keys(struct ike_sa *sa, struct ike_bytes peer_ke)
+/* The seven keys and both SK contexts from g^ir (ike_dh_derive done);
+ * the DH pair is then freed. */
+static int make_keys(struct ike_sa *sa)
 {
     struct ike_sa_kdf_in in = {
         .prf = sa->prf, .sk = sa->suite, .ni = {sa->ni, sa->ni_len}, .nr = {sa->nr, sa->nr_len}};
     bool i = sa->role == IKE_ROLE_INITIATOR;
-    int r = ike_dh_derive(sa->dh, peer_ke.p, peer_ke.len);
+    int r;
 
-    if (r != UIPSEC_OK)
-        return r;
     in.gir = ike_dh_secret(sa->dh);
     memcpy(in.spi_i, sa->spi_i, IKE_SPI_LEN);
     memcpy(in.spi_r, sa->spi_r, IKE_SPI_LEN);
@@ -205,56 +204,100 @@ static int accept_init(struct ike_sa *sa, const struct ike_msg *m, const uint8_t
     w.props[0].num = offer_num;
     r = send_init(sa, &sa_pl); /* our public value is sent before g^ir is made */
     if (r == UIPSEC_OK)
-        r = make_keys(sa, ke->u.ke.data);
+        r = ike_dh_derive(sa->dh, ke->u.ke.data.p, ke->u.ke.data.len);
+    if (r == UIPSEC_OK)
+        r = make_keys(sa);
     return r;
+}
+
+const char *ike_init_drop_name(enum ike_init_drop why)
+{
+    static const char *const names[] = {"none", "malformed", "bad-ke", "local"};
+
+    return (unsigned)why < sizeof names / sizeof names[0] ? names[why] : "?";
+}
+
+/* The peer's public value, checked before it costs a key pair or a
+ * reply (a flood of invalid values must cost no more than a cookie). */
+static bool ke_valid(const struct ike_env *env, const struct ike_pl_ke *ke)
+{
+    int r = ike_dh_check_peer((enum ike_dh_alg)ke->group, ke->data.p, ke->data.len);
+
+    if (r == UIPSEC_OK)
+        return true;
+    ike_sa_log_drop(env, "IKE_SA_INIT dropped: KE value invalid for group %u (%zu bytes: %s)",
+                    ke->group, ke->data.len, uipsec_result_name(r));
+    return false;
 }
 
 enum ike_rx ike_sa_respond(struct ike_sa **out, const struct ike_cfg *cfg,
                            const struct ike_env *env, const struct ike_path *path,
                            const uint8_t *buf, size_t len)
 {
+    enum ike_init_drop why;
+
+    return ike_sa_respond_why(out, cfg, env, path, buf, len, &why);
+}
+
+enum ike_rx ike_sa_respond_why(struct ike_sa **out, const struct ike_cfg *cfg,
+                               const struct ike_env *env, const struct ike_path *path,
+                               const uint8_t *buf, size_t len, enum ike_init_drop *why)
+{
     struct ike_msg *m = calloc(1, sizeof *m);
     const struct ike_payload *sa_pl, *ke;
     struct ike_sa *sa = NULL;
     struct ike_prop chosen;
+    struct ike_sk_suite suite;
+    enum ike_prf_alg prf;
+    enum ike_dh_alg group;
     size_t idx;
     enum ike_rx rx = IKE_RX_DROPPED;
 
     *out = NULL;
+    *why = m ? IKE_INIT_DROP_MALFORMED : IKE_INIT_DROP_LOCAL;
     if (!m || ike_decode(buf, len, m) != IKE_DEC_OK || !init_request_shape(m))
         goto out;
+    *why = IKE_INIT_DROP_NONE; /* from here on a refusal is an answer */
     sa_pl = ike_msg_find(m, IKE_PL_SA);
     ke = ike_msg_find(m, IKE_PL_KE);
     if (!sa_pl || !ke || !ike_msg_find(m, IKE_PL_NONCE)) {
         rx = refuse(env, &m->hdr, IKE_N_INVALID_SYNTAX, NULL, 0);
         goto out;
     }
-    if (!ike_prop_select(&cfg->ike, &sa_pl->u.sa, false, &chosen, &idx)) {
+    if (!ike_prop_select(&cfg->ike, &sa_pl->u.sa, false, &chosen, &idx) ||
+        !ike_prop_ike_suite(&chosen, &suite, &prf, &group)) {
         rx = refuse(env, &m->hdr, IKE_N_NO_PROPOSAL_CHOSEN, NULL, 0);
         goto out;
     }
-    sa = sa_alloc(cfg, env, path, IKE_ROLE_RESPONDER);
-    if (!sa)
-        goto out;
-    sa->prop = chosen;
-    if (!ike_prop_ike_suite(&chosen, &sa->suite, &sa->prf, &sa->dh_group)) {
-        rx = refuse(env, &m->hdr, IKE_N_NO_PROPOSAL_CHOSEN, NULL, 0);
-        goto out;
-    }
-    if (ke->u.ke.group != sa->dh_group) {
-        uint8_t g[2] = {(uint8_t)(sa->dh_group >> 8), (uint8_t)sa->dh_group};
+    if (ke->u.ke.group != group) {
+        uint8_t g[2] = {(uint8_t)(group >> 8), (uint8_t)group};
 
         rx = refuse(env, &m->hdr, IKE_N_INVALID_KE_PAYLOAD, g, sizeof g);
         goto out;
     }
+    if (!ke_valid(env, &ke->u.ke)) { /* no answer: one would make us a reflector */
+        *why = IKE_INIT_DROP_BAD_KE;
+        goto out;
+    }
+    *why = IKE_INIT_DROP_LOCAL;
+    sa = sa_alloc(cfg, env, path, IKE_ROLE_RESPONDER);
+    if (!sa)
+        goto out;
+    sa->prop = chosen;
+    sa->suite = suite;
+    sa->prf = prf;
+    sa->dh_group = group;
     if (accept_init(sa, m, buf, len, sa_pl->u.sa.proposals[idx].num) != UIPSEC_OK)
-        goto out; /* a bad KE value lands here: dropped, as strongSwan does */
+        goto out;
+    *why = IKE_INIT_DROP_NONE;
     sa->state = IKE_SA_INIT_DONE;
     sa->msg_id_expect = 1;
     *out = sa;
     sa = NULL;
     rx = IKE_RX_OK;
 out:
+    if (rx == IKE_RX_DROPPED && *why == IKE_INIT_DROP_NONE)
+        *why = IKE_INIT_DROP_LOCAL; /* the refusal could not be sent */
     ike_sa_free(sa);
     free(m);
     return rx;
@@ -262,12 +305,26 @@ out:
 
 /* ---- initiator: the answer ---- */
 
-/* INVALID_KE_PAYLOAD: once per group, retry with the group asked for (1.3). */
+/* An IKE_SA_INIT answer is not authenticated: anyone who saw our SPI can
+ * forge one.  So an answer we cannot use (an error notify, a bad proposal
+ * or KE) does not end the initiation: we keep waiting for a valid one
+ * until the retransmissions run out, and then report the last error seen
+ * (RFC 7296 2.21.1).  INVALID_KE_PAYLOAD and COOKIE are acted on, being
+ * part of the protocol, within their limits. */
+static enum ike_rx init_unusable(struct ike_sa *sa, uint16_t notify, const char *why)
+{
+    sa->fail_notify = notify;
+    sa->fail_reason = why;
+    ike_sa_log_drop(sa->env, "IKE_SA_INIT answer ignored: %s (%s); waiting for another", why,
+                    notify ? ike_notify_name(notify) : "no notify");
+    return IKE_RX_DROPPED;
+}
+
 /* COOKIE (2.6): the same request again, the cookie in front. */
 static enum ike_rx init_cookie(struct ike_sa *sa, const struct ike_pl_notify *n)
 {
     if (n->data.len < 1 || n->data.len > IKE_COOKIE_MAX || sa->cookie_tries >= 3)
-        return ike_sa_fail(sa, 0, "bad or repeated COOKIE");
+        return init_unusable(sa, 0, "bad or repeated COOKIE");
     sa->cookie_tries++;
     memcpy(sa->cookie, n->data.p, n->data.len);
     sa->cookie_len = n->data.len;
@@ -277,15 +334,16 @@ static enum ike_rx init_cookie(struct ike_sa *sa, const struct ike_pl_notify *n)
     return IKE_RX_OK;
 }
 
+/* INVALID_KE_PAYLOAD: once per group, retry with the group asked for (1.3). */
 static enum ike_rx init_error(struct ike_sa *sa, const struct ike_pl_notify *n)
 {
     uint16_t g;
 
     if (n->type != IKE_N_INVALID_KE_PAYLOAD)
-        return ike_sa_fail(sa, n->type, "IKE_SA_INIT refused by the peer");
+        return init_unusable(sa, n->type, "IKE_SA_INIT refused by the peer");
     g = ike_ke_retry_group(n, &sa->cfg->ike, (uint16_t)sa->dh_group, &sa->ke_retries);
     if (!g)
-        return ike_sa_fail(sa, n->type, "INVALID_KE_PAYLOAD for a group not offered");
+        return init_unusable(sa, n->type, "INVALID_KE_PAYLOAD for a group not offered");
     sa->dh_group = (enum ike_dh_alg)g;
     ike_sa_log(sa->env, "INVALID_KE_PAYLOAD: retrying with group %u", g);
     if (send_init_request(sa, true) != UIPSEC_OK)
@@ -293,16 +351,25 @@ static enum ike_rx init_error(struct ike_sa *sa, const struct ike_pl_notify *n)
     return IKE_RX_OK;
 }
 
+/* What an answer chose; the SA takes it once the answer proved usable. */
+struct init_choice {
+    struct ike_prop prop;
+    struct ike_sk_suite suite;
+    enum ike_prf_alg prf;
+    enum ike_dh_alg group;
+};
+
 /* The answer's single proposal must be one of ours, one transform a type. */
-static bool check_answer(struct ike_sa *sa, const struct ike_pl_sa *sa_pl)
+static bool check_answer(const struct ike_sa *sa, const struct ike_pl_sa *sa_pl,
+                         struct init_choice *c)
 {
     size_t idx, types = 0;
 
-    if (sa_pl->nproposals != 1 || !ike_prop_select(&sa->cfg->ike, sa_pl, false, &sa->prop, &idx) ||
-        !ike_prop_ike_suite(&sa->prop, &sa->suite, &sa->prf, &sa->dh_group))
+    if (sa_pl->nproposals != 1 || !ike_prop_select(&sa->cfg->ike, sa_pl, false, &c->prop, &idx) ||
+        !ike_prop_ike_suite(&c->prop, &c->suite, &c->prf, &c->group))
         return false;
     for (uint8_t t = 1; t < IKE_PROP_NTYPES; t++)
-        types += sa->prop.n[t];
+        types += c->prop.n[t];
     return sa_pl->proposals[0].ntransforms == types;
 }
 
@@ -314,8 +381,8 @@ enum ike_rx ike_sa_init_response(struct ike_sa *sa, const uint8_t *buf, size_t l
     const struct ike_payload *sa_pl = ike_msg_find(msg, IKE_PL_SA),
                              *ke = ike_msg_find(msg, IKE_PL_KE),
                              *nr = ike_msg_find(msg, IKE_PL_NONCE);
-    enum ike_dh_alg sent = sa->dh_group;
     const struct ike_pl_notify *cookie = ike_msg_notify(msg, IKE_N_COOKIE);
+    struct init_choice c;
 
     if (cookie && !sa_pl)
         return init_cookie(sa, cookie);
@@ -323,18 +390,26 @@ enum ike_rx ike_sa_init_response(struct ike_sa *sa, const uint8_t *buf, size_t l
         return init_error(sa, err);
     if (memcmp(msg->hdr.spi_r, zero, IKE_SPI_LEN) == 0)
         return IKE_RX_DROPPED;
+    /* nothing changes before the answer proved usable */
     if (!sa_pl || !ke || !nr)
-        return ike_sa_fail(sa, IKE_N_INVALID_SYNTAX, "IKE_SA_INIT answer incomplete");
-    if (!check_answer(sa, &sa_pl->u.sa))
-        return ike_sa_fail(sa, IKE_N_NO_PROPOSAL_CHOSEN, "answer is not a proposal we made");
-    if (ke->u.ke.group != sent || sa->dh_group != sent)
-        return ike_sa_fail(sa, IKE_N_INVALID_KE_PAYLOAD, "answer's KE group is not ours");
+        return init_unusable(sa, IKE_N_INVALID_SYNTAX, "IKE_SA_INIT answer incomplete");
+    if (!check_answer(sa, &sa_pl->u.sa, &c))
+        return init_unusable(sa, IKE_N_NO_PROPOSAL_CHOSEN, "answer is not a proposal we made");
+    if (ke->u.ke.group != sa->dh_group || c.group != sa->dh_group)
+        return init_unusable(sa, IKE_N_INVALID_KE_PAYLOAD, "answer's KE group is not ours");
+    if (ike_dh_derive(sa->dh, ke->u.ke.data.p, ke->u.ke.data.len) != UIPSEC_OK)
+        return init_unusable(sa, IKE_N_INVALID_SYNTAX, "answer's KE value is invalid");
+    sa->prop = c.prop;
+    sa->suite = c.suite;
+    sa->prf = c.prf;
     memcpy(sa->spi_r, msg->hdr.spi_r, IKE_SPI_LEN);
     memcpy(sa->nr, nr->u.nonce.p, nr->u.nonce.len);
     sa->nr_len = nr->u.nonce.len;
     sa->init_resp = ike_dup(buf, len);
     sa->init_resp_len = len;
-    if (!sa->init_resp || make_keys(sa, ke->u.ke.data) != UIPSEC_OK)
+    sa->fail_notify = 0; /* errors seen before this answer no longer count */
+    sa->fail_reason = NULL;
+    if (!sa->init_resp || make_keys(sa) != UIPSEC_OK)
         return ike_sa_fail(sa, 0, "key derivation failed");
     ike_sa_check_nat(sa, msg);
     ike_sa_response_done(sa);

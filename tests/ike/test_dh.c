@@ -85,10 +85,16 @@ static void check_derive(struct ike_dh *dh, const struct bytes *peer, const stru
     assert_memory_equal(s.p, want->p, want->len);
 }
 
+/* Refused by ike_dh_derive, and by ike_dh_check_peer (a responder's check
+ * before any key pair) unless only the X25519/X448 secret can tell. */
 static void expect_rejected(struct ike_dh *dh, const uint8_t *peer, size_t len)
 {
+    enum ike_dh_alg g = ike_dh_group(dh);
+    bool ecx = g == IKE_DH_ALG_CURVE25519 || g == IKE_DH_ALG_CURVE448;
     struct ike_iov s;
 
+    if (!ecx || len != ike_dh_ke_len(g))
+        assert_int_equal(ike_dh_check_peer(g, peer, len), UIPSEC_E_MALFORMED);
     assert_int_equal(ike_dh_derive(dh, peer, len), UIPSEC_E_MALFORMED);
     s = ike_dh_secret(dh);
     assert_null(s.p);
@@ -456,6 +462,7 @@ static void expect_modp(struct ike_dh *dh, const BIGNUM *y, size_t len, int want
 {
     uint8_t *buf = modp_value(y, len);
 
+    assert_int_equal(ike_dh_check_peer(ike_dh_group(dh), buf, len), want);
     assert_int_equal(ike_dh_derive(dh, buf, len), want);
     free(buf);
 }
@@ -628,6 +635,8 @@ static void test_dh_errors(void **unused)
     assert_int_equal(ike_dh_new(IKE_DH_ALG_ECP_256, &dh), UIPSEC_OK);
     assert_int_equal(ike_dh_public(dh, out, 65), UIPSEC_E_PARAM);
     assert_int_equal(ike_dh_derive(dh, NULL, 64), UIPSEC_E_PARAM);
+    assert_int_equal(ike_dh_check_peer(IKE_DH_ALG_ECP_256, NULL, 64), UIPSEC_E_PARAM);
+    assert_int_equal(ike_dh_check_peer((enum ike_dh_alg)18, out, 64), UIPSEC_E_UNSUPPORTED);
     ike_dh_free(dh);
     ike_dh_free(NULL);
 }

@@ -18,6 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/bn.h>
+
 #include "ikesa.h"
 #include "ikesa_int.h"
 #include "proposal.h"
@@ -348,6 +350,18 @@ static void test_wrong_psk(void **state)
     pair_free(&i, &r);
 }
 
+/* Ticks the fake clock by a second until the SA fails (or 200 s pass). */
+static void tick_until_failed(struct peer *p)
+{
+    for (unsigned k = 0; k < 200 && p->sa->state != IKE_SA_FAILED; k++) {
+        p->now += 1000;
+        ike_sa_tick(p->sa);
+    }
+}
+
+/* NO_PROPOSAL_CHOSEN in an IKE_SA_INIT answer is not authenticated: the
+ * initiator keeps retransmitting and fails with it only when the
+ * retransmissions run out (RFC 7296 2.21.1). */
 static void test_no_proposal(void **state)
 {
     struct side sr = default_r;
@@ -362,9 +376,143 @@ static void test_no_proposal(void **state)
                      IKE_RX_FAILED);
     assert_null(r.sa);
     assert_int_equal(plain_notify(r.sent, r.sent_len), IKE_N_NO_PROPOSAL_CHOSEN);
-    assert_int_equal(ike_sa_receive(i.sa, r.sent, r.sent_len, NULL), IKE_RX_FAILED);
+    assert_int_equal(ike_sa_receive(i.sa, r.sent, r.sent_len, NULL), IKE_RX_DROPPED);
+    assert_int_equal(i.sa->state, IKE_SA_INIT_SENT);
+    tick_until_failed(&i);
+    assert_int_equal(i.sa->state, IKE_SA_FAILED);
+    assert_int_equal(i.nsent, 1 + IKE_RETRANSMIT_TRIES);
     assert_int_equal(i.sa->fail_notify, IKE_N_NO_PROPOSAL_CHOSEN);
     pair_free(&i, &r);
+}
+
+/* An unprotected error answer with its lone notify changed to type, with
+ * a 2-byte group as its data, into out; returns its length. */
+static size_t forged_notify(const uint8_t *buf, size_t len, uint16_t type, uint16_t group,
+                            uint8_t *out)
+{
+    static struct ike_msg m;
+    uint8_t g[2] = {(uint8_t)(group >> 8), (uint8_t)group};
+    size_t n = 0;
+
+    assert_int_equal(ike_decode(buf, len, &m), IKE_DEC_OK);
+    assert_int_equal(m.npayloads, 1);
+    m.payloads[0].u.notify.type = type;
+    m.payloads[0].u.notify.data = (struct ike_bytes){g, 2};
+    assert_int_equal(ike_encode(&m, out, IKE_MSG_MAX, &n), IKE_ENC_OK);
+    return n;
+}
+
+/* A forged error notify, and a forged INVALID_KE_PAYLOAD, arrive
+ * before the responder's: the initiator ignores both and goes on with
+ * the real answer. */
+static void test_init_forged_error(void **state)
+{
+    struct side sr = default_r;
+    static struct peer i, r, fake;
+    static uint8_t forged_err[IKE_MSG_MAX], forged_ke[IKE_MSG_MAX];
+    size_t err_len, ke_len;
+
+    (void)state;
+    peer_init(&i, 1, true, &default_i);
+    peer_init(&r, 2, false, &default_r);
+    sr.ike = "aes128-sha256-modp2048";
+    peer_init(&fake, 3, false, &sr);
+    assert_int_equal(ike_sa_initiate(&i.sa, &i.cfg, &i.env, &i.path, 0), UIPSEC_OK);
+    assert_int_equal(ike_sa_respond(&fake.sa, &fake.cfg, &fake.env, &fake.path, i.sent, i.sent_len),
+                     IKE_RX_FAILED);
+    memcpy(forged_err, fake.sent, err_len = fake.sent_len);
+    ke_len = forged_notify(forged_err, err_len, IKE_N_INVALID_KE_PAYLOAD, IKE_DH_ECP_256,
+                           forged_ke); /* a group i never offered */
+    assert_int_equal(ike_sa_receive(i.sa, forged_err, err_len, NULL), IKE_RX_DROPPED);
+    assert_int_equal(ike_sa_receive(i.sa, forged_ke, ke_len, NULL), IKE_RX_DROPPED);
+    assert_int_equal(i.sa->state, IKE_SA_INIT_SENT);
+    assert_int_equal(i.sa->fail_notify, IKE_N_INVALID_KE_PAYLOAD); /* the last one seen */
+    assert_int_equal(i.nsent, 1);
+    assert_int_equal(ike_sa_respond(&r.sa, &r.cfg, &r.env, &r.path, i.sent, i.sent_len), IKE_RX_OK);
+    run_auth(&i, &r);
+    assert_int_equal(i.sa->fail_notify, 0);
+    assert_children_match(&i, &r);
+    pair_free(&i, &r);
+}
+
+/* The request i last sent, re-encoded with its KE data replaced. */
+static size_t with_ke(const struct peer *i, const uint8_t *ke, size_t ke_len, uint8_t *out)
+{
+    static struct ike_msg m;
+    size_t n = 0;
+
+    assert_int_equal(ike_decode(i->sent, i->sent_len, &m), IKE_DEC_OK);
+    for (size_t k = 0; k < m.npayloads; k++)
+        if (m.payloads[k].type == IKE_PL_KE)
+            m.payloads[k].u.ke.data = (struct ike_bytes){ke, ke_len};
+    assert_int_equal(ike_encode(&m, out, IKE_MSG_MAX, &n), IKE_ENC_OK);
+    return n;
+}
+
+/* The responder checks the KE value before it makes a key pair, a SPI or
+ * a nonce, and drops an invalid one unanswered (it used to answer in full
+ * and keep nothing: a reflector and a CPU sink below the cookie limit). */
+static void expect_bad_ke(const char *ike, const uint8_t *ke, size_t ke_len,
+                          enum ike_init_drop want)
+{
+    struct side si = default_i, sr = default_r;
+    static struct peer i, r;
+    static uint8_t req[IKE_MSG_MAX];
+    enum ike_init_drop why = IKE_INIT_DROP_NONE;
+    size_t len;
+
+    si.ike = sr.ike = ike;
+    peer_init(&i, 1, true, &si);
+    peer_init(&r, 2, false, &sr);
+    assert_int_equal(ike_sa_initiate(&i.sa, &i.cfg, &i.env, &i.path, 0), UIPSEC_OK);
+    len = with_ke(&i, ke, ke_len, req);
+    assert_int_equal(ike_sa_respond(&r.sa, &r.cfg, &r.env, &r.path, req, len), IKE_RX_DROPPED);
+    assert_null(r.sa);
+    assert_int_equal(r.nsent, 0);
+    assert_int_equal(r.ctr, 0); /* no SPI, no nonce */
+    assert_int_equal(ike_sa_respond_why(&r.sa, &r.cfg, &r.env, &r.path, req, len, &why),
+                     IKE_RX_DROPPED);
+    assert_int_equal(why, want);
+    assert_int_equal(r.nsent, 0);
+    /* the request as sent is fine */
+    assert_int_equal(ike_sa_respond_why(&r.sa, &r.cfg, &r.env, &r.path, i.sent, i.sent_len, &why),
+                     IKE_RX_OK);
+    assert_int_equal(why, IKE_INIT_DROP_NONE);
+    assert_int_equal(r.nsent, 1);
+    pair_free(&i, &r);
+}
+
+static void test_init_bad_ke(void **state)
+{
+    static uint8_t ke[IKE_DH_MAX_KE_LEN + 1];
+    BIGNUM *p = BN_get_rfc3526_prime_2048(NULL);
+
+    (void)state;
+    assert_non_null(p);
+    memset(ke, 0, sizeof ke);
+    expect_bad_ke("aes128-sha256-modp2048", ke, 256, IKE_INIT_DROP_BAD_KE); /* y = 0 */
+    ke[255] = 1;
+    expect_bad_ke("aes128-sha256-modp2048", ke, 256, IKE_INIT_DROP_BAD_KE); /* y = 1 */
+    assert_true(BN_sub_word(p, 1) && BN_bn2binpad(p, ke, 256) == 256);
+    expect_bad_ke("aes128-sha256-modp2048", ke, 256, IKE_INIT_DROP_BAD_KE); /* y = p - 1 */
+    assert_true(BN_add_word(p, 1) && BN_bn2binpad(p, ke, 256) == 256);
+    expect_bad_ke("aes128-sha256-modp2048", ke, 256, IKE_INIT_DROP_BAD_KE); /* y = p */
+    memset(ke, 0xff, 256);
+    expect_bad_ke("aes128-sha256-modp2048", ke, 256, IKE_INIT_DROP_BAD_KE); /* y > p */
+    ke[0] = 0x7f;
+    /* of the wrong length: the codec refuses them already (3.4) */
+    expect_bad_ke("aes128-sha256-modp2048", ke, 255, IKE_INIT_DROP_MALFORMED);
+    expect_bad_ke("aes128-sha256-modp4096", ke, 256, IKE_INIT_DROP_MALFORMED);
+    memset(ke, 0, sizeof ke);
+    ke[31] = 1;
+    ke[63] = 1;
+    expect_bad_ke("aes128-sha256-ecp256", ke, 64, IKE_INIT_DROP_BAD_KE); /* (1, 1): off the curve */
+    expect_bad_ke("aes128-sha256-ecp256", ke, 65, IKE_INIT_DROP_MALFORMED);
+    ke[0] = 9;
+    expect_bad_ke("aes256gcm16-prfsha256-x25519", ke, 31, IKE_INIT_DROP_MALFORMED);
+    expect_bad_ke("aes256gcm16-prfsha256-x25519", ke, 33, IKE_INIT_DROP_MALFORMED);
+    assert_string_equal(ike_init_drop_name(IKE_INIT_DROP_BAD_KE), "bad-ke");
+    BN_free(p);
 }
 
 static void test_invalid_ke_retry(void **state)
@@ -655,6 +803,102 @@ static void test_create_child_pfs_mismatch(void **state)
     pair_free(&i, &r);
 }
 
+/* The peer asks for a CHILD_SA without KE while every proposal of ours
+ * names a DH group: refused with NO_PROPOSAL_CHOSEN, not made without
+ * PFS. */
+static void test_create_child_without_ke(void **state)
+{
+    static struct peer i, r;
+
+    (void)state;
+    establish(&i, &r, "aes256gcm16", "aes256gcm16-x25519");
+    r.cfg.child[0].esp = r.cfg.child[1].esp; /* whose selectors fit too */
+    assert_int_equal(ike_sa_queue(i.sa, IKE_TASK_CHILD, 1), UIPSEC_OK);
+    assert_int_equal(ike_sa_receive(r.sa, i.sent, i.sent_len, NULL), IKE_RX_OK);
+    assert_int_equal(r.nchild, 0);
+    assert_int_equal(ike_sa_receive(i.sa, r.sent, r.sent_len, NULL), IKE_RX_OK);
+    assert_int_equal(i.nchild, 0);
+    assert_int_equal(i.nfailed, 1);
+    assert_int_equal(i.failed_notify, IKE_N_NO_PROPOSAL_CHOSEN);
+    assert_int_equal(i.sa->nchildren + r.sa->nchildren, 2); /* the first CHILD_SA only */
+    /* a proposal without DH beside one with it: PFS is optional, the
+     * CHILD_SA is made without */
+    assert_int_equal(ike_prop_parse("aes256gcm16-x25519, aes256gcm16", IKE_PROTO_ESP,
+                                    &r.cfg.child[1].esp, NULL, 0),
+                     UIPSEC_OK);
+    assert_int_equal(ike_sa_queue(i.sa, IKE_TASK_CHILD, 1), UIPSEC_OK);
+    assert_int_equal(ike_sa_receive(r.sa, i.sent, i.sent_len, NULL), IKE_RX_OK);
+    assert_int_equal(ike_sa_receive(i.sa, r.sent, r.sent_len, NULL), IKE_RX_OK);
+    assert_children_match(&i, &r);
+    assert_false(i.child.pfs || r.child.pfs);
+    pair_free(&i, &r);
+}
+
+/* The same for a CHILD_SA rekey: the old CHILD_SA stays, no new one. */
+static void test_rekey_child_without_ke(void **state)
+{
+    static struct peer i, r;
+    uint32_t old_in;
+
+    (void)state;
+    establish(&i, &r, "aes256gcm16", "aes256gcm16");
+    assert_int_equal(
+        ike_prop_parse("aes256gcm16-x25519", IKE_PROTO_ESP, &r.cfg.child[0].esp, NULL, 0),
+        UIPSEC_OK);                          /* the responder demands PFS on rekeys */
+    r.cfg.child[1].esp = r.cfg.child[0].esp; /* whose selectors fit narrowed */
+    old_in = i.sa->children[0].spi_in;
+    assert_int_equal(ike_sa_queue(i.sa, IKE_TASK_REKEY_CHILD, old_in), UIPSEC_OK);
+    assert_int_equal(ike_sa_receive(r.sa, i.sent, i.sent_len, NULL), IKE_RX_OK);
+    assert_int_equal(r.nchild, 0);
+    assert_false(r.sa->children[0].rekeyed);
+    assert_int_equal(ike_sa_receive(i.sa, r.sent, r.sent_len, NULL), IKE_RX_OK);
+    assert_int_equal(i.nchild, 0);
+    assert_int_equal(i.sa->nchildren, 1);
+    assert_int_equal(i.sa->children[0].spi_in, old_in);
+    assert_false(i.sa->children[0].rekeyed);
+    assert_int_equal(i.ndown + r.ndown, 0);
+    assert_int_equal(i.sa->state, IKE_SA_ESTABLISHED);
+    pair_free(&i, &r);
+}
+
+/* Our request demanded a KE; the answer (sealed with the peer's real
+ * keys) chose the group but sent no KE, or dropped the group: no CHILD_SA. */
+static void answer_without_ke(bool keep_group, uint16_t want)
+{
+    static struct peer i, r;
+    static struct ike_child_wire cw;
+    struct ike_payload pl[6], mid;
+    struct ike_prop prop;
+    uint8_t spi[4] = {1, 2, 3, 4}, nr[IKE_NONCE_LEN] = {7};
+    size_t n = 0;
+
+    establish(&i, &r, "aes256gcm16-x25519", "aes256gcm16-x25519");
+    assert_int_equal(ike_sa_queue(i.sa, IKE_TASK_CHILD, 1), UIPSEC_OK);
+    assert_int_equal(ike_sa_receive(r.sa, i.sent, i.sent_len, NULL), IKE_RX_OK);
+    assert_int_equal(r.nchild, 1); /* the real answer, not delivered */
+    prop = r.child.esp;
+    if (!keep_group)
+        prop.n[IKE_TRANSFORM_DH] = 0;
+    mid = (struct ike_payload){.type = IKE_PL_NONCE, .u.nonce = {nr, sizeof nr}};
+    ike_child_payloads(false, &cw, &prop, 1, spi, r.child.ts, r.child.nts, false, &mid, 1, pl, &n);
+    assert_int_equal(
+        ike_sa_send_sk(r.sa, IKE_EXCH_CREATE_CHILD_SA, true, r.sa->msg_id_expect - 1, pl, n),
+        UIPSEC_OK);
+    assert_int_equal(ike_sa_receive(i.sa, r.sent, r.sent_len, NULL), IKE_RX_OK);
+    assert_int_equal(i.nchild, 0);
+    assert_int_equal(i.nfailed, 1);
+    assert_int_equal(i.failed_notify, want);
+    assert_int_equal(i.sa->nchildren, 1);
+    pair_free(&i, &r);
+}
+
+static void test_child_answer_without_ke(void **state)
+{
+    (void)state;
+    answer_without_ke(true, IKE_N_INVALID_SYNTAX);
+    answer_without_ke(false, IKE_N_NO_PROPOSAL_CHOSEN);
+}
+
 static void test_delete_child(void **state)
 {
     static struct peer i, r;
@@ -840,33 +1084,68 @@ static void test_crossing_creates(void **state)
     pair_free(&i, &r);
 }
 
-/* A repeated request is answered again, where it came from, without
- * moving the SA; a forged one with the same message ID is not answered. */
+/* A send() that records where the datagram goes: the SA's path then. */
+static struct ike_path last_dest;
+
+static void mock_send_where(void *arg, const uint8_t *buf, size_t len)
+{
+    struct peer *p = arg;
+
+    mock_send(arg, buf, len);
+    last_dest = p->sa ? p->sa->path : p->path;
+}
+
+/* A repeated request is answered again only to the address and port the
+ * original came from: one repeated from elsewhere (anyone who saw it can
+ * send it) is dropped, or the cached answer would be reflected to a
+ * victim.  The SA does not move; a forged request with the same message
+ * ID is not answered at all. */
 static void test_repeat_and_forgery(void **state)
 {
     static struct peer i, r;
     static uint8_t req[IKE_MSG_MAX];
-    struct ike_path from, before;
+    struct ike_path from, before, port;
     size_t len;
     unsigned sent;
 
     (void)state;
     establish(&i, &r, "aes256gcm16", "aes256gcm16");
+    r.env.send = mock_send_where;
     assert_int_equal(ike_sa_queue(i.sa, IKE_TASK_LIVENESS, 0), UIPSEC_OK);
     memcpy(req, i.sent, len = i.sent_len);
-    assert_int_equal(ike_sa_receive(r.sa, req, len, NULL), IKE_RX_OK);
+    assert_int_equal(ike_sa_receive(r.sa, req, len, &r.path), IKE_RX_OK);
     before = r.sa->path;
     from = r.path;
     addr4(&from.remote, 66);
     from.remote_port = 1234;
+    port = r.path;
+    port.remote_port = 4321; /* the peer's address, another port */
     sent = r.nsent;
-    assert_int_equal(ike_sa_receive(r.sa, req, len, &from), IKE_RX_OK);
-    assert_int_equal(r.nsent, sent + 1);
+    assert_int_equal(ike_sa_receive(r.sa, req, len, &from), IKE_RX_DROPPED);
+    assert_int_equal(ike_sa_receive(r.sa, req, len, &port), IKE_RX_DROPPED);
+    assert_int_equal(r.nsent, sent);
     assert_memory_equal(&r.sa->path, &before, sizeof before);
+    assert_int_equal(ike_sa_receive(r.sa, req, len, &r.path), IKE_RX_OK); /* from the peer */
+    assert_int_equal(r.nsent, sent + 1);
+    assert_memory_equal(&last_dest.remote, &r.path.remote, sizeof r.path.remote);
+    assert_int_equal(last_dest.remote_port, r.path.remote_port);
     req[len - 1] ^= 1; /* same header and ID, other bytes */
     assert_int_equal(ike_sa_receive(r.sa, req, len, &from), IKE_RX_DROPPED);
+    assert_int_equal(ike_sa_receive(r.sa, req, len, &r.path), IKE_RX_DROPPED);
     assert_int_equal(r.nsent, sent + 1);
     assert_memory_equal(&r.sa->path, &before, sizeof before);
+    /* the same for a repeated IKE_SA_INIT request */
+    pair_free(&i, &r);
+    peer_init(&i, 1, true, &default_i);
+    peer_init(&r, 2, false, &default_r);
+    r.env.send = mock_send_where;
+    run_init(&i, &r);
+    sent = r.nsent;
+    assert_int_equal(ike_sa_receive(r.sa, i.sent, i.sent_len, &from), IKE_RX_DROPPED);
+    assert_int_equal(r.nsent, sent);
+    assert_int_equal(ike_sa_receive(r.sa, i.sent, i.sent_len, &r.path), IKE_RX_OK);
+    assert_int_equal(r.nsent, sent + 1);
+    assert_memory_equal(&last_dest.remote, &r.path.remote, sizeof r.path.remote);
     /* an IKE_SA_INIT response from elsewhere does not move the initiator */
     pair_free(&i, &r);
     peer_init(&i, 1, true, &default_i);
@@ -1058,6 +1337,8 @@ int main(void)
         cmocka_unit_test(test_chacha_ecp256),
         cmocka_unit_test(test_wrong_psk),
         cmocka_unit_test(test_no_proposal),
+        cmocka_unit_test(test_init_forged_error),
+        cmocka_unit_test(test_init_bad_ke),
         cmocka_unit_test(test_invalid_ke_retry),
         cmocka_unit_test(test_ts_unacceptable),
         cmocka_unit_test(test_ts_narrowed),
@@ -1066,6 +1347,9 @@ int main(void)
         cmocka_unit_test(test_create_child_pfs),
         cmocka_unit_test(test_create_child_invalid_ke),
         cmocka_unit_test(test_create_child_pfs_mismatch),
+        cmocka_unit_test(test_create_child_without_ke),
+        cmocka_unit_test(test_rekey_child_without_ke),
+        cmocka_unit_test(test_child_answer_without_ke),
         cmocka_unit_test(test_delete_child),
         cmocka_unit_test(test_delete_ike),
         cmocka_unit_test(test_retransmit_and_liveness),
