@@ -11,7 +11,12 @@
  *   rest     the inner payload chain, sealed with the other peer's keys
  * The receiving SA must neither crash nor leak; what it answers is fed to
  * the other peer, and timers run.  The raw input also goes unsealed to
- * ike_sa_respond and ike_sa_receive.
+ * ike_sa_respond_why (a fresh IKE_SA_INIT request: the KE check before any
+ * key pair), to ike_sa_receive of the established responder from another
+ * address (a repeated request must not be answered there), and, its SPIi
+ * made the initiator's, as the IKE_SA_INIT answer to a fresh initiator,
+ * which ignores unusable answers until its retransmissions run out.  The
+ * seeds init-request and init-response are a real exchange's messages.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -155,6 +160,31 @@ static size_t seal(struct ike_sa *from, const uint8_t *data, size_t size, uint8_
     return len;
 }
 
+/* The raw input as the IKE_SA_INIT answer to a fresh initiator (SPIi made
+ * its own): whatever it says, the SA is still waiting, established with
+ * it, or failed only after the retransmissions. */
+static void init_answer(const uint8_t *data, size_t size)
+{
+    static struct peer p;
+    static uint8_t buf[IKE_MSG_MAX];
+    struct ike_sa *sa = NULL;
+
+    if (size < IKE_HDR_LEN || size > sizeof buf || setup(&p, true) ||
+        ike_sa_initiate(&sa, &p.cfg, &p.env, &p.path, 0) != UIPSEC_OK)
+        return;
+    memcpy(buf, data, size);
+    memcpy(buf, sa->spi_i, IKE_SPI_LEN);
+    if (ike_sa_receive(sa, buf, size, NULL) == IKE_RX_DROPPED && sa->state != IKE_SA_INIT_SENT)
+        abort(); /* an ignored answer changes nothing */
+    for (int t = 0; t < 8 && sa->state == IKE_SA_INIT_SENT; t++) {
+        p.now += 70000;
+        ike_sa_tick(sa);
+    }
+    if (sa->state == IKE_SA_INIT_SENT)
+        abort(); /* the retransmissions ran out */
+    ike_sa_free(sa);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static struct peer i, r;
@@ -181,9 +211,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             ike_sa_tick(r.sa);
         }
     }
-    (void)ike_sa_receive(r.sa, data, size, NULL);
-    (void)ike_sa_respond(&fresh, &r.cfg, &r.env, &r.path, data, size);
-    ike_sa_free(fresh);
+    {
+        struct ike_path elsewhere = r.path;
+        enum ike_init_drop why;
+        enum ike_rx rx;
+
+        elsewhere.remote.bytes[3] ^= 0x40;
+        r.sent_len = 0;
+        if (ike_sa_receive(r.sa, data, size, &elsewhere) != IKE_RX_FAILED && r.sent_len &&
+            r.sa->rx_authentic == false)
+            abort(); /* answered to an address no authentic message came from */
+        (void)ike_sa_receive(r.sa, data, size, NULL);
+        rx = ike_sa_respond_why(&fresh, &r.cfg, &r.env, &r.path, data, size, &why);
+        if ((rx == IKE_RX_OK) != (fresh != NULL) ||
+            (why != IKE_INIT_DROP_NONE) != (rx == IKE_RX_DROPPED))
+            abort();
+        ike_sa_free(fresh);
+    }
+    init_answer(data, size);
     ike_sa_free(i.sa);
     ike_sa_free(r.sa);
     while (nsucc)
