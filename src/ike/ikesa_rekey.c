@@ -184,6 +184,10 @@ enum ike_rx ike_sa_rekey_request(struct ike_sa *sa, const struct ike_msg *msg)
 
         return refuse(sa, IKE_N_INVALID_KE_PAYLOAD, want, 2, "KE of another group");
     }
+    /* checked before our key pair is made, and answered (it used to go
+     * unanswered, leaving the peer to retransmit until the IKE SA failed) */
+    if (ike_dh_check_peer((enum ike_dh_alg)g, ke->u.ke.data.p, ke->u.ke.data.len) != UIPSEC_OK)
+        return refuse(sa, IKE_N_INVALID_SYNTAX, NULL, 0, "bad KE value");
     return rekey_accept(sa, &chosen, offer->num, offer->spi, ni->u.nonce, &ke->u.ke);
 }
 

@@ -1222,6 +1222,54 @@ static void test_rekey_ike(void **state)
     pair_free(&i, &r);
 }
 
+/* The error notify in what `from` last sent, opened with `to`'s keys, or 0. */
+static uint16_t sealed_error(struct peer *to, const struct peer *from)
+{
+    static struct ike_msg m;
+    static uint8_t copy[IKE_MSG_MAX];
+    const struct ike_pl_notify *n;
+
+    memcpy(copy, from->sent, from->sent_len);
+    assert_int_equal(ike_decode(copy, from->sent_len, &m), IKE_DEC_OK);
+    assert_true(ike_sa_open_sk(to->sa, copy, from->sent_len, &m));
+    n = ike_msg_error(&m);
+    return n ? n->type : 0;
+}
+
+/* An IKE SA rekey whose KE is off the curve is refused with INVALID_SYNTAX
+ * before a key pair is made (it used to go unanswered). */
+static void test_rekey_ike_bad_ke(void **state)
+{
+    static struct peer i, r;
+    static struct ike_prop_wire w;
+    static uint8_t ke[64];
+    struct ike_pl_sa sa_pl;
+    uint8_t spi[IKE_SPI_LEN] = {9, 9, 9, 9, 9, 9, 9, 9}, nonce[IKE_NONCE_LEN] = {5};
+    struct ike_payload pl[3];
+    unsigned sent;
+
+    (void)state;
+    establish(&i, &r, "aes256gcm16", "aes256gcm16");
+    assert_int_equal(
+        ike_prop_parse("aes256gcm16-prfsha256-ecp256", IKE_PROTO_IKE, &r.cfg.ike, NULL, 0),
+        UIPSEC_OK);
+    ke[31] = ke[63] = 1; /* (1, 1) */
+    ike_prop_to_pl(r.cfg.ike.p, 1, spi, IKE_SPI_LEN, &w, &sa_pl);
+    pl[0] = (struct ike_payload){.type = IKE_PL_SA, .u.sa = sa_pl};
+    pl[1] = (struct ike_payload){.type = IKE_PL_NONCE, .u.nonce = {nonce, sizeof nonce}};
+    pl[2] = (struct ike_payload){.type = IKE_PL_KE,
+                                 .u.ke = {.group = IKE_DH_ECP_256, .data = {ke, sizeof ke}}};
+    assert_int_equal(
+        ike_sa_send_sk(i.sa, IKE_EXCH_CREATE_CHILD_SA, false, i.sa->msg_id_send, pl, 3), UIPSEC_OK);
+    sent = r.nsent;
+    assert_int_equal(ike_sa_receive(r.sa, i.sent, i.sent_len, NULL), IKE_RX_OK);
+    assert_null(r.successor);
+    assert_int_equal(r.nsent, sent + 1);
+    assert_int_equal(sealed_error(&i, &r), IKE_N_INVALID_SYNTAX);
+    assert_int_equal(r.sa->state, IKE_SA_ESTABLISHED);
+    pair_free(&i, &r);
+}
+
 /* A responder under load asks for a cookie; the initiator echoes it and
  * the exchange goes on (2.6). */
 static void test_cookie(void **state)
@@ -1359,6 +1407,7 @@ int main(void)
         cmocka_unit_test(test_crossing_creates),
         cmocka_unit_test(test_repeat_and_forgery),
         cmocka_unit_test(test_rekey_ike_while_busy),
+        cmocka_unit_test(test_rekey_ike_bad_ke),
         cmocka_unit_test(test_id_types),
         cmocka_unit_test(test_create_child_by_responder),
         cmocka_unit_test(test_cookie),
