@@ -84,17 +84,23 @@ static int setup_crypto(struct uipsec_sa *sa)
  * from chance: then an IV repeats under a key exactly when a sequence
  * number does, and a caller that never reuses a number across restarts
  * (statically keyed SAs, uipsec_sa_set_seq_limit) never reuses a nonce.  A
- * random mask per SA object would let two runs collide. */
+ * random mask per SA object would let two runs collide.  The SPI is mixed
+ * in too: a key configured by mistake for two SAs (both directions, say)
+ * then gives two unrelated masks, not the same nonces at the same
+ * sequence numbers. */
 static int derive_iv_mask(struct uipsec_sa *sa)
 {
     static const char label[] = "uipsec AEAD IV mask";
-    uint8_t md[EVP_MAX_MD_SIZE];
+    uint8_t md[EVP_MAX_MD_SIZE], spi[4];
     EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-    int ok = ctx && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) == 1 &&
-             EVP_DigestUpdate(ctx, label, sizeof(label)) == 1 &&
-             EVP_DigestUpdate(ctx, sa->p.enc_key, sa->p.enc_key_len) == 1 &&
-             EVP_DigestUpdate(ctx, sa->p.salt, sizeof(sa->p.salt)) == 1 &&
-             EVP_DigestFinal_ex(ctx, md, NULL) == 1;
+    int ok;
+
+    put_be32(spi, sa->p.spi);
+    ok = ctx && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) == 1 &&
+         EVP_DigestUpdate(ctx, label, sizeof(label)) == 1 &&
+         EVP_DigestUpdate(ctx, sa->p.enc_key, sa->p.enc_key_len) == 1 &&
+         EVP_DigestUpdate(ctx, sa->p.salt, sizeof(sa->p.salt)) == 1 &&
+         EVP_DigestUpdate(ctx, spi, sizeof(spi)) == 1 && EVP_DigestFinal_ex(ctx, md, NULL) == 1;
 
     EVP_MD_CTX_free(ctx);
     memcpy(&sa->iv_mask, md, sizeof(sa->iv_mask));
