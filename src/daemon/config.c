@@ -266,9 +266,16 @@ static int daemon_key(struct cfgerr *c, const struct conf_node *n, struct cfg *c
                         n->value, n->value);
         return 0;
     }
+    if (!strcmp(n->name, "state_dir")) {
+        if (cfgval_str(c, n, cfg->state_dir, sizeof(cfg->state_dir)) < 0)
+            return -1;
+        if (cfg->state_dir[0] != '/')
+            return FAIL(c, n, "state_dir = %s: expected an absolute directory path", n->value);
+        return 0;
+    }
     return FAIL(c, n,
                 "unknown key \"%s\" in uipsec; known: interface, path_mtu, socket, "
-                "socket_group, address4, address6, wireshark_keys",
+                "socket_group, address4, address6, wireshark_keys, state_dir",
                 n->name);
 }
 
@@ -310,6 +317,7 @@ int cfg_load(const char *path, struct cfg *cfg, char *err, size_t err_len)
     memset(cfg, 0, sizeof(*cfg));
     strcpy(cfg->ifname, "uipsec0");
     strcpy(cfg->socket_path, "/run/uipsecd.sock");
+    strcpy(cfg->state_dir, "/var/lib/uipsecd"); /* manual_seq.c, seqstore.c */
     cfg->path_mtu = 1500;
     if (!root)
         return -1;

@@ -56,6 +56,7 @@ struct cfg {
     struct cfg_secret *secrets; /* secrets { ike-* { } }, wiped on free */
     size_t n_secrets;
     char wireshark_keys[256]; /* uipsec.wireshark_keys: key log directory, "" = off */
+    char state_dir[256];      /* uipsec.state_dir: sequence marks of manual AEAD SAs */
 };
 
 /* Reads and checks the configuration file.  Returns 0, or -1 with a message

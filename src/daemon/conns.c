@@ -13,6 +13,7 @@
 
 #include "daemon.h"
 #include "log.h"
+#include "manual_seq.h"
 #include "routes.h"
 
 static void fill_sa(const struct cfg_manual *m, enum uipsec_dir dir, struct uipsec_sa_params *p)
@@ -46,7 +47,15 @@ static int make_sas(struct conn *c, char *err, size_t err_len)
     int rc;
 
     fill_sa(&c->cfg, UIPSEC_DIR_OUT, &p);
+    if (mseq_prepare(c, &p, err, err_len) < 0) { /* AEAD: start above the numbers used */
+        memset(&p, 0, sizeof(p));
+        return -1;
+    }
     rc = uipsec_sa_new(&p, &c->out);
+    if (rc == UIPSEC_OK && mseq_attach(c, err, err_len) < 0) {
+        memset(&p, 0, sizeof(p));
+        return -1;
+    }
     if (rc == UIPSEC_OK) {
         fill_sa(&c->cfg, UIPSEC_DIR_IN, &p);
         rc = uipsec_sa_new(&p, &c->in);
@@ -127,6 +136,7 @@ static void conn_free(struct daemon *d, struct conn *c)
     if (c->in)
         uipsec_sad_remove(d->sad, c->cfg.in.spi, c->cfg.proto);
     uipsec_sa_free(c->in);
+    mseq_release(c);
     uipsec_sa_free(c->out);
     free(c->held);
     OPENSSL_cleanse(c, sizeof(*c));
@@ -234,7 +244,7 @@ int conns_apply(struct daemon *d, const struct cfg *cfg, unsigned *added, unsign
     int rc = 0;
 
     *added = *removed = *kept = 0;
-    if (!next || validate(cfg, err, err_len) < 0) {
+    if (!next || validate(cfg, err, err_len) < 0 || mseq_configure(cfg, err, err_len) < 0) {
         free(next);
         return -1;
     }

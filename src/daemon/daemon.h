@@ -20,6 +20,7 @@ struct nft_ctx;
 #define MAX_POLICIES_PER_CONN (CFG_MAX_TS * CFG_MAX_TS * 2)
 
 struct ike_rt;
+struct seqres;
 
 /* One SA pair and its policies: a statically keyed connection (manual),
  * a CHILD_SA negotiated by IKE (ike set), or a trap (start_action = trap:
@@ -38,6 +39,7 @@ struct conn {
     time_t retry_at;            /* trap: no new initiation before (the last one failed) */
     size_t held_len;
     struct uipsec_sa *in, *out;
+    struct seqres *seq; /* manual_seq.c: reserved outbound sequence numbers, or NULL */
     uint64_t pol[MAX_POLICIES_PER_CONN]; /* ids: outbound, inbound, outbound, ... */
     size_t npol;
     const struct uipsec_policy *in_pol[MAX_POLICIES_PER_CONN / 2]; /* live after commit */

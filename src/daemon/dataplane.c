@@ -12,6 +12,7 @@
 #include "icmp.h"
 #include "ike.h"
 #include "log.h"
+#include "manual_seq.h"
 
 #define BATCH   32
 #define BUF_LEN (UIPSEC_HEADROOM + 65536 + UIPSEC_TAILROOM)
@@ -54,6 +55,17 @@ static void too_big(struct daemon *d, const struct uipsec_buf *b, unsigned mtu)
         d->drops[DD_TUN_WRITE_FAILED]++;
 }
 
+/* A manual AEAD SA whose reserve of sequence numbers ran out before the
+ * timer renewed it (a burst) reserves more at once; the packet used no
+ * number, so it goes unchanged (counted once as seq-not-reserved). */
+static bool encap(struct conn *c, struct uipsec_buf *b)
+{
+    if (uipsec_encap(c->out, b, 1) == 1)
+        return true;
+    return b->result == UIPSEC_E_SEQ_RESERVE && mseq_raise(c) == 0 &&
+           uipsec_encap(c->out, b, 1) == 1;
+}
+
 static void protect(struct daemon *d, struct conn *c, struct uipsec_buf *b)
 {
     if (c->trap) {
@@ -64,7 +76,7 @@ static void protect(struct daemon *d, struct conn *c, struct uipsec_buf *b)
         too_big(d, b, c->max_inner);
         return;
     }
-    if (uipsec_encap(c->out, b, 1) != 1) {
+    if (!encap(c, b)) {
         log_net("%s: encapsulation failed: %s", c->cfg.name, uipsec_result_name(b->result));
         return; /* counted per reason in the SA */
     }

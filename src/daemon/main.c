@@ -15,6 +15,7 @@
 #include "daemon.h"
 #include "ike.h"
 #include "log.h"
+#include "manual_seq.h"
 #include "routes.h"
 #include "tun.h"
 
@@ -117,6 +118,8 @@ static void on_timer(struct daemon *d)
         return;
     ike_tick(d);
     control_tick(d);
+    if ((d->ticks + 1) % (1000 / IKE_TICK_MS) == 0)
+        mseq_tick(d); /* manual AEAD SAs: sequence numbers reserved ahead of use */
     if (++d->ticks % (KEEPALIVE_SECONDS * 1000 / IKE_TICK_MS) != 0)
         return;
     for (size_t i = 0; i < d->nconns; i++)

@@ -21,9 +21,8 @@
 
 #include "uipsec/uipsec.h"
 
-#define SEQSTORE_DEFAULT_DIR "/var/lib/uipsecd"
-#define SEQSTORE_MIN_BLOCK   (1u << 16) /* first reservation, and the least */
-#define SEQSTORE_MAX_BLOCK   (1u << 24) /* at most this many ahead of use */
+#define SEQSTORE_MIN_BLOCK (1u << 16) /* first reservation, and the least */
+#define SEQSTORE_MAX_BLOCK (1u << 24) /* at most this many ahead of use */
 
 struct seqstore;
 struct seqres;

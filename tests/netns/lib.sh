@@ -187,6 +187,7 @@ conf_side() {
     esac
     echo "uipsec {"
     echo "    interface = uipsec0"
+    echo "    state_dir = $WORK/state-$1" # sequence marks of manual AEAD SAs
     echo "}"
     echo "manual {"
     echo "    net {"
