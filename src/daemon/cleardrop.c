@@ -3,15 +3,54 @@
 
 #include <arpa/inet.h>
 #include <cjson/cJSON.h>
+#include <errno.h>
 #include <nftables/libnftables.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "daemon.h"
 #include "log.h"
+#include "nftset.h"
+#include "refmap.h"
 
-#define SCRIPT_MAX (64 * 1024)
+#define TABLE  "uipsecd"
+#define LAYERS 4 /* sets per shape and family: room for selectors that overlap */
+
+/* The shapes of a selector's drop element, by what it looks at. */
+enum kind {
+    K_ADDR,  /* saddr . daddr: any protocol, any ports */
+    K_PROTO, /* saddr . daddr . l4proto: ports not looked at */
+    K_PORTS, /* saddr . daddr . l4proto . sport . dport */
+    K_COUNT
+};
+
+#define TAG_PEER 0x80 /* key[0] of a peer's address; else family << 4 | kind */
+
+/* The elements of one set: packed first words of their address fields, so
+ * that the overlap check reads 16 bytes per element. */
+struct layer {
+    struct refent **e;
+    uint32_t (*box)[4]; /* saddr lo, hi, daddr lo, hi: first 4 bytes, host order */
+    size_t n, cap;
+};
+
+struct undo {
+    struct refent *e;
+    int delta;
+};
+
+struct cleardrop {
+    struct nftset ns;
+    struct refmap elems; /* drop elements and peers, with their references */
+    struct layer layers[2][K_COUNT][LAYERS];
+    char names[2][K_COUNT][LAYERS][8];
+    struct undo *undo; /* this batch's reference changes, to take back if it fails */
+    size_t nundo, undocap;
+};
+
+static const char *const kind_prefix[K_COUNT] = {"a", "p", "pp"};
 
 static int run(struct daemon *d, const char *cmd, bool quiet)
 {
@@ -26,139 +65,443 @@ static int run(struct daemon *d, const char *cmd, bool quiet)
     }
     rc = nft_run_cmd_from_buffer(d->nft, cmd);
     if (rc != 0 && !quiet)
-        log_warn("nftables: %s", nft_ctx_get_error_buffer(d->nft));
+        log_err("nftables: %s", nft_ctx_get_error_buffer(d->nft));
     return rc;
 }
 
-static void range(char *out, size_t len, uint8_t family, const uint8_t *lo, const uint8_t *hi)
-{
-    int af = family == 4 ? AF_INET : AF_INET6;
-    char a[INET6_ADDRSTRLEN], b[INET6_ADDRSTRLEN];
+/* ---- the table: made once, in one transaction ---- */
 
-    inet_ntop(af, lo, a, sizeof(a));
-    inet_ntop(af, hi, b, sizeof(b));
-    if (strcmp(a, b) == 0)
-        snprintf(out, len, "%s", a);
-    else
-        snprintf(out, len, "%s-%s", a, b);
+static size_t put(char *s, size_t at, size_t len, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static size_t put(char *s, size_t at, size_t len, const char *fmt, ...)
+{
+    va_list ap;
+    int n;
+
+    if (at >= len)
+        return at;
+    va_start(ap, fmt);
+    n = vsnprintf(s + at, len - at, fmt, ap);
+    va_end(ap);
+    return at + (n > 0 ? (size_t)n : 0);
 }
 
-/* Ports only for protocols that have them; ICMP types are not told apart:
- * a cleartext ICMP packet between protected ranges is dropped whatever its
- * type. */
-static void ports(char *out, size_t len, const struct uipsec_selector *s)
+static const char *const set_types[2][K_COUNT] = {
+    {"ipv4_addr . ipv4_addr", "ipv4_addr . ipv4_addr . inet_proto",
+     "ipv4_addr . ipv4_addr . inet_proto . inet_service . inet_service"},
+    {"ipv6_addr . ipv6_addr", "ipv6_addr . ipv6_addr . inet_proto",
+     "ipv6_addr . ipv6_addr . inet_proto . inet_service . inet_service"}};
+
+static const char *const match[2][K_COUNT] = {
+    {"ip saddr . ip daddr", "ip saddr . ip daddr . meta l4proto",
+     "ip saddr . ip daddr . meta l4proto . th sport . th dport"},
+    {"ip6 saddr . ip6 daddr", "ip6 saddr . ip6 daddr . meta l4proto",
+     "ip6 saddr . ip6 daddr . meta l4proto . th sport . th dport"}};
+
+/* What passes before the drops: packets out of the tunnel, neighbour
+ * discovery (how IPv6 peers find each other at all), and IPsec and IKE
+ * from a configured peer, even when its address lies inside a protected
+ * range (transport mode, 0.0.0.0/0). */
+static size_t accepts(const struct daemon *d, char *s, size_t at, size_t len)
 {
-    bool has_ports = s->proto == 6 || s->proto == 17 || s->proto == 132;
-    const struct uipsec_ts *r = &s->remote, *l = &s->local;
-
-    out[0] = '\0';
-    if (!has_ports)
-        return;
-    if (!(r->port_lo == 0 && r->port_hi == 0xffff))
-        snprintf(out, len, " th sport %u-%u", r->port_lo, r->port_hi);
-    if (!(l->port_lo == 0 && l->port_hi == 0xffff))
-        snprintf(out + strlen(out), len - strlen(out), " th dport %u-%u", l->port_lo, l->port_hi);
-}
-
-static size_t drop_rule(char *out, size_t len, const char *chain, const struct uipsec_policy *p)
-{
-    const struct uipsec_selector *s = &p->params.sel;
-    const char *ip = s->family == 4 ? "ip" : "ip6";
-    char src[100], dst[100], pr[32] = "", po[64];
-
-    range(src, sizeof(src), s->family, s->remote.lo, s->remote.hi);
-    range(dst, sizeof(dst), s->family, s->local.lo, s->local.hi);
-    if (s->proto)
-        snprintf(pr, sizeof(pr), " meta l4proto %u", s->proto);
-    ports(po, sizeof(po), s);
-    return (size_t)snprintf(out, len,
-                            "add rule inet uipsecd %s %s saddr %s %s daddr %s%s%s counter drop\n",
-                            chain, ip, src, ip, dst, pr, po);
-}
-
-/* IPsec itself from a configured peer always passes, even when the peer's
- * address lies inside a protected range (transport mode, 0.0.0.0/0). */
-static size_t peer_rules(struct daemon *d, char *out, size_t len, const char *chain)
-{
-    size_t at = 0;
-
-    for (size_t i = 0; i < d->nconns && at + 512 < len; i++) {
-        const struct uipsec_addr *a = d->conns[i] ? &d->conns[i]->cfg.remote : NULL;
-        char peer[INET6_ADDRSTRLEN];
-        const char *ip;
-
-        if (!a)
-            continue;
-        ip = a->family == 4 ? "ip" : "ip6";
-        inet_ntop(a->family == 4 ? AF_INET : AF_INET6, a->bytes, peer, sizeof(peer));
-        at += (size_t)snprintf(out + at, len - at,
-                               "add rule inet uipsecd %s %s saddr %s meta l4proto { esp, ah } "
-                               "accept\n"
-                               "add rule inet uipsecd %s %s saddr %s udp dport { 500, 4500 } "
-                               "accept\n",
-                               chain, ip, peer, chain, ip, peer);
-    }
+    at = put(s, at, len,
+             "iifname \"%s\" accept\n"
+             "icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert, nd-router-solicit, "
+             "nd-router-advert, nd-redirect } accept\n",
+             d->ifname);
+    for (int f = 0; f < 2; f++)
+        at = put(s, at, len,
+                 "%s saddr @peer%d meta l4proto { esp, ah } accept\n"
+                 "%s saddr @peer%d udp dport { 500, 4500 } accept\n",
+                 f ? "ip6" : "ip", f ? 6 : 4, f ? "ip6" : "ip", f ? 6 : 4);
     return at;
 }
 
-/* Neighbour discovery is how IPv6 peers find each other at all: never
- * dropped, whatever the selectors cover. */
-static size_t base_rules(struct daemon *d, char *out, size_t len, const char *chain)
+/* An existing table (a daemon that was killed) is replaced in the same
+ * transaction, so its drops hold until ours do. */
+static size_t table_script(struct cleardrop *cd, const struct daemon *d, char *s, size_t len)
 {
-    return (size_t)snprintf(out, len,
-                            "add chain inet uipsecd %s { type filter hook %s priority -5; }\n"
-                            "add rule inet uipsecd %s iifname \"%s\" accept\n"
-                            "add rule inet uipsecd %s icmpv6 type { nd-neighbor-solicit, "
-                            "nd-neighbor-advert, nd-router-solicit, nd-router-advert, "
-                            "nd-redirect } accept\n",
-                            chain, chain, chain, d->ifname, chain);
-}
+    size_t at = put(s, 0, len,
+                    "add table inet " TABLE "\ndelete table inet " TABLE "\n"
+                    "table inet " TABLE " {\ncounter clear_drops { }\n"
+                    "set peer4 { type ipv4_addr; }\nset peer6 { type ipv6_addr; }\n");
 
-static void build(struct daemon *d, char *script, size_t len)
-{
-    static const char *const chains[] = {"input", "forward"};
-    const struct uipsec_policy *pols[512];
-    size_t n = uipsec_spd_list(d->spd, UIPSEC_DIR_IN, pols, 512), at;
-
-    at = (size_t)snprintf(script, len, "add table inet uipsecd\n");
+    for (int f = 0; f < 2; f++)
+        for (int k = 0; k < K_COUNT; k++)
+            for (int l = 0; l < LAYERS; l++)
+                at = put(s, at, len, "set %s { type %s; flags interval; }\n", cd->names[f][k][l],
+                         set_types[f][k]);
+    at = put(s, at, len, "chain protect {\n");
+    for (int f = 0; f < 2; f++)
+        for (int k = 0; k < K_COUNT; k++)
+            for (int l = 0; l < LAYERS; l++)
+                at = put(s, at, len, "%s @%s counter name clear_drops drop\n", match[f][k],
+                         cd->names[f][k][l]);
+    at = put(s, at, len, "}\n");
     for (int c = 0; c < 2; c++) {
-        at += base_rules(d, script + at, len - at, chains[c]);
-        at += peer_rules(d, script + at, len - at, chains[c]);
+        const char *chain = c ? "forward" : "input";
+
+        at = put(s, at, len, "chain %s {\ntype filter hook %s priority -5; policy accept;\n", chain,
+                 chain);
+        at = accepts(d, s, at, len);
+        at = put(s, at, len, "jump protect\n}\n");
     }
-    for (size_t i = 0; i < n && i < 512 && at + 512 < len; i++)
-        if (pols[i]->params.action == UIPSEC_POLICY_PROTECT)
-            for (int c = 0; c < 2; c++)
-                at += drop_rule(script + at, len - at, chains[c], pols[i]);
+    return put(s, at, len, "}\n");
 }
 
-int cleardrop_sync(struct daemon *d)
+static struct cleardrop *setup(struct daemon *d)
 {
-    char *script = malloc(SCRIPT_MAX);
-    int rc;
+    struct cleardrop *cd = calloc(1, sizeof(*cd));
+    char script[16384];
+    size_t len;
 
-    if (!script)
+    if (!cd)
+        return NULL;
+    for (int f = 0; f < 2; f++)
+        for (int k = 0; k < K_COUNT; k++)
+            for (int l = 0; l < LAYERS; l++)
+                snprintf(cd->names[f][k][l], sizeof(cd->names[f][k][l]), "%s%d_%d", kind_prefix[k],
+                         f ? 6 : 4, l);
+    len = table_script(cd, d, script, sizeof(script));
+    if (len >= sizeof(script) || run(d, script, false) != 0 || nftset_open(&cd->ns) < 0) {
+        log_err("cannot make the nftables table inet " TABLE " that drops cleartext packets "
+                "for protected traffic (needs nf_tables and CAP_NET_ADMIN): no SA is installed");
+        nftset_close(&cd->ns);
+        free(cd);
+        return NULL;
+    }
+    return cd;
+}
+
+/* ---- elements ---- */
+
+struct elem {
+    uint8_t tag;
+    uint8_t len;
+    uint8_t key[48], end[48];
+};
+
+static size_t field(uint8_t *k, uint8_t *e, size_t at, const void *lo, const void *hi, size_t n)
+{
+    memcpy(k + at, lo, n);
+    memcpy(e + at, hi, n);
+    return at + ((n + 3) & ~(size_t)3); /* the kernel keeps fields in 32-bit registers */
+}
+
+static bool has_ports(uint8_t proto)
+{
+    return proto == 6 || proto == 17 || proto == 132 || proto == 136;
+}
+
+/* A port range as the drop element takes it: OPAQUE (no ports) widens to
+ * every port, so more is dropped rather than less. */
+static size_t ports(uint8_t *k, uint8_t *e, size_t at, const struct uipsec_ts *t)
+{
+    uint8_t lo[2] = {(uint8_t)(t->port_lo >> 8), (uint8_t)t->port_lo};
+    uint8_t hi[2] = {(uint8_t)(t->port_hi >> 8), (uint8_t)t->port_hi};
+
+    if (t->port_lo > t->port_hi)
+        lo[0] = lo[1] = 0, hi[0] = hi[1] = 0xff;
+    return field(k, e, at, lo, hi, 2);
+}
+
+static bool any_port(const struct uipsec_ts *t)
+{
+    return t->port_lo > t->port_hi || (t->port_lo == 0 && t->port_hi == 0xffff);
+}
+
+/* Inbound: the source is the remote side.  ICMP types are not told apart:
+ * a cleartext ICMP packet between protected ranges is dropped whatever its
+ * type. */
+static void elem_of(const struct uipsec_selector *s, struct elem *el)
+{
+    size_t alen = s->family == 4 ? 4 : 16, at = 0;
+    bool pp =
+        (s->proto == 0 || has_ports(s->proto)) && !(any_port(&s->local) && any_port(&s->remote));
+    enum kind k = pp ? K_PORTS : s->proto ? K_PROTO : K_ADDR;
+    uint8_t plo = s->proto, phi = s->proto ? s->proto : 0xff;
+
+    memset(el, 0, sizeof(*el));
+    el->tag = (uint8_t)((s->family == 6) << 4 | k);
+    at = field(el->key, el->end, at, s->remote.lo, s->remote.hi, alen);
+    at = field(el->key, el->end, at, s->local.lo, s->local.hi, alen);
+    if (k != K_ADDR)
+        at = field(el->key, el->end, at, &plo, &phi, 1);
+    if (k == K_PORTS) {
+        at = ports(el->key, el->end, at, &s->remote);
+        at = ports(el->key, el->end, at, &s->local);
+    }
+    el->len = (uint8_t)at;
+}
+
+static void refkey(const struct elem *el, uint8_t *k, size_t *klen)
+{
+    k[0] = el->tag;
+    memcpy(k + 1, el->key, el->len);
+    memcpy(k + 1 + el->len, el->end, el->len);
+    *klen = 1 + 2u * el->len;
+}
+
+static uint32_t word(const uint8_t *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* Boxes overlap when every field's ranges do.  Keys are big-endian, so
+ * byte order is number order. */
+static bool overlap(const struct refent *a, const struct refent *b)
+{
+    size_t len = (a->klen - 1u) / 2, alen = (a->key[0] >> 4) ? 16 : 4, at = 0;
+    const uint8_t *alo = a->key + 1, *ahi = alo + len, *blo = b->key + 1, *bhi = blo + len;
+
+    while (at < len) {
+        size_t n = at < 2 * alen ? alen : 4;
+
+        if (memcmp(alo + at, bhi + at, n) > 0 || memcmp(blo + at, ahi + at, n) > 0)
+            return false;
+        at += n;
+    }
+    return true;
+}
+
+static void box_of(const struct refent *e, uint32_t *box)
+{
+    size_t len = (e->klen - 1u) / 2, alen = (e->key[0] >> 4) ? 16 : 4;
+
+    box[0] = word(e->key + 1);
+    box[1] = word(e->key + 1 + len);
+    box[2] = word(e->key + 1 + alen);
+    box[3] = word(e->key + 1 + len + alen);
+}
+
+/* The kernel's interval sets (pipapo) refuse or mishandle elements that
+ * overlap, so each set holds disjoint boxes only; this scan of packed
+ * words is the one cost here that grows with the number of elements
+ * (about a nanosecond each). */
+static bool layer_free(const struct layer *ly, const struct refent *e)
+{
+    uint32_t b[4];
+
+    box_of(e, b);
+    for (size_t i = 0; i < ly->n; i++) {
+        const uint32_t *o = ly->box[i];
+
+        if (b[0] <= o[1] && o[0] <= b[1] && b[2] <= o[3] && o[2] <= b[3] && overlap(e, ly->e[i]))
+            return false;
+    }
+    return true;
+}
+
+static struct layer *layer_of(struct cleardrop *cd, const struct refent *e, int l)
+{
+    return &cd->layers[(e->key[0] >> 4) & 1][e->key[0] & 0xf][l];
+}
+
+static int layer_add(struct layer *ly, struct refent *e)
+{
+    if (ly->n == ly->cap) {
+        size_t cap = ly->cap ? ly->cap * 2 : 64;
+        struct refent **grown = realloc(ly->e, cap * sizeof(*grown));
+        uint32_t(*box)[4];
+
+        if (!grown)
+            return -1;
+        ly->e = grown;
+        if (!(box = realloc(ly->box, cap * sizeof(*box))))
+            return -1;
+        ly->box = box;
+        ly->cap = cap;
+    }
+    e->idx = ly->n;
+    ly->e[ly->n] = e;
+    box_of(e, ly->box[ly->n++]);
+    return 0;
+}
+
+static void layer_del(struct layer *ly, struct refent *e)
+{
+    size_t i = e->idx;
+
+    ly->n--;
+    ly->e[i] = ly->e[ly->n];
+    memcpy(ly->box[i], ly->box[ly->n], sizeof(ly->box[i]));
+    ly->e[i]->idx = i;
+}
+
+static int note(struct cleardrop *cd, struct refent *e, int delta)
+{
+    if (cd->nundo == cd->undocap) {
+        size_t cap = cd->undocap ? cd->undocap * 2 : 32;
+        struct undo *u = realloc(cd->undo, cap * sizeof(*u));
+
+        if (!u)
+            return -1;
+        cd->undo = u;
+        cd->undocap = cap;
+    }
+    cd->undo[cd->nundo++] = (struct undo){e, delta};
+    return 0;
+}
+
+static const char *set_name(struct cleardrop *cd, const struct refent *e)
+{
+    if (e->key[0] & TAG_PEER)
+        return e->key[0] & 1 ? "peer6" : "peer4";
+    return cd->names[(e->key[0] >> 4) & 1][e->key[0] & 0xf][e->aux];
+}
+
+static int queue(struct cleardrop *cd, const struct refent *e, bool add)
+{
+    struct nft_elem n = {.set = set_name(cd, e), .add = add, .interval = !(e->key[0] & TAG_PEER)};
+
+    n.len = (uint8_t)(n.interval ? (e->klen - 1u) / 2 : e->klen - 1u);
+    memcpy(n.key, e->key + 1, n.len);
+    if (n.interval)
+        memcpy(n.end, e->key + 1 + n.len, n.len);
+    return nftset_queue(&cd->ns, &n);
+}
+
+/* The first reference puts the element in the kernel, the last takes it
+ * out: a rekey (two CHILD_SAs with the same selectors) changes nothing
+ * there. */
+static int ref(struct cleardrop *cd, const uint8_t *k, size_t klen, bool add)
+{
+    struct refent *e = add ? refmap_put(&cd->elems, k, klen) : refmap_get(&cd->elems, k, klen);
+    bool peer = k[0] & TAG_PEER;
+
+    if (!e || (!add && e->refs == 0) || note(cd, e, add ? 1 : -1) < 0)
         return -1;
-    d->cleardrop_base = cleardrop_count(d); /* counters restart with the table */
-    run(d, "delete table inet uipsecd", true);
-    build(d, script, SCRIPT_MAX);
-    rc = run(d, script, false);
-    free(script);
-    if (rc != 0)
-        log_warn("cannot install the nftables rules that drop cleartext packets for "
-                 "protected traffic; they are not dropped");
-    return rc == 0 ? 0 : -1;
+    if (add && e->refs++ == 0) {
+        for (e->aux = 0; !peer && e->aux < LAYERS && !layer_free(layer_of(cd, e, e->aux), e);)
+            e->aux++;
+        if (e->aux == LAYERS) {
+            log_err("more than %d CHILD_SAs with overlapping selectors: cannot drop cleartext "
+                    "for another one, so it is not installed",
+                    LAYERS);
+            return -1;
+        }
+        if ((!peer && layer_add(layer_of(cd, e, e->aux), e) < 0) || queue(cd, e, true) < 0)
+            return -1;
+    } else if (!add && --e->refs == 0) {
+        if (!peer)
+            layer_del(layer_of(cd, e, e->aux), e);
+        if (queue(cd, e, false) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+static void peer_key(const struct uipsec_addr *a, uint8_t *k, size_t *klen)
+{
+    size_t n = a->family == 4 ? 4 : 16;
+
+    k[0] = (uint8_t)(TAG_PEER | (a->family == 6));
+    memcpy(k + 1, a->bytes, n);
+    *klen = 1 + n;
+}
+
+int cleardrop_conn(struct daemon *d, struct conn *c, bool add)
+{
+    uint8_t k[REFMAP_KEY_MAX];
+    size_t klen;
+    int rc = 0;
+
+    if (c->guarded == add)
+        return 0;
+    if (!d->cleardrop && !(d->cleardrop = setup(d)))
+        return -1;
+    c->guarded = add;
+    if (c->cfg.remote.family) {
+        peer_key(&c->cfg.remote, k, &klen);
+        rc |= ref(d->cleardrop, k, klen, add);
+    }
+    for (size_t i = 0; i < c->n_in_pol; i++) {
+        const struct uipsec_policy *p = c->in_pol[i];
+        struct elem el;
+
+        if (!p || p->params.action != UIPSEC_POLICY_PROTECT)
+            continue;
+        elem_of(&p->params.sel, &el);
+        refkey(&el, k, &klen);
+        rc |= ref(d->cleardrop, k, klen, add);
+    }
+    return rc;
+}
+
+/* A failed batch changed nothing in the kernel: the references go back to
+ * what they were, in reverse order. */
+static void take_back(struct cleardrop *cd)
+{
+    for (size_t i = cd->nundo; i-- > 0;) {
+        struct refent *e = cd->undo[i].e;
+        bool peer = e->key[0] & TAG_PEER;
+
+        if (cd->undo[i].delta > 0 && --e->refs == 0 && !peer && e->aux < LAYERS)
+            layer_del(layer_of(cd, e, e->aux), e);
+        else if (cd->undo[i].delta < 0 && e->refs++ == 0 && !peer)
+            layer_add(layer_of(cd, e, e->aux), e);
+    }
+}
+
+/* Entries whose last reference went are freed once the batch is done. */
+static void sweep(struct cleardrop *cd)
+{
+    for (size_t i = 0; i < cd->nundo; i++) {
+        struct refent *e = cd->undo[i].e;
+
+        if (e->refs == 0 && refmap_get(&cd->elems, e->key, e->klen) == e)
+            refmap_del(&cd->elems, e);
+    }
+    cd->nundo = 0;
+}
+
+int cleardrop_commit(struct daemon *d, int rc)
+{
+    struct cleardrop *cd = d->cleardrop;
+
+    if (!cd)
+        return rc;
+    if (rc == 0 && nftset_commit(&cd->ns, TABLE) < 0) {
+        log_err("nftables: cannot change the elements that drop cleartext packets for "
+                "protected traffic: %s",
+                strerror(errno));
+        rc = -1;
+    }
+    cd->ns.npend = 0;
+    if (rc < 0)
+        take_back(cd);
+    sweep(cd);
+    return rc;
 }
 
 void cleardrop_teardown(struct daemon *d)
 {
-    if (!d->nft)
-        return;
-    run(d, "delete table inet uipsecd", true);
-    nft_ctx_free(d->nft);
+    struct cleardrop *cd = d->cleardrop;
+
+    if (d->nft)
+        run(d, "delete table inet " TABLE, true);
+    if (cd) {
+        for (int f = 0; f < 2; f++)
+            for (int k = 0; k < K_COUNT; k++)
+                for (int l = 0; l < LAYERS; l++) {
+                    free(cd->layers[f][k][l].e);
+                    free(cd->layers[f][k][l].box);
+                }
+        refmap_clear(&cd->elems);
+        nftset_close(&cd->ns);
+        free(cd->undo);
+        free(cd);
+        d->cleardrop = NULL;
+    }
+    for (size_t i = 0; i < d->nconns; i++)
+        if (d->conns[i])
+            d->conns[i]->guarded = false;
+    if (d->nft)
+        nft_ctx_free(d->nft);
     d->nft = NULL;
 }
 
-/* Sums the packets of every counter in the table's JSON listing. */
+/* Sums the packets of every counter in a JSON listing. */
 static uint64_t sum_counters(const cJSON *node)
 {
     uint64_t sum = 0;
@@ -177,13 +520,13 @@ static uint64_t sum_counters(const cJSON *node)
 
 uint64_t cleardrop_count(struct daemon *d)
 {
-    uint64_t sum = d->cleardrop_base;
+    uint64_t sum = 0;
     cJSON *json;
 
-    if (!d->nft)
+    if (!d->nft || !d->cleardrop)
         return sum;
     nft_ctx_output_set_flags(d->nft, NFT_CTX_OUTPUT_JSON);
-    if (run(d, "list table inet uipsecd", true) == 0 &&
+    if (run(d, "list counter inet " TABLE " clear_drops", true) == 0 &&
         (json = cJSON_Parse(nft_ctx_get_output_buffer(d->nft)))) {
         sum += sum_counters(json);
         cJSON_Delete(json);

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cleardrop.h"
 #include "daemon.h"
 #include "log.h"
 #include "manual_seq.h"
@@ -126,10 +127,62 @@ static int make_policies(struct daemon *d, struct conn *c, char *err, size_t err
     return 0;
 }
 
+/* ---- what an SA costs to add or remove: O(1), whatever the number of SAs ---- */
+
+/* The outbound SA's overhead, counted so that the TUN MTU (the path MTU
+ * less the worst overhead) needs no pass over the SAs. */
+static void track(struct daemon *d, struct conn *c, unsigned path)
+{
+    size_t ovh;
+
+    if (!c->out || c->ovh)
+        return;
+    ovh = uipsec_sa_overhead(c->out, path);
+    c->max_inner = (uint32_t)(path - ovh);
+    c->ovh = (uint16_t)(ovh < CONN_OVH_MAX ? ovh : CONN_OVH_MAX - 1);
+    d->ovh_count[c->ovh]++;
+}
+
+static void untrack(struct daemon *d, struct conn *c)
+{
+    if (c->ovh)
+        d->ovh_count[c->ovh]--;
+    c->ovh = 0;
+}
+
+/* The list keeps its order; a removal leaves a hole, and the holes are
+ * closed once they are half of it. */
+static void compact(struct daemon *d)
+{
+    size_t at = 0;
+
+    for (size_t i = 0; i < d->nconns; i++)
+        if (d->conns[i]) {
+            d->conns[i]->at = at;
+            d->conns[at++] = d->conns[i];
+        }
+    d->nconns = at;
+    d->conns_holes = 0;
+}
+
+static void unlist(struct daemon *d, struct conn *c)
+{
+    if (c->at < d->nconns && d->conns[c->at] == c) {
+        d->conns[c->at] = NULL;
+        if (++d->conns_holes * 2 > d->nconns)
+            compact(d);
+    }
+}
+
+/* Queues the removal of c's drop elements and routes (the caller commits
+ * and settles them) and frees it. */
 static void conn_free(struct daemon *d, struct conn *c)
 {
     if (!c)
         return;
+    cleardrop_conn(d, c, false);
+    routes_conn(d, c, false);
+    untrack(d, c);
     for (size_t i = 0; i < c->npol; i++)
         if (c->pol[i])
             uipsec_spd_remove(d->spd, c->pol[i]);
@@ -236,16 +289,52 @@ static size_t count_ike(const struct daemon *d)
 
 /* Manual SAs follow the configuration; negotiated ones and traps are the
  * IKE side's (ike.c) and stay, after the manual ones. */
+/* The new manual SAs go live: routes, MTU and drop elements, the latter
+ * with the removals queued before in one transaction.  If the kernel
+ * refuses, the new SAs go again (fail closed). */
+static int go_live(struct daemon *d, const struct cfg *cfg, const bool *fresh)
+{
+    int rc = 0;
+
+    for (size_t i = 0; i < d->nconns; i++)
+        if (d->conns[i] && cfg->path_mtu != d->cfg.path_mtu) {
+            untrack(d, d->conns[i]);
+            track(d, d->conns[i], cfg->path_mtu);
+        }
+    for (size_t i = 0; i < cfg->n_manual; i++)
+        if (fresh[i] && d->conns[i]) {
+            track(d, d->conns[i], cfg->path_mtu);
+            routes_conn(d, d->conns[i], true);
+            rc |= cleardrop_conn(d, d->conns[i], true);
+        }
+    routes_settle(d);
+    if (cleardrop_commit(d, rc) == 0)
+        return 0;
+    for (size_t i = 0; i < cfg->n_manual; i++)
+        if (fresh[i] && d->conns[i]) {
+            d->conns[i]->guarded = false; /* its elements were taken back */
+            conn_free(d, d->conns[i]);
+            d->conns[i] = NULL;
+        }
+    uipsec_spd_commit(d->spd);
+    routes_settle(d);
+    cleardrop_commit(d, 0);
+    return -1;
+}
+
 int conns_apply(struct daemon *d, const struct cfg *cfg, unsigned *added, unsigned *removed,
                 unsigned *kept, char *err, size_t err_len)
 {
     size_t nike = count_ike(d), at = cfg->n_manual;
     struct conn **next = calloc(cfg->n_manual + nike + 1, sizeof(*next));
+    bool *fresh = calloc(cfg->n_manual + 1, sizeof(*fresh));
     int rc = 0;
 
     *added = *removed = *kept = 0;
-    if (!next || validate(cfg, err, err_len) < 0 || mseq_configure(cfg, err, err_len) < 0) {
+    if (!next || !fresh || validate(cfg, err, err_len) < 0 ||
+        mseq_configure(cfg, err, err_len) < 0) {
         free(next);
+        free(fresh);
         return -1;
     }
     for (size_t i = 0; i < d->nconns; i++)
@@ -265,19 +354,30 @@ int conns_apply(struct daemon *d, const struct cfg *cfg, unsigned *added, unsign
     free(d->conns);
     d->conns = next;
     d->nconns = at;
+    d->conns_cap = cfg->n_manual + nike + 1;
     for (size_t i = 0; i < cfg->n_manual && rc == 0; i++) {
         if (next[i])
             continue;
         if (!(next[i] = conn_new(d, &cfg->manual[i], err, err_len)))
             rc = -1;
         else
-            (*added)++;
+            fresh[i] = true;
     }
     if (uipsec_spd_commit(d->spd) != UIPSEC_OK) {
         snprintf(err, err_len, "out of memory while compiling the policies");
         rc = -1;
     }
     resolve_policies(d);
+    if (go_live(d, cfg, fresh) < 0 && rc == 0) {
+        snprintf(err, err_len,
+                 "cannot install the nftables elements that drop cleartext "
+                 "packets for the new manual SAs: they are not installed");
+        rc = -1;
+    }
+    for (size_t i = 0; i < cfg->n_manual; i++)
+        *added += fresh[i] && d->conns[i];
+    free(fresh);
+    compact(d);
     return rc;
 }
 
@@ -287,8 +387,10 @@ void conns_clear(struct daemon *d)
         conn_free(d, d->conns[i]);
     free(d->conns);
     d->conns = NULL;
-    d->nconns = 0;
+    d->nconns = d->conns_cap = d->conns_holes = 0;
     uipsec_spd_commit(d->spd);
+    routes_settle(d);
+    cleardrop_commit(d, 0);
 }
 
 /* The TUN MTU: the path MTU less the largest overhead of any SA, so the
@@ -296,21 +398,12 @@ void conns_clear(struct daemon *d)
 unsigned conns_mtu(const struct daemon *d)
 {
     unsigned path = d->cfg.path_mtu, mtu = path - 80; /* no SA yet: a safe guess */
-    size_t worst = 0;
 
-    for (size_t i = 0; i < d->nconns; i++) {
-        struct conn *c = d->conns[i];
-        size_t ovh;
-
-        if (!c || !c->out)
-            continue;
-        ovh = uipsec_sa_overhead(c->out, path);
-        c->max_inner = (uint32_t)(path - ovh);
-        if (ovh > worst)
-            worst = ovh;
-    }
-    if (worst)
-        mtu = path - (unsigned)worst;
+    for (size_t ovh = CONN_OVH_MAX; ovh-- > 1;)
+        if (d->ovh_count[ovh]) {
+            mtu = path > ovh ? path - (unsigned)ovh : 0;
+            break;
+        }
     return mtu < 576 ? 576 : mtu;
 }
 
@@ -358,13 +451,26 @@ static int add_sel_policies(struct daemon *d, struct conn *c)
 
 static int append(struct daemon *d, struct conn *c)
 {
-    struct conn **grown = realloc(d->conns, (d->nconns + 1) * sizeof(*grown));
+    if (d->nconns == d->conns_cap) {
+        size_t cap = d->conns_cap ? d->conns_cap * 2 : 16;
+        struct conn **grown = realloc(d->conns, cap * sizeof(*grown));
 
-    if (!grown)
-        return -1;
-    d->conns = grown;
+        if (!grown)
+            return -1;
+        d->conns = grown;
+        d->conns_cap = cap;
+    }
+    c->at = d->nconns;
     d->conns[d->nconns++] = c;
     return 0;
+}
+
+/* Only c's policies are new: the others' pointers stay valid. */
+static void resolve_one(struct daemon *d, struct conn *c)
+{
+    c->n_in_pol = 0;
+    for (size_t p = 1; p < c->npol; p += 2)
+        c->in_pol[c->n_in_pol++] = uipsec_spd_get(d->spd, c->pol[p]);
 }
 
 struct conn *conns_add(struct daemon *d, struct conn *c, const struct uipsec_sa_params *in,
@@ -392,12 +498,25 @@ struct conn *conns_add(struct daemon *d, struct conn *c, const struct uipsec_sa_
     }
     if (uipsec_spd_commit(d->spd) != UIPSEC_OK)
         log_warn("out of memory while compiling the policies");
-    resolve_policies(d);
+    if (!c->trap)
+        resolve_one(d, c);
+    track(d, c, d->cfg.path_mtu);
+    routes_conn(d, c, true);
+    if (cleardrop_commit(d, cleardrop_conn(d, c, true)) < 0) {
+        snprintf(err, err_len,
+                 "%s: cannot install: the kernel would not drop cleartext packets for its "
+                 "selectors",
+                 c->cfg.name);
+        c->guarded = false; /* its elements were taken back */
+        conns_del(d, c);
+        return NULL;
+    }
     return c;
 }
 
 void conns_drop_outbound(struct daemon *d, struct conn *c)
 {
+    routes_conn(d, c, false);
     for (size_t i = 0; i < c->npol; i += 2) /* outbound, inbound, outbound, ... */
         if (c->pol[i]) {
             uipsec_spd_remove(d->spd, c->pol[i]);
@@ -405,18 +524,14 @@ void conns_drop_outbound(struct daemon *d, struct conn *c)
         }
     if (uipsec_spd_commit(d->spd) != UIPSEC_OK)
         log_warn("out of memory while compiling the policies");
-    resolve_policies(d);
+    routes_settle(d);
 }
 
 void conns_del(struct daemon *d, struct conn *c)
 {
-    size_t at = 0;
-
-    for (size_t i = 0; i < d->nconns; i++)
-        if (d->conns[i] != c)
-            d->conns[at++] = d->conns[i];
-    d->nconns = at;
+    unlist(d, c);
     conn_free(d, c);
     uipsec_spd_commit(d->spd);
-    resolve_policies(d);
+    routes_settle(d);
+    cleardrop_commit(d, 0);
 }

@@ -11,6 +11,8 @@
 #include "config.h"
 
 struct nft_ctx;
+struct routes;
+struct cleardrop;
 #include "net.h"
 #include "netlink.h"
 #include "uipsec/sad.h"
@@ -45,6 +47,10 @@ struct conn {
     const struct uipsec_policy *in_pol[MAX_POLICIES_PER_CONN / 2]; /* live after commit */
     size_t n_in_pol;
     uint32_t max_inner; /* largest inner packet that fits the path MTU */
+    uint16_t ovh;       /* conns.c: its outbound SA's overhead, counted in ovh_count */
+    size_t at;          /* conns.c: its index in daemon.conns */
+    bool guarded;       /* cleardrop.c: its selectors and peer are in the drop sets */
+    bool routed;        /* routes.c: its outbound selectors hold routes */
 };
 
 /* Drops the daemon counts outside the engine and the SPD. */
@@ -65,12 +71,7 @@ enum dd_drop {
     DD_COUNT
 };
 
-struct route {
-    uint8_t family, plen;
-    uint8_t dst[16];
-};
-
-#define MAX_ROUTES 1024
+#define CONN_OVH_MAX 1024 /* overheads counted one by one; larger ones as this */
 
 /* A control client waiting for `initiate` to finish. */
 struct ctl_wait {
@@ -93,10 +94,10 @@ struct daemon {
     unsigned ifindex, mtu;
     struct uipsec_spd *spd;
     struct uipsec_sad *sad;
-    struct conn **conns;
-    size_t nconns;
-    struct route routes[MAX_ROUTES];
-    size_t nroutes;
+    struct conn **conns; /* in order of installation; NULL: a hole (conns.c) */
+    size_t nconns, conns_cap, conns_holes;
+    uint32_t ovh_count[CONN_OVH_MAX]; /* conns by the overhead of their outbound SA */
+    struct routes *routes;            /* routes.c: routes by destination, with references */
     bool rules_installed;
     struct ike_rt *ike; /* ike.c: the IKE SAs */
     unsigned ike_ids;
@@ -106,8 +107,8 @@ struct daemon {
     uint8_t cookie_gen;
     time_t cookie_rotated;
     struct ctl_wait waiting[CTL_MAX_WAITING];
-    struct nft_ctx *nft;     /* cleardrop.c */
-    uint64_t cleardrop_base; /* cleartext drops counted before the last rebuild */
+    struct nft_ctx *nft;          /* cleardrop.c */
+    struct cleardrop *cleardrop;  /* cleardrop.c: the drop sets' elements */
     uint64_t drops[DD_COUNT];
     uint64_t drops_engine[UIPSEC_RESULT_COUNT]; /* decap drops before an SA was found */
     time_t started;

@@ -3,10 +3,23 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "daemon.h"
 #include "log.h"
+#include "refmap.h"
+
+struct route {
+    uint8_t family, plen;
+    uint8_t dst[16];
+};
+
+struct routes {
+    struct refmap map;   /* the routes installed, with the SAs that need them */
+    struct route *later; /* references given back, released at routes_settle() */
+    size_t nlater, cap;
+};
 
 int routes_setup(struct daemon *d)
 {
@@ -30,7 +43,12 @@ void routes_teardown(struct daemon *d)
     for (int family = 4; family <= 6; family += 2)
         nl_rule(&d->nl, false, family, ROUTE_PRIORITY, ROUTE_FWMARK, ROUTE_TABLE);
     d->rules_installed = false;
-    d->nroutes = 0; /* the routes go with the TUN device */
+    if (d->routes) { /* the routes go with the TUN device */
+        refmap_clear(&d->routes->map);
+        free(d->routes->later);
+    }
+    free(d->routes);
+    d->routes = NULL;
 }
 
 /* The smallest prefix that covers the range lo..hi. */
@@ -50,31 +68,6 @@ static struct route covering(uint8_t family, const uint8_t *lo, const uint8_t *h
     return r;
 }
 
-static bool has(const struct route *list, size_t n, const struct route *r)
-{
-    for (size_t i = 0; i < n; i++)
-        if (list[i].family == r->family && list[i].plen == r->plen &&
-            memcmp(list[i].dst, r->dst, 16) == 0)
-            return true;
-    return false;
-}
-
-/* Remote selectors of outbound policies. */
-static size_t wanted(struct daemon *d, struct route *out, size_t max)
-{
-    const struct uipsec_policy *pols[MAX_ROUTES];
-    size_t n = uipsec_spd_list(d->spd, UIPSEC_DIR_OUT, pols, MAX_ROUTES), count = 0;
-
-    for (size_t i = 0; i < n && count < max; i++) {
-        const struct uipsec_selector *s = &pols[i]->params.sel;
-        struct route r = covering(s->family, s->remote.lo, s->remote.hi);
-
-        if (!has(out, count, &r))
-            out[count++] = r;
-    }
-    return count;
-}
-
 static int route(struct daemon *d, bool add, const struct route *r)
 {
     int rc = nl_route(&d->nl, add, ROUTE_TABLE, d->ifindex, r->family, r->dst, r->plen, NULL);
@@ -88,20 +81,69 @@ static int route(struct daemon *d, bool add, const struct route *r)
     return rc;
 }
 
-int routes_sync(struct daemon *d)
+/* The first SA that needs a route adds it, the last one removes it. */
+static void ref(struct daemon *d, const struct route *r, bool add)
 {
-    static struct route want[MAX_ROUTES];
-    size_t nwant = wanted(d, want, MAX_ROUTES), kept = 0;
+    struct refmap *m = &d->routes->map;
+    struct refent *e = add ? refmap_put(m, r, sizeof(*r)) : refmap_get(m, r, sizeof(*r));
 
-    for (size_t i = 0; i < d->nroutes; i++) {
-        if (has(want, nwant, &d->routes[i]))
-            d->routes[kept++] = d->routes[i];
-        else
-            route(d, false, &d->routes[i]);
+    if (!e) {
+        if (add)
+            log_warn("out of memory: no route for an SA");
+        return;
     }
-    d->nroutes = kept;
-    for (size_t i = 0; i < nwant; i++)
-        if (!has(d->routes, d->nroutes, &want[i]) && route(d, true, &want[i]) == 0)
-            d->routes[d->nroutes++] = want[i];
-    return 0;
+    if (add && e->refs++ == 0)
+        e->aux = route(d, true, r) == 0;
+    if (!add && --e->refs == 0) {
+        if (e->aux)
+            route(d, false, r);
+        refmap_del(m, e);
+    }
+}
+
+static void later(struct daemon *d, const struct route *r)
+{
+    struct routes *rs = d->routes;
+
+    if (rs->nlater == rs->cap) {
+        size_t cap = rs->cap ? rs->cap * 2 : 16;
+        struct route *grown = realloc(rs->later, cap * sizeof(*grown));
+
+        if (!grown) {
+            ref(d, r, false); /* at once, then */
+            return;
+        }
+        rs->later = grown;
+        rs->cap = cap;
+    }
+    rs->later[rs->nlater++] = *r;
+}
+
+void routes_conn(struct daemon *d, struct conn *c, bool add)
+{
+    if (c->routed == add || (!d->routes && !(d->routes = calloc(1, sizeof(*d->routes)))))
+        return;
+    c->routed = add;
+    for (size_t i = 0; i < c->npol; i += 2) { /* outbound, inbound, outbound, ... */
+        const struct uipsec_policy *p = c->pol[i] ? uipsec_spd_get(d->spd, c->pol[i]) : NULL;
+
+        if (p) {
+            const struct uipsec_selector *s = &p->params.sel;
+            struct route r = covering(s->family, s->remote.lo, s->remote.hi);
+
+            if (add)
+                ref(d, &r, true);
+            else
+                later(d, &r);
+        }
+    }
+}
+
+void routes_settle(struct daemon *d)
+{
+    if (!d->routes)
+        return;
+    for (size_t i = 0; i < d->routes->nlater; i++)
+        ref(d, &d->routes->later[i], false);
+    d->routes->nlater = 0;
 }

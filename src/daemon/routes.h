@@ -13,12 +13,19 @@
 #define ROUTE_PRIORITY 220
 #define ROUTE_FWMARK   0x75697073u /* "uips" */
 
+#include <stdbool.h>
+
 struct daemon;
+struct conn;
 
 int routes_setup(struct daemon *d);
 void routes_teardown(struct daemon *d);
-/* Installs the routes the connections need and removes those they no
- * longer need. */
-int routes_sync(struct daemon *d);
+/* Adds the routes c's live outbound policies need (add) or gives them
+ * back; a route shared by several SAs goes with the last of them, at the
+ * next routes_settle(), so that an SA replacing another with the same
+ * selectors (a reload, a rekey) never leaves its traffic without a route
+ * into the tunnel.  O(1) per policy, whatever the number of SAs. */
+void routes_conn(struct daemon *d, struct conn *c, bool add);
+void routes_settle(struct daemon *d);
 
 #endif
