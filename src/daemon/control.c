@@ -1,69 +1,62 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The control socket (docs/CONTROL.md): one JSON request line in, one JSON
- * answer out, then the connection closes.  The socket is created 0600 (or
- * 0660 with the configured group), so the file system decides who may talk.
+ * answer out, then the connection closes.  Clients are served from the
+ * event loop without ever blocking it: every socket is non-blocking, up to
+ * CTL_MAX_CLIENTS at once, and each has a deadline for its whole request
+ * (CTL_REQUEST_MS from connect) and for taking its answer (CTL_ANSWER_MS),
+ * so a client that trickles bytes, or reads none, costs one slot for a
+ * few seconds and nothing else.  The socket file is made by ctl_socket.c.
+ *
+ * The listening socket and the clients sit in an epoll set of their own,
+ * whose descriptor the main loop watches as d->ctl_fd.
  */
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "control_json.h"
+#include "ctl_request.h"
+#include "ctl_socket.h"
 #include "daemon.h"
 #include "log.h"
 
-#define MAX_REQUEST 4096
+#define CTL_MAX_CLIENTS 32          /* connections served at once */
+#define CTL_REQUEST_MS  2000        /* connect to the request's "\n" */
+#define CTL_ANSWER_MS   5000        /* an answer, ready, to the client */
+#define CTL_MAX_ANSWER  (16u << 20) /* docs/CONTROL.md */
+#define LISTENER        UINT64_MAX  /* epoll tag of the listening socket */
 
-static void answer_and_close(int fd, cJSON *answer);
-static cJSON *error_answer(const char *msg);
+enum client_state { CL_FREE, CL_READING, CL_WAITING, CL_WRITING };
 
-int control_open(struct daemon *d)
-{
-    struct sockaddr_un sun = {.sun_family = AF_UNIX};
-    mode_t old;
+struct ctl_client {
+    enum client_state state;
     int fd;
+    uint64_t deadline; /* ms, CLOCK_MONOTONIC */
+    size_t in_len, out_len, out_off;
+    char *out;
+    char child[CTL_MAX_NAME + 1]; /* CL_WAITING: the CHILD_SA initiated */
+    char in[CTL_MAX_REQUEST];
+};
 
-    if (strlen(d->cfg.socket_path) >= sizeof(sun.sun_path))
-        return -1;
-    strcpy(sun.sun_path, d->cfg.socket_path);
-    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd < 0)
-        return -1;
-    unlink(sun.sun_path);
-    old = umask(0177); /* never a moment when others could connect */
-    if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0 || listen(fd, 16) < 0) {
-        umask(old);
-        log_err("control socket %s: %s", sun.sun_path, strerror(errno));
-        close(fd);
-        return -1;
-    }
-    umask(old);
-    if (d->cfg.has_group &&
-        (chown(sun.sun_path, 0, d->cfg.socket_group) < 0 || chmod(sun.sun_path, 0660) < 0))
-        log_warn("control socket %s: cannot give it to the group: %s", sun.sun_path,
-                 strerror(errno));
-    d->ctl_fd = fd;
-    return 0;
-}
+struct control {
+    struct ctl_socket sock;
+    int ep;
+    struct ctl_client clients[CTL_MAX_CLIENTS];
+};
 
-void control_close(struct daemon *d)
+static uint64_t now_ms(void)
 {
-    for (size_t i = 0; i < CTL_MAX_WAITING; i++)
-        if (d->waiting[i].fd >= 0) {
-            answer_and_close(d->waiting[i].fd, error_answer("uipsecd is stopping"));
-            d->waiting[i].fd = -1;
-        }
-    if (d->ctl_fd >= 0) {
-        close(d->ctl_fd);
-        unlink(d->cfg.socket_path);
-    }
-    d->ctl_fd = -1;
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
 static cJSON *error_answer(const char *msg)
@@ -75,150 +68,288 @@ static cJSON *error_answer(const char *msg)
     return a;
 }
 
-/* Reads one line, at most MAX_REQUEST bytes, waiting at most a second. */
-static ssize_t read_request(int fd, char *buf)
+static void watch(struct control *ctl, size_t i, uint32_t events)
 {
-    struct timeval tv = {.tv_sec = 1};
-    size_t got = 0;
+    struct epoll_event ev = {.events = events, .data.u64 = i};
 
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-    while (got < MAX_REQUEST) {
-        ssize_t n = read(fd, buf + got, MAX_REQUEST - got);
+    epoll_ctl(ctl->ep, EPOLL_CTL_MOD, ctl->clients[i].fd, &ev);
+}
 
+static void drop(struct ctl_client *c)
+{
+    close(c->fd); /* leaves the epoll set with it */
+    free(c->out);
+    c->out = NULL;
+    c->fd = -1;
+    c->state = CL_FREE;
+}
+
+/* Sends what the socket takes now; drops the client when all is sent or
+ * it failed.  false: more to send. */
+static bool flush(struct ctl_client *c)
+{
+    while (c->out_off < c->out_len) {
+        ssize_t n =
+            send(c->fd, c->out + c->out_off, c->out_len - c->out_off, MSG_DONTWAIT | MSG_NOSIGNAL);
+
+        if (n < 0 && (errno == EAGAIN || errno == EINTR))
+            return false;
         if (n <= 0)
-            return -1;
-        got += (size_t)n;
-        if (memchr(buf, '\n', got))
             break;
+        c->out_off += (size_t)n;
     }
-    if (!memchr(buf, '\n', got))
-        return -1;
-    *(char *)memchr(buf, '\n', got) = '\0';
-    return (ssize_t)got;
+    drop(c);
+    return true;
 }
 
-static void write_all(int fd, const char *s, size_t len)
+/* Takes answer; the client gets CTL_ANSWER_MS to read it. */
+static void start_answer(struct control *ctl, size_t i, cJSON *answer)
 {
-    while (len) {
-        ssize_t n = write(fd, s, len);
-
-        if (n <= 0)
-            return;
-        s += n;
-        len -= (size_t)n;
-    }
-}
-
-static void answer_and_close(int fd, cJSON *answer)
-{
+    struct ctl_client *c = &ctl->clients[i];
     char *text = cJSON_PrintUnformatted(answer);
+    size_t len = text ? strlen(text) : 0;
 
     cJSON_Delete(answer);
-    if (text) {
-        write_all(fd, text, strlen(text));
-        write_all(fd, "\n", 1);
+    if (text && len + 1 > CTL_MAX_ANSWER) {
         free(text);
+        answer = error_answer("the answer would be larger than 16 MiB");
+        text = cJSON_PrintUnformatted(answer);
+        cJSON_Delete(answer);
+        len = text ? strlen(text) : 0;
     }
-    close(fd);
+    c->out = text ? realloc(text, len + 1) : NULL;
+    if (!c->out) {
+        free(text);
+        drop(c);
+        return;
+    }
+    c->out[len] = '\n';
+    c->out_len = len + 1;
+    c->out_off = 0;
+    c->state = CL_WRITING;
+    c->deadline = now_ms() + CTL_ANSWER_MS;
+    if (!flush(c))
+        watch(ctl, i, EPOLLOUT);
+}
+
+static size_t count_waiting(const struct control *ctl)
+{
+    size_t n = 0;
+
+    for (size_t i = 0; i < CTL_MAX_CLIENTS; i++)
+        n += ctl->clients[i].state == CL_WAITING;
+    return n;
 }
 
 /* initiate answers when the CHILD_SA is up or refused: the client waits,
- * the daemon does not (the connection is parked until then). */
-static bool park(struct daemon *d, int fd, const cJSON *req)
+ * the daemon does not (the connection is parked until then, watched only
+ * for its end). */
+static void park(struct control *ctl, size_t i, const struct ctl_request *req)
 {
-    const cJSON *child = cJSON_GetObjectItemCaseSensitive(req, "child"),
-                *timeout = cJSON_GetObjectItemCaseSensitive(req, "timeout");
-    double secs = cJSON_IsNumber(timeout) ? timeout->valuedouble : CTL_WAIT_DEFAULT_S;
+    struct ctl_client *c = &ctl->clients[i];
 
-    for (size_t i = 0; i < CTL_MAX_WAITING; i++) { /* serve() made sure one is free */
-        struct ctl_wait *w = &d->waiting[i];
-
-        if (w->fd >= 0)
-            continue;
-        w->fd = fd;
-        snprintf(w->child, sizeof(w->child), "%s", child->valuestring);
-        w->deadline = time(NULL) + (time_t)secs; /* checked by control_initiate */
-        return true;
-    }
-    return false;
+    c->state = CL_WAITING;
+    snprintf(c->child, sizeof c->child, "%s", req->child);
+    c->deadline = now_ms() + 1000 * (uint64_t)(req->timeout ? req->timeout : CTL_WAIT_DEFAULT_S);
+    watch(ctl, i, 0);
 }
 
-static bool slot_free(const struct daemon *d)
+static void serve(struct daemon *d, size_t i, size_t len)
 {
-    for (size_t i = 0; i < CTL_MAX_WAITING; i++)
-        if (d->waiting[i].fd < 0)
-            return true;
-    return false;
-}
+    struct control *ctl = d->ctl;
+    struct ctl_request req;
+    char err[CTL_ERR_LEN];
+    cJSON *answer;
 
-static bool is_initiate(const cJSON *req)
-{
-    const cJSON *cmd = req ? cJSON_GetObjectItemCaseSensitive(req, "command") : NULL;
-
-    return cJSON_IsString(cmd) && !strcmp(cmd->valuestring, "initiate");
-}
-
-static void serve(struct daemon *d, int fd)
-{
-    char buf[MAX_REQUEST + 1];
-    cJSON *req = NULL, *answer;
-
-    if (read_request(fd, buf) < 0)
-        answer = error_answer("request too long, not one line, or not sent in time");
-    else if (!(req = cJSON_Parse(buf)) || !cJSON_IsObject(req))
-        answer = error_answer("request is not a JSON object");
-    else if (is_initiate(req) && !slot_free(d))
-        answer = error_answer("too many clients are waiting on initiate; try again later");
-    else
-        answer = control_dispatch(d, req);
-    if (is_initiate(req) && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(answer, "ok")) &&
-        park(d, fd, req)) {
-        cJSON_Delete(answer);
-        cJSON_Delete(req);
+    if (ctl_request_decode(ctl->clients[i].in, len, &req, err, sizeof err) < 0) {
+        start_answer(ctl, i, error_answer(err));
         return;
     }
-    cJSON_Delete(req);
-    answer_and_close(fd, answer);
+    if (req.cmd == CTL_INITIATE && count_waiting(ctl) >= CTL_MAX_WAITING)
+        answer = error_answer("too many clients are waiting on initiate; try again later");
+    else
+        answer = control_dispatch(d, &req);
+    if (req.cmd == CTL_INITIATE && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(answer, "ok"))) {
+        park(ctl, i, &req);
+        cJSON_Delete(answer);
+    } else {
+        start_answer(ctl, i, answer);
+    }
+    cJSON_Delete(req.json);
+}
+
+/* Reads what came; a full line is served.  An end before the "\n" closes
+ * without an answer. */
+static void on_readable(struct daemon *d, size_t i)
+{
+    struct ctl_client *c = &d->ctl->clients[i];
+
+    while (c->in_len < sizeof c->in) {
+        ssize_t n = recv(c->fd, c->in + c->in_len, sizeof c->in - c->in_len, MSG_DONTWAIT);
+        char *nl;
+
+        if (n < 0 && (errno == EAGAIN || errno == EINTR))
+            return;
+        if (n <= 0) {
+            drop(c);
+            return;
+        }
+        nl = memchr(c->in + c->in_len, '\n', (size_t)n);
+        c->in_len += (size_t)n;
+        if (nl) {
+            serve(d, i, (size_t)(nl - c->in));
+            return;
+        }
+    }
+    start_answer(d->ctl, i, error_answer("request is longer than 4096 bytes"));
+}
+
+static void on_client(struct daemon *d, size_t i, uint32_t events)
+{
+    struct ctl_client *c = &d->ctl->clients[i];
+
+    if (c->state == CL_READING)
+        on_readable(d, i);
+    else if (c->state == CL_WRITING)
+        flush(c);
+    else if (c->state == CL_WAITING && (events & (EPOLLHUP | EPOLLERR)))
+        drop(c); /* gave up waiting */
+}
+
+/* A client beyond CTL_MAX_CLIENTS gets a refusal if its socket takes it at
+ * once, and is closed. */
+static void refuse_busy(int fd)
+{
+    static const char busy[] = "{\"ok\":false,\"error\":\"uipsecd serves too many control "
+                               "clients at once; try again later\"}\n";
+
+    send(fd, busy, sizeof busy - 1, MSG_DONTWAIT | MSG_NOSIGNAL);
+    close(fd);
+    log_net("control: %d clients at once, one refused", CTL_MAX_CLIENTS);
+}
+
+static void accept_all(struct control *ctl)
+{
+    int fd;
+
+    while ((fd = accept4(ctl->sock.fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
+        struct epoll_event ev = {.events = EPOLLIN};
+        size_t i = 0;
+
+        while (i < CTL_MAX_CLIENTS && ctl->clients[i].state != CL_FREE)
+            i++;
+        ev.data.u64 = i;
+        if (i == CTL_MAX_CLIENTS || epoll_ctl(ctl->ep, EPOLL_CTL_ADD, fd, &ev) < 0) {
+            refuse_busy(fd);
+            continue;
+        }
+        ctl->clients[i] = (struct ctl_client){
+            .state = CL_READING, .fd = fd, .deadline = now_ms() + CTL_REQUEST_MS};
+    }
 }
 
 void control_readable(struct daemon *d)
 {
-    int fd;
+    struct epoll_event ev[16];
+    int n;
 
-    while ((fd = accept4(d->ctl_fd, NULL, NULL, SOCK_CLOEXEC)) >= 0)
-        serve(d, fd);
+    if (!d->ctl)
+        return;
+    n = epoll_wait(d->ctl->ep, ev, 16, 0);
+    for (int k = 0; k < n; k++) {
+        if (ev[k].data.u64 == LISTENER)
+            accept_all(d->ctl);
+        else if (ev[k].data.u64 < CTL_MAX_CLIENTS)
+            on_client(d, (size_t)ev[k].data.u64, ev[k].events);
+    }
+}
+
+int control_open(struct daemon *d)
+{
+    struct control *ctl = calloc(1, sizeof *ctl);
+    struct epoll_event ev = {.events = EPOLLIN, .data.u64 = LISTENER};
+    char err[600];
+
+    if (!ctl)
+        return -1;
+    for (size_t i = 0; i < CTL_MAX_CLIENTS; i++)
+        ctl->clients[i].fd = -1;
+    ctl->ep = -1;
+    if (ctl_socket_open(&ctl->sock, d->cfg.socket_path, d->cfg.has_group, d->cfg.socket_group, err,
+                        sizeof err) < 0) {
+        log_err("%s", err);
+        free(ctl);
+        return -1;
+    }
+    ctl->ep = epoll_create1(EPOLL_CLOEXEC);
+    if (ctl->ep < 0 || epoll_ctl(ctl->ep, EPOLL_CTL_ADD, ctl->sock.fd, &ev) < 0) {
+        log_err("control socket %s: %s", d->cfg.socket_path, strerror(errno));
+        if (ctl->ep >= 0)
+            close(ctl->ep);
+        ctl_socket_close(&ctl->sock);
+        free(ctl);
+        return -1;
+    }
+    d->ctl = ctl;
+    d->ctl_fd = ctl->ep;
+    return 0;
+}
+
+void control_close(struct daemon *d)
+{
+    struct control *ctl = d->ctl;
+
+    if (!ctl)
+        return;
+    for (size_t i = 0; i < CTL_MAX_CLIENTS; i++) {
+        struct ctl_client *c = &ctl->clients[i];
+
+        if (c->state == CL_WAITING)
+            start_answer(ctl, i, error_answer("uipsecd is stopping")); /* what fits at once */
+        if (c->state != CL_FREE)
+            drop(c);
+    }
+    ctl_socket_close(&ctl->sock);
+    close(ctl->ep);
+    free(ctl);
+    d->ctl = NULL;
+    d->ctl_fd = -1;
 }
 
 void control_child_done(struct daemon *d, const char *child, cJSON *result, const char *error)
 {
-    for (size_t i = 0; i < CTL_MAX_WAITING; i++) {
-        struct ctl_wait *w = &d->waiting[i];
+    for (size_t i = 0; d->ctl && i < CTL_MAX_CLIENTS; i++) {
+        struct ctl_client *c = &d->ctl->clients[i];
         cJSON *a;
 
-        if (w->fd < 0 || strcmp(w->child, child) != 0)
+        if (c->state != CL_WAITING || strcmp(c->child, child) != 0)
             continue;
         a = error ? error_answer(error) : cJSON_CreateObject();
         if (!error) {
             cJSON_AddTrueToObject(a, "ok");
             cJSON_AddItemToObject(a, "result", cJSON_Duplicate(result, true));
         }
-        answer_and_close(w->fd, a);
-        w->fd = -1;
+        start_answer(d->ctl, i, a);
     }
 }
 
+/* Deadlines, checked every timer tick (IKE_TICK_MS). */
 void control_tick(struct daemon *d)
 {
-    time_t now = time(NULL);
+    uint64_t now = now_ms();
 
-    for (size_t i = 0; i < CTL_MAX_WAITING; i++) {
-        struct ctl_wait *w = &d->waiting[i];
+    for (size_t i = 0; d->ctl && i < CTL_MAX_CLIENTS; i++) {
+        struct ctl_client *c = &d->ctl->clients[i];
 
-        if (w->fd >= 0 && now >= w->deadline) {
-            answer_and_close(w->fd, error_answer("timed out waiting for the CHILD_SA; it may "
-                                                 "still come up (uipsecctl list-sas)"));
-            w->fd = -1;
-        }
+        if (c->state == CL_FREE || now < c->deadline)
+            continue;
+        if (c->state == CL_READING)
+            start_answer(d->ctl, i, error_answer("request not complete within 2 seconds"));
+        else if (c->state == CL_WAITING)
+            start_answer(d->ctl, i,
+                         error_answer("timed out waiting for the CHILD_SA; it may still come "
+                                      "up (uipsecctl list-sas)"));
+        else
+            drop(c); /* did not take its answer in time */
     }
 }

@@ -223,35 +223,36 @@ static cJSON *reload(struct daemon *d, char *err, size_t err_len)
     return r;
 }
 
-cJSON *control_dispatch(struct daemon *d, const cJSON *req)
+cJSON *control_dispatch(struct daemon *d, const struct ctl_request *req)
 {
-    const cJSON *cmd = cJSON_GetObjectItemCaseSensitive(req, "command");
     cJSON *answer = cJSON_CreateObject(), *result = NULL;
     char err[600] = "";
 
-    if (!cJSON_IsString(cmd))
-        snprintf(err, sizeof(err), "request has no \"command\" string");
-    else if (!strcmp(cmd->valuestring, "initiate"))
-        result = control_initiate(d, req, err, sizeof(err));
-    else if (!strcmp(cmd->valuestring, "terminate"))
-        result = control_terminate(d, req, err, sizeof(err));
-    else if (cJSON_GetArraySize(req) != 1)
-        snprintf(err, sizeof(err), "%s takes no arguments", cmd->valuestring);
-    else if (!strcmp(cmd->valuestring, "status"))
+    switch (req->cmd) {
+    case CTL_INITIATE:
+        result = control_initiate(d, req->json, err, sizeof(err));
+        break;
+    case CTL_TERMINATE:
+        result = control_terminate(d, req->json, err, sizeof(err));
+        break;
+    case CTL_STATUS:
         result = status(d);
-    else if (!strcmp(cmd->valuestring, "list-sas"))
+        break;
+    case CTL_LIST_SAS:
         result = list_sas(d);
-    else if (!strcmp(cmd->valuestring, "list-pols"))
+        break;
+    case CTL_LIST_POLS:
         result = list_pols(d);
-    else if (!strcmp(cmd->valuestring, "reload"))
+        break;
+    case CTL_RELOAD:
         result = reload(d, err, sizeof(err));
-    else if (!strcmp(cmd->valuestring, "list-conns"))
+        break;
+    case CTL_LIST_CONNS:
         result = control_list_conns(d);
-    else
-        snprintf(err, sizeof(err),
-                 "unknown command \"%.64s\"; known: status, list-sas, "
-                 "list-pols, list-conns, initiate, terminate, reload",
-                 cmd->valuestring);
+        break;
+    case CTL_CMD_COUNT:
+        break;
+    }
     cJSON_AddBoolToObject(answer, "ok", result != NULL);
     if (result)
         cJSON_AddItemToObject(answer, "result", result);

@@ -4,11 +4,13 @@
 
 #include <cjson/cJSON.h>
 
+#include "ctl_request.h"
+
 struct daemon;
 
-/* Answers one parsed request: {"ok":true,"result":...} or
+/* Answers one decoded request: {"ok":true,"result":...} or
  * {"ok":false,"error":"..."} (docs/CONTROL.md).  The caller frees it. */
-cJSON *control_dispatch(struct daemon *d, const cJSON *req);
+cJSON *control_dispatch(struct daemon *d, const struct ctl_request *req);
 
 /* control_ike.c */
 cJSON *control_ike_sas(const struct daemon *d);

@@ -107,6 +107,7 @@ struct daemon {
     uint8_t cookie_gen;
     time_t cookie_rotated;
     struct ctl_wait waiting[CTL_MAX_WAITING];
+    struct control *ctl; /* control.c: the control socket and its clients */
     struct nft_ctx *nft;          /* cleardrop.c */
     struct cleardrop *cleardrop;  /* cleardrop.c: the drop sets' elements */
     uint64_t drops[DD_COUNT];

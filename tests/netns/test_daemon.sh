@@ -342,6 +342,75 @@ chmod 600 "$f"
 expect_start_error "config: an inbound SPI twice" "$f" \
     '@F@:24:5: manual.other: in.spi c0de0201 is also used by manual.net'
 
+# ---- The control socket's file (issue 8, finding 6) -------------------------
+# Made only in a folder nobody else may change; a file in the way is left
+# alone unless it is a dead socket; a live daemon's socket is not taken.
+
+# socket_refused NAME PATH MESSAGE: uipsecd --socket PATH exits 1 and logs
+# "control socket PATH: MESSAGE".
+socket_refused() {
+    local name=$1 path=$2 want="control socket $2: $3" got rc f=$CASES/sock.conf
+    selected "$name" || return 0
+    base_conf >"$f"
+    chmod 600 "$f"
+    got=$(nsx "$NS_L" timeout 10 "$UIPSECD" --config "$f" --socket "$path" --foreground 2>&1 >/dev/null)
+    rc=$?
+    if [ $rc = 1 ] && grep -qF -- "$want" <<<"$got" && ! leftovers "$NS_L" uipsec-t0 >/dev/null; then
+        pass "$name"
+    else
+        fail "$name" "exit $rc (want 1)" "got:  $got" "want: ... $want" \
+            "left behind: $(leftovers "$NS_L" uipsec-t0)"
+    fi
+}
+
+S=$CASES/sock
+mkdir -p -m 755 "$S"
+mkdir -p -m 1777 "$S/public"
+socket_refused "socket: in a folder others may write, refused" "$S/public/c.sock" \
+    "its folder $S/public (owner uid 0, mode 1777) may be changed by others; use a folder owned by root that only root may write (like /run), or make it so (chown root $S/public; chmod go-w $S/public)"
+echo precious >"$S/file"
+socket_refused "socket: a regular file in the way, refused and kept" "$S/file" \
+    "a file that is not a socket is in the way; remove it or choose another path (socket = ... or --socket)"
+ln -sf "$S/file" "$S/link"
+socket_refused "socket: a symbolic link in the way, refused and kept" "$S/link" \
+    "a file that is not a socket is in the way; remove it or choose another path (socket = ... or --socket)"
+if selected "socket: "; then
+    if [ "$(cat "$S/file")" = precious ] && [ -L "$S/link" ]; then pass "socket: the file and link in the way are untouched"
+    else fail "socket: the file and link in the way are untouched" "$(ls -l "$S")"; fi
+fi
+
+# A dead socket is replaced; the group gets 0660; a live daemon's socket is
+# not taken by a second one.
+if selected "socket: stale"; then
+    f=$CASES/sockgroup.conf
+    base_conf | sed '2a\    socket_group = nogroup' >"$f"
+    chmod 600 "$f"
+    $PY -c 'import socket, sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])' "$S/live.sock"
+    nsx "$NS_L" "$UIPSECD" --config "$f" --socket "$S/live.sock" --foreground >"$WORK/sock.log" 2>&1 &
+    for _ in $(seq 50); do nsx "$NS_L" "$UIPSECCTL" --socket "$S/live.sock" status >/dev/null 2>&1 && break; sleep 0.1; done
+    if nsx "$NS_L" "$UIPSECCTL" --socket "$S/live.sock" status >/dev/null 2>&1; then
+        pass "socket: stale: a dead socket in the way is replaced"
+    else
+        fail "socket: stale: a dead socket in the way is replaced" "$(cat "$WORK/sock.log")"
+    fi
+    got=$(stat -c '%a %G' "$S/live.sock")
+    if [ "$got" = "660 nogroup" ]; then pass "socket: stale: socket_group gives mode 0660 and the group"
+    else fail "socket: stale: socket_group gives mode 0660 and the group" "got $got"; fi
+    base_conf | sed 's/uipsec-t0/uipsec-t1/' >"$CASES/sock2.conf"
+    chmod 600 "$CASES/sock2.conf"
+    got=$(nsx "$NS_L" timeout 10 "$UIPSECD" --config "$CASES/sock2.conf" --socket "$S/live.sock" --foreground 2>&1 >/dev/null)
+    rc=$?
+    if [ $rc = 1 ] && grep -qF "another uipsecd answers on it" <<<"$got" &&
+        nsx "$NS_L" "$UIPSECCTL" --socket "$S/live.sock" status >/dev/null 2>&1; then
+        pass "socket: stale: a live daemon's socket is not taken"
+    else
+        fail "socket: stale: a live daemon's socket is not taken" "exit $rc: $got"
+    fi
+    stop_daemon "$NS_L"
+    if [ ! -e "$S/live.sock" ]; then pass "socket: stale: removed at the end"
+    else fail "socket: stale: removed at the end" "$(ls -l "$S/live.sock")"; fi
+fi
+
 # ---- The live daemon ---------------------------------------------------------
 
 L=$CASES/live
@@ -566,6 +635,44 @@ else
             fail "live: reload with another interface name" "answer $got" "$(tail -2 "$WORK/$NS_L.log")"
         fi
         cat "$L/left.base" >"$conf"
+    fi
+
+    # -- control clients that trickle bytes or send none (issue 8, finding
+    # 6): status and the tunnel go on meanwhile, each is cut at its 2 s
+    # deadline, and at most 32 are served at once
+    if selected "live: control"; then
+        slow=()
+        for i in 1 2 3; do
+            nsx "$NS_L" $PY "$HERE/ctl_slow.py" "$WORK/$NS_L.sock" trickle >"$WORK/trickle$i.out" &
+            slow+=($!)
+        done
+        sleep 0.5
+        t0=$(date +%s%N)
+        st=$(ctl "$NS_L" status 2>&1)
+        ms=$((($(date +%s%N) - t0) / 1000000))
+        if [ "$ms" -lt 500 ] && grep -q "uipsecd" <<<"$st" && ping_ok "$NS_L" 10.10.1.1 10.10.2.1 5; then
+            pass "live: control: status answers in ${ms} ms and the tunnel works while 3 clients trickle"
+        else
+            fail "live: control: status answers and the tunnel works while 3 clients trickle" \
+                "status took $ms ms: $st"
+        fi
+        wait "${slow[@]}"
+        bad=
+        for i in 1 2 3; do
+            $PY -c 'import json, sys; r = json.load(open(sys.argv[1]))
+sys.exit(not (r["seconds"] < 4 and "not complete within 2 seconds" in r["answer"]))' "$WORK/trickle$i.out" ||
+                bad+=" $(cat "$WORK/trickle$i.out")"
+        done
+        if [ -z "$bad" ]; then pass "live: control: a trickling client is cut at its 2 s deadline"
+        else fail "live: control: a trickling client is cut at its 2 s deadline" "$bad"; fi
+        got=$(nsx "$NS_L" $PY "$HERE/ctl_slow.py" "$WORK/$NS_L.sock" idle 40)
+        if $PY -c 'import json, sys; r = json.loads(sys.argv[1])
+sys.exit(not (r["busy"] == 8 and r["timed_out"] == 32 and r["seconds"] < 4))' "$got" &&
+            ctl "$NS_L" status >/dev/null; then
+            pass "live: control: 40 silent clients: 32 served and cut at 2 s, 8 refused at once"
+        else
+            fail "live: control: 40 silent clients: 32 served and cut at 2 s, 8 refused at once" "$got"
+        fi
     fi
 
     # -- SIGINT stops as SIGTERM does
