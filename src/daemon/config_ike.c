@@ -736,7 +736,6 @@ static int dpd_delay(struct cfgerr *c, const struct conf_node *n, struct cfg_con
 static int conn_off_key(struct cfgerr *c, const struct conf_node *n)
 {
     static const char *const frag_ok[] = {"no", "yes", "accept"};
-    static const char *const unique_ok[] = {"no", "never", "keep", "replace"};
     unsigned long long v;
     bool b;
     const char *k = n->name;
@@ -748,10 +747,6 @@ static int conn_off_key(struct cfgerr *c, const struct conf_node *n)
     if (!strcmp(k, "fragmentation"))
         return one_of(c, n, frag_ok, COUNT(frag_ok),
                       "IKE fragmentation is not supported yet; use no") < 0
-                   ? -1
-                   : 0;
-    if (!strcmp(k, "unique"))
-        return one_of(c, n, unique_ok, COUNT(unique_ok), "expected no, never, keep or replace") < 0
                    ? -1
                    : 0;
     if (!strcmp(k, "keyingtries"))
@@ -766,9 +761,12 @@ static int conn_off_key(struct cfgerr *c, const struct conf_node *n)
 static int conn_key(struct cfgerr *c, const struct conf_node *n, struct cfg_conn *conn,
                     const char *path)
 {
-    static const char *const off_keys[] = {"reauth_time", "mobike",     "fragmentation", "unique",
+    static const char *const off_keys[] = {"reauth_time", "mobike",     "fragmentation",
                                            "keyingtries", "local_port", "remote_port"};
+    static const char *const unique_ok[] = {"no", "never", "keep", "replace"};
     const char *k = n->name;
+    unsigned long long v;
+    int i;
 
     if (!strcmp(k, "version")) {
         if (cfgval_need_key(c, n) < 0)
@@ -793,6 +791,18 @@ static int conn_key(struct cfgerr *c, const struct conf_node *n, struct cfg_conn
         return ike_time(c, n, conn);
     if (!strcmp(k, "dpd_timeout"))
         return any_time(c, n); /* IKEv1 only */
+    if (!strcmp(k, "unique")) {
+        if ((i = one_of(c, n, unique_ok, COUNT(unique_ok), "expected no, never, keep or replace")) <
+            0)
+            return -1;
+        return conn->unique = (enum cfg_unique)i, 0;
+    }
+    if (!strcmp(k, "max_ike_sas") || !strcmp(k, "max_child_sas")) {
+        if (cfgval_uint(c, n, 100000, &v) < 0)
+            return -1;
+        *(k[4] == 'i' ? &conn->max_ike_sas : &conn->max_child_sas) = (uint32_t)v;
+        return 0;
+    }
     if (in_list(off_keys, COUNT(off_keys), k))
         return conn_off_key(c, n);
     if (in_list(conn_unsupported, COUNT(conn_unsupported), k))
@@ -800,8 +810,8 @@ static int conn_key(struct cfgerr *c, const struct conf_node *n, struct cfg_conn
     return FAIL(c, n,
                 "unknown key \"%s\" in %s; known: version, local_addrs, remote_addrs, local_port, "
                 "remote_port, proposals, encap, mobike, fragmentation, unique, keyingtries, "
-                "rekey_time, reauth_time, over_time, rand_time, dpd_delay, dpd_timeout, local, "
-                "remote, children",
+                "rekey_time, reauth_time, over_time, rand_time, dpd_delay, dpd_timeout, "
+                "max_ike_sas, max_child_sas, local, remote, children",
                 k, path);
 }
 
@@ -880,6 +890,8 @@ static int conn_section(struct cfgerr *c, const struct conf_node *sec, const str
     snprintf(conn->where, sizeof(conn->where), "%s:%u:%u", sec->file, sec->line, sec->col);
     default_proposals(IKE_PROTO_IKE, &conn->ike, conn->ike_text, sizeof(conn->ike_text));
     conn->remote_id_any = true;
+    conn->max_ike_sas = CFG_MAX_IKE_SAS_DEFAULT;
+    conn->max_child_sas = CFG_MAX_CHILD_SAS_DEFAULT;
     for (const struct conf_node *n = sec->children; n; n = n->next) {
         int rc = !n->value     ? conn_part(c, n, &parts, path)
                  : is_unset(n) ? 0
@@ -946,6 +958,7 @@ static int secret_value(struct cfgerr *c, const struct conf_node *n, struct cfg_
     if (conf_check_private(n->file, why, sizeof(why)) != 0)
         return FAIL(c, n, "secret: the file holds a pre-shared key but others may read it: %s",
                     why);
+    snprintf(s->where, sizeof(s->where), "%s:%u", n->file, n->line);
     if (has_prefix(n->value, "0x") || has_prefix(n->value, "0s"))
         return cfgval_binary(c, n, s->secret, sizeof(s->secret), &s->len);
     s->len = strlen(n->value);
@@ -1086,6 +1099,18 @@ int cfg_ike_finish(struct cfgerr *c, struct cfg *cfg)
         if (resolve_psk(c, cfg, &cfg->ike_conns[i]) < 0)
             return -1;
     return 0;
+}
+
+bool cfg_ike_psk_warning(const struct cfg_secret *s, char *buf, size_t len)
+{
+    if (s->len >= CFG_PSK_WEAK)
+        return false;
+    snprintf(buf, len,
+             "%s: secrets.%s: the pre-shared key is only %zu bytes: anyone who can answer as "
+             "the peer can guess it offline; use at least %d random bytes, e.g. secret = "
+             "0s$(openssl rand -base64 32)",
+             s->where, s->name, s->len, CFG_PSK_WEAK);
+    return true;
 }
 
 /* Every field is plain data, zero-filled on creation, so bytes compare;

@@ -34,6 +34,14 @@
 
 enum cfg_start { CFG_START_NONE, CFG_START_START, CFG_START_TRAP };
 
+/* strongSwan's `unique`: what a new IKE SA of a peer identity that has
+ * one already does (docs/CONFIGURATION.md). */
+enum cfg_unique { CFG_UNIQUE_NO, CFG_UNIQUE_NEVER, CFG_UNIQUE_KEEP, CFG_UNIQUE_REPLACE };
+
+#define CFG_MAX_IKE_SAS_DEFAULT   8 /* per peer identity and connection */
+#define CFG_MAX_CHILD_SAS_DEFAULT 64
+#define CFG_PSK_WEAK              16 /* shorter pre-shared keys are warned about */
+
 /* When an SA is rekeyed and when it expires, by time, bytes or packets. */
 struct cfg_life {
     uint64_t rekey[3], life[3], rand[3]; /* [CFG_TIME], [CFG_BYTES], [CFG_PACKETS] */
@@ -78,6 +86,10 @@ struct cfg_conn {
      * (remote_id_any).  auth must be psk on both sides. */
     struct ike_id local_id, remote_id;
     bool remote_id_any;
+    enum cfg_unique unique; /* default no, as strongSwan */
+    /* IKE SAs and CHILD_SAs one peer identity may hold with this
+     * connection (uipsecd's keys max_ike_sas, max_child_sas; 0: no limit). */
+    uint32_t max_ike_sas, max_child_sas;
     uint8_t psk[CFG_PSK_MAX]; /* from the best-matching secrets.ike-* */
     size_t psk_len;
     struct cfg_child children[CFG_MAX_CHILDREN];
@@ -88,6 +100,7 @@ struct cfg_conn {
  * "%any" is stored with type 0 and matches any ID) and the secret. */
 struct cfg_secret {
     char name[64];
+    char where[300]; /* "FILE:LINE" of its secret key */
     struct ike_id ids[8];
     size_t n_ids;
     uint8_t secret[CFG_PSK_MAX];
@@ -111,6 +124,11 @@ int cfg_ike_secrets(struct cfgerr *c, const struct conf_node *sec, struct cfg *c
  * one matching one side, which wins over one without ids) and checks that
  * every connection has one.  0 or -1 naming the connection. */
 int cfg_ike_finish(struct cfgerr *c, struct cfg *cfg);
+
+/* A warning about secret s for the log (a PSK shorter than CFG_PSK_WEAK
+ * bytes can be guessed), naming it and where it stands: true and the
+ * text in buf, or false. */
+bool cfg_ike_psk_warning(const struct cfg_secret *s, char *buf, size_t len);
 
 /* Whether two connections are configured identically (reload keeps their
  * IKE SAs). */

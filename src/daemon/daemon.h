@@ -62,6 +62,9 @@ enum dd_drop {
     DD_IKE_HALF_OPEN,   /* IKE_SA_INIT while too many SAs wait for IKE_AUTH */
     DD_IKE_DROPPED,     /* the IKE SA dropped it (see the log: decode, ICV, state) */
     DD_IKE_COOKIE,      /* IKE_SA_INIT without our cookie while under load: answered */
+    DD_IKE_INIT_RATE,   /* IKE_SA_INIT beyond its prefix's rate of full answers */
+    DD_IKE_EVICTED,     /* half-open SAs evicted for newer ones (not a datagram) */
+    DD_IKE_AUTH_BACKOFF, /* IKE_AUTH refused unchecked: failures back off */
     DD_TRAP_PENDING,    /* a trap already holds a packet while IKE negotiates */
     DD_KEEPALIVE,       /* NAT-keepalives: expected, counted */
     DD_TOO_BIG,
@@ -106,6 +109,9 @@ struct daemon {
     uint8_t cookie_secret[2][32]; /* IKE cookies: generation g uses [g & 1] */
     uint8_t cookie_gen;
     time_t cookie_rotated;
+    struct admit *admit;                     /* admit.c: who may cost IKE work */
+    struct ike_rt *half_open_old, *half_open_new; /* ike.c: waiting for IKE_AUTH */
+    size_t n_half_open;
     struct ctl_wait waiting[CTL_MAX_WAITING];
     struct control *ctl; /* control.c: the control socket and its clients */
     struct nft_ctx *nft;          /* cleardrop.c */

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "admit.h"
 #include "daemon.h"
 #include "ike_msg.h"
 #include "keylog.h"
@@ -156,7 +157,10 @@ static struct ike_rt *rt_new(struct daemon *d, const struct cfg_conn *conn,
                                .log_drop = cb_log_drop,
                                .now_ms = cb_now,
                                .child_failed = cb_child_failed,
-                               .ike_sa_rekeyed = cb_rekeyed};
+                               .ike_sa_rekeyed = cb_rekeyed,
+                               .auth_allowed = ike_policy_auth_allowed,
+                               .auth_result = ike_policy_auth_result,
+                               .child_allowed = ike_policy_child_allowed};
     return rt;
 }
 
@@ -201,7 +205,50 @@ static int build_cfg(struct ike_rt *rt, char *err, size_t err_len)
 static void rt_link(struct daemon *d, struct ike_rt *rt)
 {
     rt->next = d->ike;
+    if (d->ike)
+        d->ike->pprev = &rt->next;
     d->ike = rt;
+    rt->pprev = &d->ike;
+}
+
+static void rt_unlink(struct ike_rt *rt)
+{
+    if (!rt->pprev)
+        return;
+    *rt->pprev = rt->next;
+    if (rt->next)
+        rt->next->pprev = rt->pprev;
+    rt->next = NULL;
+    rt->pprev = NULL;
+}
+
+/* ---- half-open responder SAs: counted per prefix, oldest first ---- */
+
+static void half_open_add(struct ike_rt *rt)
+{
+    struct daemon *d = rt->d;
+
+    rt->half_open = true;
+    rt->ho_prev = d->half_open_new;
+    rt->ho_next = NULL;
+    *(d->half_open_new ? &d->half_open_new->ho_next : &d->half_open_old) = rt;
+    d->half_open_new = rt;
+    d->n_half_open++;
+    admit_half_open_add(d->admit, &rt->path.remote);
+}
+
+static void half_open_del(struct ike_rt *rt)
+{
+    struct daemon *d = rt->d;
+
+    if (!rt->half_open)
+        return;
+    rt->half_open = false;
+    *(rt->ho_prev ? &rt->ho_prev->ho_next : &d->half_open_old) = rt->ho_next;
+    *(rt->ho_next ? &rt->ho_next->ho_prev : &d->half_open_new) = rt->ho_prev;
+    rt->ho_next = rt->ho_prev = NULL;
+    d->n_half_open--;
+    admit_half_open_del(d->admit, &rt->path.remote);
 }
 
 /* Removes every CHILD_SA of rt from the data plane. */
@@ -224,6 +271,8 @@ static void drop_children(struct ike_rt *rt)
 
 static void rt_free(struct ike_rt *rt)
 {
+    half_open_del(rt);
+    rt_unlink(rt);
     drop_children(rt);
     ike_sa_free(rt->sa);
     OPENSSL_cleanse(rt, sizeof(*rt));
@@ -250,9 +299,9 @@ void ike_reap(struct daemon *d)
                  st == IKE_SA_FAILED && rt->sa && rt->sa->fail_notify
                      ? ike_notify_name(rt->sa->fail_notify)
                      : "");
-        if (rt->sa && rt->sa->role == IKE_ROLE_RESPONDER && !rt->established &&
-            !rt->sa->fail_notify)
-            log_net("%s", why); /* a half-open SA expired: one of many in a flood */
+        if (rt->quiet || (rt->sa && rt->sa->role == IKE_ROLE_RESPONDER && !rt->established &&
+                          !rt->sa->fail_notify))
+            log_net("%s", why); /* one of many in a flood, or logged rate-limited */
         else
             log_msg(st == IKE_SA_FAILED ? LOG_WARN : LOG_INFO, "%s", why);
         for (size_t k = 0; k < rt->conn.n_children; k++)
@@ -260,26 +309,8 @@ void ike_reap(struct daemon *d)
                 ike_traps_release(d, rt->conn.name, (unsigned)k);
                 control_child_done(d, rt->conn.children[k].name, NULL, why);
             }
-        *pp = rt->next;
-        rt_free(rt);
+        rt_free(rt); /* unlinks it: *pp is the next one */
     }
-}
-
-static bool same_id(const struct ike_id *a, const struct ike_id *b)
-{
-    return a->type == b->type && a->len == b->len && memcmp(a->data, b->data, a->len) == 0;
-}
-
-/* INITIAL_CONTACT: the peer restarted, its older IKE SAs with us are
- * gone on its side; ours go without a word (RFC 7296 2.4). */
-static void forget_older(struct ike_rt *rt)
-{
-    for (struct ike_rt *o = rt->d->ike; o; o = o->next)
-        if (o != rt && o->sa && o->sa->state == IKE_SA_ESTABLISHED &&
-            !strcmp(o->conn.name, rt->conn.name) && same_id(&o->sa->peer_id, &rt->sa->peer_id)) {
-            ike_rt_log(o, LOG_INFO, "replaced: the peer sent INITIAL_CONTACT");
-            o->sa->state = IKE_SA_DELETED;
-        }
 }
 
 /* After every event: keys to log, the news to tell. */
@@ -293,15 +324,16 @@ void ike_rt_after(struct ike_rt *rt)
         keylog_ike(rt->d->cfg.wireshark_keys, sa);
         rt->keys_logged = true;
     }
+    if (rt->half_open && sa->state != IKE_SA_INIT_DONE)
+        half_open_del(rt);
     if (sa->state == IKE_SA_ESTABLISHED && !rt->established) {
         char id[2 * IKE_ID_MAX + 2];
 
         set_up(rt);
-        if (sa->peer_initial_contact)
-            forget_older(rt);
         ike_id_format(&sa->peer_id, id, sizeof(id));
         ike_rt_log(rt, LOG_INFO, "IKE SA established with %s (%s)", id,
                    sa->role == IKE_ROLE_INITIATOR ? "initiator" : "responder");
+        ike_policy_established(rt);
     }
 }
 
@@ -370,17 +402,6 @@ static const struct cfg_conn *match_conn(const struct daemon *d, const struct ik
     return NULL;
 }
 
-/* Responder SAs waiting for IKE_AUTH: all, or from one address. */
-static size_t half_open(const struct daemon *d, const struct uipsec_addr *from)
-{
-    size_t n = 0;
-
-    for (const struct ike_rt *rt = d->ike; rt; rt = rt->next)
-        n += rt->sa && rt->sa->state == IKE_SA_INIT_DONE &&
-             (!from || addr_eq(&rt->sa->path.remote, from));
-    return n;
-}
-
 /* Under load a request must echo our cookie before it costs a key
  * exchange and memory (RFC 7296 2.6); the answer asking for it is
  * stateless.  Secrets change every IKE_COOKIE_ROTATE_S. */
@@ -411,24 +432,47 @@ void ike_cookie_rotate(struct daemon *d)
 }
 
 /* Whether a new IKE_SA_INIT may cost us a key exchange and memory.  Under
- * load, or when its address already holds IKE_HALF_OPEN_PER_PEER, it must
- * echo a cookie: spoofing a peer's address then cannot lock the peer out,
- * for the peer itself proves its address and may hold twice as many. */
+ * load (by request rate or half-open SAs), or when its prefix already
+ * holds ADMIT_HALF_OPEN_PER_PREFIX, it must echo a cookie: spoofing a
+ * peer's address then cannot lock the peer out, for the peer itself
+ * proves its address and may hold twice as many.  Each prefix gets only
+ * so many full answers a second: no reflection of our answers at a
+ * victim whose address the requests carry. */
 static bool admit(struct daemon *d, const uint8_t *buf, size_t len, const struct ike_path *from)
 {
-    size_t mine = half_open(d, &from->remote), all = half_open(d, NULL);
+    uint64_t now = cb_now(NULL);
+    size_t mine = admit_half_open(d->admit, &from->remote);
+    bool busy = admit_init_busy(d->admit, now) || d->n_half_open >= IKE_COOKIE_THRESHOLD;
     bool proven = false;
 
-    if (all >= IKE_COOKIE_THRESHOLD || mine >= IKE_HALF_OPEN_PER_PEER) {
+    if (busy || mine >= ADMIT_HALF_OPEN_PER_PREFIX) {
         if (!cookie_ok(d, buf, len, from))
             return false;
         proven = true;
     }
-    if (all >= IKE_HALF_OPEN_MAX || mine >= IKE_HALF_OPEN_PER_PEER * (proven ? 2u : 1u)) {
+    if (mine >= ADMIT_HALF_OPEN_PER_PREFIX * (proven ? 2u : 1u)) {
         d->drops[DD_IKE_HALF_OPEN]++;
         return false;
     }
+    if (!admit_response_ok(d->admit, &from->remote, now)) {
+        d->drops[DD_IKE_INIT_RATE]++;
+        return false;
+    }
     return true;
+}
+
+/* The table of half-open SAs is full: the oldest goes, not the newcomer.
+ * An attacker must then make IKE_HALF_OPEN_MAX SAs (at a rate its
+ * prefixes allow) within a round trip to push out an honest peer's. */
+static void evict_oldest(struct daemon *d)
+{
+    while (d->n_half_open > IKE_HALF_OPEN_MAX) {
+        struct ike_rt *old = d->half_open_old;
+
+        log_net("%s[%u]: half-open IKE SA evicted for a newer one", old->conn.name, old->id);
+        d->drops[DD_IKE_EVICTED]++;
+        rt_free(old);
+    }
 }
 
 static void respond(struct daemon *d, const uint8_t *buf, size_t len, const struct ike_path *from)
@@ -464,6 +508,10 @@ static void respond(struct daemon *d, const uint8_t *buf, size_t len, const stru
         return;
     }
     rt_link(d, rt);
+    if (rt->sa->state == IKE_SA_INIT_DONE) {
+        half_open_add(rt);
+        evict_oldest(d);
+    }
     ike_rt_after(rt);
 }
 
@@ -561,6 +609,7 @@ static void dpd(struct ike_rt *rt)
 
 void ike_tick(struct daemon *d)
 {
+    admit_tick(d->admit, cb_now(NULL));
     ike_lifetimes(d);
     if (time(NULL) - d->cookie_rotated >= IKE_COOKIE_ROTATE_S)
         ike_cookie_rotate(d);
@@ -642,7 +691,9 @@ int ike_initiate_conn(struct daemon *d, const struct cfg_conn *conn, unsigned k,
         rt_free(rt);
         return -1;
     }
-    rt->icfg.initial_contact = !peer_known(d, &conn->remote);
+    /* strongSwan: unless unique = never, INITIAL_CONTACT when we know no
+     * IKE SA with the peer */
+    rt->icfg.initial_contact = conn->unique != CFG_UNIQUE_NEVER && !peer_known(d, &conn->remote);
     r = ike_sa_initiate(&rt->sa, &rt->icfg, &rt->env, &path, k);
     if (r != UIPSEC_OK) {
         snprintf(err, err_len, "%s: cannot start IKE_SA_INIT: %s", conn->name,
@@ -669,8 +720,7 @@ void ike_stop(struct daemon *d)
             if (ike_sa_queue(rt->sa, IKE_TASK_DELETE_IKE, 0) != UIPSEC_OK)
                 ike_rt_log(rt, LOG_WARN, "cannot send DELETE");
         }
-        d->ike = rt->next;
-        rt_free(rt);
+        rt_free(rt); /* unlinks it */
     }
     ike_traps_clear(d);
     ike_io_close(d);

@@ -22,7 +22,12 @@ struct conn;
 /* The daemon's view of one IKE SA. */
 struct ike_rt {
     struct daemon *d;
-    struct ike_rt *next;
+    struct ike_rt *next, **pprev; /* d->ike */
+    /* a responder SA waiting for IKE_AUTH: on d's list of those, oldest
+     * first, and counted for its address's prefix (admit.h) */
+    struct ike_rt *ho_next, *ho_prev;
+    bool half_open;
+    bool quiet;           /* its failure was logged rate-limited already */
     struct ike_sa *sa;    /* NULL only while it is being made */
     struct ike_path path; /* where it started (the SA's own path after that) */
     struct cfg_conn conn; /* the configuration it was made from (a copy) */
@@ -65,6 +70,14 @@ bool ike_rt_usable(const struct ike_rt *rt, const char *conn);
 /* now + secs less a random part of up to rand (strongSwan's jitter), or 0
  * when secs is 0. */
 time_t ike_jitter(time_t now, uint64_t secs, uint64_t rand);
+/* ike_policy.c: the state machine's admission hooks (struct ike_env) for
+ * an rt: authentication back-off (admit.h), `unique` and the per-identity
+ * limits of its connection; and what `unique` does once rt is up. */
+bool ike_policy_auth_allowed(void *arg, const struct ike_id *peer, const struct ike_path *from);
+void ike_policy_auth_result(void *arg, const struct ike_id *peer, const struct ike_path *from,
+                            bool ok);
+bool ike_policy_child_allowed(void *arg);
+void ike_policy_established(struct ike_rt *rt);
 /* ike_life.c: rekeying and expiry of IKE SAs and CHILD_SAs, each tick. */
 void ike_lifetimes(struct daemon *d);
 int ike_initiate_conn(struct daemon *d, const struct cfg_conn *conn, unsigned k, char *err,
@@ -88,12 +101,16 @@ int ike_io_recv(struct daemon *d, enum ike_sock which, uint8_t *buf, size_t cap,
  * none). */
 struct uipsec_addr ike_io_source_for(const struct uipsec_addr *remote);
 
-#define IKE_TICK_MS            500
-#define IKE_HALF_OPEN_MAX      1000 /* responder SAs waiting for IKE_AUTH */
-#define TRAP_RETRY_S           5    /* after a trap's initiation could not start */
-#define IKE_HALF_OPEN_PER_PEER 5    /* from one address */
-#define IKE_COOKIE_THRESHOLD   10   /* half-open SAs before cookies are required */
-#define IKE_COOKIE_ROTATE_S    120
+#define IKE_TICK_MS  500
+#define TRAP_RETRY_S 5 /* after a trap's initiation could not start */
+/* Responder SAs waiting for IKE_AUTH; beyond, the oldest is evicted. */
+#define IKE_HALF_OPEN_MAX 1000
+/* Cookies are required above this many half-open SAs, and above
+ * ADMIT_INIT_RATE IKE_SA_INIT requests a second (admit.h). */
+#define IKE_COOKIE_THRESHOLD 10
+#define IKE_COOKIE_ROTATE_S  120
 void ike_cookie_rotate(struct daemon *d);
+/* After the configuration was (re)loaded: warns of weak pre-shared keys. */
+void ike_config_loaded(struct daemon *d);
 
 #endif

@@ -212,6 +212,7 @@ int ike_start(struct daemon *d)
 
 void ike_reload(struct daemon *d)
 {
+    ike_config_loaded(d);
     ike_traps_clear(d);
     start_actions(d, false);
     daemon_refresh(d);

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* IKE's UDP sockets: port 500 on IPv4 and IPv6, port 4500 on IPv6 (IPv4's
+/* IKE's UDP sockets (and, opened and closed with them, the admission
+ * tables of admit.h): port 500 on IPv4 and IPv6, port 4500 on IPv6 (IPv4's
  * 4500 socket belongs to the data path, which shares it with ESP-in-UDP).
  * Datagrams go out from the SA's own local address (IP_PKTINFO), with the
  * daemon's fwmark so that they never enter the tunnel they negotiate. */
@@ -9,6 +10,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "admit.h"
 #include "daemon.h"
 #include "ike.h"
 #include "log.h"
@@ -52,6 +54,12 @@ int ike_io_open(struct daemon *d)
 {
     bool v6 = access("/proc/net/if_inet6", F_OK) == 0;
 
+    ike_config_loaded(d);
+    if (!d->admit && !(d->admit = admit_new())) {
+        log_err("out of memory for the IKE admission tables");
+        return -1;
+    }
+
     d->ike_fd[IKE_SOCK_500_V4] = open_udp(AF_INET, IKE_PORT);
     d->ike_fd[IKE_SOCK_500_V6] = v6 ? open_udp(AF_INET6, IKE_PORT) : -1;
     d->ike_fd[IKE_SOCK_4500_V6] = v6 ? open_udp(AF_INET6, IKE_NATT_PORT) : -1;
@@ -65,6 +73,8 @@ int ike_io_open(struct daemon *d)
 
 void ike_io_close(struct daemon *d)
 {
+    admit_free(d->admit);
+    d->admit = NULL;
     for (int i = 0; i < IKE_SOCK_COUNT; i++) {
         if (d->ike_fd[i] >= 0)
             close(d->ike_fd[i]);

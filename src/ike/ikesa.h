@@ -145,6 +145,18 @@ struct ike_env {
      * holds its CHILD_SAs; the old one only waits to be deleted.  Returns
      * the env the new SA uses.  May be NULL: rekeying is then refused. */
     const struct ike_env *(*ike_sa_rekeyed)(void *arg, struct ike_sa *new_sa);
+    /* Admission of a peer's authentication (responder, IKE_AUTH request),
+     * each may be NULL.  auth_allowed is asked before the peer's AUTH is
+     * verified: false refuses it with AUTHENTICATION_FAILED without
+     * computing the PSK MAC (the caller throttles guessing and enforces
+     * its uniqueness and per-identity limits).  auth_result says how the
+     * verification came out. */
+    bool (*auth_allowed)(void *arg, const struct ike_id *peer, const struct ike_path *from);
+    void (*auth_result)(void *arg, const struct ike_id *peer, const struct ike_path *from, bool ok);
+    /* Whether the peer may have one more CHILD_SA (responder: IKE_AUTH
+     * and CREATE_CHILD_SA requests); NO_ADDITIONAL_SAS if not.  May be
+     * NULL. */
+    bool (*child_allowed)(void *arg);
 };
 
 enum ike_role { IKE_ROLE_INITIATOR, IKE_ROLE_RESPONDER };

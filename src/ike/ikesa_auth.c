@@ -131,6 +131,8 @@ static enum ike_rx answer_auth(struct ike_sa *sa, const struct ike_msg *m)
 
     sa->env->random(sa->env->arg, pick.spi_in, IKE_CHILD_SPI_LEN);
     pick.replaces = 0;
+    if (!err && sa->env->child_allowed && !sa->env->child_allowed(sa->env->arg))
+        err = IKE_N_NO_ADDITIONAL_SAS; /* the caller's per-identity limit */
 
     if (err == IKE_N_INVALID_SYNTAX) {
         free(o);
@@ -158,9 +160,13 @@ static enum ike_rx answer_auth(struct ike_sa *sa, const struct ike_msg *m)
     return IKE_RX_OK;
 }
 
+/* The peer's AUTH is verified only if the caller's auth_allowed agrees
+ * (a refusal costs no PSK MAC), and the caller hears how it came out. */
 enum ike_rx ike_sa_auth_request(struct ike_sa *sa, uint8_t *buf, size_t len, struct ike_msg *msg)
 {
+    const struct ike_env *env = sa->env;
     const struct ike_payload *idi, *idr, *auth;
+    bool id_ok, ok;
 
     if (!ike_sa_open_sk(sa, buf, len, msg))
         return IKE_RX_DROPPED;
@@ -170,10 +176,16 @@ enum ike_rx ike_sa_auth_request(struct ike_sa *sa, uint8_t *buf, size_t len, str
     auth = ike_msg_find(msg, IKE_PL_AUTH);
     if (!idi || !auth)
         return answer_error(sa, IKE_N_INVALID_SYNTAX, "IKE_AUTH without IDi or AUTH");
-    if (!peer_id_ok(sa, &idi->u.id) || !auth_ok(sa, &idi->u.id, &auth->u.auth) ||
-        (idr && !id_equal(&idr->u.id, &sa->cfg->local_id)))
-        return answer_error(sa, IKE_N_AUTHENTICATION_FAILED, "peer's ID or AUTH is wrong");
+    id_ok = peer_id_ok(sa, &idi->u.id) && (!idr || id_equal(&idr->u.id, &sa->cfg->local_id));
+    /* known before: a peer that restarted may replace its older SAs */
     sa->peer_initial_contact = ike_msg_notify(msg, IKE_N_INITIAL_CONTACT) != NULL;
+    if (env->auth_allowed && !env->auth_allowed(env->arg, &sa->peer_id, &sa->path))
+        return answer_error(sa, IKE_N_AUTHENTICATION_FAILED, "authentication refused unchecked");
+    ok = id_ok && auth_ok(sa, &idi->u.id, &auth->u.auth);
+    if (env->auth_result)
+        env->auth_result(env->arg, &sa->peer_id, &sa->path, ok);
+    if (!ok)
+        return answer_error(sa, IKE_N_AUTHENTICATION_FAILED, "peer's ID or AUTH is wrong");
     return answer_auth(sa, msg);
 }
 

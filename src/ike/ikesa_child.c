@@ -445,7 +445,8 @@ enum ike_rx ike_sa_child_request(struct ike_sa *sa, uint8_t *buf, size_t len, st
         return ike_sa_rekey_request(sa, msg);
     if (!find_rekeyed(sa, msg, &old))
         return child_refuse(sa, IKE_N_CHILD_SA_NOT_FOUND, NULL, 0, "rekey of an unknown SA");
-    if (sa->nchildren == IKE_MAX_CHILDREN) /* refused before it is promised */
+    if (sa->nchildren == IKE_MAX_CHILDREN || /* refused before it is promised */
+        (!old && sa->env->child_allowed && !sa->env->child_allowed(sa->env->arg)))
         return child_refuse(sa, IKE_N_NO_ADDITIONAL_SAS, NULL, 0, "too many CHILD_SAs");
     /* DH is matched, not ignored: without a KE only a proposal of ours
      * without DH fits, so a child whose proposals all demand PFS is

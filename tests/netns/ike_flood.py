@@ -16,6 +16,15 @@ one kind of traffic per call to the right gateway's IKE ports:
              from the addresses given; answers are read but not followed
   init-cookie as init, but a COOKIE the responder asks for is sent back as
              RFC 7296 2.6 wants: each such request makes a half-open SA
+             (--same-ke: every request replays one public value, no DH)
+  badke      IKE_SA_INIT for MODP-3072 whose KE is no group element (all
+             ones: above the prime), from the addresses given
+  mixed      --rate a second for --duration seconds, in turn: x25519 and
+             invalid MODP-3072 requests from spoofed sources (raw socket,
+             198.18.0.0/15, answers go nowhere) and invalid ones from the
+             addresses given; the load test's flood
+
+--v6 sends init, init-cookie and badke over IPv6 from --src6 (a list).
 
 Datagrams go out in bursts of --burst with a pause between them, so that the
 test measures uipsecd and not the socket buffers (the kernel's receive
@@ -54,17 +63,25 @@ def transform(last, ttype, tid, attrs=b""):
     return struct.pack("!BBH", 0 if last else 3, 0, 4 + len(body)) + body
 
 
-def ike_sa_init(spi_i, nonce, ke, cookie=None):
-    """IKE_SA_INIT request: [N(COOKIE)], SA (aes256gcm16-prfsha256-x25519),
-    KE (group 31), Ni."""
-    xforms = (transform(False, 1, 20, struct.pack("!HH", 0x800e, 256)) +  # ENCR AES-GCM-16, 256
-              transform(False, 2, 5) +  # PRF HMAC-SHA2-256
-              transform(True, 4, 31))  # DH curve25519
-    prop = struct.pack("!BBHBBBB", 0, 0, 8 + len(xforms), 1, 1, 0, 3) + xforms
+def ike_sa_init(spi_i, nonce, ke, cookie=None, modp=False):
+    """IKE_SA_INIT request: [N(COOKIE)], SA (aes256gcm16-prfsha256-x25519,
+    or with modp aes128-sha256-modp3072), KE (group 31 or 15), Ni."""
+    if modp:
+        xforms = (transform(False, 1, 12, struct.pack("!HH", 0x800e, 128)) +  # AES-CBC 128
+                  transform(False, 2, 5) +  # PRF HMAC-SHA2-256
+                  transform(False, 3, 12) +  # INTEG HMAC-SHA2-256-128
+                  transform(True, 4, 15))  # DH MODP-3072
+        nxf, group = 4, 15
+    else:
+        xforms = (transform(False, 1, 20, struct.pack("!HH", 0x800e, 256)) +  # AES-GCM-16, 256
+                  transform(False, 2, 5) +  # PRF HMAC-SHA2-256
+                  transform(True, 4, 31))  # DH curve25519
+        nxf, group = 3, 31
+    prop = struct.pack("!BBHBBBB", 0, 0, 8 + len(xforms), 1, 1, 0, nxf) + xforms
     pls = []
     if cookie is not None:
         pls.append((PL_NOTIFY, struct.pack("!BBH", 0, 0, N_COOKIE) + cookie))
-    pls += [(PL_SA, prop), (PL_KE, struct.pack("!HH", 31, 0) + ke), (PL_NONCE, nonce)]
+    pls += [(PL_SA, prop), (PL_KE, struct.pack("!HH", group, 0) + ke), (PL_NONCE, nonce)]
     body = b""
     for i, (_, b) in enumerate(pls):
         nxt = pls[i + 1][0] if i + 1 < len(pls) else 0
@@ -108,7 +125,7 @@ class Sender:
 
     def send(self, data, port=500, v6=False, src=None):
         if v6:
-            s, dst = self.sock(socket.AF_INET6, self.a.src6), self.a.dst6
+            s, dst = self.sock(socket.AF_INET6, src or self.a.src6[0]), self.a.dst6
         else:
             s, dst = self.sock(socket.AF_INET, src or self.a.src[0]), self.a.dst
         for _ in range(100):
@@ -189,22 +206,29 @@ def drain(socks, out, wait):
                 out.append(data)
 
 
-def init(s, n, follow_cookies):
+BAD_MODP_KE = b"\xff" * 384  # above the MODP-3072 prime: no group element
+SAME_KE = bytes(range(9, 41))  # one x25519 public value, replayed
+
+
+def init(s, n, follow_cookies, modp=False):
     """IKE_SA_INIT requests; with follow_cookies each COOKIE answer is
     followed by the same request with the cookie in front."""
     reqs = {}
     answers = []
-    sources = s.a.src
+    v6 = s.a.v6
+    sources = s.a.src6 if v6 else s.a.src
     for i in range(n):
-        spi, nonce, ke = rng.randbytes(8), rng.randbytes(32), rng.randbytes(32)
+        spi, nonce = rng.randbytes(8), rng.randbytes(32)
+        ke = BAD_MODP_KE if modp else SAME_KE if s.a.same_ke else rng.randbytes(32)
         src = sources[i % len(sources)]
         reqs[spi] = (nonce, ke, src)
-        s.send(ike_sa_init(spi, nonce, ke), 500, src=src)
+        s.send(ike_sa_init(spi, nonce, ke, modp=modp), 500, v6=v6, src=src)
         if follow_cookies and len(reqs) % s.a.burst == 0:
             drain(list(s.socks.values()), answers, 0.05)
     socks = list(s.socks.values())
     drain(socks, answers, 1.0)
-    result = {"sent": s.sent, "answers": len(answers), "cookies": 0, "half_open": 0}
+    result = {"sent": s.sent, "answers": len(answers), "cookies": 0, "half_open": 0,
+              "errors": 0}
     todo = []
     for data in answers:
         spi, cookie, has_sa = parse_answer(data)
@@ -214,11 +238,13 @@ def init(s, n, follow_cookies):
                 todo.append((spi, cookie))
         elif has_sa:
             result["half_open"] += 1
+        else:
+            result["errors"] += 1
     if follow_cookies:
         answers = []
         for spi, cookie in todo:
             nonce, ke, src = reqs[spi]
-            s.send(ike_sa_init(spi, nonce, ke, cookie), 500, src=src)
+            s.send(ike_sa_init(spi, nonce, ke, cookie, modp=modp), 500, v6=v6, src=src)
             if s.sent % s.a.burst == 0:
                 drain(socks, answers, 0.02)
         drain(socks, answers, 1.0)
@@ -231,18 +257,81 @@ def init(s, n, follow_cookies):
     return result
 
 
+def spoofed(dst, src_port, payload):
+    """An IPv4/UDP datagram from a random source in 198.18.0.0/15 (the
+    kernel fills in the IP checksum; a UDP checksum of 0 means none)."""
+    src = bytes([198, 18 + rng.getrandbits(1), rng.getrandbits(8), rng.randint(1, 254)])
+    udp = struct.pack("!HHHH", src_port, 500, 8 + len(payload), 0) + payload
+    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), 0, 0, 64, 17, 0, src,
+                     socket.inet_aton(dst))
+    return ip + udp
+
+
+def mixed(s, rate, duration):
+    """The load test's flood: a quarter each of spoofed x25519, spoofed
+    invalid MODP, invalid MODP from the given addresses and cookie-less
+    x25519 from them; thousands a second."""
+    raw = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
+    raw.setsockopt(socket.IPPROTO_IP, socket.IP_HDRINCL, 1)
+    end = time.monotonic() + duration
+    tick, i, answers = 0.01, 0, []
+    per_tick = max(1, int(rate * tick))
+    next_t = time.monotonic()
+    while time.monotonic() < end:
+        for _ in range(per_tick):
+            spi, nonce = rng.randbytes(8), rng.randbytes(32)
+            kind, i = i % 4, i + 1
+            if kind == 0:
+                msg = ike_sa_init(spi, nonce, rng.randbytes(32))
+            else:
+                msg = ike_sa_init(spi, nonce, BAD_MODP_KE if kind < 3 else rng.randbytes(32),
+                                  modp=kind < 3)
+            if kind < 2:
+                try:
+                    raw.sendto(spoofed(s.a.dst, rng.randint(1024, 65535), msg), (s.a.dst, 0))
+                except (BlockingIOError, OSError):
+                    pass
+                s.sent += 1
+            else:
+                src = s.a.src[i % len(s.a.src)]
+                try:
+                    s.sock(socket.AF_INET, src).sendto(msg, (s.a.dst, 500))
+                except (BlockingIOError, OSError):
+                    pass
+                s.sent += 1
+        next_t += tick
+        drain(list(s.socks.values()), answers, 0)
+        delay = next_t - time.monotonic()
+        if delay > 0:
+            time.sleep(delay)
+    drain(list(s.socks.values()), answers, 0.5)
+    result = {"sent": s.sent, "answers": len(answers), "cookies": 0, "full": 0}
+    for data in answers:
+        _, cookie, has_sa = parse_answer(data)
+        result["cookies"] += cookie is not None
+        result["full"] += has_sa
+    result["rate"] = round(s.sent / duration)
+    return result
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("kind", choices=["garbage", "malformed", "unknown", "init", "init-cookie"])
+    ap.add_argument("kind", choices=["garbage", "malformed", "unknown", "init", "init-cookie",
+                                     "badke", "mixed"])
     ap.add_argument("--count", type=int, default=1000)
     ap.add_argument("--dst", default="192.0.2.2")
     ap.add_argument("--dst6", default="2001:db8::2")
     ap.add_argument("--src", default="192.0.2.1", help="source addresses, comma-separated")
-    ap.add_argument("--src6", default="2001:db8::1")
+    ap.add_argument("--src6", default="2001:db8::1", help="comma-separated")
+    ap.add_argument("--v6", action="store_true")
+    ap.add_argument("--same-ke", action="store_true")
+    ap.add_argument("--rate", type=int, default=3000)
+    ap.add_argument("--duration", type=float, default=10)
     ap.add_argument("--burst", type=int, default=50)
     ap.add_argument("--pause", type=float, default=0.003)
     a = ap.parse_args()
     a.src = a.src.split(",")
+    a.src6 = a.src6.split(",")
     s = Sender(a)
     start = time.monotonic()
     if a.kind == "garbage":
@@ -254,8 +343,10 @@ def main():
     elif a.kind == "unknown":
         unknown(s, a.count)
         result = {"sent": s.sent}
+    elif a.kind == "mixed":
+        result = mixed(s, a.rate, a.duration)
     else:
-        result = init(s, a.count, a.kind == "init-cookie")
+        result = init(s, a.count, a.kind == "init-cookie", modp=a.kind == "badke")
     result["seconds"] = round(time.monotonic() - start, 2)
     print(json.dumps(result))
     return 0

@@ -22,13 +22,25 @@
 #               without and with cookies (ike_flood.py) against the
 #               responder: counted by reason, honest initiate still works,
 #               the half-open limit holds, memory stays bounded
+#   admission   load by request rate (invalid KEs get cookies too), half-open
+#               SAs per prefix (an IPv6 /64 is one), the oldest evicted so
+#               that an honest peer connects amid 100 addresses x 10
+#   authfail    wrong-PSK attempts back off (checked, then refused
+#               unchecked), one log line and a summary; the right key gets
+#               in once the bounded back-off ends
+#   unique      max_child_sas, and unique = no / replace / never with
+#               max_ike_sas after the initiator restarted without DELETE
+#   load        an honest peer connects, and ESP flows, amid ~3000
+#               IKE_SA_INIT a second (spoofed and real sources, valid and
+#               invalid KEs); prints connect time and throughput share
 #
 # Prints "ok - ..." or "not ok - ..." per check and a summary; exits 1 if a
 # check failed (with the ends of both daemons' logs), 77 without root.
 # Environment: ONLY=TEXT runs the groups whose name contains TEXT (groups:
 # establish, which holds pfs, reload and terminate; retransmit, trap, start,
-# failures, hostile); KEEP=1 keeps $WORK; DEBUG=1 runs the daemons with
-# --debug.  A build with UIPSEC_SANITIZE skips the memory bounds.  About 65 s.
+# failures, hostile, admission, authfail, unique, load); KEEP=1 keeps $WORK;
+# DEBUG=1 runs the daemons with --debug.  A build with UIPSEC_SANITIZE skips
+# the memory bounds.  About 150 s.
 set -uo pipefail
 NS_L=${NS_L:-uipsec-ike-l}
 NS_R=${NS_R:-uipsec-ike-r}
@@ -80,19 +92,22 @@ selected() { [[ $1 == *"${ONLY:-}"* ]]; }
 #   START_L            the left net child's start_action
 #   ENCAP_L            the left connection's encap
 #   RW_R               1: the right side also answers anyone (%any), as rw
+#                      (IPv4) and rw6 (IPv6)
+#   EXTRA_L EXTRA_R    more keys for a side's net connection
 PSK_DEFAULT="0sWm9DYkDNx0m1y4Sk0y8xr4Kz4OAKuzpM1Sf7nLqg1jU="
 reset_vars() {
     PSK_L=$PSK_DEFAULT PSK_R=$PSK_DEFAULT
     IKE_L=aes256gcm16-prfsha256-x25519 IKE_R=aes256gcm16-prfsha256-x25519,aes128-sha256-modp3072
     ESP_L=aes256gcm16 ESP_R=aes256gcm16,aes128gcm16
-    RTS_L=10.10.2.0/24 START_L=none ENCAP_L=no RW_R=0
+    RTS_L=10.10.2.0/24 START_L=none ENCAP_L=no RW_R=0 EXTRA_L="" EXTRA_R=""
 }
 
 conf() {
     local me=1 peer=2 myid=left peerid=right psk=$PSK_L ike=$IKE_L esp=$ESP_L
-    local rts=10.10.2.0/24 start=none encap=no
+    local rts=10.10.2.0/24 start=none encap=no extra=$EXTRA_L
     if [ "$1" = R ]; then
         me=2 peer=1 myid=right peerid=left psk=$PSK_R ike=$IKE_R esp=$ESP_R rts=10.10.1.0/24
+        extra=$EXTRA_R
     else
         rts=$RTS_L start=$START_L encap=$ENCAP_L
     fi
@@ -104,6 +119,7 @@ connections {
         remote_addrs = 192.0.2.$peer
         proposals = $ike
         encap = $encap
+        $extra
         local {
             auth = psk
             id = $myid.uipsec.test
@@ -128,9 +144,12 @@ connections {
     }
 EOF
     if [ "$1" = R ] && [ "$RW_R" = 1 ]; then
-        cat <<EOF
-    rw {
-        local_addrs = 192.0.2.2
+        local rw name addr ts
+        for rw in "rw 192.0.2.2 10.10.2.0/24" "rw6 2001:db8::2 2001:db8:2::/64"; do
+            read -r name addr ts <<<"$rw"
+            cat <<EOF
+    $name {
+        local_addrs = $addr
         local {
             auth = psk
             id = right.uipsec.test
@@ -139,13 +158,14 @@ EOF
             auth = psk
         }
         children {
-            rw {
-                local_ts = 10.10.2.0/24
+            $name {
+                local_ts = $ts
                 remote_ts = dynamic
             }
         }
     }
 EOF
+        done
     fi
     cat <<EOF
 }
@@ -454,7 +474,7 @@ if selected failures; then
     echo "# failures"
     PSK_R=0sc29tZXRoaW5nIGVsc2UgZW50aXJlbHkgZGlmZmVyZW50IQ==
     failure "wrong PSK" AUTHENTICATION_FAILED "IKE SA failed: .*AUTHENTICATION_FAILED" \
-        "IKE SA failed: .*(AUTH|PSK|authenticat)"
+        "authentication of left.uipsec.test from 192.0.2.1 failed"
     reset_vars
     IKE_L=aes128-sha512-prfsha512-ecp384 IKE_R=aes256gcm16-prfsha256-x25519
     failure "IKE proposal mismatch" NO_PROPOSAL_CHOSEN "IKE SA failed: .*NO_PROPOSAL_CHOSEN" \
@@ -595,6 +615,228 @@ if selected hostile; then
         "$FLOOD" "half-open: $(half_open "$NS_R")" -- eval \
         '[ "$(half_open "$NS_R")" -ge 190 ] && [ "$(half_open "$NS_R")" -le 200 ] &&
          { [ "$SANITIZED" = yes ] || [ $((rss3 - rss1)) -lt 8192 ]; } && [ "$(daemon_pids "$NS_R")" = "$rpid" ]'
+fi
+
+# ---- admission: load by work done, prefixes, eviction -------------------------------
+
+# delta NAME: how far the right side's drop counter NAME moved since snap.
+snap() {
+    local k
+    for k in ike-cookie-required ike-half-open-limit ike-half-open-evicted ike-init-rate-limited \
+        ike-auth-backoff ike-dropped ike-malformed ike-unknown-spi ike-no-connection; do
+        BASE[$k]=$(drop "$NS_R" $k)
+    done
+    UDP0=$(udp_errors "$NS_R")
+}
+declare -A BASE
+delta() { echo $(($(drop "$NS_R" "$1") - ${BASE[$1]:-0})); }
+lost() { echo $(($(udp_errors "$NS_R") - UDP0)); }
+
+# half_open_v6 NS: half-open IKE SAs in NS with an IPv6 peer.
+half_open_v6() { sas "$1" 'sum(s["state"] != "ESTABLISHED" and ":" in s["remote"] for s in ike)'; }
+
+# extra_addrs FIRST LAST: IPv4 addresses 192.0.2.FIRST..LAST on the left.
+extra_addrs() {
+    local i
+    for i in $(seq "$1" "$2"); do nsx "$NS_L" ip addr add 192.0.2.$i/24 dev veth-ul 2>/dev/null; done
+}
+
+reset_vars
+if selected admission; then
+    echo "# admission"
+    RW_R=1
+    extra_addrs 10 109
+    for i in $(seq 16 35); do nsx "$NS_L" ip -6 addr add 2001:db8::$i/64 dev veth-ul nodad 2>/dev/null; done
+    restart
+    src20=$(seq -s, -f '192.0.2.%g' 10 29)
+    src100=$(seq -s, -f '192.0.2.%g' 10 109)
+
+    # IKE_SA_INIT whose KE is no group element makes no half-open SA: only
+    # the request rate can tell the responder it is under load
+    snap
+    flood badke 3000 --src "$src20" --burst 50 --pause 0.01
+    echo "# ike_flood.py badke: $FLOOD; ike-cookie-required +$(delta ike-cookie-required), kernel drops $(lost)"
+    check "admission: 3000 IKE_SA_INIT with an invalid MODP-3072 KE from 20 addresses (~5000/s): all but the first ${ADMIT_BURST:-100}-odd must carry a cookie (>= 2800 counted ike-cookie-required, less what the kernel dropped)" \
+        "$FLOOD" "ike-cookie-required +$(delta ike-cookie-required), kernel drops $(lost)" -- \
+        eval '[ $(($(delta ike-cookie-required) + $(lost))) -ge 2800 ]'
+    check "admission: none of them got a full IKE_SA_INIT answer beyond 10 per address (no reflector)" \
+        "$FLOOD" -- eval '[ "$($PY -c "import json,sys; print(json.loads(sys.argv[1])[\"half_open\"])" "$FLOOD")" -le 200 ]'
+
+    # 100 addresses x 10 half-open SAs, cookies answered, one public value
+    # replayed (no DH on their side): the table is full...
+    sleep 1.5 # the request rate is back under its limit
+    snap
+    flood init-cookie 2000 --src "$src100" --same-ke --burst 100 --pause 0.01
+    ho=$(half_open "$NS_R")
+    echo "# ike_flood.py init-cookie (100 addresses, same KE): $FLOOD; half-open $ho, ike-half-open-limit +$(delta ike-half-open-limit)"
+    check "admission: 100 addresses x 10 half-open SAs (cookies answered, same KE replayed) fill the table (>= 990 of IKE_HALF_OPEN_MAX 1000)" \
+        "$FLOOD" "half-open: $ho" -- [ "$ho" -ge 990 ]
+    # ...and an honest peer still gets in: the oldest half-open SA goes
+    mark_logs
+    initiate "$NS_L" net 10
+    echo "# honest initiate with the half-open table full: exit $RC after ${TOOK}s: $OUT"
+    check "admission: amid them an honest peer connects within 5 s (${TOOK}s), an old half-open SA evicted for it" \
+        "exit $RC: $OUT" "ike-half-open-evicted +$(delta ike-half-open-evicted), half-open $(half_open "$NS_R")" -- eval \
+        '[ "$RC" = 0 ] && awk -v t="$TOOK" "BEGIN { exit !(t < 5) }" && ping4 1 &&
+         [ "$(delta ike-half-open-evicted)" -ge 1 ] && [ "$(half_open "$NS_R")" -le 1000 ]'
+
+    # one IPv6 /64 is one source, however many addresses it uses
+    snap
+    IKE_FLOOD_SEED=v6 flood init-cookie 400 --v6 --src6 "$(seq -s, -f '2001:db8::%g' 16 35)" --same-ke
+    ho6=$(half_open_v6 "$NS_R")
+    echo "# ike_flood.py init-cookie over IPv6 (20 addresses of 2001:db8::/64): $FLOOD; their half-open SAs: $ho6"
+    check "admission: 20 addresses of one IPv6 /64 hold at most 10 half-open SAs together (not 10 each)" \
+        "$FLOOD" "half-open from IPv6: $ho6" "right: $(ctl "$NS_R" --json status | tr -d ' \n' | grep -o '"drops":{[^}]*}')" \
+        "kernel drops $(lost)" -- eval '[ "$ho6" -le 10 ] && [ "$ho6" -ge 5 ]'
+    terminate "$NS_L" --ike net
+fi
+
+# ---- failed authentications back off --------------------------------------------------
+
+reset_vars
+if selected authfail; then
+    echo "# authfail"
+    PSK_L=0sc29tZXRoaW5nIGVsc2UgZW50aXJlbHkgZGlmZmVyZW50IQ==
+    restart
+    mark_logs
+    snap
+    codes="" t0=$EPOCHREALTIME
+    for n in $(seq 20); do
+        initiate "$NS_L" net 5
+        codes+="$RC"
+        grep -q AUTHENTICATION_FAILED <<<"$OUT" || codes+="?"
+    done
+    took=$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }')
+    lines=$(new_log "$NS_R" | grep -c "authentication of left.uipsec.test")
+    echo "# 20 wrong-PSK initiations in ${took}s: ike-auth-backoff +$(delta ike-auth-backoff), $lines log lines about them"
+    check "authfail: 20 wrong-PSK initiations in a row (${took}s) each fail with AUTHENTICATION_FAILED" \
+        "exit codes: $codes" -- [ "$codes" = "11111111111111111111" ]
+    check "authfail: at most 4 had their AUTH checked, the rest were refused unchecked (ike-auth-backoff +$(delta ike-auth-backoff))" -- \
+        [ "$(delta ike-auth-backoff)" -ge 16 ]
+    check "authfail: the responder wrote 1 line about them ($lines), no warning per attempt" \
+        "$(new_log "$NS_R" | grep -v debug | tail -5)" -- eval \
+        '[ "$lines" -le 2 ] && [ "$(new_log "$NS_R" | grep -c "warning: net\[")" = 0 ]'
+    check "authfail: then a summary: N failed or refused authentications from 192.0.2.1 suppressed" \
+        "$(new_log "$NS_R" | tail -3)" -- \
+        wait_until 15 eval 'new_log "$NS_R" | grep -qE "[0-9]+ failed or refused authentications from 192.0.2.1 suppressed"'
+    # the right key: the back-off is bounded (a few seconds after so few checks)
+    PSK_L=$PSK_DEFAULT
+    stop_daemon "$NS_L"
+    conf L >"$WORK/left.conf"
+    start_daemon "$NS_L" "$WORK/left.conf"
+    t0=$EPOCHREALTIME
+    wait_until 20 eval 'initiate "$NS_L" net 5; [ "$RC" = 0 ]'
+    took=$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }')
+    check "authfail: with the right key the peer gets in once its back-off ends (${took}s)" \
+        "exit $RC: $OUT" -- eval '[ "$RC" = 0 ] && ping4 1'
+fi
+
+# ---- unique and the per-identity limits -------------------------------------------------
+
+# restart_left_hard: the left uipsecd dies without a DELETE and comes back:
+# the right still holds the old IKE SA.
+restart_left_hard() {
+    kill -9 $(daemon_pids "$NS_L") 2>/dev/null
+    wait_until 5 eval '[ -z "$(daemon_pids "$NS_L")" ]'
+    conf L >"$WORK/left.conf"
+    start_daemon "$NS_L" "$WORK/left.conf"
+}
+
+established() { sas "$1" 'sum(s["state"] == "ESTABLISHED" for s in ike)'; } # NS
+
+reset_vars
+if selected unique; then
+    echo "# unique"
+    EXTRA_R="max_child_sas = 1"
+    restart
+    initiate "$NS_L" net
+    rc1=$RC
+    initiate "$NS_L" pfs
+    check "unique: max_child_sas = 1: the first CHILD_SA is made, a second refused with NO_ADDITIONAL_SAS" \
+        "net: exit $rc1; pfs: exit $RC: $OUT" -- eval \
+        '[ "$rc1" = 0 ] && [ "$RC" = 1 ] && grep -q NO_ADDITIONAL_SAS <<<"$OUT" && ping4 1'
+
+    # unique = never on the left: no INITIAL_CONTACT after its restart
+    for case in "no:2" "replace:1" "never+max:refused"; do
+        reset_vars
+        EXTRA_L="unique = never"
+        case $case in
+        no:*) EXTRA_R="" label="no (the default)" ;;
+        replace:*) EXTRA_R="unique = replace" label=replace ;;
+        *) EXTRA_R="unique = never
+        max_ike_sas = 1" ;;
+        esac
+        restart
+        initiate "$NS_L" net
+        restart_left_hard
+        mark_logs
+        initiate "$NS_L" net
+        n=$(established "$NS_R")
+        want=${case#*:}
+        case $want in
+        refused)
+            check "unique: right unique = never, max_ike_sas = 1: the restarted peer's second IKE SA is refused (AUTHENTICATION_FAILED), the old one stays" \
+                "exit $RC: $OUT" "right: $(ike_view "$NS_R")" "$(new_log "$NS_R" | tail -2)" -- eval \
+                '[ "$RC" = 1 ] && grep -q AUTHENTICATION_FAILED <<<"$OUT" && [ "$n" = 1 ] &&
+                 logged "$NS_R" "refused (max_ike_sas = 1)"'
+            ;;
+        *)
+            # (with two, the right's traffic may still take the dead peer's CHILD_SA)
+            check "unique: right unique = $label, left unique = never (no INITIAL_CONTACT): after the left restarts the right holds $want IKE SA(s)" \
+                "exit $RC: $OUT" "right: $(ike_view "$NS_R")" -- eval \
+                '[ "$RC" = 0 ] && wait_until 3 eval "[ \"\$(sas "$NS_R" len\(ike\))\" = $want ]" &&
+                 { [ "$want" = 2 ] || { logged "$NS_R" "(unique = replace)" && ping4 1; }; }'
+            ;;
+        esac
+    done
+fi
+
+# ---- load: an honest peer and ESP amid an IKE_SA_INIT flood ------------------------------
+
+# tput: TCP bits a second through the tunnel, left to right, for 3 s.
+tput() {
+    local spid out
+    nsx "$NS_R" iperf3 -s -1 -B 10.10.2.1 >/dev/null 2>&1 &
+    spid=$!
+    wait_listen "$NS_R" 5201 || { kill "$spid" 2>/dev/null; echo 0; return; }
+    out=$(timeout 15 ip netns exec "$NS_L" iperf3 -c 10.10.2.1 -B 10.10.1.1 -t 3 -J 2>/dev/null)
+    kill "$spid" 2>/dev/null
+    wait "$spid" 2>/dev/null
+    $PY -c 'import json, sys
+try:
+    print(int(json.loads(sys.stdin.read())["end"]["sum_received"]["bits_per_second"]))
+except Exception:
+    print(0)' <<<"$out"
+}
+
+reset_vars
+if selected load; then
+    echo "# load"
+    RW_R=1
+    extra_addrs 10 29
+    restart
+    initiate "$NS_L" net
+    base=$(tput)
+    nsx "$NS_L" "$PY" "$HERE/ike_flood.py" mixed --rate "${LOAD_RATE:-3000}" --duration 14 \
+        --src "$(seq -s, -f '192.0.2.%g' 10 29)" >"$WORK/flood-mixed.log" 2>&1 &
+    fpid=$!
+    sleep 1
+    terminate "$NS_L" --ike net
+    wait_until 3 nothing_installed
+    initiate "$NS_L" net 10
+    under=$(tput)
+    amid=no
+    kill -0 "$fpid" 2>/dev/null && amid=yes
+    wait "$fpid"
+    FLOOD=$(tail -1 "$WORK/flood-mixed.log")
+    share=$(awk -v a="$under" -v b="$base" 'BEGIN { printf "%d", b ? 100 * a / b : 0 }')
+    echo "# load: flood $FLOOD"
+    echo "# load: honest connect ${TOOK}s amid the flood; ESP throughput $((under / 1000000)) Mbit/s vs $((base / 1000000)) Mbit/s without: ${share}% (aim >= 70%)"
+    check "load: amid ~${LOAD_RATE:-3000} IKE_SA_INIT/s (spoofed and real sources, valid and invalid KEs) an honest peer connects within 5 s (${TOOK}s)" \
+        "exit $RC: $OUT" "flood still running: $amid" "$FLOOD" -- eval \
+        '[ "$RC" = 0 ] && [ $amid = yes ] && awk -v t="$TOOK" "BEGIN { exit !(t < 5) }"'
+    check "load: ESP keeps flowing during the flood (${share}% of the throughput without it)" -- \
+        [ "$under" -gt 0 ]
 fi
 
 # ---- the end -------------------------------------------------------------------

@@ -131,6 +131,9 @@ static void test_minimal_defaults(void **state)
     assert_memory_equal(&ch->esp, &esp, sizeof(esp));
     assert_int_equal(cfg.n_secrets, 1);
     assert_int_equal(cfg.secrets[0].n_ids, 0);
+    assert_int_equal(c->unique, CFG_UNIQUE_NO); /* strongSwan's default */
+    assert_int_equal(c->max_ike_sas, CFG_MAX_IKE_SAS_DEFAULT);
+    assert_int_equal(c->max_child_sas, CFG_MAX_CHILD_SAS_DEFAULT);
     cfg_free(&cfg);
 }
 
@@ -218,6 +221,68 @@ static void test_full_connection(void **state)
     assert_int_equal(c->children[0].start_action, CFG_START_TRAP);
     assert_int_equal(c->children[0].replay_window, 1024);
     assert_int_equal(c->children[1].start_action, CFG_START_START);
+    assert_int_equal(c->unique, CFG_UNIQUE_REPLACE);
+    cfg_free(&cfg);
+}
+
+/* strongSwan's unique (each value), uipsecd's per-identity limits. */
+static void test_unique_and_limits(void **state)
+{
+    static const char *const values[] = {"no", "never", "keep", "replace"};
+    static const enum cfg_unique want[] = {CFG_UNIQUE_NO, CFG_UNIQUE_NEVER, CFG_UNIQUE_KEEP,
+                                           CFG_UNIQUE_REPLACE};
+    char body[512], text[2048];
+    struct cfg cfg;
+
+    (void)state;
+    for (size_t i = 0; i < COUNT(values); i++) {
+        snprintf(body, sizeof(body), PSK_BOTH "        unique = %s", values[i]);
+        conn_text(text, sizeof(text), body);
+        load_ok(text, &cfg);
+        assert_int_equal(cfg.ike_conns[0].unique, want[i]);
+        cfg_free(&cfg);
+    }
+    conn_text(text, sizeof(text), PSK_BOTH "        max_ike_sas = 1\n        max_child_sas = 0");
+    load_ok(text, &cfg);
+    assert_int_equal(cfg.ike_conns[0].max_ike_sas, 1);
+    assert_int_equal(cfg.ike_conns[0].max_child_sas, 0); /* no limit */
+    cfg_free(&cfg);
+    conn_text(text, sizeof(text), PSK_BOTH "        max_ike_sas = many");
+    assert_int_equal(load_mode(text, 0600, &cfg), -1);
+    assert_non_null(strstr(err, ":6:9: max_ike_sas"));
+    conn_text(text, sizeof(text), PSK_BOTH "        max_child_sas = 100001");
+    assert_int_equal(load_mode(text, 0600, &cfg), -1);
+    assert_non_null(strstr(err, ":6:9: max_child_sas"));
+}
+
+/* A PSK shorter than 16 bytes is named with its file and line. */
+static void test_weak_psk_warning(void **state)
+{
+    static const char text[] = "connections {\n"
+                               "    c {\n" PSK_BOTH "    }\n"
+                               "}\n"
+                               "secrets {\n"
+                               "    ike-short { secret = topsecret }\n"
+                               "    ike-long {\n"
+                               "        id = @x\n"
+                               "        secret = 0sWm9DYkDNx0m1y4Sk0y8xr4Kz4OAKuzpM1Sf7nLqg1jU=\n"
+                               "    }\n"
+                               "    ike-15 { secret = 0x000102030405060708090a0b0c0d0e }\n"
+                               "}\n";
+    char why[600], want[128];
+    struct cfg cfg;
+
+    (void)state;
+    load_ok(text, &cfg);
+    assert_int_equal(cfg.n_secrets, 3);
+    assert_true(cfg_ike_psk_warning(&cfg.secrets[0], why, sizeof(why)));
+    snprintf(want, sizeof(want), "%s:9: secrets.ike-short: the pre-shared key is only 9 bytes",
+             path);
+    assert_non_null(strstr(why, want));
+    assert_non_null(strstr(why, "at least 16 random bytes"));
+    assert_false(cfg_ike_psk_warning(&cfg.secrets[1], why, sizeof(why)));
+    assert_true(cfg_ike_psk_warning(&cfg.secrets[2], why, sizeof(why)));
+    assert_non_null(strstr(why, ":14: secrets.ike-15: the pre-shared key is only 15 bytes"));
     cfg_free(&cfg);
 }
 
@@ -679,6 +744,7 @@ int main(void)
         cmocka_unit_test(test_secret_not_private), cmocka_unit_test(test_psk_choice),
         cmocka_unit_test(test_conn_equal),         cmocka_unit_test(test_odd_shapes),
         cmocka_unit_test(test_harness_right),      cmocka_unit_test(test_harness_left),
+        cmocka_unit_test(test_unique_and_limits),  cmocka_unit_test(test_weak_psk_warning),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
