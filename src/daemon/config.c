@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "cfgval.h"
 
@@ -264,6 +265,14 @@ static int daemon_key(struct cfgerr *c, const struct conf_node *n, struct cfg *c
         if (stat(cfg->wireshark_keys, &st) < 0 || !S_ISDIR(st.st_mode))
             return FAIL(c, n, "wireshark_keys = %s: no such directory; create it (mkdir -m 700 %s)",
                         n->value, n->value);
+        /* keylog.c checks again on every write; this says it at once. */
+        if ((st.st_uid != 0 && st.st_uid != geteuid()) || (st.st_mode & (S_IWGRP | S_IWOTH)))
+            return FAIL(c, n,
+                        "wireshark_keys = %s: the folder may be changed by others (owner uid "
+                        "%u, mode %04o), who could read the keys; make it root's alone (chown "
+                        "root %s; chmod 700 %s)",
+                        n->value, (unsigned)st.st_uid, (unsigned)(st.st_mode & 07777), n->value,
+                        n->value);
         return 0;
     }
     if (!strcmp(n->name, "state_dir")) {

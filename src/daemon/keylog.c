@@ -2,11 +2,14 @@
 #include "keylog.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <openssl/crypto.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -18,18 +21,94 @@ static void hex(char *out, const uint8_t *p, size_t n)
     out[2 * n] = '\0';
 }
 
-/* Appends one line to DIR/name, a file only root may read. */
+/* Whom a file or folder of the key log may belong to. */
+static bool owner_ok(const struct stat *st)
+{
+    return st->st_uid == 0 || st->st_uid == geteuid();
+}
+
+/* Refusals are logged at most every 10 s: keys come with every SA. */
+__attribute__((format(printf, 1, 2))) static void refuse(const char *fmt, ...)
+{
+    static time_t last;
+    time_t now = time(NULL);
+    char msg[800];
+    va_list ap;
+
+    if (now - last < 10)
+        return;
+    last = now;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    log_err("wireshark_keys: %s; keys not logged", msg);
+}
+
+/* DIR, if only root may change what is in it. */
+static int open_dir(const char *dir)
+{
+    struct stat st;
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+    if (fd < 0 || fstat(fd, &st) < 0) {
+        refuse("cannot open %s: %s", dir, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    if (!owner_ok(&st) || (st.st_mode & (S_IWGRP | S_IWOTH))) {
+        refuse("%s (owner uid %u, mode %04o) may be changed by others, who could read the "
+               "keys: make it root's alone (chown root %s; chmod 700 %s)",
+               dir, (unsigned)st.st_uid, (unsigned)(st.st_mode & 07777), dir, dir);
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/* DIR/name for appending: made 0600 by us, or a file that only root may
+ * read or write and that is no link of any kind. */
+static int open_file(int dir_fd, const char *path, const char *name)
+{
+    struct stat st;
+    int fd =
+        openat(dir_fd, name, O_WRONLY | O_APPEND | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+
+    if (fd >= 0 || errno != EEXIST)
+        goto opened;
+    fd = openat(dir_fd, name, O_WRONLY | O_APPEND | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    if (fd >= 0 && fstat(fd, &st) == 0 &&
+        (!S_ISREG(st.st_mode) || !owner_ok(&st) || (st.st_mode & 077) || st.st_nlink != 1)) {
+        refuse("%s is not a private file of root's (owner uid %u, mode %04o, %u links): "
+               "remove it (rm %s), uipsecd makes it anew with mode 0600",
+               path, (unsigned)st.st_uid, (unsigned)(st.st_mode & 07777), (unsigned)st.st_nlink,
+               path);
+        close(fd);
+        return -1;
+    }
+opened:
+    if (fd < 0)
+        refuse("cannot open %s: %s (a symbolic link there is refused: remove it)", path,
+               strerror(errno));
+    return fd;
+}
+
+/* Appends one line to DIR/name. */
 static void append(const char *dir, const char *name, const char *line)
 {
     char path[512];
-    int fd;
+    int dir_fd = open_dir(dir), fd;
 
+    if (dir_fd < 0)
+        return;
     snprintf(path, sizeof path, "%s/%s", dir, name);
-    fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-    if (fd < 0 || fchmod(fd, 0600) < 0 || write(fd, line, strlen(line)) < 0)
-        log_warn("wireshark_keys: cannot write %s: %m", path);
-    if (fd >= 0)
-        close(fd);
+    fd = open_file(dir_fd, path, name);
+    close(dir_fd);
+    if (fd < 0)
+        return;
+    if (write(fd, line, strlen(line)) < 0)
+        log_warn("wireshark_keys: cannot write %s: %s", path, strerror(errno));
+    close(fd);
 }
 
 /* Wireshark's names for the IKE suite, or NULL if it cannot decrypt it. */

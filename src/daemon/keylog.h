@@ -3,8 +3,11 @@
  * Negotiated keys in Wireshark's key tables, so that tshark or Wireshark
  * can decrypt a capture: DIR/ikev2_decryption_table (IKE SAs) and
  * DIR/esp_sa (CHILD_SAs), lines appended in the UAT format those tables
- * use.  Off unless uipsec.wireshark_keys names DIR; the files are created
- * 0600 (and made so if they exist), for they hold live keys.  Suites
+ * use.  Off unless uipsec.wireshark_keys names DIR.  They hold live keys:
+ * DIR must belong to root and be writable by nobody else, the files are
+ * created 0600 (O_EXCL, never through a link), and a file found there is
+ * used only if it is a regular file of root's, mode 0600 or less, with one
+ * link; otherwise nothing is written and the refusal is logged.  Suites
  * Wireshark 4.0 cannot decrypt (ChaCha20-Poly1305) are written as comments.
  */
 #ifndef UIPSECD_KEYLOG_H

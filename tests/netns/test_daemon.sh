@@ -342,6 +342,15 @@ chmod 600 "$f"
 expect_start_error "config: an inbound SPI twice" "$f" \
     '@F@:24:5: manual.other: in.spi c0de0201 is also used by manual.net'
 
+# The Wireshark key log's folder must be root's alone (issue 8, finding 8;
+# keylog.c checks it again at every write: tests/unit/test_keylog.c).
+mkdir -p -m 1777 "$CASES/pubkeys"
+f=$CASES/pubkeys.conf
+base_conf | sed "2a\\    wireshark_keys = $CASES/pubkeys" >"$f"
+chmod 600 "$f"
+expect_error "config: wireshark_keys in a folder others may write" "$f" \
+    "@F@:3:5: wireshark_keys = $CASES/pubkeys: the folder may be changed by others (owner uid 0, mode 1777), who could read the keys; make it root's alone (chown root $CASES/pubkeys; chmod 700 $CASES/pubkeys)"
+
 # ---- The control socket's file (issue 8, finding 6) -------------------------
 # Made only in a folder nobody else may change; a file in the way is left
 # alone unless it is a dead socket; a live daemon's socket is not taken.

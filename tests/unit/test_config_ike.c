@@ -511,8 +511,8 @@ static void test_secret_not_private(void **state)
                                 "read it"));
     assert_non_null(strstr(err, "chmod 600"));
     /* Without a secret the file need not be private. */
-    assert_int_equal(load_mode("uipsec { wireshark_keys = /tmp }\n", 0644, &cfg), 0);
-    assert_string_equal(cfg.wireshark_keys, "/tmp");
+    assert_int_equal(load_mode("uipsec { wireshark_keys = /usr }\n", 0644, &cfg), 0);
+    assert_string_equal(cfg.wireshark_keys, "/usr");
     cfg_free(&cfg);
 }
 
