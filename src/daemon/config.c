@@ -317,10 +317,11 @@ static int top_section(struct cfgerr *c, const struct conf_node *sec, struct cfg
                 sec->name);
 }
 
-int cfg_load(const char *path, struct cfg *cfg, char *err, size_t err_len)
+/* The meaning of a parsed tree (root may be NULL: the parse failed, err
+ * says why); frees the tree. */
+static int interpret(struct conf_node *root, struct cfg *cfg, char *err, size_t err_len)
 {
     struct cfgerr c = {err, err_len};
-    struct conf_node *root = conf_parse_file(path, 0, err, err_len);
     int rc = 0;
 
     memset(cfg, 0, sizeof(*cfg));
@@ -338,6 +339,17 @@ int cfg_load(const char *path, struct cfg *cfg, char *err, size_t err_len)
     if (rc < 0)
         cfg_free(cfg);
     return rc;
+}
+
+int cfg_load(const char *path, struct cfg *cfg, char *err, size_t err_len)
+{
+    return interpret(conf_parse_file(path, 0, err, err_len), cfg, err, err_len);
+}
+
+int cfg_load_text(const char *text, size_t len, const char *name, struct cfg *cfg, char *err,
+                  size_t err_len)
+{
+    return interpret(conf_parse_text(text, len, name, NULL, 0, err, err_len), cfg, err, err_len);
 }
 
 void cfg_free(struct cfg *cfg)

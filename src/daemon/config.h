@@ -62,6 +62,11 @@ struct cfg {
 /* Reads and checks the configuration file.  Returns 0, or -1 with a message
  * "FILE:LINE:COL: what is wrong; what to do" in err. */
 int cfg_load(const char *path, struct cfg *out, char *err, size_t err_len);
+/* The same for len bytes of text named name, with includes refused; keys
+ * are accepted only if a private file called name exists (the fuzzer,
+ * fuzz_config, makes one). */
+int cfg_load_text(const char *text, size_t len, const char *name, struct cfg *out, char *err,
+                  size_t err_len);
 void cfg_free(struct cfg *cfg);
 
 /* Whether two manual SAs are configured identically (reload keeps those). */

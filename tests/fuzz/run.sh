@@ -43,7 +43,7 @@ if [ -x "$build/tests/fuzz/fuzz_conf" ]; then
     run fuzz_conf 3 "$here/seeds-conf"
 fi
 if [ -x "$build/tests/fuzz/fuzz_config" ]; then
-    run fuzz_config 3 "$here/seeds-conf"
+    run fuzz_config 3 "$here/seeds-conf" "$here/../../examples"
 fi
 if [ -x "$build/tests/fuzz/fuzz_ike" ]; then
     run fuzz_ike 3 "$here/seeds-ike"
