@@ -110,6 +110,7 @@ struct daemon {
     uint8_t cookie_gen;
     time_t cookie_rotated;
     struct admit *admit;                     /* admit.c: who may cost IKE work */
+    struct ike_spis *ike_spis;               /* ike.c: the IKE SAs by SPI */
     struct ike_rt *half_open_old, *half_open_new; /* ike.c: waiting for IKE_AUTH */
     size_t n_half_open;
     struct ctl_wait waiting[CTL_MAX_WAITING];

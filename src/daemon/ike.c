@@ -202,8 +202,52 @@ static int build_cfg(struct ike_rt *rt, char *err, size_t err_len)
     return 0;
 }
 
+/* ---- the table: a list, and an index by SPIi ---- */
+
+/* IKE SAs by their initiator's SPI, which a datagram's header names and
+ * which never changes: the attacker picks it for responder SAs, so the
+ * bucket comes from a keyed mix, unknown outside. */
+#define SPI_BUCKETS 4096
+
+struct ike_spis {
+    uint64_t key[2];
+    struct ike_rt *bucket[SPI_BUCKETS];
+};
+
+static struct ike_rt **spi_bucket(struct daemon *d, const uint8_t *spi_i)
+{
+    uint64_t x;
+
+    memcpy(&x, spi_i, sizeof(x));
+    x = (x ^ d->ike_spis->key[0]) * 0x9e3779b97f4a7c15ULL;
+    x = ((x ^ x >> 31) ^ d->ike_spis->key[1]) * 0xff51afd7ed558ccdULL;
+    return &d->ike_spis->bucket[(x ^ x >> 29) % SPI_BUCKETS];
+}
+
+int ike_tables_open(struct daemon *d)
+{
+    if (!d->ike_spis && (d->ike_spis = calloc(1, sizeof(*d->ike_spis))) &&
+        RAND_bytes((uint8_t *)d->ike_spis->key, sizeof(d->ike_spis->key)) != 1)
+        abort();
+    if (!d->admit)
+        d->admit = admit_new();
+    return d->ike_spis && d->admit ? 0 : -1;
+}
+
+void ike_tables_close(struct daemon *d)
+{
+    admit_free(d->admit);
+    d->admit = NULL;
+    free(d->ike_spis);
+    d->ike_spis = NULL;
+}
+
 static void rt_link(struct daemon *d, struct ike_rt *rt)
 {
+    struct ike_rt **b = spi_bucket(d, rt->sa->spi_i);
+
+    rt->spi_next = *b;
+    *b = rt;
     rt->next = d->ike;
     if (d->ike)
         d->ike->pprev = &rt->next;
@@ -215,6 +259,11 @@ static void rt_unlink(struct ike_rt *rt)
 {
     if (!rt->pprev)
         return;
+    for (struct ike_rt **pp = spi_bucket(rt->d, rt->sa->spi_i); *pp; pp = &(*pp)->spi_next)
+        if (*pp == rt) {
+            *pp = rt->spi_next;
+            break;
+        }
     *rt->pprev = rt->next;
     if (rt->next)
         rt->next->pprev = rt->pprev;
@@ -376,10 +425,10 @@ static struct ike_rt *find_sa(struct daemon *d, const struct ike_hdr *h)
     static const uint8_t zero[IKE_SPI_LEN];
     bool init = memcmp(h->spi_r, zero, IKE_SPI_LEN) == 0;
 
-    for (struct ike_rt *rt = d->ike; rt; rt = rt->next) {
+    for (struct ike_rt *rt = *spi_bucket(d, h->spi_i); rt; rt = rt->spi_next) {
         const struct ike_sa *sa = rt->sa;
 
-        if (!sa || memcmp(sa->spi_i, h->spi_i, IKE_SPI_LEN) != 0)
+        if (memcmp(sa->spi_i, h->spi_i, IKE_SPI_LEN) != 0)
             continue;
         if (init || sa->state == IKE_SA_INIT_SENT || memcmp(sa->spi_r, h->spi_r, IKE_SPI_LEN) == 0)
             return rt;

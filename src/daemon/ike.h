@@ -23,6 +23,7 @@ struct conn;
 struct ike_rt {
     struct daemon *d;
     struct ike_rt *next, **pprev; /* d->ike */
+    struct ike_rt *spi_next;      /* linked (it has an SA): in d->ike_spis */
     /* a responder SA waiting for IKE_AUTH: on d's list of those, oldest
      * first, and counted for its address's prefix (admit.h) */
     struct ike_rt *ho_next, *ho_prev;
@@ -89,6 +90,11 @@ void ike_traps_clear(struct daemon *d);
 void ike_traps_release(struct daemon *d, const char *conn, unsigned k);
 /* Sends the packets traps hold for the CHILD_SA that just came up. */
 void ike_traps_deliver(struct daemon *d, struct conn *child);
+
+/* ike.c: the admission tables and the index of IKE SAs by SPI, with the
+ * sockets (0 or -1: out of memory) */
+int ike_tables_open(struct daemon *d);
+void ike_tables_close(struct daemon *d);
 
 /* ike_io.c */
 int ike_io_open(struct daemon *d);

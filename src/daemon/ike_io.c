@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* IKE's UDP sockets (and, opened and closed with them, the admission
- * tables of admit.h): port 500 on IPv4 and IPv6, port 4500 on IPv6 (IPv4's
- * 4500 socket belongs to the data path, which shares it with ESP-in-UDP).
+/* IKE's UDP sockets (and, opened and closed with them, the IKE tables): port 500 on IPv4 and IPv6,
+ * port 4500 on IPv6 (IPv4's 4500 socket belongs to the data path, which shares it with ESP-in-UDP).
  * Datagrams go out from the SA's own local address (IP_PKTINFO), with the
  * daemon's fwmark so that they never enter the tunnel they negotiate. */
 #include <errno.h>
@@ -10,7 +9,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "admit.h"
 #include "daemon.h"
 #include "ike.h"
 #include "log.h"
@@ -55,8 +53,8 @@ int ike_io_open(struct daemon *d)
     bool v6 = access("/proc/net/if_inet6", F_OK) == 0;
 
     ike_config_loaded(d);
-    if (!d->admit && !(d->admit = admit_new())) {
-        log_err("out of memory for the IKE admission tables");
+    if (ike_tables_open(d) < 0) {
+        log_err("out of memory for the IKE tables");
         return -1;
     }
 
@@ -73,8 +71,7 @@ int ike_io_open(struct daemon *d)
 
 void ike_io_close(struct daemon *d)
 {
-    admit_free(d->admit);
-    d->admit = NULL;
+    ike_tables_close(d);
     for (int i = 0; i < IKE_SOCK_COUNT; i++) {
         if (d->ike_fd[i] >= 0)
             close(d->ike_fd[i]);

@@ -22,7 +22,8 @@ one kind of traffic per call to the right gateway's IKE ports:
   mixed      --rate a second for --duration seconds, in turn: x25519 and
              invalid MODP-3072 requests from spoofed sources (raw socket,
              198.18.0.0/15, answers go nowhere) and invalid ones from the
-             addresses given; the load test's flood
+             addresses given; the load test's flood (--kinds: a subset,
+             e.g. 1,2 for invalid KEs only)
 
 --v6 sends init, init-cookie and badke over IPv6 from --src6 (a list).
 
@@ -267,10 +268,10 @@ def spoofed(dst, src_port, payload):
     return ip + udp
 
 
-def mixed(s, rate, duration):
-    """The load test's flood: a quarter each of spoofed x25519, spoofed
-    invalid MODP, invalid MODP from the given addresses and cookie-less
-    x25519 from them; thousands a second."""
+def mixed(s, rate, duration, kinds):
+    """The load test's flood, thousands a second, in turn of kinds: 0
+    spoofed x25519, 1 spoofed invalid MODP, 2 invalid MODP from the given
+    addresses, 3 cookie-less x25519 from them."""
     raw = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
     raw.setsockopt(socket.IPPROTO_IP, socket.IP_HDRINCL, 1)
     end = time.monotonic() + duration
@@ -280,7 +281,7 @@ def mixed(s, rate, duration):
     while time.monotonic() < end:
         for _ in range(per_tick):
             spi, nonce = rng.randbytes(8), rng.randbytes(32)
-            kind, i = i % 4, i + 1
+            kind, i = kinds[i % len(kinds)], i + 1
             if kind == 0:
                 msg = ike_sa_init(spi, nonce, rng.randbytes(32))
             else:
@@ -327,6 +328,7 @@ def main():
     ap.add_argument("--same-ke", action="store_true")
     ap.add_argument("--rate", type=int, default=3000)
     ap.add_argument("--duration", type=float, default=10)
+    ap.add_argument("--kinds", default="0,1,2,3", help="mixed: which kinds (see above)")
     ap.add_argument("--burst", type=int, default=50)
     ap.add_argument("--pause", type=float, default=0.003)
     a = ap.parse_args()
@@ -344,7 +346,7 @@ def main():
         unknown(s, a.count)
         result = {"sent": s.sent}
     elif a.kind == "mixed":
-        result = mixed(s, a.rate, a.duration)
+        result = mixed(s, a.rate, a.duration, [int(k) for k in a.kinds.split(",")])
     else:
         result = init(s, a.count, a.kind == "init-cookie", modp=a.kind == "badke")
     result["seconds"] = round(time.monotonic() - start, 2)
