@@ -477,8 +477,22 @@ if selected failures; then
         "authentication of left.uipsec.test from 192.0.2.1 failed"
     reset_vars
     IKE_L=aes128-sha512-prfsha512-ecp384 IKE_R=aes256gcm16-prfsha256-x25519
-    failure "IKE proposal mismatch" NO_PROPOSAL_CHOSEN "IKE SA failed: .*NO_PROPOSAL_CHOSEN" \
-        "IKE_SA_INIT refused: NO_PROPOSAL_CHOSEN"
+    # an unprotected NO_PROPOSAL_CHOSEN could be anyone's: the initiator
+    # keeps waiting for a valid answer until its retransmissions run out
+    # (RFC 7296 2.21.1, about 2 minutes), so initiate times out first
+    restart
+    mark_logs
+    initiate "$NS_L" net 5
+    check "IKE proposal mismatch: the unprotected NO_PROPOSAL_CHOSEN does not end the initiation (RFC 7296 2.21.1): initiate times out, the IKE SA retransmits in INIT_SENT" \
+        "exit $RC: $OUT" "$(new_log "$NS_L" | tail -3)" -- eval \
+        '[ "$RC" = 1 ] && [ "$(sas "$NS_L" "ike[0][\"state\"]")" = INIT_SENT ] &&
+         logged "$NS_L" "retransmitting request 0"'
+    check "IKE proposal mismatch: the right refuses each IKE_SA_INIT with NO_PROPOSAL_CHOSEN and keeps nothing" \
+        "$(new_log "$NS_R" | tail -3)" -- eval \
+        'logged "$NS_R" "IKE_SA_INIT refused: NO_PROPOSAL_CHOSEN" && [ "$(sas "$NS_R" "len(ike)")" = 0 ]'
+    terminate "$NS_L" --ike net
+    check "IKE proposal mismatch: terminate --ike ends the waiting initiation, nothing installed" \
+        "exit $RC: $OUT" -- wait_until 3 nothing_installed
     reset_vars
     RTS_L=10.10.3.0/24
     failure "selector mismatch" TS_UNACCEPTABLE "CHILD_SA net not made: TS_UNACCEPTABLE" \
