@@ -221,13 +221,28 @@ static int manual_section(struct cfgerr *c, const struct conf_node *sec, struct 
     return finish_manual(c, sec, m);
 }
 
+/* A name the kernel takes for a link (its dev_valid_name()): not empty,
+ * not "." or "..", no '/', ':' or blank; 15 bytes at most. */
+static int interface_name(struct cfgerr *c, const struct conf_node *n, struct cfg *cfg)
+{
+    if (cfgval_str(c, n, cfg->ifname, sizeof(cfg->ifname)) < 0)
+        return -1;
+    if (!cfg->ifname[0] || !strcmp(cfg->ifname, ".") || !strcmp(cfg->ifname, "..") ||
+        strpbrk(cfg->ifname, "/: \t"))
+        return FAIL(c, n,
+                    "interface = \"%s\": not a name for a network interface (1 to 15 bytes, "
+                    "no '/', ':' or blank); e.g. uipsec0",
+                    n->value);
+    return 0;
+}
+
 static int daemon_key(struct cfgerr *c, const struct conf_node *n, struct cfg *cfg)
 {
     struct stat st;
     unsigned long long v;
 
     if (!strcmp(n->name, "interface"))
-        return cfgval_str(c, n, cfg->ifname, sizeof(cfg->ifname));
+        return interface_name(c, n, cfg);
     if (!strcmp(n->name, "path_mtu")) {
         if (cfgval_uint(c, n, 65535, &v) < 0)
             return -1;

@@ -303,6 +303,16 @@ base_conf | sed $'2a\\    socket = a\x01b' >"$f"
 chmod 600 "$f"
 expect_error "config: control character" "$f" "@F@:3:15: control character 0x01; remove it"
 
+# Interface names the kernel would not take (found by fuzz_config).
+for name in '""' '"a b"' 'a/b' 'tun:0'; do
+    f=$CASES/ifname.conf
+    base_conf | sed "s|interface = uipsec-t0|interface = $name|" >"$f"
+    chmod 600 "$f"
+    shown=${name//\"/}
+    expect_error "config: interface = $name refused" "$f" \
+        "@F@:2:5: interface = \"$shown\": not a name for a network interface (1 to 15 bytes, no '/', ':' or blank); e.g. uipsec0"
+done
+
 # Files: missing, not a file, and keys others may read.
 expect_error "config: no such file" "$CASES/none.conf" "@F@: cannot open: No such file or directory"
 expect_error "config: a directory" "$CASES/subdir" \
