@@ -88,6 +88,7 @@ test: test-unit test-asan test-release test-fuzz
 bench: build
 	@$(BUILD)/bench/uipsec-bench
 	@$(BUILD)/bench/spd-bench
+	@$(BUILD)/bench/sa-bench
 
 # Tunnel throughput: uipsecd against the plain veth, wireguard-go and strongSwan
 # (root; about 1.5 min).  Options through TUNNEL_ARGS, e.g. TUNNEL_ARGS="--quick".

@@ -12,9 +12,12 @@
  *   uipsec_spd_lookup_out(spd, bufs, n, policies); // one policy (or NULL) per packet
  *
  * Changes are transactional: uipsec_spd_add() and uipsec_spd_remove() stage,
- * uipsec_spd_commit() compiles the staged set into the lookup tables (all the
- * allocation happens there) and makes it live at once, so lookups see either
- * the old or the new policy set, never half of a change.
+ * uipsec_spd_commit() applies the staged changes to the lookup tables in
+ * place and makes them live at once, so lookups see either the old or the
+ * new policy set, never half of a change.  A commit costs O(1) per staged
+ * change (plus emptying the fixed-size flow cache), whatever the number of
+ * policies, except for policies whose selectors are no prefixes or aligned
+ * port blocks (ranges, OPAQUE): those are kept in a sorted array.
  *
  * Lookups never allocate and never lock.  A flow cache (a fixed table of
  * 4,096 recent 5-tuples, emptied by a generation number at every commit)

@@ -26,7 +26,22 @@ enum kind {
     K_COUNT
 };
 
-#define TAG_PEER 0x80 /* key[0] of a peer's address; else family << 4 | kind */
+#define TAG_PEER 0x80 /* key[0] of a peer's address */
+#define TAG_HASH 0x40 /* key[0] of an element of a shape's hash set, key[1] the shape */
+/* else key[0] is family << 4 | kind: an element of an interval set */
+
+#define MAX_SHAPES 64
+
+/* Selectors whose sides are prefixes and whose ports are single or any
+ * take the fast path: per shape (prefix lengths, protocol or not, ports
+ * or not) a hash set of the masked keys and one rule "saddr & mask .
+ * daddr & mask ... @set drop", the tuple-space search of the SPD in the
+ * kernel.  Adding or deleting such an element is O(1) there; the interval
+ * sets (pipapo), kept for the other selectors, cost O(n) per deletion. */
+struct shape {
+    uint8_t family, rplen, lplen;
+    bool proto, sport, dport;
+};
 
 /* The elements of one set: packed first words of their address fields, so
  * that the overlap check reads 16 bytes per element. */
@@ -46,6 +61,9 @@ struct cleardrop {
     struct refmap elems; /* drop elements and peers, with their references */
     struct layer layers[2][K_COUNT][LAYERS];
     char names[2][K_COUNT][LAYERS][8];
+    struct shape shapes[MAX_SHAPES];
+    char shape_names[MAX_SHAPES][16];
+    int nshapes;
     struct undo *undo; /* this batch's reference changes, to take back if it fails */
     size_t nundo, undocap;
 };
@@ -195,7 +213,7 @@ static bool has_ports(uint8_t proto)
 
 /* A port range as the drop element takes it: OPAQUE (no ports) widens to
  * every port, so more is dropped rather than less. */
-static size_t ports(uint8_t *k, uint8_t *e, size_t at, const struct uipsec_ts *t)
+static size_t ports_field(uint8_t *k, uint8_t *e, size_t at, const struct uipsec_ts *t)
 {
     uint8_t lo[2] = {(uint8_t)(t->port_lo >> 8), (uint8_t)t->port_lo};
     uint8_t hi[2] = {(uint8_t)(t->port_hi >> 8), (uint8_t)t->port_hi};
@@ -228,10 +246,116 @@ static void elem_of(const struct uipsec_selector *s, struct elem *el)
     if (k != K_ADDR)
         at = field(el->key, el->end, at, &plo, &phi, 1);
     if (k == K_PORTS) {
-        at = ports(el->key, el->end, at, &s->remote);
-        at = ports(el->key, el->end, at, &s->local);
+        at = ports_field(el->key, el->end, at, &s->remote);
+        at = ports_field(el->key, el->end, at, &s->local);
     }
     el->len = (uint8_t)at;
+}
+
+/* The prefix length that makes [lo, hi] (n bytes) a prefix, or -1. */
+static int prefix(const uint8_t *lo, const uint8_t *hi, size_t n)
+{
+    int plen = 0;
+    size_t i = 0;
+
+    while (i < n * 8 && ((lo[i / 8] ^ hi[i / 8]) & (0x80 >> (i % 8))) == 0)
+        i++;
+    plen = (int)i;
+    for (; i < n * 8; i++) /* the rest: all 0 in lo, all 1 in hi */
+        if ((lo[i / 8] & (0x80 >> (i % 8))) || !(hi[i / 8] & (0x80 >> (i % 8))))
+            return -1;
+    return plen;
+}
+
+static bool single(const struct uipsec_ts *t)
+{
+    return t->port_lo == t->port_hi;
+}
+
+/* The hash-set element of s: false if s needs an interval set. */
+static bool hash_elem(const struct uipsec_selector *s, struct shape *h, uint8_t *key, size_t *len)
+{
+    size_t alen = s->family == 4 ? 4 : 16, at = 0;
+    int rp = prefix(s->remote.lo, s->remote.hi, alen);
+    int lp = prefix(s->local.lo, s->local.hi, alen);
+    bool ports = has_ports(s->proto) && !(any_port(&s->local) && any_port(&s->remote));
+    uint8_t end[48];
+
+    if (rp < 0 || lp < 0 || (rp == 0 && lp == 0) || (s->proto == 0 && !any_port(&s->local)) ||
+        (s->proto == 0 && !any_port(&s->remote)))
+        return false;
+    if (ports && !((any_port(&s->remote) || single(&s->remote)) &&
+                   (any_port(&s->local) || single(&s->local))))
+        return false;
+    *h = (struct shape){(uint8_t)s->family,
+                        (uint8_t)rp,
+                        (uint8_t)lp,
+                        s->proto != 0,
+                        ports && !any_port(&s->remote),
+                        ports && !any_port(&s->local)};
+    if (rp)
+        at = field(key, end, at, s->remote.lo, s->remote.lo, alen);
+    if (lp)
+        at = field(key, end, at, s->local.lo, s->local.lo, alen);
+    if (h->proto)
+        at = field(key, end, at, &s->proto, &s->proto, 1);
+    if (h->sport)
+        at = ports_field(key, end, at, &s->remote);
+    if (h->dport)
+        at = ports_field(key, end, at, &s->local);
+    *len = at;
+    return true;
+}
+
+static void mask_text(char *out, size_t len, uint8_t family, unsigned plen)
+{
+    uint8_t m[16] = {0};
+
+    for (unsigned i = 0; i < plen; i++)
+        m[i / 8] |= (uint8_t)(0x80 >> (i % 8));
+    inet_ntop(family == 4 ? AF_INET : AF_INET6, m, out, (socklen_t)len);
+}
+
+/* The set and rule of a shape, made in one transaction the first time a
+ * selector of the shape comes; -1 if there are too many shapes. */
+static int shape_id(struct daemon *d, struct cleardrop *cd, const struct shape *h)
+{
+    const char *ip = h->family == 4 ? "ip" : "ip6",
+               *at = h->family == 4 ? "ipv4_addr" : "ipv6_addr";
+    char cmd[1024], type[200] = "", expr[300] = "", m[INET6_ADDRSTRLEN];
+    int id;
+
+    for (id = 0; id < cd->nshapes; id++)
+        if (!memcmp(&cd->shapes[id], h, sizeof(*h)))
+            return id;
+    if (id == MAX_SHAPES)
+        return -1;
+    snprintf(cd->shape_names[id], sizeof(cd->shape_names[id]), "h%d", id);
+    if (h->rplen) {
+        mask_text(m, sizeof(m), h->family, h->rplen);
+        snprintf(expr, sizeof(expr), "%s saddr & %s", ip, m);
+        snprintf(type, sizeof(type), "%s", at);
+    }
+    if (h->lplen) {
+        mask_text(m, sizeof(m), h->family, h->lplen);
+        snprintf(expr + strlen(expr), sizeof(expr) - strlen(expr), "%s%s daddr & %s",
+                 *expr ? " . " : "", ip, m);
+        snprintf(type + strlen(type), sizeof(type) - strlen(type), "%s%s", *type ? " . " : "", at);
+    }
+    snprintf(expr + strlen(expr), sizeof(expr) - strlen(expr), "%s%s%s",
+             h->proto ? " . meta l4proto" : "", h->sport ? " . th sport" : "",
+             h->dport ? " . th dport" : "");
+    snprintf(type + strlen(type), sizeof(type) - strlen(type), "%s%s%s",
+             h->proto ? " . inet_proto" : "", h->sport ? " . inet_service" : "",
+             h->dport ? " . inet_service" : "");
+    snprintf(cmd, sizeof(cmd),
+             "add set inet " TABLE " %s { type %s; }\n"
+             "add rule inet " TABLE " protect %s @%s counter name clear_drops drop\n",
+             cd->shape_names[id], type, expr, cd->shape_names[id]);
+    if (run(d, cmd, false) != 0)
+        return -1;
+    cd->shapes[id] = *h;
+    return cd->nshapes++;
 }
 
 static void refkey(const struct elem *el, uint8_t *k, size_t *klen)
@@ -343,19 +467,29 @@ static int note(struct cleardrop *cd, struct refent *e, int delta)
     return 0;
 }
 
+/* Whether the element is in a set of exact keys (a peer, a shape's hash
+ * set), not an interval set. */
+static bool exact(const uint8_t *key)
+{
+    return key[0] & (TAG_PEER | TAG_HASH);
+}
+
 static const char *set_name(struct cleardrop *cd, const struct refent *e)
 {
     if (e->key[0] & TAG_PEER)
         return e->key[0] & 1 ? "peer6" : "peer4";
+    if (e->key[0] & TAG_HASH)
+        return cd->shape_names[e->key[1]];
     return cd->names[(e->key[0] >> 4) & 1][e->key[0] & 0xf][e->aux];
 }
 
 static int queue(struct cleardrop *cd, const struct refent *e, bool add)
 {
-    struct nft_elem n = {.set = set_name(cd, e), .add = add, .interval = !(e->key[0] & TAG_PEER)};
+    struct nft_elem n = {.set = set_name(cd, e), .add = add, .interval = !exact(e->key)};
+    size_t skip = e->key[0] & TAG_HASH ? 2 : 1;
 
-    n.len = (uint8_t)(n.interval ? (e->klen - 1u) / 2 : e->klen - 1u);
-    memcpy(n.key, e->key + 1, n.len);
+    n.len = (uint8_t)(n.interval ? (e->klen - 1u) / 2 : e->klen - skip);
+    memcpy(n.key, e->key + skip, n.len);
     if (n.interval)
         memcpy(n.end, e->key + 1 + n.len, n.len);
     return nftset_queue(&cd->ns, &n);
@@ -367,7 +501,7 @@ static int queue(struct cleardrop *cd, const struct refent *e, bool add)
 static int ref(struct cleardrop *cd, const uint8_t *k, size_t klen, bool add)
 {
     struct refent *e = add ? refmap_put(&cd->elems, k, klen) : refmap_get(&cd->elems, k, klen);
-    bool peer = k[0] & TAG_PEER;
+    bool peer = exact(k);
 
     if (!e || (!add && e->refs == 0) || note(cd, e, add ? 1 : -1) < 0)
         return -1;
@@ -380,7 +514,11 @@ static int ref(struct cleardrop *cd, const uint8_t *k, size_t klen, bool add)
                     LAYERS);
             return -1;
         }
-        if ((!peer && layer_add(layer_of(cd, e, e->aux), e) < 0) || queue(cd, e, true) < 0)
+        if (!peer && layer_add(layer_of(cd, e, e->aux), e) < 0) {
+            e->aux = LAYERS; /* in no layer: nothing to take back there */
+            return -1;
+        }
+        if (queue(cd, e, true) < 0)
             return -1;
     } else if (!add && --e->refs == 0) {
         if (!peer)
@@ -398,6 +536,22 @@ static void peer_key(const struct uipsec_addr *a, uint8_t *k, size_t *klen)
     k[0] = (uint8_t)(TAG_PEER | (a->family == 6));
     memcpy(k + 1, a->bytes, n);
     *klen = 1 + n;
+}
+
+/* The refmap key of s's hash-set element: -1 if it needs an interval set
+ * (or the shapes ran out). */
+static int hash_key(struct daemon *d, const struct uipsec_selector *s, uint8_t *k, size_t *klen)
+{
+    struct shape h;
+    size_t len;
+    int id;
+
+    if (!hash_elem(s, &h, k + 2, &len) || (id = shape_id(d, d->cleardrop, &h)) < 0)
+        return -1;
+    k[0] = TAG_HASH;
+    k[1] = (uint8_t)id;
+    *klen = 2 + len;
+    return 0;
 }
 
 int cleardrop_conn(struct daemon *d, struct conn *c, bool add)
@@ -421,8 +575,12 @@ int cleardrop_conn(struct daemon *d, struct conn *c, bool add)
 
         if (!p || p->params.action != UIPSEC_POLICY_PROTECT)
             continue;
-        elem_of(&p->params.sel, &el);
-        refkey(&el, k, &klen);
+        /* an element made while its shape could not be had is an interval */
+        if (hash_key(d, &p->params.sel, k, &klen) < 0 ||
+            (!add && !refmap_get(&d->cleardrop->elems, k, klen))) {
+            elem_of(&p->params.sel, &el);
+            refkey(&el, k, &klen);
+        }
         rc |= ref(d->cleardrop, k, klen, add);
     }
     return rc;
@@ -434,7 +592,7 @@ static void take_back(struct cleardrop *cd)
 {
     for (size_t i = cd->nundo; i-- > 0;) {
         struct refent *e = cd->undo[i].e;
-        bool peer = e->key[0] & TAG_PEER;
+        bool peer = exact(e->key);
 
         if (cd->undo[i].delta > 0 && --e->refs == 0 && !peer && e->aux < LAYERS)
             layer_del(layer_of(cd, e, e->aux), e);

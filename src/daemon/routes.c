@@ -23,6 +23,13 @@ struct routes {
 
 int routes_setup(struct daemon *d)
 {
+    /* routes through a link that is down are refused: up it goes first,
+     * with the MTU of no SA (daemon_refresh() follows the SAs) */
+    d->mtu = conns_mtu(d);
+    if (nl_link_up(&d->nl, d->ifindex, d->mtu) < 0) {
+        log_err("cannot set %s up: %s", d->ifname, strerror(errno));
+        return -1;
+    }
     for (int family = 4; family <= 6; family += 2) {
         /* a rule left by a daemon that was killed is replaced */
         nl_rule(&d->nl, false, family, ROUTE_PRIORITY, ROUTE_FWMARK, ROUTE_TABLE);

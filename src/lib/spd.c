@@ -19,8 +19,17 @@
  * can beat the match found.  The rules no mask describes (address or port
  * ranges, OPAQUE) are scanned in order with flow_match(), the reference
  * semantics.
+ *
+ * A commit changes the live tables in place, policy by policy: a hash
+ * insert or delete (rules with the same shape and key are chained, best
+ * first), a shape's count, and for the rules no mask describes an insert
+ * into a sorted array.  Adding or removing one policy so costs the same
+ * with ten policies or ten thousand (the flow cache, emptied, is of fixed
+ * size); everything a commit may allocate is reserved before it changes
+ * anything, so it fails whole or not at all.
  */
 #include <openssl/rand.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -30,7 +39,6 @@
 #define CACHE_WAYS   8
 #define CHUNK        16   /* packets whose cache sets are fetched ahead together */
 #define VERDICT_PASS 0xff /* else an enum uipsec_spd_drop */
-#define NO_RANK      UINT32_MAX
 #define GOLDEN       0x9e3779b97f4a7c15ull
 
 /* A packet's 5-tuple seen from one direction, as words a class mask ANDs:
@@ -40,49 +48,58 @@ struct key {
     uint64_t w[KEY_W];
 };
 
-struct spd_policy {
-    struct uipsec_policy pub;      /* first: callers hold pointers to it */
-    struct uipsec_policy_stats st; /* rules' counts at commits, and inbound checks */
-    uint32_t rank;                 /* in its live table */
-    bool live;                     /* in the live tables */
-    bool removed;                  /* its removal is staged */
+/* What lookups read of a policy: one cache line, the policy's first. */
+struct rule {
+    _Alignas(64) struct uipsec_policy_stats st;
+    uint64_t id;       /* ties of priority: the older first */
+    uint32_t priority; /* lower first */
+    uint8_t verdict;   /* VERDICT_PASS or why its packets are dropped */
 };
 
-/* A live policy as lookups see it: all a new flow needs in one line, so
- * that lookups never touch the policies themselves. */
-struct rule {
-    _Alignas(64) struct spd_policy *pol;
-    struct uipsec_policy_stats st; /* since the last commit */
-    uint8_t verdict;               /* VERDICT_PASS or why its packets are dropped */
+struct spd_policy {
+    struct rule rule;
+    struct uipsec_policy pub;
+    struct spd_policy *dup; /* next live policy with the same shape and key, worse */
+    struct key k;           /* its key, masked by its shape */
+    uint32_t shape;         /* NO_SHAPE: in the table's rest */
+    size_t at;              /* its place in the table's list of all */
+    bool live;              /* in the live tables */
+    bool removed;           /* its removal is staged */
 };
+
+#define NO_SHAPE UINT32_MAX
 
 struct shape {
     struct key mask;
-    uint32_t min_rank; /* rank of its best rule */
+    uint32_t count;    /* live rules of this shape; 0: the shape is free */
+    uint32_t min_prio; /* no rule of the shape comes before (min_prio, min_id): */
+    uint64_t min_id;   /* a bound, tightened by adds, left by removals */
 };
 
 struct slot {
     struct key k; /* a rule's key, masked by its shape */
     uint32_t shape;
-    uint32_t rank; /* NO_RANK: empty */
+    struct spd_policy *head; /* the best rule of the chain; NULL: empty */
 };
 
-/* The live policies of one direction, compiled.  A zeroed table is empty. */
+/* The live policies of one direction.  A zeroed table is empty. */
 struct table {
-    struct rule *rules; /* in lookup order: the index is the rank */
-    uint32_t n;
-    struct shape *shapes; /* by min_rank */
-    uint32_t nshapes;
     struct slot *slots;
-    size_t slot_mask;
-    uint32_t *rest; /* ranks of the rules no shape describes, ascending */
-    uint32_t nrest;
+    size_t slot_mask, nslots; /* slots used */
+    struct shape *shapes;     /* by id; ids are reused once free */
+    uint32_t *order;          /* ids of the used shapes, by their bound */
+    uint32_t nshapes, norder;
+    size_t shapes_cap;        /* of shapes and of order */
+    struct spd_policy **rest; /* the rules no shape describes, in lookup order */
+    size_t nrest, rest_cap;
+    struct spd_policy **all; /* every live rule; in lookup order if sorted */
+    size_t n, all_cap;
+    bool sorted;
 };
 
 struct cache_entry {
     _Alignas(64) struct key k;
     struct spd_policy *pol;  /* NULL: no policy matched */
-    uint32_t rank;           /* of pol, in the live table of the key's direction */
     uint32_t packets, bytes; /* hits not yet added to the rule's counters */
     uint8_t verdict;         /* VERDICT_PASS or why the packet is dropped */
 };
@@ -95,16 +112,28 @@ struct cache_set {
     struct cache_entry e[CACHE_WAYS];
 };
 
+/* Policies by id: open addressing, at most half full. */
+struct idmap {
+    struct spd_policy **slot;
+    size_t mask, n;
+};
+
 struct uipsec_spd {
-    struct spd_policy **pol; /* staged and live, by id */
-    size_t npol, cap;
+    struct idmap ids; /* staged and live */
     uint64_t next_id;
+    struct spd_policy **changes; /* staged adds and removals, each policy once */
+    size_t nchanges, changes_cap;
     bool dirty;
     struct table live[2]; /* by enum uipsec_dir */
     struct cache_set *cache;
     uint64_t seed; /* random: flows an outsider picks do not pile into one set */
     struct uipsec_spd_stats st;
 };
+
+static struct spd_policy *pol_of(const struct uipsec_policy *p)
+{
+    return (struct spd_policy *)(uintptr_t)((const char *)p - offsetof(struct spd_policy, pub));
+}
 
 /* ---- keys and shapes ---- */
 
@@ -185,15 +214,13 @@ static bool rule_shape(const struct uipsec_selector *s, enum uipsec_dir dir, str
     return true;
 }
 
-/* ---- compiled tables ---- */
+/* ---- live tables ---- */
 
-static uint8_t verdict_of(const struct spd_policy *p, enum uipsec_dir dir)
+static uint8_t verdict_of(const struct uipsec_policy_params *p)
 {
-    if (!p)
-        return UIPSEC_SPD_DROP_NO_POLICY;
-    if (p->pub.params.action == UIPSEC_POLICY_DISCARD)
+    if (p->action == UIPSEC_POLICY_DISCARD)
         return UIPSEC_SPD_DROP_DISCARD;
-    if (p->pub.params.action == UIPSEC_POLICY_PROTECT && dir == UIPSEC_DIR_IN)
+    if (p->action == UIPSEC_POLICY_PROTECT && p->dir == UIPSEC_DIR_IN)
         return UIPSEC_SPD_DROP_CLEAR_FOR_PROTECT; /* RFC 4301 5.2 */
     return VERDICT_PASS;
 }
@@ -210,162 +237,282 @@ static void add_counts(struct uipsec_policy_stats *st, uint8_t verdict, uint64_t
     }
 }
 
+/* Whether (pa, ia) comes before (pb, ib) in lookup order. */
+static bool ahead(uint32_t pa, uint64_t ia, uint32_t pb, uint64_t ib)
+{
+    return pa < pb || (pa == pb && ia < ib);
+}
+
+static bool better(const struct spd_policy *a, const struct spd_policy *b)
+{
+    return ahead(a->rule.priority, a->rule.id, b->rule.priority, b->rule.id);
+}
+
+/* Slot i moves back to hole h unless its home lies in (h, i]: the
+ * backward-shift deletion of open addressing, without tombstones, so
+ * probe runs stay as short after any number of removals. */
+static bool may_fill(size_t hole, size_t i, size_t home, size_t mask)
+{
+    return ((i - home) & mask) >= ((i - hole) & mask);
+}
+
 static uint64_t slot_hash(const struct uipsec_spd *spd, uint32_t shape, const struct key *k)
 {
     return key_hash(k, spd->seed ^ (shape + 1) * GOLDEN);
 }
 
-static uint32_t slot_find(const struct uipsec_spd *spd, const struct table *t, uint32_t shape,
-                          const struct key *k)
-{
-    for (size_t i = slot_hash(spd, shape, k);; i++) {
-        const struct slot *s = &t->slots[i & t->slot_mask];
-
-        if (s->rank == NO_RANK)
-            return NO_RANK;
-        if (s->shape == shape && key_eq(&s->k, k))
-            return s->rank;
-    }
-}
-
-/* Rules come in rank order, so a key already there keeps its better rule. */
-static void slot_insert(const struct uipsec_spd *spd, struct table *t, uint32_t shape,
-                        const struct key *k, uint32_t rank)
+/* The slot of (shape, k), or the empty one where it would go. */
+static struct slot *slot_at(const struct uipsec_spd *spd, const struct table *t, uint32_t shape,
+                            const struct key *k)
 {
     for (size_t i = slot_hash(spd, shape, k);; i++) {
         struct slot *s = &t->slots[i & t->slot_mask];
 
-        if (s->rank == NO_RANK) {
-            *s = (struct slot){*k, shape, rank};
-            return;
-        }
-        if (s->shape == shape && key_eq(&s->k, k))
-            return;
+        if (!s->head || (s->shape == shape && key_eq(&s->k, k)))
+            return s;
     }
 }
 
-/* Rules come in rank order, so a new shape's first rule is its best. */
-static uint32_t shape_of(struct table *t, const struct key *mask, uint32_t rank)
+static void slot_clear(const struct uipsec_spd *spd, struct table *t, struct slot *s)
 {
-    uint32_t c;
+    size_t hole = (size_t)(s - t->slots), i = hole;
 
-    for (c = 0; c < t->nshapes; c++)
-        if (key_eq(&t->shapes[c].mask, mask))
-            return c;
-    t->shapes[c] = (struct shape){*mask, rank};
-    return t->nshapes++;
+    s->head = NULL;
+    t->nslots--;
+    for (;;) {
+        struct slot *next;
+
+        i = (i + 1) & t->slot_mask;
+        next = &t->slots[i];
+        if (!next->head)
+            return;
+        if (may_fill(hole, i, slot_hash(spd, next->shape, &next->k) & t->slot_mask, t->slot_mask)) {
+            t->slots[hole] = *next;
+            next->head = NULL;
+            hole = i;
+        }
+    }
+}
+
+/* Room for n used slots at most half full; on failure the table is as it was. */
+static int slots_reserve(const struct uipsec_spd *spd, struct table *t, size_t n)
+{
+    size_t cap = t->slots ? t->slot_mask + 1 : 0, want = 16;
+    struct table next = *t;
+
+    if (2 * n <= cap)
+        return UIPSEC_OK;
+    while (want < 2 * n)
+        want <<= 1;
+    if (!(next.slots = calloc(want, sizeof(*next.slots))))
+        return UIPSEC_E_NOMEM;
+    next.slot_mask = want - 1;
+    for (size_t i = 0; i < cap; i++)
+        if (t->slots[i].head)
+            *slot_at(spd, &next, t->slots[i].shape, &t->slots[i].k) = t->slots[i];
+    free(t->slots);
+    t->slots = next.slots;
+    t->slot_mask = next.slot_mask;
+    return UIPSEC_OK;
+}
+
+/* p, reallocated to hold need elements of size: NULL if out of memory (p
+ * is then as it was), else *cap is its new room. */
+static void *grown(void *p, size_t *cap, size_t need, size_t size)
+{
+    size_t c = *cap ? *cap : 16;
+
+    if (need <= *cap && p) /* never NULL for a success, even for 0 elements */
+        return p;
+    while (c < need)
+        c *= 2;
+    if (!(p = realloc(p, c * size)))
+        return NULL;
+    *cap = c;
+    return p;
+}
+
+/* Everything adding `adds` rules may allocate, so that the commit that
+ * follows cannot fail half-way. */
+static int table_reserve(const struct uipsec_spd *spd, struct table *t, size_t adds)
+{
+    size_t shapes = t->nshapes + adds, order_cap = t->shapes_cap;
+    struct shape *sh = grown(t->shapes, &t->shapes_cap, shapes, sizeof(*sh));
+    uint32_t *order;
+    struct spd_policy **all, **rest;
+
+    if (sh)
+        t->shapes = sh;
+    if (!sh || !(order = grown(t->order, &order_cap, shapes, sizeof(*order))))
+        return UIPSEC_E_NOMEM;
+    t->order = order;
+    if (!(all = grown(t->all, &t->all_cap, t->n + adds, sizeof(*all))))
+        return UIPSEC_E_NOMEM;
+    t->all = all;
+    if (!(rest = grown(t->rest, &t->rest_cap, t->nrest + adds, sizeof(*rest))))
+        return UIPSEC_E_NOMEM;
+    t->rest = rest;
+    return slots_reserve(spd, t, t->nslots + adds);
 }
 
 static void table_free(struct table *t)
 {
-    free(t->rules);
-    free(t->shapes);
     free(t->slots);
+    free(t->shapes);
+    free(t->order);
     free(t->rest);
+    free(t->all);
     memset(t, 0, sizeof(*t));
 }
 
-static int cmp_order(const void *a, const void *b)
+/* The shape of this mask, made (or a free one reused) if none is used. */
+static uint32_t shape_get(struct table *t, const struct key *mask)
 {
-    const struct uipsec_policy *x = &(*(struct spd_policy *const *)a)->pub;
-    const struct uipsec_policy *y = &(*(struct spd_policy *const *)b)->pub;
+    uint32_t c, free_id = NO_SHAPE;
 
-    if (x->params.priority != y->params.priority)
-        return x->params.priority < y->params.priority ? -1 : 1;
-    return (x->id > y->id) - (x->id < y->id); /* ties: the older first */
-}
-
-static bool table_alloc(struct table *t, uint32_t n)
-{
-    size_t slots = 8;
-
-    while (slots < 2 * (size_t)n) /* at most half full: probes stay short */
-        slots <<= 1;
-    t->rules = aligned_alloc(_Alignof(struct rule), (n ? n : 1) * sizeof(*t->rules));
-    t->shapes = malloc((n ? n : 1) * sizeof(*t->shapes));
-    t->rest = malloc((n ? n : 1) * sizeof(*t->rest));
-    t->slots = malloc(slots * sizeof(*t->slots));
-    if (!t->rules || !t->shapes || !t->rest || !t->slots)
-        return false;
-    for (size_t i = 0; i < slots; i++)
-        t->slots[i].rank = NO_RANK;
-    t->slot_mask = slots - 1;
-    return true;
-}
-
-/* Compiles the staged, not removed, policies of one direction. */
-static int table_build(const struct uipsec_spd *spd, enum uipsec_dir dir, struct table *t)
-{
-    struct spd_policy **order;
-    uint32_t n = 0;
-
-    memset(t, 0, sizeof(*t));
-    for (size_t i = 0; i < spd->npol; i++)
-        n += !spd->pol[i]->removed && spd->pol[i]->pub.params.dir == dir;
-    order = malloc((n ? n : 1) * sizeof(*order));
-    if (!order || !table_alloc(t, n)) {
-        free(order);
-        table_free(t);
-        return UIPSEC_E_NOMEM;
+    for (c = 0; c < t->nshapes; c++) {
+        if (t->shapes[c].count && key_eq(&t->shapes[c].mask, mask))
+            return c;
+        if (!t->shapes[c].count && free_id == NO_SHAPE)
+            free_id = c;
     }
-    for (size_t i = 0; i < spd->npol; i++)
-        if (!spd->pol[i]->removed && spd->pol[i]->pub.params.dir == dir)
-            order[t->n++] = spd->pol[i];
-    qsort(order, t->n, sizeof(*order), cmp_order);
-    for (uint32_t r = 0; r < t->n; r++) {
-        struct key mask, k;
+    if (free_id == NO_SHAPE)
+        free_id = t->nshapes++;
+    t->shapes[free_id] = (struct shape){*mask, 0, UINT32_MAX, UINT64_MAX};
+    t->order[t->norder++] = free_id;
+    return free_id;
+}
 
-        t->rules[r] = (struct rule){.pol = order[r], .verdict = verdict_of(order[r], dir)};
-        if (rule_shape(&order[r]->pub.params.sel, dir, &mask, &k))
-            slot_insert(spd, t, shape_of(t, &mask, r), &k, r);
+/* A rule of shape c arrived: the shape's bound may drop, and the order of
+ * shapes (by bound) follows. */
+static void shape_bound(struct table *t, uint32_t c, const struct spd_policy *p)
+{
+    struct shape *s = &t->shapes[c];
+    size_t i = 0;
+
+    s->count++;
+    if (!ahead(p->rule.priority, p->rule.id, s->min_prio, s->min_id))
+        return;
+    s->min_prio = p->rule.priority;
+    s->min_id = p->rule.id;
+    while (t->order[i] != c)
+        i++;
+    for (; i > 0; i--) {
+        const struct shape *o = &t->shapes[t->order[i - 1]];
+
+        if (!ahead(s->min_prio, s->min_id, o->min_prio, o->min_id))
+            break;
+        t->order[i] = t->order[i - 1];
+        t->order[i - 1] = c;
+    }
+}
+
+static void shape_drop(struct table *t, uint32_t c)
+{
+    size_t i = 0;
+
+    if (--t->shapes[c].count)
+        return;
+    while (t->order[i] != c)
+        i++;
+    memmove(&t->order[i], &t->order[i + 1], (t->norder - i - 1) * sizeof(*t->order));
+    t->norder--;
+}
+
+/* Where p goes in (or is in) the sorted rest: a binary search. */
+static size_t rest_pos(const struct table *t, const struct spd_policy *p)
+{
+    size_t lo = 0, hi = t->nrest;
+
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+
+        if (better(t->rest[mid], p))
+            lo = mid + 1;
         else
-            t->rest[t->nrest++] = r;
+            hi = mid;
     }
-    free(order);
-    return UIPSEC_OK;
+    return lo;
 }
 
-/* A table leaves: its counters go to the policies. */
-static void table_retire(struct table *t)
+/* Room reserved by table_reserve(). */
+static void table_insert(const struct uipsec_spd *spd, struct table *t, struct spd_policy *p)
 {
-    for (uint32_t r = 0; r < t->n; r++) {
-        struct uipsec_policy_stats *to = &t->rules[r].pol->st, *from = &t->rules[r].st;
+    struct key mask;
+    struct slot *s;
+    struct spd_policy **pp;
 
-        to->hits += from->hits;
-        to->packets += from->packets;
-        to->bytes += from->bytes;
-        to->drops += from->drops;
+    p->at = t->n;
+    t->all[t->n++] = p;
+    t->sorted = false;
+    if (!rule_shape(&p->pub.params.sel, p->pub.params.dir, &mask, &p->k)) {
+        size_t at = rest_pos(t, p);
+
+        p->shape = NO_SHAPE;
+        memmove(&t->rest[at + 1], &t->rest[at], (t->nrest - at) * sizeof(*t->rest));
+        t->rest[at] = p;
+        t->nrest++;
+        return;
     }
-    table_free(t);
+    p->shape = shape_get(t, &mask);
+    s = slot_at(spd, t, p->shape, &p->k);
+    if (!s->head) {
+        *s = (struct slot){p->k, p->shape, NULL};
+        t->nslots++;
+    }
+    for (pp = &s->head; *pp && better(*pp, p); pp = &(*pp)->dup)
+        ;
+    p->dup = *pp;
+    *pp = p;
+    shape_bound(t, p->shape, p);
 }
 
-/* A table arrives: its policies learn their ranks. */
-static void table_install(struct table *slot, const struct table *t)
+static void table_remove(const struct uipsec_spd *spd, struct table *t, struct spd_policy *p)
 {
-    *slot = *t;
-    for (uint32_t r = 0; r < t->n; r++)
-        t->rules[r].pol->rank = r;
+    struct slot *s;
+    struct spd_policy **pp;
+
+    t->all[p->at] = t->all[--t->n];
+    t->all[p->at]->at = p->at;
+    t->sorted = false;
+    if (p->shape == NO_SHAPE) {
+        size_t at = rest_pos(t, p);
+
+        memmove(&t->rest[at], &t->rest[at + 1], (t->nrest - at - 1) * sizeof(*t->rest));
+        t->nrest--;
+        return;
+    }
+    s = slot_at(spd, t, p->shape, &p->k);
+    for (pp = &s->head; *pp != p; pp = &(*pp)->dup)
+        ;
+    *pp = p->dup;
+    if (!s->head)
+        slot_clear(spd, t, s);
+    shape_drop(t, p->shape);
 }
 
 /* ---- lookups ---- */
 
-static uint32_t classify(const struct uipsec_spd *spd, const struct table *t, const struct key *k,
-                         const struct flow *f, enum uipsec_dir dir)
+static struct spd_policy *classify(const struct uipsec_spd *spd, const struct table *t,
+                                   const struct key *k, const struct flow *f, enum uipsec_dir dir)
 {
-    uint32_t best = NO_RANK;
+    struct spd_policy *best = NULL;
 
-    for (uint32_t c = 0; c < t->nshapes && t->shapes[c].min_rank < best; c++) {
+    for (uint32_t i = 0; i < t->norder; i++) {
+        const struct shape *s = &t->shapes[t->order[i]];
         struct key mk;
-        uint32_t r;
+        struct spd_policy *p;
 
-        for (int i = 0; i < KEY_W; i++)
-            mk.w[i] = k->w[i] & t->shapes[c].mask.w[i];
-        r = slot_find(spd, t, c, &mk);
-        if (r < best)
-            best = r;
+        if (best && !ahead(s->min_prio, s->min_id, best->rule.priority, best->rule.id))
+            break; /* no rule of this shape or the next ones can beat best */
+        for (int w = 0; w < KEY_W; w++)
+            mk.w[w] = k->w[w] & s->mask.w[w];
+        p = slot_at(spd, t, t->order[i], &mk)->head;
+        if (p && (!best || better(p, best)))
+            best = p;
     }
-    for (uint32_t i = 0; i < t->nrest && t->rest[i] < best; i++)
-        if (flow_match(&t->rules[t->rest[i]].pol->pub.params.sel, f, dir))
+    for (size_t i = 0; i < t->nrest && (!best || better(t->rest[i], best)); i++)
+        if (flow_match(&t->rest[i]->pub.params.sel, f, dir))
             return t->rest[i];
     return best;
 }
@@ -378,9 +525,10 @@ static bool buf_ok(const struct uipsec_buf *b)
 /* Moves what a cached entry counted to its rule. */
 static void fold(const struct uipsec_spd *spd, struct cache_entry *e)
 {
+    (void)spd;
     if (!e->pol || e->packets == 0)
         return;
-    add_counts(&spd->live[e->k.w[4] & 0xff].rules[e->rank].st, e->verdict, e->packets, e->bytes);
+    add_counts(&e->pol->rule.st, e->verdict, e->packets, e->bytes);
     e->packets = e->bytes = 0;
 }
 
@@ -473,8 +621,7 @@ static struct cache_entry *classify_and_cache(struct uipsec_spd *spd, enum uipse
                                               const struct pending *q, uint32_t len,
                                               struct cache_entry *scratch)
 {
-    const struct table *t = &spd->live[dir];
-    uint32_t rank = classify(spd, t, &q->k, &q->f, dir);
+    struct spd_policy *p = classify(spd, &spd->live[dir], &q->k, &q->f, dir);
     int w = victim(q->set);
     struct cache_entry *e = w < 0 ? scratch : &q->set->e[w];
 
@@ -485,16 +632,14 @@ static struct cache_entry *classify_and_cache(struct uipsec_spd *spd, enum uipse
         q->set->tag[w] = q->tag;
     }
     e->k = q->k;
-    e->rank = rank;
     e->packets = e->bytes = 0;
-    if (rank == NO_RANK) {
-        e->pol = NULL;
+    e->pol = p;
+    if (!p) {
         e->verdict = UIPSEC_SPD_DROP_NO_POLICY;
         return e;
     }
-    e->pol = t->rules[rank].pol;
-    e->verdict = t->rules[rank].verdict;
-    add_counts(&t->rules[rank].st, e->verdict, 1, len);
+    e->verdict = p->rule.verdict;
+    add_counts(&p->rule.st, e->verdict, 1, len);
     return e;
 }
 
@@ -569,7 +714,7 @@ UIPSEC_API bool uipsec_spd_check_inbound(struct uipsec_spd *spd, const struct ui
                                          const uint8_t *pkt, size_t len)
 {
     /* The SPD owns the policy; the const is the callers' view of it. */
-    struct spd_policy *p = (struct spd_policy *)(uintptr_t)policy;
+    struct spd_policy *p = pol_of(policy);
     enum uipsec_spd_drop why = UIPSEC_SPD_DROP_MALFORMED;
     struct flow f;
 
@@ -578,14 +723,66 @@ UIPSEC_API bool uipsec_spd_check_inbound(struct uipsec_spd *spd, const struct ui
     spd->st.lookups++;
     if (flow_parse(pkt, len, &f) == UIPSEC_OK) {
         if (flow_match(&policy->params.sel, &f, UIPSEC_DIR_IN)) {
-            add_counts(&p->st, VERDICT_PASS, 1, len);
+            add_counts(&p->rule.st, VERDICT_PASS, 1, len);
             return true;
         }
         why = UIPSEC_SPD_DROP_SELECTOR_MISMATCH;
     }
-    add_counts(&p->st, (uint8_t)why, 1, 0);
+    add_counts(&p->rule.st, (uint8_t)why, 1, 0);
     spd->st.drops[why]++;
     return false;
+}
+
+/* ---- policies by id ---- */
+
+static size_t id_home(const struct idmap *m, uint64_t id)
+{
+    return (size_t)((id * GOLDEN) >> 17) & m->mask; /* ids are ours: no seed needed */
+}
+
+static struct spd_policy **id_slot(const struct idmap *m, uint64_t id)
+{
+    for (size_t i = id_home(m, id);; i = (i + 1) & m->mask)
+        if (!m->slot[i] || m->slot[i]->pub.id == id)
+            return &m->slot[i];
+}
+
+static struct spd_policy *find(const struct uipsec_spd *spd, uint64_t id)
+{
+    return spd->ids.slot ? *id_slot(&spd->ids, id) : NULL;
+}
+
+/* Room for one more, at most half full. */
+static int ids_reserve(struct idmap *m)
+{
+    size_t cap = m->slot ? m->mask + 1 : 0, want = cap ? cap * 2 : 64;
+    struct idmap next = {NULL, want - 1, m->n};
+
+    if (2 * (m->n + 1) <= cap)
+        return UIPSEC_OK;
+    if (!(next.slot = calloc(want, sizeof(*next.slot))))
+        return UIPSEC_E_NOMEM;
+    for (size_t i = 0; i < cap; i++)
+        if (m->slot[i])
+            *id_slot(&next, m->slot[i]->pub.id) = m->slot[i];
+    free(m->slot);
+    *m = next;
+    return UIPSEC_OK;
+}
+
+static void ids_del(struct idmap *m, uint64_t id)
+{
+    struct spd_policy **s = id_slot(m, id);
+    size_t hole = (size_t)(s - m->slot), i = hole;
+
+    *s = NULL;
+    m->n--;
+    while (m->slot[i = (i + 1) & m->mask])
+        if (may_fill(hole, i, id_home(m, m->slot[i]->pub.id), m->mask)) {
+            m->slot[hole] = m->slot[i];
+            m->slot[i] = NULL;
+            hole = i;
+        }
 }
 
 /* ---- changes ---- */
@@ -613,9 +810,10 @@ UIPSEC_API void uipsec_spd_free(struct uipsec_spd *spd)
 {
     if (!spd)
         return;
-    for (size_t i = 0; i < spd->npol; i++)
-        free(spd->pol[i]);
-    free(spd->pol);
+    for (size_t i = 0; spd->ids.slot && i <= spd->ids.mask; i++)
+        free(spd->ids.slot[i]);
+    free(spd->ids.slot);
+    free(spd->changes);
     table_free(&spd->live[UIPSEC_DIR_OUT]);
     table_free(&spd->live[UIPSEC_DIR_IN]);
     free(spd->cache);
@@ -634,95 +832,77 @@ static bool params_valid(const struct uipsec_policy_params *p)
     return flow_selector_valid(&p->sel);
 }
 
+/* Each policy is in the list of changes at most once (added, or live and
+ * removed), so room for every policy there is means that a removal never
+ * allocates. */
 UIPSEC_API int uipsec_spd_add(struct uipsec_spd *spd, const struct uipsec_policy_params *params,
                               uint64_t *id)
 {
-    struct spd_policy *p;
+    struct spd_policy *p, **changes;
 
     if (!params_valid(params))
         return UIPSEC_E_PARAM;
-    if (spd->npol == spd->cap) {
-        size_t cap = spd->cap ? spd->cap * 2 : 16;
-        struct spd_policy **pol = realloc(spd->pol, cap * sizeof(*pol));
-
-        if (!pol)
-            return UIPSEC_E_NOMEM;
-        spd->pol = pol;
-        spd->cap = cap;
-    }
-    if (!(p = calloc(1, sizeof(*p))))
+    if (ids_reserve(&spd->ids) != UIPSEC_OK ||
+        !(changes = grown(spd->changes, &spd->changes_cap, spd->ids.n + 1, sizeof(*changes))))
         return UIPSEC_E_NOMEM;
+    spd->changes = changes;
+    if (!(p = aligned_alloc(_Alignof(struct spd_policy), sizeof(*p))))
+        return UIPSEC_E_NOMEM;
+    memset(p, 0, sizeof(*p));
     p->pub.id = spd->next_id++;
     p->pub.params = *params;
-    spd->pol[spd->npol++] = p; /* ids only grow: the array stays sorted */
+    p->rule.id = p->pub.id;
+    p->rule.priority = params->priority;
+    p->rule.verdict = verdict_of(params);
+    *id_slot(&spd->ids, p->pub.id) = p;
+    spd->ids.n++;
+    spd->changes[spd->nchanges++] = p;
     spd->dirty = true;
     if (id)
         *id = p->pub.id;
     return UIPSEC_OK;
 }
 
-static struct spd_policy **find(const struct uipsec_spd *spd, uint64_t id)
-{
-    size_t lo = 0, hi = spd->npol;
-
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-
-        if (spd->pol[mid]->pub.id == id)
-            return &spd->pol[mid];
-        if (spd->pol[mid]->pub.id < id)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return NULL;
-}
-
 UIPSEC_API int uipsec_spd_remove(struct uipsec_spd *spd, uint64_t id)
 {
-    struct spd_policy **pp = find(spd, id);
+    struct spd_policy *p = find(spd, id);
 
-    if (!pp || (*pp)->removed)
+    if (!p || p->removed)
         return UIPSEC_E_PARAM;
-    (*pp)->removed = true;
+    p->removed = true;
+    if (p->live) /* a staged add is in the list already */
+        spd->changes[spd->nchanges++] = p;
     spd->dirty = true;
     return UIPSEC_OK;
 }
 
-/* After a commit: removed policies go, the others are live. */
-static void sweep(struct uipsec_spd *spd)
-{
-    size_t j = 0;
-
-    for (size_t i = 0; i < spd->npol; i++) {
-        if (spd->pol[i]->removed) {
-            free(spd->pol[i]);
-            continue;
-        }
-        spd->pol[i]->live = true;
-        spd->pol[j++] = spd->pol[i];
-    }
-    spd->npol = j;
-}
-
 UIPSEC_API int uipsec_spd_commit(struct uipsec_spd *spd)
 {
-    struct table out, in;
+    size_t adds[2] = {0, 0};
 
     if (!spd->dirty)
         return UIPSEC_OK;
-    if (table_build(spd, UIPSEC_DIR_OUT, &out) != UIPSEC_OK)
+    for (size_t i = 0; i < spd->nchanges; i++)
+        adds[spd->changes[i]->pub.params.dir] += !spd->changes[i]->live;
+    if (table_reserve(spd, &spd->live[UIPSEC_DIR_OUT], adds[UIPSEC_DIR_OUT]) != UIPSEC_OK ||
+        table_reserve(spd, &spd->live[UIPSEC_DIR_IN], adds[UIPSEC_DIR_IN]) != UIPSEC_OK)
         return UIPSEC_E_NOMEM;
-    if (table_build(spd, UIPSEC_DIR_IN, &in) != UIPSEC_OK) {
-        table_free(&out);
-        return UIPSEC_E_NOMEM;
-    }
     cache_flush(spd); /* its answers are the old set's */
-    table_retire(&spd->live[UIPSEC_DIR_OUT]);
-    table_retire(&spd->live[UIPSEC_DIR_IN]);
-    table_install(&spd->live[UIPSEC_DIR_OUT], &out);
-    table_install(&spd->live[UIPSEC_DIR_IN], &in);
-    sweep(spd);
+    for (size_t i = 0; i < spd->nchanges; i++) {
+        struct spd_policy *p = spd->changes[i];
+        struct table *t = &spd->live[p->pub.params.dir];
+
+        if (!p->removed) {
+            table_insert(spd, t, p);
+            p->live = true;
+            continue;
+        }
+        if (p->live)
+            table_remove(spd, t, p);
+        ids_del(&spd->ids, p->pub.id);
+        free(p);
+    }
+    spd->nchanges = 0;
     spd->dirty = false;
     return UIPSEC_OK;
 }
@@ -731,18 +911,35 @@ UIPSEC_API int uipsec_spd_commit(struct uipsec_spd *spd)
 
 UIPSEC_API const struct uipsec_policy *uipsec_spd_get(const struct uipsec_spd *spd, uint64_t id)
 {
-    struct spd_policy **pp = find(spd, id);
+    struct spd_policy *p = find(spd, id);
 
-    return pp && (*pp)->live ? &(*pp)->pub : NULL;
+    return p && p->live ? &p->pub : NULL;
 }
 
+static int cmp_order(const void *a, const void *b)
+{
+    const struct spd_policy *x = *(struct spd_policy *const *)a;
+    const struct spd_policy *y = *(struct spd_policy *const *)b;
+
+    return better(x, y) ? -1 : better(y, x) ? 1 : 0;
+}
+
+/* The list of all is sorted when it is asked for: a listing costs
+ * O(n log n) once after changes, a change stays O(1). */
 UIPSEC_API size_t uipsec_spd_list(const struct uipsec_spd *spd, enum uipsec_dir dir,
                                   const struct uipsec_policy **out, size_t max)
 {
-    const struct table *t = &spd->live[dir == UIPSEC_DIR_IN];
+    /* the table is the SPD's, never const: only the callers' view is */
+    struct table *t = (struct table *)(uintptr_t)&spd->live[dir == UIPSEC_DIR_IN];
 
+    if (!t->sorted && max > 0 && t->n > 0) {
+        qsort(t->all, t->n, sizeof(*t->all), cmp_order);
+        for (size_t i = 0; i < t->n; i++)
+            t->all[i]->at = i;
+        t->sorted = true;
+    }
     for (size_t i = 0; i < max && i < t->n; i++)
-        out[i] = &t->rules[i].pol->pub;
+        out[i] = &t->all[i]->pub;
     return t->n;
 }
 
@@ -755,17 +952,11 @@ UIPSEC_API void uipsec_policy_get_stats(const struct uipsec_spd *spd,
                                         const struct uipsec_policy *policy,
                                         struct uipsec_policy_stats *stats)
 {
-    const struct spd_policy *p = (const struct spd_policy *)policy;
-    const struct uipsec_policy_stats *r;
+    const struct spd_policy *p = pol_of(policy);
 
-    *stats = p->st;
+    *stats = p->rule.st;
     if (!p->live)
         return;
-    r = &spd->live[p->pub.params.dir == UIPSEC_DIR_IN].rules[p->rank].st;
-    stats->hits += r->hits;
-    stats->packets += r->packets;
-    stats->bytes += r->bytes;
-    stats->drops += r->drops;
     for (size_t i = 0; i < CACHE_SETS; i++)
         for (size_t w = 0; w < CACHE_WAYS; w++) {
             const struct cache_entry *e = &spd->cache[i].e[w];

@@ -9,8 +9,10 @@
 #   churn: a probe sends continuously while reloads replace the SA that
 #          protects the probed selector and add and remove 300 others:
 #          0 delivered (the old rebuild deleted the table, then re-made it).
-#   many:  1,000 SAs, one spoofed packet for each selector: 0 delivered
-#          (the old script stopped at 64 KiB / 512 policies, silently).
+#   many:  1,000 SAs and 3 whose selectors are no prefixes (a range,
+#          overlapping port ranges), one spoofed packet for each selector:
+#          0 delivered (the old script stopped at 64 KiB / 512 policies,
+#          silently).
 # Each part also sends from an unprotected source, which must arrive: the
 # probe itself works.  Environment: KEEP=1 keeps $WORK.
 set -uo pipefail
@@ -35,12 +37,26 @@ fail() {
 ns_up
 nsx "$NS_R" ip route add 10.10.1.0/24 via 192.0.2.1
 
-# conf FILE N GEN [FIRST]: N manual SAs from 192.0.2.2, local 10.10.1.1,
-# remote 10.30.x.y (x.y from the SA's number, starting at FIRST); plus
-# "guard", protecting 10.40.0.0/16, whose SPIs and keys change with GEN so
-# that every reload replaces it.
+# one_sa NAME NUMBER REMOTE_TS: a manual SA from 192.0.2.2 to 10.10.1.1.
+one_sa() {
+    local spi=$((0x30000000 + $2))
+    printf '    %s {\n        local_addrs = 192.0.2.1\n        remote_addrs = 192.0.2.2\n' "$1"
+    printf '        local_ts = 10.10.1.1/32\n        remote_ts = %s\n' "$3"
+    printf '        mode = tunnel\n        esp_proposals = aes128-sha256\n'
+    printf '        out {\n            spi = 0x%08x\n            enc_key = 0x%032x\n' $spi $2
+    printf '            integ_key = 0x%064x\n        }\n' $2
+    printf '        in {\n            spi = 0x%08x\n            enc_key = 0x%032x\n' \
+        $((spi + 0x01000000)) $2
+    printf '            integ_key = 0x%064x\n        }\n    }\n' $2
+}
+
+# conf FILE N GEN [EXTRA]: N manual SAs from 192.0.2.2, local 10.10.1.1,
+# remote 10.30.x.y (x.y from the SA's number); plus "guard", protecting
+# 10.40.0.0/16, whose SPIs and keys change with GEN so that every reload
+# replaces it; EXTRA=yes adds SAs whose selectors are no prefixes (a range,
+# port ranges that overlap: the kernel's interval sets).
 conf() {
-    local file=$1 n=$2 gen=$3 first=${4:-0} i spi
+    local file=$1 n=$2 gen=$3 extra=${4:-} i
     {
         printf 'uipsec {\n    interface = uipsec0\n}\nmanual {\n'
         printf '    guard {\n        local_addrs = 192.0.2.1\n        remote_addrs = 192.0.2.2\n'
@@ -52,19 +68,14 @@ conf() {
         printf '        in {\n            spi = 0x%08x\n            enc_key = 0x%032x\n' \
             $((0x20000000 + gen)) "$gen"
         printf '            integ_key = 0x%064x\n        }\n    }\n' "$gen"
-        for ((i = first; i < first + n; i++)); do
-            spi=$((0x30000000 + i))
-            printf '    sa%d {\n        local_addrs = 192.0.2.1\n        remote_addrs = 192.0.2.2\n' $i
-            printf '        local_ts = 10.10.1.1/32\n        remote_ts = 10.30.%d.%d/32\n' \
-                $((i / 256)) $((i % 256))
-            printf '        mode = tunnel\n        esp_proposals = aes128-sha256\n'
-            printf '        out {\n            spi = 0x%08x\n            enc_key = 0x%032x\n' \
-                $spi $i
-            printf '            integ_key = 0x%064x\n        }\n' $i
-            printf '        in {\n            spi = 0x%08x\n            enc_key = 0x%032x\n' \
-                $((spi + 0x01000000)) $i
-            printf '            integ_key = 0x%064x\n        }\n    }\n' $i
+        for ((i = 0; i < n; i++)); do
+            one_sa "sa$i" $i "10.30.$((i / 256)).$((i % 256))/32"
         done
+        if [ -n "$extra" ]; then
+            one_sa range 5000 10.50.0.1-10.50.0.5
+            one_sa ports1 5001 "10.60.0.0/16[udp/39990-40005]"
+            one_sa ports2 5002 "10.60.0.0/24[udp/40000-40020]"
+        fi
         printf '}\n'
     } >"$file"
     chmod 600 "$file"
@@ -180,13 +191,13 @@ stop_daemon "$NS_L"
 
 # ---- many: 1,000 SAs ----------------------------------------------------
 
-conf "$WORK/many.conf" 1000 1
+conf "$WORK/many.conf" 1000 1 yes
 start_daemon "$NS_L" "$WORK/many.conf" || exit 1
-srcs=()
+srcs=(10.50.0.3 10.60.0.7) # the range, the overlapping port ranges
 for ((i = 0; i < 1000; i++)); do srcs+=("10.30.$((i / 256)).$((i % 256))"); done
 probe each "${srcs[@]}"
-if [ "$got_prot" = 0 ] && [ "$got_unprot" -gt 0 ] && [ "$sent" = 1000 ]; then
-    pass "many: 1,000 SAs, one spoofed packet for each selector, 0 delivered"
+if [ "$got_prot" = 0 ] && [ "$got_unprot" -gt 0 ] && [ "$sent" = 1002 ]; then
+    pass "many: 1,003 SAs, one spoofed packet for each selector, 0 delivered"
 else
     fail "many: $got_prot of $sent spoofed packets delivered with 1,000 SAs (want 0; unprotected control: $got_unprot delivered)" \
         "$(grep -iE 'error|warn' "$WORK/$NS_L.log" | tail -3)"
