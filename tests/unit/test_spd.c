@@ -1061,6 +1061,48 @@ static void random_run(bool shapes, uint32_t seed)
     uipsec_spd_free(spd);
 }
 
+/* The daemon's pattern: a commit per CHILD_SA, a few policies each, and
+ * policies staged and dropped again before any commit.  The SPD changes
+ * its tables in place (chains of equal keys, shape bounds, the sorted
+ * rest), so every commit is checked against the reference. */
+static void random_churn(void **state)
+{
+    enum { START = 200, ROUNDS = 80, PACKETS = 300 };
+    static struct model m[START + 4 * ROUNDS];
+    struct uipsec_spd *spd = uipsec_spd_new();
+    size_t n = 0;
+
+    (void)state;
+    rnd_state = 0x9e3779b9;
+    shapes_only = false;
+    for (int round = 0; round < ROUNDS; round++) {
+        size_t want = round ? n + 1 + pick(3) : START;
+        uint64_t gone;
+        struct uipsec_policy_params p;
+
+        for (; n < want; n++) {
+            rand_policy(&m[n].p);
+            assert_int_equal(uipsec_spd_add(spd, &m[n].p, &m[n].id), UIPSEC_OK);
+            m[n].alive = true;
+        }
+        for (int k = 0; round && k < 3; k++) {
+            size_t i = pick((uint32_t)n);
+
+            if (m[i].alive) {
+                assert_int_equal(uipsec_spd_remove(spd, m[i].id), UIPSEC_OK);
+                m[i].alive = false;
+            }
+        }
+        rand_policy(&p); /* staged and dropped: never seen */
+        assert_int_equal(uipsec_spd_add(spd, &p, &gone), UIPSEC_OK);
+        assert_int_equal(uipsec_spd_remove(spd, gone), UIPSEC_OK);
+        assert_int_equal(uipsec_spd_commit(spd), UIPSEC_OK);
+        assert_null(uipsec_spd_get(spd, gone));
+        check_packets(spd, m, n, PACKETS);
+    }
+    uipsec_spd_free(spd);
+}
+
 /* Every kind of selector: most go to the scanned list. */
 static void random_against_reference(void **state)
 {
@@ -1095,6 +1137,7 @@ int main(void)
         cmocka_unit_test(add_errors_and_listing),
         cmocka_unit_test(random_against_reference),
         cmocka_unit_test(random_shapes_against_reference),
+        cmocka_unit_test(random_churn),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
