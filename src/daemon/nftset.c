@@ -120,11 +120,11 @@ static int await_acks(struct nftset *n, uint32_t first, uint32_t last)
     while (left > 0) {
         ssize_t got = mnl_socket_recvfrom(n->sock, buf, sizeof(buf));
         const struct nlmsghdr *h = (const struct nlmsghdr *)buf;
-        size_t len = got > 0 ? (size_t)got : 0;
+        int len = (int)got;
 
         if (got <= 0)
             return -1; /* errno from recv; a timeout leaves the outcome unknown */
-        for (; mnl_nlmsg_ok(h, (int)len); h = mnl_nlmsg_next(h, (int *)&len)) {
+        for (; mnl_nlmsg_ok(h, len); h = mnl_nlmsg_next(h, &len)) {
             const struct nlmsgerr *e = mnl_nlmsg_get_payload(h);
 
             if (h->nlmsg_type != NLMSG_ERROR || h->nlmsg_seq < first || h->nlmsg_seq > last)
