@@ -597,10 +597,11 @@ if selected hostile; then
     echo "# ike_flood.py init-cookie: $FLOOD; half-open on the right: $halfopen," \
         "ike-half-open-limit +$(($(drop "$NS_R" ike-half-open-limit) - BASE[ike-half-open-limit]))"
     rss1=$(rss "$NS_R")
-    check "hostile: 1500 IKE_SA_INIT with cookies from 20 addresses: at most 10 half-open SAs per address that proves itself (200), the rest counted ike-half-open-limit" \
+    check "hostile: 1500 IKE_SA_INIT with cookies from 20 addresses: at most 10 half-open SAs per address that proves itself (200), the rest counted ike-half-open-limit (or dropped by the kernel first)" \
         "$FLOOD" "half-open on the right: $halfopen" \
         "ike-half-open-limit +$(($(drop "$NS_R" ike-half-open-limit) - BASE[ike-half-open-limit]))" -- \
-        eval '[ "$halfopen" -le 200 ] && [ "$halfopen" -ge 190 ] && [ $(($(drop "$NS_R" ike-half-open-limit) - BASE[ike-half-open-limit])) -ge 1200 ]'
+        eval '[ "$halfopen" -le 200 ] && [ "$halfopen" -ge 190 ] &&
+              [ $(($(drop "$NS_R" ike-half-open-limit) - BASE[ike-half-open-limit] + $(udp_errors "$NS_R") - UDP0)) -ge 1200 ]'
     if [ "$SANITIZED" = yes ]; then # ASan keeps freed memory in quarantine
         pass "hostile: the right uipsecd's memory stays bounded # SKIP under the sanitizers (RSS $rss0 -> $rss1 kB)"
     else
@@ -680,8 +681,12 @@ if selected admission; then
     # replayed (no DH on their side): the table is full...
     sleep 1.5 # the request rate is back under its limit
     snap
-    flood init-cookie 2000 --src "$src100" --same-ke --burst 100 --pause 0.01
-    ho=$(half_open "$NS_R")
+    for pass in 1 2 3 4; do # again where the kernel or a slow build lost some
+        IKE_FLOOD_SEED=fill$pass flood init-cookie 2000 --src "$src100" --same-ke --burst 50 --pause 0.02
+        ho=$(half_open "$NS_R")
+        [ "$ho" -ge 990 ] && break
+        sleep 2.5 # each address's budget of full answers refills
+    done
     echo "# ike_flood.py init-cookie (100 addresses, same KE): $FLOOD; half-open $ho, ike-half-open-limit +$(delta ike-half-open-limit)"
     check "admission: 100 addresses x 10 half-open SAs (cookies answered, same KE replayed) fill the table (>= 990 of IKE_HALF_OPEN_MAX 1000)" \
         "$FLOOD" "half-open: $ho" -- [ "$ho" -ge 990 ]
