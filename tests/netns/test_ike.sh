@@ -94,20 +94,23 @@ selected() { [[ $1 == *"${ONLY:-}"* ]]; }
 #   RW_R               1: the right side also answers anyone (%any), as rw
 #                      (IPv4) and rw6 (IPv6)
 #   EXTRA_L EXTRA_R    more keys for a side's net connection
+#   ADDR_L             the left's local_addrs (an address of its own)
+#   PEER_R             the right's remote_addrs (%any: answers any address)
 PSK_DEFAULT="0sWm9DYkDNx0m1y4Sk0y8xr4Kz4OAKuzpM1Sf7nLqg1jU="
 reset_vars() {
     PSK_L=$PSK_DEFAULT PSK_R=$PSK_DEFAULT
     IKE_L=aes256gcm16-prfsha256-x25519 IKE_R=aes256gcm16-prfsha256-x25519,aes128-sha256-modp3072
     ESP_L=aes256gcm16 ESP_R=aes256gcm16,aes128gcm16
     RTS_L=10.10.2.0/24 START_L=none ENCAP_L=no RW_R=0 EXTRA_L="" EXTRA_R=""
+    ADDR_L=192.0.2.1 PEER_R=192.0.2.1
 }
 
 conf() {
     local me=1 peer=2 myid=left peerid=right psk=$PSK_L ike=$IKE_L esp=$ESP_L
-    local rts=10.10.2.0/24 start=none encap=no extra=$EXTRA_L
+    local rts=10.10.2.0/24 start=none encap=no extra=$EXTRA_L laddr=$ADDR_L raddr=192.0.2.2
     if [ "$1" = R ]; then
         me=2 peer=1 myid=right peerid=left psk=$PSK_R ike=$IKE_R esp=$ESP_R rts=10.10.1.0/24
-        extra=$EXTRA_R
+        extra=$EXTRA_R laddr=192.0.2.2 raddr=$PEER_R
     else
         rts=$RTS_L start=$START_L encap=$ENCAP_L
     fi
@@ -115,8 +118,8 @@ conf() {
 # test_ike.sh: the $myid gateway
 connections {
     net {
-        local_addrs = 192.0.2.$me
-        remote_addrs = 192.0.2.$peer
+        local_addrs = $laddr
+        remote_addrs = $raddr
         proposals = $ike
         encap = $encap
         $extra
@@ -808,6 +811,29 @@ if selected unique; then
             ;;
         esac
     done
+
+    # keep: a second IKE SA of the same peer from another address is
+    # refused; from the same address (a reauthentication) it is not
+    reset_vars
+    EXTRA_L="unique = never" EXTRA_R="unique = keep" PEER_R=%any
+    extra_addrs 10 10
+    restart
+    initiate "$NS_L" net
+    rc1=$RC
+    ADDR_L=192.0.2.10
+    restart_left_hard
+    mark_logs
+    initiate "$NS_L" net
+    check "unique: right unique = keep: the peer's IKE SA up (exit $rc1), then one from another address (192.0.2.10) is refused with AUTHENTICATION_FAILED" \
+        "exit $RC: $OUT" "right: $(ike_view "$NS_R")" "$(new_log "$NS_R" | tail -2)" -- eval \
+        '[ "$rc1" = 0 ] && [ "$RC" = 1 ] && grep -q AUTHENTICATION_FAILED <<<"$OUT" &&
+         logged "$NS_R" "refused (unique = keep)" && [ "$(established "$NS_R")" = 1 ]'
+    ADDR_L=192.0.2.1
+    restart_left_hard
+    initiate "$NS_L" net
+    check "unique: right unique = keep: from the first address again it is allowed (2 IKE SAs)" \
+        "exit $RC: $OUT" "right: $(ike_view "$NS_R")" -- eval \
+        '[ "$RC" = 0 ] && [ "$(established "$NS_R")" = 2 ]'
 fi
 
 # ---- load: an honest peer and ESP amid an IKE_SA_INIT flood ------------------------------
