@@ -624,7 +624,7 @@ else
         else
             fail "live: uipsecctl reload with a syntax error" "exit $rc: $got" "want: $want"
         fi
-        { cat "$L/left.base"; sed -n '4,$p' "$L/left.base" | sed 's/net {/net2 {/'; } >"$conf"
+        { cat "$L/left.base"; sed -n '/^manual {/,$p' "$L/left.base" | sed 's/net {/net2 {/'; } >"$conf"
         got=$(ctl "$NS_L" reload 2>&1)
         rc=$?
         if [ $rc = 1 ] && [[ $got == *"in.spi "*" is also used by manual.net"* ]] &&
