@@ -50,7 +50,7 @@ if [ -x "$build/tests/fuzz/fuzz_ike" ]; then
     run fuzz_ikesa 3 "$here/seeds-ikesa"
 fi
 if [ -x "$build/tests/fuzz/fuzz_privproto" ]; then
-    run fuzz_privproto 3
+    run fuzz_privproto 3 "$here/seeds-privproto"
 fi
 mkdir -p "$work/seeds-ctl"
 printf '{"ok":true,"result":{"sas":[{"name":"net","spi":"c0de0102","packets":3,"drops":{"replayed":1}}]}}' \
