@@ -222,7 +222,7 @@ static void esn_across_and_end(void **state)
 
 /* The 8 IV bytes of an ESP packet with sequence number seq from a fresh
  * SA with suite s's fixed test key. */
-static uint64_t iv_of(const struct suite *s, uint64_t seq)
+static uint64_t iv_of_spi(const struct suite *s, uint64_t seq, uint32_t spi)
 {
     static uint8_t mem[BUF_LEN];
     struct uipsec_sa_params po = params(s, UIPSEC_DIR_OUT, false, seq);
@@ -230,12 +230,19 @@ static uint64_t iv_of(const struct suite *s, uint64_t seq)
     struct uipsec_sa *sa = NULL;
     uint64_t iv;
 
+    if (spi)
+        po.spi = spi;
     assert_int_equal(uipsec_sa_new(&po, &sa), UIPSEC_OK);
     inner4(mem + UIPSEC_HEADROOM);
     assert_int_equal(uipsec_encap(sa, &b, 1), 1);
     iv = (uint64_t)get32(mem + b.off + OUTER_IP + 8) << 32 | get32(mem + b.off + OUTER_IP + 12);
     uipsec_sa_free(sa);
     return iv;
+}
+
+static uint64_t iv_of(const struct suite *s, uint64_t seq)
+{
+    return iv_of_spi(s, seq, 0);
 }
 
 /* A restarted SA (a new object with the same key) that continues after
@@ -253,12 +260,21 @@ static void iv_follows_key_and_seq(void **state)
     }
 }
 
+/* One key given to two SAs by mistake (a hub's key for every spoke, say):
+ * their SPIs differ, so their IVs at the same sequence number do too. */
+static void iv_differs_by_spi(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < 3; i++)
+        assert_true(iv_of_spi(&suites[i], 7, 0x1001) != iv_of_spi(&suites[i], 7, 0x1002));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(ceiling_then_raise),     cmocka_unit_test(limit_zero_sends_nothing),
         cmocka_unit_test(end_of_32_bits),         cmocka_unit_test(esn_across_and_end),
-        cmocka_unit_test(iv_follows_key_and_seq),
+        cmocka_unit_test(iv_follows_key_and_seq), cmocka_unit_test(iv_differs_by_spi),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
