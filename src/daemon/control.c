@@ -25,6 +25,7 @@
 #include "ctl_request.h"
 #include "ctl_socket.h"
 #include "daemon.h"
+#include "ike.h"
 #include "log.h"
 
 #define CTL_MAX_CLIENTS 32          /* connections served at once */
@@ -333,6 +334,19 @@ void control_child_done(struct daemon *d, const char *child, cJSON *result, cons
     }
 }
 
+static const char *timeout_message(const struct daemon *d, const char *child)
+{
+    static char msg[400];
+    char why[300];
+
+    if (ike_waiting_error(d, child, why, sizeof(why)))
+        snprintf(msg, sizeof(msg), "timed out waiting for the CHILD_SA: %s", why);
+    else
+        snprintf(msg, sizeof(msg),
+                 "timed out waiting for the CHILD_SA; it may still come up (uipsecctl list-sas)");
+    return msg;
+}
+
 /* Deadlines, checked every timer tick (IKE_TICK_MS). */
 void control_tick(struct daemon *d)
 {
@@ -346,9 +360,7 @@ void control_tick(struct daemon *d)
         if (c->state == CL_READING)
             start_answer(d->ctl, i, error_answer("request not complete within 2 seconds"));
         else if (c->state == CL_WAITING)
-            start_answer(d->ctl, i,
-                         error_answer("timed out waiting for the CHILD_SA; it may still come "
-                                      "up (uipsecctl list-sas)"));
+            start_answer(d->ctl, i, error_answer(timeout_message(d, c->child)));
         else
             drop(c); /* did not take its answer in time */
     }

@@ -56,17 +56,18 @@ struct conn {
 /* Drops the daemon counts outside the engine and the SPD. */
 enum dd_drop {
     DD_UNKNOWN_SPI,
-    DD_IKE_MALFORMED,   /* not an IKEv2 header, or marker missing */
-    DD_IKE_UNKNOWN_SPI, /* no IKE SA with these SPIs */
-    DD_IKE_NO_CONN,     /* IKE_SA_INIT from addresses no connection takes */
-    DD_IKE_HALF_OPEN,   /* IKE_SA_INIT while too many SAs wait for IKE_AUTH */
-    DD_IKE_DROPPED,     /* the IKE SA dropped it (see the log: decode, ICV, state) */
-    DD_IKE_COOKIE,      /* IKE_SA_INIT without our cookie while under load: answered */
-    DD_IKE_INIT_RATE,   /* IKE_SA_INIT beyond its prefix's rate of full answers */
-    DD_IKE_EVICTED,     /* half-open SAs evicted for newer ones (not a datagram) */
+    DD_IKE_MALFORMED,    /* not an IKEv2 header, or marker missing */
+    DD_IKE_UNKNOWN_SPI,  /* no IKE SA with these SPIs */
+    DD_IKE_NO_CONN,      /* IKE_SA_INIT from addresses no connection takes */
+    DD_IKE_HALF_OPEN,    /* IKE_SA_INIT while too many SAs wait for IKE_AUTH */
+    DD_IKE_DROPPED,      /* the IKE SA dropped it (see the log: decode, ICV, state) */
+    DD_IKE_BAD_KE,       /* IKE_SA_INIT whose KE value is not of its group: no answer */
+    DD_IKE_COOKIE,       /* IKE_SA_INIT without our cookie while under load: answered */
+    DD_IKE_INIT_RATE,    /* IKE_SA_INIT beyond its prefix's rate of full answers */
+    DD_IKE_EVICTED,      /* half-open SAs evicted for newer ones (not a datagram) */
     DD_IKE_AUTH_BACKOFF, /* IKE_AUTH refused unchecked: failures back off */
-    DD_TRAP_PENDING,    /* a trap already holds a packet while IKE negotiates */
-    DD_KEEPALIVE,       /* NAT-keepalives: expected, counted */
+    DD_TRAP_PENDING,     /* a trap already holds a packet while IKE negotiates */
+    DD_KEEPALIVE,        /* NAT-keepalives: expected, counted */
     DD_TOO_BIG,
     DD_BYPASS_ON_TUN,
     DD_SEND_FAILED,
@@ -76,13 +77,7 @@ enum dd_drop {
 
 #define CONN_OVH_MAX 1024 /* overheads counted one by one; larger ones as this */
 
-/* A control client waiting for `initiate` to finish. */
-struct ctl_wait {
-    int fd; /* -1: free */
-    char child[64];
-    time_t deadline;
-};
-
+/* Control clients that may wait for `initiate` at once, and how long. */
 #define CTL_MAX_WAITING    16
 #define CTL_WAIT_DEFAULT_S 30
 
@@ -109,14 +104,13 @@ struct daemon {
     uint8_t cookie_secret[2][32]; /* IKE cookies: generation g uses [g & 1] */
     uint8_t cookie_gen;
     time_t cookie_rotated;
-    struct admit *admit;                     /* admit.c: who may cost IKE work */
-    struct ike_spis *ike_spis;               /* ike.c: the IKE SAs by SPI */
+    struct admit *admit;                          /* admit.c: who may cost IKE work */
+    struct ike_spis *ike_spis;                    /* ike.c: the IKE SAs by SPI */
     struct ike_rt *half_open_old, *half_open_new; /* ike.c: waiting for IKE_AUTH */
     size_t n_half_open;
-    struct ctl_wait waiting[CTL_MAX_WAITING];
-    struct control *ctl; /* control.c: the control socket and its clients */
-    struct nft_ctx *nft;          /* cleardrop.c */
-    struct cleardrop *cleardrop;  /* cleardrop.c: the drop sets' elements */
+    struct control *ctl;         /* control.c: the control socket and its clients */
+    struct nft_ctx *nft;         /* cleardrop.c */
+    struct cleardrop *cleardrop; /* cleardrop.c: the drop sets' elements */
     uint64_t drops[DD_COUNT];
     uint64_t drops_engine[UIPSEC_RESULT_COUNT]; /* decap drops before an SA was found */
     time_t started;

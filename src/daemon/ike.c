@@ -529,6 +529,7 @@ static void respond(struct daemon *d, const uint8_t *buf, size_t len, const stru
     const struct cfg_conn *conn = match_conn(d, from);
     struct ike_rt *rt;
     char err[300];
+    enum ike_init_drop why = IKE_INIT_DROP_NONE;
     enum ike_rx rx;
 
     if (!conn) {
@@ -547,10 +548,12 @@ static void respond(struct daemon *d, const uint8_t *buf, size_t len, const stru
         return;
     }
     rt->env.log = cb_log_peer; /* anyone can send IKE_SA_INIT: rate-limited */
-    rx = ike_sa_respond(&rt->sa, &rt->icfg, &rt->env, from, buf, len);
+    rx = ike_sa_respond_why(&rt->sa, &rt->icfg, &rt->env, from, buf, len, &why);
     rt->env.log = cb_log;
     if (!rt->sa) {
-        if (rx == IKE_RX_DROPPED)
+        if (why == IKE_INIT_DROP_BAD_KE)
+            d->drops[DD_IKE_BAD_KE]++;
+        else if (rx == IKE_RX_DROPPED)
             d->drops[DD_IKE_DROPPED]++;
         d->ike_ids--;
         rt_free(rt);

@@ -60,6 +60,9 @@ void ike_trap_fire(struct daemon *d, struct conn *trap, const uint8_t *pkt, size
 /* Control: 0, or -1 with a message for the user. */
 int ike_initiate(struct daemon *d, const char *child, char *err, size_t err_len);
 int ike_terminate(struct daemon *d, const char *ike, const char *child, char *err, size_t err_len);
+/* The unauthenticated error an initiation of child waits through, as a
+ * sentence in buf, or NULL. */
+const char *ike_waiting_error(const struct daemon *d, const char *child, char *buf, size_t len);
 
 /* ike.c, ike_child.c: between the two */
 #include "log.h"

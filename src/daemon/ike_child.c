@@ -318,6 +318,28 @@ int ike_initiate(struct daemon *d, const char *child, char *err, size_t err_len)
     return -1;
 }
 
+/* An initiation of child still waiting for its IKE_SA_INIT answer keeps
+ * retransmitting through unauthenticated errors (RFC 7296 2.21.1); the
+ * last one seen tells the user what is probably wrong.  NULL if none. */
+const char *ike_waiting_error(const struct daemon *d, const char *child, char *buf, size_t len)
+{
+    for (const struct ike_rt *rt = d->ike; rt; rt = rt->next) {
+        const struct ike_sa *sa = rt->sa;
+
+        if (!sa || sa->state != IKE_SA_INIT_SENT || !sa->fail_notify)
+            continue;
+        for (unsigned k = 0; k < rt->conn.n_children; k++)
+            if (rt->child_pending[k] && !strcmp(rt->conn.children[k].name, child)) {
+                snprintf(buf, len,
+                         "the peer answered %s (unauthenticated: uipsecd keeps trying until "
+                         "its retransmissions run out; uipsecctl terminate --ike %s stops it)",
+                         ike_notify_name(sa->fail_notify), rt->conn.name);
+                return buf;
+            }
+    }
+    return NULL;
+}
+
 /* terminate --ike NAME: DELETE for its IKE SAs (with their children);
  * terminate --child NAME: DELETE for those CHILD_SAs only. */
 int ike_terminate(struct daemon *d, const char *ike, const char *child, char *err, size_t err_len)

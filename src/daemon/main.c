@@ -22,15 +22,23 @@
 const char *dd_drop_name(enum dd_drop dd)
 {
     static const char *const names[DD_COUNT] = {
-        [DD_UNKNOWN_SPI] = "unknown-spi",           [DD_IKE_MALFORMED] = "ike-malformed",
-        [DD_IKE_UNKNOWN_SPI] = "ike-unknown-spi",   [DD_IKE_NO_CONN] = "ike-no-connection",
-        [DD_IKE_HALF_OPEN] = "ike-half-open-limit", [DD_IKE_DROPPED] = "ike-dropped",
-        [DD_IKE_COOKIE] = "ike-cookie-required",    [DD_TRAP_PENDING] = "trap-pending",
-        [DD_KEEPALIVE] = "nat-keepalive",           [DD_TOO_BIG] = "too-big",
-        [DD_BYPASS_ON_TUN] = "bypass-on-tunnel",    [DD_SEND_FAILED] = "send-failed",
+        [DD_UNKNOWN_SPI] = "unknown-spi",
+        [DD_IKE_MALFORMED] = "ike-malformed",
+        [DD_IKE_UNKNOWN_SPI] = "ike-unknown-spi",
+        [DD_IKE_NO_CONN] = "ike-no-connection",
+        [DD_IKE_HALF_OPEN] = "ike-half-open-limit",
+        [DD_IKE_DROPPED] = "ike-dropped",
+        [DD_IKE_COOKIE] = "ike-cookie-required",
+        [DD_TRAP_PENDING] = "trap-pending",
+        [DD_KEEPALIVE] = "nat-keepalive",
+        [DD_TOO_BIG] = "too-big",
+        [DD_BYPASS_ON_TUN] = "bypass-on-tunnel",
+        [DD_SEND_FAILED] = "send-failed",
         [DD_TUN_WRITE_FAILED] = "tun-write-failed",
-        [DD_IKE_INIT_RATE] = "ike-init-rate-limited", [DD_IKE_EVICTED] = "ike-half-open-evicted",
+        [DD_IKE_INIT_RATE] = "ike-init-rate-limited",
+        [DD_IKE_EVICTED] = "ike-half-open-evicted",
         [DD_IKE_AUTH_BACKOFF] = "ike-auth-backoff",
+        [DD_IKE_BAD_KE] = "ike-bad-ke",
     };
     return (unsigned)dd < DD_COUNT ? names[dd] : "unknown";
 }
@@ -334,8 +342,6 @@ int main(int argc, char **argv)
     char err[600];
 
     memset(&d.net, -1, sizeof(d.net));
-    for (size_t i = 0; i < CTL_MAX_WAITING; i++)
-        d.waiting[i].fd = -1;
     if (parse_opts(argc, argv, &o) < 0)
         return 2;
     log_set_level(o.debug ? LOG_DEBUG : LOG_INFO);

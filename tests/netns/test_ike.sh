@@ -486,9 +486,10 @@ if selected failures; then
     restart
     mark_logs
     initiate "$NS_L" net 5
-    check "IKE proposal mismatch: the unprotected NO_PROPOSAL_CHOSEN does not end the initiation (RFC 7296 2.21.1): initiate times out, the IKE SA retransmits in INIT_SENT" \
+    check "IKE proposal mismatch: the unprotected NO_PROPOSAL_CHOSEN does not end the initiation (RFC 7296 2.21.1): initiate times out naming it, the IKE SA retransmits in INIT_SENT" \
         "exit $RC: $OUT" "$(new_log "$NS_L" | tail -3)" -- eval \
         '[ "$RC" = 1 ] && [ "$(sas "$NS_L" "ike[0][\"state\"]")" = INIT_SENT ] &&
+         grep -q "the peer answered NO_PROPOSAL_CHOSEN (unauthenticated" <<<"$OUT" &&
          logged "$NS_L" "retransmitting request 0"'
     check "IKE proposal mismatch: the right refuses each IKE_SA_INIT with NO_PROPOSAL_CHOSEN and keeps nothing" \
         "$(new_log "$NS_R" | tail -3)" -- eval \
