@@ -4,6 +4,7 @@
 
 #include <arpa/inet.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -156,16 +157,23 @@ static cJSON *all_drops(struct daemon *d)
     return o;
 }
 
+/* Every policy, however many: the list is sized to the SPD, not capped. */
 static cJSON *list_pols(struct daemon *d)
 {
-    const struct uipsec_policy *pols[512];
     cJSON *r = cJSON_CreateObject(), *a = cJSON_AddArrayToObject(r, "policies");
 
     for (int dir = UIPSEC_DIR_OUT; dir <= UIPSEC_DIR_IN; dir++) {
-        size_t n = uipsec_spd_list(d->spd, (enum uipsec_dir)dir, pols, 512);
+        size_t n = uipsec_spd_list(d->spd, (enum uipsec_dir)dir, NULL, 0);
+        const struct uipsec_policy **pols = calloc(n ? n : 1, sizeof(*pols));
 
-        for (size_t i = 0; i < n && i < 512; i++)
+        if (!pols) {
+            cJSON_Delete(r);
+            return NULL;
+        }
+        n = uipsec_spd_list(d->spd, (enum uipsec_dir)dir, pols, n);
+        for (size_t i = 0; i < n; i++)
             cJSON_AddItemToArray(a, one_policy(d->spd, pols[i]));
+        free(pols);
     }
     cJSON_AddItemToObject(r, "drops", all_drops(d));
     return r;

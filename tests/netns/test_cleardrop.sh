@@ -202,6 +202,14 @@ else
     fail "many: $got_prot of $sent spoofed packets delivered with 1,000 SAs (want 0; unprotected control: $got_unprot delivered)" \
         "$(grep -iE 'error|warn' "$WORK/$NS_L.log" | tail -3)"
 fi
+# list-pols shows every policy (it stopped at 512), as many as status counts
+pols=$(ctl "$NS_L" --json list-pols | $PY -c 'import json,sys; print(len(json.load(sys.stdin)["policies"]))')
+want=$(ctl "$NS_L" --json status | $PY -c 'import json,sys; print(json.load(sys.stdin)["policies"])')
+if [ "${pols:-0}" = "$want" ] && [ "$want" -gt 2000 ]; then
+    pass "many: list-pols lists all $want policies"
+else
+    fail "many: list-pols lists all policies" "listed ${pols:-none}, status counts ${want:-none}"
+fi
 stop_daemon "$NS_L"
 if nsx "$NS_L" nft list table inet uipsecd >/dev/null 2>&1; then
     fail "stop: the nftables table inet uipsecd is left behind"
