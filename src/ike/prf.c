@@ -5,6 +5,7 @@
  * re-initialising the MAC without a key.
  */
 #include "prf.h"
+#include "ossl_mac.h"
 
 #include <string.h>
 
@@ -50,28 +51,14 @@ size_t ike_prf_len(enum ike_prf_alg alg)
 static int mac_new(enum ike_prf_alg alg, const uint8_t *key, size_t key_len, EVP_MAC_CTX **out)
 {
     size_t len;
-    char *digest = (char *)digest_of(alg, &len); /* OSSL_PARAM only reads it */
-    OSSL_PARAM params[] = {
-        OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
-        OSSL_PARAM_construct_end(),
-    };
-    EVP_MAC *mac;
+    const char *digest = digest_of(alg, &len);
 
     *out = NULL;
     if (digest == NULL)
         return UIPSEC_E_UNSUPPORTED;
     if (key == NULL || key_len == 0)
         return UIPSEC_E_PARAM; /* a NULL key would mean "keep the old key" */
-    mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
-    if (mac == NULL)
-        return UIPSEC_E_UNSUPPORTED;
-    *out = EVP_MAC_CTX_new(mac);
-    EVP_MAC_free(mac); /* the context holds its own reference */
-    if (*out == NULL)
-        return UIPSEC_E_NOMEM;
-    if (EVP_MAC_init(*out, key, key_len, params) != 1)
-        return UIPSEC_E_UNSUPPORTED;
-    return UIPSEC_OK;
+    return ossl_hmac_new(digest, key, key_len, out);
 }
 
 /* out = prf(K, prev | data... | counter) on a keyed context; prev may be

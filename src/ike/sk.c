@@ -19,6 +19,7 @@
 #include <openssl/rand.h>
 
 #include "cursor.h"
+#include "ossl_mac.h"
 
 #define IKE_HEADER_LEN 28
 #define IKE_LENGTH_AT  24 /* the IKE header's Length field */
@@ -125,24 +126,11 @@ static int new_cipher_ctx(EVP_CIPHER_CTX **out, const EVP_CIPHER *cipher, const 
 static int new_mac_ctx(struct ike_sk *sk, enum ike_integ_alg integ, const uint8_t *key,
                        size_t key_len)
 {
-    size_t klen, icv_len;
-    char *digest = (char *)digest_of(integ, &klen, &icv_len); /* OSSL_PARAM only reads it */
-    OSSL_PARAM params[] = {
-        OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
-        OSSL_PARAM_construct_end(),
-    };
-    EVP_MAC *mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+    size_t klen = 0, icv_len = 0;
+    int rc = ossl_hmac_new(digest_of(integ, &klen, &icv_len), key, key_len, &sk->mac);
 
-    if (mac == NULL)
-        return UIPSEC_E_UNSUPPORTED;
-    sk->mac = EVP_MAC_CTX_new(mac);
-    EVP_MAC_free(mac); /* the context holds its own reference */
-    if (sk->mac == NULL)
-        return UIPSEC_E_NOMEM;
-    if (EVP_MAC_init(sk->mac, key, key_len, params) != 1)
-        return UIPSEC_E_UNSUPPORTED;
     sk->icv_len = icv_len;
-    return UIPSEC_OK;
+    return rc;
 }
 
 static int sk_setup(struct ike_sk *sk, const struct ike_sk_suite *suite, const uint8_t *encr_key,

@@ -10,6 +10,7 @@
  * messages the two differed by less than the run-to-run noise (~10%).
  */
 #include "crypto.h"
+#include "ossl_mac.h"
 
 #include <limits.h>
 #include <stdlib.h>
@@ -117,22 +118,8 @@ static int new_mac_ctx(struct ossl_state *s, const struct uipsec_crypto_keys *k)
     static const uint8_t empty_key[1];
     const uint8_t *key = k->auth_key_len > 0 ? k->auth_key : empty_key;
     size_t digest_len;
-    char *digest = (char *)digest_of(k->integ, &digest_len); /* OSSL_PARAM only reads it */
-    OSSL_PARAM params[] = {
-        OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
-        OSSL_PARAM_construct_end(),
-    };
-    EVP_MAC *mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
 
-    if (mac == NULL)
-        return UIPSEC_E_UNSUPPORTED;
-    s->mac = EVP_MAC_CTX_new(mac);
-    EVP_MAC_free(mac); /* the context holds its own reference */
-    if (s->mac == NULL)
-        return UIPSEC_E_NOMEM;
-    if (EVP_MAC_init(s->mac, key, k->auth_key_len, params) != 1)
-        return UIPSEC_E_UNSUPPORTED;
-    return UIPSEC_OK;
+    return ossl_hmac_new(digest_of(k->integ, &digest_len), key, k->auth_key_len, &s->mac);
 }
 
 static void ossl_free(void *state)
