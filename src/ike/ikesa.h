@@ -179,6 +179,10 @@ enum ike_task_kind {
     IKE_TASK_LIVENESS,     /* INFORMATIONAL: empty (2.4) */
     IKE_TASK_REKEY_CHILD,  /* CREATE_CHILD_SA with REKEY_SA for our inbound SPI `arg` */
     IKE_TASK_REKEY_IKE,    /* CREATE_CHILD_SA for a new IKE SA (2.18) */
+    /* INFORMATIONAL: DELETE for our inbound SPI `arg` of a CHILD_SA the
+     * peer made but whose answer we refused (1.3.1): it is not ours to
+     * track, only the peer's to remove */
+    IKE_TASK_DELETE_REFUSED,
 };
 
 struct ike_task {

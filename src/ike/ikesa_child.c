@@ -338,9 +338,12 @@ enum ike_rx ike_sa_child_response(struct ike_sa *sa, uint8_t *buf, size_t len, s
     if (!bad && ike_child_up(sa, &pick, gir, (struct ike_iov){sa->cni, IKE_NONCE_LEN},
                              (struct ike_iov){nr->u.nonce.p, nr->u.nonce.len}) != UIPSEC_OK)
         bad = IKE_N_NO_PROPOSAL_CHOSEN;
-    if (bad) /* a reply we cannot use: RFC 7296 1.3.1 has us delete it */
+    if (bad) { /* a reply we cannot use: RFC 7296 1.3.1 has us delete it */
         child_failed(sa, sa->child_cfg, bad, "the answer does not fit what we asked");
-    else if (sa->rekey_spi) /* the new one is up: the old one goes (2.8) */
+        if (ike_sa_queue_front(sa, IKE_TASK_DELETE_REFUSED, ike_spi_num(sa->child_spi)) !=
+            UIPSEC_OK)
+            ike_sa_log(sa->env, "cannot queue the DELETE of the refused CHILD_SA");
+    } else if (sa->rekey_spi) /* the new one is up: the old one goes (2.8) */
         retire_child(sa, sa->rekey_spi);
 done:
     ike_dh_free(sa->child_dh);

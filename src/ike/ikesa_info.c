@@ -88,6 +88,9 @@ static int run_one(struct ike_sa *sa, struct ike_task t)
             return UIPSEC_OK;
         sa->state = IKE_SA_DELETED; /* nothing will answer: gone at once */
         return UIPSEC_E_NOMEM;
+    case IKE_TASK_DELETE_REFUSED:
+        spi = t.arg;
+        return delete_pl_send(sa, false, sa->msg_id_send, IKE_PROTO_ESP, &spi, 1);
     case IKE_TASK_LIVENESS:
         return send_info(sa, false, sa->msg_id_send, NULL, 0);
     case IKE_TASK_REKEY_CHILD:

@@ -889,6 +889,15 @@ static void answer_without_ke(bool keep_group, uint16_t want)
     assert_int_equal(i.nfailed, 1);
     assert_int_equal(i.failed_notify, want);
     assert_int_equal(i.sa->nchildren, 1);
+    /* the peer made the CHILD_SA we refused: it is told to delete it */
+    assert_int_equal(r.sa->nchildren, 2);
+    assert_int_equal(ike_sa_receive(r.sa, i.sent, i.sent_len, NULL), IKE_RX_OK);
+    assert_int_equal(r.ndown, 1);
+    assert_int_equal(r.sa->nchildren, 1);
+    assert_int_equal(ike_sa_receive(i.sa, r.sent, r.sent_len, NULL), IKE_RX_OK);
+    assert_int_equal(i.sa->nchildren, 1);
+    assert_int_equal(i.ndown, 0);
+    assert_int_equal(i.sa->state, IKE_SA_ESTABLISHED);
     pair_free(&i, &r);
 }
 
