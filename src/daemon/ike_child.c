@@ -59,11 +59,23 @@ static void tell_waiting(const struct ike_rt *rt, const struct conn *c)
     cJSON_Delete(r);
 }
 
+/* The CHILD_SA of rt whose inbound SPI is spi_in, found through the SAD
+ * (its ctx is the conn): O(1) however many SAs there are. */
+static struct conn *child_by_spi(const struct daemon *d, const struct ike_rt *rt, uint32_t spi_in)
+{
+    void *ctx = NULL;
+
+    if (!uipsec_sad_find(d->sad, spi_in, UIPSEC_PROTO_ESP, &ctx))
+        return NULL;
+    return ctx && ((struct conn *)ctx)->ike == rt ? ctx : NULL;
+}
+
 static void retire_outbound(struct daemon *d, const struct ike_rt *rt, uint32_t spi_in)
 {
-    for (size_t i = 0; i < d->nconns; i++)
-        if (d->conns[i] && d->conns[i]->ike == rt && d->conns[i]->cfg.in.spi == spi_in)
-            conns_drop_outbound(d, d->conns[i]);
+    struct conn *c = child_by_spi(d, rt, spi_in);
+
+    if (c)
+        conns_drop_outbound(d, c);
 }
 
 void ike_child_up_cb(void *arg, const struct ike_child_result *res)
@@ -121,18 +133,14 @@ void ike_child_down_cb(void *arg, uint32_t spi_in, uint32_t spi_out)
 {
     struct ike_rt *rt = arg;
     struct daemon *d = rt->d;
+    struct conn *c = child_by_spi(d, rt, spi_in);
 
-    for (size_t i = 0; i < d->nconns; i++) {
-        struct conn *c = d->conns[i];
-
-        if (c && c->ike == rt && c->cfg.in.spi == spi_in) {
-            ike_rt_log(rt, LOG_INFO, "CHILD_SA %s deleted (SPIs %08x in %08x out)", c->cfg.name,
-                       spi_in, spi_out);
-            conns_del(d, c);
-            daemon_refresh(d);
-            return;
-        }
-    }
+    if (!c)
+        return;
+    ike_rt_log(rt, LOG_INFO, "CHILD_SA %s deleted (SPIs %08x in %08x out)", c->cfg.name, spi_in,
+               spi_out);
+    conns_del(d, c);
+    daemon_refresh(d);
 }
 
 /* ---- traps ---- */
