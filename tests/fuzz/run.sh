@@ -49,6 +49,9 @@ if [ -x "$build/tests/fuzz/fuzz_ike" ]; then
     run fuzz_ike 3 "$here/seeds-ike"
     run fuzz_ikesa 3 "$here/seeds-ikesa"
 fi
+if [ -x "$build/tests/fuzz/fuzz_admit" ]; then
+    run fuzz_admit 3
+fi
 if [ -x "$build/tests/fuzz/fuzz_privproto" ]; then
     run fuzz_privproto 3 "$here/seeds-privproto"
 fi
