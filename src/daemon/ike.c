@@ -68,7 +68,12 @@ static void cb_log_drop(void *arg, const char *msg)
 {
     const struct ike_rt *rt = arg;
 
-    log_net("%s[%u]: %s", rt->conn.name, rt->id, msg); /* counted ike-dropped */
+    /* An unusable answer to our own IKE_SA_INIT says why the tunnel is not
+     * coming up (anyone who saw our SPI can forge one: rate-limited) */
+    if (rt->sa && rt->sa->state == IKE_SA_INIT_SENT)
+        log_peer("%s[%u]: %s", rt->conn.name, rt->id, msg);
+    else
+        log_net("%s[%u]: %s", rt->conn.name, rt->id, msg); /* counted ike-dropped */
 }
 
 static uint64_t cb_now(void *arg)

@@ -564,8 +564,8 @@ fail_case() {
     grep_log "$label: charon sends N($snotify)" c "generating .* N\($snotify\)"
     check_nothing "$label"
     capture_stop flush
-    if [ "$num" = 14 ]; then
-        capture_check "$label" "$pcap" --failure --exchanges IKE_SA_INIT:2 --notify "$num"
+    if [ "$num" = 14 ]; then # retransmitted while it waits for a valid answer
+        capture_check "$label" "$pcap" --failure --retransmits --exchanges IKE_SA_INIT:2 --notify "$num"
     else
         capture_check "$label" "$pcap" --failure --exchanges IKE_SA_INIT:2,IKE_AUTH:2 --notify "$num"
     fi
