@@ -262,3 +262,14 @@ sanitizer_report() { grep -m3 -E "Sanitizer|runtime error" "$WORK/$1.log"; }
 
 # ctl_json NS COMMAND: the daemon's answer to COMMAND as JSON.
 ctl_json() { ctl "$1" --json "$2"; }
+
+# Results of the plain-text suites (test_daemon, test_cleardrop,
+# test_seqstore): pass NAME; fail NAME [DETAIL...]; counted in passed and
+# failed, which the suite sets to 0.
+pass() { passed=$((passed + 1)); echo "ok    $1"; }
+fail() {
+    failed=$((failed + 1))
+    echo "FAIL  $1"
+    shift
+    for line in "$@"; do printf '      %s\n' "$line"; done
+}

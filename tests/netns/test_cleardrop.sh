@@ -26,13 +26,6 @@ if [ ! -x "$UIPSECD" ] || [ ! -x "$UIPSECCTL" ]; then
 fi
 
 passed=0 failed=0
-pass() { passed=$((passed + 1)); echo "ok    $1"; }
-fail() {
-    failed=$((failed + 1))
-    echo "FAIL  $1"
-    shift
-    for line in "$@"; do printf '      %s\n' "$line"; done
-}
 
 ns_up
 nsx "$NS_R" ip route add 10.10.1.0/24 via 192.0.2.1

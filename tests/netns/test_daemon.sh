@@ -23,15 +23,6 @@ ns_up
 CASES=$WORK/cases
 mkdir -p "$CASES"
 
-pass() { passed=$((passed + 1)); echo "ok    $1"; }
-
-fail() {
-    failed=$((failed + 1))
-    echo "FAIL  $1"
-    shift
-    for line in "$@"; do printf '      %s\n' "$line"; done
-}
-
 selected() { [[ $1 == *"${ONLY:-}"* ]]; }
 
 # ---- The command line ----------------------------------------------------

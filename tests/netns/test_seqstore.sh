@@ -22,13 +22,6 @@ if [ ! -x "$UIPSECD" ]; then
 fi
 
 passed=0 failed=0
-pass() { passed=$((passed + 1)); echo "ok    $1"; }
-fail() {
-    failed=$((failed + 1))
-    echo "FAIL  $1"
-    shift
-    for line in "$@"; do printf '      %s\n' "$line"; done
-}
 
 ns_up
 make_confs "$WORK/c" aes256gcm16 tunnel 4 || exit 1
