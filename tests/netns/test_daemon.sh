@@ -584,6 +584,25 @@ else
                 "routes: $(nsx "$NS_L" ip -6 route show table 220)"
         fi
 
+        # -- a new path_mtu: the device's MTU follows at once
+        mtu0=$(nsx "$NS_L" cat /sys/class/net/uipsec0/mtu)
+        sed -i '/^uipsec {/a\    path_mtu = 1300' "$WORK/$NS_L.conf"
+        n=$(grep -c "reloaded:" "$WORK/$NS_L.log")
+        kill -HUP "$(daemon_pids "$NS_L")"
+        wait_log "$NS_L" "reloaded:" $((n + 1))
+        mtu1=$(nsx "$NS_L" cat /sys/class/net/uipsec0/mtu)
+        set_confs base
+        n=$(grep -c "reloaded:" "$WORK/$NS_L.log")
+        kill -HUP "$(daemon_pids "$NS_L")"
+        wait_log "$NS_L" "reloaded:" $((n + 1))
+        mtu2=$(nsx "$NS_L" cat /sys/class/net/uipsec0/mtu)
+        if [ "$mtu1" -lt 1300 ] && [ "$mtu1" -lt "$mtu0" ] && [ "$mtu2" = "$mtu0" ] &&
+            ping_ok "$NS_L" 10.10.1.1 10.10.2.1; then
+            pass "live: SIGHUP with path_mtu = 1300: the TUN MTU follows ($mtu0 -> $mtu1 -> $mtu2)"
+        else
+            fail "live: SIGHUP with path_mtu = 1300: the TUN MTU follows" "$mtu0 -> $mtu1 -> $mtu2"
+        fi
+
         # -- broken files: refused, the old configuration stays
         s0=$(out_seq "$NS_L" net)
         conf=$WORK/$NS_L.conf
