@@ -20,148 +20,11 @@
 
 #include <openssl/bn.h>
 
+#include "ike_pair.h"
 #include "ikesa.h"
 #include "ikesa_int.h"
 #include "proposal.h"
 #include "uipsec/spd.h"
-
-/* ---- the mock environment ---- */
-
-struct peer {
-    struct ike_env env;
-    uint8_t seed;
-    uint32_t ctr;
-    uint8_t sent[IKE_MSG_MAX];
-    size_t sent_len;
-    unsigned nsent;
-    struct ike_child_result child;
-    struct ike_sa *successor; /* from ike_sa_rekeyed */
-    unsigned nchild, ndown, nfailed;
-    uint32_t down_in, down_out;
-    uint16_t failed_notify;
-    uint64_t now;
-    struct ike_cfg cfg;
-    struct ike_path path;
-    uint8_t psk[32];
-    struct ike_sa *sa;
-};
-
-static void mock_random(void *arg, uint8_t *buf, size_t len)
-{
-    struct peer *p = arg;
-
-    for (size_t i = 0; i < len; i++)
-        buf[i] = (uint8_t)(p->seed * 31u + p->ctr++ * 7u + 1u);
-}
-
-static void mock_send(void *arg, const uint8_t *buf, size_t len)
-{
-    struct peer *p = arg;
-
-    assert_true(len <= sizeof p->sent);
-    memcpy(p->sent, buf, len);
-    p->sent_len = len;
-    p->nsent++;
-}
-
-static void mock_child(void *arg, const struct ike_child_result *c)
-{
-    struct peer *p = arg;
-
-    p->child = *c;
-    p->nchild++;
-}
-
-static void mock_log(void *arg, const char *msg)
-{
-    (void)arg;
-    (void)msg;
-}
-
-static void mock_down(void *arg, uint32_t spi_in, uint32_t spi_out)
-{
-    struct peer *p = arg;
-
-    p->ndown++;
-    p->down_in = spi_in;
-    p->down_out = spi_out;
-}
-
-static const struct ike_env *mock_rekeyed(void *arg, struct ike_sa *new_sa)
-{
-    struct peer *p = arg;
-
-    p->successor = new_sa;
-    return &p->env;
-}
-
-static uint64_t mock_now(void *arg)
-{
-    return ((struct peer *)arg)->now;
-}
-
-static void mock_failed(void *arg, unsigned cfg, uint16_t notify)
-{
-    struct peer *p = arg;
-
-    (void)cfg;
-    p->nfailed++;
-    p->failed_notify = notify;
-}
-
-static void addr4(struct uipsec_addr *a, uint8_t last)
-{
-    *a = (struct uipsec_addr){.family = 4, .bytes = {192, 0, 2, last}};
-}
-
-struct side {
-    const char *ike, *esp, *ts_local, *ts_remote, *psk;
-};
-
-static void peer_init(struct peer *p, uint8_t seed, bool initiator, const struct side *s)
-{
-    memset(p, 0, sizeof *p);
-    p->seed = seed;
-    p->env = (struct ike_env){.arg = p,
-                              .random = mock_random,
-                              .send = mock_send,
-                              .child_sa_up = mock_child,
-                              .child_sa_down = mock_down,
-                              .log = mock_log,
-                              .now_ms = mock_now,
-                              .child_failed = mock_failed,
-                              .ike_sa_rekeyed = mock_rekeyed};
-    assert_int_equal(ike_prop_parse(s->ike, IKE_PROTO_IKE, &p->cfg.ike, NULL, 0), UIPSEC_OK);
-    assert_int_equal(ike_prop_parse(s->esp, IKE_PROTO_ESP, &p->cfg.child[0].esp, NULL, 0),
-                     UIPSEC_OK);
-    assert_int_equal(
-        uipsec_selector_parse(&p->cfg.child[0].ts[0], s->ts_local, s->ts_remote, NULL, 0),
-        UIPSEC_OK);
-    p->cfg.child[0].nts = 1;
-    p->cfg.nchildren = 1;
-    assert_int_equal(ike_id_set(&p->cfg.local_id, IKE_ID_FQDN, initiator ? "moon" : "sun"),
-                     UIPSEC_OK);
-    assert_int_equal(ike_id_set(&p->cfg.remote_id, IKE_ID_FQDN, initiator ? "sun" : "moon"),
-                     UIPSEC_OK);
-    p->cfg.psk_len = strlen(s->psk);
-    memcpy(p->psk, s->psk, p->cfg.psk_len);
-    p->cfg.psk = p->psk;
-    addr4(&p->path.local, initiator ? 1 : 2);
-    addr4(&p->path.remote, initiator ? 2 : 1);
-    p->path.local_port = p->path.remote_port = IKE_PORT;
-}
-
-static const struct side default_i = {"aes256gcm16-prfsha256-x25519", "aes256gcm16", "10.1.0.0/16",
-                                      "10.2.0.0/16", "secret"};
-static const struct side default_r = {"aes256gcm16-prfsha256-x25519", "aes256gcm16", "10.2.0.0/16",
-                                      "10.1.0.0/16", "secret"};
-
-static void pair_free(struct peer *i, struct peer *r)
-{
-    ike_sa_free(i->sa);
-    ike_sa_free(r->sa);
-    i->sa = r->sa = NULL;
-}
 
 /* The error notify type of an unprotected message, or 0. */
 static uint16_t plain_notify(const uint8_t *buf, size_t len)
@@ -173,34 +36,6 @@ static uint16_t plain_notify(const uint8_t *buf, size_t len)
         if (m.payloads[k].type == IKE_PL_NOTIFY && m.payloads[k].u.notify.type <= IKE_N_ERROR_MAX)
             return m.payloads[k].u.notify.type;
     return 0;
-}
-
-/* Steps 1 and 2: IKE_SA_INIT request and answer. */
-static void run_init(struct peer *i, struct peer *r)
-{
-    assert_int_equal(ike_sa_initiate(&i->sa, &i->cfg, &i->env, &i->path, 0), UIPSEC_OK);
-    assert_int_equal(i->sa->state, IKE_SA_INIT_SENT);
-    assert_int_equal(i->nsent, 1);
-    assert_int_equal(ike_sa_respond(&r->sa, &r->cfg, &r->env, &r->path, i->sent, i->sent_len),
-                     IKE_RX_OK);
-    assert_non_null(r->sa);
-    assert_int_equal(r->sa->state, IKE_SA_INIT_DONE);
-    assert_memory_equal(r->sa->spi_i, i->sa->spi_i, IKE_SPI_LEN);
-}
-
-/* Steps 3 to 5: IKE_AUTH request, answer, both ESTABLISHED. */
-static void run_auth(struct peer *i, struct peer *r)
-{
-    assert_int_equal(ike_sa_receive(i->sa, r->sent, r->sent_len, NULL), IKE_RX_OK);
-    assert_int_equal(i->sa->state, IKE_SA_AUTH_SENT);
-    assert_memory_equal(i->sa->spi_r, r->sa->spi_r, IKE_SPI_LEN);
-    assert_false(i->sa->nat_local || i->sa->nat_remote || r->sa->nat_local || r->sa->nat_remote);
-    assert_int_equal(ike_sa_receive(r->sa, i->sent, i->sent_len, NULL), IKE_RX_OK);
-    assert_int_equal(r->sa->state, IKE_SA_ESTABLISHED);
-    assert_int_equal(r->sa->msg_id_expect, 2);
-    assert_int_equal(ike_sa_receive(i->sa, r->sent, r->sent_len, NULL), IKE_RX_OK);
-    assert_int_equal(i->sa->state, IKE_SA_ESTABLISHED);
-    assert_int_equal(i->sa->msg_id_send, 2);
 }
 
 static void assert_same_dir(const struct uipsec_sa_params *a, const struct uipsec_sa_params *b)
@@ -218,7 +53,7 @@ static void assert_same_dir(const struct uipsec_sa_params *a, const struct uipse
     assert_memory_equal(a->auth_key, b->auth_key, auth);
 }
 
-static void assert_children_match(const struct peer *i, const struct peer *r)
+static void assert_children_match(const struct ike_peer *i, const struct ike_peer *r)
 {
     assert_int_equal(i->nchild, 1);
     assert_int_equal(r->nchild, 1);
@@ -261,7 +96,7 @@ static void ipv4_packet(uint8_t *p, size_t len)
         p[k] = (uint8_t)k;
 }
 
-static void pass_packet(const struct peer *i, const struct peer *r)
+static void pass_packet(const struct ike_peer *i, const struct ike_peer *r)
 {
     struct uipsec_sa *out, *in;
     uint8_t mem[UIPSEC_HEADROOM + 100 + UIPSEC_TAILROOM], inner[100];
@@ -284,17 +119,17 @@ static void pass_packet(const struct peer *i, const struct peer *r)
 static void run_suite(const char *ike, const char *esp, uint16_t encr, uint16_t dh,
                       enum uipsec_enc enc, enum uipsec_integ integ)
 {
-    struct side si = default_i, sr = default_r;
-    static struct peer i, r;
+    struct ike_side si = ike_side_i, sr = ike_side_r;
+    static struct ike_peer i, r;
 
     si.ike = sr.ike = ike;
     si.esp = sr.esp = esp;
-    peer_init(&i, 1, true, &si);
-    peer_init(&r, 2, false, &sr);
-    run_init(&i, &r);
+    ike_peer_init(&i, 1, true, &si);
+    ike_peer_init(&r, 2, false, &sr);
+    ike_pair_init(&i, &r);
     assert_int_equal(ike_prop_get(&r.sa->prop, IKE_TRANSFORM_ENCR).id, encr);
     assert_int_equal(r.sa->dh_group, dh);
-    run_auth(&i, &r);
+    ike_pair_auth(&i, &r);
     assert_memory_equal(&i.sa->prop, &r.sa->prop, sizeof i.sa->prop);
     assert_children_match(&i, &r);
     assert_int_equal(i.child.out.enc, enc);
@@ -302,7 +137,7 @@ static void run_suite(const char *ike, const char *esp, uint16_t encr, uint16_t 
     assert_int_equal(i.child.in.mode, UIPSEC_MODE_TUNNEL);
     pass_packet(&i, &r);
     pass_packet(&r, &i);
-    pair_free(&i, &r);
+    ike_pair_free(&i, &r);
 }
 
 static void test_aes256gcm_x25519(void **state)
@@ -330,28 +165,28 @@ static void test_chacha_ecp256(void **state)
 
 static void test_wrong_psk(void **state)
 {
-    struct side sr = default_r;
-    static struct peer i, r;
+    struct ike_side sr = ike_side_r;
+    static struct ike_peer i, r;
 
     (void)state;
     sr.psk = "other";
-    peer_init(&i, 1, true, &default_i);
-    peer_init(&r, 2, false, &sr);
-    run_init(&i, &r);
-    assert_int_equal(ike_sa_receive(i.sa, r.sent, r.sent_len, NULL), IKE_RX_OK);
-    assert_int_equal(ike_sa_receive(r.sa, i.sent, i.sent_len, NULL), IKE_RX_FAILED);
+    ike_peer_init(&i, 1, true, &ike_side_i);
+    ike_peer_init(&r, 2, false, &sr);
+    ike_pair_init(&i, &r);
+    assert_int_equal(ike_deliver(&i, &r), IKE_RX_OK);
+    assert_int_equal(ike_deliver(&r, &i), IKE_RX_FAILED);
     assert_int_equal(r.sa->state, IKE_SA_FAILED);
     assert_int_equal(r.sa->fail_notify, IKE_N_AUTHENTICATION_FAILED);
     assert_int_equal(r.nsent, 2); /* the encrypted AUTHENTICATION_FAILED */
-    assert_int_equal(ike_sa_receive(i.sa, r.sent, r.sent_len, NULL), IKE_RX_FAILED);
+    assert_int_equal(ike_deliver(&i, &r), IKE_RX_FAILED);
     assert_int_equal(i.sa->state, IKE_SA_FAILED);
     assert_int_equal(i.sa->fail_notify, IKE_N_AUTHENTICATION_FAILED);
     assert_int_equal(i.nchild + r.nchild, 0);
-    pair_free(&i, &r);
+    ike_pair_free(&i, &r);
 }
 
 /* Ticks the fake clock by a second until the SA fails (or 200 s pass). */
-static void tick_until_failed(struct peer *p)
+static void tick_until_failed(struct ike_peer *p)
 {
     for (unsigned k = 0; k < 200 && p->sa->state != IKE_SA_FAILED; k++) {
         p->now += 1000;
@@ -364,25 +199,25 @@ static void tick_until_failed(struct peer *p)
  * retransmissions run out (RFC 7296 2.21.1). */
 static void test_no_proposal(void **state)
 {
-    struct side sr = default_r;
-    static struct peer i, r;
+    struct ike_side sr = ike_side_r;
+    static struct ike_peer i, r;
 
     (void)state;
     sr.ike = "aes128-sha256-modp2048";
-    peer_init(&i, 1, true, &default_i);
-    peer_init(&r, 2, false, &sr);
+    ike_peer_init(&i, 1, true, &ike_side_i);
+    ike_peer_init(&r, 2, false, &sr);
     assert_int_equal(ike_sa_initiate(&i.sa, &i.cfg, &i.env, &i.path, 0), UIPSEC_OK);
     assert_int_equal(ike_sa_respond(&r.sa, &r.cfg, &r.env, &r.path, i.sent, i.sent_len),
                      IKE_RX_FAILED);
     assert_null(r.sa);
     assert_int_equal(plain_notify(r.sent, r.sent_len), IKE_N_NO_PROPOSAL_CHOSEN);
-    assert_int_equal(ike_sa_receive(i.sa, r.sent, r.sent_len, NULL), IKE_RX_DROPPED);
+    assert_int_equal(ike_deliver(&i, &r), IKE_RX_DROPPED);
     assert_int_equal(i.sa->state, IKE_SA_INIT_SENT);
     tick_until_failed(&i);
     assert_int_equal(i.sa->state, IKE_SA_FAILED);
     assert_int_equal(i.nsent, 1 + IKE_RETRANSMIT_TRIES);
     assert_int_equal(i.sa->fail_notify, IKE_N_NO_PROPOSAL_CHOSEN);
-    pair_free(&i, &r);
+    ike_pair_free(&i, &r);
 }
 
 /* An unprotected error answer with its lone notify changed to type, with
@@ -407,16 +242,16 @@ static size_t forged_notify(const uint8_t *buf, size_t len, uint16_t type, uint1
  * the real answer. */
 static void test_init_forged_error(void **state)
 {
-    struct side sr = default_r;
-    static struct peer i, r, fake;
+    struct ike_side sr = ike_side_r;
+    static struct ike_peer i, r, fake;
     static uint8_t forged_err[IKE_MSG_MAX], forged_ke[IKE_MSG_MAX];
     size_t err_len, ke_len;
 
     (void)state;
-    peer_init(&i, 1, true, &default_i);
-    peer_init(&r, 2, false, &default_r);
+    ike_peer_init(&i, 1, true, &ike_side_i);
+    ike_peer_init(&r, 2, false, &ike_side_r);
     sr.ike = "aes128-sha256-modp2048";
-    peer_init(&fake, 3, false, &sr);
+    ike_peer_init(&fake, 3, false, &sr);
     assert_int_equal(ike_sa_initiate(&i.sa, &i.cfg, &i.env, &i.path, 0), UIPSEC_OK);
     assert_int_equal(ike_sa_respond(&fake.sa, &fake.cfg, &fake.env, &fake.path, i.sent, i.sent_len),
                      IKE_RX_FAILED);
@@ -429,14 +264,14 @@ static void test_init_forged_error(void **state)
     assert_int_equal(i.sa->fail_notify, IKE_N_INVALID_KE_PAYLOAD); /* the last one seen */
     assert_int_equal(i.nsent, 1);
     assert_int_equal(ike_sa_respond(&r.sa, &r.cfg, &r.env, &r.path, i.sent, i.sent_len), IKE_RX_OK);
-    run_auth(&i, &r);
+    ike_pair_auth(&i, &r);
     assert_int_equal(i.sa->fail_notify, 0);
     assert_children_match(&i, &r);
-    pair_free(&i, &r);
+    ike_pair_free(&i, &r);
 }
 
 /* The request i last sent, re-encoded with its KE data replaced. */
-static size_t with_ke(const struct peer *i, const uint8_t *ke, size_t ke_len, uint8_t *out)
+static size_t with_ke(const struct ike_peer *i, const uint8_t *ke, size_t ke_len, uint8_t *out)
 {
     static struct ike_msg m;
     size_t n = 0;
@@ -455,15 +290,15 @@ static size_t with_ke(const struct peer *i, const uint8_t *ke, size_t ke_len, ui
 static void expect_bad_ke(const char *ike, const uint8_t *ke, size_t ke_len,
                           enum ike_init_drop want)
 {
-    struct side si = default_i, sr = default_r;
-    static struct peer i, r;
+    struct ike_side si = ike_side_i, sr = ike_side_r;
+    static struct ike_peer i, r;
     static uint8_t req[IKE_MSG_MAX];
     enum ike_init_drop why = IKE_INIT_DROP_NONE;
     size_t len;
 
     si.ike = sr.ike = ike;
-    peer_init(&i, 1, true, &si);
-    peer_init(&r, 2, false, &sr);
+    ike_peer_init(&i, 1, true, &si);
+    ike_peer_init(&r, 2, false, &sr);
     assert_int_equal(ike_sa_initiate(&i.sa, &i.cfg, &i.env, &i.path, 0), UIPSEC_OK);
     len = with_ke(&i, ke, ke_len, req);
     assert_int_equal(ike_sa_respond(&r.sa, &r.cfg, &r.env, &r.path, req, len), IKE_RX_DROPPED);
@@ -479,7 +314,7 @@ static void expect_bad_ke(const char *ike, const uint8_t *ke, size_t ke_len,
                      IKE_RX_OK);
     assert_int_equal(why, IKE_INIT_DROP_NONE);
     assert_int_equal(r.nsent, 1);
-    pair_free(&i, &r);
+    ike_pair_free(&i, &r);
 }
 
 static void test_init_bad_ke(void **state)
@@ -517,61 +352,61 @@ static void test_init_bad_ke(void **state)
 
 static void test_invalid_ke_retry(void **state)
 {
-    struct side si = default_i, sr = default_r;
-    static struct peer i, r;
+    struct ike_side si = ike_side_i, sr = ike_side_r;
+    static struct ike_peer i, r;
 
     (void)state;
     si.ike = "aes256gcm16-prfsha256-x25519-ecp256";
     sr.ike = "aes256gcm16-prfsha256-ecp256";
-    peer_init(&i, 1, true, &si);
-    peer_init(&r, 2, false, &sr);
+    ike_peer_init(&i, 1, true, &si);
+    ike_peer_init(&r, 2, false, &sr);
     assert_int_equal(ike_sa_initiate(&i.sa, &i.cfg, &i.env, &i.path, 0), UIPSEC_OK);
     assert_int_equal(i.sa->dh_group, IKE_DH_CURVE25519);
     assert_int_equal(ike_sa_respond(&r.sa, &r.cfg, &r.env, &r.path, i.sent, i.sent_len),
                      IKE_RX_FAILED);
     assert_null(r.sa);
     assert_int_equal(plain_notify(r.sent, r.sent_len), IKE_N_INVALID_KE_PAYLOAD);
-    assert_int_equal(ike_sa_receive(i.sa, r.sent, r.sent_len, NULL), IKE_RX_OK);
+    assert_int_equal(ike_deliver(&i, &r), IKE_RX_OK);
     assert_int_equal(i.sa->state, IKE_SA_INIT_SENT);
     assert_int_equal(i.sa->dh_group, IKE_DH_ECP_256);
     assert_int_equal(i.nsent, 2);
     assert_false(i.sa->peer_initial_contact);
     assert_int_equal(ike_sa_respond(&r.sa, &r.cfg, &r.env, &r.path, i.sent, i.sent_len), IKE_RX_OK);
-    run_auth(&i, &r);
+    ike_pair_auth(&i, &r);
     assert_children_match(&i, &r);
-    pair_free(&i, &r);
+    ike_pair_free(&i, &r);
 }
 
 static void test_ts_unacceptable(void **state)
 {
-    struct side sr = default_r;
-    static struct peer i, r;
+    struct ike_side sr = ike_side_r;
+    static struct ike_peer i, r;
 
     (void)state;
     sr.ts_local = "10.9.0.0/16";
-    peer_init(&i, 1, true, &default_i);
-    peer_init(&r, 2, false, &sr);
-    run_init(&i, &r);
-    run_auth(&i, &r); /* the IKE SA stands, without a CHILD_SA (1.2) */
+    ike_peer_init(&i, 1, true, &ike_side_i);
+    ike_peer_init(&r, 2, false, &sr);
+    ike_pair_init(&i, &r);
+    ike_pair_auth(&i, &r); /* the IKE SA stands, without a CHILD_SA (1.2) */
     assert_int_equal(r.sa->child_notify, IKE_N_TS_UNACCEPTABLE);
     assert_int_equal(i.sa->child_notify, IKE_N_TS_UNACCEPTABLE);
     assert_int_equal(i.nchild + r.nchild, 0);
-    pair_free(&i, &r);
+    ike_pair_free(&i, &r);
 }
 
 static void test_ts_narrowed(void **state)
 {
-    struct side sr = default_r;
-    static struct peer i, r;
+    struct ike_side sr = ike_side_r;
+    static struct ike_peer i, r;
     struct uipsec_selector want;
 
     (void)state;
     sr.ts_local = "10.2.1.0/24";
     sr.ts_remote = "10.1.0.0/16[tcp]";
-    peer_init(&i, 1, true, &default_i);
-    peer_init(&r, 2, false, &sr);
-    run_init(&i, &r);
-    run_auth(&i, &r);
+    ike_peer_init(&i, 1, true, &ike_side_i);
+    ike_peer_init(&r, 2, false, &sr);
+    ike_pair_init(&i, &r);
+    ike_pair_auth(&i, &r);
     assert_children_match(&i, &r);
     assert_int_equal(uipsec_selector_parse(&want, "10.1.0.0/16[tcp]", "10.2.1.0/24", NULL, 0),
                      UIPSEC_OK);
@@ -579,20 +414,20 @@ static void test_ts_narrowed(void **state)
     assert_int_equal(i.child.ts[0].proto, 6);
     assert_memory_equal(&i.child.ts[0].local, &want.local, sizeof want.local);
     assert_memory_equal(&i.child.ts[0].remote, &want.remote, sizeof want.remote);
-    pair_free(&i, &r);
+    ike_pair_free(&i, &r);
 }
 
 static void test_tampered_auth(void **state)
 {
-    static struct peer i, r;
+    static struct ike_peer i, r;
     static uint8_t saved[IKE_MSG_MAX];
     size_t len;
 
     (void)state;
-    peer_init(&i, 1, true, &default_i);
-    peer_init(&r, 2, false, &default_r);
-    run_init(&i, &r);
-    assert_int_equal(ike_sa_receive(i.sa, r.sent, r.sent_len, NULL), IKE_RX_OK);
+    ike_peer_init(&i, 1, true, &ike_side_i);
+    ike_peer_init(&r, 2, false, &ike_side_r);
+    ike_pair_init(&i, &r);
+    assert_int_equal(ike_deliver(&i, &r), IKE_RX_OK);
     len = i.sent_len;
     memcpy(saved, i.sent, len);
     for (size_t k = IKE_HDR_LEN; k < len; k += 7) {
@@ -608,26 +443,26 @@ static void test_tampered_auth(void **state)
     /* A retransmitted request gets the same answer again. */
     assert_int_equal(ike_sa_receive(r.sa, saved, len, NULL), IKE_RX_OK);
     assert_int_equal(r.nsent, 3);
-    assert_int_equal(ike_sa_receive(i.sa, r.sent, r.sent_len, NULL), IKE_RX_OK);
+    assert_int_equal(ike_deliver(&i, &r), IKE_RX_OK);
     assert_int_equal(i.sa->state, IKE_SA_ESTABLISHED);
     assert_children_match(&i, &r);
-    pair_free(&i, &r);
+    ike_pair_free(&i, &r);
 }
 
 static void test_transport_mode(void **state)
 {
-    static struct peer i, r;
+    static struct ike_peer i, r;
 
     (void)state;
-    peer_init(&i, 1, true, &default_i);
-    peer_init(&r, 2, false, &default_r);
+    ike_peer_init(&i, 1, true, &ike_side_i);
+    ike_peer_init(&r, 2, false, &ike_side_r);
     i.cfg.child[0].mode = r.cfg.child[0].mode = UIPSEC_MODE_TRANSPORT;
-    run_init(&i, &r);
-    run_auth(&i, &r);
+    ike_pair_init(&i, &r);
+    ike_pair_auth(&i, &r);
     assert_children_match(&i, &r);
     assert_int_equal(i.child.out.mode, UIPSEC_MODE_TRANSPORT);
     assert_int_equal(r.child.in.mode, UIPSEC_MODE_TRANSPORT);
-    pair_free(&i, &r);
+    ike_pair_free(&i, &r);
 }
 
 /* Every identity type of the issue: IPv4, IPv6, RFC822, KEY_ID (FQDN is
@@ -642,73 +477,60 @@ static void test_id_types(void **state)
     } ids[] = {{IKE_ID_IPV4_ADDR, "192.0.2.1", IKE_ID_RFC822_ADDR, "gw@example.org"},
                {IKE_ID_IPV6_ADDR, "2001:db8::1", IKE_ID_KEY_ID, "\x01\x02key"},
                {IKE_ID_KEY_ID, "k1", IKE_ID_IPV6_ADDR, "2001:db8::2"}};
-    static struct peer i, r;
+    static struct ike_peer i, r;
 
     (void)state;
     for (size_t k = 0; k < sizeof ids / sizeof ids[0]; k++) {
-        peer_init(&i, 1, true, &default_i);
-        peer_init(&r, 2, false, &default_r);
+        ike_peer_init(&i, 1, true, &ike_side_i);
+        ike_peer_init(&r, 2, false, &ike_side_r);
         assert_int_equal(ike_id_set(&i.cfg.local_id, ids[k].ti, ids[k].i), UIPSEC_OK);
         assert_int_equal(ike_id_set(&r.cfg.remote_id, ids[k].ti, ids[k].i), UIPSEC_OK);
         assert_int_equal(ike_id_set(&r.cfg.local_id, ids[k].tr, ids[k].r), UIPSEC_OK);
         assert_int_equal(ike_id_set(&i.cfg.remote_id, ids[k].tr, ids[k].r), UIPSEC_OK);
-        run_init(&i, &r);
-        run_auth(&i, &r);
+        ike_pair_init(&i, &r);
+        ike_pair_auth(&i, &r);
         assert_int_equal(r.sa->peer_id.type, ids[k].ti);
         assert_memory_equal(&r.sa->peer_id, &i.cfg.local_id, sizeof i.cfg.local_id);
         assert_memory_equal(&i.sa->peer_id, &r.cfg.local_id, sizeof r.cfg.local_id);
-        pair_free(&i, &r);
+        ike_pair_free(&i, &r);
     }
     /* the same bytes under another type are another identity */
-    peer_init(&i, 1, true, &default_i);
-    peer_init(&r, 2, false, &default_r);
+    ike_peer_init(&i, 1, true, &ike_side_i);
+    ike_peer_init(&r, 2, false, &ike_side_r);
     assert_int_equal(ike_id_set(&i.cfg.local_id, IKE_ID_KEY_ID, "moon"), UIPSEC_OK);
-    run_init(&i, &r);
-    assert_int_equal(ike_sa_receive(i.sa, r.sent, r.sent_len, NULL), IKE_RX_OK);
-    assert_int_equal(ike_sa_receive(r.sa, i.sent, i.sent_len, NULL), IKE_RX_FAILED);
+    ike_pair_init(&i, &r);
+    assert_int_equal(ike_deliver(&i, &r), IKE_RX_OK);
+    assert_int_equal(ike_deliver(&r, &i), IKE_RX_FAILED);
     assert_int_equal(r.sa->fail_notify, IKE_N_AUTHENTICATION_FAILED);
-    pair_free(&i, &r);
+    ike_pair_free(&i, &r);
 }
 
 /* ---- after IKE_AUTH: CREATE_CHILD_SA, INFORMATIONAL, timers ---- */
 
-/* A second child config on both sides: 10.1.5.0/24 <-> 10.2.5.0/24. */
-static void add_child_cfg(struct peer *p, bool initiator, const char *esp)
+static void establish(struct ike_peer *i, struct ike_peer *r, const char *esp_i, const char *esp_r)
 {
-    struct ike_child_cfg *c = &p->cfg.child[1];
-
-    assert_int_equal(ike_prop_parse(esp, IKE_PROTO_ESP, &c->esp, NULL, 0), UIPSEC_OK);
-    assert_int_equal(uipsec_selector_parse(&c->ts[0], initiator ? "10.1.5.0/24" : "10.2.5.0/24",
-                                           initiator ? "10.2.5.0/24" : "10.1.5.0/24", NULL, 0),
-                     UIPSEC_OK);
-    c->nts = 1;
-    p->cfg.nchildren = 2;
-}
-
-static void establish(struct peer *i, struct peer *r, const char *esp_i, const char *esp_r)
-{
-    peer_init(i, 1, true, &default_i);
-    peer_init(r, 2, false, &default_r);
-    add_child_cfg(i, true, esp_i);
-    add_child_cfg(r, false, esp_r);
-    run_init(i, r);
-    run_auth(i, r);
+    ike_peer_init(i, 1, true, &ike_side_i);
+    ike_peer_init(r, 2, false, &ike_side_r);
+    ike_peer_add_child(i, true, esp_i);
+    ike_peer_add_child(r, false, esp_r);
+    ike_pair_init(i, r);
+    ike_pair_auth(i, r);
     assert_children_match(i, r);
     i->nchild = r->nchild = 0;
 }
 
 static void test_create_child_pfs(void **state)
 {
-    static struct peer i, r;
+    static struct ike_peer i, r;
 
     (void)state;
     establish(&i, &r, "aes256gcm16-x25519", "aes128gcm16-x25519, aes256gcm16-x25519");
     assert_int_equal(ike_sa_queue(i.sa, IKE_TASK_CHILD, 1), UIPSEC_OK);
     assert_int_equal(i.nsent, 3);
     assert_true(i.sa->req_pending);
-    assert_int_equal(ike_sa_receive(r.sa, i.sent, i.sent_len, NULL), IKE_RX_OK);
+    assert_int_equal(ike_deliver(&r, &i), IKE_RX_OK);
     assert_int_equal(r.nchild, 1);
-    assert_int_equal(ike_sa_receive(i.sa, r.sent, r.sent_len, NULL), IKE_RX_OK);
+    assert_int_equal(ike_deliver(&i, &r), IKE_RX_OK);
     assert_false(i.sa->req_pending);
     assert_children_match(&i, &r);
     assert_true(i.child.pfs && r.child.pfs);
@@ -719,11 +541,12 @@ static void test_create_child_pfs(void **state)
     assert_int_equal(r.sa->nchildren, 2);
     pass_packet(&i, &r);
     pass_packet(&r, &i);
-    pair_free(&i, &r);
+    ike_pair_free(&i, &r);
 }
 
 /* Opens what `from` sent with `to`'s keys and checks the first TSi. */
-static void assert_tsi_first_octets(struct peer *to, struct peer *from, uint8_t a, uint8_t b)
+static void assert_tsi_first_octets(struct ike_peer *to, struct ike_peer *from, uint8_t a,
+                                    uint8_t b)
 {
     static struct ike_msg m;
     static uint8_t copy[IKE_MSG_MAX];
@@ -742,16 +565,16 @@ static void assert_tsi_first_octets(struct peer *to, struct peer *from, uint8_t 
  * its own (2.9, 2.17), not the IKE initiator's. */
 static void test_create_child_by_responder(void **state)
 {
-    static struct peer i, r;
+    static struct ike_peer i, r;
     uint32_t old_in;
 
     (void)state;
     establish(&i, &r, "aes256gcm16-x25519", "aes256gcm16-x25519");
     assert_int_equal(ike_sa_queue(r.sa, IKE_TASK_CHILD, 1), UIPSEC_OK);
     assert_tsi_first_octets(&i, &r, 10, 2); /* the sender's own 10.2.5.0/24 */
-    assert_int_equal(ike_sa_receive(i.sa, r.sent, r.sent_len, NULL), IKE_RX_OK);
+    assert_int_equal(ike_deliver(&i, &r), IKE_RX_OK);
     assert_int_equal(i.nchild, 1);
-    assert_int_equal(ike_sa_receive(r.sa, i.sent, i.sent_len, NULL), IKE_RX_OK);
+    assert_int_equal(ike_deliver(&r, &i), IKE_RX_OK);
     assert_children_match(&i, &r);
     assert_int_equal(i.child.cfg, 1);
     pass_packet(&i, &r);
@@ -760,47 +583,47 @@ static void test_create_child_by_responder(void **state)
     old_in = r.child.in.spi;
     i.nchild = r.nchild = 0;
     assert_int_equal(ike_sa_queue(r.sa, IKE_TASK_REKEY_CHILD, old_in), UIPSEC_OK);
-    assert_int_equal(ike_sa_receive(i.sa, r.sent, r.sent_len, NULL), IKE_RX_OK);
-    assert_int_equal(ike_sa_receive(r.sa, i.sent, i.sent_len, NULL), IKE_RX_OK);
+    assert_int_equal(ike_deliver(&i, &r), IKE_RX_OK);
+    assert_int_equal(ike_deliver(&r, &i), IKE_RX_OK);
     assert_children_match(&i, &r);
     assert_int_equal(r.child.replaces, old_in);
     pass_packet(&r, &i);
-    pair_free(&i, &r);
+    ike_pair_free(&i, &r);
 }
 
 static void test_create_child_invalid_ke(void **state)
 {
-    static struct peer i, r;
+    static struct ike_peer i, r;
 
     (void)state;
     establish(&i, &r, "aes256gcm16-x25519-ecp256", "aes256gcm16-ecp256");
     assert_int_equal(ike_sa_queue(i.sa, IKE_TASK_CHILD, 1), UIPSEC_OK);
-    assert_int_equal(ike_sa_receive(r.sa, i.sent, i.sent_len, NULL), IKE_RX_OK);
+    assert_int_equal(ike_deliver(&r, &i), IKE_RX_OK);
     assert_int_equal(r.nchild, 0); /* INVALID_KE_PAYLOAD(ecp256) */
-    assert_int_equal(ike_sa_receive(i.sa, r.sent, r.sent_len, NULL), IKE_RX_OK);
+    assert_int_equal(ike_deliver(&i, &r), IKE_RX_OK);
     assert_true(i.sa->req_pending); /* asked again with ecp256 */
-    assert_int_equal(ike_sa_receive(r.sa, i.sent, i.sent_len, NULL), IKE_RX_OK);
-    assert_int_equal(ike_sa_receive(i.sa, r.sent, r.sent_len, NULL), IKE_RX_OK);
+    assert_int_equal(ike_deliver(&r, &i), IKE_RX_OK);
+    assert_int_equal(ike_deliver(&i, &r), IKE_RX_OK);
     assert_children_match(&i, &r);
     assert_int_equal(i.nfailed, 0);
-    pair_free(&i, &r);
+    ike_pair_free(&i, &r);
 }
 
 static void test_create_child_pfs_mismatch(void **state)
 {
-    static struct peer i, r;
+    static struct ike_peer i, r;
 
     (void)state;
     establish(&i, &r, "aes256gcm16-x25519", "aes256gcm16");
     assert_int_equal(ike_sa_queue(i.sa, IKE_TASK_CHILD, 1), UIPSEC_OK);
-    assert_int_equal(ike_sa_receive(r.sa, i.sent, i.sent_len, NULL), IKE_RX_OK);
-    assert_int_equal(ike_sa_receive(i.sa, r.sent, r.sent_len, NULL), IKE_RX_OK);
+    assert_int_equal(ike_deliver(&r, &i), IKE_RX_OK);
+    assert_int_equal(ike_deliver(&i, &r), IKE_RX_OK);
     assert_int_equal(i.nchild + r.nchild, 0);
     assert_int_equal(i.nfailed, 1);
     assert_int_equal(i.failed_notify, IKE_N_NO_PROPOSAL_CHOSEN);
     assert_int_equal(i.sa->state, IKE_SA_ESTABLISHED);
     assert_int_equal(r.sa->state, IKE_SA_ESTABLISHED);
-    pair_free(&i, &r);
+    ike_pair_free(&i, &r);
 }
 
 /* The peer asks for a CHILD_SA without KE while every proposal of ours
@@ -808,15 +631,15 @@ static void test_create_child_pfs_mismatch(void **state)
  * PFS. */
 static void test_create_child_without_ke(void **state)
 {
-    static struct peer i, r;
+    static struct ike_peer i, r;
 
     (void)state;
     establish(&i, &r, "aes256gcm16", "aes256gcm16-x25519");
     r.cfg.child[0].esp = r.cfg.child[1].esp; /* whose selectors fit too */
     assert_int_equal(ike_sa_queue(i.sa, IKE_TASK_CHILD, 1), UIPSEC_OK);
-    assert_int_equal(ike_sa_receive(r.sa, i.sent, i.sent_len, NULL), IKE_RX_OK);
+    assert_int_equal(ike_deliver(&r, &i), IKE_RX_OK);
     assert_int_equal(r.nchild, 0);
-    assert_int_equal(ike_sa_receive(i.sa, r.sent, r.sent_len, NULL), IKE_RX_OK);
+    assert_int_equal(ike_deliver(&i, &r), IKE_RX_OK);
     assert_int_equal(i.nchild, 0);
     assert_int_equal(i.nfailed, 1);
     assert_int_equal(i.failed_notify, IKE_N_NO_PROPOSAL_CHOSEN);
@@ -827,17 +650,17 @@ static void test_create_child_without_ke(void **state)
                                     &r.cfg.child[1].esp, NULL, 0),
                      UIPSEC_OK);
     assert_int_equal(ike_sa_queue(i.sa, IKE_TASK_CHILD, 1), UIPSEC_OK);
-    assert_int_equal(ike_sa_receive(r.sa, i.sent, i.sent_len, NULL), IKE_RX_OK);
-    assert_int_equal(ike_sa_receive(i.sa, r.sent, r.sent_len, NULL), IKE_RX_OK);
+    assert_int_equal(ike_deliver(&r, &i), IKE_RX_OK);
+    assert_int_equal(ike_deliver(&i, &r), IKE_RX_OK);
     assert_children_match(&i, &r);
     assert_false(i.child.pfs || r.child.pfs);
-    pair_free(&i, &r);
+    ike_pair_free(&i, &r);
 }
 
 /* The same for a CHILD_SA rekey: the old CHILD_SA stays, no new one. */
 static void test_rekey_child_without_ke(void **state)
 {
-    static struct peer i, r;
+    static struct ike_peer i, r;
     uint32_t old_in;
 
     (void)state;
@@ -848,24 +671,24 @@ static void test_rekey_child_without_ke(void **state)
     r.cfg.child[1].esp = r.cfg.child[0].esp; /* whose selectors fit narrowed */
     old_in = i.sa->children[0].spi_in;
     assert_int_equal(ike_sa_queue(i.sa, IKE_TASK_REKEY_CHILD, old_in), UIPSEC_OK);
-    assert_int_equal(ike_sa_receive(r.sa, i.sent, i.sent_len, NULL), IKE_RX_OK);
+    assert_int_equal(ike_deliver(&r, &i), IKE_RX_OK);
     assert_int_equal(r.nchild, 0);
     assert_false(r.sa->children[0].rekeyed);
-    assert_int_equal(ike_sa_receive(i.sa, r.sent, r.sent_len, NULL), IKE_RX_OK);
+    assert_int_equal(ike_deliver(&i, &r), IKE_RX_OK);
     assert_int_equal(i.nchild, 0);
     assert_int_equal(i.sa->nchildren, 1);
     assert_int_equal(i.sa->children[0].spi_in, old_in);
     assert_false(i.sa->children[0].rekeyed);
     assert_int_equal(i.ndown + r.ndown, 0);
     assert_int_equal(i.sa->state, IKE_SA_ESTABLISHED);
-    pair_free(&i, &r);
+    ike_pair_free(&i, &r);
 }
 
 /* Our request demanded a KE; the answer (sealed with the peer's real
  * keys) chose the group but sent no KE, or dropped the group: no CHILD_SA. */
 static void answer_without_ke(bool keep_group, uint16_t want)
 {
-    static struct peer i, r;
+    static struct ike_peer i, r;
     static struct ike_child_wire cw;
     struct ike_payload pl[6], mid;
     struct ike_prop prop;
@@ -874,7 +697,7 @@ static void answer_without_ke(bool keep_group, uint16_t want)
 
     establish(&i, &r, "aes256gcm16-x25519", "aes256gcm16-x25519");
     assert_int_equal(ike_sa_queue(i.sa, IKE_TASK_CHILD, 1), UIPSEC_OK);
-    assert_int_equal(ike_sa_receive(r.sa, i.sent, i.sent_len, NULL), IKE_RX_OK);
+    assert_int_equal(ike_deliver(&r, &i), IKE_RX_OK);
     assert_int_equal(r.nchild, 1); /* the real answer, not delivered */
     prop = r.child.esp;
     if (!keep_group)
@@ -884,21 +707,21 @@ static void answer_without_ke(bool keep_group, uint16_t want)
     assert_int_equal(
         ike_sa_send_sk(r.sa, IKE_EXCH_CREATE_CHILD_SA, true, r.sa->msg_id_expect - 1, pl, n),
         UIPSEC_OK);
-    assert_int_equal(ike_sa_receive(i.sa, r.sent, r.sent_len, NULL), IKE_RX_OK);
+    assert_int_equal(ike_deliver(&i, &r), IKE_RX_OK);
     assert_int_equal(i.nchild, 0);
     assert_int_equal(i.nfailed, 1);
     assert_int_equal(i.failed_notify, want);
     assert_int_equal(i.sa->nchildren, 1);
     /* the peer made the CHILD_SA we refused: it is told to delete it */
     assert_int_equal(r.sa->nchildren, 2);
-    assert_int_equal(ike_sa_receive(r.sa, i.sent, i.sent_len, NULL), IKE_RX_OK);
+    assert_int_equal(ike_deliver(&r, &i), IKE_RX_OK);
     assert_int_equal(r.ndown, 1);
     assert_int_equal(r.sa->nchildren, 1);
-    assert_int_equal(ike_sa_receive(i.sa, r.sent, r.sent_len, NULL), IKE_RX_OK);
+    assert_int_equal(ike_deliver(&i, &r), IKE_RX_OK);
     assert_int_equal(i.sa->nchildren, 1);
     assert_int_equal(i.ndown, 0);
     assert_int_equal(i.sa->state, IKE_SA_ESTABLISHED);
-    pair_free(&i, &r);
+    ike_pair_free(&i, &r);
 }
 
 static void test_child_answer_without_ke(void **state)
@@ -910,7 +733,7 @@ static void test_child_answer_without_ke(void **state)
 
 static void test_delete_child(void **state)
 {
-    static struct peer i, r;
+    static struct ike_peer i, r;
     uint32_t in, out;
 
     (void)state;
@@ -919,37 +742,37 @@ static void test_delete_child(void **state)
     out = i.child.out.spi;
     assert_int_equal(ike_sa_queue(i.sa, IKE_TASK_DELETE_CHILD, in), UIPSEC_OK);
     assert_int_equal(i.ndown, 0); /* inbound stays until the answer */
-    assert_int_equal(ike_sa_receive(r.sa, i.sent, i.sent_len, NULL), IKE_RX_OK);
+    assert_int_equal(ike_deliver(&r, &i), IKE_RX_OK);
     assert_int_equal(r.ndown, 1);
     assert_int_equal(r.down_in, out);
     assert_int_equal(r.down_out, in);
-    assert_int_equal(ike_sa_receive(i.sa, r.sent, r.sent_len, NULL), IKE_RX_OK);
+    assert_int_equal(ike_deliver(&i, &r), IKE_RX_OK);
     assert_int_equal(i.ndown, 1);
     assert_int_equal(i.down_in, in);
     assert_int_equal(i.sa->nchildren + r.sa->nchildren, 0);
     assert_int_equal(i.sa->state, IKE_SA_ESTABLISHED);
-    pair_free(&i, &r);
+    ike_pair_free(&i, &r);
 }
 
 /* The responder deletes the IKE SA: its requests carry its own IDs. */
 static void test_delete_ike(void **state)
 {
-    static struct peer i, r;
+    static struct ike_peer i, r;
 
     (void)state;
     establish(&i, &r, "aes256gcm16", "aes256gcm16");
     assert_int_equal(ike_sa_queue(r.sa, IKE_TASK_DELETE_IKE, 0), UIPSEC_OK);
     assert_int_equal(r.sa->state, IKE_SA_DELETING);
-    assert_int_equal(ike_sa_receive(i.sa, r.sent, r.sent_len, NULL), IKE_RX_OK);
+    assert_int_equal(ike_deliver(&i, &r), IKE_RX_OK);
     assert_int_equal(i.sa->state, IKE_SA_DELETED);
-    assert_int_equal(ike_sa_receive(r.sa, i.sent, i.sent_len, NULL), IKE_RX_OK);
+    assert_int_equal(ike_deliver(&r, &i), IKE_RX_OK);
     assert_int_equal(r.sa->state, IKE_SA_DELETED);
-    pair_free(&i, &r);
+    ike_pair_free(&i, &r);
 }
 
 static void test_retransmit_and_liveness(void **state)
 {
-    static struct peer i, r;
+    static struct ike_peer i, r;
     static uint8_t req[IKE_MSG_MAX], resp[IKE_MSG_MAX];
     size_t req_len, resp_len;
     unsigned sent;
@@ -975,31 +798,28 @@ static void test_retransmit_and_liveness(void **state)
     /* A peer that never answers: backoff, then the SA fails. */
     assert_int_equal(ike_sa_queue(i.sa, IKE_TASK_LIVENESS, 0), UIPSEC_OK);
     sent = i.nsent;
-    for (unsigned k = 0; k < 200 && i.sa->state != IKE_SA_FAILED; k++) {
-        i.now += 1000;
-        ike_sa_tick(i.sa);
-    }
+    tick_until_failed(&i);
     assert_int_equal(i.sa->state, IKE_SA_FAILED);
     assert_int_equal(i.nsent, sent + IKE_RETRANSMIT_TRIES);
     assert_true(i.now >= 2000ull * ((1u << (IKE_RETRANSMIT_TRIES + 1)) - 1));
-    pair_free(&i, &r);
+    ike_pair_free(&i, &r);
 }
 
 /* encap = yes on the initiator: both see a NAT, IKE moves to 4500 and
  * the CHILD_SA is ESP in UDP. */
 static void test_forced_encap(void **state)
 {
-    static struct peer i, r;
+    static struct ike_peer i, r;
     struct ike_path from;
 
     (void)state;
-    peer_init(&i, 1, true, &default_i);
-    peer_init(&r, 2, false, &default_r);
+    ike_peer_init(&i, 1, true, &ike_side_i);
+    ike_peer_init(&r, 2, false, &ike_side_r);
     i.cfg.force_encap = true;
     i.cfg.initial_contact = true;
-    run_init(&i, &r);
+    ike_pair_init(&i, &r);
     assert_true(r.sa->nat_remote);
-    assert_int_equal(ike_sa_receive(i.sa, r.sent, r.sent_len, NULL), IKE_RX_OK);
+    assert_int_equal(ike_deliver(&i, &r), IKE_RX_OK);
     assert_int_equal(i.sa->path.remote_port, IKE_NATT_PORT);
     assert_int_equal(i.sa->path.local_port, IKE_NATT_PORT);
     from = r.path;
@@ -1007,19 +827,19 @@ static void test_forced_encap(void **state)
     assert_int_equal(ike_sa_receive(r.sa, i.sent, i.sent_len, &from), IKE_RX_OK);
     assert_int_equal(r.sa->path.remote_port, IKE_NATT_PORT);
     assert_true(r.sa->peer_initial_contact);
-    assert_int_equal(ike_sa_receive(i.sa, r.sent, r.sent_len, NULL), IKE_RX_OK);
+    assert_int_equal(ike_deliver(&i, &r), IKE_RX_OK);
     assert_children_match(&i, &r);
     assert_int_equal(i.child.out.udp_dport, IKE_NATT_PORT);
     assert_int_equal(r.child.out.udp_sport, IKE_NATT_PORT);
     pass_packet(&i, &r);
-    pair_free(&i, &r);
+    ike_pair_free(&i, &r);
 }
 
 /* The initiator rekeys the CHILD_SA: a new one (PFS), then DELETE of the
  * old one on both sides (1.3.3, 2.8). */
 static void test_rekey_child(void **state)
 {
-    static struct peer i, r;
+    static struct ike_peer i, r;
     uint32_t old_in, old_out;
 
     (void)state;
@@ -1030,25 +850,25 @@ static void test_rekey_child(void **state)
     old_in = i.sa->children[0].spi_in;
     old_out = i.sa->children[0].spi_out;
     assert_int_equal(ike_sa_queue(i.sa, IKE_TASK_REKEY_CHILD, old_in), UIPSEC_OK);
-    assert_int_equal(ike_sa_receive(r.sa, i.sent, i.sent_len, NULL), IKE_RX_OK);
+    assert_int_equal(ike_deliver(&r, &i), IKE_RX_OK);
     assert_int_equal(r.nchild, 1);
     assert_int_equal(r.child.replaces, old_out);
-    assert_int_equal(ike_sa_receive(i.sa, r.sent, r.sent_len, NULL), IKE_RX_OK);
+    assert_int_equal(ike_deliver(&i, &r), IKE_RX_OK);
     assert_children_match(&i, &r);
     assert_int_equal(i.child.replaces, old_in);
     assert_true(i.child.pfs);
     assert_int_equal(i.ndown, 0); /* DELETE of the old one sent, it waits */
-    assert_int_equal(ike_sa_receive(r.sa, i.sent, i.sent_len, NULL), IKE_RX_OK);
+    assert_int_equal(ike_deliver(&r, &i), IKE_RX_OK);
     assert_int_equal(r.ndown, 1);
     assert_int_equal(r.down_in, old_out);
-    assert_int_equal(ike_sa_receive(i.sa, r.sent, r.sent_len, NULL), IKE_RX_OK);
+    assert_int_equal(ike_deliver(&i, &r), IKE_RX_OK);
     assert_int_equal(i.ndown, 1);
     assert_int_equal(i.down_in, old_in);
     assert_int_equal(i.sa->nchildren, 1);
     assert_int_equal(r.sa->nchildren, 1);
     assert_int_equal(i.sa->children[0].spi_in, i.child.in.spi);
     pass_packet(&i, &r);
-    pair_free(&i, &r);
+    ike_pair_free(&i, &r);
 }
 
 /* Every CHILD_SA one side holds has its mirror on the other, and no two
@@ -1072,7 +892,7 @@ static void assert_children_mirror(const struct ike_sa *a, const struct ike_sa *
  * 2.3): answering the peer's must not disturb our own. */
 static void test_crossing_creates(void **state)
 {
-    static struct peer i, r;
+    static struct ike_peer i, r;
     static uint8_t ireq[IKE_MSG_MAX], rreq[IKE_MSG_MAX];
     size_t ilen, rlen;
 
@@ -1085,12 +905,12 @@ static void test_crossing_creates(void **state)
     assert_int_equal(ike_sa_receive(i.sa, rreq, rlen, NULL), IKE_RX_OK); /* i answers r */
     memcpy(rreq, i.sent, rlen = i.sent_len);
     assert_int_equal(ike_sa_receive(r.sa, ireq, ilen, NULL), IKE_RX_OK); /* r answers i */
-    assert_int_equal(ike_sa_receive(i.sa, r.sent, r.sent_len, NULL), IKE_RX_OK);
+    assert_int_equal(ike_deliver(&i, &r), IKE_RX_OK);
     assert_int_equal(ike_sa_receive(r.sa, rreq, rlen, NULL), IKE_RX_OK);
     assert_int_equal(i.sa->nchildren, 3);
     assert_children_mirror(i.sa, r.sa);
     assert_children_mirror(r.sa, i.sa);
-    pair_free(&i, &r);
+    ike_pair_free(&i, &r);
 }
 
 /* A send() that records where the datagram goes: the SA's path then. */
@@ -1098,9 +918,9 @@ static struct ike_path last_dest;
 
 static void mock_send_where(void *arg, const uint8_t *buf, size_t len)
 {
-    struct peer *p = arg;
+    struct ike_peer *p = arg;
 
-    mock_send(arg, buf, len);
+    ike_peer_send(arg, buf, len);
     last_dest = p->sa ? p->sa->path : p->path;
 }
 
@@ -1111,7 +931,7 @@ static void mock_send_where(void *arg, const uint8_t *buf, size_t len)
  * ID is not answered at all. */
 static void test_repeat_and_forgery(void **state)
 {
-    static struct peer i, r;
+    static struct ike_peer i, r;
     static uint8_t req[IKE_MSG_MAX];
     struct ike_path from, before, port;
     size_t len;
@@ -1125,7 +945,7 @@ static void test_repeat_and_forgery(void **state)
     assert_int_equal(ike_sa_receive(r.sa, req, len, &r.path), IKE_RX_OK);
     before = r.sa->path;
     from = r.path;
-    addr4(&from.remote, 66);
+    ike_addr4(&from.remote, 66);
     from.remote_port = 1234;
     port = r.path;
     port.remote_port = 4321; /* the peer's address, another port */
@@ -1144,11 +964,11 @@ static void test_repeat_and_forgery(void **state)
     assert_int_equal(r.nsent, sent + 1);
     assert_memory_equal(&r.sa->path, &before, sizeof before);
     /* the same for a repeated IKE_SA_INIT request */
-    pair_free(&i, &r);
-    peer_init(&i, 1, true, &default_i);
-    peer_init(&r, 2, false, &default_r);
+    ike_pair_free(&i, &r);
+    ike_peer_init(&i, 1, true, &ike_side_i);
+    ike_peer_init(&r, 2, false, &ike_side_r);
     r.env.send = mock_send_where;
-    run_init(&i, &r);
+    ike_pair_init(&i, &r);
     sent = r.nsent;
     assert_int_equal(ike_sa_receive(r.sa, i.sent, i.sent_len, &from), IKE_RX_DROPPED);
     assert_int_equal(r.nsent, sent);
@@ -1156,23 +976,23 @@ static void test_repeat_and_forgery(void **state)
     assert_int_equal(r.nsent, sent + 1);
     assert_memory_equal(&last_dest.remote, &r.path.remote, sizeof r.path.remote);
     /* an IKE_SA_INIT response from elsewhere does not move the initiator */
-    pair_free(&i, &r);
-    peer_init(&i, 1, true, &default_i);
-    peer_init(&r, 2, false, &default_r);
-    run_init(&i, &r);
+    ike_pair_free(&i, &r);
+    ike_peer_init(&i, 1, true, &ike_side_i);
+    ike_peer_init(&r, 2, false, &ike_side_r);
+    ike_pair_init(&i, &r);
     before = i.sa->path;
     from = i.path;
-    addr4(&from.remote, 66);
+    ike_addr4(&from.remote, 66);
     assert_int_equal(ike_sa_receive(i.sa, r.sent, r.sent_len, &from), IKE_RX_OK);
     assert_memory_equal(&i.sa->path.remote, &before.remote, sizeof before.remote);
-    pair_free(&i, &r);
+    ike_pair_free(&i, &r);
 }
 
 /* An IKE SA with an exchange of its own in flight refuses to be rekeyed
  * (the answer would come to the old SA after its children moved). */
 static void test_rekey_ike_while_busy(void **state)
 {
-    static struct peer i, r;
+    static struct ike_peer i, r;
     static uint8_t ireq[IKE_MSG_MAX];
     size_t ilen;
 
@@ -1181,22 +1001,22 @@ static void test_rekey_ike_while_busy(void **state)
     assert_int_equal(ike_sa_queue(i.sa, IKE_TASK_CHILD, 1), UIPSEC_OK);
     memcpy(ireq, i.sent, ilen = i.sent_len);
     assert_int_equal(ike_sa_queue(r.sa, IKE_TASK_REKEY_IKE, 0), UIPSEC_OK);
-    assert_int_equal(ike_sa_receive(i.sa, r.sent, r.sent_len, NULL), IKE_RX_OK);
+    assert_int_equal(ike_deliver(&i, &r), IKE_RX_OK);
     assert_null(i.successor); /* refused: TEMPORARY_FAILURE */
-    assert_int_equal(ike_sa_receive(r.sa, i.sent, i.sent_len, NULL), IKE_RX_OK);
+    assert_int_equal(ike_deliver(&r, &i), IKE_RX_OK);
     assert_null(r.successor);
     assert_int_equal(ike_sa_receive(r.sa, ireq, ilen, NULL), IKE_RX_OK);
-    assert_int_equal(ike_sa_receive(i.sa, r.sent, r.sent_len, NULL), IKE_RX_OK);
+    assert_int_equal(ike_deliver(&i, &r), IKE_RX_OK);
     assert_int_equal(i.sa->nchildren, 2);
     assert_children_mirror(i.sa, r.sa);
-    pair_free(&i, &r);
+    ike_pair_free(&i, &r);
 }
 
 /* The responder rekeys the IKE SA: both get a new SA with new SPIs and
  * keys and the CHILD_SA; the old one is deleted; the new one works. */
 static void test_rekey_ike(void **state)
 {
-    static struct peer i, r;
+    static struct ike_peer i, r;
     struct ike_sa *old_i, *old_r;
 
     (void)state;
@@ -1225,14 +1045,14 @@ static void test_rekey_ike(void **state)
     ike_sa_free(old_r);
     /* the new SA carries exchanges: a CHILD_SA from the other side */
     assert_int_equal(ike_sa_queue(i.sa, IKE_TASK_CHILD, 1), UIPSEC_OK);
-    assert_int_equal(ike_sa_receive(r.sa, i.sent, i.sent_len, NULL), IKE_RX_OK);
-    assert_int_equal(ike_sa_receive(i.sa, r.sent, r.sent_len, NULL), IKE_RX_OK);
+    assert_int_equal(ike_deliver(&r, &i), IKE_RX_OK);
+    assert_int_equal(ike_deliver(&i, &r), IKE_RX_OK);
     assert_children_match(&i, &r);
-    pair_free(&i, &r);
+    ike_pair_free(&i, &r);
 }
 
 /* The error notify in what `from` last sent, opened with `to`'s keys, or 0. */
-static uint16_t sealed_error(struct peer *to, const struct peer *from)
+static uint16_t sealed_error(struct ike_peer *to, const struct ike_peer *from)
 {
     static struct ike_msg m;
     static uint8_t copy[IKE_MSG_MAX];
@@ -1249,7 +1069,7 @@ static uint16_t sealed_error(struct peer *to, const struct peer *from)
  * before a key pair is made (it used to go unanswered). */
 static void test_rekey_ike_bad_ke(void **state)
 {
-    static struct peer i, r;
+    static struct ike_peer i, r;
     static struct ike_prop_wire w;
     static uint8_t ke[64];
     struct ike_pl_sa sa_pl;
@@ -1271,27 +1091,27 @@ static void test_rekey_ike_bad_ke(void **state)
     assert_int_equal(
         ike_sa_send_sk(i.sa, IKE_EXCH_CREATE_CHILD_SA, false, i.sa->msg_id_send, pl, 3), UIPSEC_OK);
     sent = r.nsent;
-    assert_int_equal(ike_sa_receive(r.sa, i.sent, i.sent_len, NULL), IKE_RX_OK);
+    assert_int_equal(ike_deliver(&r, &i), IKE_RX_OK);
     assert_null(r.successor);
     assert_int_equal(r.nsent, sent + 1);
     assert_int_equal(sealed_error(&i, &r), IKE_N_INVALID_SYNTAX);
     assert_int_equal(r.sa->state, IKE_SA_ESTABLISHED);
-    pair_free(&i, &r);
+    ike_pair_free(&i, &r);
 }
 
 /* A responder under load asks for a cookie; the initiator echoes it and
  * the exchange goes on (2.6). */
 static void test_cookie(void **state)
 {
-    static struct peer i, r;
+    static struct ike_peer i, r;
     uint8_t secrets[2][IKE_COOKIE_SECRET_LEN], reply[IKE_COOKIE_REPLY_MAX];
     size_t rlen = 0;
     unsigned sent;
 
     (void)state;
     memset(secrets, 0x5a, sizeof secrets);
-    peer_init(&i, 1, true, &default_i);
-    peer_init(&r, 2, false, &default_r);
+    ike_peer_init(&i, 1, true, &ike_side_i);
+    ike_peer_init(&r, 2, false, &ike_side_r);
     assert_int_equal(ike_sa_initiate(&i.sa, &i.cfg, &i.env, &i.path, 0), UIPSEC_OK);
     assert_int_equal(ike_cookie_check((const uint8_t(*)[IKE_COOKIE_SECRET_LEN])secrets, 7, &r.path,
                                       i.sent, i.sent_len, reply, &rlen),
@@ -1312,9 +1132,9 @@ static void test_cookie(void **state)
                                       i.sent, i.sent_len, reply, &rlen),
                      0);
     assert_int_equal(ike_sa_respond(&r.sa, &r.cfg, &r.env, &r.path, i.sent, i.sent_len), IKE_RX_OK);
-    run_auth(&i, &r);
+    ike_pair_auth(&i, &r);
     assert_children_match(&i, &r);
-    pair_free(&i, &r);
+    ike_pair_free(&i, &r);
 }
 
 /* ---- proposals alone ---- */
