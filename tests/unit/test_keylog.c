@@ -6,13 +6,11 @@
  * user planted (other owner, readable mode, symbolic or hard link, FIFO)
  * is refused and left as it was, and nothing is written.
  */
-#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -20,6 +18,7 @@
 #include <cmocka.h>
 
 #include "keylog.h"
+#include "testutil.h"
 
 static char dir[64];
 static char path[128]; /* dir/esp_sa */
@@ -52,19 +51,15 @@ static off_t size_of(const char *f)
 static int setup(void **state)
 {
     (void)state;
-    snprintf(dir, sizeof dir, "/tmp/uipsec-keylog-XXXXXX");
-    assert_non_null(mkdtemp(dir));
+    tmpdir_make(dir, sizeof dir, "uipsec-keylog");
     snprintf(path, sizeof path, "%s/esp_sa", dir);
     return 0;
 }
 
 static int teardown(void **state)
 {
-    char cmd[128];
-
     (void)state;
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    return system(cmd);
+    return tmpdir_remove(dir);
 }
 
 /* Made by us: 0600, one line per key. */
@@ -97,12 +92,9 @@ static void test_dir_writable_by_others(void **state)
 static void test_file_readable_by_others(void **state)
 {
     struct stat st;
-    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0644);
 
     (void)state;
-    assert_true(fd >= 0);
-    assert_int_equal(fchmod(fd, 0644), 0);
-    close(fd);
+    file_write(path, "", 0644);
     log_one();
     assert_int_equal(stat(path, &st), 0);
     assert_int_equal(st.st_size, 0);
@@ -112,11 +104,8 @@ static void test_file_readable_by_others(void **state)
 /* A 0600 file of another user's (who could chmod it later). */
 static void test_file_of_another_user(void **state)
 {
-    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
-
     (void)state;
-    assert_true(fd >= 0);
-    close(fd);
+    file_write(path, "", 0600);
     if (geteuid() != 0)
         skip(); /* chown needs root */
     assert_int_equal(chown(path, 4242, 4242), 0);
@@ -128,13 +117,10 @@ static void test_file_of_another_user(void **state)
 static void test_links(void **state)
 {
     char target[128];
-    int fd;
 
     (void)state;
     snprintf(target, sizeof target, "%s/target", dir);
-    fd = open(target, O_WRONLY | O_CREAT | O_EXCL, 0600);
-    assert_true(fd >= 0);
-    close(fd);
+    file_write(target, "", 0600);
     assert_int_equal(symlink(target, path), 0);
     log_one();
     assert_int_equal(size_of(target), 0);
@@ -156,12 +142,8 @@ static void test_fifo(void **state)
 /* A private file of root's, there before: appended to. */
 static void test_existing_private_file(void **state)
 {
-    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
-
     (void)state;
-    assert_true(fd >= 0);
-    assert_int_equal(write(fd, "# before\n", 9), 9);
-    close(fd);
+    file_write(path, "# before\n", 0600);
     log_one();
     assert_true(size_of(path) > 9);
 }

@@ -33,8 +33,7 @@ static uint8_t key[36];
 static int setup(void **state)
 {
     (void)state;
-    snprintf(base, sizeof(base), "/tmp/test_seqstore.XXXXXX");
-    assert_non_null(mkdtemp(base));
+    tmpdir_make(base, sizeof(base), "test_seqstore");
     snprintf(dir, sizeof(dir), "%s/state", base); /* made by the store */
     fill(key, sizeof(key), 0x61);
     return 0;
@@ -42,11 +41,8 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-    char cmd[200];
-
     (void)state;
-    snprintf(cmd, sizeof(cmd), "rm -rf %s", base);
-    return system(cmd);
+    return tmpdir_remove(base);
 }
 
 static struct uipsec_sa *sa_new(uint64_t first, bool esn)
@@ -208,7 +204,6 @@ static void write_mark(const char *value, bool good_check)
     static const char domain[] = "uipsecd sequence mark id";
     uint8_t buf[sizeof(domain) + sizeof(key)], md[32];
     char id[33], line[200], path[300];
-    FILE *f;
     int n;
 
     memcpy(buf, domain, sizeof(domain));
@@ -221,11 +216,9 @@ static void write_mark(const char *value, bool good_check)
     n += snprintf(line + n, sizeof(line) - (size_t)n, " check=");
     for (int i = 0; i < 8; i++)
         sprintf(line + n + 2 * i, "%02x", md[i] ^ (good_check ? 0 : i == 7));
+    strcat(line, "\n");
     snprintf(path, sizeof(path), "%s/%s.seq", dir, id);
-    assert_non_null(f = fopen(path, "w"));
-    fprintf(f, "%s\n", line);
-    fclose(f);
-    chmod(path, 0600);
+    file_write(path, line, 0600);
 }
 
 static void format_and_ends(void **state)
