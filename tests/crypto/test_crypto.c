@@ -49,25 +49,6 @@ static size_t rejected[N_BACKENDS]; /* of which invalid ones, rejected */
 
 /* ---- helpers: files, hex, counting ---- */
 
-static struct bytes dup_bytes(const struct bytes *src)
-{
-    struct bytes b = {malloc(src->len > 0 ? src->len : 1), src->len};
-
-    assert_non_null(b.p);
-    if (src->len > 0)
-        memcpy(b.p, src->p, src->len);
-    return b;
-}
-
-static bool all_zero(const uint8_t *p, size_t len)
-{
-    uint8_t acc = 0;
-
-    for (size_t i = 0; i < len; i++)
-        acc |= p[i];
-    return acc == 0;
-}
-
 static void begin_count(void)
 {
     memset(checked, 0, sizeof checked);
@@ -115,7 +96,8 @@ static void expect_open_fails(const struct uipsec_crypto_ops *ops, void *st,
 /* Flips one bit of the tag, of the ciphertext and of the AAD in turn. */
 static void check_tampered(const struct uipsec_crypto_ops *ops, void *st, const struct aead_vec *v)
 {
-    struct bytes tag = dup_bytes(&v->tag), ct = dup_bytes(&v->ct), aad = dup_bytes(&v->aad);
+    struct bytes tag = bytes_copy(v->tag.p, v->tag.len), ct = bytes_copy(v->ct.p, v->ct.len),
+                 aad = bytes_copy(v->aad.p, v->aad.len);
 
     tag.p[tag.len - 1] ^= 0x01;
     expect_open_fails(ops, st, v, v->aad.p, v->ct.p, tag.p);
@@ -135,7 +117,7 @@ static void check_tampered(const struct uipsec_crypto_ops *ops, void *st, const 
 static void check_aead_valid(const struct uipsec_crypto_ops *ops, void *st,
                              const struct aead_vec *v)
 {
-    struct bytes buf = dup_bytes(&v->pt);
+    struct bytes buf = bytes_copy(v->pt.p, v->pt.len);
     uint8_t *tag = malloc(TAG_LEN);
 
     assert_non_null(tag);
@@ -281,7 +263,7 @@ static void check_cbc(size_t b, const struct bytes *key, const struct bytes *iv,
     const struct uipsec_crypto_ops *ops = backends[b].ops;
     struct uipsec_crypto_keys k = {
         .enc = UIPSEC_ENC_AES_CBC, .enc_key = key->p, .enc_key_len = key->len};
-    struct bytes buf = dup_bytes(pt);
+    struct bytes buf = bytes_copy(pt->p, pt->len);
     void *st = NULL;
 
     assert_int_equal(iv->len, UIPSEC_CBC_IV_LEN);

@@ -47,12 +47,6 @@ static bool has_flag(const cJSON *obj, const char *flag)
     return false;
 }
 
-static void free_bytes(struct bytes *b)
-{
-    free(b->p);
-    b->p = NULL;
-}
-
 static struct ike_dh *from_private(enum ike_dh_alg group, const struct bytes *priv)
 {
     struct ike_dh *dh;

@@ -515,14 +515,6 @@ static void test_rekey_prf_change(void **unused)
 
 /* ---- limits and errors ---- */
 
-static bool all_zero(const uint8_t *p, size_t len)
-{
-    for (size_t i = 0; i < len; i++)
-        if (p[i] != 0)
-            return false;
-    return true;
-}
-
 static void test_prf_plus_limits(void **unused)
 {
     static const uint8_t key[20] = {1, 2, 3};

@@ -22,90 +22,17 @@
 #include <cmocka.h>
 
 #include "ike_msg.h"
+#include "vectors.h"
 
-/* ---- buffers and vectors ---- */
-
-struct buf {
-    uint8_t *p;
-    size_t n;
-};
-
-/* An exact-size heap copy (one byte more only for n == 0, never read). */
-static struct buf buf_copy(const uint8_t *p, size_t n)
-{
-    struct buf b = {malloc(n ? n : 1), n};
-
-    assert_non_null(b.p);
-    if (n)
-        memcpy(b.p, p, n);
-    return b;
-}
-
-static struct buf buf_hex(const char *hex)
-{
-    size_t len = 0, n = 0;
-    uint8_t *tmp = malloc(strlen(hex) / 2 + 1);
-    struct buf b;
-    unsigned v;
-
-    assert_non_null(tmp);
-    for (const char *s = hex; *s; s++)
-        len += *s != ' ';
-    assert_int_equal(len % 2, 0);
-    for (const char *s = hex; *s;) {
-        if (*s == ' ') {
-            s++;
-            continue;
-        }
-        assert_int_equal(sscanf(s, "%2x", &v), 1);
-        tmp[n++] = (uint8_t)v;
-        s += 2;
-    }
-    b = buf_copy(tmp, n);
-    free(tmp);
-    return b;
-}
-
-static const char *vector_dir(void)
-{
-    const char *env = getenv("UIPSEC_VECTORS");
-
-    return env && env[0] ? env : UIPSEC_VECTORS;
-}
-
-static struct buf slurp(const char *file)
-{
-    char path[1024];
-    struct buf b = {NULL, 0};
-    FILE *f;
-    long size;
-
-    snprintf(path, sizeof path, "%s/%s", vector_dir(), file);
-    f = fopen(path, "rb");
-    if (!f)
-        fail_msg("vector file %s missing (set UIPSEC_VECTORS to the vectors folder)", path);
-    assert_int_equal(fseek(f, 0, SEEK_END), 0);
-    size = ftell(f);
-    assert_true(size > 0);
-    assert_int_equal(fseek(f, 0, SEEK_SET), 0);
-    b.p = malloc((size_t)size + 1);
-    assert_non_null(b.p);
-    b.n = fread(b.p, 1, (size_t)size, f);
-    b.p[b.n] = 0;
-    fclose(f);
-    return b;
-}
+/* ---- vectors ---- */
 
 /* The vector with this id in ikev2_protected_messages.json; *root is for
  * cJSON_Delete. */
 static const cJSON *vector(const char *id, cJSON **root)
 {
-    struct buf text = slurp("ikev2_protected_messages.json");
     const cJSON *v;
 
-    *root = cJSON_ParseWithLength((const char *)text.p, text.n);
-    free(text.p);
-    assert_true(cJSON_IsArray(*root));
+    *root = load("ikev2_protected_messages.json");
     cJSON_ArrayForEach(v, *root)
     {
         const cJSON *s = cJSON_GetObjectItemCaseSensitive(v, "id");
@@ -115,14 +42,6 @@ static const cJSON *vector(const char *id, cJSON **root)
     }
     fail_msg("vector %s not found", id);
     return NULL;
-}
-
-static struct buf field_hex(const cJSON *v, const char *key)
-{
-    const cJSON *s = cJSON_GetObjectItemCaseSensitive(v, key);
-
-    assert_true(cJSON_IsString(s));
-    return buf_hex(s->valuestring);
 }
 
 static uint32_t rd32(const uint8_t *p, bool swap)
@@ -135,14 +54,14 @@ static uint32_t rd32(const uint8_t *p, bool swap)
 /* The UDP payload of frame `want` (from 1) of a classic pcap file, either
  * byte order; link types NULL (BSD loopback) and Ethernet, IPv4 only.  A
  * port 4500 payload loses its 4-byte non-ESP marker. */
-static struct buf pcap_udp_payload(const char *file, unsigned want)
+static struct bytes pcap_udp_payload(const char *file, unsigned want)
 {
-    struct buf f = slurp(file), out;
+    struct bytes f = slurp(file), out;
     uint32_t magic, link;
     size_t off = 24;
     bool swap;
 
-    assert_true(f.n >= 24);
+    assert_true(f.len >= 24);
     magic = rd32(f.p, false);
     assert_true(magic == 0xa1b2c3d4 || magic == 0xd4c3b2a1);
     swap = magic == 0xd4c3b2a1;
@@ -152,10 +71,10 @@ static struct buf pcap_udp_payload(const char *file, unsigned want)
         size_t incl, l2 = link == 0 ? 4 : 14, ihl, ulen, skip;
         const uint8_t *ip;
 
-        assert_true(f.n - off >= 16);
+        assert_true(f.len - off >= 16);
         incl = rd32(f.p + off + 8, swap);
         off += 16;
-        assert_true(incl <= f.n - off);
+        assert_true(incl <= f.len - off);
         if (frame != want) {
             off += incl;
             continue;
@@ -170,7 +89,7 @@ static struct buf pcap_udp_payload(const char *file, unsigned want)
         assert_true(ulen >= 8 && ulen <= incl - l2 - ihl);
         skip = (ip[ihl + 2] << 8 | ip[ihl + 3]) == IKE_NATT_PORT ? 4 : 0;
         assert_true(ulen >= 8 + skip);
-        out = buf_copy(ip + ihl + 8 + skip, ulen - 8 - skip);
+        out = bytes_copy(ip + ihl + 8 + skip, ulen - 8 - skip);
         free(f.p);
         return out;
     }
@@ -194,7 +113,7 @@ static void assert_bytes(struct ike_bytes b, const uint8_t *want, size_t n)
  * NO_ROOM. */
 static void assert_reencodes(const struct ike_msg *m, const uint8_t *orig, size_t n)
 {
-    struct buf out = {malloc(n), n};
+    struct bytes out = {malloc(n), n};
     size_t len = 0;
 
     assert_non_null(out.p);
@@ -212,9 +131,9 @@ static void rfc7634_informational(void **state)
     (void)state;
     cJSON *root;
     const cJSON *v = vector("rfc7634-appendixB", &root);
-    struct buf msg = field_hex(v, "ike_message"), iv = field_hex(v, "iv");
-    struct buf ct = field_hex(v, "sk_ciphertext_icv"), pt = field_hex(v, "sk_plaintext");
-    struct buf body = {malloc(iv.n + ct.n), iv.n + ct.n}, inner;
+    struct bytes msg = hex(v, "ike_message"), iv = hex(v, "iv");
+    struct bytes ct = hex(v, "sk_ciphertext_icv"), pt = hex(v, "sk_plaintext");
+    struct bytes body = {malloc(iv.len + ct.len), iv.len + ct.len}, inner;
     static const uint8_t spi_i[] = {0xc0, 0xc1, 0xc2, 0xc3, 0xc4, 0xc5, 0xc6, 0xc7};
     static const uint8_t spi_r[] = {0xd0, 0xd1, 0xd2, 0xd3, 0xd4, 0xd5, 0xd6, 0xd7};
     static const uint8_t window[] = {0, 0, 0, 10};
@@ -223,7 +142,7 @@ static void rfc7634_informational(void **state)
     uint8_t out[16];
     size_t len;
 
-    assert_int_equal(ike_decode(msg.p, msg.n, m), IKE_DEC_OK);
+    assert_int_equal(ike_decode(msg.p, msg.len, m), IKE_DEC_OK);
     assert_memory_equal(m->hdr.spi_i, spi_i, 8);
     assert_memory_equal(m->hdr.spi_r, spi_r, 8);
     assert_int_equal(m->hdr.next_payload, IKE_PL_SK);
@@ -231,21 +150,21 @@ static void rfc7634_informational(void **state)
     assert_int_equal(m->hdr.exchange, IKE_EXCH_INFORMATIONAL);
     assert_int_equal(m->hdr.flags, 0);
     assert_int_equal(m->hdr.msg_id, 9);
-    assert_int_equal(m->hdr.length, msg.n);
+    assert_int_equal(m->hdr.length, msg.len);
     assert_int_equal(m->npayloads, 1);
     assert_int_equal(m->payloads[0].type, IKE_PL_SK);
     assert_false(m->payloads[0].critical);
     assert_int_equal(m->payloads[0].offset, IKE_HDR_LEN);
     assert_int_equal(m->payloads[0].u.sk.first_inner, IKE_PL_NOTIFY);
-    memcpy(body.p, iv.p, iv.n);
-    memcpy(body.p + iv.n, ct.p, ct.n);
-    assert_bytes(m->payloads[0].u.sk.data, body.p, body.n);
-    assert_reencodes(m, msg.p, msg.n);
+    memcpy(body.p, iv.p, iv.len);
+    memcpy(body.p + iv.len, ct.p, ct.len);
+    assert_bytes(m->payloads[0].u.sk.data, body.p, body.len);
+    assert_reencodes(m, msg.p, msg.len);
 
     /* The plaintext: one N(SET_WINDOW_SIZE 10), then pad length 0. */
-    assert_int_equal(pt.p[pt.n - 1], 0);
-    inner = buf_copy(pt.p, pt.n - 1);
-    assert_int_equal(ike_decode_payloads(IKE_PL_NOTIFY, inner.p, inner.n, m), IKE_DEC_OK);
+    assert_int_equal(pt.p[pt.len - 1], 0);
+    inner = bytes_copy(pt.p, pt.len - 1);
+    assert_int_equal(ike_decode_payloads(IKE_PL_NOTIFY, inner.p, inner.len, m), IKE_DEC_OK);
     assert_int_equal(m->hdr.msg_id, 9); /* the header is left alone */
     assert_int_equal(m->npayloads, 1);
     n = &m->payloads[0].u.notify;
@@ -254,7 +173,7 @@ static void rfc7634_informational(void **state)
     assert_int_equal(n->type, IKE_N_SET_WINDOW_SIZE);
     assert_bytes(n->data, window, sizeof(window));
     assert_int_equal(ike_encode_payloads(m->payloads, 1, out, sizeof(out), &len), IKE_ENC_OK);
-    assert_int_equal(len, inner.n);
+    assert_int_equal(len, inner.len);
     assert_memory_equal(out, inner.p, len);
 
     free(m);
@@ -267,15 +186,15 @@ static void pcap_ike_sa_init(void **state)
     (void)state;
     cJSON *root;
     const cJSON *v = vector("tcpdump-ikev2pI2-ike-auth", &root);
-    struct buf msg = pcap_udp_payload("pcaps/tcpdump-ikev2pI2.pcap", 1);
-    struct buf json = field_hex(v, "ike_sa_init_message");
+    struct bytes msg = pcap_udp_payload("pcaps/tcpdump-ikev2pI2.pcap", 1);
+    struct bytes json = hex(v, "ike_sa_init_message");
     struct ike_msg *m = msg_new();
     const struct ike_pl_sa *sa;
     static const uint8_t vid[] = "OErlA\\nQukSR";
 
-    assert_int_equal(msg.n, json.n);
-    assert_memory_equal(msg.p, json.p, msg.n);
-    assert_int_equal(ike_decode(msg.p, msg.n, m), IKE_DEC_OK);
+    assert_int_equal(msg.len, json.len);
+    assert_memory_equal(msg.p, json.p, msg.len);
+    assert_int_equal(ike_decode(msg.p, msg.len, m), IKE_DEC_OK);
     assert_int_equal(m->hdr.exchange, IKE_EXCH_IKE_SA_INIT);
     assert_int_equal(m->hdr.flags, IKE_FLAG_I);
     assert_int_equal(m->npayloads, 4);
@@ -307,7 +226,7 @@ static void pcap_ike_sa_init(void **state)
     assert_int_equal(m->payloads[2].u.nonce.len, 16);
     assert_int_equal(m->payloads[3].type, IKE_PL_VENDOR);
     assert_bytes(m->payloads[3].u.vendor, vid, sizeof(vid) - 1);
-    assert_reencodes(m, msg.p, msg.n);
+    assert_reencodes(m, msg.p, msg.len);
     free(m);
     free(msg.p), free(json.p);
     cJSON_Delete(root);
@@ -318,17 +237,17 @@ static void pcap_ike_auth(void **state)
     (void)state;
     cJSON *root;
     const cJSON *v = vector("tcpdump-ikev2pI2-ike-auth", &root);
-    struct buf msg = pcap_udp_payload("pcaps/tcpdump-ikev2pI2.pcap", 2);
-    struct buf json = field_hex(v, "ike_message"), inner = field_hex(v, "inner_payloads");
-    struct buf spi_r = field_hex(v, "spi_r");
+    struct bytes msg = pcap_udp_payload("pcaps/tcpdump-ikev2pI2.pcap", 2);
+    struct bytes json = hex(v, "ike_message"), inner = hex(v, "inner_payloads");
+    struct bytes spi_r = hex(v, "spi_r");
     struct ike_msg *m = msg_new();
     static const uint8_t spi_i[] = {0, 1, 2, 3, 4, 5, 6, 7};
     uint8_t out[256];
     size_t len;
 
-    assert_int_equal(msg.n, json.n);
-    assert_memory_equal(msg.p, json.p, msg.n);
-    assert_int_equal(ike_decode(msg.p, msg.n, m), IKE_DEC_OK);
+    assert_int_equal(msg.len, json.len);
+    assert_memory_equal(msg.p, json.p, msg.len);
+    assert_int_equal(ike_decode(msg.p, msg.len, m), IKE_DEC_OK);
     assert_memory_equal(m->hdr.spi_i, spi_i, 8);
     assert_memory_equal(m->hdr.spi_r, spi_r.p, 8);
     assert_int_equal(m->hdr.exchange, IKE_EXCH_IKE_AUTH);
@@ -339,12 +258,12 @@ static void pcap_ike_auth(void **state)
     assert_true(m->payloads[0].critical);
     assert_int_equal(m->payloads[0].u.sk.first_inner, IKE_PL_IDI);
     /* IV (16) | ciphertext (224) | ICV (12) */
-    assert_int_equal(m->payloads[0].u.sk.data.len, msg.n - IKE_HDR_LEN - IKE_PAYLOAD_HDR_LEN);
+    assert_int_equal(m->payloads[0].u.sk.data.len, msg.len - IKE_HDR_LEN - IKE_PAYLOAD_HDR_LEN);
     assert_int_equal(m->payloads[0].u.sk.data.len, 16 + 224 + 12);
-    assert_reencodes(m, msg.p, msg.n);
+    assert_reencodes(m, msg.p, msg.len);
 
     /* The decrypted payloads: IDi (FQDN "west"), AUTH (RSA, zero placeholder). */
-    assert_int_equal(ike_decode_payloads(IKE_PL_IDI, inner.p, inner.n, m), IKE_DEC_OK);
+    assert_int_equal(ike_decode_payloads(IKE_PL_IDI, inner.p, inner.len, m), IKE_DEC_OK);
     assert_int_equal(m->npayloads, 2);
     assert_int_equal(m->payloads[0].u.id.type, IKE_ID_FQDN);
     assert_bytes(m->payloads[0].u.id.data, (const uint8_t *)"west", 4);
@@ -352,7 +271,7 @@ static void pcap_ike_auth(void **state)
     assert_int_equal(m->payloads[1].u.auth.method, IKE_AUTH_RSA_SIG);
     assert_int_equal(m->payloads[1].u.auth.data.len, 192);
     assert_int_equal(ike_encode_payloads(m->payloads, 2, out, sizeof(out), &len), IKE_ENC_OK);
-    assert_int_equal(len, inner.n);
+    assert_int_equal(len, inner.len);
     assert_memory_equal(out, inner.p, len);
     free(m);
     free(msg.p), free(json.p), free(inner.p), free(spi_r.p);
@@ -470,27 +389,27 @@ static void build_every_payload(struct ike_msg *m)
 }
 
 /* Encodes m into an exact-size heap buffer. */
-static struct buf encode_exact(const struct ike_msg *m)
+static struct bytes encode_exact(const struct ike_msg *m)
 {
     static uint8_t tmp[8192];
     size_t len = 0;
 
     assert_int_equal(ike_encode(m, tmp, sizeof(tmp), &len), IKE_ENC_OK);
-    return buf_copy(tmp, len);
+    return bytes_copy(tmp, len);
 }
 
 static void every_payload_roundtrip(void **state)
 {
     (void)state;
     struct ike_msg *built = msg_new(), *m = msg_new(), *again = msg_new();
-    struct buf wire;
+    struct bytes wire;
 
     build_every_payload(built);
     wire = encode_exact(built);
-    assert_int_equal(ike_decode(wire.p, wire.n, m), IKE_DEC_OK);
+    assert_int_equal(ike_decode(wire.p, wire.len, m), IKE_DEC_OK);
     assert_true(ike_msg_equal(built, m));
     assert_int_equal(m->hdr.next_payload, IKE_PL_SA);
-    assert_int_equal(m->hdr.length, wire.n);
+    assert_int_equal(m->hdr.length, wire.len);
     /* A few fields by hand, beyond the deep comparison. */
     assert_int_equal(m->npayloads, built->npayloads);
     assert_int_equal(m->payloads[0].u.sa.proposals[0].transforms[0].key_length, 256);
@@ -504,13 +423,13 @@ static void every_payload_roundtrip(void **state)
     assert_true(m->payloads[19].skipped);
     assert_int_equal(m->payloads[19].type, 200);
     assert_int_equal(m->payloads[20].u.sk.first_inner, IKE_PL_IDI);
-    assert_int_equal(m->payloads[20].offset, wire.n - 4 - 48);
+    assert_int_equal(m->payloads[20].offset, wire.len - 4 - 48);
     /* What was decoded encodes to the same bytes and decodes the same. */
-    assert_reencodes(m, wire.p, wire.n);
-    assert_int_equal(ike_decode(wire.p, wire.n, again), IKE_DEC_OK);
+    assert_reencodes(m, wire.p, wire.len);
+    assert_int_equal(ike_decode(wire.p, wire.len, again), IKE_DEC_OK);
     assert_true(ike_msg_equal(m, again));
     /* Every shorter buffer is NO_ROOM, never a write past it. */
-    for (size_t cap = 0; cap < wire.n; cap++) {
+    for (size_t cap = 0; cap < wire.len; cap++) {
         uint8_t *out = malloc(cap ? cap : 1);
         size_t len;
 
@@ -528,15 +447,15 @@ static void every_truncation(void **state)
 {
     (void)state;
     struct ike_msg *built = msg_new(), *m = msg_new();
-    struct buf wire;
+    struct bytes wire;
 
     build_every_payload(built);
     wire = encode_exact(built);
-    assert_int_equal(ike_decode(wire.p, wire.n, m), IKE_DEC_OK);
-    for (size_t k = 0; k < wire.n; k++) {
-        struct buf cut = buf_copy(wire.p, k);
+    assert_int_equal(ike_decode(wire.p, wire.len, m), IKE_DEC_OK);
+    for (size_t k = 0; k < wire.len; k++) {
+        struct bytes cut = bytes_copy(wire.p, k);
         enum ike_decode_result want = k < IKE_HDR_LEN ? IKE_DEC_TRUNCATED : IKE_DEC_BAD_LENGTH;
-        enum ike_decode_result got = ike_decode(cut.p, cut.n, built);
+        enum ike_decode_result got = ike_decode(cut.p, cut.len, built);
 
         if (got != want)
             fail_msg("cut at %zu: %s, want %s", k, ike_decode_result_name(got),
@@ -552,7 +471,7 @@ static void every_truncation(void **state)
                               (uint8_t)k};
 
             memcpy(cut.p + 24, len, sizeof len); /* the header's Length; k >= 28 */
-            got = ike_decode(cut.p, cut.n, built);
+            got = ike_decode(cut.p, cut.len, built);
             if (got != want)
                 fail_msg("cut at %zu, Length patched: %s, want %s", k, ike_decode_result_name(got),
                          ike_decode_result_name(want));
@@ -838,8 +757,9 @@ static void run_cases(const struct bad_case *cases, size_t n)
 
     for (size_t i = 0; i < n; i++) {
         const struct bad_case *c = &cases[i];
-        struct buf pl = buf_hex(c->hex), msg = {malloc(IKE_HDR_LEN + pl.n), IKE_HDR_LEN + pl.n};
-        uint32_t len = (uint32_t)((long)msg.n + c->len_delta);
+        struct bytes pl = bytes_hex(c->hex),
+                     msg = {malloc(IKE_HDR_LEN + pl.len), IKE_HDR_LEN + pl.len};
+        uint32_t len = (uint32_t)((long)msg.len + c->len_delta);
         enum ike_decode_result got;
 
         assert_non_null(msg.p);
@@ -851,17 +771,17 @@ static void run_cases(const struct bad_case *cases, size_t n)
         msg.p[19] = IKE_FLAG_I;
         msg.p[24] = (uint8_t)(len >> 24), msg.p[25] = (uint8_t)(len >> 16);
         msg.p[26] = (uint8_t)(len >> 8), msg.p[27] = (uint8_t)len;
-        if (pl.n)
-            memcpy(msg.p + IKE_HDR_LEN, pl.p, pl.n);
-        got = ike_decode(msg.p, msg.n, m);
+        if (pl.len)
+            memcpy(msg.p + IKE_HDR_LEN, pl.p, pl.len);
+        got = ike_decode(msg.p, msg.len, m);
         if (got != c->want)
             fail_msg("%s: %s, want %s", c->name, ike_decode_result_name(got),
                      ike_decode_result_name(c->want));
         if (got != IKE_DEC_OK && c->want_type && m->err.payload_type != c->want_type)
             fail_msg("%s: error in %s, want %s", c->name, ike_payload_name(m->err.payload_type),
                      ike_payload_name(c->want_type));
-        if (got == IKE_DEC_OK && c->want_type != NORMALIZED && len == msg.n)
-            assert_reencodes(m, msg.p, msg.n); /* what decodes re-encodes the same */
+        if (got == IKE_DEC_OK && c->want_type != NORMALIZED && len == msg.len)
+            assert_reencodes(m, msg.p, msg.len); /* what decodes re-encodes the same */
         free(pl.p), free(msg.p);
     }
     free(m);
@@ -901,12 +821,12 @@ static void skipped_and_ignored(void **state)
     struct ike_msg *m = msg_new();
     /* Payload type 60 (unknown, not critical), flags 0xff, then an SA
      * whose second transform has an attribute nobody defined. */
-    struct buf b = buf_hex("0102030405060708 0000000000000000 3c 20 22 ff 00000000 00000043"
-                           "21000007 aabbcc"
-                           "00000020 0000001c 01010002 03000008 03000002"
-                           "0000000c 0100000c 80010005");
+    struct bytes b = bytes_hex("0102030405060708 0000000000000000 3c 20 22 ff 00000000 00000043"
+                               "21000007 aabbcc"
+                               "00000020 0000001c 01010002 03000008 03000002"
+                               "0000000c 0100000c 80010005");
 
-    assert_int_equal(ike_decode(b.p, b.n, m), IKE_DEC_OK);
+    assert_int_equal(ike_decode(b.p, b.len, m), IKE_DEC_OK);
     assert_int_equal(m->hdr.flags, IKE_FLAG_I | IKE_FLAG_V | IKE_FLAG_R);
     assert_int_equal(m->npayloads, 2);
     assert_true(m->payloads[0].skipped);
@@ -922,15 +842,15 @@ static void skipped_and_ignored(void **state)
 /* ---- limits ---- */
 
 /* n payloads of type V chained, in a message. */
-static struct buf vendor_chain(size_t n)
+static struct bytes vendor_chain(size_t n)
 {
-    struct buf b = {malloc(IKE_HDR_LEN + 4 * n), IKE_HDR_LEN + 4 * n};
+    struct bytes b = {malloc(IKE_HDR_LEN + 4 * n), IKE_HDR_LEN + 4 * n};
     uint8_t *p = b.p + IKE_HDR_LEN;
 
     memset(b.p, 0, IKE_HDR_LEN);
     b.p[16] = IKE_PL_VENDOR;
     b.p[17] = IKE_VERSION;
-    b.p[26] = (uint8_t)(b.n >> 8), b.p[27] = (uint8_t)b.n;
+    b.p[26] = (uint8_t)(b.len >> 8), b.p[27] = (uint8_t)b.len;
     for (size_t i = 0; i < n; i++, p += 4) {
         p[0] = i + 1 < n ? IKE_PL_VENDOR : IKE_PL_NONE;
         p[1] = 0, p[2] = 0, p[3] = 4;
@@ -941,8 +861,8 @@ static struct buf vendor_chain(size_t n)
 /* Encodes m (no limits there) and decodes it: the decoder's limits. */
 static enum ike_decode_result encode_decode(const struct ike_msg *m, struct ike_msg *out)
 {
-    struct buf wire = encode_exact(m);
-    enum ike_decode_result r = ike_decode(wire.p, wire.n, out);
+    struct bytes wire = encode_exact(m);
+    enum ike_decode_result r = ike_decode(wire.p, wire.len, out);
 
     free(wire.p);
     return r;
@@ -958,13 +878,13 @@ static void limits(void **state)
     static uint32_t spis[300];
     struct ike_msg *m = msg_new(), *d = msg_new();
     struct ike_payload *p = &m->payloads[0];
-    struct buf b;
+    struct bytes b;
 
     b = vendor_chain(IKE_MAX_PAYLOADS);
-    assert_int_equal(ike_decode(b.p, b.n, d), IKE_DEC_OK);
+    assert_int_equal(ike_decode(b.p, b.len, d), IKE_DEC_OK);
     free(b.p);
     b = vendor_chain(IKE_MAX_PAYLOADS + 1);
-    assert_int_equal(ike_decode(b.p, b.n, d), IKE_DEC_TOO_MANY);
+    assert_int_equal(ike_decode(b.p, b.len, d), IKE_DEC_TOO_MANY);
     assert_int_equal(d->err.index, IKE_MAX_PAYLOADS);
     free(b.p);
 
@@ -1013,7 +933,7 @@ static void sk_prefix_and_plaintext(void **state)
     (void)state;
     struct ike_msg *outer = msg_new(), *inner = msg_new(), *d = msg_new();
     uint8_t out[4096];
-    struct buf b;
+    struct bytes b;
     size_t sk_off = 0, len = 0;
 
     /* The SK plaintext: every payload but SK, alone. */
@@ -1021,8 +941,8 @@ static void sk_prefix_and_plaintext(void **state)
     inner->npayloads--;
     assert_int_equal(ike_encode_payloads(inner->payloads, inner->npayloads, out, sizeof(out), &len),
                      IKE_ENC_OK);
-    b = buf_copy(out, len);
-    assert_int_equal(ike_decode_payloads(inner->payloads[0].type, b.p, b.n, d), IKE_DEC_OK);
+    b = bytes_copy(out, len);
+    assert_int_equal(ike_decode_payloads(inner->payloads[0].type, b.p, b.len, d), IKE_DEC_OK);
     d->hdr = inner->hdr;
     assert_true(ike_msg_equal(inner, d));
     free(b.p);
@@ -1038,8 +958,8 @@ static void sk_prefix_and_plaintext(void **state)
     assert_int_equal(sk_off, IKE_HDR_LEN + 8 + IKE_NAT_DETECTION_LEN);
     assert_int_equal(out[sk_off], IKE_PL_SA);
     assert_int_equal(out[sk_off + 1], IKE_PAYLOAD_CRITICAL);
-    b = buf_copy(out, sk_off + 4); /* lengths describe an empty SK body */
-    assert_int_equal(ike_decode(b.p, b.n, d), IKE_DEC_OK);
+    b = bytes_copy(out, sk_off + 4); /* lengths describe an empty SK body */
+    assert_int_equal(ike_decode(b.p, b.len, d), IKE_DEC_OK);
     assert_int_equal(d->npayloads, 2);
     assert_int_equal(d->payloads[1].offset, sk_off);
     assert_int_equal(d->payloads[1].u.sk.data.len, 0);
@@ -1052,8 +972,8 @@ static void sk_prefix_and_plaintext(void **state)
     outer->payloads[1].u.sk.frag_num = 1;
     outer->payloads[1].u.sk.frag_total = 3;
     assert_int_equal(ike_encode_sk_prefix(outer, out, sizeof(out), &sk_off), IKE_ENC_OK);
-    b = buf_copy(out, sk_off + 8);
-    assert_int_equal(ike_decode(b.p, b.n, d), IKE_DEC_OK);
+    b = bytes_copy(out, sk_off + 8);
+    assert_int_equal(ike_decode(b.p, b.len, d), IKE_DEC_OK);
     assert_int_equal(d->payloads[1].u.sk.frag_total, 3);
     free(b.p);
 
@@ -1121,7 +1041,7 @@ static void names(void **state)
     assert_string_equal(ike_exchange_name(IKE_EXCH_CREATE_CHILD_SA), "CREATE_CHILD_SA");
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(rfc7634_informational),
@@ -1139,6 +1059,11 @@ int main(void)
         cmocka_unit_test(encode_errors),
         cmocka_unit_test(names),
     };
+    const char *env = getenv("UIPSEC_VECTORS");
 
+    if (env && env[0])
+        vectors_dir = env;
+    if (argc > 1)
+        vectors_dir = argv[1];
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

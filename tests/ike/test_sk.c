@@ -25,20 +25,6 @@
 
 #include "sk.h"
 
-static void free_bytes(struct bytes *b)
-{
-    free(b->p);
-    b->p = NULL;
-}
-
-static bool all_zero(const uint8_t *p, size_t len)
-{
-    for (size_t i = 0; i < len; i++)
-        if (p[i] != 0)
-            return false;
-    return true;
-}
-
 /* ---- suites, keys and messages ---- */
 
 struct suite {
