@@ -24,6 +24,7 @@
 #include "ikesa.h"
 #include "ikesa_int.h"
 #include "proposal.h"
+#include "testpkt.h"
 #include "uipsec/spd.h"
 
 /* The error notify type of an unprotected message, or 0. */
@@ -74,24 +75,10 @@ static void assert_children_match(const struct ike_peer *i, const struct ike_pee
 
 /* ---- a packet through the negotiated SAs ---- */
 
+/* 10.1.0.5 -> 10.2.0.7, UDP */
 static void ipv4_packet(uint8_t *p, size_t len)
 {
-    uint32_t sum = 0;
-
-    memset(p, 0, len);
-    p[0] = 0x45;
-    p[2] = (uint8_t)(len >> 8);
-    p[3] = (uint8_t)len;
-    p[8] = 64;
-    p[9] = 17;
-    memcpy(p + 12, (uint8_t[]){10, 1, 0, 5}, 4);
-    memcpy(p + 16, (uint8_t[]){10, 2, 0, 7}, 4);
-    for (size_t k = 0; k < 20; k += 2)
-        sum += (uint32_t)(p[k] << 8 | p[k + 1]);
-    sum = (sum & 0xffff) + (sum >> 16);
-    sum = (sum & 0xffff) + (sum >> 16);
-    p[10] = (uint8_t)(~sum >> 8);
-    p[11] = (uint8_t)~sum;
+    ipv4_udp(p, len, (const uint8_t[]){10, 1, 0, 5}, (const uint8_t[]){10, 2, 0, 7});
     for (size_t k = 28; k < len; k++)
         p[k] = (uint8_t)k;
 }

@@ -66,12 +66,10 @@ static int send_one(struct uipsec_sa *sa)
 {
     static uint8_t mem[BUF_LEN];
     struct uipsec_buf b = {mem, BUF_LEN, UIPSEC_HEADROOM, INNER, -1};
-    uint8_t *p = mem + UIPSEC_HEADROOM;
+    static const uint8_t zero[4];
 
-    memset(p, 0, INNER);
-    p[0] = 0x45, p[8] = 64, p[9] = 17;
-    put16(p + 2, INNER);
-    csum4(p);
+    memset(mem + UIPSEC_HEADROOM, 0, INNER);
+    ipv4_udp(mem + UIPSEC_HEADROOM, INNER, zero, zero);
     uipsec_encap(sa, &b, 1);
     return b.result;
 }
