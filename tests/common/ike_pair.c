@@ -143,6 +143,17 @@ enum ike_rx ike_deliver(struct ike_peer *to, const struct ike_peer *from)
     return ike_sa_receive(to->sa, from->sent, from->sent_len, NULL);
 }
 
+const struct ike_msg *ike_opened(struct ike_peer *to, const struct ike_peer *from)
+{
+    static struct ike_msg m;
+    static uint8_t copy[IKE_MSG_MAX];
+
+    memcpy(copy, from->sent, from->sent_len);
+    assert_int_equal(ike_decode(copy, from->sent_len, &m), IKE_DEC_OK);
+    assert_true(ike_sa_open_sk(to->sa, copy, from->sent_len, &m));
+    return &m;
+}
+
 void ike_pair_init(struct ike_peer *i, struct ike_peer *r)
 {
     assert_int_equal(ike_sa_initiate(&i->sa, &i->cfg, &i->env, &i->path, 0), UIPSEC_OK);

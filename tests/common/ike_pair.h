@@ -58,6 +58,10 @@ void ike_peer_send(void *arg, const uint8_t *buf, size_t len);
 /* to receives what from sent last (no path: as from the SA's peer). */
 enum ike_rx ike_deliver(struct ike_peer *to, const struct ike_peer *from);
 
+/* What from sent last, decoded and opened with to's keys; it must open.
+ * Static: valid until the next call. */
+const struct ike_msg *ike_opened(struct ike_peer *to, const struct ike_peer *from);
+
 /* IKE_SA_INIT request and answer: i INIT_SENT, r INIT_DONE. */
 void ike_pair_init(struct ike_peer *i, struct ike_peer *r);
 /* Then IKE_AUTH request and answer: both ESTABLISHED. */
