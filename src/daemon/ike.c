@@ -572,7 +572,7 @@ static void respond(struct daemon *d, const uint8_t *buf, size_t len, const stru
     ike_rt_after(rt);
 }
 
-static void input(struct daemon *d, const uint8_t *buf, size_t len, const struct ike_path *from)
+void ike_input(struct daemon *d, const uint8_t *buf, size_t len, const struct ike_path *from)
 {
     static const uint8_t zero[IKE_SPI_LEN];
     struct ike_hdr h;
@@ -614,9 +614,9 @@ void ike_readable(struct daemon *d, enum ike_sock which)
                 d->drops[DD_IKE_MALFORMED]++;
                 continue;
             }
-            input(d, buf + 4, len - 4, &from);
+            ike_input(d, buf + 4, len - 4, &from);
         } else {
-            input(d, buf, len, &from);
+            ike_input(d, buf, len, &from);
         }
     }
 }
@@ -635,7 +635,7 @@ void ike_input_encap4(struct daemon *d, const uint8_t *pkt, size_t len)
     memcpy(from.local.bytes, pkt + 16, 4);
     from.remote_port = (uint16_t)(pkt[20] << 8 | pkt[21]);
     from.local_port = IKE_NATT_PORT;
-    input(d, pkt + 32, len - 32, &from);
+    ike_input(d, pkt + 32, len - 32, &from);
 }
 
 /* Dead peer detection: a liveness check after dpd_delay of silence. */

@@ -52,6 +52,9 @@ void ike_stop(struct daemon *d);   /* DELETE for each IKE SA, then free */
 void ike_reload(struct daemon *d); /* traps follow the new configuration */
 void ike_readable(struct daemon *d, enum ike_sock which);
 void ike_input_encap4(struct daemon *d, const uint8_t *pkt, size_t len);
+/* One IKE datagram (without the non-ESP marker) from `from`: what the
+ * sockets' readers call, and the runtime's fuzzer (fuzz_ike_rt). */
+void ike_input(struct daemon *d, const uint8_t *buf, size_t len, const struct ike_path *from);
 void ike_tick(struct daemon *d); /* every IKE_TICK_MS */
 void ike_reap(struct daemon *d); /* frees the IKE SAs that ended */
 /* A packet hit a trap policy: start the CHILD_SA and hold the packet. */

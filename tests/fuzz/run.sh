@@ -52,6 +52,10 @@ fi
 if [ -x "$build/tests/fuzz/fuzz_admit" ]; then
     run fuzz_admit 3
 fi
+if [ -x "$build/tests/fuzz/fuzz_ike_rt" ]; then
+    /usr/bin/python3 "$here/seeds_ike_rt.py" "$work/seeds-ike-rt"
+    run fuzz_ike_rt 3 "$work/seeds-ike-rt"
+fi
 if [ -x "$build/tests/fuzz/fuzz_privproto" ]; then
     run fuzz_privproto 3 "$here/seeds-privproto"
 fi
