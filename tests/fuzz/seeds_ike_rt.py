@@ -99,6 +99,9 @@ SEEDS = {
     tick(2) + tick(6) + run(),
     # more half-open SAs than the cookie threshold: the peers' retries
     # carry the cookie
+    # twelve from one /64: five, then only with cookies, and at most ten
+    "v6-prefix-half-open": (peer_init(CAROL) + peer_init(DAVE)) * 6 + deliver() * 12 + run() +
+    tick(0) + run() * 3,
     "cookies": b"".join(peer_init(p) * 3 for p in range(4)) + deliver() * 12 + run() * 3 +
     tick(2 | 8) + run(),
     # the same request from many places: retransmission answers and
