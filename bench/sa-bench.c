@@ -7,7 +7,8 @@
  * HMAC-SHA-256), the inbound one in the SAD, an outbound and an inbound
  * policy in the SPD and a commit; then, as root, in a network namespace of
  * its own, its route into the tunnel (routes.c) and its cleartext-drop
- * elements and peer (cleardrop.c, nftables).  Teardown undoes all of it.
+ * elements and peer (guard.c asks, cleardrop.c in the privileged parent
+ * does: here in-process).  Teardown undoes all of it.
  * Without root only the engine part is measured (said so in the output).
  *
  * The run installs 10,000 SAs, then measures the cost of one more CHILD_SA
@@ -28,6 +29,7 @@
 
 #include "cleardrop.h"
 #include "daemon.h"
+#include "privchan.h"
 #include "routes.h"
 
 #define N_SAS  10000
@@ -36,9 +38,41 @@
 #define ROUNDS 3
 #define TARGET 1.5
 
-static struct daemon d;
+static struct daemon d = {.priv_fd = -1};
 static struct conn *conns[N_SAS];
 static bool kernel;
+static struct cleardrop *cd;
+
+/* The privileged parent's side (privsep.c), in-process: what it does for
+ * each request is what is measured, without the socket's round trip. */
+static int h_route(void *arg, bool add, const struct priv_route *r)
+{
+    (void)arg;
+    return nl_route(&d.nl, add, ROUTE_TABLE, d.ifindex, r->family, r->dst, r->plen, NULL) < 0
+               ? -errno
+               : 0;
+}
+
+static int h_drop(void *arg, bool add, const struct uipsec_selector *sel)
+{
+    (void)arg;
+    return cleardrop_sel(cd, sel, add) < 0 ? -EIO : 0;
+}
+
+static int h_peer(void *arg, bool add, const struct uipsec_addr *peer)
+{
+    (void)arg;
+    return cleardrop_peer(cd, peer, add) < 0 ? -EIO : 0;
+}
+
+static int h_commit(void *arg, bool apply)
+{
+    (void)arg;
+    return cleardrop_commit(cd, apply) < 0 ? -EIO : 0;
+}
+
+static const struct priv_handlers parent = {
+    .route = h_route, .drop = h_drop, .peer = h_peer, .drop_commit = h_commit};
 
 /* Stand-ins for the daemon's main.c and conns.c, which this program replaces. */
 void daemon_refresh(struct daemon *dd)
@@ -110,7 +144,7 @@ static struct conn *install(unsigned i)
     c->in_pol[c->n_in_pol++] = uipsec_spd_get(d.spd, c->pol[1]);
     if (kernel) {
         routes_conn(&d, c, true);
-        if (cleardrop_commit(&d, cleardrop_conn(&d, c, true)) < 0)
+        if (guard_commit(&d, guard_conn(&d, c, true)) < 0)
             abort();
     }
     return c;
@@ -119,7 +153,7 @@ static struct conn *install(unsigned i)
 static void teardown(struct conn *c)
 {
     if (kernel) {
-        cleardrop_conn(&d, c, false);
+        guard_conn(&d, c, false);
         routes_conn(&d, c, false);
     }
     for (size_t i = 0; i < c->npol; i++)
@@ -128,7 +162,7 @@ static void teardown(struct conn *c)
         abort();
     if (kernel) {
         routes_settle(&d);
-        if (cleardrop_commit(&d, 0) < 0)
+        if (guard_commit(&d, 0) < 0)
             abort();
     }
     if (uipsec_sad_remove(d.sad, c->cfg.in.spi, UIPSEC_PROTO_ESP) != UIPSEC_OK)
@@ -187,7 +221,9 @@ static bool private_net(void)
         return false;
     d.ifindex = 1; /* lo */
     strcpy(d.ifname, "lo");
-    return nl_link_up(&d.nl, d.ifindex, 65536) == 0;
+    d.priv_local = &parent;
+    cd = cleardrop_new(d.ifname);
+    return cd && nl_link_up(&d.nl, d.ifindex, 65536) == 0;
 }
 
 int main(void)
@@ -224,8 +260,7 @@ int main(void)
            fill_us / N_SAS);
     ok = ins[1] / ins[0] < TARGET && del[1] / del[0] < TARGET;
     printf("per-SA cost flat (ratio below %.1f): %s\n", TARGET, ok ? "yes" : "NO");
-    if (kernel)
-        cleardrop_teardown(&d);
+    cleardrop_free(cd, false);
     uipsec_spd_free(d.spd);
     uipsec_sad_free(d.sad);
     return ok ? 0 : 1;

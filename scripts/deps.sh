@@ -22,6 +22,11 @@ for p in $PACKAGES; do
     *) missing="$missing $p" ;;
     esac
 done
+# uipsecd's unprivileged process runs as this system user (docs/SECURITY.md,
+# "Process model"); without it uipsecd falls back to nobody, with a warning.
+if [ "$(id -u)" = 0 ] && ! getent passwd uipsecd >/dev/null; then
+    useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin uipsecd
+fi
 [ -z "$missing" ] && exit 0
 
 if [ "$(id -u)" != 0 ]; then

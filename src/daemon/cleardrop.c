@@ -4,13 +4,13 @@
 #include <arpa/inet.h>
 #include <cjson/cJSON.h>
 #include <errno.h>
+#include <net/if.h>
 #include <nftables/libnftables.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "daemon.h"
 #include "log.h"
 #include "nftset.h"
 #include "refmap.h"
@@ -57,6 +57,9 @@ struct undo {
 };
 
 struct cleardrop {
+    struct nft_ctx *nft;
+    char ifname[IFNAMSIZ]; /* what comes out of the tunnel passes */
+    bool made;             /* the table exists */
     struct nftset ns;
     struct refmap elems; /* drop elements and peers, with their references */
     struct layer layers[2][K_COUNT][LAYERS];
@@ -70,20 +73,20 @@ struct cleardrop {
 
 static const char *const kind_prefix[K_COUNT] = {"a", "p", "pp"};
 
-static int run(struct daemon *d, const char *cmd, bool quiet)
+static int run(struct cleardrop *cd, const char *cmd, bool quiet)
 {
     int rc;
 
-    if (!d->nft) {
-        d->nft = nft_ctx_new(NFT_CTX_DEFAULT);
-        if (!d->nft)
+    if (!cd->nft) {
+        cd->nft = nft_ctx_new(NFT_CTX_DEFAULT);
+        if (!cd->nft)
             return -1;
-        nft_ctx_buffer_output(d->nft);
-        nft_ctx_buffer_error(d->nft);
+        nft_ctx_buffer_output(cd->nft);
+        nft_ctx_buffer_error(cd->nft);
     }
-    rc = nft_run_cmd_from_buffer(d->nft, cmd);
+    rc = nft_run_cmd_from_buffer(cd->nft, cmd);
     if (rc != 0 && !quiet)
-        log_err("nftables: %s", nft_ctx_get_error_buffer(d->nft));
+        log_err("nftables: %s", nft_ctx_get_error_buffer(cd->nft));
     return rc;
 }
 
@@ -120,13 +123,13 @@ static const char *const match[2][K_COUNT] = {
  * discovery (how IPv6 peers find each other at all), and IPsec and IKE
  * from a configured peer, even when its address lies inside a protected
  * range (transport mode, 0.0.0.0/0). */
-static size_t accepts(const struct daemon *d, char *s, size_t at, size_t len)
+static size_t accepts(const struct cleardrop *cd, char *s, size_t at, size_t len)
 {
     at = put(s, at, len,
              "iifname \"%s\" accept\n"
              "icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert, nd-router-solicit, "
              "nd-router-advert, nd-redirect } accept\n",
-             d->ifname);
+             cd->ifname);
     for (int f = 0; f < 2; f++)
         at = put(s, at, len,
                  "%s saddr @peer%d meta l4proto { esp, ah } accept\n"
@@ -137,7 +140,7 @@ static size_t accepts(const struct daemon *d, char *s, size_t at, size_t len)
 
 /* An existing table (a daemon that was killed) is replaced in the same
  * transaction, so its drops hold until ours do. */
-static size_t table_script(struct cleardrop *cd, const struct daemon *d, char *s, size_t len)
+static size_t table_script(struct cleardrop *cd, char *s, size_t len)
 {
     size_t at = put(s, 0, len,
                     "add table inet " TABLE "\ndelete table inet " TABLE "\n"
@@ -161,34 +164,44 @@ static size_t table_script(struct cleardrop *cd, const struct daemon *d, char *s
 
         at = put(s, at, len, "chain %s {\ntype filter hook %s priority -5; policy accept;\n", chain,
                  chain);
-        at = accepts(d, s, at, len);
+        at = accepts(cd, s, at, len);
         at = put(s, at, len, "jump protect\n}\n");
     }
     return put(s, at, len, "}\n");
 }
 
-static struct cleardrop *setup(struct daemon *d)
+struct cleardrop *cleardrop_new(const char *ifname)
 {
     struct cleardrop *cd = calloc(1, sizeof(*cd));
-    char script[16384];
-    size_t len;
 
     if (!cd)
         return NULL;
+    snprintf(cd->ifname, sizeof(cd->ifname), "%s", ifname);
     for (int f = 0; f < 2; f++)
         for (int k = 0; k < K_COUNT; k++)
             for (int l = 0; l < LAYERS; l++)
                 snprintf(cd->names[f][k][l], sizeof(cd->names[f][k][l]), "%s%d_%d", kind_prefix[k],
                          f ? 6 : 4, l);
-    len = table_script(cd, d, script, sizeof(script));
-    if (len >= sizeof(script) || run(d, script, false) != 0 || nftset_open(&cd->ns) < 0) {
+    return cd;
+}
+
+/* The table, made the first time an SA needs it. */
+static int setup(struct cleardrop *cd)
+{
+    char script[16384];
+    size_t len;
+
+    if (cd->made)
+        return 0;
+    len = table_script(cd, script, sizeof(script));
+    if (len >= sizeof(script) || run(cd, script, false) != 0 || nftset_open(&cd->ns) < 0) {
         log_err("cannot make the nftables table inet " TABLE " that drops cleartext packets "
                 "for protected traffic (needs nf_tables and CAP_NET_ADMIN): no SA is installed");
         nftset_close(&cd->ns);
-        free(cd);
-        return NULL;
+        return -1;
     }
-    return cd;
+    cd->made = true;
+    return 0;
 }
 
 /* ---- elements ---- */
@@ -318,7 +331,7 @@ static void mask_text(char *out, size_t len, uint8_t family, unsigned plen)
 
 /* The set and rule of a shape, made in one transaction the first time a
  * selector of the shape comes; -1 if there are too many shapes. */
-static int shape_id(struct daemon *d, struct cleardrop *cd, const struct shape *h)
+static int shape_id(struct cleardrop *cd, const struct shape *h)
 {
     const char *ip = h->family == 4 ? "ip" : "ip6",
                *at = h->family == 4 ? "ipv4_addr" : "ipv6_addr";
@@ -352,7 +365,7 @@ static int shape_id(struct daemon *d, struct cleardrop *cd, const struct shape *
              "add set inet " TABLE " %s { type %s; }\n"
              "add rule inet " TABLE " protect %s @%s counter name clear_drops drop\n",
              cd->shape_names[id], type, expr, cd->shape_names[id]);
-    if (run(d, cmd, false) != 0)
+    if (run(cd, cmd, false) != 0)
         return -1;
     cd->shapes[id] = *h;
     return cd->nshapes++;
@@ -540,13 +553,13 @@ static void peer_key(const struct uipsec_addr *a, uint8_t *k, size_t *klen)
 
 /* The refmap key of s's hash-set element: -1 if it needs an interval set
  * (or the shapes ran out). */
-static int hash_key(struct daemon *d, const struct uipsec_selector *s, uint8_t *k, size_t *klen)
+static int hash_key(struct cleardrop *cd, const struct uipsec_selector *s, uint8_t *k, size_t *klen)
 {
     struct shape h;
     size_t len;
     int id;
 
-    if (!hash_elem(s, &h, k + 2, &len) || (id = shape_id(d, d->cleardrop, &h)) < 0)
+    if (!hash_elem(s, &h, k + 2, &len) || (id = shape_id(cd, &h)) < 0)
         return -1;
     k[0] = TAG_HASH;
     k[1] = (uint8_t)id;
@@ -554,36 +567,31 @@ static int hash_key(struct daemon *d, const struct uipsec_selector *s, uint8_t *
     return 0;
 }
 
-int cleardrop_conn(struct daemon *d, struct conn *c, bool add)
+int cleardrop_peer(struct cleardrop *cd, const struct uipsec_addr *peer, bool add)
 {
     uint8_t k[REFMAP_KEY_MAX];
     size_t klen;
-    int rc = 0;
 
-    if (c->guarded == add)
-        return 0;
-    if (!d->cleardrop && !(d->cleardrop = setup(d)))
+    if (setup(cd) < 0)
         return -1;
-    c->guarded = add;
-    if (c->cfg.remote.family) {
-        peer_key(&c->cfg.remote, k, &klen);
-        rc |= ref(d->cleardrop, k, klen, add);
-    }
-    for (size_t i = 0; i < c->n_in_pol; i++) {
-        const struct uipsec_policy *p = c->in_pol[i];
-        struct elem el;
+    peer_key(peer, k, &klen);
+    return ref(cd, k, klen, add);
+}
 
-        if (!p || p->params.action != UIPSEC_POLICY_PROTECT)
-            continue;
-        /* an element made while its shape could not be had is an interval */
-        if (hash_key(d, &p->params.sel, k, &klen) < 0 ||
-            (!add && !refmap_get(&d->cleardrop->elems, k, klen))) {
-            elem_of(&p->params.sel, &el);
-            refkey(&el, k, &klen);
-        }
-        rc |= ref(d->cleardrop, k, klen, add);
+int cleardrop_sel(struct cleardrop *cd, const struct uipsec_selector *sel, bool add)
+{
+    uint8_t k[REFMAP_KEY_MAX];
+    size_t klen;
+    struct elem el;
+
+    if (setup(cd) < 0)
+        return -1;
+    /* an element made while its shape could not be had is an interval */
+    if (hash_key(cd, sel, k, &klen) < 0 || (!add && !refmap_get(&cd->elems, k, klen))) {
+        elem_of(sel, &el);
+        refkey(&el, k, &klen);
     }
-    return rc;
+    return ref(cd, k, klen, add);
 }
 
 /* A failed batch changed nothing in the kernel: the references go back to
@@ -601,23 +609,33 @@ static void take_back(struct cleardrop *cd)
     }
 }
 
-/* Entries whose last reference went are freed once the batch is done. */
+#define SWEPT UINT32_MAX /* refs of an entry already listed for freeing */
+
+/* Entries whose last reference went are freed once the batch is done.  An
+ * entry can stand in the batch many times (one peer of many SAs): each is
+ * listed once first, then freed, so no entry is read after it was freed. */
 static void sweep(struct cleardrop *cd)
 {
+    size_t n = 0;
+
     for (size_t i = 0; i < cd->nundo; i++) {
         struct refent *e = cd->undo[i].e;
 
-        if (e->refs == 0 && refmap_get(&cd->elems, e->key, e->klen) == e)
-            refmap_del(&cd->elems, e);
+        if (e->refs == 0) {
+            e->refs = SWEPT;
+            cd->undo[n++].e = e;
+        }
     }
+    for (size_t i = 0; i < n; i++)
+        refmap_del(&cd->elems, cd->undo[i].e);
     cd->nundo = 0;
 }
 
-int cleardrop_commit(struct daemon *d, int rc)
+int cleardrop_commit(struct cleardrop *cd, bool apply)
 {
-    struct cleardrop *cd = d->cleardrop;
+    int rc = apply ? 0 : -1;
 
-    if (!cd)
+    if (!cd->made)
         return rc;
     if (rc == 0 && nftset_commit(&cd->ns, TABLE) < 0) {
         log_err("nftables: cannot change the elements that drop cleartext packets for "
@@ -629,34 +647,27 @@ int cleardrop_commit(struct daemon *d, int rc)
     if (rc < 0)
         take_back(cd);
     sweep(cd);
-    return rc;
+    return apply ? rc : 0;
 }
 
-void cleardrop_teardown(struct daemon *d)
+void cleardrop_free(struct cleardrop *cd, bool keep_table)
 {
-    struct cleardrop *cd = d->cleardrop;
-
-    if (d->nft)
-        run(d, "delete table inet " TABLE, true);
-    if (cd) {
-        for (int f = 0; f < 2; f++)
-            for (int k = 0; k < K_COUNT; k++)
-                for (int l = 0; l < LAYERS; l++) {
-                    free(cd->layers[f][k][l].e);
-                    free(cd->layers[f][k][l].box);
-                }
-        refmap_clear(&cd->elems);
-        nftset_close(&cd->ns);
-        free(cd->undo);
-        free(cd);
-        d->cleardrop = NULL;
-    }
-    for (size_t i = 0; i < d->nconns; i++)
-        if (d->conns[i])
-            d->conns[i]->guarded = false;
-    if (d->nft)
-        nft_ctx_free(d->nft);
-    d->nft = NULL;
+    if (!cd)
+        return;
+    if (cd->made && !keep_table)
+        run(cd, "delete table inet " TABLE, true);
+    for (int f = 0; f < 2; f++)
+        for (int k = 0; k < K_COUNT; k++)
+            for (int l = 0; l < LAYERS; l++) {
+                free(cd->layers[f][k][l].e);
+                free(cd->layers[f][k][l].box);
+            }
+    refmap_clear(&cd->elems);
+    nftset_close(&cd->ns);
+    free(cd->undo);
+    if (cd->nft)
+        nft_ctx_free(cd->nft);
+    free(cd);
 }
 
 /* Sums the packets of every counter in a JSON listing. */
@@ -676,19 +687,19 @@ static uint64_t sum_counters(const cJSON *node)
     return sum;
 }
 
-uint64_t cleardrop_count(struct daemon *d)
+uint64_t cleardrop_count(struct cleardrop *cd)
 {
     uint64_t sum = 0;
     cJSON *json;
 
-    if (!d->nft || !d->cleardrop)
+    if (!cd->made)
         return sum;
-    nft_ctx_output_set_flags(d->nft, NFT_CTX_OUTPUT_JSON);
-    if (run(d, "list counter inet " TABLE " clear_drops", true) == 0 &&
-        (json = cJSON_Parse(nft_ctx_get_output_buffer(d->nft)))) {
+    nft_ctx_output_set_flags(cd->nft, NFT_CTX_OUTPUT_JSON);
+    if (run(cd, "list counter inet " TABLE " clear_drops", true) == 0 &&
+        (json = cJSON_Parse(nft_ctx_get_output_buffer(cd->nft)))) {
         sum += sum_counters(json);
         cJSON_Delete(json);
     }
-    nft_ctx_output_set_flags(d->nft, 0);
+    nft_ctx_output_set_flags(cd->nft, 0);
     return sum;
 }

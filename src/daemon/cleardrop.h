@@ -20,18 +20,30 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-struct daemon;
-struct conn;
+#include "uipsec/spd.h"
+#include "uipsec/uipsec.h"
 
-/* Queues the change for c (add: its live inbound policies and its peer;
- * else their removal), making the table first if needed.  0, or -1 with
- * an error logged: then c must not carry traffic (fail closed). */
-int cleardrop_conn(struct daemon *d, struct conn *c, bool add);
-/* Sends what was queued as one transaction if rc is 0; on failure (or rc
- * -1) takes every queued change back.  Returns 0 or -1. */
-int cleardrop_commit(struct daemon *d, int rc);
-void cleardrop_teardown(struct daemon *d);
+/* In uipsecd's privileged parent: the unprivileged child says which
+ * elements its SAs need (guard.c), the parent keeps them here. */
+struct cleardrop;
+
+/* Nothing happens in the kernel until the first change; packets from the
+ * TUN device ifname always pass. */
+struct cleardrop *cleardrop_new(const char *ifname);
+/* Queues a reference to a peer's address (IKE, ESP and AH from it pass)
+ * or to an inbound PROTECT selector (its cleartext is dropped), making the
+ * table first if needed; the first reference adds the element, the last
+ * removes it.  0, or -1 with an error logged: the SA must not carry
+ * traffic (fail closed). */
+int cleardrop_peer(struct cleardrop *cd, const struct uipsec_addr *peer, bool add);
+int cleardrop_sel(struct cleardrop *cd, const struct uipsec_selector *sel, bool add);
+/* Sends what was queued as one transaction (apply), or takes every queued
+ * change back (!apply, or the kernel refused).  0 or -1. */
+int cleardrop_commit(struct cleardrop *cd, bool apply);
+/* Frees cd, deleting the table unless keep_table (the child died: its
+ * protected selectors stay dropped until uipsecd starts again). */
+void cleardrop_free(struct cleardrop *cd, bool keep_table);
 /* Cleartext packets dropped so far. */
-uint64_t cleardrop_count(struct daemon *d);
+uint64_t cleardrop_count(struct cleardrop *cd);
 
 #endif

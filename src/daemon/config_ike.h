@@ -92,6 +92,9 @@ struct cfg_conn {
     uint32_t max_ike_sas, max_child_sas;
     uint8_t psk[CFG_PSK_MAX]; /* from the best-matching secrets.ike-* */
     size_t psk_len;
+    /* In uipsecd's unprivileged child, which never holds the PSK: its
+     * number in the privileged parent's table (privcfg.h). */
+    uint32_t psk_id;
     struct cfg_child children[CFG_MAX_CHILDREN];
     size_t n_children;
 };

@@ -11,8 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cleardrop.h"
 #include "daemon.h"
+#include "handoff.h"
 #include "log.h"
 #include "manual_seq.h"
 #include "routes.h"
@@ -180,8 +180,9 @@ static void conn_free(struct daemon *d, struct conn *c)
 {
     if (!c)
         return;
-    cleardrop_conn(d, c, false);
+    guard_conn(d, c, false);
     routes_conn(d, c, false);
+    handoff_forget(d, c);
     untrack(d, c);
     for (size_t i = 0; i < c->npol; i++)
         if (c->pol[i])
@@ -305,10 +306,10 @@ static int go_live(struct daemon *d, const struct cfg *cfg, const bool *fresh)
         if (fresh[i] && d->conns[i]) {
             track(d, d->conns[i], cfg->path_mtu);
             routes_conn(d, d->conns[i], true);
-            rc |= cleardrop_conn(d, d->conns[i], true);
+            rc |= guard_conn(d, d->conns[i], true);
         }
     routes_settle(d);
-    if (cleardrop_commit(d, rc) == 0)
+    if (guard_commit(d, rc) == 0)
         return 0;
     for (size_t i = 0; i < cfg->n_manual; i++)
         if (fresh[i] && d->conns[i]) {
@@ -318,7 +319,7 @@ static int go_live(struct daemon *d, const struct cfg *cfg, const bool *fresh)
         }
     uipsec_spd_commit(d->spd);
     routes_settle(d);
-    cleardrop_commit(d, 0);
+    guard_commit(d, 0);
     return -1;
 }
 
@@ -390,7 +391,7 @@ void conns_clear(struct daemon *d)
     d->nconns = d->conns_cap = d->conns_holes = 0;
     uipsec_spd_commit(d->spd);
     routes_settle(d);
-    cleardrop_commit(d, 0);
+    guard_commit(d, 0);
 }
 
 /* The TUN MTU: the path MTU less the largest overhead of any SA, so the
@@ -502,7 +503,7 @@ struct conn *conns_add(struct daemon *d, struct conn *c, const struct uipsec_sa_
         resolve_one(d, c);
     track(d, c, d->cfg.path_mtu);
     routes_conn(d, c, true);
-    if (cleardrop_commit(d, cleardrop_conn(d, c, true)) < 0) {
+    if (guard_commit(d, guard_conn(d, c, true)) < 0) {
         snprintf(err, err_len,
                  "%s: cannot install: the kernel would not drop cleartext packets for its "
                  "selectors",
@@ -533,5 +534,5 @@ void conns_del(struct daemon *d, struct conn *c)
     conn_free(d, c);
     uipsec_spd_commit(d->spd);
     routes_settle(d);
-    cleardrop_commit(d, 0);
+    guard_commit(d, 0);
 }

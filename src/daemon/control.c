@@ -296,6 +296,17 @@ int control_open(struct daemon *d)
     return 0;
 }
 
+int control_publish(struct daemon *d)
+{
+    return d->ctl ? ctl_socket_publish(&d->ctl->sock) : 0;
+}
+
+void control_disown(struct daemon *d)
+{
+    if (d->ctl)
+        d->ctl->sock.ino = 0;
+}
+
 void control_close(struct daemon *d)
 {
     struct control *ctl = d->ctl;

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cleardrop.h"
+#include "privclient.h"
 #include "daemon.h"
 #include "ike.h"
 
@@ -144,7 +144,7 @@ static cJSON *all_drops(struct daemon *d)
     uipsec_spd_get_stats(d->spd, &st);
     /* Cleartext packets for protected traffic are dropped by the kernel
      * (cleardrop.c) and counted under the SPD's name for that drop. */
-    st.drops[UIPSEC_SPD_DROP_CLEAR_FOR_PROTECT] += cleardrop_count(d);
+    st.drops[UIPSEC_SPD_DROP_CLEAR_FOR_PROTECT] += priv_drop_count(d);
     for (int r = 0; r < UIPSEC_SPD_DROP_COUNT; r++)
         if (st.drops[r])
             add_drop(o, uipsec_spd_drop_name(r), st.drops[r]);
@@ -203,7 +203,9 @@ static cJSON *status(struct daemon *d)
         sas += d->conns[i] && !d->conns[i]->trap ? 2 : 0;
     cJSON_AddStringToObject(r, "daemon", "uipsecd");
     cJSON_AddStringToObject(r, "version", UIPSEC_VERSION);
-    add_u64(r, "pid", (uint64_t)getpid());
+    /* the privileged parent's: the one to signal; this process's too */
+    add_u64(r, "pid", (uint64_t)(d->priv_fd >= 0 ? getppid() : getpid()));
+    add_u64(r, "network_pid", (uint64_t)getpid());
     add_u64(r, "uptime", (uint64_t)(time(NULL) - d->started));
     cJSON_AddStringToObject(r, "config", d->config_path);
     cJSON_AddStringToObject(r, "interface", d->ifname);

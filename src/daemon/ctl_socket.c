@@ -104,6 +104,31 @@ static int bind_private(struct ctl_socket *s, const struct sockaddr_un *sun, cha
     return 0;
 }
 
+/* The hidden name it listens under until it is published: ".NAME.PID"
+ * beside it (or the name itself when that would not fit). */
+static int hide(struct ctl_socket *s, struct sockaddr_un *sun)
+{
+    char hidden[sizeof(s->name)];
+    size_t dir_len = strlen(sun->sun_path) - strlen(s->final);
+    int n = snprintf(hidden, sizeof(hidden), ".%s.%d", s->final, (int)getpid());
+
+    if (n < 0 || (size_t)n >= sizeof(hidden) || dir_len + (size_t)n >= sizeof(sun->sun_path))
+        return 0;
+    memcpy(s->name, hidden, (size_t)n + 1);
+    memcpy(sun->sun_path + dir_len, hidden, (size_t)n + 1);
+    return 0;
+}
+
+int ctl_socket_publish(struct ctl_socket *s)
+{
+    if (s->fd < 0 || !strcmp(s->name, s->final))
+        return 0;
+    if (renameat(s->dir_fd, s->name, s->dir_fd, s->final) < 0)
+        return -1;
+    memcpy(s->name, s->final, sizeof(s->name));
+    return 0;
+}
+
 int ctl_socket_open(struct ctl_socket *s, const char *path, bool has_group, gid_t group, char *err,
                     size_t err_len)
 {
@@ -120,9 +145,10 @@ int ctl_socket_open(struct ctl_socket *s, const char *path, bool has_group, gid_
     s->dir_fd = open_dir(path, s->name, sizeof s->name, err, err_len);
     if (s->dir_fd < 0)
         return -1;
+    memcpy(s->final, s->name, sizeof(s->final));
     s->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (s->fd < 0 || clear_stale(s, &sun, err, err_len) < 0 ||
-        bind_private(s, &sun, err, err_len) < 0) {
+    if (s->fd < 0 || clear_stale(s, &sun, err, err_len) < 0 || hide(s, &sun) < 0 ||
+        clear_stale(s, &sun, err, err_len) < 0 || bind_private(s, &sun, err, err_len) < 0) {
         if (s->fd < 0 || !err[0])
             snprintf(err, err_len, "control socket %s: %s", path, strerror(errno));
         ctl_socket_close(s);

@@ -17,16 +17,21 @@
 #include <sys/un.h>
 
 struct ctl_socket {
-    int fd, dir_fd; /* -1: none */
-    char name[sizeof(((struct sockaddr_un *)0)->sun_path)];
-    dev_t dev; /* the file we bound */
+    int fd, dir_fd;                                          /* -1: none */
+    char name[sizeof(((struct sockaddr_un *)0)->sun_path)];  /* where it is now */
+    char final[sizeof(((struct sockaddr_un *)0)->sun_path)]; /* where it is published */
+    dev_t dev;                                               /* the file we bound */
     ino_t ino;
 };
 
-/* Listens on path (mode 0600, or 0660 and the group with has_group).
- * -1 with a message that names the path and what to do. */
+/* Listens on path (mode 0600, or 0660 and the group with has_group), under
+ * a hidden name in path's folder until ctl_socket_publish: a socket at
+ * path means a daemon that is ready.  -1 with a message that names the
+ * path and what to do. */
 int ctl_socket_open(struct ctl_socket *s, const char *path, bool has_group, gid_t group, char *err,
                     size_t err_len);
 void ctl_socket_close(struct ctl_socket *s);
+/* Gives the socket its name (rename, atomic).  0 or -1. */
+int ctl_socket_publish(struct ctl_socket *s);
 
 #endif

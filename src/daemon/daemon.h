@@ -4,15 +4,16 @@
 #define UIPSECD_DAEMON_H
 
 #include <net/if.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <time.h>
 
 #include "config.h"
 
-struct nft_ctx;
 struct routes;
-struct cleardrop;
+struct priv_handlers;
 #include "net.h"
 #include "netlink.h"
 #include "uipsec/sad.h"
@@ -49,8 +50,9 @@ struct conn {
     uint32_t max_inner; /* largest inner packet that fits the path MTU */
     uint16_t ovh;       /* conns.c: its outbound SA's overhead, counted in ovh_count */
     size_t at;          /* conns.c: its index in daemon.conns */
-    bool guarded;       /* cleardrop.c: its selectors and peer are in the drop sets */
+    bool guarded;       /* guard.c: its selectors and peer are in the drop sets */
     bool routed;        /* routes.c: its outbound selectors hold routes */
+    bool handed;        /* handoff.c: a trap's packet waits for the IKE thread */
 };
 
 /* Drops the daemon counts outside the engine and the SPD. */
@@ -66,6 +68,7 @@ enum dd_drop {
     DD_IKE_INIT_RATE,    /* IKE_SA_INIT beyond its prefix's rate of full answers */
     DD_IKE_EVICTED,      /* half-open SAs evicted for newer ones (not a datagram) */
     DD_IKE_AUTH_BACKOFF, /* IKE_AUTH refused unchecked: failures back off */
+    DD_HANDOFF_DROP,     /* queue to the IKE thread full, or a trap packet too large */
     DD_TRAP_PENDING,     /* a trap already holds a packet while IKE negotiates */
     DD_KEEPALIVE,        /* NAT-keepalives: expected, counted */
     DD_TOO_BIG,
@@ -108,9 +111,22 @@ struct daemon {
     struct ike_spis *ike_spis;                    /* ike.c: the IKE SAs by SPI */
     struct ike_rt *half_open_old, *half_open_new; /* ike.c: waiting for IKE_AUTH */
     size_t n_half_open;
-    struct control *ctl;         /* control.c: the control socket and its clients */
-    struct nft_ctx *nft;         /* cleardrop.c */
-    struct cleardrop *cleardrop; /* cleardrop.c: the drop sets' elements */
+    struct control *ctl; /* control.c: the control socket and its clients */
+    /* privclient.h: the channel to the privileged parent and the memory
+     * file it passes configurations in; or, without a parent (a fuzzer),
+     * handlers in-process */
+    int priv_fd, cfg_fd;
+    const struct priv_handlers *priv_local;
+    /* dpthread.h: the data path's thread, and the lock on the SAs,
+     * policies and conns it shares with the IKE thread */
+    pthread_rwlock_t sa_lock;
+    bool sa_lock_made, dp_running;
+    bool sa_locked;         /* by the IKE thread (only it reads this) */
+    atomic_bool dp_waiting; /* the data path waits for the lock: the IKE thread yields */
+    pthread_t dp_thread;
+    int dp_epfd, dp_stop_fd;
+    struct handoff *handoff; /* handoff.h */
+    int handoff_fd;
     uint64_t drops[DD_COUNT];
     uint64_t drops_engine[UIPSEC_RESULT_COUNT]; /* decap drops before an SA was found */
     time_t started;
@@ -139,6 +155,14 @@ int conns_selectors(const char (*l)[64], size_t nl, const char (*r)[64], size_t 
                     struct uipsec_selector *out, size_t max, size_t *n, char *why, size_t why_len);
 unsigned conns_mtu(const struct daemon *d);
 
+/* guard.c: the cleartext-drop elements c needs (add: its live inbound
+ * PROTECT selectors and its peer) or gives back, queued in the parent's
+ * cleardrop.h; 0, or -1: c must not carry traffic (fail closed).
+ * guard_commit sends the queue as one transaction when rc is 0, or takes
+ * it back; 0 or -1. */
+int guard_conn(struct daemon *d, struct conn *c, bool add);
+int guard_commit(struct daemon *d, int rc);
+
 /* MTU, routes and cleartext-drop rules after the SAs changed. */
 void daemon_refresh(struct daemon *d);
 
@@ -151,6 +175,10 @@ void dp_net_readable(struct daemon *d, enum net_rx which);
 /* control.c */
 int control_open(struct daemon *d);
 void control_close(struct daemon *d);
+/* The socket file is another process's to remove (uipsecd's parent). */
+void control_disown(struct daemon *d);
+/* The socket takes its name: the daemon is ready (ctl_socket_publish). */
+int control_publish(struct daemon *d);
 void control_readable(struct daemon *d);
 /* Answers the clients waiting on `initiate` of child: result (borrowed)
  * or error. */

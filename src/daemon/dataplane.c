@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "daemon.h"
+#include "handoff.h"
 #include "icmp.h"
 #include "ike.h"
 #include "log.h"
@@ -46,7 +47,7 @@ static const uint8_t *icmp_source(const struct daemon *d, const uint8_t *pkt)
 
 static void too_big(struct daemon *d, const struct uipsec_buf *b, unsigned mtu)
 {
-    static uint8_t answer[1280];
+    uint8_t answer[1280]; /* both threads may answer */
     const uint8_t *pkt = b->base + b->off;
     size_t n = icmp_too_big(pkt, b->len, icmp_source(d, pkt), mtu, answer);
 
@@ -68,8 +69,8 @@ static bool encap(struct conn *c, struct uipsec_buf *b)
 
 static void protect(struct daemon *d, struct conn *c, struct uipsec_buf *b)
 {
-    if (c->trap) {
-        ike_trap_fire(d, c, b->base + b->off, b->len);
+    if (c->trap) { /* IKE's to start: the IKE thread's */
+        handoff_push(d, c, b->base + b->off, b->len);
         return;
     }
     if (b->len > c->max_inner) {
@@ -145,7 +146,7 @@ static void unprotect(struct daemon *d, enum net_rx which, struct uipsec_buf *b)
     int rc = uipsec_sad_peek(b->base + b->off, b->len, which == NET_RX_UDP4, &spi, &proto);
 
     if (rc == UIPSEC_E_NON_ESP) {
-        ike_input_encap4(d, b->base + b->off, b->len); /* IKE on 4500 (RFC 3948 2.2) */
+        handoff_push(d, NULL, b->base + b->off, b->len); /* IKE on 4500 (RFC 3948 2.2) */
         return;
     }
     if (rc != UIPSEC_OK) {

@@ -14,8 +14,9 @@
 #include "admit.h"
 #include "daemon.h"
 #include "ike_msg.h"
-#include "keylog.h"
+#include "dpthread.h"
 #include "log.h"
+#include "privclient.h"
 
 #define IKE_DGRAM_MAX IKE_MSG_MAX
 
@@ -141,6 +142,15 @@ static void set_up(struct ike_rt *rt)
 
 /* ---- building an SA ---- */
 
+static int cb_psk_mac(void *arg, enum ike_prf_alg prf, const uint8_t *octets, size_t len,
+                      uint8_t *out, size_t out_len)
+{
+    struct ike_rt *rt = arg;
+
+    return priv_psk_mac(rt->d, rt->conn.psk_id, (unsigned)prf, octets, len, out, out_len) == 0 ? 0
+                                                                                               : -1;
+}
+
 static struct ike_rt *rt_new(struct daemon *d, const struct cfg_conn *conn,
                              const struct ike_path *path)
 {
@@ -165,7 +175,9 @@ static struct ike_rt *rt_new(struct daemon *d, const struct cfg_conn *conn,
                                .ike_sa_rekeyed = cb_rekeyed,
                                .auth_allowed = ike_policy_auth_allowed,
                                .auth_result = ike_policy_auth_result,
-                               .child_allowed = ike_policy_child_allowed};
+                               .child_allowed = ike_policy_child_allowed,
+                               /* the PSK is the parent's: it makes the MAC */
+                               .psk_mac = conn->psk_len ? NULL : cb_psk_mac};
     return rt;
 }
 
@@ -375,7 +387,7 @@ void ike_rt_after(struct ike_rt *rt)
     if (!sa)
         return;
     if (sa->keys && !rt->keys_logged) {
-        keylog_ike(rt->d->cfg.wireshark_keys, sa);
+        priv_keylog_ike(rt->d, sa);
         rt->keys_logged = true;
     }
     if (rt->half_open && sa->state != IKE_SA_INIT_DONE)
@@ -553,7 +565,10 @@ static void respond(struct daemon *d, const uint8_t *buf, size_t len, const stru
         return;
     }
     rt->env.log = cb_log_peer; /* anyone can send IKE_SA_INIT: rate-limited */
+    /* The key exchange touches no SA of the data path: it goes on (dpthread.h) */
+    sa_write_unlock(d);
     rx = ike_sa_respond_why(&rt->sa, &rt->icfg, &rt->env, from, buf, len, &why);
+    sa_write_lock(d);
     rt->env.log = cb_log;
     if (!rt->sa) {
         if (why == IKE_INIT_DROP_BAD_KE)
@@ -609,6 +624,7 @@ void ike_readable(struct daemon *d, enum ike_sock which)
 
         if (rc <= 0)
             break;
+        sa_write_yield(d);
         if (which == IKE_SOCK_4500_V6) { /* non-ESP marker, or ESP we do not take here */
             if (len < 4 || memcmp(buf, "\0\0\0\0", 4) != 0) {
                 d->drops[DD_IKE_MALFORMED]++;

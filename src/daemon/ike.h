@@ -123,6 +123,6 @@ struct uipsec_addr ike_io_source_for(const struct uipsec_addr *remote);
 #define IKE_COOKIE_ROTATE_S  120
 void ike_cookie_rotate(struct daemon *d);
 /* After the configuration was (re)loaded: warns of weak pre-shared keys. */
-void ike_config_loaded(struct daemon *d);
+void ike_config_loaded(const struct cfg *cfg);
 
 #endif

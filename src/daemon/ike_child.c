@@ -10,8 +10,8 @@
 
 #include "daemon.h"
 #include "ike.h"
-#include "keylog.h"
 #include "log.h"
+#include "privclient.h"
 
 /* What list-sas shows of a negotiated CHILD_SA (no keys are kept here). */
 static void describe(struct conn *c, const struct ike_rt *rt, const struct cfg_child *ch,
@@ -104,8 +104,8 @@ void ike_child_up_cb(void *arg, const struct ike_child_result *res)
         .soft_packets = ch->life.rekey[CFG_PACKETS],
         .hard_packets = ch->life.life[CFG_PACKETS],
     };
-    keylog_esp(d->cfg.wireshark_keys, &in);
-    keylog_esp(d->cfg.wireshark_keys, &out);
+    priv_keylog_esp(d, &in);
+    priv_keylog_esp(d, &out);
     c->rekey_at = ike_jitter(time(NULL), ch->life.rekey[CFG_TIME], ch->life.rand[CFG_TIME]);
     c->expire_at = ch->life.life[CFG_TIME] ? time(NULL) + (time_t)ch->life.life[CFG_TIME] : 0;
     c = conns_add(d, c, &in, &out, err, sizeof(err));
@@ -209,8 +209,6 @@ static void start_actions(struct daemon *d, bool start)
 
 int ike_start(struct daemon *d)
 {
-    if (ike_io_open(d) < 0)
-        return -1;
     ike_cookie_rotate(d);
     ike_cookie_rotate(d); /* both generations get a secret */
     start_actions(d, true);
@@ -220,7 +218,6 @@ int ike_start(struct daemon *d)
 
 void ike_reload(struct daemon *d)
 {
-    ike_config_loaded(d);
     ike_traps_clear(d);
     start_actions(d, false);
     daemon_refresh(d);

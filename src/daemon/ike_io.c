@@ -52,7 +52,6 @@ int ike_io_open(struct daemon *d)
 {
     bool v6 = access("/proc/net/if_inet6", F_OK) == 0;
 
-    ike_config_loaded(d);
     if (ike_tables_open(d) < 0) {
         log_err("out of memory for the IKE tables");
         return -1;

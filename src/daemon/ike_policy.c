@@ -149,11 +149,11 @@ void ike_policy_established(struct ike_rt *rt)
     }
 }
 
-void ike_config_loaded(struct daemon *d)
+void ike_config_loaded(const struct cfg *cfg)
 {
     char why[600];
 
-    for (size_t i = 0; i < d->cfg.n_secrets; i++)
-        if (cfg_ike_psk_warning(&d->cfg.secrets[i], why, sizeof(why)))
+    for (size_t i = 0; i < cfg->n_secrets; i++)
+        if (cfg_ike_psk_warning(&cfg->secrets[i], why, sizeof(why)))
             log_warn("%s", why);
 }

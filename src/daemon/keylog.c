@@ -93,6 +93,9 @@ opened:
     return fd;
 }
 
+static const char *const file_names[] = {
+    [PRIV_KEYLOG_ESP] = "esp_sa", [PRIV_KEYLOG_IKE] = "ikev2_decryption_table"};
+
 /* Appends one line to DIR/name. */
 static void append(const char *dir, const char *name, const char *line)
 {
@@ -106,9 +109,15 @@ static void append(const char *dir, const char *name, const char *line)
     close(dir_fd);
     if (fd < 0)
         return;
-    if (write(fd, line, strlen(line)) < 0)
+    if (write(fd, line, strlen(line)) < 0 || write(fd, "\n", 1) < 0)
         log_warn("wireshark_keys: cannot write %s: %s", path, strerror(errno));
     close(fd);
+}
+
+void keylog_append(const char *dir, enum priv_keylog_file file, const char *line)
+{
+    if (dir[0] && (unsigned)file <= PRIV_KEYLOG_IKE)
+        append(dir, file_names[file], line);
 }
 
 /* Wireshark's names for the IKE suite, or NULL if it cannot decrypt it. */
@@ -138,15 +147,15 @@ static const char *ike_integ(enum ike_integ_alg a)
     return NULL;
 }
 
-void keylog_ike(const char *dir, const struct ike_sa *sa)
+bool keylog_ike_line(const struct ike_sa *sa, char *line, size_t len)
 {
     char spi_i[17], spi_r[17], ei[2 * 64 + 1], er[2 * 64 + 1], ai[2 * 64 + 1], ar[2 * 64 + 1];
-    char encr[64], line[800];
+    char encr[64];
     const struct ike_sa_keys *k = sa->keys;
     const char *wenc, *winteg;
 
-    if (!dir[0] || !k || k->ei.len > 64 || k->ai.len > 64)
-        return;
+    if (!k || k->ei.len > 64 || k->ai.len > 64)
+        return false;
     hex(spi_i, sa->spi_i, 8);
     hex(spi_r, sa->spi_r, 8);
     hex(ei, k->ei.p, k->ei.len);
@@ -156,18 +165,26 @@ void keylog_ike(const char *dir, const struct ike_sa *sa)
     wenc = ike_encr(&sa->suite, encr, sizeof encr);
     winteg = ike_integ(sa->suite.integ);
     if (wenc && winteg)
-        snprintf(line, sizeof line, "%s,%s,%s,%s,\"%s\",%s,%s,\"%s\"\n", spi_i, spi_r, ei, er, wenc,
-                 ai, ar, winteg);
+        snprintf(line, len, "%s,%s,%s,%s,\"%s\",%s,%s,\"%s\"", spi_i, spi_r, ei, er, wenc, ai, ar,
+                 winteg);
     else
-        snprintf(line, sizeof line,
-                 "# %s,%s: encryption %u not decryptable by Wireshark 4.0: SK_ei %s SK_er %s\n",
+        snprintf(line, len,
+                 "# %s,%s: encryption %u not decryptable by Wireshark 4.0: SK_ei %s SK_er %s",
                  spi_i, spi_r, sa->suite.encr, ei, er);
-    append(dir, "ikev2_decryption_table", line);
-    OPENSSL_cleanse(line, sizeof line);
     OPENSSL_cleanse(ei, sizeof ei);
     OPENSSL_cleanse(er, sizeof er);
     OPENSSL_cleanse(ai, sizeof ai);
     OPENSSL_cleanse(ar, sizeof ar);
+    return true;
+}
+
+void keylog_ike(const char *dir, const struct ike_sa *sa)
+{
+    char line[KEYLOG_LINE_MAX];
+
+    if (dir[0] && keylog_ike_line(sa, line, sizeof line))
+        keylog_append(dir, PRIV_KEYLOG_IKE, line);
+    OPENSSL_cleanse(line, sizeof line);
 }
 
 static const char *esp_encr(enum uipsec_enc e)
@@ -186,16 +203,14 @@ static const char *esp_integ(enum uipsec_integ i)
                                                : "NULL";
 }
 
-void keylog_esp(const char *dir, const struct uipsec_sa_params *p)
+bool keylog_esp_line(const struct uipsec_sa_params *p, char *line, size_t len)
 {
-    char src[INET6_ADDRSTRLEN], dst[INET6_ADDRSTRLEN], line[800];
+    char src[INET6_ADDRSTRLEN], dst[INET6_ADDRSTRLEN];
     char ek[2 * (UIPSEC_MAX_KEY + UIPSEC_SALT_LEN) + 1], ak[2 * UIPSEC_MAX_AUTH + 1];
     uint8_t key[UIPSEC_MAX_KEY + UIPSEC_SALT_LEN];
     size_t enc, salt, auth;
     int af = p->tunnel_src.family == 6 ? AF_INET6 : AF_INET;
 
-    if (!dir[0])
-        return;
     uipsec_suite_key_sizes(p, &enc, &salt, &auth);
     memcpy(key, p->enc_key, enc);
     memcpy(key + enc, p->salt, salt); /* Wireshark wants the IKE KEYMAT: key | salt */
@@ -204,17 +219,23 @@ void keylog_esp(const char *dir, const struct uipsec_sa_params *p)
     inet_ntop(af, p->tunnel_src.bytes, src, sizeof src);
     inet_ntop(af, p->tunnel_dst.bytes, dst, sizeof dst);
     if (esp_encr(p->enc))
-        snprintf(line, sizeof line,
-                 "\"%s\",\"%s\",\"%s\",\"0x%08x\",\"%s\",\"0x%s\",\"%s\",\"%s%s\"\n",
+        snprintf(line, len, "\"%s\",\"%s\",\"%s\",\"0x%08x\",\"%s\",\"0x%s\",\"%s\",\"%s%s\"",
                  af == AF_INET6 ? "IPv6" : "IPv4", src, dst, p->spi, esp_encr(p->enc), ek,
                  esp_integ(p->integ), auth ? "0x" : "", ak);
     else
-        snprintf(line, sizeof line,
-                 "# %s -> %s SPI 0x%08x: not decryptable by Wireshark 4.0: key %s\n", src, dst,
-                 p->spi, ek);
-    append(dir, "esp_sa", line);
-    OPENSSL_cleanse(line, sizeof line);
+        snprintf(line, len, "# %s -> %s SPI 0x%08x: not decryptable by Wireshark 4.0: key %s", src,
+                 dst, p->spi, ek);
     OPENSSL_cleanse(key, sizeof key);
     OPENSSL_cleanse(ek, sizeof ek);
     OPENSSL_cleanse(ak, sizeof ak);
+    return true;
+}
+
+void keylog_esp(const char *dir, const struct uipsec_sa_params *p)
+{
+    char line[KEYLOG_LINE_MAX];
+
+    if (dir[0] && keylog_esp_line(p, line, sizeof line))
+        keylog_append(dir, PRIV_KEYLOG_ESP, line);
+    OPENSSL_cleanse(line, sizeof line);
 }

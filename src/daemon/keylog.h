@@ -13,11 +13,24 @@
 #ifndef UIPSECD_KEYLOG_H
 #define UIPSECD_KEYLOG_H
 
+#include <stdbool.h>
+#include <stddef.h>
+
 #include "ikesa.h"
+#include "privproto.h"
 #include "uipsec/uipsec.h"
 
+#define KEYLOG_LINE_MAX (PRIV_KEYLOG_MAX + 1)
+
+/* The line (no newline) for an IKE SA, or for one direction of a CHILD_SA
+ * (tunnel_src/dst name the outer addresses): false if there is none.
+ * uipsecd's unprivileged child makes lines; its parent writes them. */
+bool keylog_ike_line(const struct ike_sa *sa, char *line, size_t len);
+bool keylog_esp_line(const struct uipsec_sa_params *p, char *line, size_t len);
+/* Appends line and a newline to DIR's file, with the checks above. */
+void keylog_append(const char *dir, enum priv_keylog_file file, const char *line);
+/* Both in one: the line, written at once (dir "" = off). */
 void keylog_ike(const char *dir, const struct ike_sa *sa);
-/* One direction of a CHILD_SA (tunnel_src/dst name the outer addresses). */
 void keylog_esp(const char *dir, const struct uipsec_sa_params *p);
 
 #endif

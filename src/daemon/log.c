@@ -63,7 +63,7 @@ static bool rate_ok(struct rate *r, unsigned max)
 
 void log_net(const char *fmt, ...)
 {
-    static struct rate r;
+    static _Thread_local struct rate r; /* each thread its own */
     va_list ap;
 
     if (current < LOG_DEBUG || !rate_ok(&r, 5))
@@ -75,7 +75,7 @@ void log_net(const char *fmt, ...)
 
 void log_peer(const char *fmt, ...)
 {
-    static struct rate r;
+    static _Thread_local struct rate r; /* each thread its own */
     va_list ap;
 
     if (current < LOG_INFO || !rate_ok(&r, 10))

@@ -11,12 +11,17 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 
-#include "cleardrop.h"
 #include "daemon.h"
 #include "ike.h"
 #include "log.h"
+#include "dpthread.h"
+#include "handoff.h"
 #include "manual_seq.h"
+#include "privclient.h"
+#include "privsep.h"
 #include "routes.h"
+#include "sandbox.h"
+#include "seqstore.h"
 #include "tun.h"
 
 const char *dd_drop_name(enum dd_drop dd)
@@ -39,6 +44,7 @@ const char *dd_drop_name(enum dd_drop dd)
         [DD_IKE_EVICTED] = "ike-half-open-evicted",
         [DD_IKE_AUTH_BACKOFF] = "ike-auth-backoff",
         [DD_IKE_BAD_KE] = "ike-bad-ke",
+        [DD_HANDOFF_DROP] = "ike-handoff-dropped",
     };
     return (unsigned)dd < DD_COUNT ? names[dd] : "unknown";
 }
@@ -102,7 +108,7 @@ static int add_fd(struct daemon *d, int fd, uint64_t tag)
     return fd < 0 ? 0 : epoll_ctl(d->epfd, EPOLL_CTL_ADD, fd, &ev);
 }
 
-enum { TAG_TUN = 100, TAG_CTL, TAG_SIG, TAG_TIMER, TAG_IKE };
+enum { TAG_HANDOFF = 100, TAG_CTL, TAG_SIG, TAG_TIMER, TAG_IKE };
 
 #define KEEPALIVE_SECONDS 20 /* RFC 3948 4: the suggested default */
 
@@ -160,14 +166,31 @@ static int setup_tun(struct daemon *d)
 void daemon_refresh(struct daemon *d)
 {
     unsigned mtu = conns_mtu(d);
+    int rc;
 
     if (mtu == d->mtu)
         return;
     d->mtu = mtu;
-    if (nl_link_up(&d->nl, d->ifindex, d->mtu) < 0)
-        log_warn("cannot set %s up with MTU %u: %s", d->ifname, d->mtu, strerror(errno));
+    if ((rc = priv_set_mtu(d, d->mtu)) < 0)
+        log_warn("cannot set %s up with MTU %u: %s", d->ifname, d->mtu, strerror(-rc));
 }
 
+/* As root, before the split: everything that needs privileges to open. */
+static int start_privileged(struct daemon *d)
+{
+    d->epfd = epoll_create1(EPOLL_CLOEXEC);
+    if (d->epfd < 0 || nl_open(&d->nl) < 0) {
+        log_err("cannot start: %s", strerror(errno));
+        return -1;
+    }
+    if (setup_tun(d) < 0 || net_open(&d->net, 4500, ROUTE_FWMARK) < 0 || routes_setup(d) < 0 ||
+        ike_io_open(d) < 0 || control_open(d) < 0 || start_timer(d) < 0)
+        return -1;
+    ike_config_loaded(&d->cfg);
+    return 0;
+}
+
+/* In the unprivileged child: the SAs, IKE, and the event loop's sources. */
 static int start(struct daemon *d)
 {
     unsigned added, removed, kept;
@@ -175,28 +198,26 @@ static int start(struct daemon *d)
 
     d->spd = uipsec_spd_new();
     d->sad = uipsec_sad_new();
-    d->epfd = epoll_create1(EPOLL_CLOEXEC);
-    if (!d->spd || !d->sad || d->epfd < 0 || nl_open(&d->nl) < 0) {
+    if (!d->spd || !d->sad) {
         log_err("cannot start: %s", strerror(errno));
         return -1;
     }
-    if (setup_tun(d) < 0 || net_open(&d->net, 4500, ROUTE_FWMARK) < 0 || routes_setup(d) < 0)
-        return -1;
     if (conns_apply(d, &d->cfg, &added, &removed, &kept, err, sizeof(err)) < 0) {
         log_err("%s", err);
         return -1;
     }
     daemon_refresh(d);
-    if (control_open(d) < 0 || start_timer(d) < 0 || ike_start(d) < 0)
+    if (ike_start(d) < 0 || handoff_open(d) < 0 || dp_thread_start(d) < 0)
         return -1;
-    add_fd(d, d->tun_fd, TAG_TUN);
+    sa_write_lock(d); /* the IKE thread's, but while it waits (loop) */
+    add_fd(d, d->handoff_fd, TAG_HANDOFF);
     add_fd(d, d->ctl_fd, TAG_CTL);
     add_fd(d, d->sig_fd, TAG_SIG);
     add_fd(d, d->timer_fd, TAG_TIMER);
-    for (int i = 0; i < NET_RX_COUNT; i++)
-        add_fd(d, d->net.rx[i], (uint64_t)i);
     for (int i = 0; i < IKE_SOCK_COUNT; i++)
         add_fd(d, d->ike_fd[i], TAG_IKE + (uint64_t)i);
+    if (priv_ready(d) < 0) /* the control socket takes its name */
+        log_warn("the control socket could not be published: see the log");
     log_info("started: %s, MTU %u, %zu manual SA pair%s, %zu IKE connection%s, control socket %s",
              d->ifname, d->mtu, d->cfg.n_manual, d->cfg.n_manual == 1 ? "" : "s",
              d->cfg.n_ike_conns, d->cfg.n_ike_conns == 1 ? "" : "s", d->cfg.socket_path);
@@ -205,10 +226,16 @@ static int start(struct daemon *d)
 
 static void stop(struct daemon *d)
 {
+    sa_write_unlock(d);
+    dp_thread_stop(d); /* from here on one thread */
+    handoff_close(d);
     control_close(d);
-    ike_stop(d);
-    cleardrop_teardown(d);
-    conns_clear(d);
+    if (d->spd) { /* the child's */
+        ike_stop(d);
+        conns_clear(d);
+    } else {
+        ike_io_close(d);
+    }
     routes_teardown(d);
     net_close(&d->net);
     if (d->tun_fd >= 0)
@@ -254,15 +281,10 @@ int daemon_reload(struct daemon *d, unsigned *added, unsigned *removed, unsigned
 {
     struct cfg next;
 
-    if (cfg_load(d->config_path, &next, err, err_len) < 0) {
+    if (priv_config(d, &next, err, err_len) < 0) { /* the parent reads the file */
         log_err("reload refused, configuration unchanged: %s", err);
         return -1;
     }
-    if (strcmp(next.ifname, d->cfg.ifname) ||
-        (!d->socket_from_cmdline && strcmp(next.socket_path, d->cfg.socket_path)))
-        log_warn("reload: interface and socket changes take effect at restart");
-    strcpy(next.ifname, d->cfg.ifname);
-    strcpy(next.socket_path, d->cfg.socket_path);
     if (conns_apply(d, &next, added, removed, kept, err, err_len) < 0) {
         log_err("reload failed: %s", err);
         cfg_free(&next);
@@ -295,13 +317,17 @@ static void loop(struct daemon *d)
     struct epoll_event ev[16];
 
     while (!d->stop) {
-        int n = epoll_wait(d->epfd, ev, 16, -1);
+        int n;
 
+        sa_write_unlock(d); /* the data path goes on meanwhile */
+        n = epoll_wait(d->epfd, ev, 16, -1);
+        sa_write_lock(d);
         for (int i = 0; i < n; i++) {
             uint64_t tag = ev[i].data.u64;
 
-            if (tag == TAG_TUN)
-                dp_tun_readable(d);
+            sa_write_yield(d);
+            if (tag == TAG_HANDOFF)
+                handoff_drain(d);
             else if (tag == TAG_CTL)
                 control_readable(d);
             else if (tag == TAG_SIG)
@@ -310,8 +336,6 @@ static void loop(struct daemon *d)
                 on_timer(d);
             else if (tag >= TAG_IKE && tag < TAG_IKE + IKE_SOCK_COUNT)
                 ike_readable(d, (enum ike_sock)(tag - TAG_IKE));
-            else if (tag < NET_RX_COUNT)
-                dp_net_readable(d, (enum net_rx)tag);
         }
     }
 }
@@ -337,8 +361,14 @@ int main(int argc, char **argv)
                               .ctl_fd = -1,
                               .sig_fd = -1,
                               .timer_fd = -1,
+                              .priv_fd = -1,
+                              .cfg_fd = -1,
+                              .dp_epfd = -1,
+                              .dp_stop_fd = -1,
+                              .handoff_fd = -1,
                               .ike_fd = {-1, -1, -1}};
     struct opts o = {0};
+    struct sandbox_result user;
     char err[600];
 
     memset(&d.net, -1, sizeof(d.net));
@@ -354,12 +384,28 @@ int main(int argc, char **argv)
     if (o.socket)
         snprintf(d.cfg.socket_path, sizeof(d.cfg.socket_path), "%s", o.socket);
     d.socket_from_cmdline = o.socket != NULL;
-    if (block_signals(&d) < 0 || start(&d) < 0) {
+    if (block_signals(&d) < 0 || start_privileged(&d) < 0) {
         stop(&d);
         return 1;
     }
     if (!o.foreground && daemon(0, 1) < 0)
         log_warn("cannot detach: %s", strerror(errno));
+    if (sandbox_user(SANDBOX_USER_DEFAULT, &user, err, sizeof(err)) < 0) {
+        log_err("%s", err);
+        stop(&d);
+        return 1;
+    }
+    seqstore_hand_over(user.uid, user.gid);             /* the child writes the marks */
+    if (mseq_configure(&d.cfg, err, sizeof(err)) < 0) { /* opens state_dir while it can */
+        log_err("%s", err);
+        stop(&d);
+        return 1;
+    }
+    mseq_open_now(&d.cfg);
+    if (privsep_split(&d, UIPSECD_SANDBOX_DIR) < 0 || start(&d) < 0) {
+        stop(&d);
+        return 1;
+    }
     loop(&d);
     log_info("stopping");
     stop(&d);

@@ -12,6 +12,15 @@
 #include "seqstore.h"
 
 static struct seqstore *store; /* open once a manual SA needs it, kept */
+static bool sealed;            /* no more opening: the process is in its sandbox */
+static char sealed_why[300];   /* why store is NULL then */
+
+void mseq_open_now(const struct cfg *cfg)
+{
+    if (!store && !(store = seqstore_open(cfg->state_dir, sealed_why, sizeof(sealed_why))))
+        log_debug("uipsec.state_dir: %s", sealed_why);
+    sealed = true;
+}
 
 int mseq_configure(const struct cfg *cfg, char *err, size_t err_len)
 {
@@ -29,7 +38,9 @@ int mseq_configure(const struct cfg *cfg, char *err, size_t err_len)
                      cfg->state_dir, seqstore_dir(store));
         return 0;
     }
-    if ((store = seqstore_open(cfg->state_dir, why, sizeof(why))))
+    if (sealed)
+        snprintf(why, sizeof(why), "%s (it is opened at start only: restart uipsecd)", sealed_why);
+    else if ((store = seqstore_open(cfg->state_dir, why, sizeof(why))))
         return 0;
     snprintf(err, err_len,
              "%s: manual.%s: esp_proposals = %s with a static key repeats nonces after a "

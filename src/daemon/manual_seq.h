@@ -19,6 +19,9 @@ struct uipsec_sa_params;
 
 /* Opens uipsec.state_dir if a manual SA of cfg needs it.  -1 with an error
  * naming the first such SA, why, and what to do. */
+/* Opens cfg's state directory at once if it can, for SAs a reload may
+ * add later: the unprivileged child cannot open paths. */
+void mseq_open_now(const struct cfg *cfg);
 int mseq_configure(const struct cfg *cfg, char *err, size_t err_len);
 /* Before c's outbound SA is made from out: sets out->seq above every number
  * the key has used.  -1 with an error. */

@@ -70,6 +70,7 @@ void priv_dispatch(const struct priv_handlers *h, const struct priv_req *q, stru
 {
     bool add = q->type == PRIV_ROUTE_ADD || q->type == PRIV_DROP_ADD || q->type == PRIV_PEER_ADD;
     size_t out_len = 0;
+    uint64_t count = 0;
     int rc = -EOPNOTSUPP; /* a type this parent does not serve */
 
     memset(r, 0, sizeof(*r));
@@ -98,6 +99,24 @@ void priv_dispatch(const struct priv_handlers *h, const struct priv_req *q, stru
     case PRIV_PSK_AUTH:
         rc = h->psk_auth ? h->psk_auth(h->arg, &q->u.auth, r->data, &out_len) : rc;
         break;
+    case PRIV_DROP_COMMIT:
+        rc = h->drop_commit ? h->drop_commit(h->arg, q->u.commit == 1) : rc;
+        break;
+    case PRIV_DROP_COUNT:
+        rc = h->drop_count ? h->drop_count(h->arg, &count) : rc;
+        if (rc == 0) {
+            memcpy(r->data, &count, sizeof(count));
+            out_len = sizeof(count);
+        }
+        break;
+    case PRIV_READY:
+        rc = h->ready ? h->ready(h->arg) : rc;
+        break;
+    case PRIV_CONFIG: /* data on failure too: the message */
+        rc = h->config ? h->config(h->arg, r->data, &out_len) : rc;
+        r->status = rc;
+        r->len = out_len <= PRIV_REPLY_DATA ? (uint16_t)out_len : 0;
+        return;
     }
     r->status = rc;
     r->len = rc == 0 && out_len <= PRIV_REPLY_DATA ? (uint16_t)out_len : 0;

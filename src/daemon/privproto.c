@@ -11,9 +11,13 @@
 #define PEER_LEN  17
 
 static const char *const names[PRIV_TYPE_END] = {
-    [PRIV_ROUTE_ADD] = "route-add", [PRIV_ROUTE_DEL] = "route-del", [PRIV_SET_MTU] = "set-mtu",
-    [PRIV_DROP_ADD] = "drop-add",   [PRIV_DROP_DEL] = "drop-del",   [PRIV_PEER_ADD] = "peer-add",
-    [PRIV_PEER_DEL] = "peer-del",   [PRIV_KEYLOG] = "keylog",       [PRIV_PSK_AUTH] = "psk-auth",
+    [PRIV_ROUTE_ADD] = "route-add",   [PRIV_ROUTE_DEL] = "route-del",
+    [PRIV_SET_MTU] = "set-mtu",       [PRIV_DROP_ADD] = "drop-add",
+    [PRIV_DROP_DEL] = "drop-del",     [PRIV_PEER_ADD] = "peer-add",
+    [PRIV_PEER_DEL] = "peer-del",     [PRIV_KEYLOG] = "keylog",
+    [PRIV_PSK_AUTH] = "psk-auth",     [PRIV_DROP_COMMIT] = "drop-commit",
+    [PRIV_DROP_COUNT] = "drop-count", [PRIV_CONFIG] = "config",
+    [PRIV_READY] = "ready",
 };
 
 const char *priv_type_name(uint16_t type)
@@ -76,8 +80,8 @@ static bool keylog_ok(const struct priv_keylog *k)
 
 static bool auth_ok(const struct priv_auth *a)
 {
-    return (a->prf == PRIV_PRF_HMAC_SHA256 || a->prf == PRIV_PRF_HMAC_SHA384 ||
-            a->prf == PRIV_PRF_HMAC_SHA512) &&
+    return (a->prf == PRIV_PRF_HMAC_SHA1 || a->prf == PRIV_PRF_HMAC_SHA256 ||
+            a->prf == PRIV_PRF_HMAC_SHA384 || a->prf == PRIV_PRF_HMAC_SHA512) &&
            a->len > 0 && a->len <= PRIV_AUTH_MAX && a->octets;
 }
 
@@ -99,6 +103,12 @@ static bool req_ok(const struct priv_req *q)
         return keylog_ok(&q->u.keylog);
     case PRIV_PSK_AUTH:
         return auth_ok(&q->u.auth);
+    case PRIV_DROP_COMMIT:
+        return q->u.commit <= 1;
+    case PRIV_DROP_COUNT:
+    case PRIV_CONFIG:
+    case PRIV_READY:
+        return true;
     }
     return false;
 }
@@ -182,6 +192,9 @@ static void put_body(struct writer *w, const struct priv_req *q)
         put32(w, q->u.auth.secret);
         put16(w, q->u.auth.prf);
         put(w, q->u.auth.octets, q->u.auth.len);
+        break;
+    case PRIV_DROP_COMMIT:
+        put8(w, q->u.commit);
         break;
     }
 }
@@ -272,6 +285,12 @@ static bool take_body(struct cursor *c, struct priv_req *q)
         q->u.auth.len = (uint16_t)c->len;
         q->u.auth.octets = c->p;
         return true;
+    case PRIV_DROP_COMMIT:
+        return n == 1 && take(c, &q->u.commit, 1);
+    case PRIV_DROP_COUNT:
+    case PRIV_CONFIG:
+    case PRIV_READY:
+        return n == 0;
     }
     return false;
 }

@@ -17,9 +17,9 @@
 #include "uipsec/uipsec.h"
 
 #define PRIV_HDR_LEN    8     /* type u16, payload length u16, sequence u32 */
-#define PRIV_KEYLOG_MAX 512   /* one line of a Wireshark key file */
+#define PRIV_KEYLOG_MAX 1024  /* one line of a Wireshark key file */
 #define PRIV_AUTH_MAX   60000 /* IKE_SA_INIT message + nonce + MACed ID */
-#define PRIV_REPLY_DATA 64    /* the largest PRF output */
+#define PRIV_REPLY_DATA 640   /* a PRF output, a counter, or an error message */
 #define PRIV_MSG_MAX    (PRIV_HDR_LEN + 8 + PRIV_AUTH_MAX)
 #define PRIV_MTU_MIN    576
 #define PRIV_MTU_MAX    65535
@@ -32,15 +32,24 @@ enum priv_type {
     PRIV_DROP_DEL,
     PRIV_PEER_ADD, /* accept IKE and ESP/AH from a peer despite the drops */
     PRIV_PEER_DEL,
-    PRIV_KEYLOG,   /* one line for a Wireshark key file */
-    PRIV_PSK_AUTH, /* prf(prf(PSK, "Key Pad for IKEv2"), octets) */
+    PRIV_KEYLOG,      /* one line for a Wireshark key file */
+    PRIV_PSK_AUTH,    /* prf(prf(PSK, "Key Pad for IKEv2"), octets) */
+    PRIV_DROP_COMMIT, /* apply the queued drop and peer changes in one transaction */
+    PRIV_DROP_COUNT,  /* cleartext packets dropped so far */
+    PRIV_CONFIG,      /* re-read the configuration, without its secrets */
+    PRIV_READY,       /* started: the control socket may take its name */
     PRIV_TYPE_END
 };
 
 enum priv_keylog_file { PRIV_KEYLOG_ESP, PRIV_KEYLOG_IKE };
 
 /* The PRFs of RFC 7296 that AUTH may use (IANA transform type 2 ids). */
-enum priv_prf { PRIV_PRF_HMAC_SHA256 = 5, PRIV_PRF_HMAC_SHA384 = 6, PRIV_PRF_HMAC_SHA512 = 7 };
+enum priv_prf {
+    PRIV_PRF_HMAC_SHA1 = 2,
+    PRIV_PRF_HMAC_SHA256 = 5,
+    PRIV_PRF_HMAC_SHA384 = 6,
+    PRIV_PRF_HMAC_SHA512 = 7
+};
 
 struct priv_route {
     uint8_t family, plen;
@@ -70,6 +79,7 @@ struct priv_req {
         struct uipsec_addr peer;
         struct priv_keylog keylog;
         struct priv_auth auth;
+        uint8_t commit; /* PRIV_DROP_COMMIT: 1 apply, 0 take back */
     } u;
 };
 

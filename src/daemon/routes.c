@@ -8,6 +8,7 @@
 
 #include "daemon.h"
 #include "log.h"
+#include "privclient.h"
 #include "refmap.h"
 
 struct route {
@@ -45,9 +46,7 @@ int routes_setup(struct daemon *d)
 
 void routes_teardown(struct daemon *d)
 {
-    if (!d->rules_installed)
-        return;
-    for (int family = 4; family <= 6; family += 2)
+    for (int family = 4; d->rules_installed && family <= 6; family += 2)
         nl_rule(&d->nl, false, family, ROUTE_PRIORITY, ROUTE_FWMARK, ROUTE_TABLE);
     d->rules_installed = false;
     if (d->routes) { /* the routes go with the TUN device */
@@ -75,15 +74,16 @@ static struct route covering(uint8_t family, const uint8_t *lo, const uint8_t *h
     return r;
 }
 
+/* The route itself is the privileged parent's to make. */
 static int route(struct daemon *d, bool add, const struct route *r)
 {
-    int rc = nl_route(&d->nl, add, ROUTE_TABLE, d->ifindex, r->family, r->dst, r->plen, NULL);
+    int rc = priv_route(d, add, r->family, r->dst, r->plen);
 
     if (rc < 0 && add) {
         char dst[INET6_ADDRSTRLEN] = "?";
 
         inet_ntop(r->family == 4 ? AF_INET : AF_INET6, r->dst, dst, sizeof(dst));
-        log_warn("cannot add route to %s/%u: %s", dst, r->plen, strerror(errno));
+        log_warn("cannot add route to %s/%u: %s", dst, r->plen, strerror(-rc));
     }
     return rc;
 }

@@ -31,6 +31,10 @@ struct sandbox_result {
  * undefined half-state and must exit). */
 int sandbox_enter(const struct sandbox *sb, struct sandbox_result *res, char *err, size_t err_len);
 
+/* The unprivileged user sandbox_enter will take (name, or the fallback
+ * for SANDBOX_USER_DEFAULT): 0 with res filled, or -1 with what to do. */
+int sandbox_user(const char *name, struct sandbox_result *res, char *err, size_t err_len);
+
 /* Checks that dir is usable as an empty root: made (0755) if missing,
  * owned by root, writable by nobody else, and empty.  0 or -1 with why. */
 int sandbox_check_root(const char *dir, char *err, size_t err_len);

@@ -10,6 +10,7 @@
  */
 #include "seqstore.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -86,6 +87,46 @@ static int format_line(const char *id, uint64_t mark, char *line, size_t *len)
     return 0;
 }
 
+/* Whose the files are: our user, or the unprivileged user that uipsecd's
+ * child runs as (seqstore_hand_over). */
+static bool handed_over;
+static uid_t owner_uid;
+static gid_t owner_gid;
+
+static uid_t owner(void)
+{
+    return handed_over ? owner_uid : geteuid();
+}
+
+/* The directory and the marks in it that root made (an older uipsecd, or
+ * the first start) go to the owner; anything else stays as it is and is
+ * judged by check_owner. */
+static void hand_over(int dirfd)
+{
+    struct stat st;
+    int fd = dup(dirfd);
+    DIR *dir = fd >= 0 ? fdopendir(fd) : NULL;
+    struct dirent *e;
+
+    if (fstat(dirfd, &st) == 0 && st.st_uid == 0) /* a failure shows in check_owner */
+        (void)!fchown(dirfd, owner_uid, owner_gid);
+    while (dir && (e = readdir(dir)))
+        if (fstatat(dirfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode) &&
+            st.st_uid == 0 && st.st_nlink == 1)
+            (void)!fchownat(dirfd, e->d_name, owner_uid, owner_gid, AT_SYMLINK_NOFOLLOW);
+    if (dir)
+        closedir(dir);
+    else if (fd >= 0)
+        close(fd);
+}
+
+void seqstore_hand_over(unsigned uid, unsigned gid)
+{
+    handed_over = true;
+    owner_uid = (uid_t)uid;
+    owner_gid = (gid_t)gid;
+}
+
 /* The directory or file behind fd is ours alone: owned by our user, not
  * writable by group or others (and a file: regular, one link). */
 static int check_owner(int fd, bool is_dir, const char *what, char *why, size_t why_len)
@@ -98,9 +139,9 @@ static int check_owner(int fd, bool is_dir, const char *what, char *why, size_t 
         return snprintf(why, why_len, "%s is not a %s", what,
                         is_dir ? "directory" : "regular file with one link"),
                -1;
-    if (st.st_uid != geteuid())
+    if (st.st_uid != owner())
         return snprintf(why, why_len, "%s is owned by uid %u, not by uipsecd's user (uid %u)", what,
-                        (unsigned)st.st_uid, (unsigned)geteuid()),
+                        (unsigned)st.st_uid, (unsigned)owner()),
                -1;
     if (st.st_mode & (S_IWGRP | S_IWOTH))
         return snprintf(why, why_len, "group or others may write %s (mode %03o); chmod go-w it",
@@ -123,6 +164,8 @@ struct seqstore *seqstore_open(const char *dir, char *why, size_t why_len)
                                                     : strerror(errno));
         return NULL;
     }
+    if (handed_over)
+        hand_over(fd);
     if (check_owner(fd, true, dir, why, why_len) < 0)
         return close(fd), NULL;
     if (!(s = calloc(1, sizeof(*s)))) {

@@ -36,6 +36,10 @@ bool seqstore_needed(const struct uipsec_sa_params *suite);
  * or other may write.  NULL with why on failure. */
 struct seqstore *seqstore_open(const char *dir, char *why, size_t why_len);
 void seqstore_close(struct seqstore *s);
+/* From now on the directory and its files belong to this user (uipsecd's
+ * unprivileged child, which writes them once it runs as that user):
+ * seqstore_open, called as root, hands root's over and checks for it. */
+void seqstore_hand_over(unsigned uid, unsigned gid);
 const char *seqstore_dir(const struct seqstore *s);
 
 /* The reservation of one outbound SA, identified by its key bytes (a new

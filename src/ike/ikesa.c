@@ -305,6 +305,28 @@ void ike_sa_check_nat(struct ike_sa *sa, const struct ike_msg *msg)
         nat_changed(sa, msg, IKE_N_NAT_DETECTION_DESTINATION_IP, &p->local, p->local_port);
 }
 
+/* The AUTH octets (2.15) in one buffer, for a psk_mac hook elsewhere. */
+static int psk_mac_hook(const struct ike_sa *sa, const struct ike_iov *so, size_t n, uint8_t *out,
+                        size_t out_len)
+{
+    size_t len = 0, at = 0;
+    uint8_t *buf;
+    int r;
+
+    for (size_t i = 0; i < n; i++)
+        len += so[i].len;
+    if (!(buf = malloc(len)))
+        return UIPSEC_E_NOMEM;
+    for (size_t i = 0; i < n; i++) {
+        memcpy(buf + at, so[i].p, so[i].len);
+        at += so[i].len;
+    }
+    r = sa->env->psk_mac(sa->env->arg, sa->prf, buf, len, out, out_len) == 0 ? UIPSEC_OK
+                                                                             : UIPSEC_E_PARAM;
+    free(buf);
+    return r;
+}
+
 int ike_psk_auth(const struct ike_sa *sa, bool of_initiator, uint8_t id_type,
                  struct ike_bytes id_data, uint8_t *out, size_t out_len)
 {
@@ -320,14 +342,17 @@ int ike_psk_auth(const struct ike_sa *sa, bool of_initiator, uint8_t id_type,
          of_initiator ? sa->init_req_len : sa->init_resp_len},
         {of_initiator ? sa->nr : sa->ni, of_initiator ? sa->nr_len : sa->ni_len},
         {macid, plen}};
+    bool hook = sa->env->psk_mac != NULL;
     int r = UIPSEC_E_PARAM;
 
-    if (out_len != plen || c->psk_len == 0 || !so[0].p)
+    if (out_len != plen || (!hook && c->psk_len == 0) || !so[0].p)
         goto out;
     r = ike_prf(sa->prf, skp.p, skp.len, id, 2, macid, plen);
-    if (r == UIPSEC_OK)
+    if (r == UIPSEC_OK && hook)
+        r = psk_mac_hook(sa, so, 3, out, out_len);
+    else if (r == UIPSEC_OK)
         r = ike_prf(sa->prf, c->psk, c->psk_len, &padv, 1, key, plen);
-    if (r == UIPSEC_OK)
+    if (r == UIPSEC_OK && !hook)
         r = ike_prf(sa->prf, key, plen, so, 3, out, out_len);
 out:
     OPENSSL_cleanse(key, sizeof key);

@@ -157,6 +157,12 @@ struct ike_env {
      * and CREATE_CHILD_SA requests); NO_ADDITIONAL_SAS if not.  May be
      * NULL. */
     bool (*child_allowed)(void *arg);
+    /* Where the PSK lives apart from the protocol (uipsecd keeps it in its
+     * privileged parent): prf(prf(PSK, "Key Pad for IKEv2"), octets) into
+     * out (out_len bytes, the PRF's size); 0 or -1.  NULL: the state
+     * machine computes it from its ike_cfg's psk. */
+    int (*psk_mac)(void *arg, enum ike_prf_alg prf, const uint8_t *octets, size_t len, uint8_t *out,
+                   size_t out_len);
 };
 
 enum ike_role { IKE_ROLE_INITIATOR, IKE_ROLE_RESPONDER };

@@ -110,7 +110,7 @@ int ike_sa_initiate(struct ike_sa **out, const struct ike_cfg *cfg, const struct
 
     *out = NULL;
     if (cfg->ike.n == 0 || child >= cfg->nchildren || cfg->child[child].esp.n == 0 ||
-        cfg->psk_len == 0 || cfg->child[child].nts == 0)
+        (cfg->psk_len == 0 && !env->psk_mac) || cfg->child[child].nts == 0)
         return UIPSEC_E_PARAM;
     sa = sa_alloc(cfg, env, path, IKE_ROLE_INITIATOR);
     if (!sa)

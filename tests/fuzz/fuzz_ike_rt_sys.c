@@ -195,7 +195,13 @@ int priv_psk_mac(struct daemon *d, uint32_t psk_id, unsigned prf, const uint8_t 
  * here: nothing to lock, nothing queued). */
 void sa_write_lock(struct daemon *d);
 void sa_write_unlock(struct daemon *d);
+void sa_write_yield(struct daemon *d);
 void handoff_forget(struct daemon *d, const struct conn *c);
+
+STANDIN void sa_write_yield(struct daemon *d)
+{
+    (void)d;
+}
 
 STANDIN void sa_write_lock(struct daemon *d)
 {

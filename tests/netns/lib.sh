@@ -101,6 +101,16 @@ daemon_pids() {
     return 0
 }
 
+# daemon_pid NS: the privileged parent among them (signals go to it).
+daemon_pid() {
+    local p pp
+    for p in $(daemon_pids "$1"); do
+        pp=$(awk '{print $4}' "/proc/$p/stat" 2>/dev/null)
+        [ "$(cat "/proc/$pp/comm" 2>/dev/null)" = uipsecd ] || echo "$p"
+    done
+    return 0
+}
+
 ctl() { local ns=$1; shift; nsx "$ns" "$UIPSECCTL" --socket "$WORK/$ns.sock" "$@"; }
 
 # ---- For the live tests (test_tunnels.sh, test_hostile.sh, test_daemon.sh) ----

@@ -496,7 +496,7 @@ hup_both() {
     local ns n
     for ns in "$NS_L" "$NS_R"; do
         n=$(grep -cF -- "$1" "$WORK/$ns.log")
-        kill -HUP "$(daemon_pids "$ns")"
+        kill -HUP "$(daemon_pid "$ns")"
         wait_log "$ns" "$1" $((n + 1)) || return 1
     done
 }
@@ -588,12 +588,12 @@ else
         mtu0=$(nsx "$NS_L" cat /sys/class/net/uipsec0/mtu)
         sed -i '/^uipsec {/a\    path_mtu = 1300' "$WORK/$NS_L.conf"
         n=$(grep -c "reloaded:" "$WORK/$NS_L.log")
-        kill -HUP "$(daemon_pids "$NS_L")"
+        kill -HUP "$(daemon_pid "$NS_L")"
         wait_log "$NS_L" "reloaded:" $((n + 1))
         mtu1=$(nsx "$NS_L" cat /sys/class/net/uipsec0/mtu)
         set_confs base
         n=$(grep -c "reloaded:" "$WORK/$NS_L.log")
-        kill -HUP "$(daemon_pids "$NS_L")"
+        kill -HUP "$(daemon_pid "$NS_L")"
         wait_log "$NS_L" "reloaded:" $((n + 1))
         mtu2=$(nsx "$NS_L" cat /sys/class/net/uipsec0/mtu)
         if [ "$mtu1" -lt 1300 ] && [ "$mtu1" -lt "$mtu0" ] && [ "$mtu2" = "$mtu0" ] &&
@@ -610,7 +610,7 @@ else
         base_lines=$(wc -l <"$L/left.base")
         want="$conf:$((base_lines + 3)):9: mode = sideways: expected tunnel or transport"
         n=$(grep -c "reload refused" "$WORK/$NS_L.log")
-        kill -HUP "$(daemon_pids "$NS_L")"
+        kill -HUP "$(daemon_pid "$NS_L")"
         if wait_log "$NS_L" "reload refused, configuration unchanged: $want" $((n + 1)) &&
             ping_ok "$NS_L" 10.10.1.1 10.10.2.1 3 && [ "$(out_seq "$NS_L" net)" = $((s0 + 3)) ]; then
             pass "live: SIGHUP with an error: refused, logged with file:line:col, old SAs work"
@@ -706,7 +706,7 @@ sys.exit(not (r["busy"] == 8 and r["timed_out"] == 32 and r["seconds"] < 4))' "$
 
     # -- SIGINT stops as SIGTERM does
     if selected "live: SIGINT"; then
-        kill -INT "$(daemon_pids "$NS_R")"
+        kill -INT "$(daemon_pid "$NS_R")"
         for _ in $(seq 100); do [ -z "$(daemon_pids "$NS_R")" ] && break; sleep 0.05; done
         left=$(leftovers "$NS_R")
         if [ -z "$(daemon_pids "$NS_R")" ] && [ -z "$left" ]; then pass "live: SIGINT stops it and leaves nothing"

@@ -38,7 +38,7 @@ tunnel() {
     fi
     out=$(nsx "$NS_L" "$PY" "$HERE/hostile.py" --conf "$dir/left.conf" --peer-mac "$peer_mac" \
         --left-sock "$WORK/$NS_L.sock" --right-sock "$WORK/$NS_R.sock" \
-        --right-pid "$(daemon_pids "$NS_R")" --ctl "$UIPSECCTL" --replay-window $WINDOW \
+        --right-pid "$(daemon_pid "$NS_R")" --ctl "$UIPSECCTL" --replay-window $WINDOW \
         --flood "${FLOOD:-20000}" --only "${ONLY:-}" 2>&1)
     echo "$out" | sed '$d'
     if [[ $(tail -1 <<<"$out") =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed$ ]]; then

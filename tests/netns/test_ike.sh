@@ -323,7 +323,7 @@ if selected establish; then
     before_l=$(ike_view "$NS_L") before_r=$(ike_view "$NS_R")
     mark_logs
     got=$(ctl "$NS_R" --json reload 2>&1 | tr -d ' \n')
-    kill -HUP "$(daemon_pids "$NS_L")"
+    kill -HUP "$(daemon_pid "$NS_L")"
     wait_until 5 logged "$NS_L" "reloaded:"
     check "reload: uipsecctl reload (right) and SIGHUP (left) keep the IKE SA and both children" \
         "reload answer: $got" "before: $before_l / $before_r" "$(views)" \
@@ -429,13 +429,16 @@ if selected trap; then
         [ "$(drop "$NS_L" trap-pending)" = "$tp0" ]
     terminate "$NS_L" --ike net
     wait_until 3 eval '[ "$(sas "$NS_R" len\(ike\))" = 0 ]'
-    # three echo requests at once (-l 3): the first is held and delivered,
-    # the next two come while IKE runs and are dropped
+    # three echo requests at once (-l 3): the first is held and delivered;
+    # each later one either came while IKE ran (dropped, counted
+    # trap-pending) or after the CHILD_SA was up (the data path has its own
+    # thread: a negotiation of 1-2 ms can beat ping's spacing): answered
     out=$(nsx "$NS_L" ping -n -c 3 -l 3 -W 3 -I 10.10.1.1 10.10.2.1 2>&1)
     tp1=$(drop "$NS_L" trap-pending)
-    check "trap: after terminate the trap stays; 3 packets at once: 1 answered, trap-pending +2" \
+    got=$(sed -n 's/.* \([0-9]*\) received.*/\1/p' <<<"$out")
+    check "trap: after terminate the trap stays; 3 packets at once: the first answered, each other answered or counted trap-pending" \
         "$(grep -E 'received' <<<"$out")" "trap-pending $tp0 -> $tp1" -- eval \
-        'grep -q " 1 received" <<<"$out" && [ "$tp1" = $((tp0 + 2)) ] && mirrored'
+        '[ "${got:-0}" -ge 1 ] && [ $((got + tp1 - tp0)) = 3 ] && mirrored'
 fi
 
 reset_vars
@@ -892,6 +895,47 @@ if selected load; then
     # first with no half-open SA about: only the request rate can say "load"
     load_round 1,2 "invalid MODP-3072 KEs only, spoofed and real sources"
     load_round 0,1,2,3 "spoofed and real sources, valid and invalid KEs"
+fi
+
+# ---- privilege separation (issue 8, section 2) -----------------------------------
+# The network-facing process: another user, no capabilities, seccomp, an
+# empty root, and no PSK in its memory (the parent's holds it: the scan
+# works); when it dies the parent ends too and the drops stay (fail closed).
+child_pid() { local p; for p in $(daemon_pids "$1"); do [ "$p" != "$(daemon_pid "$1")" ] && echo "$p"; done; }
+status_of() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status"; }
+
+reset_vars
+if selected privsep; then
+    echo "# privsep"
+    restart
+    initiate "$NS_L" net
+    parent=$(daemon_pid "$NS_L") child=$(child_pid "$NS_L")
+    check "privsep: two processes, the parent root, the child another user" \
+        "parent $parent, child $child" -- eval \
+        '[ -n "$parent" ] && [ -n "$child" ] && [ "$(status_of "$parent" Uid | cut -f1)" = 0 ] &&
+         [ "$(awk "/^Uid:/ { print \$2 }" "/proc/$child/status")" != 0 ]'
+    # (a sanitizer build keeps / as root: its runtime reads /proc; sandbox.c)
+    want_root=/run/uipsecd/empty
+    ldd "$UIPSECD" | grep -q libasan && want_root=/
+    check "privsep: the child has seccomp, no_new_privs, no capabilities, the empty root" \
+        "$(grep -E 'Seccomp|NoNewPrivs|CapEff|Uid' "/proc/$child/status" | tr '\n' ' ') root $(readlink "/proc/$child/root")" -- eval \
+        '[ "$(status_of "$child" Seccomp)" = 2 ] && [ "$(status_of "$child" NoNewPrivs)" = 1 ] &&
+         [ "$(status_of "$child" CapEff)" = 0000000000000000 ] &&
+         [ "$(readlink "/proc/$child/root")" = "$want_root" ]'
+    in_child=$(/usr/bin/python3 "$(dirname "$0")/memscan.py" "$child" "${PSK_DEFAULT#0s}")
+    in_parent=$(/usr/bin/python3 "$(dirname "$0")/memscan.py" "$parent" "${PSK_DEFAULT#0s}")
+    check "privsep: the PSK is in the parent's memory ($in_parent) and not in the child's ($in_child)" -- \
+        eval '[ "$in_child" = 0 ] && [ "${in_parent:-0}" -gt 0 ]'
+    check "privsep: IKE authenticated with the parent's PSK MAC: ping through the CHILD_SA" -- ping4
+    kill -9 "$child"
+    for _ in $(seq 40); do [ -z "$(daemon_pids "$NS_L")" ] && break; sleep 0.05; done
+    check "privsep: the child killed: the parent exits, says so, and the drops stay" \
+        "$(tail -2 "$WORK/$NS_L.log")" -- eval \
+        '[ -z "$(daemon_pids "$NS_L")" ] && grep -q "unprivileged process was killed by signal 9" "$WORK/$NS_L.log" &&
+         nsx "$NS_L" nft list table inet uipsecd >/dev/null 2>&1'
+    restart
+    initiate "$NS_L" net
+    check "privsep: a restart takes over from the dead one (exit $RC)" -- eval '[ "$RC" = 0 ] && ping4'
 fi
 
 # ---- the end -------------------------------------------------------------------

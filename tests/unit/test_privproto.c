@@ -158,7 +158,8 @@ static void fields_out_of_range_refused(void **state)
     assert_int_equal(decode_patched(&ex[6], body + 5, '\n'), -1);           /* a second line */
     assert_int_equal(decode_patched(&ex[6], body + 5, 0x1b), -1);           /* ESC */
     assert_int_equal(decode_patched(&ex[6], body + 5, 0x80), -1);           /* not ASCII */
-    assert_int_equal(decode_patched(&ex[7], body + 5, 2), -1);              /* PRF 2 (SHA-1) */
+    assert_int_equal(decode_patched(&ex[7], body + 5, 1), -1);              /* PRF 1 (MD5) */
+    assert_int_equal(decode_patched(&ex[7], body + 5, 4), -1);              /* PRF 4 (AES) */
 }
 
 static void encoder_refuses_what_parent_refuses(void **state)
@@ -176,6 +177,36 @@ static void encoder_refuses_what_parent_refuses(void **state)
     assert_int_equal(priv_req_encode(&q, buf, sizeof(buf)), 0);
     q = ex[0];
     assert_int_equal(priv_req_encode(&q, buf, PRIV_HDR_LEN + 3), 0); /* no room */
+}
+
+/* The requests of the split daemon (privsep.c): a commit flag, and three
+ * without a body; anything else in their bytes is refused. */
+static void commit_count_config(void **state)
+{
+    struct priv_req q = {.type = PRIV_DROP_COMMIT, .u.commit = 1}, back;
+    uint8_t buf[PRIV_MSG_MAX];
+    size_t len;
+
+    (void)state;
+    len = priv_req_encode(&q, buf, sizeof(buf));
+    assert_int_equal(len, PRIV_HDR_LEN + 1);
+    assert_int_equal(priv_req_decode(buf, len, &back), 0);
+    assert_int_equal(back.u.commit, 1);
+    buf[PRIV_HDR_LEN] = 2; /* neither apply nor take back */
+    assert_int_equal(priv_req_decode(buf, len, &back), -1);
+    q.u.commit = 2;
+    assert_int_equal(priv_req_encode(&q, buf, sizeof(buf)), 0);
+    for (uint16_t t = PRIV_DROP_COUNT; t <= PRIV_READY; t++) {
+        q = (struct priv_req){.type = t};
+        len = priv_req_encode(&q, buf, sizeof(buf));
+        assert_int_equal(len, PRIV_HDR_LEN);
+        assert_int_equal(priv_req_decode(buf, len, &back), 0);
+        assert_int_equal(back.type, t);
+        buf[3] = 1; /* a body of one byte */
+        buf[len] = 0;
+        assert_int_equal(priv_req_decode(buf, len + 1, &back), -1);
+        assert_string_not_equal(priv_type_name(t), "unknown");
+    }
 }
 
 static void replies(void **state)
@@ -204,6 +235,7 @@ int main(void)
         cmocka_unit_test(every_truncation_and_extension_refused),
         cmocka_unit_test(fields_out_of_range_refused),
         cmocka_unit_test(encoder_refuses_what_parent_refuses),
+        cmocka_unit_test(commit_count_config),
         cmocka_unit_test(replies),
     };
 

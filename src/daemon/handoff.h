@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * What the data-path thread hands to the IKE thread (dpthread.h): IKE
+ * datagrams that came on UDP 4500 over IPv4 (the data path's socket,
+ * RFC 3948 2.2) and the first packet of a trap.  The data path fills a
+ * slot while it holds the SA lock to read, the IKE thread empties the
+ * slots while it holds it to write: the two never touch the queue at once,
+ * and neither waits for the other's work.  A full queue drops, as does a
+ * trap's packet too large for a slot (counted ike-handoff-dropped); the
+ * slots are allocated once.
+ */
+#ifndef UIPSECD_HANDOFF_H
+#define UIPSECD_HANDOFF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct daemon;
+struct conn;
+
+int handoff_open(struct daemon *d); /* 0 or -1 */
+void handoff_close(struct daemon *d);
+/* Data path: queues an IKE datagram (trap NULL: the IPv4 and UDP headers
+ * and the datagram, as ike_input_encap4 takes it) or trap's packet. */
+void handoff_push(struct daemon *d, struct conn *trap, const uint8_t *pkt, size_t len);
+/* Data path, after it let go of the lock: wakes the IKE thread if it
+ * queued anything. */
+void handoff_kick(struct daemon *d);
+/* IKE thread, holding the lock to write: runs what was queued. */
+void handoff_drain(struct daemon *d);
+/* c goes away: entries for it are dropped (conns.c). */
+void handoff_forget(struct daemon *d, const struct conn *c);
+
+#endif

@@ -1,0 +1,118 @@
+/* SPDX-License-Identifier: MIT */
+#include "privcfg.h"
+
+#include <openssl/crypto.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* Sizes first: a parent and child of different builds must not
+ * misread each other (they are one binary, so this is a seatbelt). */
+struct head {
+    uint32_t magic, cfg_size, manual_size, conn_size;
+    uint64_t n_manual, n_conns;
+};
+
+#define MAGIC 0x75636667u /* "ucfg" */
+
+static bool put(int fd, const void *p, size_t n, off_t *at)
+{
+    const uint8_t *b = p;
+
+    while (n > 0) {
+        ssize_t w = pwrite(fd, b, n, *at);
+
+        if (w <= 0)
+            return false;
+        b += w;
+        n -= (size_t)w;
+        *at += w;
+    }
+    return true;
+}
+
+size_t privcfg_write(int fd, const struct cfg *cfg)
+{
+    struct head h = {
+        MAGIC,         sizeof(struct cfg), sizeof(struct cfg_manual), sizeof(struct cfg_conn),
+        cfg->n_manual, cfg->n_ike_conns};
+    struct cfg flat = *cfg;
+    off_t at = 0;
+    bool ok;
+
+    flat.manual = NULL;
+    flat.ike_conns = NULL;
+    flat.secrets = NULL;
+    flat.n_secrets = 0;
+    ok = ftruncate(fd, 0) == 0 && put(fd, &h, sizeof(h), &at) &&
+         put(fd, &flat, sizeof(flat), &at) &&
+         put(fd, cfg->manual, cfg->n_manual * sizeof(*cfg->manual), &at) &&
+         put(fd, cfg->ike_conns, cfg->n_ike_conns * sizeof(*cfg->ike_conns), &at);
+    OPENSSL_cleanse(&flat, sizeof(flat));
+    return ok ? (size_t)at : 0;
+}
+
+static bool get(int fd, void *p, size_t n, off_t *at)
+{
+    uint8_t *b = p;
+
+    while (n > 0) {
+        ssize_t r = pread(fd, b, n, *at);
+
+        if (r <= 0)
+            return false;
+        b += r;
+        n -= (size_t)r;
+        *at += r;
+    }
+    return true;
+}
+
+int privcfg_read(int fd, size_t len, struct cfg *out, char *err, size_t err_len)
+{
+    struct head h;
+    off_t at = 0;
+
+    memset(out, 0, sizeof(*out));
+    if (!get(fd, &h, sizeof(h), &at) || h.magic != MAGIC || h.cfg_size != sizeof(struct cfg) ||
+        h.manual_size != sizeof(struct cfg_manual) || h.conn_size != sizeof(struct cfg_conn) ||
+        h.n_manual > len / sizeof(struct cfg_manual) || h.n_conns > len / sizeof(struct cfg_conn) ||
+        len != sizeof(h) + sizeof(struct cfg) + h.n_manual * sizeof(struct cfg_manual) +
+                   h.n_conns * sizeof(struct cfg_conn) ||
+        !get(fd, out, sizeof(*out), &at))
+        goto bad;
+    out->manual = calloc(h.n_manual + 1, sizeof(*out->manual));
+    out->ike_conns = calloc(h.n_conns + 1, sizeof(*out->ike_conns));
+    out->secrets = NULL;
+    out->n_secrets = 0;
+    out->n_manual = h.n_manual;
+    out->n_ike_conns = h.n_conns;
+    if (out->manual && out->ike_conns &&
+        get(fd, out->manual, h.n_manual * sizeof(*out->manual), &at) &&
+        get(fd, out->ike_conns, h.n_conns * sizeof(*out->ike_conns), &at))
+        return 0;
+    cfg_free(out);
+bad:
+    memset(out, 0, sizeof(*out));
+    snprintf(err, err_len, "the configuration from the privileged parent is malformed");
+    return -1;
+}
+
+void privcfg_strip(struct cfg *cfg, uint32_t (*ids)(void *arg, const uint8_t *psk, size_t len),
+                   void *arg)
+{
+    for (size_t i = 0; i < cfg->n_ike_conns; i++) {
+        struct cfg_conn *c = &cfg->ike_conns[i];
+
+        c->psk_id = c->psk_len ? ids(arg, c->psk, c->psk_len) : UINT32_MAX;
+        OPENSSL_cleanse(c->psk, sizeof(c->psk));
+        c->psk_len = 0;
+    }
+    if (cfg->secrets) {
+        OPENSSL_cleanse(cfg->secrets, cfg->n_secrets * sizeof(*cfg->secrets));
+        free(cfg->secrets);
+    }
+    cfg->secrets = NULL;
+    cfg->n_secrets = 0;
+}

@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * What uipsecd's unprivileged child asks of its privileged parent
+ * (privsep.c), one call per privileged act: a route, the TUN MTU, drop
+ * elements and their commit, a key-log line, a PSK MAC, a new
+ * configuration.  Each waits for the parent's answer (privchan.h, with a
+ * deadline).  Without a parent (d->priv_fd < 0) requests go to
+ * d->priv_local's handlers in-process, or fail when there are none: the
+ * callers then fail closed.
+ */
+#ifndef UIPSECD_PRIVCLIENT_H
+#define UIPSECD_PRIVCLIENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "privproto.h"
+
+struct daemon;
+struct cfg;
+
+/* Each returns 0 or a negative errno. */
+int priv_route(struct daemon *d, bool add, uint8_t family, const uint8_t *dst, unsigned plen);
+int priv_set_mtu(struct daemon *d, unsigned mtu);
+int priv_peer(struct daemon *d, const struct uipsec_addr *peer, bool add);
+int priv_drop(struct daemon *d, const struct uipsec_selector *sel, bool add);
+int priv_drop_commit(struct daemon *d, bool apply);
+uint64_t priv_drop_count(struct daemon *d);
+/* Key-log lines of an IKE SA and of one direction of a CHILD_SA, when
+ * uipsec.wireshark_keys is set. */
+struct ike_sa;
+void priv_keylog_ike(struct daemon *d, const struct ike_sa *sa);
+void priv_keylog_esp(struct daemon *d, const struct uipsec_sa_params *p);
+int priv_psk_mac(struct daemon *d, uint32_t psk_id, unsigned prf, const uint8_t *octets, size_t len,
+                 uint8_t *out, size_t out_len);
+/* The parent re-reads the configuration: 0 with *out (its secrets left
+ * out), or -1 with the parent's message. */
+int priv_config(struct daemon *d, struct cfg *out, char *err, size_t err_len);
+/* Started: the parent publishes the control socket (ctl_socket.h). */
+int priv_ready(struct daemon *d);
+
+#endif

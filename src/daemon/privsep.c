@@ -1,0 +1,331 @@
+/* SPDX-License-Identifier: MIT */
+#include "privsep.h"
+
+#include <errno.h>
+#include <openssl/crypto.h>
+#include <poll.h>
+#include <seccomp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cleardrop.h"
+#include "daemon.h"
+#include "ike.h"
+#include "keylog.h"
+#include "log.h"
+#include "manual_seq.h"
+#include "prf.h"
+#include "privcfg.h"
+#include "privchan.h"
+#include "routes.h"
+#include "sandbox.h"
+
+/* The PSKs the child may ask MACs with, by number; a reload appends the
+ * new ones (numbers stay valid for IKE SAs made before it). */
+struct psk {
+    uint8_t key[CFG_PSK_MAX];
+    size_t len;
+};
+
+struct parent {
+    struct daemon *d; /* as set up before the split: netlink, TUN index, config */
+    struct cleardrop *cd;
+    struct psk *psks;
+    size_t npsks;
+    pid_t child;
+};
+
+static uint32_t psk_id(void *arg, const uint8_t *key, size_t len)
+{
+    struct parent *p = arg;
+    struct psk *grown;
+
+    for (size_t i = 0; i < p->npsks; i++)
+        if (p->psks[i].len == len && CRYPTO_memcmp(p->psks[i].key, key, len) == 0)
+            return (uint32_t)i;
+    if (len > CFG_PSK_MAX || !(grown = realloc(p->psks, (p->npsks + 1) * sizeof(*grown))))
+        return UINT32_MAX; /* no MAC for it: its authentications fail */
+    p->psks = grown;
+    memcpy(p->psks[p->npsks].key, key, len);
+    p->psks[p->npsks].len = len;
+    return (uint32_t)p->npsks++;
+}
+
+/* ---- the requests ---- */
+
+static int h_route(void *arg, bool add, const struct priv_route *r)
+{
+    struct parent *p = arg;
+
+    return nl_route(&p->d->nl, add, ROUTE_TABLE, p->d->ifindex, r->family, r->dst, r->plen, NULL) <
+                   0
+               ? -errno
+               : 0;
+}
+
+static int h_mtu(void *arg, uint32_t mtu)
+{
+    struct parent *p = arg;
+
+    return nl_link_up(&p->d->nl, p->d->ifindex, mtu) < 0 ? -errno : 0;
+}
+
+static int h_drop(void *arg, bool add, const struct uipsec_selector *sel)
+{
+    return cleardrop_sel(((struct parent *)arg)->cd, sel, add) < 0 ? -EIO : 0;
+}
+
+static int h_peer(void *arg, bool add, const struct uipsec_addr *peer)
+{
+    return cleardrop_peer(((struct parent *)arg)->cd, peer, add) < 0 ? -EIO : 0;
+}
+
+static int h_drop_commit(void *arg, bool apply)
+{
+    return cleardrop_commit(((struct parent *)arg)->cd, apply) < 0 ? -EIO : 0;
+}
+
+static int h_drop_count(void *arg, uint64_t *n)
+{
+    *n = cleardrop_count(((struct parent *)arg)->cd);
+    return 0;
+}
+
+static int h_keylog(void *arg, enum priv_keylog_file file, const char *line)
+{
+    struct parent *p = arg;
+
+    if (!p->d->cfg.wireshark_keys[0])
+        return -EPERM; /* the configuration does not ask for keys to be logged */
+    keylog_append(p->d->cfg.wireshark_keys, file, line);
+    return 0;
+}
+
+/* prf(prf(PSK, "Key Pad for IKEv2"), octets): RFC 7296 2.15. */
+static int h_psk_auth(void *arg, const struct priv_auth *a, uint8_t *out, size_t *out_len)
+{
+    static const char pad[] = "Key Pad for IKEv2";
+    struct parent *p = arg;
+    struct ike_iov padv = {(const uint8_t *)pad, sizeof(pad) - 1}, msg = {a->octets, a->len};
+    enum ike_prf_alg prf = (enum ike_prf_alg)a->prf;
+    size_t plen = ike_prf_len(prf);
+    uint8_t key[IKE_PRF_MAX_LEN];
+    int rc = -EINVAL;
+
+    if (a->secret < p->npsks && plen && plen <= PRIV_REPLY_DATA &&
+        ike_prf(prf, p->psks[a->secret].key, p->psks[a->secret].len, &padv, 1, key, plen) ==
+            UIPSEC_OK &&
+        ike_prf(prf, key, plen, &msg, 1, out, plen) == UIPSEC_OK) {
+        *out_len = plen;
+        rc = 0;
+    }
+    OPENSSL_cleanse(key, sizeof(key));
+    return rc;
+}
+
+/* The configuration file again, for a reload in the child. */
+static int h_config(void *arg, uint8_t *out, size_t *out_len)
+{
+    struct parent *p = arg;
+    struct daemon *d = p->d;
+    struct cfg next;
+    char err[PRIV_REPLY_DATA];
+    uint32_t len;
+
+    if (cfg_load(d->config_path, &next, err, sizeof(err)) < 0) {
+        *out_len = strlen(err);
+        memcpy(out, err, *out_len);
+        return -EINVAL;
+    }
+    if (strcmp(next.ifname, d->cfg.ifname) ||
+        (!d->socket_from_cmdline && strcmp(next.socket_path, d->cfg.socket_path)))
+        log_warn("reload: interface and socket changes take effect at restart");
+    strcpy(next.ifname, d->cfg.ifname);
+    strcpy(next.socket_path, d->cfg.socket_path);
+    ike_config_loaded(&next);
+    privcfg_strip(&next, psk_id, p);
+    len = (uint32_t)privcfg_write(d->cfg_fd, &next);
+    cfg_free(&d->cfg);
+    d->cfg = next; /* the key-log directory follows it */
+    if (!len) {
+        *out_len = (size_t)snprintf((char *)out, PRIV_REPLY_DATA,
+                                    "cannot pass the configuration on: %s", strerror(errno));
+        return -EIO;
+    }
+    memcpy(out, &len, sizeof(len));
+    *out_len = sizeof(len);
+    return 0;
+}
+
+static int h_ready(void *arg)
+{
+    struct parent *p = arg;
+
+    if (control_publish(p->d) < 0) {
+        log_err("control socket %s: cannot give it its name: %s", p->d->cfg.socket_path,
+                strerror(errno));
+        return -EIO;
+    }
+    return 0;
+}
+
+/* ---- the parent's life ---- */
+
+/* Until the child hangs up: its requests, and signals passed on to it. */
+static void serve(struct parent *p, int fd)
+{
+    const struct priv_handlers h = {.route = h_route,
+                                    .mtu = h_mtu,
+                                    .drop = h_drop,
+                                    .peer = h_peer,
+                                    .keylog = h_keylog,
+                                    .psk_auth = h_psk_auth,
+                                    .drop_commit = h_drop_commit,
+                                    .drop_count = h_drop_count,
+                                    .config = h_config,
+                                    .ready = h_ready,
+                                    .arg = p};
+    struct pollfd pf[2] = {{.fd = fd, .events = POLLIN}, {.fd = p->d->sig_fd, .events = POLLIN}};
+
+    for (;;) {
+        struct signalfd_siginfo si;
+        enum priv_serve r = PRIV_IDLE;
+
+        if (poll(pf, 2, -1) < 0 && errno != EINTR)
+            return;
+        while (read(p->d->sig_fd, &si, sizeof(si)) == sizeof(si))
+            if (si.ssi_signo != SIGCHLD) /* HUP: reload; TERM, INT: stop */
+                kill(p->child, (int)si.ssi_signo);
+        while (pf[0].revents && (r = priv_serve_one(fd, &h)) == PRIV_SERVED)
+            ;
+        if (r == PRIV_BAD_REQUEST) {
+            log_err("the unprivileged process sent a malformed request: stopping it");
+            kill(p->child, SIGKILL);
+            return;
+        }
+        if (r == PRIV_CLOSED)
+            return;
+    }
+}
+
+/* What the parent set up goes with it; the drops stay if the child died
+ * abnormally (fail closed: a restart replaces them). */
+static int finish(struct parent *p)
+{
+    struct daemon *d = p->d;
+    int status = 0;
+    bool clean;
+
+    while (waitpid(p->child, &status, 0) < 0 && errno == EINTR)
+        ;
+    clean = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+    if (!clean)
+        log_err("the unprivileged process %s %d: the cleartext drops stay in place until "
+                "uipsecd starts again (or: nft delete table inet uipsecd)",
+                WIFSIGNALED(status) ? "was killed by signal" : "exited with status",
+                WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
+    cleardrop_free(p->cd, !clean);
+    routes_teardown(d);
+    control_close(d); /* removes the socket file */
+    nl_close(&d->nl);
+    OPENSSL_cleanse(p->psks, p->npsks * sizeof(*p->psks));
+    free(p->psks);
+    cfg_free(&d->cfg);
+    return clean ? 0 : 1;
+}
+
+/* The parent's copies of what only the child uses. */
+static void close_child_fds(struct daemon *d)
+{
+    if (d->tun_fd >= 0)
+        close(d->tun_fd);
+    net_close(&d->net);
+    for (int i = 0; i < IKE_SOCK_COUNT; i++)
+        if (d->ike_fd[i] >= 0)
+            close(d->ike_fd[i]);
+    if (d->epfd >= 0)
+        close(d->epfd);
+    if (d->timer_fd >= 0)
+        close(d->timer_fd);
+    d->tun_fd = d->epfd = d->timer_fd = -1;
+}
+
+/* Beyond an event loop's calls (sandbox.c): waiting for the parent's
+ * answers, reading configurations it passes, writing sequence marks in
+ * the state directory it opened (seqstore.c: relative to that descriptor
+ * only; the root is empty), and reading a control client's credentials. */
+static const int child_calls[] = {
+    SCMP_SYS(poll),    SCMP_SYS(ppoll),           SCMP_SYS(pread64),   SCMP_SYS(openat),
+    SCMP_SYS(fsync),   SCMP_SYS(renameat),        SCMP_SYS(renameat2), SCMP_SYS(getsockopt),
+    SCMP_SYS(getppid), SCMP_SYS(epoll_create1),   SCMP_SYS(eventfd2),  SCMP_SYS(clone),
+    SCMP_SYS(clone3),  SCMP_SYS(set_robust_list), SCMP_SYS(rseq),      SCMP_SYS(rt_sigaction),
+    SCMP_SYS(sysinfo), /* glibc's qsort asks how much memory there is */
+};
+
+static void enter_child(struct daemon *d, struct parent *p, const char *dir, int fd)
+{
+    struct sandbox sb = {.user = SANDBOX_USER_DEFAULT,
+                         .root_dir = dir,
+                         .extra = child_calls,
+                         .n_extra = sizeof(child_calls) / sizeof(child_calls[0])};
+    struct sandbox_result res;
+    char err[400];
+
+    nl_close(&d->nl);
+    d->rules_installed = false; /* the parent's to remove, as the socket file */
+    control_disown(d);
+    d->priv_fd = fd;
+    OPENSSL_cleanse(p->psks, p->npsks * sizeof(*p->psks));
+    free(p->psks);
+    if (sandbox_enter(&sb, &res, err, sizeof(err)) < 0) {
+        log_err("cannot enter the sandbox: %s", err);
+        _exit(1);
+    }
+    log_info("unprivileged process %d runs as uid %u%s in %s", (int)getpid(), res.uid,
+             res.fell_back ? " (user " SANDBOX_USER_FALLBACK ": create user uipsecd)" : "", dir);
+}
+
+int privsep_split(struct daemon *d, const char *sandbox_dir)
+{
+    static struct parent p;
+    int sv[2];
+    char err[400];
+
+    p.d = d;
+    mkdir("/run/uipsecd", 0755); /* systemd's RuntimeDirectory, when not under systemd */
+    if (sandbox_check_root(sandbox_dir, err, sizeof(err)) < 0) {
+        log_err("%s", err);
+        return -1;
+    }
+    d->cfg_fd = memfd_create("uipsecd-config", MFD_CLOEXEC);
+    p.cd = cleardrop_new(d->ifname);
+    if (d->cfg_fd < 0 || !p.cd || socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+        log_err("cannot split into privileged and unprivileged processes: %s", strerror(errno));
+        return -1;
+    }
+    privcfg_strip(&d->cfg, psk_id, &p); /* the parent keeps them in p.psks */
+    p.child = fork();
+    if (p.child < 0) {
+        log_err("cannot fork: %s", strerror(errno));
+        return -1;
+    }
+    if (p.child == 0) {
+        close(sv[0]);
+        cleardrop_free(p.cd, true);
+        enter_child(d, &p, sandbox_dir, sv[1]);
+        return 0;
+    }
+    close(sv[1]);
+    close_child_fds(d);
+    serve(&p, sv[0]);
+    close(sv[0]);
+    exit(finish(&p));
+}
