@@ -79,8 +79,49 @@ static int h_auth(void *arg, const struct priv_auth *a, uint8_t *out, size_t *ou
     return 0;
 }
 
-static const struct priv_handlers handlers = {h_route,  h_mtu,  h_drop, h_peer,
-                                              h_keylog, h_auth, NULL};
+static int h_commit(void *arg, bool apply)
+{
+    (void)arg;
+    (void)apply;
+    calls++;
+    return 0;
+}
+
+static int h_count(void *arg, uint64_t *packets)
+{
+    (void)arg;
+    *packets = 42;
+    calls++;
+    return 0;
+}
+
+static int h_config(void *arg, uint8_t *out, size_t *out_len)
+{
+    (void)arg;
+    memset(out, 0, 4);
+    *out_len = 4;
+    calls++;
+    return 0;
+}
+
+static int h_ready(void *arg)
+{
+    (void)arg;
+    calls++;
+    return 0;
+}
+
+static const struct priv_handlers handlers = {.route = h_route,
+                                              .mtu = h_mtu,
+                                              .drop = h_drop,
+                                              .peer = h_peer,
+                                              .keylog = h_keylog,
+                                              .psk_auth = h_auth,
+                                              .drop_commit = h_commit,
+                                              .drop_count = h_count,
+                                              .config = h_config,
+                                              .ready = h_ready,
+                                              .arg = NULL};
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -88,7 +129,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     static uint8_t again[PRIV_MSG_MAX];
     struct priv_req req;
     struct priv_reply reply;
-    uint8_t rbuf[128];
+    uint8_t rbuf[PRIV_HDR_LEN + PRIV_REPLY_DATA + 16];
     size_t n;
 
     if (!copy)
