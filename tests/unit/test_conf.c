@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The swanctl.conf syntax layer (src/daemon/conf.c): tables of good texts
+ * The swanctl.conf syntax layer (src/config/conf.c): tables of good texts
  * with the tree they give (in conf_to_text()'s canonical form, which must
  * also parse back to itself) and of bad texts with the exact message,
  * line and column; positions, shadowed keys, limits; includes on real

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The meaning of swanctl.conf's `connections` and `secrets` for uipsecd
- * (src/daemon/config_ike.c): defaults, every accepted form, every refusal
+ * (src/config/config_ike.c): defaults, every accepted form, every refusal
  * with its position and advice, strongSwan's identity syntax, PSK
  * resolution, and the interop harness's strongSwan configurations read
  * whole.  Texts go through cfg_load on private temporary files.
