@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
 
@@ -108,7 +109,7 @@ static int add_fd(struct daemon *d, int fd, uint64_t tag)
     return fd < 0 ? 0 : epoll_ctl(d->epfd, EPOLL_CTL_ADD, fd, &ev);
 }
 
-enum { TAG_HANDOFF = 100, TAG_CTL, TAG_SIG, TAG_TIMER, TAG_IKE };
+enum { TAG_HANDOFF = 100, TAG_CTL, TAG_SIG, TAG_TIMER, TAG_PRIV, TAG_IKE };
 
 #define KEEPALIVE_SECONDS 20 /* RFC 3948 4: the suggested default */
 
@@ -211,6 +212,7 @@ static int start(struct daemon *d)
         return -1;
     sa_write_lock(d); /* the IKE thread's, but while it waits (loop) */
     add_fd(d, d->handoff_fd, TAG_HANDOFF);
+    add_fd(d, d->priv_fd, TAG_PRIV);
     add_fd(d, d->ctl_fd, TAG_CTL);
     add_fd(d, d->sig_fd, TAG_SIG);
     add_fd(d, d->timer_fd, TAG_TIMER);
@@ -312,6 +314,23 @@ static void on_signal(struct daemon *d)
     }
 }
 
+/* Between calls the parent says nothing: the channel wakes the loop only
+ * with an answer that came after its call gave up (dropped), or because
+ * the parent is gone, and then nothing privileged can be done any more:
+ * the child stops (its SAs cannot change safely without the parent). */
+static void on_parent(struct daemon *d)
+{
+    uint8_t late[PRIV_HDR_LEN + PRIV_REPLY_DATA + 16];
+    ssize_t n;
+
+    while ((n = recv(d->priv_fd, late, sizeof(late), MSG_DONTWAIT)) > 0)
+        ;
+    if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
+        log_err("the privileged parent is gone: stopping");
+        d->stop = 1;
+    }
+}
+
 static void loop(struct daemon *d)
 {
     struct epoll_event ev[16];
@@ -330,6 +349,8 @@ static void loop(struct daemon *d)
                 handoff_drain(d);
             else if (tag == TAG_CTL)
                 control_readable(d);
+            else if (tag == TAG_PRIV)
+                on_parent(d);
             else if (tag == TAG_SIG)
                 on_signal(d);
             else if (tag == TAG_TIMER)

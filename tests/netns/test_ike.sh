@@ -936,6 +936,11 @@ if selected privsep; then
     restart
     initiate "$NS_L" net
     check "privsep: a restart takes over from the dead one (exit $RC)" -- eval '[ "$RC" = 0 ] && ping4'
+    kill -9 "$(daemon_pid "$NS_L")"
+    for _ in $(seq 40); do [ -z "$(daemon_pids "$NS_L")" ] && break; sleep 0.05; done
+    check "privsep: the parent killed: the child sees its channel close and stops" \
+        "$(tail -2 "$WORK/$NS_L.log")" -- eval \
+        '[ -z "$(daemon_pids "$NS_L")" ] && grep -q "privileged parent is gone" "$WORK/$NS_L.log"'
 fi
 
 # ---- the end -------------------------------------------------------------------
