@@ -3,7 +3,7 @@
  * sa-bench: what installing and tearing down one CHILD_SA costs uipsecd,
  * with 100 and with 10,000 others installed (issue 8, finding 5).
  *
- * One CHILD_SA is what conns.c does for it: two SAs (AES-128-CBC +
+ * One CHILD_SA is what pairs.c does for it: two SAs (AES-128-CBC +
  * HMAC-SHA-256), the inbound one in the SAD, an outbound and an inbound
  * policy in the SPD and a commit; then, as root, in a network namespace of
  * its own, its route into the tunnel (routes.c) and its cleartext-drop
@@ -29,6 +29,8 @@
 
 #include "cleardrop.h"
 #include "daemon.h"
+#include "guard.h"
+#include "pairs.h"
 #include "privchan.h"
 #include "routes.h"
 
@@ -38,8 +40,8 @@
 #define ROUNDS 3
 #define TARGET 1.5
 
-static struct daemon d = {.priv_fd = -1};
-static struct conn *conns[N_SAS];
+static struct daemon d = {.priv = {.fd = -1}};
+static struct sa_pair *pairs[N_SAS];
 static bool kernel;
 static struct cleardrop *cd;
 
@@ -48,7 +50,7 @@ static struct cleardrop *cd;
 static int h_route(void *arg, bool add, const struct priv_route *r)
 {
     (void)arg;
-    return nl_route(&d.nl, add, ROUTE_TABLE, d.ifindex, r->family, r->dst, r->plen, NULL) < 0
+    return nl_route(&d.nl, add, ROUTE_TABLE, d.tun.index, r->family, r->dst, r->plen, NULL) < 0
                ? -errno
                : 0;
 }
@@ -74,13 +76,13 @@ static int h_commit(void *arg, bool apply)
 static const struct priv_handlers parent = {
     .route = h_route, .drop = h_drop, .peer = h_peer, .drop_commit = h_commit};
 
-/* Stand-ins for the daemon's main.c and conns.c, which this program replaces. */
+/* Stand-ins for the daemon's main.c and pairs.c, which this program replaces. */
 void daemon_refresh(struct daemon *dd)
 {
     (void)dd;
 }
 
-unsigned conns_mtu(const struct daemon *dd)
+unsigned pairs_mtu(const struct daemon *dd)
 {
     (void)dd;
     return 1400;
@@ -113,9 +115,9 @@ static void sa_params(struct uipsec_sa_params *p, uint32_t spi, enum uipsec_dir 
 }
 
 /* CHILD_SA i: 10.0.0.0/16 === 100.64.x.y/32 with peer 198.18.x.y. */
-static struct conn *install(unsigned i)
+static struct sa_pair *install(unsigned i)
 {
-    struct conn *c = calloc(1, sizeof(*c));
+    struct sa_pair *c = calloc(1, sizeof(*c));
     struct uipsec_sa_params p;
     struct uipsec_policy_params pp = {.priority = 100, .action = UIPSEC_POLICY_PROTECT};
     char remote[32];
@@ -143,18 +145,18 @@ static struct conn *install(unsigned i)
         abort();
     c->in_pol[c->n_in_pol++] = uipsec_spd_get(d.spd, c->pol[1]);
     if (kernel) {
-        routes_conn(&d, c, true);
-        if (guard_commit(&d, guard_conn(&d, c, true)) < 0)
+        routes_pair(&d, c, true);
+        if (guard_commit(&d, guard_pair(&d, c, true)) < 0)
             abort();
     }
     return c;
 }
 
-static void teardown(struct conn *c)
+static void teardown(struct sa_pair *c)
 {
     if (kernel) {
-        guard_conn(&d, c, false);
-        routes_conn(&d, c, false);
+        guard_pair(&d, c, false);
+        routes_pair(&d, c, false);
     }
     for (size_t i = 0; i < c->npol; i++)
         uipsec_spd_remove(d.spd, c->pol[i]);
@@ -189,9 +191,9 @@ static double median(double *t, size_t n)
 static void fill(unsigned *present, unsigned want)
 {
     for (; *present < want; (*present)++)
-        conns[*present] = install(*present);
+        pairs[*present] = install(*present);
     while (*present > want)
-        teardown(conns[--*present]);
+        teardown(pairs[--*present]);
 }
 
 /* The cost of one more CHILD_SA, installed and torn down again, with the
@@ -202,7 +204,7 @@ static void cycle(double *ins, double *del)
 
     for (unsigned k = 0; k < CYCLES; k++) {
         double t0 = now_us(), t1;
-        struct conn *c = install(N_SAS + k);
+        struct sa_pair *c = install(N_SAS + k);
 
         t1 = now_us();
         teardown(c);
@@ -219,11 +221,11 @@ static bool private_net(void)
 {
     if (geteuid() != 0 || unshare(CLONE_NEWNET) < 0 || nl_open(&d.nl) < 0)
         return false;
-    d.ifindex = 1; /* lo */
-    strcpy(d.ifname, "lo");
-    d.priv_local = &parent;
-    cd = cleardrop_new(d.ifname);
-    return cd && nl_link_up(&d.nl, d.ifindex, 65536) == 0;
+    d.tun.index = 1; /* lo */
+    strcpy(d.tun.name, "lo");
+    d.priv.local = &parent;
+    cd = cleardrop_new(d.tun.name);
+    return cd && nl_link_up(&d.nl, d.tun.index, 65536) == 0;
 }
 
 int main(void)

@@ -9,7 +9,7 @@
  * few seconds and nothing else.  The socket file is made by ctl_socket.c.
  *
  * The listening socket and the clients sit in an epoll set of their own,
- * whose descriptor the main loop watches as d->ctl_fd.
+ * whose descriptor the main loop watches (control_fd).
  */
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "control.h"
 #include "control_json.h"
 #include "ctl_request.h"
 #include "ctl_socket.h"
@@ -292,8 +293,12 @@ int control_open(struct daemon *d)
         return -1;
     }
     d->ctl = ctl;
-    d->ctl_fd = ctl->ep;
     return 0;
+}
+
+int control_fd(const struct daemon *d)
+{
+    return d->ctl ? d->ctl->ep : -1;
 }
 
 int control_publish(struct daemon *d)
@@ -325,7 +330,6 @@ void control_close(struct daemon *d)
     close(ctl->ep);
     free(ctl);
     d->ctl = NULL;
-    d->ctl_fd = -1;
 }
 
 void control_child_done(struct daemon *d, const char *child, cJSON *result, const char *error)

@@ -8,6 +8,7 @@
 #include "control_json.h"
 #include "daemon.h"
 #include "ike.h"
+#include "pairs.h"
 
 static void add_addr(cJSON *o, const char *name, const struct uipsec_addr *a)
 {
@@ -50,7 +51,7 @@ static cJSON *selectors(const struct uipsec_selector *sel, size_t n, enum uipsec
     return a;
 }
 
-static cJSON *one_child(const struct conn *c)
+static cJSON *one_child(const struct sa_pair *c)
 {
     struct uipsec_sa_stats in, out;
     cJSON *o = cJSON_CreateObject();
@@ -77,14 +78,14 @@ static cJSON *one_child(const struct conn *c)
     return o;
 }
 
-static cJSON *one_ike(const struct daemon *d, const struct ike_rt *rt)
+static cJSON *one_ike(const struct daemon *d, const struct ike_view *v)
 {
-    const struct ike_sa *sa = rt->sa;
+    const struct ike_sa *sa = v->sa;
     cJSON *o = cJSON_CreateObject(), *children;
     char prop[128];
 
-    cJSON_AddStringToObject(o, "name", rt->conn.name);
-    cJSON_AddNumberToObject(o, "id", rt->id);
+    cJSON_AddStringToObject(o, "name", v->conn);
+    cJSON_AddNumberToObject(o, "id", v->id);
     cJSON_AddStringToObject(o, "state", ike_sa_state_name(sa->state));
     cJSON_AddStringToObject(o, "role", sa->role == IKE_ROLE_INITIATOR ? "initiator" : "responder");
     add_addr(o, "local", &sa->path.local);
@@ -101,24 +102,24 @@ static cJSON *one_ike(const struct daemon *d, const struct ike_rt *rt)
         ike_prop_format(&sa->prop, prop, sizeof(prop));
     cJSON_AddStringToObject(o, "proposal", prop);
     cJSON_AddBoolToObject(o, "nat", ike_sa_behind_nat(sa));
-    if (rt->established)
-        cJSON_AddNumberToObject(o, "established", (double)(time(NULL) - rt->established));
+    if (v->established)
+        cJSON_AddNumberToObject(o, "established", (double)(time(NULL) - v->established));
     else
         cJSON_AddNullToObject(o, "established");
     children = cJSON_AddArrayToObject(o, "children");
-    for (size_t i = 0; i < d->nconns; i++)
-        if (d->conns[i] && d->conns[i]->ike == rt)
-            cJSON_AddItemToArray(children, one_child(d->conns[i]));
+    for (size_t i = 0; i < pairs_slots(d); i++)
+        if (pairs_at(d, i) && pairs_at(d, i)->ike == v->rt)
+            cJSON_AddItemToArray(children, one_child(pairs_at(d, i)));
     return o;
 }
 
 cJSON *control_ike_sas(const struct daemon *d)
 {
     cJSON *a = cJSON_CreateArray();
+    struct ike_view v;
 
-    for (const struct ike_rt *rt = d->ike; rt; rt = rt->next)
-        if (rt->sa)
-            cJSON_AddItemToArray(a, one_ike(d, rt));
+    for (const struct ike_rt *rt = NULL; (rt = ike_view_next(d, rt, &v));)
+        cJSON_AddItemToArray(a, one_ike(d, &v));
     return a;
 }
 

@@ -8,9 +8,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "privclient.h"
 #include "daemon.h"
 #include "ike.h"
+#include "pairs.h"
+#include "privclient.h"
 
 static void add_u64(cJSON *o, const char *name, uint64_t v)
 {
@@ -48,7 +49,7 @@ static cJSON *lifetime(const struct cfg_manual *m, const struct uipsec_sa_stats 
     return o;
 }
 
-static cJSON *one_sa(const struct conn *c, const struct uipsec_sa *sa, bool in)
+static cJSON *one_sa(const struct sa_pair *c, const struct uipsec_sa *sa, bool in)
 {
     const struct cfg_manual *m = &c->cfg;
     const struct cfg_keys *k = in ? &m->in : &m->out;
@@ -83,8 +84,8 @@ static cJSON *list_sas(struct daemon *d)
 {
     cJSON *r = cJSON_CreateObject(), *a = cJSON_AddArrayToObject(r, "sas");
 
-    for (size_t i = 0; i < d->nconns; i++) {
-        const struct conn *c = d->conns[i];
+    for (size_t i = 0; i < pairs_slots(d); i++) {
+        const struct sa_pair *c = pairs_at(d, i);
 
         if (!c || c->trap)
             continue;
@@ -97,7 +98,7 @@ static cJSON *list_sas(struct daemon *d)
 
 static cJSON *one_policy(const struct uipsec_spd *spd, const struct uipsec_policy *p)
 {
-    const struct conn *c = p->params.ctx;
+    const struct sa_pair *c = p->params.ctx;
     const struct uipsec_selector *s = &p->params.sel;
     struct uipsec_policy_stats st;
     cJSON *o = cJSON_CreateObject();
@@ -184,10 +185,11 @@ static cJSON *list_pols(struct daemon *d)
 static void count_ike(const struct daemon *d, cJSON *r)
 {
     uint64_t all = 0, up = 0;
+    struct ike_view v;
 
-    for (const struct ike_rt *rt = d->ike; rt; rt = rt->next) {
-        all += rt->sa != NULL;
-        up += rt->sa && rt->sa->state == IKE_SA_ESTABLISHED;
+    for (const struct ike_rt *rt = NULL; (rt = ike_view_next(d, rt, &v));) {
+        all++;
+        up += v.sa->state == IKE_SA_ESTABLISHED;
     }
     add_u64(r, "ike_sas", all);
     add_u64(r, "ike_sas_established", up);
@@ -199,17 +201,17 @@ static cJSON *status(struct daemon *d)
     cJSON *r = cJSON_CreateObject();
     size_t sas = 0;
 
-    for (size_t i = 0; i < d->nconns; i++)
-        sas += d->conns[i] && !d->conns[i]->trap ? 2 : 0;
+    for (size_t i = 0; i < pairs_slots(d); i++)
+        sas += pairs_at(d, i) && !pairs_at(d, i)->trap ? 2 : 0;
     cJSON_AddStringToObject(r, "daemon", "uipsecd");
     cJSON_AddStringToObject(r, "version", UIPSEC_VERSION);
     /* the privileged parent's: the one to signal; this process's too */
-    add_u64(r, "pid", (uint64_t)(d->priv_fd >= 0 ? getppid() : getpid()));
+    add_u64(r, "pid", (uint64_t)(priv_has_parent(d) ? getppid() : getpid()));
     add_u64(r, "network_pid", (uint64_t)getpid());
     add_u64(r, "uptime", (uint64_t)(time(NULL) - d->started));
     cJSON_AddStringToObject(r, "config", d->config_path);
-    cJSON_AddStringToObject(r, "interface", d->ifname);
-    add_u64(r, "mtu", d->mtu);
+    cJSON_AddStringToObject(r, "interface", d->tun.name);
+    add_u64(r, "mtu", d->tun.mtu);
     add_u64(r, "sas", sas);
     count_ike(d, r);
     add_u64(r, "policies",

@@ -9,11 +9,13 @@
 #include <unistd.h>
 
 #include "daemon.h"
+#include "dataplane.h"
 #include "handoff.h"
 #include "icmp.h"
 #include "ike.h"
 #include "log.h"
 #include "manual_seq.h"
+#include "pairs.h"
 
 #define BATCH   32
 #define BUF_LEN (UIPSEC_HEADROOM + 65536 + UIPSEC_TAILROOM)
@@ -26,7 +28,7 @@ static size_t read_tun(struct daemon *d, struct uipsec_buf *bufs)
 
     while (n < BATCH) {
         ssize_t got =
-            read(d->tun_fd, pool[n] + UIPSEC_HEADROOM, BUF_LEN - UIPSEC_HEADROOM - UIPSEC_TAILROOM);
+            read(d->tun.fd, pool[n] + UIPSEC_HEADROOM, BUF_LEN - UIPSEC_HEADROOM - UIPSEC_TAILROOM);
 
         if (got <= 0)
             break;
@@ -52,14 +54,14 @@ static void too_big(struct daemon *d, const struct uipsec_buf *b, unsigned mtu)
     size_t n = icmp_too_big(pkt, b->len, icmp_source(d, pkt), mtu, answer);
 
     d->drops[DD_TOO_BIG]++;
-    if (n && write(d->tun_fd, answer, n) < 0)
+    if (n && write(d->tun.fd, answer, n) < 0)
         d->drops[DD_TUN_WRITE_FAILED]++;
 }
 
 /* A manual AEAD SA whose reserve of sequence numbers ran out before the
  * timer renewed it (a burst) reserves more at once; the packet used no
  * number, so it goes unchanged (counted once as seq-not-reserved). */
-static bool encap(struct conn *c, struct uipsec_buf *b)
+static bool encap(struct sa_pair *c, struct uipsec_buf *b)
 {
     if (uipsec_encap(c->out, b, 1) == 1)
         return true;
@@ -67,7 +69,7 @@ static bool encap(struct conn *c, struct uipsec_buf *b)
            uipsec_encap(c->out, b, 1) == 1;
 }
 
-static void protect(struct daemon *d, struct conn *c, struct uipsec_buf *b)
+static void protect(struct daemon *d, struct sa_pair *c, struct uipsec_buf *b)
 {
     if (c->trap) { /* IKE's to start: the IKE thread's */
         handoff_push(d, c, b->base + b->off, b->len);
@@ -108,7 +110,7 @@ void dp_tun_readable(struct daemon *d)
 }
 
 /* The inner packet must fit one of the selectors its SA was made for. */
-static bool inbound_ok(struct daemon *d, const struct conn *c, const struct uipsec_buf *b)
+static bool inbound_ok(struct daemon *d, const struct sa_pair *c, const struct uipsec_buf *b)
 {
     for (size_t i = 0; i < c->n_in_pol; i++)
         if (c->in_pol[i] &&
@@ -117,7 +119,7 @@ static bool inbound_ok(struct daemon *d, const struct conn *c, const struct uips
     return false;
 }
 
-void dp_send_held(struct daemon *d, struct conn *c, const uint8_t *pkt, size_t len)
+void dp_send_held(struct daemon *d, struct sa_pair *c, const uint8_t *pkt, size_t len)
 {
     static uint8_t mem[BUF_LEN];
     struct uipsec_buf b = {mem, BUF_LEN, UIPSEC_HEADROOM, (uint32_t)len, 0};
@@ -139,7 +141,7 @@ static void count_peek(struct daemon *d, int rc)
 static void unprotect(struct daemon *d, enum net_rx which, struct uipsec_buf *b)
 {
     enum uipsec_proto proto;
-    struct conn *c;
+    struct sa_pair *c;
     struct uipsec_sa *sa;
     void *ctx = NULL;
     uint32_t spi;
@@ -166,7 +168,7 @@ static void unprotect(struct daemon *d, enum net_rx which, struct uipsec_buf *b)
     }
     if (uipsec_decap(sa, b, 1) != 1 || !inbound_ok(d, c, b))
         return; /* counted by the SA or the SPD */
-    if (write(d->tun_fd, b->base + b->off, b->len) < 0)
+    if (write(d->tun.fd, b->base + b->off, b->len) < 0)
         d->drops[DD_TUN_WRITE_FAILED]++;
 }
 

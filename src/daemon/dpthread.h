@@ -4,7 +4,7 @@
  * flood of IKE_SA_INIT, a responder's key exchanges) cannot stall ESP:
  * the data path reads the TUN device and the ESP sockets and protects and
  * unprotects packets; the IKE thread does everything else (IKE, control,
- * timers, signals).  The SAs, policies and struct conn are guarded by one
+ * timers, signals).  The SAs, policies and struct sa_pair are guarded by one
  * reader-writer lock that prefers writers: the data path holds it to read
  * while it works on one batch, the IKE thread holds it to write except
  * while it waits for events and while it computes a responder's key

@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: MIT */
-/* Which cleartext-drop elements each SA needs (daemon.h, guard_conn); the
+/* Which cleartext-drop elements each SA needs (daemon.h, guard_pair); the
  * elements themselves live in the privileged parent (cleardrop.h). */
 #include <stdbool.h>
 
 #include "daemon.h"
+#include "guard.h"
+#include "pairs.h"
 #include "privclient.h"
 
-int guard_conn(struct daemon *d, struct conn *c, bool add)
+int guard_pair(struct daemon *d, struct sa_pair *c, bool add)
 {
     int rc = 0;
 

@@ -9,6 +9,7 @@
 #include "daemon.h"
 #include "dpthread.h"
 #include "ike.h"
+#include "pairs.h"
 
 /* Room for a burst: the data path reads up to 128 datagrams before the
  * IKE thread gets its turn.  A slot takes the largest IKE datagram with
@@ -18,8 +19,8 @@
 #define SLOT_MAX 9216
 
 struct slot {
-    struct conn *trap; /* NULL: an IKE datagram */
-    bool gone;         /* its trap went away before it ran */
+    struct sa_pair *trap; /* NULL: an IKE datagram */
+    bool gone;            /* its trap went away before it ran */
     uint32_t len;
     uint8_t data[SLOT_MAX];
 };
@@ -40,8 +41,12 @@ int handoff_open(struct daemon *d)
         return -1;
     }
     d->handoff = h;
-    d->handoff_fd = h->efd;
     return 0;
+}
+
+int handoff_fd(const struct daemon *d)
+{
+    return d->handoff ? d->handoff->efd : -1;
 }
 
 void handoff_close(struct daemon *d)
@@ -51,10 +56,9 @@ void handoff_close(struct daemon *d)
     close(d->handoff->efd);
     free(d->handoff);
     d->handoff = NULL;
-    d->handoff_fd = -1;
 }
 
-void handoff_push(struct daemon *d, struct conn *trap, const uint8_t *pkt, size_t len)
+void handoff_push(struct daemon *d, struct sa_pair *trap, const uint8_t *pkt, size_t len)
 {
     struct handoff *h = d->handoff;
     struct slot *s;
@@ -107,7 +111,7 @@ void handoff_drain(struct daemon *d)
     }
     while (h && h->n > 0) {
         struct slot *s = &h->slot[h->head];
-        struct conn *trap = s->trap;
+        struct sa_pair *trap = s->trap;
         size_t len = s->len;
         bool gone = s->gone;
 
@@ -126,7 +130,7 @@ void handoff_drain(struct daemon *d)
     }
 }
 
-void handoff_forget(struct daemon *d, const struct conn *c)
+void handoff_forget(struct daemon *d, const struct sa_pair *c)
 {
     struct handoff *h = d->handoff;
 

@@ -17,19 +17,21 @@
 #include <stdint.h>
 
 struct daemon;
-struct conn;
+struct sa_pair;
 
 int handoff_open(struct daemon *d); /* 0 or -1 */
 void handoff_close(struct daemon *d);
+/* The IKE thread's event: something waits in the queue (-1: no queue). */
+int handoff_fd(const struct daemon *d);
 /* Data path: queues an IKE datagram (trap NULL: the IPv4 and UDP headers
  * and the datagram, as ike_input_encap4 takes it) or trap's packet. */
-void handoff_push(struct daemon *d, struct conn *trap, const uint8_t *pkt, size_t len);
+void handoff_push(struct daemon *d, struct sa_pair *trap, const uint8_t *pkt, size_t len);
 /* Data path, after it let go of the lock: wakes the IKE thread if it
  * queued anything. */
 void handoff_kick(struct daemon *d);
 /* IKE thread, holding the lock to write: runs what was queued. */
 void handoff_drain(struct daemon *d);
-/* c goes away: entries for it are dropped (conns.c). */
-void handoff_forget(struct daemon *d, const struct conn *c);
+/* c goes away: entries for it are dropped (pairs.c). */
+void handoff_forget(struct daemon *d, const struct sa_pair *c);
 
 #endif

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* IKE SAs: the table, datagrams in, the state machine's callbacks, timers
  * and the end of an SA (ike.h). */
-#include "ike.h"
+#include "ike_int.h"
 
 #include <arpa/inet.h>
 #include <openssl/crypto.h>
@@ -12,10 +12,12 @@
 #include <string.h>
 
 #include "admit.h"
+#include "control.h"
 #include "daemon.h"
-#include "ike_msg.h"
 #include "dpthread.h"
+#include "ike_msg.h"
 #include "log.h"
+#include "pairs.h"
 #include "privclient.h"
 
 #define IKE_DGRAM_MAX IKE_MSG_MAX
@@ -161,7 +163,7 @@ static struct ike_rt *rt_new(struct daemon *d, const struct cfg_conn *conn,
     rt->d = d;
     rt->conn = *conn;
     rt->path = *path;
-    rt->id = ++d->ike_ids;
+    rt->id = ++d->ike->ids;
     rt->created = time(NULL);
     rt->env = (struct ike_env){.arg = rt,
                                .random = cb_random,
@@ -209,7 +211,7 @@ static int build_cfg(struct ike_rt *rt, char *err, size_t err_len)
 
         icc->esp = ch->esp;
         icc->mode = ch->mode;
-        if (conns_selectors(ch->local_ts, ch->n_local_ts, ch->remote_ts, ch->n_remote_ts,
+        if (pairs_selectors(ch->local_ts, ch->n_local_ts, ch->remote_ts, ch->n_remote_ts,
                             &rt->path.local, &rt->path.remote, icc->ts, IKE_CFG_MAX_TS, &icc->nts,
                             why, sizeof(why)) < 0) {
             snprintf(err, err_len, "%s: child %s: %s", ch->where, ch->name, why);
@@ -219,115 +221,17 @@ static int build_cfg(struct ike_rt *rt, char *err, size_t err_len)
     return 0;
 }
 
-/* ---- the table: a list, and an index by SPIi ---- */
-
-/* IKE SAs by their initiator's SPI, which a datagram's header names and
- * which never changes: the attacker picks it for responder SAs, so the
- * bucket comes from a keyed mix, unknown outside. */
-#define SPI_BUCKETS 4096
-
-struct ike_spis {
-    uint64_t key[2];
-    struct ike_rt *bucket[SPI_BUCKETS];
-};
-
-static struct ike_rt **spi_bucket(struct daemon *d, const uint8_t *spi_i)
-{
-    uint64_t x;
-
-    memcpy(&x, spi_i, sizeof(x));
-    x = (x ^ d->ike_spis->key[0]) * 0x9e3779b97f4a7c15ULL;
-    x = ((x ^ x >> 31) ^ d->ike_spis->key[1]) * 0xff51afd7ed558ccdULL;
-    return &d->ike_spis->bucket[(x ^ x >> 29) % SPI_BUCKETS];
-}
-
-int ike_tables_open(struct daemon *d)
-{
-    if (!d->ike_spis && (d->ike_spis = calloc(1, sizeof(*d->ike_spis))) &&
-        RAND_bytes((uint8_t *)d->ike_spis->key, sizeof(d->ike_spis->key)) != 1)
-        abort();
-    if (!d->admit)
-        d->admit = admit_new();
-    return d->ike_spis && d->admit ? 0 : -1;
-}
-
-void ike_tables_close(struct daemon *d)
-{
-    admit_free(d->admit);
-    d->admit = NULL;
-    free(d->ike_spis);
-    d->ike_spis = NULL;
-}
-
-static void rt_link(struct daemon *d, struct ike_rt *rt)
-{
-    struct ike_rt **b = spi_bucket(d, rt->sa->spi_i);
-
-    rt->spi_next = *b;
-    *b = rt;
-    rt->next = d->ike;
-    if (d->ike)
-        d->ike->pprev = &rt->next;
-    d->ike = rt;
-    rt->pprev = &d->ike;
-}
-
-static void rt_unlink(struct ike_rt *rt)
-{
-    if (!rt->pprev)
-        return;
-    for (struct ike_rt **pp = spi_bucket(rt->d, rt->sa->spi_i); *pp; pp = &(*pp)->spi_next)
-        if (*pp == rt) {
-            *pp = rt->spi_next;
-            break;
-        }
-    *rt->pprev = rt->next;
-    if (rt->next)
-        rt->next->pprev = rt->pprev;
-    rt->next = NULL;
-    rt->pprev = NULL;
-}
-
-/* ---- half-open responder SAs: counted per prefix, oldest first ---- */
-
-static void half_open_add(struct ike_rt *rt)
-{
-    struct daemon *d = rt->d;
-
-    rt->half_open = true;
-    rt->ho_prev = d->half_open_new;
-    rt->ho_next = NULL;
-    *(d->half_open_new ? &d->half_open_new->ho_next : &d->half_open_old) = rt;
-    d->half_open_new = rt;
-    d->n_half_open++;
-    admit_half_open_add(d->admit, &rt->path.remote);
-}
-
-static void half_open_del(struct ike_rt *rt)
-{
-    struct daemon *d = rt->d;
-
-    if (!rt->half_open)
-        return;
-    rt->half_open = false;
-    *(rt->ho_prev ? &rt->ho_prev->ho_next : &d->half_open_old) = rt->ho_next;
-    *(rt->ho_next ? &rt->ho_next->ho_prev : &d->half_open_new) = rt->ho_prev;
-    rt->ho_next = rt->ho_prev = NULL;
-    d->n_half_open--;
-    admit_half_open_del(d->admit, &rt->path.remote);
-}
-
 /* Removes every CHILD_SA of rt from the data plane. */
 static void drop_children(struct ike_rt *rt)
 {
     struct daemon *d = rt->d;
     bool any = false;
 
-    for (size_t i = d->nconns; i-- > 0;) {
-        struct conn *c = d->conns[i];
+    for (size_t i = pairs_slots(d); i-- > 0;) {
+        struct sa_pair *c = pairs_at(d, i);
 
         if (c && c->ike == rt) {
-            conns_del(d, c);
+            pairs_del(d, c);
             any = true;
         }
     }
@@ -337,8 +241,8 @@ static void drop_children(struct ike_rt *rt)
 
 static void rt_free(struct ike_rt *rt)
 {
-    half_open_del(rt);
-    rt_unlink(rt);
+    ike_half_open_del(rt);
+    ike_table_unlink(rt);
     drop_children(rt);
     ike_sa_free(rt->sa);
     OPENSSL_cleanse(rt, sizeof(*rt));
@@ -348,7 +252,7 @@ static void rt_free(struct ike_rt *rt)
 /* Unlinks and frees the SAs that ended. */
 void ike_reap(struct daemon *d)
 {
-    for (struct ike_rt **pp = &d->ike; *pp;) {
+    for (struct ike_rt **pp = &d->ike->list; *pp;) {
         struct ike_rt *rt = *pp;
         enum ike_sa_state st = rt->sa ? rt->sa->state : IKE_SA_FAILED;
 
@@ -391,7 +295,7 @@ void ike_rt_after(struct ike_rt *rt)
         rt->keys_logged = true;
     }
     if (rt->half_open && sa->state != IKE_SA_INIT_DONE)
-        half_open_del(rt);
+        ike_half_open_del(rt);
     if (sa->state == IKE_SA_ESTABLISHED && !rt->established) {
         char id[2 * IKE_ID_MAX + 2];
 
@@ -420,10 +324,10 @@ static const struct ike_env *cb_rekeyed(void *arg, struct ike_sa *new_sa)
     memset(old->child_pending, 0, sizeof(old->child_pending));
     set_up(rt);
     old->rekey_at = old->expire_at = 0;
-    for (size_t i = 0; i < d->nconns; i++)
-        if (d->conns[i] && d->conns[i]->ike == old)
-            d->conns[i]->ike = rt;
-    rt_link(d, rt);
+    for (size_t i = 0; i < pairs_slots(d); i++)
+        if (pairs_at(d, i) && pairs_at(d, i)->ike == old)
+            pairs_at(d, i)->ike = rt;
+    ike_table_link(d, rt);
     ike_rt_log(old, LOG_INFO, "IKE SA rekeyed, now %s[%u]", rt->conn.name, rt->id);
     return &rt->env;
 }
@@ -435,22 +339,6 @@ static bool addr_eq(const struct uipsec_addr *a, const struct uipsec_addr *b)
     size_t n = a->family == 6 ? 16 : 4;
 
     return a->family == b->family && memcmp(a->bytes, b->bytes, n) == 0;
-}
-
-static struct ike_rt *find_sa(struct daemon *d, const struct ike_hdr *h)
-{
-    static const uint8_t zero[IKE_SPI_LEN];
-    bool init = memcmp(h->spi_r, zero, IKE_SPI_LEN) == 0;
-
-    for (struct ike_rt *rt = *spi_bucket(d, h->spi_i); rt; rt = rt->spi_next) {
-        const struct ike_sa *sa = rt->sa;
-
-        if (memcmp(sa->spi_i, h->spi_i, IKE_SPI_LEN) != 0)
-            continue;
-        if (init || sa->state == IKE_SA_INIT_SENT || memcmp(sa->spi_r, h->spi_r, IKE_SPI_LEN) == 0)
-            return rt;
-    }
-    return NULL;
 }
 
 /* The first connection whose addresses fit the request (strongSwan picks
@@ -475,8 +363,8 @@ static bool cookie_ok(struct daemon *d, const uint8_t *buf, size_t len, const st
 {
     uint8_t reply[IKE_COOKIE_REPLY_MAX];
     size_t rlen = 0;
-    int r = ike_cookie_check((const uint8_t(*)[IKE_COOKIE_SECRET_LEN])d->cookie_secret,
-                             d->cookie_gen, from, buf, len, reply, &rlen);
+    int r = ike_cookie_check((const uint8_t(*)[IKE_COOKIE_SECRET_LEN])d->ike->cookie_secret,
+                             d->ike->cookie_gen, from, buf, len, reply, &rlen);
 
     if (r == 1)
         return true;
@@ -491,10 +379,10 @@ static bool cookie_ok(struct daemon *d, const uint8_t *buf, size_t len, const st
 
 void ike_cookie_rotate(struct daemon *d)
 {
-    d->cookie_gen++;
-    if (RAND_bytes(d->cookie_secret[d->cookie_gen & 1], IKE_COOKIE_SECRET_LEN) != 1)
+    d->ike->cookie_gen++;
+    if (RAND_bytes(d->ike->cookie_secret[d->ike->cookie_gen & 1], IKE_COOKIE_SECRET_LEN) != 1)
         abort();
-    d->cookie_rotated = time(NULL);
+    d->ike->cookie_rotated = time(NULL);
 }
 
 /* Whether a new IKE_SA_INIT may cost us a key exchange and memory.  Under
@@ -507,8 +395,8 @@ void ike_cookie_rotate(struct daemon *d)
 static bool admit(struct daemon *d, const uint8_t *buf, size_t len, const struct ike_path *from)
 {
     uint64_t now = cb_now(NULL);
-    size_t mine = admit_half_open(d->admit, &from->remote);
-    bool busy = admit_init_busy(d->admit, now) || d->n_half_open >= IKE_COOKIE_THRESHOLD;
+    size_t mine = admit_half_open(d->ike->admit, &from->remote);
+    bool busy = admit_init_busy(d->ike->admit, now) || d->ike->n_half_open >= IKE_COOKIE_THRESHOLD;
     bool proven = false;
 
     if (busy || mine >= ADMIT_HALF_OPEN_PER_PREFIX) {
@@ -520,7 +408,7 @@ static bool admit(struct daemon *d, const uint8_t *buf, size_t len, const struct
         d->drops[DD_IKE_HALF_OPEN]++;
         return false;
     }
-    if (!admit_response_ok(d->admit, &from->remote, now)) {
+    if (!admit_response_ok(d->ike->admit, &from->remote, now)) {
         d->drops[DD_IKE_INIT_RATE]++;
         return false;
     }
@@ -532,8 +420,8 @@ static bool admit(struct daemon *d, const uint8_t *buf, size_t len, const struct
  * prefixes allow) within a round trip to push out an honest peer's. */
 static void evict_oldest(struct daemon *d)
 {
-    while (d->n_half_open > IKE_HALF_OPEN_MAX) {
-        struct ike_rt *old = d->half_open_old;
+    while (d->ike->n_half_open > IKE_HALF_OPEN_MAX) {
+        struct ike_rt *old = d->ike->half_open_old;
 
         log_net("%s[%u]: half-open IKE SA evicted for a newer one", old->conn.name, old->id);
         d->drops[DD_IKE_EVICTED]++;
@@ -575,13 +463,13 @@ static void respond(struct daemon *d, const uint8_t *buf, size_t len, const stru
             d->drops[DD_IKE_BAD_KE]++;
         else if (rx == IKE_RX_DROPPED)
             d->drops[DD_IKE_DROPPED]++;
-        d->ike_ids--;
+        d->ike->ids--;
         rt_free(rt);
         return;
     }
-    rt_link(d, rt);
+    ike_table_link(d, rt);
     if (rt->sa->state == IKE_SA_INIT_DONE) {
-        half_open_add(rt);
+        ike_half_open_add(rt);
         evict_oldest(d);
     }
     ike_rt_after(rt);
@@ -597,7 +485,7 @@ void ike_input(struct daemon *d, const uint8_t *buf, size_t len, const struct ik
         d->drops[DD_IKE_MALFORMED]++;
         return;
     }
-    rt = find_sa(d, &h);
+    rt = ike_table_find(d, &h);
     if (!rt && h.exchange == IKE_EXCH_IKE_SA_INIT && !(h.flags & IKE_FLAG_R) &&
         memcmp(h.spi_r, zero, IKE_SPI_LEN) == 0 && h.msg_id == 0) {
         respond(d, buf, len, from);
@@ -661,11 +549,11 @@ static void dpd(struct ike_rt *rt)
     uint64_t seen = rt->sa->msg_id_expect + rt->sa->msg_id_send;
     time_t now = time(NULL);
 
-    for (size_t i = 0; i < d->nconns; i++)
-        if (d->conns[i] && d->conns[i]->ike == rt) {
+    for (size_t i = 0; i < pairs_slots(d); i++)
+        if (pairs_at(d, i) && pairs_at(d, i)->ike == rt) {
             struct uipsec_sa_stats st;
 
-            uipsec_sa_get_stats(d->conns[i]->in, &st);
+            uipsec_sa_get_stats(pairs_at(d, i)->in, &st);
             seen += st.packets;
         }
     if (seen != rt->seen || !rt->last_heard) {
@@ -682,11 +570,11 @@ static void dpd(struct ike_rt *rt)
 
 void ike_tick(struct daemon *d)
 {
-    admit_tick(d->admit, cb_now(NULL));
+    admit_tick(d->ike->admit, cb_now(NULL));
     ike_lifetimes(d);
-    if (time(NULL) - d->cookie_rotated >= IKE_COOKIE_ROTATE_S)
+    if (time(NULL) - d->ike->cookie_rotated >= IKE_COOKIE_ROTATE_S)
         ike_cookie_rotate(d);
-    for (struct ike_rt *rt = d->ike; rt; rt = rt->next)
+    for (struct ike_rt *rt = d->ike->list; rt; rt = rt->next)
         if (rt->sa) {
             if (rt->conn.dpd_delay && rt->sa->state == IKE_SA_ESTABLISHED)
                 dpd(rt);
@@ -697,6 +585,22 @@ void ike_tick(struct daemon *d)
 }
 
 /* ---- initiating ---- */
+
+const struct ike_rt *ike_view_next(const struct daemon *d, const struct ike_rt *after,
+                                   struct ike_view *v)
+{
+    const struct ike_rt *rt = after ? after->next : d->ike ? d->ike->list : NULL;
+
+    while (rt && !rt->sa)
+        rt = rt->next;
+    if (rt)
+        *v = (struct ike_view){.rt = rt,
+                               .sa = rt->sa,
+                               .conn = rt->conn.name,
+                               .id = rt->id,
+                               .established = rt->established};
+    return rt;
+}
 
 bool ike_rt_usable(const struct ike_rt *rt, const char *conn)
 {
@@ -710,7 +614,7 @@ bool ike_rt_usable(const struct ike_rt *rt, const char *conn)
 
 static bool peer_known(const struct daemon *d, const struct uipsec_addr *remote)
 {
-    for (const struct ike_rt *rt = d->ike; rt; rt = rt->next)
+    for (const struct ike_rt *rt = d->ike->list; rt; rt = rt->next)
         if (rt->sa && addr_eq(&rt->sa->path.remote, remote))
             return true;
     return false;
@@ -726,7 +630,7 @@ int ike_initiate_conn(struct daemon *d, const struct cfg_conn *conn, unsigned k,
     struct ike_rt *rt;
     int r;
 
-    for (rt = d->ike; rt; rt = rt->next)
+    for (rt = d->ike->list; rt; rt = rt->next)
         if (ike_rt_usable(rt, conn->name))
             break;
     if (rt) { /* an IKE SA exists (or is being made): a CHILD_SA over it */
@@ -775,7 +679,7 @@ int ike_initiate_conn(struct daemon *d, const struct cfg_conn *conn, unsigned k,
         return -1;
     }
     rt->child_pending[k] = true;
-    rt_link(d, rt);
+    ike_table_link(d, rt);
     ike_rt_log(rt, LOG_INFO, "initiating to %s for CHILD_SA %s",
                addr_str(&conn->remote, err, err_len), conn->children[k].name);
     err[0] = '\0';
@@ -784,8 +688,8 @@ int ike_initiate_conn(struct daemon *d, const struct cfg_conn *conn, unsigned k,
 
 void ike_stop(struct daemon *d)
 {
-    while (d->ike) {
-        struct ike_rt *rt = d->ike;
+    while (d->ike && d->ike->list) {
+        struct ike_rt *rt = d->ike->list;
 
         if (rt->sa && rt->sa->state == IKE_SA_ESTABLISHED) {
             /* tell the peer; no time to wait for its answer */

@@ -8,13 +8,16 @@
 
 #include <cjson/cJSON.h>
 
+#include "control.h"
 #include "daemon.h"
-#include "ike.h"
+#include "dataplane.h"
+#include "ike_int.h"
 #include "log.h"
+#include "pairs.h"
 #include "privclient.h"
 
 /* What list-sas shows of a negotiated CHILD_SA (no keys are kept here). */
-static void describe(struct conn *c, const struct ike_rt *rt, const struct cfg_child *ch,
+static void describe(struct sa_pair *c, const struct ike_rt *rt, const struct cfg_child *ch,
                      const struct ike_child_result *res)
 {
     struct cfg_manual *m = &c->cfg;
@@ -42,7 +45,7 @@ static void describe(struct conn *c, const struct ike_rt *rt, const struct cfg_c
 }
 
 /* The answer `uipsecctl initiate` waits for. */
-static void tell_waiting(const struct ike_rt *rt, const struct conn *c)
+static void tell_waiting(const struct ike_rt *rt, const struct sa_pair *c)
 {
     cJSON *r = cJSON_CreateObject();
     char spi[9];
@@ -61,21 +64,22 @@ static void tell_waiting(const struct ike_rt *rt, const struct conn *c)
 
 /* The CHILD_SA of rt whose inbound SPI is spi_in, found through the SAD
  * (its ctx is the conn): O(1) however many SAs there are. */
-static struct conn *child_by_spi(const struct daemon *d, const struct ike_rt *rt, uint32_t spi_in)
+static struct sa_pair *child_by_spi(const struct daemon *d, const struct ike_rt *rt,
+                                    uint32_t spi_in)
 {
     void *ctx = NULL;
 
     if (!uipsec_sad_find(d->sad, spi_in, UIPSEC_PROTO_ESP, &ctx))
         return NULL;
-    return ctx && ((struct conn *)ctx)->ike == rt ? ctx : NULL;
+    return ctx && ((struct sa_pair *)ctx)->ike == rt ? ctx : NULL;
 }
 
 static void retire_outbound(struct daemon *d, const struct ike_rt *rt, uint32_t spi_in)
 {
-    struct conn *c = child_by_spi(d, rt, spi_in);
+    struct sa_pair *c = child_by_spi(d, rt, spi_in);
 
     if (c)
-        conns_drop_outbound(d, c);
+        pairs_drop_outbound(d, c);
 }
 
 void ike_child_up_cb(void *arg, const struct ike_child_result *res)
@@ -84,7 +88,7 @@ void ike_child_up_cb(void *arg, const struct ike_child_result *res)
     struct daemon *d = rt->d;
     const struct cfg_child *ch = &rt->conn.children[res->cfg];
     struct uipsec_sa_params in = res->in, out = res->out;
-    struct conn *c = calloc(1, sizeof(*c));
+    struct sa_pair *c = calloc(1, sizeof(*c));
     char err[300];
 
     if (res->cfg < CFG_MAX_CHILDREN)
@@ -108,7 +112,7 @@ void ike_child_up_cb(void *arg, const struct ike_child_result *res)
     priv_keylog_esp(d, &out);
     c->rekey_at = ike_jitter(time(NULL), ch->life.rekey[CFG_TIME], ch->life.rand[CFG_TIME]);
     c->expire_at = ch->life.life[CFG_TIME] ? time(NULL) + (time_t)ch->life.life[CFG_TIME] : 0;
-    c = conns_add(d, c, &in, &out, err, sizeof(err));
+    c = pairs_add(d, c, &in, &out, err, sizeof(err));
     OPENSSL_cleanse(&in, sizeof(in));
     OPENSSL_cleanse(&out, sizeof(out));
     if (!c) { /* the peer has it: tell it that we do not (RFC 7296 1.3.1) */
@@ -133,13 +137,13 @@ void ike_child_down_cb(void *arg, uint32_t spi_in, uint32_t spi_out)
 {
     struct ike_rt *rt = arg;
     struct daemon *d = rt->d;
-    struct conn *c = child_by_spi(d, rt, spi_in);
+    struct sa_pair *c = child_by_spi(d, rt, spi_in);
 
     if (!c)
         return;
     ike_rt_log(rt, LOG_INFO, "CHILD_SA %s deleted (SPIs %08x in %08x out)", c->cfg.name, spi_in,
                spi_out);
-    conns_del(d, c);
+    pairs_del(d, c);
     daemon_refresh(d);
 }
 
@@ -149,7 +153,7 @@ static int add_trap(struct daemon *d, const struct cfg_conn *cc, unsigned k)
 {
     const struct cfg_child *ch = &cc->children[k];
     struct uipsec_addr local = cc->local;
-    struct conn *c = calloc(1, sizeof(*c));
+    struct sa_pair *c = calloc(1, sizeof(*c));
     char why[300];
 
     if (!c)
@@ -168,14 +172,14 @@ static int add_trap(struct daemon *d, const struct cfg_conn *cc, unsigned k)
     c->cfg.proto = UIPSEC_PROTO_ESP;
     c->cfg.priority = 200;
     if (!cc->remote.family || !local.family ||
-        conns_selectors(ch->local_ts, ch->n_local_ts, ch->remote_ts, ch->n_remote_ts, &local,
+        pairs_selectors(ch->local_ts, ch->n_local_ts, ch->remote_ts, ch->n_remote_ts, &local,
                         &cc->remote, c->sel, CFG_MAX_TS, &c->nsel, why, sizeof(why)) < 0) {
         log_warn("%s: trap for %s not installed: %s", ch->where, ch->name,
                  !cc->remote.family ? "remote_addrs is %any" : why);
         free(c);
         return -1;
     }
-    if (!conns_add(d, c, NULL, NULL, why, sizeof(why))) {
+    if (!pairs_add(d, c, NULL, NULL, why, sizeof(why))) {
         log_warn("%s", why);
         return -1;
     }
@@ -185,9 +189,9 @@ static int add_trap(struct daemon *d, const struct cfg_conn *cc, unsigned k)
 
 void ike_traps_clear(struct daemon *d)
 {
-    for (size_t i = d->nconns; i-- > 0;)
-        if (d->conns[i] && d->conns[i]->trap)
-            conns_del(d, d->conns[i]);
+    for (size_t i = pairs_slots(d); i-- > 0;)
+        if (pairs_at(d, i) && pairs_at(d, i)->trap)
+            pairs_del(d, pairs_at(d, i));
 }
 
 static void start_actions(struct daemon *d, bool start)
@@ -226,7 +230,7 @@ void ike_reload(struct daemon *d)
 /* An IKE SA of ours for conn is being made. */
 static bool busy(const struct daemon *d, const char *conn)
 {
-    for (const struct ike_rt *rt = d->ike; rt; rt = rt->next)
+    for (const struct ike_rt *rt = d->ike->list; rt; rt = rt->next)
         if (ike_rt_usable(rt, conn) && rt->sa->state < IKE_SA_ESTABLISHED)
             return true;
     return false;
@@ -235,13 +239,13 @@ static bool busy(const struct daemon *d, const char *conn)
 /* A CHILD_SA k of conn is being negotiated already (initiate, or a trap). */
 static bool child_pending(const struct daemon *d, const char *conn, unsigned k)
 {
-    for (const struct ike_rt *rt = d->ike; rt; rt = rt->next)
+    for (const struct ike_rt *rt = d->ike->list; rt; rt = rt->next)
         if (ike_rt_usable(rt, conn) && k < CFG_MAX_CHILDREN && rt->child_pending[k])
             return true;
     return false;
 }
 
-static void hold(struct conn *trap, const uint8_t *pkt, size_t len)
+static void hold(struct sa_pair *trap, const uint8_t *pkt, size_t len)
 {
     if ((trap->held = malloc(len))) {
         memcpy(trap->held, pkt, len);
@@ -252,7 +256,7 @@ static void hold(struct conn *trap, const uint8_t *pkt, size_t len)
 /* On the data path: at most one packet is held, and an initiation that
  * could not start is not tried again for TRAP_RETRY_S (no allocation or
  * log line per packet). */
-void ike_trap_fire(struct daemon *d, struct conn *trap, const uint8_t *pkt, size_t len)
+void ike_trap_fire(struct daemon *d, struct sa_pair *trap, const uint8_t *pkt, size_t len)
 {
     const struct cfg_conn *cc = NULL;
     time_t now = time(NULL);
@@ -282,8 +286,8 @@ void ike_trap_fire(struct daemon *d, struct conn *trap, const uint8_t *pkt, size
 
 void ike_traps_release(struct daemon *d, const char *conn, unsigned k)
 {
-    for (size_t i = 0; i < d->nconns; i++) {
-        struct conn *t = d->conns[i];
+    for (size_t i = 0; i < pairs_slots(d); i++) {
+        struct sa_pair *t = pairs_at(d, i);
 
         if (t && t->trap && t->child == k && !strcmp(t->conn_name, conn) && t->held) {
             free(t->held);
@@ -293,10 +297,10 @@ void ike_traps_release(struct daemon *d, const char *conn, unsigned k)
     }
 }
 
-void ike_traps_deliver(struct daemon *d, struct conn *child)
+void ike_traps_deliver(struct daemon *d, struct sa_pair *child)
 {
-    for (size_t i = 0; i < d->nconns; i++) {
-        struct conn *t = d->conns[i];
+    for (size_t i = 0; i < pairs_slots(d); i++) {
+        struct sa_pair *t = pairs_at(d, i);
 
         if (t && t->trap && t->child == child->child && !strcmp(t->conn_name, child->conn_name) &&
             t->held) {
@@ -328,7 +332,7 @@ int ike_initiate(struct daemon *d, const char *child, char *err, size_t err_len)
  * last one seen tells the user what is probably wrong.  NULL if none. */
 const char *ike_waiting_error(const struct daemon *d, const char *child, char *buf, size_t len)
 {
-    for (const struct ike_rt *rt = d->ike; rt; rt = rt->next) {
+    for (const struct ike_rt *rt = d->ike->list; rt; rt = rt->next) {
         const struct ike_sa *sa = rt->sa;
 
         if (!sa || sa->state != IKE_SA_INIT_SENT || !sa->fail_notify)
@@ -351,7 +355,7 @@ int ike_terminate(struct daemon *d, const char *ike, const char *child, char *er
 {
     unsigned n = 0;
 
-    for (struct ike_rt *rt = d->ike; rt; rt = rt->next) {
+    for (struct ike_rt *rt = d->ike->list; rt; rt = rt->next) {
         if (!rt->sa || (ike && strcmp(rt->conn.name, ike) != 0))
             continue;
         if (ike) {
@@ -365,9 +369,9 @@ int ike_terminate(struct daemon *d, const char *ike, const char *child, char *er
         uint32_t spis[IKE_MAX_TASKS];
         size_t nspi = 0;
 
-        /* SPIs first: queueing may send the DELETE (and change d->conns) */
-        for (size_t i = 0; i < d->nconns && nspi < IKE_MAX_TASKS; i++) {
-            struct conn *c = d->conns[i];
+        /* SPIs first: queueing may send the DELETE (and change the pairs) */
+        for (size_t i = 0; i < pairs_slots(d) && nspi < IKE_MAX_TASKS; i++) {
+            struct sa_pair *c = pairs_at(d, i);
 
             if (c && c->ike == rt && !strcmp(c->cfg.name, child))
                 spis[nspi++] = c->cfg.in.spi;

@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "daemon.h"
-#include "ike.h"
+#include "ike_int.h"
 #include "log.h"
 #include "routes.h"
 
@@ -57,10 +57,10 @@ int ike_io_open(struct daemon *d)
         return -1;
     }
 
-    d->ike_fd[IKE_SOCK_500_V4] = open_udp(AF_INET, IKE_PORT);
-    d->ike_fd[IKE_SOCK_500_V6] = v6 ? open_udp(AF_INET6, IKE_PORT) : -1;
-    d->ike_fd[IKE_SOCK_4500_V6] = v6 ? open_udp(AF_INET6, IKE_NATT_PORT) : -1;
-    if (d->ike_fd[IKE_SOCK_500_V4] < 0) {
+    d->ike->fd[IKE_SOCK_500_V4] = open_udp(AF_INET, IKE_PORT);
+    d->ike->fd[IKE_SOCK_500_V6] = v6 ? open_udp(AF_INET6, IKE_PORT) : -1;
+    d->ike->fd[IKE_SOCK_4500_V6] = v6 ? open_udp(AF_INET6, IKE_NATT_PORT) : -1;
+    if (d->ike->fd[IKE_SOCK_500_V4] < 0) {
         log_err("cannot bind UDP port 500 for IKE: %s (is another IKE daemon running?)",
                 strerror(errno));
         return -1;
@@ -70,12 +70,15 @@ int ike_io_open(struct daemon *d)
 
 void ike_io_close(struct daemon *d)
 {
+    for (int i = 0; d->ike && i < IKE_SOCK_COUNT; i++)
+        if (d->ike->fd[i] >= 0)
+            close(d->ike->fd[i]);
     ike_tables_close(d);
-    for (int i = 0; i < IKE_SOCK_COUNT; i++) {
-        if (d->ike_fd[i] >= 0)
-            close(d->ike_fd[i]);
-        d->ike_fd[i] = -1;
-    }
+}
+
+int ike_socket(const struct daemon *d, enum ike_sock which)
+{
+    return d->ike ? d->ike->fd[which] : -1;
 }
 
 /* The socket for a path, and whether it needs the non-ESP marker. */
@@ -83,8 +86,8 @@ static int pick(struct daemon *d, const struct ike_path *p, bool *marker)
 {
     *marker = p->local_port == IKE_NATT_PORT;
     if (p->remote.family == 4)
-        return *marker ? d->net.rx[NET_RX_UDP4] : d->ike_fd[IKE_SOCK_500_V4];
-    return d->ike_fd[*marker ? IKE_SOCK_4500_V6 : IKE_SOCK_500_V6];
+        return *marker ? d->net.rx[NET_RX_UDP4] : d->ike->fd[IKE_SOCK_500_V4];
+    return d->ike->fd[*marker ? IKE_SOCK_4500_V6 : IKE_SOCK_500_V6];
 }
 
 static void source(struct msghdr *msg, char *control, size_t len, const struct uipsec_addr *a)
@@ -207,7 +210,7 @@ int ike_io_recv(struct daemon *d, enum ike_sock which, uint8_t *buf, size_t cap,
                          .msg_iovlen = 1,
                          .msg_control = control,
                          .msg_controllen = sizeof(control)};
-    ssize_t got = recvmsg(d->ike_fd[which], &msg, 0);
+    ssize_t got = recvmsg(d->ike->fd[which], &msg, 0);
 
     if (got < 0)
         return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -1;

@@ -4,7 +4,8 @@
  * deleted when they do, with strongSwan's settings and defaults
  * (docs/CONFIGURATION.md).  A rekey that fails is tried again. */
 #include "daemon.h"
-#include "ike.h"
+#include "ike_int.h"
+#include "pairs.h"
 
 #define RETRY_S 30 /* a rekey that did not happen is asked for again */
 
@@ -22,7 +23,7 @@ static void ike_sa_life(struct ike_rt *rt, time_t now)
     }
 }
 
-static void child_life(struct conn *c, time_t now)
+static void child_life(struct sa_pair *c, time_t now)
 {
     struct uipsec_sa_stats in, out;
     struct ike_rt *rt = c->ike;
@@ -51,12 +52,12 @@ void ike_lifetimes(struct daemon *d)
 {
     time_t now = time(NULL);
 
-    for (struct ike_rt *rt = d->ike; rt; rt = rt->next)
+    for (struct ike_rt *rt = d->ike->list; rt; rt = rt->next)
         if (rt->sa && rt->sa->state == IKE_SA_ESTABLISHED && !rt->sa->rekeyed)
             ike_sa_life(rt, now);
     /* backwards: should a conn go meanwhile, the ones before it stay put */
-    for (size_t i = d->nconns; i-- > 0;) {
-        struct conn *c = i < d->nconns ? d->conns[i] : NULL;
+    for (size_t i = pairs_slots(d); i-- > 0;) {
+        struct sa_pair *c = i < pairs_slots(d) ? pairs_at(d, i) : NULL;
 
         if (c && c->ike && c->ike->sa && c->ike->sa->state == IKE_SA_ESTABLISHED &&
             !c->ike->sa->rekeyed)

@@ -9,7 +9,7 @@
 
 #include "admit.h"
 #include "daemon.h"
-#include "ike.h"
+#include "ike_int.h"
 
 static uint64_t now_ms(void)
 {
@@ -61,12 +61,12 @@ bool ike_policy_auth_allowed(void *arg, const struct ike_id *peer, const struct 
     char id[2 * IKE_ID_MAX + 2];
     size_t n = 0;
 
-    if (admit_auth_wait(d->admit, peer, &from->remote, now_ms(), &why)) {
+    if (admit_auth_wait(d->ike->admit, peer, &from->remote, now_ms(), &why)) {
         d->drops[DD_IKE_AUTH_BACKOFF]++;
         quiet(rt);
         return false;
     }
-    for (const struct ike_rt *o = d->ike; o; o = o->next)
+    for (const struct ike_rt *o = d->ike->list; o; o = o->next)
         if (same_peer(o, rt, peer)) {
             n++;
             elsewhere |= !addr_eq(&o->sa->path.remote, &from->remote);
@@ -95,7 +95,7 @@ void ike_policy_auth_result(void *arg, const struct ike_id *peer, const struct i
 {
     struct ike_rt *rt = arg;
 
-    admit_auth_result(rt->d->admit, peer, &from->remote, ok, now_ms());
+    admit_auth_result(rt->d->ike->admit, peer, &from->remote, ok, now_ms());
     if (!ok)
         quiet(rt); /* admit logged it, rate-limited */
 }
@@ -109,7 +109,7 @@ bool ike_policy_child_allowed(void *arg)
     if (!rt->conn.max_child_sas || !rt->sa)
         return true;
     n = rt->sa->nchildren;
-    for (const struct ike_rt *o = rt->d->ike; o; o = o->next)
+    for (const struct ike_rt *o = rt->d->ike->list; o; o = o->next)
         if (same_peer(o, rt, &rt->sa->peer_id))
             n += o->sa->nchildren;
     if (n < rt->conn.max_child_sas)
@@ -131,7 +131,7 @@ void ike_policy_established(struct ike_rt *rt)
 
     if (u == CFG_UNIQUE_NEVER || (u != CFG_UNIQUE_REPLACE && !contact))
         return;
-    for (struct ike_rt *o = rt->d->ike; o; o = o->next) {
+    for (struct ike_rt *o = rt->d->ike->list; o; o = o->next) {
         if (!same_peer(o, rt, &rt->sa->peer_id))
             continue;
         if (u == CFG_UNIQUE_REPLACE) {

@@ -12,43 +12,20 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 
+#include "control.h"
 #include "daemon.h"
-#include "ike.h"
-#include "log.h"
 #include "dpthread.h"
 #include "handoff.h"
+#include "ike.h"
+#include "log.h"
 #include "manual_seq.h"
+#include "pairs.h"
 #include "privclient.h"
 #include "privsep.h"
 #include "routes.h"
 #include "sandbox.h"
 #include "seqstore.h"
 #include "tun.h"
-
-const char *dd_drop_name(enum dd_drop dd)
-{
-    static const char *const names[DD_COUNT] = {
-        [DD_UNKNOWN_SPI] = "unknown-spi",
-        [DD_IKE_MALFORMED] = "ike-malformed",
-        [DD_IKE_UNKNOWN_SPI] = "ike-unknown-spi",
-        [DD_IKE_NO_CONN] = "ike-no-connection",
-        [DD_IKE_HALF_OPEN] = "ike-half-open-limit",
-        [DD_IKE_DROPPED] = "ike-dropped",
-        [DD_IKE_COOKIE] = "ike-cookie-required",
-        [DD_TRAP_PENDING] = "trap-pending",
-        [DD_KEEPALIVE] = "nat-keepalive",
-        [DD_TOO_BIG] = "too-big",
-        [DD_BYPASS_ON_TUN] = "bypass-on-tunnel",
-        [DD_SEND_FAILED] = "send-failed",
-        [DD_TUN_WRITE_FAILED] = "tun-write-failed",
-        [DD_IKE_INIT_RATE] = "ike-init-rate-limited",
-        [DD_IKE_EVICTED] = "ike-half-open-evicted",
-        [DD_IKE_AUTH_BACKOFF] = "ike-auth-backoff",
-        [DD_IKE_BAD_KE] = "ike-bad-ke",
-        [DD_HANDOFF_DROP] = "ike-handoff-dropped",
-    };
-    return (unsigned)dd < DD_COUNT ? names[dd] : "unknown";
-}
 
 static void usage(FILE *f)
 {
@@ -139,41 +116,41 @@ static void on_timer(struct daemon *d)
         mseq_tick(d); /* manual AEAD SAs: sequence numbers reserved ahead of use */
     if (++d->ticks % (KEEPALIVE_SECONDS * 1000 / IKE_TICK_MS) != 0)
         return;
-    for (size_t i = 0; i < d->nconns; i++)
-        if (d->conns[i] && d->conns[i]->cfg.encap &&
-            net_send_keepalive(&d->net, &d->conns[i]->cfg.remote) < 0)
+    for (size_t i = 0; i < pairs_slots(d); i++)
+        if (pairs_at(d, i) && pairs_at(d, i)->cfg.encap &&
+            net_send_keepalive(&d->net, &pairs_at(d, i)->cfg.remote) < 0)
             d->drops[DD_SEND_FAILED]++;
 }
 
 static int setup_tun(struct daemon *d)
 {
-    d->tun_fd = tun_open(d->cfg.ifname, d->ifname);
-    if (d->tun_fd < 0) {
+    d->tun.fd = tun_open(d->cfg.ifname, d->tun.name);
+    if (d->tun.fd < 0) {
         log_err("cannot create TUN device %s: %s (needs root and /dev/net/tun)", d->cfg.ifname,
                 strerror(errno));
         return -1;
     }
-    d->ifindex = if_nametoindex(d->ifname);
+    d->tun.index = if_nametoindex(d->tun.name);
     if (d->cfg.tun_addr4.family)
-        nl_addr_add(&d->nl, d->ifindex, 4, d->cfg.tun_addr4.bytes, 32);
+        nl_addr_add(&d->nl, d->tun.index, 4, d->cfg.tun_addr4.bytes, 32);
     if (d->cfg.tun_addr6.family)
-        nl_addr_add(&d->nl, d->ifindex, 6, d->cfg.tun_addr6.bytes, 128);
+        nl_addr_add(&d->nl, d->tun.index, 6, d->cfg.tun_addr6.bytes, 128);
     return 0;
 }
 
 /* The MTU follows the SAs after every change (routes and cleartext drops
- * follow them as conns.c adds and removes them); O(1), so a CHILD_SA costs
+ * follow them as pairs.c adds and removes them); O(1), so a CHILD_SA costs
  * the same with 10 or 10,000 others. */
 void daemon_refresh(struct daemon *d)
 {
-    unsigned mtu = conns_mtu(d);
+    unsigned mtu = pairs_mtu(d);
     int rc;
 
-    if (mtu == d->mtu)
+    if (mtu == d->tun.mtu)
         return;
-    d->mtu = mtu;
-    if ((rc = priv_set_mtu(d, d->mtu)) < 0)
-        log_warn("cannot set %s up with MTU %u: %s", d->ifname, d->mtu, strerror(-rc));
+    d->tun.mtu = mtu;
+    if ((rc = priv_set_mtu(d, d->tun.mtu)) < 0)
+        log_warn("cannot set %s up with MTU %u: %s", d->tun.name, d->tun.mtu, strerror(-rc));
 }
 
 /* As root, before the split: everything that needs privileges to open. */
@@ -203,7 +180,7 @@ static int start(struct daemon *d)
         log_err("cannot start: %s", strerror(errno));
         return -1;
     }
-    if (conns_apply(d, &d->cfg, &added, &removed, &kept, err, sizeof(err)) < 0) {
+    if (pairs_apply(d, &d->cfg, &added, &removed, &kept, err, sizeof(err)) < 0) {
         log_err("%s", err);
         return -1;
     }
@@ -211,17 +188,17 @@ static int start(struct daemon *d)
     if (ike_start(d) < 0 || handoff_open(d) < 0 || dp_thread_start(d) < 0)
         return -1;
     sa_write_lock(d); /* the IKE thread's, but while it waits (loop) */
-    add_fd(d, d->handoff_fd, TAG_HANDOFF);
-    add_fd(d, d->priv_fd, TAG_PRIV);
-    add_fd(d, d->ctl_fd, TAG_CTL);
+    add_fd(d, handoff_fd(d), TAG_HANDOFF);
+    add_fd(d, d->priv.fd, TAG_PRIV);
+    add_fd(d, control_fd(d), TAG_CTL);
     add_fd(d, d->sig_fd, TAG_SIG);
     add_fd(d, d->timer_fd, TAG_TIMER);
     for (int i = 0; i < IKE_SOCK_COUNT; i++)
-        add_fd(d, d->ike_fd[i], TAG_IKE + (uint64_t)i);
+        add_fd(d, ike_socket(d, (enum ike_sock)i), TAG_IKE + (uint64_t)i);
     if (priv_ready(d) < 0) /* the control socket takes its name */
         log_warn("the control socket could not be published: see the log");
     log_info("started: %s, MTU %u, %zu manual SA pair%s, %zu IKE connection%s, control socket %s",
-             d->ifname, d->mtu, d->cfg.n_manual, d->cfg.n_manual == 1 ? "" : "s",
+             d->tun.name, d->tun.mtu, d->cfg.n_manual, d->cfg.n_manual == 1 ? "" : "s",
              d->cfg.n_ike_conns, d->cfg.n_ike_conns == 1 ? "" : "s", d->cfg.socket_path);
     return 0;
 }
@@ -234,14 +211,14 @@ static void stop(struct daemon *d)
     control_close(d);
     if (d->spd) { /* the child's */
         ike_stop(d);
-        conns_clear(d);
+        pairs_clear(d);
     } else {
         ike_io_close(d);
     }
     routes_teardown(d);
     net_close(&d->net);
-    if (d->tun_fd >= 0)
-        close(d->tun_fd); /* the device and its routes disappear with it */
+    if (d->tun.fd >= 0)
+        close(d->tun.fd); /* the device and its routes disappear with it */
     nl_close(&d->nl);
     if (d->epfd >= 0)
         close(d->epfd);
@@ -287,7 +264,7 @@ int daemon_reload(struct daemon *d, unsigned *added, unsigned *removed, unsigned
         log_err("reload refused, configuration unchanged: %s", err);
         return -1;
     }
-    if (conns_apply(d, &next, added, removed, kept, err, err_len) < 0) {
+    if (pairs_apply(d, &next, added, removed, kept, err, err_len) < 0) {
         log_err("reload failed: %s", err);
         cfg_free(&next);
         return -1;
@@ -323,7 +300,7 @@ static void on_parent(struct daemon *d)
     uint8_t late[PRIV_HDR_LEN + PRIV_REPLY_DATA + 16];
     ssize_t n;
 
-    while ((n = recv(d->priv_fd, late, sizeof(late), MSG_DONTWAIT)) > 0)
+    while ((n = recv(d->priv.fd, late, sizeof(late), MSG_DONTWAIT)) > 0)
         ;
     if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
         log_err("the privileged parent is gone: stopping");
@@ -377,17 +354,11 @@ static int block_signals(struct daemon *d)
 
 int main(int argc, char **argv)
 {
-    static struct daemon d = {.tun_fd = -1,
+    static struct daemon d = {.tun = {.fd = -1},
                               .epfd = -1,
-                              .ctl_fd = -1,
                               .sig_fd = -1,
                               .timer_fd = -1,
-                              .priv_fd = -1,
-                              .cfg_fd = -1,
-                              .dp_epfd = -1,
-                              .dp_stop_fd = -1,
-                              .handoff_fd = -1,
-                              .ike_fd = {-1, -1, -1}};
+                              .priv = {.fd = -1, .cfg_fd = -1}};
     struct opts o = {0};
     struct sandbox_result user;
     char err[600];

@@ -9,6 +9,7 @@
 
 #include "daemon.h"
 #include "log.h"
+#include "pairs.h"
 #include "seqstore.h"
 
 static struct seqstore *store; /* open once a manual SA needs it, kept */
@@ -51,7 +52,7 @@ int mseq_configure(const struct cfg *cfg, char *err, size_t err_len)
     return -1;
 }
 
-int mseq_prepare(struct conn *c, struct uipsec_sa_params *out, char *err, size_t err_len)
+int mseq_prepare(struct sa_pair *c, struct uipsec_sa_params *out, char *err, size_t err_len)
 {
     const struct cfg_manual *m = &c->cfg;
     char label[80], why[400] = "uipsec.state_dir is not open";
@@ -77,7 +78,7 @@ int mseq_prepare(struct conn *c, struct uipsec_sa_params *out, char *err, size_t
     return 0;
 }
 
-int mseq_attach(struct conn *c, char *err, size_t err_len)
+int mseq_attach(struct sa_pair *c, char *err, size_t err_len)
 {
     char why[400];
 
@@ -90,7 +91,7 @@ int mseq_attach(struct conn *c, char *err, size_t err_len)
     return -1;
 }
 
-void mseq_release(struct conn *c)
+void mseq_release(struct sa_pair *c)
 {
     seqres_close(c->seq);
     c->seq = NULL;
@@ -98,7 +99,7 @@ void mseq_release(struct conn *c)
 
 /* A failed write leaves the SA at its ceiling: its packets wait (dropped
  * as seq-not-reserved) rather than risk a nonce.  Logged at most every 10 s. */
-static void failed(const struct conn *c, const char *why)
+static void failed(const struct sa_pair *c, const char *why)
 {
     static time_t last;
     time_t now = time(NULL);
@@ -115,15 +116,15 @@ void mseq_tick(struct daemon *d)
 {
     char why[400];
 
-    for (size_t i = 0; i < d->nconns; i++) {
-        struct conn *c = d->conns[i];
+    for (size_t i = 0; i < pairs_slots(d); i++) {
+        struct sa_pair *c = pairs_at(d, i);
 
         if (c && c->seq && seqres_tick(c->seq, false, why, sizeof(why)) < 0)
             failed(c, why);
     }
 }
 
-int mseq_raise(struct conn *c)
+int mseq_raise(struct sa_pair *c)
 {
     char why[400];
 

@@ -3,7 +3,7 @@
  * Manual SAs whose suite builds nonces from the sequence number (AES-GCM,
  * ChaCha20-Poly1305, GMAC) keep their outbound sequence numbers in the
  * state directory (seqstore.h), so that a restart never repeats one.  This
- * module owns the open store; the connections (conns.c) call it when they
+ * module owns the open store; the connections (pairs.c) call it when they
  * make and free such an SA, the data path when a packet finds no number
  * reserved, the timer once a second.
  */
@@ -13,7 +13,7 @@
 #include <stddef.h>
 
 struct cfg;
-struct conn;
+struct sa_pair;
 struct daemon;
 struct uipsec_sa_params;
 
@@ -25,14 +25,14 @@ void mseq_open_now(const struct cfg *cfg);
 int mseq_configure(const struct cfg *cfg, char *err, size_t err_len);
 /* Before c's outbound SA is made from out: sets out->seq above every number
  * the key has used.  -1 with an error. */
-int mseq_prepare(struct conn *c, struct uipsec_sa_params *out, char *err, size_t err_len);
+int mseq_prepare(struct sa_pair *c, struct uipsec_sa_params *out, char *err, size_t err_len);
 /* After it is made: reserves the first block and sets the SA's ceiling. */
-int mseq_attach(struct conn *c, char *err, size_t err_len);
+int mseq_attach(struct sa_pair *c, char *err, size_t err_len);
 /* Before c's outbound SA is freed. */
-void mseq_release(struct conn *c);
+void mseq_release(struct sa_pair *c);
 /* Once a second: reserves ahead of use. */
 void mseq_tick(struct daemon *d);
 /* A packet of c found no number reserved: reserve now.  0 if it may go. */
-int mseq_raise(struct conn *c);
+int mseq_raise(struct sa_pair *c);
 
 #endif

@@ -13,17 +13,22 @@
 #include "privcfg.h"
 #include "privchan.h"
 
+bool priv_has_parent(const struct daemon *d)
+{
+    return d->priv.fd >= 0;
+}
+
 static int call(struct daemon *d, struct priv_req *q, struct priv_reply *r)
 {
     struct priv_reply scratch;
 
     if (!r)
         r = &scratch;
-    if (d->priv_fd >= 0)
-        return priv_call(d->priv_fd, q, r);
-    if (!d->priv_local)
+    if (d->priv.fd >= 0)
+        return priv_call(d->priv.fd, q, r);
+    if (!d->priv.local)
         return -ENOTCONN;
-    priv_dispatch(d->priv_local, q, r);
+    priv_dispatch(d->priv.local, q, r);
     return r->status;
 }
 
@@ -154,5 +159,5 @@ int priv_config(struct daemon *d, struct cfg *out, char *err, size_t err_len)
         return -1;
     }
     memcpy(&len, r.data, sizeof(len));
-    return privcfg_read(d->cfg_fd, len, out, err, err_len);
+    return privcfg_read(d->priv.cfg_fd, len, out, err, err_len);
 }

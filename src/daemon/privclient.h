@@ -4,8 +4,8 @@
  * (privsep.c), one call per privileged act: a route, the TUN MTU, drop
  * elements and their commit, a key-log line, a PSK MAC, a new
  * configuration.  Each waits for the parent's answer (privchan.h, with a
- * deadline).  Without a parent (d->priv_fd < 0) requests go to
- * d->priv_local's handlers in-process, or fail when there are none: the
+ * deadline).  Without a parent (d->priv.fd < 0) requests go to
+ * d->priv.local's handlers in-process, or fail when there are none: the
  * callers then fail closed.
  */
 #ifndef UIPSECD_PRIVCLIENT_H
@@ -19,6 +19,16 @@
 
 struct daemon;
 struct cfg;
+struct priv_handlers;
+
+struct priv_client {
+    int fd;                            /* the channel to the parent (privsep.c), or -1 */
+    int cfg_fd;                        /* the memory file the parent passes configurations in */
+    const struct priv_handlers *local; /* without a parent (a fuzzer): in-process */
+};
+
+/* Whether there is a privileged parent (else this process is both). */
+bool priv_has_parent(const struct daemon *d);
 
 /* Each returns 0 or a negative errno. */
 int priv_route(struct daemon *d, bool add, uint8_t family, const uint8_t *dst, unsigned plen);

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "cleardrop.h"
+#include "control.h"
 #include "daemon.h"
 #include "ike.h"
 #include "keylog.h"
@@ -65,8 +66,8 @@ static int h_route(void *arg, bool add, const struct priv_route *r)
 {
     struct parent *p = arg;
 
-    return nl_route(&p->d->nl, add, ROUTE_TABLE, p->d->ifindex, r->family, r->dst, r->plen, NULL) <
-                   0
+    return nl_route(&p->d->nl, add, ROUTE_TABLE, p->d->tun.index, r->family, r->dst, r->plen,
+                    NULL) < 0
                ? -errno
                : 0;
 }
@@ -75,7 +76,7 @@ static int h_mtu(void *arg, uint32_t mtu)
 {
     struct parent *p = arg;
 
-    return nl_link_up(&p->d->nl, p->d->ifindex, mtu) < 0 ? -errno : 0;
+    return nl_link_up(&p->d->nl, p->d->tun.index, mtu) < 0 ? -errno : 0;
 }
 
 static int h_drop(void *arg, bool add, const struct uipsec_selector *sel)
@@ -152,7 +153,7 @@ static int h_config(void *arg, uint8_t *out, size_t *out_len)
     strcpy(next.socket_path, d->cfg.socket_path);
     ike_config_loaded(&next);
     privcfg_strip(&next, psk_id, p);
-    len = (uint32_t)privcfg_write(d->cfg_fd, &next);
+    len = (uint32_t)privcfg_write(d->priv.cfg_fd, &next);
     cfg_free(&d->cfg);
     d->cfg = next; /* the key-log directory follows it */
     if (!len) {
@@ -245,17 +246,15 @@ static int finish(struct parent *p)
 /* The parent's copies of what only the child uses. */
 static void close_child_fds(struct daemon *d)
 {
-    if (d->tun_fd >= 0)
-        close(d->tun_fd);
+    if (d->tun.fd >= 0)
+        close(d->tun.fd);
     net_close(&d->net);
-    for (int i = 0; i < IKE_SOCK_COUNT; i++)
-        if (d->ike_fd[i] >= 0)
-            close(d->ike_fd[i]);
+    ike_io_close(d);
     if (d->epfd >= 0)
         close(d->epfd);
     if (d->timer_fd >= 0)
         close(d->timer_fd);
-    d->tun_fd = d->epfd = d->timer_fd = -1;
+    d->tun.fd = d->epfd = d->timer_fd = -1;
 }
 
 /* Beyond an event loop's calls (sandbox.c): waiting for the parent's
@@ -280,9 +279,9 @@ static void enter_child(struct daemon *d, struct parent *p, const char *dir, int
     char err[400];
 
     nl_close(&d->nl);
-    d->rules_installed = false; /* the parent's to remove, as the socket file */
+    routes_disown(d); /* the parent's to remove, as the socket file */
     control_disown(d);
-    d->priv_fd = fd;
+    d->priv.fd = fd;
     OPENSSL_cleanse(p->psks, p->npsks * sizeof(*p->psks));
     free(p->psks);
     if (sandbox_enter(&sb, &res, err, sizeof(err)) < 0) {
@@ -305,9 +304,10 @@ int privsep_split(struct daemon *d, const char *sandbox_dir)
         log_err("%s", err);
         return -1;
     }
-    d->cfg_fd = memfd_create("uipsecd-config", MFD_CLOEXEC);
-    p.cd = cleardrop_new(d->ifname);
-    if (d->cfg_fd < 0 || !p.cd || socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+    d->priv.cfg_fd = memfd_create("uipsecd-config", MFD_CLOEXEC);
+    p.cd = cleardrop_new(d->tun.name);
+    if (d->priv.cfg_fd < 0 || !p.cd ||
+        socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
         log_err("cannot split into privileged and unprivileged processes: %s", strerror(errno));
         return -1;
     }

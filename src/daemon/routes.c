@@ -8,6 +8,7 @@
 
 #include "daemon.h"
 #include "log.h"
+#include "pairs.h"
 #include "privclient.h"
 #include "refmap.h"
 
@@ -22,13 +23,18 @@ struct routes {
     size_t nlater, cap;
 };
 
+void routes_disown(struct daemon *d)
+{
+    d->rules_installed = false;
+}
+
 int routes_setup(struct daemon *d)
 {
     /* routes through a link that is down are refused: up it goes first,
      * with the MTU of no SA (daemon_refresh() follows the SAs) */
-    d->mtu = conns_mtu(d);
-    if (nl_link_up(&d->nl, d->ifindex, d->mtu) < 0) {
-        log_err("cannot set %s up: %s", d->ifname, strerror(errno));
+    d->tun.mtu = pairs_mtu(d);
+    if (nl_link_up(&d->nl, d->tun.index, d->tun.mtu) < 0) {
+        log_err("cannot set %s up: %s", d->tun.name, strerror(errno));
         return -1;
     }
     for (int family = 4; family <= 6; family += 2) {
@@ -126,7 +132,7 @@ static void later(struct daemon *d, const struct route *r)
     rs->later[rs->nlater++] = *r;
 }
 
-void routes_conn(struct daemon *d, struct conn *c, bool add)
+void routes_pair(struct daemon *d, struct sa_pair *c, bool add)
 {
     if (c->routed == add || (!d->routes && !(d->routes = calloc(1, sizeof(*d->routes)))))
         return;

@@ -16,16 +16,18 @@
 #include <stdbool.h>
 
 struct daemon;
-struct conn;
+struct sa_pair;
 
 int routes_setup(struct daemon *d);
 void routes_teardown(struct daemon *d);
+/* The routing rules are another process's to remove (uipsecd's parent). */
+void routes_disown(struct daemon *d);
 /* Adds the routes c's live outbound policies need (add) or gives them
  * back; a route shared by several SAs goes with the last of them, at the
  * next routes_settle(), so that an SA replacing another with the same
  * selectors (a reload, a rekey) never leaves its traffic without a route
  * into the tunnel.  O(1) per policy, whatever the number of SAs. */
-void routes_conn(struct daemon *d, struct conn *c, bool add);
+void routes_pair(struct daemon *d, struct sa_pair *c, bool add);
 void routes_settle(struct daemon *d);
 
 #endif

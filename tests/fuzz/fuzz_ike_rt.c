@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * libFuzzer target for uipsecd's IKE runtime (src/daemon/ike*.c, admit.c,
- * conns.c): a daemon with a fixed configuration, fed a sequence of events
+ * pairs.c): a daemon with a fixed configuration, fed a sequence of events
  * by the input.  Honest peers (src/ike's state machine on the fuzzer's
  * side, over IPv4, IPv4 behind a NAT and IPv6, and the gateway the
  * daemon initiates to) negotiate real IKE SAs and CHILD_SAs with it, so
@@ -52,9 +52,10 @@
 #include "admit.h"
 #include "daemon.h"
 #include "fuzz_ike_rt.h"
-#include "ike.h"
+#include "ike_int.h"
 #include "ike_msg.h"
 #include "log.h"
+#include "pairs.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerInitialize(int *argc, char ***argv);
@@ -516,7 +517,7 @@ static void peer_receive(struct peer *p, const struct ike_path *path, const uint
 
 static bool rt_live(const struct ike_rt *rt)
 {
-    for (const struct ike_rt *r = d.ike; r; r = r->next)
+    for (const struct ike_rt *r = d.ike->list; r; r = r->next)
         if (r == rt)
             return true;
     return false;
@@ -528,7 +529,7 @@ static void check(void)
 {
     size_t n = 0;
 
-    for (const struct ike_rt *rt = d.half_open_old; rt; rt = rt->ho_next, n++)
+    for (const struct ike_rt *rt = d.ike->half_open_old; rt; rt = rt->ho_next, n++)
         if (!rt->half_open || !rt->sa || rt->sa->state != IKE_SA_INIT_DONE || !rt_live(rt))
             abort();
     if (n != d.n_half_open || n > IKE_HALF_OPEN_MAX)
@@ -538,8 +539,8 @@ static void check(void)
     for (size_t i = 0; i < 8; i++) /* a prefix that echoed cookies holds twice as many */
         if (admit_half_open(d.admit, &source_a[i]) > 2 * ADMIT_HALF_OPEN_PER_PREFIX)
             abort();
-    for (size_t i = 0; i < d.nconns; i++) {
-        const struct conn *c = d.conns[i];
+    for (size_t i = 0; i < pairs_slots(&d); i++) {
+        const struct sa_pair *c = pairs_at(&d, i);
 
         if (!c)
             continue;
@@ -548,7 +549,7 @@ static void check(void)
         if (!c->trap && !c->guarded) /* carries traffic without its drop rules */
             abort();
     }
-    for (const struct ike_rt *rt = d.ike; rt; rt = rt->next)
+    for (const struct ike_rt *rt = d.ike->list; rt; rt = rt->next)
         if (rt->established && rt->id < 256 && !(seen_up[rt->id / 8] & 1u << rt->id % 8)) {
             seen_up[rt->id / 8] |= (uint8_t)(1u << rt->id % 8);
             if (rt->sa->role == IKE_ROLE_RESPONDER)
@@ -714,12 +715,12 @@ static void daemon_op(unsigned sub, unsigned arg)
         ike_terminate(&d, NULL, children[arg % 8], err, sizeof(err));
         break;
     case 3: /* an inner packet hits site-net's trap */
-        for (size_t i = 0; i < d.nconns; i++)
-            if (d.conns[i] && d.conns[i]->trap) {
+        for (size_t i = 0; i < pairs_slots(&d); i++)
+            if (pairs_at(&d, i) && pairs_at(&d, i)->trap) {
                 static const uint8_t pkt[28] = {0x45, 0, 0,  28, 0, 0, 0,  0, 64, 17,
                                                 0,    0, 10, 3,  0, 1, 10, 9, 0,  1};
 
-                ike_trap_fire(&d, d.conns[i], pkt, sizeof(pkt));
+                ike_trap_fire(&d, pairs_at(&d, i), pkt, sizeof(pkt));
                 break;
             }
         break;
@@ -812,10 +813,10 @@ static void start(void)
     memset(&d, 0, sizeof(d));
     memset(seen_up, 0, sizeof(seen_up));
     d.cfg = conf;
-    d.tun_fd = d.epfd = d.ctl_fd = d.sig_fd = d.timer_fd = -1;
+    d.tun.fd = d.epfd = d.sig_fd = d.timer_fd = -1;
     d.spd = spd; /* empty again: made once, for their tables are large */
     d.sad = sad;
-    if (conns_apply(&d, &d.cfg, &added, &removed, &kept, err, sizeof(err)) ||
+    if (pairs_apply(&d, &d.cfg, &added, &removed, &kept, err, sizeof(err)) ||
         ike_tables_open(&d) < 0 || ike_start(&d) < 0)
         abort();
     nflight = 0;
@@ -825,7 +826,7 @@ static void stop(void)
 {
     ike_stop(&d);
     ike_tables_close(&d);
-    conns_clear(&d);
+    pairs_clear(&d);
     /* every SA and policy went with its IKE SA */
     if (uipsec_sad_count(sad) || uipsec_spd_list(spd, UIPSEC_DIR_OUT, NULL, 0) ||
         uipsec_spd_list(spd, UIPSEC_DIR_IN, NULL, 0))

@@ -30,10 +30,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "control.h"
 #include "daemon.h"
+#include "dataplane.h"
 #include "fuzz_ike_rt.h"
-#include "ike.h"
+#include "guard.h"
+#include "ike_int.h"
 #include "manual_seq.h"
+#include "pairs.h"
 #include "routes.h"
 
 struct fz_stats fz_stats;
@@ -124,9 +128,14 @@ void fz_sys_reset(void)
 
 int ike_io_open(struct daemon *d)
 {
-    for (int i = 0; i < IKE_SOCK_COUNT; i++)
-        d->ike_fd[i] = -1;
     return ike_tables_open(d);
+}
+
+int ike_socket(const struct daemon *d, enum ike_sock which)
+{
+    (void)d;
+    (void)which;
+    return -1;
 }
 
 void ike_io_close(struct daemon *d)
@@ -164,10 +173,10 @@ struct uipsec_addr ike_io_source_for(const struct uipsec_addr *remote)
 
 void daemon_refresh(struct daemon *d)
 {
-    d->mtu = conns_mtu(d);
+    d->tun.mtu = pairs_mtu(d);
 }
 
-void routes_conn(struct daemon *d, struct conn *c, bool add)
+void routes_pair(struct daemon *d, struct sa_pair *c, bool add)
 {
     (void)d;
     c->routed = add;
@@ -180,9 +189,9 @@ void routes_settle(struct daemon *d)
 
 #define STANDIN __attribute__((weak))
 
-int cleardrop_conn(struct daemon *d, struct conn *c, bool add);
+int cleardrop_pair(struct daemon *d, struct sa_pair *c, bool add);
 int cleardrop_commit(struct daemon *d, int rc);
-int guard_conn(struct daemon *d, struct conn *c, bool add);
+int guard_pair(struct daemon *d, struct sa_pair *c, bool add);
 int guard_commit(struct daemon *d, int rc);
 void keylog_ike(const char *dir, const struct ike_sa *sa);
 void keylog_esp(const char *dir, const struct uipsec_sa_params *p);
@@ -196,7 +205,7 @@ int priv_psk_mac(struct daemon *d, uint32_t psk_id, unsigned prf, const uint8_t 
 void sa_write_lock(struct daemon *d);
 void sa_write_unlock(struct daemon *d);
 void sa_write_yield(struct daemon *d);
-void handoff_forget(struct daemon *d, const struct conn *c);
+void handoff_forget(struct daemon *d, const struct sa_pair *c);
 
 STANDIN void sa_write_yield(struct daemon *d)
 {
@@ -213,14 +222,14 @@ STANDIN void sa_write_unlock(struct daemon *d)
     (void)d;
 }
 
-STANDIN void handoff_forget(struct daemon *d, const struct conn *c)
+STANDIN void handoff_forget(struct daemon *d, const struct sa_pair *c)
 {
     (void)d, (void)c;
 }
 
 /* The drop elements of c: queued (add) or taken back; the commit fails
  * while fz_cleardrop_fail, and then the caller must remove c. */
-STANDIN int cleardrop_conn(struct daemon *d, struct conn *c, bool add)
+STANDIN int cleardrop_pair(struct daemon *d, struct sa_pair *c, bool add)
 {
     (void)d;
     if (c->guarded == add)
@@ -237,9 +246,9 @@ STANDIN int cleardrop_commit(struct daemon *d, int rc)
     return rc < 0 || fz_cleardrop_fail ? -1 : 0;
 }
 
-STANDIN int guard_conn(struct daemon *d, struct conn *c, bool add)
+STANDIN int guard_pair(struct daemon *d, struct sa_pair *c, bool add)
 {
-    return cleardrop_conn(d, c, add);
+    return cleardrop_pair(d, c, add);
 }
 
 STANDIN int guard_commit(struct daemon *d, int rc)
@@ -287,7 +296,7 @@ void control_child_done(struct daemon *d, const char *child, struct cJSON *resul
         abort();
 }
 
-void dp_send_held(struct daemon *d, struct conn *c, const uint8_t *pkt, size_t len)
+void dp_send_held(struct daemon *d, struct sa_pair *c, const uint8_t *pkt, size_t len)
 {
     (void)d;
     if (!c->out || !len || !pkt)
@@ -301,19 +310,19 @@ int mseq_configure(const struct cfg *cfg, char *err, size_t err_len)
     return 0;
 }
 
-int mseq_prepare(struct conn *c, struct uipsec_sa_params *out, char *err, size_t err_len)
+int mseq_prepare(struct sa_pair *c, struct uipsec_sa_params *out, char *err, size_t err_len)
 {
     (void)c, (void)out, (void)err, (void)err_len;
     return 0;
 }
 
-int mseq_attach(struct conn *c, char *err, size_t err_len)
+int mseq_attach(struct sa_pair *c, char *err, size_t err_len)
 {
     (void)c, (void)err, (void)err_len;
     return 0;
 }
 
-void mseq_release(struct conn *c)
+void mseq_release(struct sa_pair *c)
 {
     (void)c;
 }

@@ -19,6 +19,7 @@
 #include "dpthread.h"
 #include "handoff.h"
 #include "ike.h"
+#include "pairs.h"
 
 static unsigned n_ike, n_trap, yields;
 static uint8_t first_byte[600];
@@ -32,7 +33,7 @@ void ike_input_encap4(struct daemon *d, const uint8_t *pkt, size_t len)
     n_ike++;
 }
 
-void ike_trap_fire(struct daemon *d, struct conn *trap, const uint8_t *pkt, size_t len)
+void ike_trap_fire(struct daemon *d, struct sa_pair *trap, const uint8_t *pkt, size_t len)
 {
     (void)d;
     assert_false(trap->handed); /* taken off before it runs */
@@ -66,7 +67,7 @@ static int teardown(void **state)
 
 static void in_order(void **state)
 {
-    static struct conn trap = {.trap = true};
+    static struct sa_pair trap = {.trap = true};
     uint8_t pkt[100];
 
     (void)state;
@@ -88,7 +89,7 @@ static void in_order(void **state)
 
 static void one_per_trap(void **state)
 {
-    static struct conn trap = {.trap = true};
+    static struct sa_pair trap = {.trap = true};
     uint8_t pkt[60] = {7};
 
     (void)state;
@@ -104,7 +105,7 @@ static void one_per_trap(void **state)
 
 static void full_and_too_large(void **state)
 {
-    static struct conn trap = {.trap = true};
+    static struct sa_pair trap = {.trap = true};
     static uint8_t big[9217];
     unsigned taken;
 
@@ -124,13 +125,13 @@ static void full_and_too_large(void **state)
 
 static void forgotten_trap_skipped(void **state)
 {
-    static struct conn trap = {.trap = true}, other = {.trap = true};
+    static struct sa_pair trap = {.trap = true}, other = {.trap = true};
     uint8_t pkt[40] = {1};
 
     (void)state;
     handoff_push(&d, &trap, pkt, sizeof(pkt));
     handoff_push(&d, &other, pkt, sizeof(pkt));
-    handoff_forget(&d, &trap); /* conns.c frees it before the IKE thread looked */
+    handoff_forget(&d, &trap); /* pairs.c frees it before the IKE thread looked */
     handoff_drain(&d);
     assert_int_equal(n_trap, 1);
     assert_false(other.handed);

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Configured manual SAs into the data plane: one SA pair, one outbound and
- * one inbound PROTECT policy per selector pair, routes for the remote
- * selectors.  On reload a connection whose configuration did not change
- * keeps its SAs, so sequence numbers and replay windows carry on.
+ * The table of SA pairs (pairs.h), and the configured manual SAs in it:
+ * one SA pair, one outbound and one inbound PROTECT policy per selector
+ * pair, routes for the remote selectors.  On reload a connection whose
+ * configuration did not change keeps its SAs, so sequence numbers and
+ * replay windows carry on.
  */
 #include <arpa/inet.h>
 #include <openssl/crypto.h>
@@ -12,10 +13,33 @@
 #include <string.h>
 
 #include "daemon.h"
+#include "guard.h"
 #include "handoff.h"
 #include "log.h"
 #include "manual_seq.h"
+#include "pairs.h"
 #include "routes.h"
+
+struct pairs {
+    struct sa_pair **v; /* in order of installation; NULL: a hole */
+    size_t n, cap, holes;
+    uint32_t ovh_count[PAIR_OVH_MAX]; /* pairs by the overhead of their outbound SA */
+};
+
+static int table(struct daemon *d)
+{
+    return d->pairs || (d->pairs = calloc(1, sizeof(*d->pairs))) ? 0 : -1;
+}
+
+size_t pairs_slots(const struct daemon *d)
+{
+    return d->pairs ? d->pairs->n : 0;
+}
+
+struct sa_pair *pairs_at(const struct daemon *d, size_t i)
+{
+    return d->pairs && i < d->pairs->n ? d->pairs->v[i] : NULL;
+}
 
 static void fill_sa(const struct cfg_manual *m, enum uipsec_dir dir, struct uipsec_sa_params *p)
 {
@@ -42,7 +66,7 @@ static void fill_sa(const struct cfg_manual *m, enum uipsec_dir dir, struct uips
     p->backend = UIPSEC_BACKEND_AUTO;
 }
 
-static int make_sas(struct conn *c, char *err, size_t err_len)
+static int make_sas(struct sa_pair *c, char *err, size_t err_len)
 {
     struct uipsec_sa_params p;
     int rc;
@@ -68,7 +92,7 @@ static int make_sas(struct conn *c, char *err, size_t err_len)
     return rc == UIPSEC_OK ? 0 : -1;
 }
 
-static int add_policy(struct daemon *d, struct conn *c, const struct uipsec_selector *sel,
+static int add_policy(struct daemon *d, struct sa_pair *c, const struct uipsec_selector *sel,
                       enum uipsec_dir dir)
 {
     struct uipsec_policy_params pp = {.dir = dir,
@@ -78,7 +102,7 @@ static int add_policy(struct daemon *d, struct conn *c, const struct uipsec_sele
                                       .ctx = c};
 
     pp.sa = dir == UIPSEC_DIR_OUT ? c->out : c->in;
-    if (c->npol == MAX_POLICIES_PER_CONN ||
+    if (c->npol == MAX_POLICIES_PER_PAIR ||
         uipsec_spd_add(d->spd, &pp, &c->pol[c->npol]) != UIPSEC_OK)
         return -1;
     c->npol++;
@@ -97,7 +121,7 @@ static int ts_family(const char *ts)
 }
 
 /* Every local x remote selector pair of the same family. */
-static int make_policies(struct daemon *d, struct conn *c, char *err, size_t err_len)
+static int make_policies(struct daemon *d, struct sa_pair *c, char *err, size_t err_len)
 {
     const struct cfg_manual *m = &c->cfg;
     char why[200];
@@ -131,7 +155,7 @@ static int make_policies(struct daemon *d, struct conn *c, char *err, size_t err
 
 /* The outbound SA's overhead, counted so that the TUN MTU (the path MTU
  * less the worst overhead) needs no pass over the SAs. */
-static void track(struct daemon *d, struct conn *c, unsigned path)
+static void track(struct daemon *d, struct sa_pair *c, unsigned path)
 {
     size_t ovh;
 
@@ -139,14 +163,14 @@ static void track(struct daemon *d, struct conn *c, unsigned path)
         return;
     ovh = uipsec_sa_overhead(c->out, path);
     c->max_inner = (uint32_t)(path - ovh);
-    c->ovh = (uint16_t)(ovh < CONN_OVH_MAX ? ovh : CONN_OVH_MAX - 1);
-    d->ovh_count[c->ovh]++;
+    c->ovh = (uint16_t)(ovh < PAIR_OVH_MAX ? ovh : PAIR_OVH_MAX - 1);
+    d->pairs->ovh_count[c->ovh]++;
 }
 
-static void untrack(struct daemon *d, struct conn *c)
+static void untrack(struct daemon *d, struct sa_pair *c)
 {
     if (c->ovh)
-        d->ovh_count[c->ovh]--;
+        d->pairs->ovh_count[c->ovh]--;
     c->ovh = 0;
 }
 
@@ -156,32 +180,32 @@ static void compact(struct daemon *d)
 {
     size_t at = 0;
 
-    for (size_t i = 0; i < d->nconns; i++)
-        if (d->conns[i]) {
-            d->conns[i]->at = at;
-            d->conns[at++] = d->conns[i];
+    for (size_t i = 0; i < d->pairs->n; i++)
+        if (d->pairs->v[i]) {
+            d->pairs->v[i]->at = at;
+            d->pairs->v[at++] = d->pairs->v[i];
         }
-    d->nconns = at;
-    d->conns_holes = 0;
+    d->pairs->n = at;
+    d->pairs->holes = 0;
 }
 
-static void unlist(struct daemon *d, struct conn *c)
+static void unlist(struct daemon *d, struct sa_pair *c)
 {
-    if (c->at < d->nconns && d->conns[c->at] == c) {
-        d->conns[c->at] = NULL;
-        if (++d->conns_holes * 2 > d->nconns)
+    if (c->at < d->pairs->n && d->pairs->v[c->at] == c) {
+        d->pairs->v[c->at] = NULL;
+        if (++d->pairs->holes * 2 > d->pairs->n)
             compact(d);
     }
 }
 
 /* Queues the removal of c's drop elements and routes (the caller commits
  * and settles them) and frees it. */
-static void conn_free(struct daemon *d, struct conn *c)
+static void pair_free(struct daemon *d, struct sa_pair *c)
 {
     if (!c)
         return;
-    guard_conn(d, c, false);
-    routes_conn(d, c, false);
+    guard_pair(d, c, false);
+    routes_pair(d, c, false);
     handoff_forget(d, c);
     untrack(d, c);
     for (size_t i = 0; i < c->npol; i++)
@@ -197,10 +221,10 @@ static void conn_free(struct daemon *d, struct conn *c)
     free(c);
 }
 
-static struct conn *conn_new(struct daemon *d, const struct cfg_manual *m, char *err,
-                             size_t err_len)
+static struct sa_pair *pair_new(struct daemon *d, const struct cfg_manual *m, char *err,
+                                size_t err_len)
 {
-    struct conn *c = calloc(1, sizeof(*c));
+    struct sa_pair *c = calloc(1, sizeof(*c));
 
     if (!c) {
         snprintf(err, err_len, "out of memory");
@@ -208,7 +232,7 @@ static struct conn *conn_new(struct daemon *d, const struct cfg_manual *m, char 
     }
     c->cfg = *m;
     if (make_sas(c, err, err_len) < 0 || make_policies(d, c, err, err_len) < 0) {
-        conn_free(d, c);
+        pair_free(d, c);
         return NULL;
     }
     if (uipsec_sad_add(d->sad, c->in, c) != UIPSEC_OK) {
@@ -216,7 +240,7 @@ static struct conn *conn_new(struct daemon *d, const struct cfg_manual *m, char 
                  m->where, m->name, m->in.spi);
         uipsec_sa_free(c->in);
         c->in = NULL;
-        conn_free(d, c);
+        pair_free(d, c);
         return NULL;
     }
     return c;
@@ -254,8 +278,8 @@ static int validate(const struct cfg *cfg, char *err, size_t err_len)
 /* Policy pointers are valid from the commit that made them live. */
 static void resolve_policies(struct daemon *d)
 {
-    for (size_t i = 0; i < d->nconns; i++) {
-        struct conn *c = d->conns[i];
+    for (size_t i = 0; i < d->pairs->n; i++) {
+        struct sa_pair *c = d->pairs->v[i];
 
         if (!c || c->trap)
             continue;
@@ -265,14 +289,14 @@ static void resolve_policies(struct daemon *d)
     }
 }
 
-static struct conn *take_same(struct daemon *d, const struct cfg_manual *m)
+static struct sa_pair *take_same(struct daemon *d, const struct cfg_manual *m)
 {
-    for (size_t i = 0; i < d->nconns; i++) {
-        struct conn *c = d->conns[i];
+    for (size_t i = 0; i < d->pairs->n; i++) {
+        struct sa_pair *c = d->pairs->v[i];
 
         if (c && !c->ike && !c->trap && !strcmp(c->cfg.name, m->name) &&
             cfg_manual_equal(&c->cfg, m)) {
-            d->conns[i] = NULL;
+            d->pairs->v[i] = NULL;
             return c;
         }
     }
@@ -283,8 +307,8 @@ static size_t count_ike(const struct daemon *d)
 {
     size_t n = 0;
 
-    for (size_t i = 0; i < d->nconns; i++)
-        n += d->conns[i] && (d->conns[i]->ike || d->conns[i]->trap);
+    for (size_t i = 0; i < pairs_slots(d); i++)
+        n += d->pairs->v[i] && (d->pairs->v[i]->ike || d->pairs->v[i]->trap);
     return n;
 }
 
@@ -297,25 +321,25 @@ static int go_live(struct daemon *d, const struct cfg *cfg, const bool *fresh)
 {
     int rc = 0;
 
-    for (size_t i = 0; i < d->nconns; i++)
-        if (d->conns[i] && cfg->path_mtu != d->cfg.path_mtu) {
-            untrack(d, d->conns[i]);
-            track(d, d->conns[i], cfg->path_mtu);
+    for (size_t i = 0; i < d->pairs->n; i++)
+        if (d->pairs->v[i] && cfg->path_mtu != d->cfg.path_mtu) {
+            untrack(d, d->pairs->v[i]);
+            track(d, d->pairs->v[i], cfg->path_mtu);
         }
     for (size_t i = 0; i < cfg->n_manual; i++)
-        if (fresh[i] && d->conns[i]) {
-            track(d, d->conns[i], cfg->path_mtu);
-            routes_conn(d, d->conns[i], true);
-            rc |= guard_conn(d, d->conns[i], true);
+        if (fresh[i] && d->pairs->v[i]) {
+            track(d, d->pairs->v[i], cfg->path_mtu);
+            routes_pair(d, d->pairs->v[i], true);
+            rc |= guard_pair(d, d->pairs->v[i], true);
         }
     routes_settle(d);
     if (guard_commit(d, rc) == 0)
         return 0;
     for (size_t i = 0; i < cfg->n_manual; i++)
-        if (fresh[i] && d->conns[i]) {
-            d->conns[i]->guarded = false; /* its elements were taken back */
-            conn_free(d, d->conns[i]);
-            d->conns[i] = NULL;
+        if (fresh[i] && d->pairs->v[i]) {
+            d->pairs->v[i]->guarded = false; /* its elements were taken back */
+            pair_free(d, d->pairs->v[i]);
+            d->pairs->v[i] = NULL;
         }
     uipsec_spd_commit(d->spd);
     routes_settle(d);
@@ -323,43 +347,43 @@ static int go_live(struct daemon *d, const struct cfg *cfg, const bool *fresh)
     return -1;
 }
 
-int conns_apply(struct daemon *d, const struct cfg *cfg, unsigned *added, unsigned *removed,
+int pairs_apply(struct daemon *d, const struct cfg *cfg, unsigned *added, unsigned *removed,
                 unsigned *kept, char *err, size_t err_len)
 {
     size_t nike = count_ike(d), at = cfg->n_manual;
-    struct conn **next = calloc(cfg->n_manual + nike + 1, sizeof(*next));
+    struct sa_pair **next = calloc(cfg->n_manual + nike + 1, sizeof(*next));
     bool *fresh = calloc(cfg->n_manual + 1, sizeof(*fresh));
     int rc = 0;
 
     *added = *removed = *kept = 0;
-    if (!next || !fresh || validate(cfg, err, err_len) < 0 ||
+    if (!next || !fresh || table(d) < 0 || validate(cfg, err, err_len) < 0 ||
         mseq_configure(cfg, err, err_len) < 0) {
         free(next);
         free(fresh);
         return -1;
     }
-    for (size_t i = 0; i < d->nconns; i++)
-        if (d->conns[i] && (d->conns[i]->ike || d->conns[i]->trap)) {
-            next[at++] = d->conns[i];
-            d->conns[i] = NULL;
+    for (size_t i = 0; i < d->pairs->n; i++)
+        if (d->pairs->v[i] && (d->pairs->v[i]->ike || d->pairs->v[i]->trap)) {
+            next[at++] = d->pairs->v[i];
+            d->pairs->v[i] = NULL;
         }
     for (size_t i = 0; i < cfg->n_manual; i++)
         if ((next[i] = take_same(d, &cfg->manual[i])))
             (*kept)++;
-    for (size_t i = 0; i < d->nconns; i++)
-        if (d->conns[i]) {
-            log_info("manual.%s: removed", d->conns[i]->cfg.name);
-            conn_free(d, d->conns[i]);
+    for (size_t i = 0; i < d->pairs->n; i++)
+        if (d->pairs->v[i]) {
+            log_info("manual.%s: removed", d->pairs->v[i]->cfg.name);
+            pair_free(d, d->pairs->v[i]);
             (*removed)++;
         }
-    free(d->conns);
-    d->conns = next;
-    d->nconns = at;
-    d->conns_cap = cfg->n_manual + nike + 1;
+    free(d->pairs->v);
+    d->pairs->v = next;
+    d->pairs->n = at;
+    d->pairs->cap = cfg->n_manual + nike + 1;
     for (size_t i = 0; i < cfg->n_manual && rc == 0; i++) {
         if (next[i])
             continue;
-        if (!(next[i] = conn_new(d, &cfg->manual[i], err, err_len)))
+        if (!(next[i] = pair_new(d, &cfg->manual[i], err, err_len)))
             rc = -1;
         else
             fresh[i] = true;
@@ -376,19 +400,20 @@ int conns_apply(struct daemon *d, const struct cfg *cfg, unsigned *added, unsign
         rc = -1;
     }
     for (size_t i = 0; i < cfg->n_manual; i++)
-        *added += fresh[i] && d->conns[i];
+        *added += fresh[i] && d->pairs->v[i];
     free(fresh);
     compact(d);
     return rc;
 }
 
-void conns_clear(struct daemon *d)
+void pairs_clear(struct daemon *d)
 {
-    for (size_t i = 0; i < d->nconns; i++)
-        conn_free(d, d->conns[i]);
-    free(d->conns);
-    d->conns = NULL;
-    d->nconns = d->conns_cap = d->conns_holes = 0;
+    for (size_t i = 0; i < pairs_slots(d); i++)
+        pair_free(d, d->pairs->v[i]);
+    if (d->pairs)
+        free(d->pairs->v);
+    free(d->pairs);
+    d->pairs = NULL;
     uipsec_spd_commit(d->spd);
     routes_settle(d);
     guard_commit(d, 0);
@@ -396,19 +421,19 @@ void conns_clear(struct daemon *d)
 
 /* The TUN MTU: the path MTU less the largest overhead of any SA, so the
  * kernel hands us only packets that fit once protected. */
-unsigned conns_mtu(const struct daemon *d)
+unsigned pairs_mtu(const struct daemon *d)
 {
     unsigned path = d->cfg.path_mtu, mtu = path - 80; /* no SA yet: a safe guess */
 
-    for (size_t ovh = CONN_OVH_MAX; ovh-- > 1;)
-        if (d->ovh_count[ovh]) {
+    for (size_t ovh = PAIR_OVH_MAX; d->pairs && ovh-- > 1;)
+        if (d->pairs->ovh_count[ovh]) {
             mtu = path > ovh ? path - (unsigned)ovh : 0;
             break;
         }
     return mtu < 576 ? 576 : mtu;
 }
 
-int conns_selectors(const char (*l)[64], size_t nl, const char (*r)[64], size_t nr,
+int pairs_selectors(const char (*l)[64], size_t nl, const char (*r)[64], size_t nr,
                     const struct uipsec_addr *local, const struct uipsec_addr *remote,
                     struct uipsec_selector *out, size_t max, size_t *n, char *why, size_t why_len)
 {
@@ -439,7 +464,7 @@ int conns_selectors(const char (*l)[64], size_t nl, const char (*r)[64], size_t 
     return 0;
 }
 
-static int add_sel_policies(struct daemon *d, struct conn *c)
+static int add_sel_policies(struct daemon *d, struct sa_pair *c)
 {
     for (size_t i = 0; i < c->nsel; i++) {
         if (add_policy(d, c, &c->sel[i], UIPSEC_DIR_OUT) < 0)
@@ -450,32 +475,34 @@ static int add_sel_policies(struct daemon *d, struct conn *c)
     return 0;
 }
 
-static int append(struct daemon *d, struct conn *c)
+static int append(struct daemon *d, struct sa_pair *c)
 {
-    if (d->nconns == d->conns_cap) {
-        size_t cap = d->conns_cap ? d->conns_cap * 2 : 16;
-        struct conn **grown = realloc(d->conns, cap * sizeof(*grown));
+    if (table(d) < 0)
+        return -1;
+    if (d->pairs->n == d->pairs->cap) {
+        size_t cap = d->pairs->cap ? d->pairs->cap * 2 : 16;
+        struct sa_pair **grown = realloc(d->pairs->v, cap * sizeof(*grown));
 
         if (!grown)
             return -1;
-        d->conns = grown;
-        d->conns_cap = cap;
+        d->pairs->v = grown;
+        d->pairs->cap = cap;
     }
-    c->at = d->nconns;
-    d->conns[d->nconns++] = c;
+    c->at = d->pairs->n;
+    d->pairs->v[d->pairs->n++] = c;
     return 0;
 }
 
 /* Only c's policies are new: the others' pointers stay valid. */
-static void resolve_one(struct daemon *d, struct conn *c)
+static void resolve_one(struct daemon *d, struct sa_pair *c)
 {
     c->n_in_pol = 0;
     for (size_t p = 1; p < c->npol; p += 2)
         c->in_pol[c->n_in_pol++] = uipsec_spd_get(d->spd, c->pol[p]);
 }
 
-struct conn *conns_add(struct daemon *d, struct conn *c, const struct uipsec_sa_params *in,
-                       const struct uipsec_sa_params *out, char *err, size_t err_len)
+struct sa_pair *pairs_add(struct daemon *d, struct sa_pair *c, const struct uipsec_sa_params *in,
+                          const struct uipsec_sa_params *out, char *err, size_t err_len)
 {
     int rc = UIPSEC_OK;
 
@@ -493,7 +520,7 @@ struct conn *conns_add(struct daemon *d, struct conn *c, const struct uipsec_sa_
     if (rc != UIPSEC_OK || add_sel_policies(d, c) < 0 || append(d, c) < 0) {
         snprintf(err, err_len, "%s: cannot install: %s", c->cfg.name,
                  rc != UIPSEC_OK ? uipsec_result_name(rc) : "too many policies");
-        conn_free(d, c);
+        pair_free(d, c);
         uipsec_spd_commit(d->spd);
         return NULL;
     }
@@ -502,22 +529,22 @@ struct conn *conns_add(struct daemon *d, struct conn *c, const struct uipsec_sa_
     if (!c->trap)
         resolve_one(d, c);
     track(d, c, d->cfg.path_mtu);
-    routes_conn(d, c, true);
-    if (guard_commit(d, guard_conn(d, c, true)) < 0) {
+    routes_pair(d, c, true);
+    if (guard_commit(d, guard_pair(d, c, true)) < 0) {
         snprintf(err, err_len,
                  "%s: cannot install: the kernel would not drop cleartext packets for its "
                  "selectors",
                  c->cfg.name);
         c->guarded = false; /* its elements were taken back */
-        conns_del(d, c);
+        pairs_del(d, c);
         return NULL;
     }
     return c;
 }
 
-void conns_drop_outbound(struct daemon *d, struct conn *c)
+void pairs_drop_outbound(struct daemon *d, struct sa_pair *c)
 {
-    routes_conn(d, c, false);
+    routes_pair(d, c, false);
     for (size_t i = 0; i < c->npol; i += 2) /* outbound, inbound, outbound, ... */
         if (c->pol[i]) {
             uipsec_spd_remove(d->spd, c->pol[i]);
@@ -528,10 +555,10 @@ void conns_drop_outbound(struct daemon *d, struct conn *c)
     routes_settle(d);
 }
 
-void conns_del(struct daemon *d, struct conn *c)
+void pairs_del(struct daemon *d, struct sa_pair *c)
 {
     unlist(d, c);
-    conn_free(d, c);
+    pair_free(d, c);
     uipsec_spd_commit(d->spd);
     routes_settle(d);
     guard_commit(d, 0);

@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The IKE runtime's own state, shared by ike*.c and nothing else: the
+ * IKE SAs (struct ike_rt), the index of them by SPI, the half-open
+ * responder SAs oldest first, the cookie secrets, the admission tables
+ * and the sockets.  Other modules see the runtime through ike.h only.
+ */
+#ifndef UIPSECD_IKE_INT_H
+#define UIPSECD_IKE_INT_H
+
+#include "ike.h"
+#include "log.h"
+
+struct admit;
+struct ike_spis;
+
+struct ike_state {
+    struct ike_rt *list; /* every IKE SA, newest first */
+    unsigned ids;        /* the last "#n" given */
+    int fd[IKE_SOCK_COUNT];
+    uint8_t cookie_secret[2][32]; /* IKE cookies: generation g uses [g & 1] */
+    uint8_t cookie_gen;
+    time_t cookie_rotated;
+    struct admit *admit;                          /* admit.c: who may cost IKE work */
+    struct ike_spis *spis;                        /* ike_table.c: the IKE SAs by SPI */
+    struct ike_rt *half_open_old, *half_open_new; /* waiting for IKE_AUTH */
+    size_t n_half_open;
+};
+
+/* The daemon's view of one IKE SA. */
+struct ike_rt {
+    struct daemon *d;
+    struct ike_rt *next, **pprev; /* d->ike->list */
+    struct ike_rt *spi_next;      /* linked (it has an SA): in d->ike->spis */
+    /* a responder SA waiting for IKE_AUTH: on d's list of those, oldest
+     * first, and counted for its address's prefix (admit.h) */
+    struct ike_rt *ho_next, *ho_prev;
+    bool half_open;
+    bool quiet;           /* its failure was logged rate-limited already */
+    struct ike_sa *sa;    /* NULL only while it is being made */
+    struct ike_path path; /* where it started (the SA's own path after that) */
+    struct cfg_conn conn; /* the configuration it was made from (a copy) */
+    struct ike_cfg icfg;  /* built from conn and the addresses */
+    struct ike_env env;
+    unsigned id; /* "#1", "#2", ... as strongSwan counts */
+    time_t created, established;
+    time_t rekey_at, expire_at; /* lifetimes of the IKE SA (0: none) */
+    bool keys_logged;
+    uint64_t seen;     /* IKE messages and ESP packets from the peer, last count */
+    time_t last_heard; /* when seen last changed: dead peer detection */
+    bool child_pending[CFG_MAX_CHILDREN]; /* asked for, not yet up or refused */
+};
+
+void ike_rt_log(const struct ike_rt *rt, enum log_level level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+void ike_rt_after(struct ike_rt *rt); /* logs keys and news once */
+/* An IKE SA of connection conn that new CHILD_SAs can use (or wait for). */
+bool ike_rt_usable(const struct ike_rt *rt, const char *conn);
+/* now + secs less a random part of up to rand (strongSwan's jitter), or 0
+ * when secs is 0. */
+time_t ike_jitter(time_t now, uint64_t secs, uint64_t rand);
+/* ike_policy.c: the state machine's admission hooks (struct ike_env) for
+ * an rt: authentication back-off (admit.h), `unique` and the per-identity
+ * limits of its connection; and what `unique` does once rt is up. */
+bool ike_policy_auth_allowed(void *arg, const struct ike_id *peer, const struct ike_path *from);
+void ike_policy_auth_result(void *arg, const struct ike_id *peer, const struct ike_path *from,
+                            bool ok);
+bool ike_policy_child_allowed(void *arg);
+void ike_policy_established(struct ike_rt *rt);
+/* ike_life.c: rekeying and expiry of IKE SAs and CHILD_SAs, each tick. */
+void ike_lifetimes(struct daemon *d);
+int ike_initiate_conn(struct daemon *d, const struct cfg_conn *conn, unsigned k, char *err,
+                      size_t err_len);
+void ike_child_up_cb(void *arg, const struct ike_child_result *res);
+void ike_child_down_cb(void *arg, uint32_t spi_in, uint32_t spi_out);
+void ike_traps_clear(struct daemon *d);
+/* Drops the packet a trap holds (its negotiation failed). */
+void ike_traps_release(struct daemon *d, const char *conn, unsigned k);
+/* Sends the packets traps hold for the CHILD_SA that just came up. */
+void ike_traps_deliver(struct daemon *d, struct sa_pair *child);
+
+/* ike.c: the admission tables and the index of IKE SAs by SPI, with the
+ * sockets (0 or -1: out of memory) */
+int ike_tables_open(struct daemon *d);
+void ike_tables_close(struct daemon *d);
+
+/* ike_table.c: the IKE SAs by SPI, and the half-open ones. */
+void ike_table_link(struct daemon *d, struct ike_rt *rt);
+void ike_table_unlink(struct ike_rt *rt);
+struct ike_rt *ike_table_find(struct daemon *d, const struct ike_hdr *h);
+void ike_half_open_add(struct ike_rt *rt);
+void ike_half_open_del(struct ike_rt *rt);
+
+#endif
