@@ -10,13 +10,13 @@
  *     input always takes the same path and a crash reproduces.
  *   - Stand-ins for the modules the runtime calls but the fuzzer does not
  *     link: UDP sockets (ike_io.c: datagrams go to the harness's network),
- *     routes and nftables (routes.c, cleardrop.c: nothing reaches the
+ *     routes and nftables (routes.c, guard.c: nothing reaches the
  *     kernel; the drop elements can be made to fail, to test failing
  *     closed), the TUN MTU, the key log, control clients, the data path
  *     and the sequence store of manual SAs (there are none).
  * The stand-ins for the kernel's side and the key log are weak and
  * declared here, not taken from their headers: the runtime reaches them
- * under two sets of names (cleardrop_* and keylog_* in-process; guard_*
+ * under two sets of names (keylog_* in-process; guard_*
  * and priv_* once the privileged parent does them, with the data path's
  * thread and hand-off), and whichever the runtime calls is the one linked.
  */
@@ -180,8 +180,6 @@ void routes_settle(struct daemon *d)
 
 #define STANDIN __attribute__((weak))
 
-int cleardrop_conn(struct daemon *d, struct conn *c, bool add);
-int cleardrop_commit(struct daemon *d, int rc);
 int guard_conn(struct daemon *d, struct conn *c, bool add);
 int guard_commit(struct daemon *d, int rc);
 void keylog_ike(const char *dir, const struct ike_sa *sa);
@@ -220,7 +218,7 @@ STANDIN void handoff_forget(struct daemon *d, const struct conn *c)
 
 /* The drop elements of c: queued (add) or taken back; the commit fails
  * while fz_cleardrop_fail, and then the caller must remove c. */
-STANDIN int cleardrop_conn(struct daemon *d, struct conn *c, bool add)
+STANDIN int guard_conn(struct daemon *d, struct conn *c, bool add)
 {
     (void)d;
     if (c->guarded == add)
@@ -231,20 +229,11 @@ STANDIN int cleardrop_conn(struct daemon *d, struct conn *c, bool add)
     return 0;
 }
 
-STANDIN int cleardrop_commit(struct daemon *d, int rc)
+/* Like the real one: -1 when the queue is taken back (rc < 0) too. */
+STANDIN int guard_commit(struct daemon *d, int rc)
 {
     (void)d;
     return rc < 0 || fz_cleardrop_fail ? -1 : 0;
-}
-
-STANDIN int guard_conn(struct daemon *d, struct conn *c, bool add)
-{
-    return cleardrop_conn(d, c, add);
-}
-
-STANDIN int guard_commit(struct daemon *d, int rc)
-{
-    return cleardrop_commit(d, rc);
 }
 
 STANDIN void keylog_ike(const char *dir, const struct ike_sa *sa)
