@@ -647,7 +647,7 @@ int cleardrop_commit(struct cleardrop *cd, bool apply)
     if (rc < 0)
         take_back(cd);
     sweep(cd);
-    return apply ? rc : 0;
+    return rc;
 }
 
 void cleardrop_free(struct cleardrop *cd, bool keep_table)

@@ -38,7 +38,8 @@ struct cleardrop *cleardrop_new(const char *ifname);
 int cleardrop_peer(struct cleardrop *cd, const struct uipsec_addr *peer, bool add);
 int cleardrop_sel(struct cleardrop *cd, const struct uipsec_selector *sel, bool add);
 /* Sends what was queued as one transaction (apply), or takes every queued
- * change back (!apply, or the kernel refused).  0 or -1. */
+ * change back (!apply, or the kernel refused).  0 when the changes were
+ * applied, -1 when they were taken back (either way). */
 int cleardrop_commit(struct cleardrop *cd, bool apply);
 /* Frees cd, deleting the table unless keep_table (the child died: its
  * protected selectors stay dropped until uipsecd starts again). */

@@ -28,7 +28,5 @@ int guard_pair(struct daemon *d, struct sa_pair *c, bool add)
 
 int guard_commit(struct daemon *d, int rc)
 {
-    int sent = priv_drop_commit(d, rc == 0);
-
-    return rc < 0 || sent < 0 ? -1 : 0;
+    return priv_drop_commit(d, rc == 0) < 0 ? -1 : 0; /* taken back: < 0 */
 }

@@ -178,15 +178,6 @@ bool keylog_ike_line(const struct ike_sa *sa, char *line, size_t len)
     return true;
 }
 
-void keylog_ike(const char *dir, const struct ike_sa *sa)
-{
-    char line[KEYLOG_LINE_MAX];
-
-    if (dir[0] && keylog_ike_line(sa, line, sizeof line))
-        keylog_append(dir, PRIV_KEYLOG_IKE, line);
-    OPENSSL_cleanse(line, sizeof line);
-}
-
 static const char *esp_encr(enum uipsec_enc e)
 {
     return e == UIPSEC_ENC_AES_CBC     ? "AES-CBC [RFC3602]"
@@ -229,13 +220,4 @@ bool keylog_esp_line(const struct uipsec_sa_params *p, char *line, size_t len)
     OPENSSL_cleanse(ek, sizeof ek);
     OPENSSL_cleanse(ak, sizeof ak);
     return true;
-}
-
-void keylog_esp(const char *dir, const struct uipsec_sa_params *p)
-{
-    char line[KEYLOG_LINE_MAX];
-
-    if (dir[0] && keylog_esp_line(p, line, sizeof line))
-        keylog_append(dir, PRIV_KEYLOG_ESP, line);
-    OPENSSL_cleanse(line, sizeof line);
 }

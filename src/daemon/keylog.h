@@ -29,8 +29,5 @@ bool keylog_ike_line(const struct ike_sa *sa, char *line, size_t len);
 bool keylog_esp_line(const struct uipsec_sa_params *p, char *line, size_t len);
 /* Appends line and a newline to DIR's file, with the checks above. */
 void keylog_append(const char *dir, enum priv_keylog_file file, const char *line);
-/* Both in one: the line, written at once (dir "" = off). */
-void keylog_ike(const char *dir, const struct ike_sa *sa);
-void keylog_esp(const char *dir, const struct uipsec_sa_params *p);
 
 #endif

@@ -16,18 +16,22 @@ struct head {
 
 #define MAGIC 0x75636667u /* "ucfg" */
 
-static bool put(int fd, const void *p, size_t n, off_t *at)
+enum dir { GET, PUT };
+
+/* n bytes at *at, read into p (GET) or written from it (PUT): a short
+ * transfer goes on, end of file or an error fails. */
+static bool xfer(int fd, enum dir dir, void *p, size_t n, off_t *at)
 {
-    const uint8_t *b = p;
+    uint8_t *b = p;
 
     while (n > 0) {
-        ssize_t w = pwrite(fd, b, n, *at);
+        ssize_t k = dir == PUT ? pwrite(fd, b, n, *at) : pread(fd, b, n, *at);
 
-        if (w <= 0)
+        if (k <= 0)
             return false;
-        b += w;
-        n -= (size_t)w;
-        *at += w;
+        b += k;
+        n -= (size_t)k;
+        *at += k;
     }
     return true;
 }
@@ -45,28 +49,12 @@ size_t privcfg_write(int fd, const struct cfg *cfg)
     flat.ike_conns = NULL;
     flat.secrets = NULL;
     flat.n_secrets = 0;
-    ok = ftruncate(fd, 0) == 0 && put(fd, &h, sizeof(h), &at) &&
-         put(fd, &flat, sizeof(flat), &at) &&
-         put(fd, cfg->manual, cfg->n_manual * sizeof(*cfg->manual), &at) &&
-         put(fd, cfg->ike_conns, cfg->n_ike_conns * sizeof(*cfg->ike_conns), &at);
+    ok = ftruncate(fd, 0) == 0 && xfer(fd, PUT, &h, sizeof(h), &at) &&
+         xfer(fd, PUT, &flat, sizeof(flat), &at) &&
+         xfer(fd, PUT, cfg->manual, cfg->n_manual * sizeof(*cfg->manual), &at) &&
+         xfer(fd, PUT, cfg->ike_conns, cfg->n_ike_conns * sizeof(*cfg->ike_conns), &at);
     OPENSSL_cleanse(&flat, sizeof(flat));
     return ok ? (size_t)at : 0;
-}
-
-static bool get(int fd, void *p, size_t n, off_t *at)
-{
-    uint8_t *b = p;
-
-    while (n > 0) {
-        ssize_t r = pread(fd, b, n, *at);
-
-        if (r <= 0)
-            return false;
-        b += r;
-        n -= (size_t)r;
-        *at += r;
-    }
-    return true;
 }
 
 int privcfg_read(int fd, size_t len, struct cfg *out, char *err, size_t err_len)
@@ -75,12 +63,13 @@ int privcfg_read(int fd, size_t len, struct cfg *out, char *err, size_t err_len)
     off_t at = 0;
 
     memset(out, 0, sizeof(*out));
-    if (!get(fd, &h, sizeof(h), &at) || h.magic != MAGIC || h.cfg_size != sizeof(struct cfg) ||
-        h.manual_size != sizeof(struct cfg_manual) || h.conn_size != sizeof(struct cfg_conn) ||
-        h.n_manual > len / sizeof(struct cfg_manual) || h.n_conns > len / sizeof(struct cfg_conn) ||
+    if (!xfer(fd, GET, &h, sizeof(h), &at) || h.magic != MAGIC ||
+        h.cfg_size != sizeof(struct cfg) || h.manual_size != sizeof(struct cfg_manual) ||
+        h.conn_size != sizeof(struct cfg_conn) || h.n_manual > len / sizeof(struct cfg_manual) ||
+        h.n_conns > len / sizeof(struct cfg_conn) ||
         len != sizeof(h) + sizeof(struct cfg) + h.n_manual * sizeof(struct cfg_manual) +
                    h.n_conns * sizeof(struct cfg_conn) ||
-        !get(fd, out, sizeof(*out), &at))
+        !xfer(fd, GET, out, sizeof(*out), &at))
         goto bad;
     out->manual = calloc(h.n_manual + 1, sizeof(*out->manual));
     out->ike_conns = calloc(h.n_conns + 1, sizeof(*out->ike_conns));
@@ -89,8 +78,8 @@ int privcfg_read(int fd, size_t len, struct cfg *out, char *err, size_t err_len)
     out->n_manual = h.n_manual;
     out->n_ike_conns = h.n_conns;
     if (out->manual && out->ike_conns &&
-        get(fd, out->manual, h.n_manual * sizeof(*out->manual), &at) &&
-        get(fd, out->ike_conns, h.n_conns * sizeof(*out->ike_conns), &at))
+        xfer(fd, GET, out->manual, h.n_manual * sizeof(*out->manual), &at) &&
+        xfer(fd, GET, out->ike_conns, h.n_conns * sizeof(*out->ike_conns), &at))
         return 0;
     cfg_free(out);
 bad:

@@ -35,6 +35,8 @@ int priv_route(struct daemon *d, bool add, uint8_t family, const uint8_t *dst, u
 int priv_set_mtu(struct daemon *d, unsigned mtu);
 int priv_peer(struct daemon *d, const struct uipsec_addr *peer, bool add);
 int priv_drop(struct daemon *d, const struct uipsec_selector *sel, bool add);
+/* 0 only when the queue was applied: taking it back (!apply) returns an
+ * errno too. */
 int priv_drop_commit(struct daemon *d, bool apply);
 uint64_t priv_drop_count(struct daemon *d);
 /* Key-log lines of an IKE SA and of one direction of a CHILD_SA, when

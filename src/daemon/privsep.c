@@ -113,23 +113,17 @@ static int h_keylog(void *arg, enum priv_keylog_file file, const char *line)
 /* prf(prf(PSK, "Key Pad for IKEv2"), octets): RFC 7296 2.15. */
 static int h_psk_auth(void *arg, const struct priv_auth *a, uint8_t *out, size_t *out_len)
 {
-    static const char pad[] = "Key Pad for IKEv2";
     struct parent *p = arg;
-    struct ike_iov padv = {(const uint8_t *)pad, sizeof(pad) - 1}, msg = {a->octets, a->len};
+    struct ike_iov msg = {a->octets, a->len};
     enum ike_prf_alg prf = (enum ike_prf_alg)a->prf;
     size_t plen = ike_prf_len(prf);
-    uint8_t key[IKE_PRF_MAX_LEN];
-    int rc = -EINVAL;
 
-    if (a->secret < p->npsks && plen && plen <= PRIV_REPLY_DATA &&
-        ike_prf(prf, p->psks[a->secret].key, p->psks[a->secret].len, &padv, 1, key, plen) ==
-            UIPSEC_OK &&
-        ike_prf(prf, key, plen, &msg, 1, out, plen) == UIPSEC_OK) {
-        *out_len = plen;
-        rc = 0;
-    }
-    OPENSSL_cleanse(key, sizeof(key));
-    return rc;
+    if (a->secret >= p->npsks || !plen || plen > PRIV_REPLY_DATA ||
+        ike_psk_mac(prf, p->psks[a->secret].key, p->psks[a->secret].len, &msg, 1, out, plen) !=
+            UIPSEC_OK)
+        return -EINVAL;
+    *out_len = plen;
+    return 0;
 }
 
 /* The configuration file again, for a reload in the child. */

@@ -330,13 +330,11 @@ static int psk_mac_hook(const struct ike_sa *sa, const struct ike_iov *so, size_
 int ike_psk_auth(const struct ike_sa *sa, bool of_initiator, uint8_t id_type,
                  struct ike_bytes id_data, uint8_t *out, size_t out_len)
 {
-    static const char pad[] = "Key Pad for IKEv2";
     const struct ike_cfg *c = sa->cfg;
-    uint8_t idhdr[4] = {id_type, 0, 0, 0}, macid[IKE_PRF_MAX_LEN], key[IKE_PRF_MAX_LEN];
+    uint8_t idhdr[4] = {id_type, 0, 0, 0}, macid[IKE_PRF_MAX_LEN];
     size_t plen = ike_prf_len(sa->prf);
     struct ike_iov skp = of_initiator ? sa->keys->pi : sa->keys->pr;
     struct ike_iov id[2] = {{idhdr, 4}, {id_data.p, id_data.len}};
-    struct ike_iov padv = {(const uint8_t *)pad, sizeof pad - 1};
     struct ike_iov so[3] = {
         {of_initiator ? sa->init_req : sa->init_resp,
          of_initiator ? sa->init_req_len : sa->init_resp_len},
@@ -351,11 +349,8 @@ int ike_psk_auth(const struct ike_sa *sa, bool of_initiator, uint8_t id_type,
     if (r == UIPSEC_OK && hook)
         r = psk_mac_hook(sa, so, 3, out, out_len);
     else if (r == UIPSEC_OK)
-        r = ike_prf(sa->prf, c->psk, c->psk_len, &padv, 1, key, plen);
-    if (r == UIPSEC_OK && !hook)
-        r = ike_prf(sa->prf, key, plen, so, 3, out, out_len);
+        r = ike_psk_mac(sa->prf, c->psk, c->psk_len, so, 3, out, out_len);
 out:
-    OPENSSL_cleanse(key, sizeof key);
     OPENSSL_cleanse(macid, sizeof macid);
     return r;
 }

@@ -149,3 +149,21 @@ int ike_prf_plus(enum ike_prf_alg alg, const uint8_t *key, size_t key_len,
         OPENSSL_cleanse(out, out_len);
     return rc;
 }
+
+int ike_psk_mac(enum ike_prf_alg alg, const uint8_t *psk, size_t psk_len,
+                const struct ike_iov *octets, size_t n, uint8_t *out, size_t out_len)
+{
+    static const char pad[] = "Key Pad for IKEv2";
+    const struct ike_iov padv = {(const uint8_t *)pad, sizeof pad - 1};
+    uint8_t key[IKE_PRF_MAX_LEN];
+    int rc;
+
+    /* ike_prf refuses an out_len that is not the PRF's: key is big enough */
+    rc = ike_prf(alg, psk, psk_len, &padv, 1, key, out_len);
+    if (rc == UIPSEC_OK)
+        rc = ike_prf(alg, key, out_len, octets, n, out, out_len);
+    else if (out_len > 0)
+        OPENSSL_cleanse(out, out_len);
+    OPENSSL_cleanse(key, sizeof key);
+    return rc;
+}

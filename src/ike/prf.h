@@ -64,4 +64,12 @@ __attribute__((warn_unused_result)) int ike_prf_plus(enum ike_prf_alg alg, const
                                                      size_t key_len, const struct ike_iov *data,
                                                      size_t n, uint8_t *out, size_t out_len);
 
+/* The PSK's AUTH MAC (RFC 7296 2.15): out = prf(prf(psk, "Key Pad for
+ * IKEv2"), octets[0] | ... | octets[n-1]).  out_len must be exactly
+ * ike_prf_len(alg) and psk_len not 0.  The inner key is wiped; one
+ * function for the IKE state machine and uipsecd's privileged parent. */
+__attribute__((warn_unused_result)) int ike_psk_mac(enum ike_prf_alg alg, const uint8_t *psk,
+                                                    size_t psk_len, const struct ike_iov *octets,
+                                                    size_t n, uint8_t *out, size_t out_len);
+
 #endif

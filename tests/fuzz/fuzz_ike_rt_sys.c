@@ -10,15 +10,13 @@
  *     input always takes the same path and a crash reproduces.
  *   - Stand-ins for the modules the runtime calls but the fuzzer does not
  *     link: UDP sockets (ike_io.c: datagrams go to the harness's network),
- *     routes and nftables (routes.c, cleardrop.c: nothing reaches the
- *     kernel; the drop elements can be made to fail, to test failing
- *     closed), the TUN MTU, the key log, control clients, the data path
- *     and the sequence store of manual SAs (there are none).
- * The stand-ins for the kernel's side and the key log are weak and
- * declared here, not taken from their headers: the runtime reaches them
- * under two sets of names (cleardrop_* and keylog_* in-process; guard_*
- * and priv_* once the privileged parent does them, with the data path's
- * thread and hand-off), and whichever the runtime calls is the one linked.
+ *     routes and nftables (routes.c, guard.c: nothing reaches the kernel;
+ *     the drop elements can be made to fail, to test failing closed), the
+ *     TUN MTU, the key log, control clients, the data path and the
+ *     sequence store of manual SAs (there are none).
+ * The stand-ins for the kernel's side and the key log (guard_* and priv_*:
+ * the privileged parent does them) and for the data path's thread and
+ * hand-off are weak and declared here, not taken from their headers.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -189,12 +187,8 @@ void routes_settle(struct daemon *d)
 
 #define STANDIN __attribute__((weak))
 
-int cleardrop_pair(struct daemon *d, struct sa_pair *c, bool add);
-int cleardrop_commit(struct daemon *d, int rc);
 int guard_pair(struct daemon *d, struct sa_pair *c, bool add);
 int guard_commit(struct daemon *d, int rc);
-void keylog_ike(const char *dir, const struct ike_sa *sa);
-void keylog_esp(const char *dir, const struct uipsec_sa_params *p);
 void priv_keylog_ike(struct daemon *d, const struct ike_sa *sa);
 void priv_keylog_esp(struct daemon *d, const struct uipsec_sa_params *p);
 int priv_psk_mac(struct daemon *d, uint32_t psk_id, unsigned prf, const uint8_t *octets, size_t len,
@@ -229,7 +223,7 @@ STANDIN void handoff_forget(struct daemon *d, const struct sa_pair *c)
 
 /* The drop elements of c: queued (add) or taken back; the commit fails
  * while fz_cleardrop_fail, and then the caller must remove c. */
-STANDIN int cleardrop_pair(struct daemon *d, struct sa_pair *c, bool add)
+STANDIN int guard_pair(struct daemon *d, struct sa_pair *c, bool add)
 {
     (void)d;
     if (c->guarded == add)
@@ -240,30 +234,11 @@ STANDIN int cleardrop_pair(struct daemon *d, struct sa_pair *c, bool add)
     return 0;
 }
 
-STANDIN int cleardrop_commit(struct daemon *d, int rc)
+/* Like the real one: -1 when the queue is taken back (rc < 0) too. */
+STANDIN int guard_commit(struct daemon *d, int rc)
 {
     (void)d;
     return rc < 0 || fz_cleardrop_fail ? -1 : 0;
-}
-
-STANDIN int guard_pair(struct daemon *d, struct sa_pair *c, bool add)
-{
-    return cleardrop_pair(d, c, add);
-}
-
-STANDIN int guard_commit(struct daemon *d, int rc)
-{
-    return cleardrop_commit(d, rc);
-}
-
-STANDIN void keylog_ike(const char *dir, const struct ike_sa *sa)
-{
-    (void)dir, (void)sa;
-}
-
-STANDIN void keylog_esp(const char *dir, const struct uipsec_sa_params *p)
-{
-    (void)dir, (void)p;
 }
 
 STANDIN void priv_keylog_ike(struct daemon *d, const struct ike_sa *sa)

@@ -563,6 +563,43 @@ static void test_prf_lengths(void **unused)
     assert_true((unsigned)IKE_PRF_ALG_TEST_HMAC_SHA2_224 > 0xffff);
 }
 
+/* The PSK's AUTH MAC (RFC 7296 2.15) against Python's hmac module:
+ * prf(prf("correct horse battery", "Key Pad for IKEv2"), "signed octets"),
+ * the octets in two segments; a wrong length or an empty PSK is refused
+ * with the output zeroed. */
+static void test_psk_mac(void **unused)
+{
+    static const char psk[] = "correct horse battery";
+    const struct ike_iov so[2] = {{(const uint8_t *)"signed ", 7}, {(const uint8_t *)"octets", 6}};
+    struct bytes w256 =
+        bytes_hex("eddc03159ad35bd4adf117efa24ac93a099b2706f7c228c209b6fc9241d5edff");
+    struct bytes w512 =
+        bytes_hex("1190cfbea8c0be1070647b48f8326c0bbbe05fdcee451392391b92a177f3a7b4"
+                  "50b7a943fae92bb155c90225c179e67b19eb4bbcb5f9735007ece365d7fdf008");
+    uint8_t out[IKE_PRF_MAX_LEN];
+
+    (void)unused;
+    assert_int_equal(ike_psk_mac(IKE_PRF_ALG_HMAC_SHA2_256, (const uint8_t *)psk, sizeof psk - 1,
+                                 so, 2, out, 32),
+                     UIPSEC_OK);
+    assert_memory_equal(out, w256.p, 32);
+    assert_int_equal(ike_psk_mac(IKE_PRF_ALG_HMAC_SHA2_512, (const uint8_t *)psk, sizeof psk - 1,
+                                 so, 2, out, 64),
+                     UIPSEC_OK);
+    assert_memory_equal(out, w512.p, 64);
+    assert_int_equal(ike_psk_mac(IKE_PRF_ALG_HMAC_SHA2_256, (const uint8_t *)psk, sizeof psk - 1,
+                                 so, 2, out, 31),
+                     UIPSEC_E_PARAM);
+    assert_true(all_zero(out, 31));
+    memset(out, 0xff, sizeof out);
+    assert_int_equal(
+        ike_psk_mac(IKE_PRF_ALG_HMAC_SHA2_256, (const uint8_t *)psk, 0, so, 2, out, 32),
+        UIPSEC_E_PARAM);
+    assert_true(all_zero(out, 32));
+    free_bytes(&w256);
+    free_bytes(&w512);
+}
+
 static void test_kdf_errors(void **unused)
 {
     uint8_t n[257] = {0}, g[32] = {0}, out[32];
@@ -608,7 +645,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_keymat_split),    cmocka_unit_test(test_child_pfs_and_mismatch),
         cmocka_unit_test(test_sa_split_aead),   cmocka_unit_test(test_rekey_prf_change),
         cmocka_unit_test(test_prf_plus_limits), cmocka_unit_test(test_prf_lengths),
-        cmocka_unit_test(test_kdf_errors),
+        cmocka_unit_test(test_kdf_errors),      cmocka_unit_test(test_psk_mac),
     };
 
     if (argc > 1)

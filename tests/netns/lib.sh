@@ -274,8 +274,8 @@ sanitizer_report() { grep -m3 -E "Sanitizer|runtime error" "$WORK/$1.log"; }
 ctl_json() { ctl "$1" --json "$2"; }
 
 # Results of the plain-text suites (test_daemon, test_cleardrop,
-# test_seqstore): pass NAME; fail NAME [DETAIL...]; counted in passed and
-# failed, which the suite sets to 0.
+# test_seqstore, test_ike): pass NAME; fail NAME [DETAIL...]; counted in
+# passed and failed, which the suite sets to 0.
 pass() { passed=$((passed + 1)); echo "ok    $1"; }
 fail() {
     failed=$((failed + 1))

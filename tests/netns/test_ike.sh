@@ -34,8 +34,9 @@
 #               IKE_SA_INIT a second (spoofed and real sources, valid and
 #               invalid KEs); prints connect time and throughput share
 #
-# Prints "ok - ..." or "not ok - ..." per check and a summary; exits 1 if a
-# check failed (with the ends of both daemons' logs), 77 without root.
+# Prints "ok    ..." or "FAIL  ..." per check (lib.sh's pass and fail) and a
+# summary; exits 1 if a check failed (with the ends of both daemons' logs),
+# 77 without root.
 # Environment: ONLY=TEXT runs the groups whose name contains TEXT (groups:
 # establish, which holds pfs, reload and terminate; retransmit, trap, start,
 # failures, hostile, admission, authfail, unique, load); KEEP=1 keeps $WORK;
@@ -57,16 +58,8 @@ SANITIZED=no # a build with UIPSEC_SANITIZE: memory figures mean nothing
 grep -qx 'UIPSEC_SANITIZE:BOOL=ON' "$BUILD/CMakeCache.txt" 2>/dev/null && SANITIZED=yes
 ns_up
 
-pass() { passed=$((passed + 1)); echo "ok - $1"; }
-
-fail() {
-    failed=$((failed + 1))
-    echo "not ok - $1"
-    shift
-    for line in "$@"; do printf '    # %s\n' "$line"; done
-}
-
-# check NAME DETAIL... -- COMMAND...: pass if COMMAND succeeds.
+# check NAME DETAIL... -- COMMAND...: pass if COMMAND succeeds (pass and
+# fail: lib.sh's).
 check() {
     local name=$1 details=()
     shift
