@@ -532,12 +532,12 @@ static void check(void)
     for (const struct ike_rt *rt = d.ike->half_open_old; rt; rt = rt->ho_next, n++)
         if (!rt->half_open || !rt->sa || rt->sa->state != IKE_SA_INIT_DONE || !rt_live(rt))
             abort();
-    if (n != d.n_half_open || n > IKE_HALF_OPEN_MAX)
+    if (n != d.ike->n_half_open || n > IKE_HALF_OPEN_MAX)
         abort();
     if (n > fz_stats.half_open_max)
         fz_stats.half_open_max = n;
     for (size_t i = 0; i < 8; i++) /* a prefix that echoed cookies holds twice as many */
-        if (admit_half_open(d.admit, &source_a[i]) > 2 * ADMIT_HALF_OPEN_PER_PREFIX)
+        if (admit_half_open(d.ike->admit, &source_a[i]) > 2 * ADMIT_HALF_OPEN_PER_PREFIX)
             abort();
     for (size_t i = 0; i < pairs_slots(&d); i++) {
         const struct sa_pair *c = pairs_at(&d, i);
