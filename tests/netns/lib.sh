@@ -101,6 +101,18 @@ daemon_pids() {
     return 0
 }
 
+# crash_daemon NS: kills uipsecd's processes in NS as a power cut would.
+# Both are stopped first: killed one by one, the child would see its
+# parent go and stop cleanly, sending DELETEs a crash never sends.
+crash_daemon() {
+    local pids
+    pids=$(daemon_pids "$1")
+    [ -n "$pids" ] || return 0
+    kill -STOP $pids 2>/dev/null
+    kill -9 $pids 2>/dev/null
+    return 0
+}
+
 # daemon_pid NS: the privileged parent among them (signals go to it).
 daemon_pid() {
     local p pp

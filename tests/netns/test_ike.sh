@@ -755,7 +755,7 @@ fi
 # restart_left_hard: the left uipsecd dies without a DELETE and comes back:
 # the right still holds the old IKE SA.
 restart_left_hard() {
-    kill -9 $(daemon_pids "$NS_L") 2>/dev/null
+    crash_daemon "$NS_L"
     wait_until 5 eval '[ -z "$(daemon_pids "$NS_L")" ]'
     conf L >"$WORK/left.conf"
     start_daemon "$NS_L" "$WORK/left.conf"

@@ -55,7 +55,7 @@ run run1 || ok=0
 stop_daemon "$NS_L"
 start_daemon "$NS_L" "$WORK/c/left.conf" || exit 1
 run run2 || ok=0
-kill -9 $(daemon_pids "$NS_L")
+crash_daemon "$NS_L"
 sleep 0.3
 start_daemon "$NS_L" "$WORK/c/left.conf" || exit 1
 run run3 || ok=0
