@@ -11,11 +11,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "cfgval.h"
+#include "value.h"
 
-#define FAIL(c, node, ...) (conf_node_error(node, (c)->err, (c)->err_len, __VA_ARGS__), -1)
+#define FAIL(c, node, ...) (settings_node_error(node, (c)->err, (c)->err_len, __VA_ARGS__), -1)
 
-static int keys_section(struct cfgerr *c, const struct conf_node *sec, struct cfg_keys *k)
+static int keys_section(struct value_err *c, const struct settings_node *sec, struct cfg_keys *k)
 {
     unsigned long long v;
     char why[300];
@@ -23,14 +23,14 @@ static int keys_section(struct cfgerr *c, const struct conf_node *sec, struct cf
     if (sec->value)
         return FAIL(c, sec, "%s must be a section: %s { spi = ... enc_key = ... }", sec->name,
                     sec->name);
-    for (const struct conf_node *n = sec->children; n; n = n->next) {
+    for (const struct settings_node *n = sec->children; n; n = n->next) {
         int rc;
 
         /* Keys are secrets: the file holding them must be private. */
-        if (strcmp(n->name, "spi") != 0 && conf_check_private(n->file, why, sizeof(why)) != 0)
+        if (strcmp(n->name, "spi") != 0 && settings_check_private(n->file, why, sizeof(why)) != 0)
             return FAIL(c, n, "%s: the file holds keys but others may read it: %s", n->name, why);
         if (strcmp(n->name, "spi") == 0) {
-            rc = cfgval_uint(c, n, UINT32_MAX, &v);
+            rc = value_uint(c, n, UINT32_MAX, &v);
             if (rc == 0 && v < 256)
                 return FAIL(c, n,
                             "spi = %s: SPIs 0-255 are reserved (RFC 4303 2.1); use a "
@@ -38,9 +38,9 @@ static int keys_section(struct cfgerr *c, const struct conf_node *sec, struct cf
                             n->value, 0xc0de0000ull + v);
             k->spi = (uint32_t)v;
         } else if (strcmp(n->name, "enc_key") == 0) {
-            rc = cfgval_binary(c, n, k->enc_key, sizeof(k->enc_key), &k->enc_key_len);
+            rc = value_binary(c, n, k->enc_key, sizeof(k->enc_key), &k->enc_key_len);
         } else if (strcmp(n->name, "integ_key") == 0) {
-            rc = cfgval_binary(c, n, k->integ_key, sizeof(k->integ_key), &k->integ_key_len);
+            rc = value_binary(c, n, k->integ_key, sizeof(k->integ_key), &k->integ_key_len);
         } else {
             return FAIL(c, n, "unknown key \"%s\" in %s; known: spi, enc_key, integ_key", n->name,
                         sec->name);
@@ -53,12 +53,12 @@ static int keys_section(struct cfgerr *c, const struct conf_node *sec, struct cf
     return 0;
 }
 
-static int proposal(struct cfgerr *c, const struct conf_node *n, struct cfg_manual *m,
+static int proposal(struct value_err *c, const struct settings_node *n, struct cfg_manual *m,
                     enum uipsec_proto proto)
 {
     if (m->proposal[0])
         return FAIL(c, n, "%s: give either esp_proposals or ah_proposals, once", n->name);
-    if (cfgval_str(c, n, m->proposal, sizeof(m->proposal)) < 0)
+    if (value_str(c, n, m->proposal, sizeof(m->proposal)) < 0)
         return -1;
     if (strchr(m->proposal, ','))
         return FAIL(c, n, "%s = %s: a manually keyed SA has exactly one proposal", n->name,
@@ -73,9 +73,9 @@ static int proposal(struct cfgerr *c, const struct conf_node *n, struct cfg_manu
     return 0;
 }
 
-static int mode(struct cfgerr *c, const struct conf_node *n, struct cfg_manual *m)
+static int mode(struct value_err *c, const struct settings_node *n, struct cfg_manual *m)
 {
-    if (cfgval_need_key(c, n) < 0)
+    if (value_need_key(c, n) < 0)
         return -1;
     if (strcmp(n->value, "tunnel") == 0)
         m->mode = UIPSEC_MODE_TUNNEL;
@@ -86,7 +86,7 @@ static int mode(struct cfgerr *c, const struct conf_node *n, struct cfg_manual *
     return 0;
 }
 
-static int lifetime(struct cfgerr *c, const struct conf_node *n, struct cfg_manual *m)
+static int lifetime(struct value_err *c, const struct settings_node *n, struct cfg_manual *m)
 {
     unsigned long long v;
     uint64_t *slot = !strcmp(n->name, "life_bytes")     ? &m->lifetime.hard_bytes
@@ -94,25 +94,25 @@ static int lifetime(struct cfgerr *c, const struct conf_node *n, struct cfg_manu
                      : !strcmp(n->name, "rekey_bytes")  ? &m->lifetime.soft_bytes
                                                         : &m->lifetime.soft_packets;
 
-    if (cfgval_uint(c, n, UINT64_MAX, &v) < 0)
+    if (value_uint(c, n, UINT64_MAX, &v) < 0)
         return -1;
     *slot = v;
     return 0;
 }
 
-static int manual_key(struct cfgerr *c, const struct conf_node *n, struct cfg_manual *m)
+static int manual_key(struct value_err *c, const struct settings_node *n, struct cfg_manual *m)
 {
     unsigned long long v;
     const char *k = n->name;
 
     if (!strcmp(k, "local_addrs"))
-        return cfgval_addr(c, n, &m->local);
+        return value_addr(c, n, &m->local);
     if (!strcmp(k, "remote_addrs"))
-        return cfgval_addr(c, n, &m->remote);
+        return value_addr(c, n, &m->remote);
     if (!strcmp(k, "local_ts"))
-        return cfgval_ts_list(c, n, m->local_ts, &m->n_local_ts);
+        return value_ts_list(c, n, m->local_ts, &m->n_local_ts);
     if (!strcmp(k, "remote_ts"))
-        return cfgval_ts_list(c, n, m->remote_ts, &m->n_remote_ts);
+        return value_ts_list(c, n, m->remote_ts, &m->n_remote_ts);
     if (!strcmp(k, "mode"))
         return mode(c, n, m);
     if (!strcmp(k, "esp_proposals"))
@@ -120,19 +120,19 @@ static int manual_key(struct cfgerr *c, const struct conf_node *n, struct cfg_ma
     if (!strcmp(k, "ah_proposals"))
         return proposal(c, n, m, UIPSEC_PROTO_AH);
     if (!strcmp(k, "encap"))
-        return cfgval_bool(c, n, &m->encap);
+        return value_bool(c, n, &m->encap);
     if (!strcmp(k, "replay_window")) {
-        if (cfgval_uint(c, n, 65536, &v) < 0)
+        if (value_uint(c, n, 65536, &v) < 0)
             return -1;
         return m->replay_window = (uint32_t)v, 0;
     }
     if (!strcmp(k, "tfc_padding")) {
-        if (cfgval_uint(c, n, 9000, &v) < 0)
+        if (value_uint(c, n, 9000, &v) < 0)
             return -1;
         return m->tfc_pad = (uint16_t)v, 0;
     }
     if (!strcmp(k, "priority")) {
-        if (cfgval_uint(c, n, UINT32_MAX, &v) < 0)
+        if (value_uint(c, n, UINT32_MAX, &v) < 0)
             return -1;
         return m->priority = (uint32_t)v, 0;
     }
@@ -153,8 +153,8 @@ static int manual_key(struct cfgerr *c, const struct conf_node *n, struct cfg_ma
 
 /* Sizes given against what the proposal needs: AEAD keys carry their salt
  * at the end, as IKEv2 derives them (RFC 4106 8.1). */
-static int check_key_sizes(struct cfgerr *c, const struct conf_node *sec, struct cfg_manual *m,
-                           const struct cfg_keys *k, const char *dir)
+static int check_key_sizes(struct value_err *c, const struct settings_node *sec,
+                           struct cfg_manual *m, const struct cfg_keys *k, const char *dir)
 {
     size_t ek, salt, ak;
 
@@ -170,7 +170,7 @@ static int check_key_sizes(struct cfgerr *c, const struct conf_node *sec, struct
 
 /* Defaults as strongSwan's for a CHILD_SA: tunnel mode, replay window 32;
  * transport mode protects the two hosts themselves. */
-static int finish_manual(struct cfgerr *c, const struct conf_node *sec, struct cfg_manual *m)
+static int finish_manual(struct value_err *c, const struct settings_node *sec, struct cfg_manual *m)
 {
     const char *missing = !m->local.family    ? "local_addrs"
                           : !m->remote.family ? "remote_addrs"
@@ -202,7 +202,8 @@ static int finish_manual(struct cfgerr *c, const struct conf_node *sec, struct c
     return 0;
 }
 
-static int manual_section(struct cfgerr *c, const struct conf_node *sec, struct cfg_manual *m)
+static int manual_section(struct value_err *c, const struct settings_node *sec,
+                          struct cfg_manual *m)
 {
     memset(m, 0, sizeof(*m));
     if (sec->value)
@@ -215,7 +216,7 @@ static int manual_section(struct cfgerr *c, const struct conf_node *sec, struct 
     snprintf(m->where, sizeof(m->where), "%s:%u:%u", sec->file, sec->line, sec->col);
     m->mode = UIPSEC_MODE_TUNNEL;
     m->replay_window = 32;
-    for (const struct conf_node *n = sec->children; n; n = n->next)
+    for (const struct settings_node *n = sec->children; n; n = n->next)
         if (manual_key(c, n, m) < 0)
             return -1;
     return finish_manual(c, sec, m);
@@ -223,9 +224,9 @@ static int manual_section(struct cfgerr *c, const struct conf_node *sec, struct 
 
 /* A name the kernel takes for a link (its dev_valid_name()): not empty,
  * not "." or "..", no '/', ':' or blank; 15 bytes at most. */
-static int interface_name(struct cfgerr *c, const struct conf_node *n, struct cfg *cfg)
+static int interface_name(struct value_err *c, const struct settings_node *n, struct cfg *cfg)
 {
-    if (cfgval_str(c, n, cfg->ifname, sizeof(cfg->ifname)) < 0)
+    if (value_str(c, n, cfg->ifname, sizeof(cfg->ifname)) < 0)
         return -1;
     if (!cfg->ifname[0] || !strcmp(cfg->ifname, ".") || !strcmp(cfg->ifname, "..") ||
         strpbrk(cfg->ifname, "/: \t"))
@@ -236,7 +237,7 @@ static int interface_name(struct cfgerr *c, const struct conf_node *n, struct cf
     return 0;
 }
 
-static int daemon_key(struct cfgerr *c, const struct conf_node *n, struct cfg *cfg)
+static int daemon_key(struct value_err *c, const struct settings_node *n, struct cfg *cfg)
 {
     struct stat st;
     unsigned long long v;
@@ -244,18 +245,18 @@ static int daemon_key(struct cfgerr *c, const struct conf_node *n, struct cfg *c
     if (!strcmp(n->name, "interface"))
         return interface_name(c, n, cfg);
     if (!strcmp(n->name, "path_mtu")) {
-        if (cfgval_uint(c, n, 65535, &v) < 0)
+        if (value_uint(c, n, 65535, &v) < 0)
             return -1;
         if (v < 1280)
             return FAIL(c, n, "path_mtu = %llu: at least 1280 (the IPv6 minimum)", v);
         return cfg->path_mtu = (unsigned)v, 0;
     }
     if (!strcmp(n->name, "socket"))
-        return cfgval_str(c, n, cfg->socket_path, sizeof(cfg->socket_path));
+        return value_str(c, n, cfg->socket_path, sizeof(cfg->socket_path));
     if (!strcmp(n->name, "socket_group")) {
         struct group *g;
 
-        if (cfgval_need_key(c, n) < 0)
+        if (value_need_key(c, n) < 0)
             return -1;
         if (!(g = getgrnam(n->value)))
             return FAIL(c, n, "socket_group = %s: no such group", n->value);
@@ -266,14 +267,14 @@ static int daemon_key(struct cfgerr *c, const struct conf_node *n, struct cfg *c
     if (!strcmp(n->name, "address4") || !strcmp(n->name, "address6")) {
         struct uipsec_addr *a = n->name[7] == '4' ? &cfg->tun_addr4 : &cfg->tun_addr6;
 
-        if (cfgval_addr(c, n, a) < 0)
+        if (value_addr(c, n, a) < 0)
             return -1;
         if (a->family != n->name[7] - '0')
             return FAIL(c, n, "%s = %s: expected an IPv%c address", n->name, n->value, n->name[7]);
         return 0;
     }
     if (!strcmp(n->name, "wireshark_keys")) {
-        if (cfgval_str(c, n, cfg->wireshark_keys, sizeof(cfg->wireshark_keys)) < 0)
+        if (value_str(c, n, cfg->wireshark_keys, sizeof(cfg->wireshark_keys)) < 0)
             return -1;
         if (cfg->wireshark_keys[0] != '/')
             return FAIL(c, n, "wireshark_keys = %s: expected an absolute directory path", n->value);
@@ -291,7 +292,7 @@ static int daemon_key(struct cfgerr *c, const struct conf_node *n, struct cfg *c
         return 0;
     }
     if (!strcmp(n->name, "state_dir")) {
-        if (cfgval_str(c, n, cfg->state_dir, sizeof(cfg->state_dir)) < 0)
+        if (value_str(c, n, cfg->state_dir, sizeof(cfg->state_dir)) < 0)
             return -1;
         if (cfg->state_dir[0] != '/')
             return FAIL(c, n, "state_dir = %s: expected an absolute directory path", n->value);
@@ -303,10 +304,10 @@ static int daemon_key(struct cfgerr *c, const struct conf_node *n, struct cfg *c
                 n->name);
 }
 
-static int top_section(struct cfgerr *c, const struct conf_node *sec, struct cfg *cfg)
+static int top_section(struct value_err *c, const struct settings_node *sec, struct cfg *cfg)
 {
     if (!strcmp(sec->name, "uipsec")) {
-        for (const struct conf_node *n = sec->children; n; n = n->next)
+        for (const struct settings_node *n = sec->children; n; n = n->next)
             if (daemon_key(c, n, cfg) < 0)
                 return -1;
         return 0;
@@ -314,12 +315,12 @@ static int top_section(struct cfgerr *c, const struct conf_node *sec, struct cfg
     if (!strcmp(sec->name, "manual")) {
         size_t count = 0;
 
-        for (const struct conf_node *n = sec->children; n; n = n->next)
+        for (const struct settings_node *n = sec->children; n; n = n->next)
             count++;
         cfg->manual = calloc(count ? count : 1, sizeof(*cfg->manual));
         if (!cfg->manual)
             return FAIL(c, sec, "out of memory");
-        for (const struct conf_node *n = sec->children; n; n = n->next)
+        for (const struct settings_node *n = sec->children; n; n = n->next)
             if (manual_section(c, n, &cfg->manual[cfg->n_manual++]) < 0)
                 return -1;
         return 0;
@@ -334,9 +335,9 @@ static int top_section(struct cfgerr *c, const struct conf_node *sec, struct cfg
 
 /* The meaning of a parsed tree (root may be NULL: the parse failed, err
  * says why); frees the tree. */
-static int interpret(struct conf_node *root, struct cfg *cfg, char *err, size_t err_len)
+static int interpret(struct settings_node *root, struct cfg *cfg, char *err, size_t err_len)
 {
-    struct cfgerr c = {err, err_len};
+    struct value_err c = {err, err_len};
     int rc = 0;
 
     memset(cfg, 0, sizeof(*cfg));
@@ -346,11 +347,11 @@ static int interpret(struct conf_node *root, struct cfg *cfg, char *err, size_t 
     cfg->path_mtu = 1500;
     if (!root)
         return -1;
-    for (const struct conf_node *n = root->children; n && rc == 0; n = n->next)
+    for (const struct settings_node *n = root->children; n && rc == 0; n = n->next)
         rc = top_section(&c, n, cfg);
     if (rc == 0) /* PSKs are resolved once every secret is known */
         rc = cfg_ike_finish(&c, cfg);
-    conf_free(root);
+    settings_free(root);
     if (rc < 0)
         cfg_free(cfg);
     return rc;
@@ -358,13 +359,14 @@ static int interpret(struct conf_node *root, struct cfg *cfg, char *err, size_t 
 
 int cfg_load(const char *path, struct cfg *cfg, char *err, size_t err_len)
 {
-    return interpret(conf_parse_file(path, 0, err, err_len), cfg, err, err_len);
+    return interpret(settings_parse_file(path, 0, err, err_len), cfg, err, err_len);
 }
 
 int cfg_load_text(const char *text, size_t len, const char *name, struct cfg *cfg, char *err,
                   size_t err_len)
 {
-    return interpret(conf_parse_text(text, len, name, NULL, 0, err, err_len), cfg, err, err_len);
+    return interpret(settings_parse_text(text, len, name, NULL, 0, err, err_len), cfg, err,
+                     err_len);
 }
 
 void cfg_free(struct cfg *cfg)

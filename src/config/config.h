@@ -2,7 +2,7 @@
 /*
  * The meaning of uipsecd's configuration: the daemon's own section `uipsec`
  * and statically keyed SAs in section `manual` (docs/CONFIGURATION.md).
- * The syntax is conf.c's; everything here names file, line and column.
+ * The syntax is settings.c's; everything here names file, line and column.
  */
 #ifndef UIPSECD_CONFIG_H
 #define UIPSECD_CONFIG_H

@@ -15,11 +15,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cfgval.h"
+#include "value.h"
 #include "config.h"
 #include "uipsec/spd.h"
 
-#define FAIL(c, node, ...) (conf_node_error(node, (c)->err, (c)->err_len, __VA_ARGS__), -1)
+#define FAIL(c, node, ...) (settings_node_error(node, (c)->err, (c)->err_len, __VA_ARGS__), -1)
 #define COUNT(a)           (sizeof(a) / sizeof((a)[0]))
 
 #define KNOWN_ALGS                                                                                 \
@@ -62,12 +62,12 @@ static bool has_prefix(const char *s, const char *prefix)
 }
 
 /* strongSwan's "key =" means "not set": the default applies. */
-static bool is_unset(const struct conf_node *n)
+static bool is_unset(const struct settings_node *n)
 {
     return n->value && n->value[0] == '\0';
 }
 
-static int unsupported(struct cfgerr *c, const struct conf_node *n, const char *path)
+static int unsupported(struct value_err *c, const struct settings_node *n, const char *path)
 {
     return FAIL(c, n, "%s.%s: uipsecd does not support \"%s\" yet; remove it", path, n->name,
                 n->name);
@@ -100,11 +100,11 @@ static int parse_time(const char *v, unsigned long long *secs)
     return 0;
 }
 
-static int any_time(struct cfgerr *c, const struct conf_node *n)
+static int any_time(struct value_err *c, const struct settings_node *n)
 {
     unsigned long long v;
 
-    if (cfgval_need_key(c, n) < 0)
+    if (value_need_key(c, n) < 0)
         return -1;
     if (parse_time(n->value, &v) < 0)
         return FAIL(c, n, "%s = \"%s\": expected a time such as 0, 30s, 10m, 4h or 1d", n->name,
@@ -113,7 +113,7 @@ static int any_time(struct cfgerr *c, const struct conf_node *n)
 }
 
 /* A time key whose feature uipsecd lacks: only 0 (off) is accepted. */
-static int off_time(struct cfgerr *c, const struct conf_node *n, const char *feature)
+static int off_time(struct value_err *c, const struct settings_node *n, const char *feature)
 {
     unsigned long long v;
 
@@ -126,10 +126,10 @@ static int off_time(struct cfgerr *c, const struct conf_node *n, const char *fea
     return 0;
 }
 
-static int one_of(struct cfgerr *c, const struct conf_node *n, const char *const *ok, size_t n_ok,
-                  const char *hint)
+static int one_of(struct value_err *c, const struct settings_node *n, const char *const *ok,
+                  size_t n_ok, const char *hint)
 {
-    if (cfgval_need_key(c, n) < 0)
+    if (value_need_key(c, n) < 0)
         return -1;
     for (size_t i = 0; i < n_ok; i++)
         if (strcmp(n->value, ok[i]) == 0)
@@ -138,9 +138,9 @@ static int one_of(struct cfgerr *c, const struct conf_node *n, const char *const
 }
 
 /* local_addrs / remote_addrs: one address, or %any (family 0). */
-static int addr_or_any(struct cfgerr *c, const struct conf_node *n, struct uipsec_addr *a)
+static int addr_or_any(struct value_err *c, const struct settings_node *n, struct uipsec_addr *a)
 {
-    if (cfgval_need_key(c, n) < 0)
+    if (value_need_key(c, n) < 0)
         return -1;
     memset(a, 0, sizeof(*a));
     if (strcmp(n->value, "%any") == 0)
@@ -212,7 +212,8 @@ static bool alg_usable(const struct ike_prop *p, uint8_t type, size_t i)
     return ike_prop_esp_params(&one, &sp) == UIPSEC_OK;
 }
 
-static int check_usable(struct cfgerr *c, const struct conf_node *n, const struct ike_prop_list *l)
+static int check_usable(struct value_err *c, const struct settings_node *n,
+                        const struct ike_prop_list *l)
 {
     for (size_t k = 0; k < l->n; k++)
         for (uint8_t t = 1; t < IKE_PROP_NTYPES; t++)
@@ -233,14 +234,14 @@ static int check_usable(struct cfgerr *c, const struct conf_node *n, const struc
     return 0;
 }
 
-static int proposals(struct cfgerr *c, const struct conf_node *n, uint8_t protocol,
+static int proposals(struct value_err *c, const struct settings_node *n, uint8_t protocol,
                      struct ike_prop_list *list, char *text, size_t text_len)
 {
     const char *dflt =
         protocol == IKE_PROTO_IKE ? CFG_IKE_DEFAULT_PROPOSALS : CFG_ESP_DEFAULT_PROPOSALS;
     char flat[1024], why[200];
 
-    if (cfgval_str(c, n, text, text_len) < 0)
+    if (value_str(c, n, text, text_len) < 0)
         return -1;
     if (expand_proposals(n->value, dflt, flat, sizeof(flat)) < 0)
         return FAIL(c, n, "%s: too many proposals; at most %d", n->name, IKE_PROP_MAX);
@@ -336,14 +337,14 @@ static const char *id_type_of(const char *v, uint8_t *type)
 }
 
 /* An id key into *id; "%any" sets *any (when allowed) and leaves id zero. */
-static int parse_id(struct cfgerr *c, const struct conf_node *n, struct ike_id *id, bool *any,
-                    bool any_ok)
+static int parse_id(struct value_err *c, const struct settings_node *n, struct ike_id *id,
+                    bool *any, bool any_ok)
 {
     const char *text;
     uint8_t type;
     int rc;
 
-    if (cfgval_need_key(c, n) < 0)
+    if (value_need_key(c, n) < 0)
         return -1;
     memset(id, 0, sizeof(*id));
     *any = strcmp(n->value, "%any") == 0;
@@ -400,11 +401,11 @@ static void id_text(const struct ike_id *id, char *buf, size_t len)
 
 /* ---- local { } and remote { } ---- */
 
-static int auth_value(struct cfgerr *c, const struct conf_node *n)
+static int auth_value(struct value_err *c, const struct settings_node *n)
 {
     const char *v;
 
-    if (cfgval_need_key(c, n) < 0)
+    if (value_need_key(c, n) < 0)
         return -1;
     v = n->value;
     if (strcmp(v, "psk") == 0)
@@ -426,14 +427,14 @@ static int auth_value(struct cfgerr *c, const struct conf_node *n)
 }
 
 /* local<suffix> { auth id } or remote<suffix> { }: auth must be psk. */
-static int auth_section(struct cfgerr *c, const struct conf_node *sec, struct cfg_conn *conn,
+static int auth_section(struct value_err *c, const struct settings_node *sec, struct cfg_conn *conn,
                         bool local, const char *path)
 {
     char sub[128];
     bool auth = false, any;
 
     snprintf(sub, sizeof(sub), "%s.%s", path, sec->name);
-    for (const struct conf_node *n = sec->children; n; n = n->next) {
+    for (const struct settings_node *n = sec->children; n; n = n->next) {
         if (is_unset(n))
             continue;
         if (!strcmp(n->name, "auth")) {
@@ -464,10 +465,10 @@ static int auth_section(struct cfgerr *c, const struct conf_node *sec, struct cf
 
 /* A selector list: "dynamic" (the IKE SA's address on that side, also with
  * "[proto/port]") or what uipsec_selector_parse reads. */
-static int ts_list(struct cfgerr *c, const struct conf_node *n, char list[][CFG_TS_LEN],
+static int ts_list(struct value_err *c, const struct settings_node *n, char list[][CFG_TS_LEN],
                    size_t *count)
 {
-    if (cfgval_ts_list(c, n, list, count) < 0)
+    if (value_ts_list(c, n, list, count) < 0)
         return -1;
     for (size_t i = 0; i < *count; i++) {
         struct uipsec_selector sel;
@@ -486,7 +487,8 @@ static int ts_list(struct cfgerr *c, const struct conf_node *n, char list[][CFG_
     return 0;
 }
 
-static int child_mode_start(struct cfgerr *c, const struct conf_node *n, struct cfg_child *ch)
+static int child_mode_start(struct value_err *c, const struct settings_node *n,
+                            struct cfg_child *ch)
 {
     static const char *const modes[] = {"tunnel", "transport"};
     static const char *const starts[] = {"none", "start", "trap", "route"};
@@ -509,7 +511,7 @@ static int child_mode_start(struct cfgerr *c, const struct conf_node *n, struct 
 }
 
 /* rekey_/life_/rand_ time, bytes or packets of a CHILD_SA. */
-static int life_key(struct cfgerr *c, const struct conf_node *n, struct cfg_life *l)
+static int life_key(struct value_err *c, const struct settings_node *n, struct cfg_life *l)
 {
     const char *k = n->name, *u = strchr(k, '_') + 1;
     int what = !strcmp(u, "time") ? CFG_TIME : !strcmp(u, "bytes") ? CFG_BYTES : CFG_PACKETS;
@@ -522,7 +524,7 @@ static int life_key(struct cfgerr *c, const struct conf_node *n, struct cfg_life
         if (any_time(c, n) < 0)
             return -1;
         parse_time(n->value, &v);
-    } else if (cfgval_uint(c, n, UINT64_MAX - 1, &v) < 0) {
+    } else if (value_uint(c, n, UINT64_MAX - 1, &v) < 0) {
         return -1;
     }
     *slot = v;
@@ -530,7 +532,7 @@ static int life_key(struct cfgerr *c, const struct conf_node *n, struct cfg_life
 }
 
 /* strongSwan's defaults: life 110% of rekey, rand the difference. */
-static int life_finish(struct cfgerr *c, const struct conf_node *sec, struct cfg_life *l)
+static int life_finish(struct value_err *c, const struct settings_node *sec, struct cfg_life *l)
 {
     for (int w = CFG_TIME; w <= CFG_PACKETS; w++) {
         if (l->rekey[w] == UNSET)
@@ -554,7 +556,7 @@ static int life_finish(struct cfgerr *c, const struct conf_node *sec, struct cfg
 }
 
 /* Keys of a child whose only accepted values turn a feature off. */
-static int child_off_key(struct cfgerr *c, const struct conf_node *n)
+static int child_off_key(struct value_err *c, const struct settings_node *n)
 {
     static const char *const dpd_ok[] = {"clear", "none"};
     static const char *const close_ok[] = {"none"};
@@ -573,7 +575,7 @@ static int child_off_key(struct cfgerr *c, const struct conf_node *n)
     return -1;
 }
 
-static int child_key(struct cfgerr *c, const struct conf_node *n, struct cfg_child *ch,
+static int child_key(struct value_err *c, const struct settings_node *n, struct cfg_child *ch,
                      const char *path)
 {
     unsigned long long v;
@@ -588,7 +590,7 @@ static int child_key(struct cfgerr *c, const struct conf_node *n, struct cfg_chi
     if (!strcmp(k, "mode") || !strcmp(k, "start_action"))
         return child_mode_start(c, n, ch);
     if (!strcmp(k, "replay_window")) {
-        if (cfgval_uint(c, n, 65536, &v) < 0)
+        if (value_uint(c, n, 65536, &v) < 0)
             return -1;
         return ch->replay_window = (uint32_t)v, 0;
     }
@@ -622,8 +624,8 @@ static bool child_name_taken(const struct cfg *cfg, const struct cfg_conn *cur, 
     return false;
 }
 
-static int child_section(struct cfgerr *c, const struct conf_node *sec, const struct cfg *cfg,
-                         struct cfg_conn *conn)
+static int child_section(struct value_err *c, const struct settings_node *sec,
+                         const struct cfg *cfg, struct cfg_conn *conn)
 {
     struct cfg_child *ch = &conn->children[conn->n_children];
     char path[200];
@@ -653,7 +655,7 @@ static int child_section(struct cfgerr *c, const struct conf_node *sec, const st
     ch->replay_window = 32;
     for (int w = CFG_TIME; w <= CFG_PACKETS; w++)
         ch->life.rekey[w] = ch->life.life[w] = ch->life.rand[w] = UNSET;
-    for (const struct conf_node *n = sec->children; n; n = n->next)
+    for (const struct settings_node *n = sec->children; n; n = n->next)
         if (!is_unset(n) && child_key(c, n, ch, path) < 0)
             return -1;
     if (life_finish(c, sec, &ch->life) < 0)
@@ -667,10 +669,10 @@ static int child_section(struct cfgerr *c, const struct conf_node *sec, const st
     return 0;
 }
 
-static int children_section(struct cfgerr *c, const struct conf_node *sec, const struct cfg *cfg,
-                            struct cfg_conn *conn)
+static int children_section(struct value_err *c, const struct settings_node *sec,
+                            const struct cfg *cfg, struct cfg_conn *conn)
 {
-    for (const struct conf_node *n = sec->children; n; n = n->next)
+    for (const struct settings_node *n = sec->children; n; n = n->next)
         if (child_section(c, n, cfg, conn) < 0)
             return -1;
     return 0;
@@ -681,16 +683,16 @@ static int children_section(struct cfgerr *c, const struct conf_node *sec, const
 /* The subsections of a connection, handled after its keys: the default
  * local ID depends on local_addrs wherever that stands. */
 struct conn_parts {
-    const struct conf_node *local, *remote, *children;
+    const struct settings_node *local, *remote, *children;
 };
 
-static int conn_part(struct cfgerr *c, const struct conf_node *n, struct conn_parts *parts,
+static int conn_part(struct value_err *c, const struct settings_node *n, struct conn_parts *parts,
                      const char *path)
 {
-    const struct conf_node **slot = has_prefix(n->name, "local")    ? &parts->local
-                                    : has_prefix(n->name, "remote") ? &parts->remote
-                                    : !strcmp(n->name, "children")  ? &parts->children
-                                                                    : NULL;
+    const struct settings_node **slot = has_prefix(n->name, "local")    ? &parts->local
+                                        : has_prefix(n->name, "remote") ? &parts->remote
+                                        : !strcmp(n->name, "children")  ? &parts->children
+                                                                        : NULL;
 
     if (!slot)
         return FAIL(c, n, "unknown section \"%s\" in %s; known: local, remote, children", n->name,
@@ -704,7 +706,7 @@ static int conn_part(struct cfgerr *c, const struct conf_node *n, struct conn_pa
     return 0;
 }
 
-static int ike_time(struct cfgerr *c, const struct conf_node *n, struct cfg_conn *conn)
+static int ike_time(struct value_err *c, const struct settings_node *n, struct cfg_conn *conn)
 {
     unsigned long long v;
 
@@ -719,7 +721,7 @@ static int ike_time(struct cfgerr *c, const struct conf_node *n, struct cfg_conn
 
 /* Liveness checks (RFC 7296 2.4) after this long without a word from the
  * peer; 0 turns them off. */
-static int dpd_delay(struct cfgerr *c, const struct conf_node *n, struct cfg_conn *conn)
+static int dpd_delay(struct value_err *c, const struct settings_node *n, struct cfg_conn *conn)
 {
     unsigned long long v;
 
@@ -733,7 +735,7 @@ static int dpd_delay(struct cfgerr *c, const struct conf_node *n, struct cfg_con
 }
 
 /* Keys whose only accepted values are those that leave a feature off. */
-static int conn_off_key(struct cfgerr *c, const struct conf_node *n)
+static int conn_off_key(struct value_err *c, const struct settings_node *n)
 {
     static const char *const frag_ok[] = {"no", "yes", "accept"};
     unsigned long long v;
@@ -743,22 +745,22 @@ static int conn_off_key(struct cfgerr *c, const struct conf_node *n)
     if (!strcmp(k, "reauth_time"))
         return off_time(c, n, "reauthentication");
     if (!strcmp(k, "mobike"))
-        return cfgval_bool(c, n, &b); /* uipsecd never offers MOBIKE */
+        return value_bool(c, n, &b); /* uipsecd never offers MOBIKE */
     if (!strcmp(k, "fragmentation"))
         return one_of(c, n, frag_ok, COUNT(frag_ok),
                       "IKE fragmentation is not supported yet; use no") < 0
                    ? -1
                    : 0;
     if (!strcmp(k, "keyingtries"))
-        return cfgval_uint(c, n, UINT32_MAX, &v);
-    if (cfgval_uint(c, n, 65535, &v) < 0) /* local_port, remote_port */
+        return value_uint(c, n, UINT32_MAX, &v);
+    if (value_uint(c, n, 65535, &v) < 0) /* local_port, remote_port */
         return -1;
     if (v != 500)
         return FAIL(c, n, "%s = %s: uipsecd uses port 500 (and 4500) only; remove it", k, n->value);
     return 0;
 }
 
-static int conn_key(struct cfgerr *c, const struct conf_node *n, struct cfg_conn *conn,
+static int conn_key(struct value_err *c, const struct settings_node *n, struct cfg_conn *conn,
                     const char *path)
 {
     static const char *const off_keys[] = {"reauth_time", "mobike",     "fragmentation",
@@ -769,7 +771,7 @@ static int conn_key(struct cfgerr *c, const struct conf_node *n, struct cfg_conn
     int i;
 
     if (!strcmp(k, "version")) {
-        if (cfgval_need_key(c, n) < 0)
+        if (value_need_key(c, n) < 0)
             return -1;
         if (!strcmp(n->value, "1"))
             return FAIL(c, n, "version = 1: IKEv1 is not supported; use version = 2");
@@ -784,7 +786,7 @@ static int conn_key(struct cfgerr *c, const struct conf_node *n, struct cfg_conn
     if (!strcmp(k, "proposals"))
         return proposals(c, n, IKE_PROTO_IKE, &conn->ike, conn->ike_text, sizeof(conn->ike_text));
     if (!strcmp(k, "encap"))
-        return cfgval_bool(c, n, &conn->encap);
+        return value_bool(c, n, &conn->encap);
     if (!strcmp(k, "dpd_delay"))
         return dpd_delay(c, n, conn);
     if (!strcmp(k, "rekey_time") || !strcmp(k, "over_time") || !strcmp(k, "rand_time"))
@@ -798,7 +800,7 @@ static int conn_key(struct cfgerr *c, const struct conf_node *n, struct cfg_conn
         return conn->unique = (enum cfg_unique)i, 0;
     }
     if (!strcmp(k, "max_ike_sas") || !strcmp(k, "max_child_sas")) {
-        if (cfgval_uint(c, n, 100000, &v) < 0)
+        if (value_uint(c, n, 100000, &v) < 0)
             return -1;
         *(k[4] == 'i' ? &conn->max_ike_sas : &conn->max_child_sas) = (uint32_t)v;
         return 0;
@@ -815,7 +817,8 @@ static int conn_key(struct cfgerr *c, const struct conf_node *n, struct cfg_conn
                 k, path);
 }
 
-static int local_id_default(struct cfgerr *c, const struct conf_node *sec, struct cfg_conn *conn)
+static int local_id_default(struct value_err *c, const struct settings_node *sec,
+                            struct cfg_conn *conn)
 {
     char text[INET6_ADDRSTRLEN];
     bool v4 = conn->local.family == 4;
@@ -844,7 +847,7 @@ static void ike_life_finish(struct cfg_conn *conn)
         conn->rand_time = conn->rekey_time;
 }
 
-static int finish_conn(struct cfgerr *c, const struct conf_node *sec, const struct cfg *cfg,
+static int finish_conn(struct value_err *c, const struct settings_node *sec, const struct cfg *cfg,
                        struct cfg_conn *conn, const struct conn_parts *parts, const char *path)
 {
     if (!parts->local || !parts->remote)
@@ -872,7 +875,7 @@ static int finish_conn(struct cfgerr *c, const struct conf_node *sec, const stru
     return 0;
 }
 
-static int conn_section(struct cfgerr *c, const struct conf_node *sec, const struct cfg *cfg,
+static int conn_section(struct value_err *c, const struct settings_node *sec, const struct cfg *cfg,
                         struct cfg_conn *conn)
 {
     struct conn_parts parts = {NULL, NULL, NULL};
@@ -892,7 +895,7 @@ static int conn_section(struct cfgerr *c, const struct conf_node *sec, const str
     conn->remote_id_any = true;
     conn->max_ike_sas = CFG_MAX_IKE_SAS_DEFAULT;
     conn->max_child_sas = CFG_MAX_CHILD_SAS_DEFAULT;
-    for (const struct conf_node *n = sec->children; n; n = n->next) {
+    for (const struct settings_node *n = sec->children; n; n = n->next) {
         int rc = !n->value     ? conn_part(c, n, &parts, path)
                  : is_unset(n) ? 0
                                : conn_key(c, n, conn, path);
@@ -918,16 +921,16 @@ static void *grow(void *old, size_t n_old, size_t n_new, size_t size)
     return p;
 }
 
-static size_t count_children(const struct conf_node *sec)
+static size_t count_children(const struct settings_node *sec)
 {
     size_t n = 0;
 
-    for (const struct conf_node *k = sec->children; k; k = k->next)
+    for (const struct settings_node *k = sec->children; k; k = k->next)
         n++;
     return n;
 }
 
-int cfg_ike_connections(struct cfgerr *c, const struct conf_node *sec, struct cfg *cfg)
+int cfg_ike_connections(struct value_err *c, const struct settings_node *sec, struct cfg *cfg)
 {
     struct cfg_conn *all;
 
@@ -938,7 +941,7 @@ int cfg_ike_connections(struct cfgerr *c, const struct conf_node *sec, struct cf
     if (!all)
         return FAIL(c, sec, "out of memory");
     cfg->ike_conns = all;
-    for (const struct conf_node *n = sec->children; n; n = n->next) {
+    for (const struct settings_node *n = sec->children; n; n = n->next) {
         if (conn_section(c, n, cfg, &all[cfg->n_ike_conns]) < 0)
             return -1;
         cfg->n_ike_conns++;
@@ -948,19 +951,19 @@ int cfg_ike_connections(struct cfgerr *c, const struct conf_node *sec, struct cf
 
 /* ---- secrets ---- */
 
-static int secret_value(struct cfgerr *c, const struct conf_node *n, struct cfg_secret *s)
+static int secret_value(struct value_err *c, const struct settings_node *n, struct cfg_secret *s)
 {
     char why[300];
 
-    if (cfgval_need_key(c, n) < 0)
+    if (value_need_key(c, n) < 0)
         return -1;
     /* Like manual keys: the file that holds a secret must be private. */
-    if (conf_check_private(n->file, why, sizeof(why)) != 0)
+    if (settings_check_private(n->file, why, sizeof(why)) != 0)
         return FAIL(c, n, "secret: the file holds a pre-shared key but others may read it: %s",
                     why);
     snprintf(s->where, sizeof(s->where), "%s:%u", n->file, n->line);
     if (has_prefix(n->value, "0x") || has_prefix(n->value, "0s"))
-        return cfgval_binary(c, n, s->secret, sizeof(s->secret), &s->len);
+        return value_binary(c, n, s->secret, sizeof(s->secret), &s->len);
     s->len = strlen(n->value);
     if (s->len > sizeof(s->secret))
         return FAIL(c, n, "secret: longer than %zu bytes", sizeof(s->secret));
@@ -969,7 +972,7 @@ static int secret_value(struct cfgerr *c, const struct conf_node *n, struct cfg_
 }
 
 /* secrets.ike<suffix> { id<suffix> = ..., secret = ... } */
-static int ike_secret(struct cfgerr *c, const struct conf_node *sec, struct cfg_secret *s)
+static int ike_secret(struct value_err *c, const struct settings_node *sec, struct cfg_secret *s)
 {
     bool any;
 
@@ -981,7 +984,7 @@ static int ike_secret(struct cfgerr *c, const struct conf_node *sec, struct cfg_
         return FAIL(c, sec, "secret name \"%.20s...\" is longer than %zu characters", sec->name,
                     sizeof(s->name) - 1);
     strcpy(s->name, sec->name);
-    for (const struct conf_node *n = sec->children; n; n = n->next) {
+    for (const struct settings_node *n = sec->children; n; n = n->next) {
         if (is_unset(n))
             continue;
         if (!strcmp(n->name, "secret")) {
@@ -1004,7 +1007,7 @@ static int ike_secret(struct cfgerr *c, const struct conf_node *sec, struct cfg_
     return 0;
 }
 
-int cfg_ike_secrets(struct cfgerr *c, const struct conf_node *sec, struct cfg *cfg)
+int cfg_ike_secrets(struct value_err *c, const struct settings_node *sec, struct cfg *cfg)
 {
     struct cfg_secret *all;
 
@@ -1014,7 +1017,7 @@ int cfg_ike_secrets(struct cfgerr *c, const struct conf_node *sec, struct cfg *c
     if (!all)
         return FAIL(c, sec, "out of memory");
     cfg->secrets = all;
-    for (const struct conf_node *n = sec->children; n; n = n->next) {
+    for (const struct settings_node *n = sec->children; n; n = n->next) {
         bool other = false;
 
         for (size_t i = 0; i < COUNT(secret_unsupported); i++)
@@ -1064,7 +1067,7 @@ static int secret_rank(const struct cfg_conn *conn, const struct cfg_secret *s)
     return mine + peer;
 }
 
-static int resolve_psk(struct cfgerr *c, struct cfg *cfg, struct cfg_conn *conn)
+static int resolve_psk(struct value_err *c, struct cfg *cfg, struct cfg_conn *conn)
 {
     const struct cfg_secret *best = NULL;
     int best_rank = -1;
@@ -1093,7 +1096,7 @@ static int resolve_psk(struct cfgerr *c, struct cfg *cfg, struct cfg_conn *conn)
     return 0;
 }
 
-int cfg_ike_finish(struct cfgerr *c, struct cfg *cfg)
+int cfg_ike_finish(struct value_err *c, struct cfg *cfg)
 {
     for (size_t i = 0; i < cfg->n_ike_conns; i++)
         if (resolve_psk(c, cfg, &cfg->ike_conns[i]) < 0)

@@ -111,22 +111,22 @@ struct cfg_secret {
 };
 
 struct cfg;
-struct cfgerr;
-struct conf_node;
+struct value_err;
+struct settings_node;
 
 /* The `connections` section into cfg->ike_conns (several `connections`
  * sections merge in the syntax layer).  0 or -1 with the message. */
-int cfg_ike_connections(struct cfgerr *c, const struct conf_node *sec, struct cfg *cfg);
+int cfg_ike_connections(struct value_err *c, const struct settings_node *sec, struct cfg *cfg);
 
 /* The `secrets` section: keeps the ike-* entries in cfg for
  * cfg_ike_finish.  0 or -1. */
-int cfg_ike_secrets(struct cfgerr *c, const struct conf_node *sec, struct cfg *cfg);
+int cfg_ike_secrets(struct value_err *c, const struct settings_node *sec, struct cfg *cfg);
 
 /* After the whole file: resolves each connection's PSK (strongSwan's
  * matching: a secret whose ids match both our and the peer's ID wins over
  * one matching one side, which wins over one without ids) and checks that
  * every connection has one.  0 or -1 naming the connection. */
-int cfg_ike_finish(struct cfgerr *c, struct cfg *cfg);
+int cfg_ike_finish(struct value_err *c, struct cfg *cfg);
 
 /* A warning about secret s for the log (a PSK shorter than CFG_PSK_WEAK
  * bytes can be guessed), naming it and where it stands: true and the

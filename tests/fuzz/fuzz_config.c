@@ -2,7 +2,7 @@
 /*
  * libFuzzer target for the configuration's meaning layer: whole files
  * through cfg_load_text(), the daemon's cfg_load() on text (config.c,
- * config_ike.c, cfgval.c over the syntax layer), includes refused.  A file
+ * config_ike.c, value.c over the syntax layer), includes refused.  A file
  * is either refused with one printable line "NAME:..." or loaded into
  * a configuration whose values hold what the loaders promise, equal to
  * itself, and freed without a leak.  The text is named after a private,

@@ -39,8 +39,8 @@ if [ -x "$build/tests/fuzz/fuzz_sa_file" ]; then
     run fuzz_sa_file 3 "$work/seeds-sa-file"
 fi
 run fuzz_spd 3 "$work/seeds-spd"
-if [ -x "$build/tests/fuzz/fuzz_conf" ]; then
-    run fuzz_conf 3 "$here/seeds-conf"
+if [ -x "$build/tests/fuzz/fuzz_settings" ]; then
+    run fuzz_settings 3 "$here/seeds-conf"
 fi
 if [ -x "$build/tests/fuzz/fuzz_config" ]; then
     run fuzz_config 3 "$here/seeds-conf" "$here/../../examples"

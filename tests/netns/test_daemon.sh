@@ -51,7 +51,7 @@ if selected "usage: --help"; then
 fi
 
 # ---- Configuration errors --------------------------------------------------
-# Every message config.c, cfgval.c and conf.c give for a file, run through the
+# Every message config.c, value.c and settings.c give for a file, run through the
 # daemon: stderr must be exactly "uipsecd: FILE:LINE:COL: message" and the
 # exit status 1.  Each case edits a valid file (base_conf) with sed.
 

@@ -18,12 +18,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "conf.h"
+#include "settings.h"
 #include "config.h"
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
-static char err[CONF_ERR_LEN];
+static char err[SETTINGS_ERR_LEN];
 static char path[64];
 
 /* Writes text into a fresh temporary file of the given mode. */

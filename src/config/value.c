@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-#include "cfgval.h"
+#include "value.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -11,14 +11,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define FAIL(c, node, ...) (conf_node_error(node, (c)->err, (c)->err_len, __VA_ARGS__), -1)
+#define FAIL(c, node, ...) (settings_node_error(node, (c)->err, (c)->err_len, __VA_ARGS__), -1)
 
-static bool is_key(const struct conf_node *n)
+static bool is_key(const struct settings_node *n)
 {
     return n->value != NULL;
 }
 
-int cfgval_need_key(struct cfgerr *c, const struct conf_node *n)
+int value_need_key(struct value_err *c, const struct settings_node *n)
 {
     if (!is_key(n))
         return FAIL(c, n, "\"%s\" is a section here but must be a key: write %s = VALUE", n->name,
@@ -26,13 +26,13 @@ int cfgval_need_key(struct cfgerr *c, const struct conf_node *n)
     return 0;
 }
 
-int cfgval_uint(struct cfgerr *c, const struct conf_node *n, unsigned long long max,
-                unsigned long long *out)
+int value_uint(struct value_err *c, const struct settings_node *n, unsigned long long max,
+               unsigned long long *out)
 {
     char *end;
     unsigned long long v, mult = 1;
 
-    if (cfgval_need_key(c, n) < 0)
+    if (value_need_key(c, n) < 0)
         return -1;
     errno = 0;
     v = strtoull(n->value, &end, 0);
@@ -49,12 +49,12 @@ int cfgval_uint(struct cfgerr *c, const struct conf_node *n, unsigned long long 
     return 0;
 }
 
-int cfgval_bool(struct cfgerr *c, const struct conf_node *n, bool *out)
+int value_bool(struct value_err *c, const struct settings_node *n, bool *out)
 {
     static const char *const yes[] = {"yes", "true", "enabled", "1"};
     static const char *const no[] = {"no", "false", "disabled", "0"};
 
-    if (cfgval_need_key(c, n) < 0)
+    if (value_need_key(c, n) < 0)
         return -1;
     for (size_t i = 0; i < 4; i++) {
         if (strcmp(n->value, yes[i]) == 0)
@@ -65,9 +65,9 @@ int cfgval_bool(struct cfgerr *c, const struct conf_node *n, bool *out)
     return FAIL(c, n, "%s = \"%s\": expected yes or no", n->name, n->value);
 }
 
-int cfgval_addr(struct cfgerr *c, const struct conf_node *n, struct uipsec_addr *a)
+int value_addr(struct value_err *c, const struct settings_node *n, struct uipsec_addr *a)
 {
-    if (cfgval_need_key(c, n) < 0)
+    if (value_need_key(c, n) < 0)
         return -1;
     memset(a, 0, sizeof(*a));
     if (inet_pton(AF_INET, n->value, a->bytes) == 1)
@@ -98,14 +98,14 @@ static int unhex(const char *s, uint8_t *out, size_t max, size_t *len)
 }
 
 /* strongSwan's binary forms: 0x hex or 0s base64. */
-int cfgval_binary(struct cfgerr *c, const struct conf_node *n, uint8_t *out, size_t max,
-                  size_t *len)
+int value_binary(struct value_err *c, const struct settings_node *n, uint8_t *out, size_t max,
+                 size_t *len)
 {
     uint8_t tmp[4 * 64];
     size_t sl;
     int got;
 
-    if (cfgval_need_key(c, n) < 0)
+    if (value_need_key(c, n) < 0)
         return -1;
     sl = strlen(n->value);
     if (sl > 2 && strncmp(n->value, "0x", 2) == 0 && unhex(n->value + 2, out, max, len) == 0)
@@ -128,9 +128,9 @@ int cfgval_binary(struct cfgerr *c, const struct conf_node *n, uint8_t *out, siz
                 n->name, max);
 }
 
-int cfgval_str(struct cfgerr *c, const struct conf_node *n, char *out, size_t max)
+int value_str(struct value_err *c, const struct settings_node *n, char *out, size_t max)
 {
-    if (cfgval_need_key(c, n) < 0)
+    if (value_need_key(c, n) < 0)
         return -1;
     if (strlen(n->value) >= max)
         return FAIL(c, n, "%s: value longer than %zu characters", n->name, max - 1);
@@ -139,11 +139,12 @@ int cfgval_str(struct cfgerr *c, const struct conf_node *n, char *out, size_t ma
 }
 
 /* A comma-separated list of traffic selectors in strongSwan syntax. */
-int cfgval_ts_list(struct cfgerr *c, const struct conf_node *n, char list[][64], size_t *count)
+int value_ts_list(struct value_err *c, const struct settings_node *n, char list[][64],
+                  size_t *count)
 {
     const char *p;
 
-    if (cfgval_need_key(c, n) < 0)
+    if (value_need_key(c, n) < 0)
         return -1;
     *count = 0;
     for (p = n->value; *p;) {

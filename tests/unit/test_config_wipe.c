@@ -26,7 +26,7 @@
 
 #include <cmocka.h>
 
-#include "conf.h"
+#include "settings.h"
 #include "config.h"
 
 extern void *__libc_malloc(size_t n);
@@ -110,16 +110,16 @@ static void write_conf(char *path, size_t len)
  * tree's values. */
 static void test_parse_tree_wiped(void **state)
 {
-    char path[64], err[CONF_ERR_LEN];
-    struct conf_node *root;
+    char path[64], err[SETTINGS_ERR_LEN];
+    struct settings_node *root;
 
     (void)state;
     write_conf(path, sizeof path);
     leaked = 0;
     armed = 1;
-    root = conf_parse_file(path, CONF_PRIVATE, err, sizeof err);
+    root = settings_parse_file(path, SETTINGS_PRIVATE, err, sizeof err);
     assert_non_null(root);
-    conf_free(root);
+    settings_free(root);
     armed = 0;
     unlink(path);
     assert_int_equal(leaked, 0);

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * strongSwan settings text (swanctl.conf) to a tree of struct conf_node.
+ * strongSwan settings text (swanctl.conf) to a tree of struct settings_node.
  *
  * A hand-written recursive-descent parser over one reader (struct src):
  * every byte is reached through peek() and step(), which check the length
@@ -13,12 +13,12 @@
  *   value   := (BARE | "QUOTED")*              parts joined by one space
  *   include := 'include' blank PATTERN         glob, relative to the file's directory
  *
- * Recursion is bounded by CONF_MAX_DEPTH sections and CONF_MAX_INCLUDE_DEPTH
+ * Recursion is bounded by SETTINGS_MAX_DEPTH sections and SETTINGS_MAX_INCLUDE_DEPTH
  * files.  The first error stops the parse and frees the partial tree.
  */
 #define _POSIX_C_SOURCE 200809L
 
-#include "conf.h"
+#include "settings.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -61,26 +61,26 @@ static void *wipe_grow(void *p, size_t used, size_t cap)
     return np;
 }
 
-struct conf_str {
-    struct conf_str *next;
+struct settings_str {
+    struct settings_str *next;
     char text[];
 };
 
-/* The root comes first so that conf_free() can get back to the tree. */
-struct conf_tree {
-    struct conf_node root;
-    struct conf_str *files; /* interned file names */
+/* The root comes first so that settings_free() can get back to the tree. */
+struct settings_tree {
+    struct settings_node root;
+    struct settings_str *files; /* interned file names */
 };
 
 /* (section, name) -> node: merging sections and replacing keys cost O(1)
  * instead of a walk over a section that may hold thousands of entries. */
 struct slot {
-    const struct conf_node *parent;
-    struct conf_node *node;
+    const struct settings_node *parent;
+    struct settings_node *node;
 };
 
 struct parser {
-    struct conf_tree *tree;
+    struct settings_tree *tree;
     struct slot *slots;
     size_t cap, used;
     unsigned flags;
@@ -122,7 +122,7 @@ struct buf {
 
 static char root_name[] = "";
 
-static bool parse_body(struct parser *p, struct src *s, struct conf_node *sec, unsigned depth,
+static bool parse_body(struct parser *p, struct src *s, struct settings_node *sec, unsigned depth,
                        const struct open_sec *open);
 
 /* ---- reader ---- */
@@ -214,7 +214,7 @@ static bool bad_control(struct parser *p, const struct src *s)
 }
 
 /* "L:C" of a node in the file s reads, "FILE:L:C" of one elsewhere. */
-static const char *where(char *buf, size_t n, const struct src *s, const struct conf_node *node)
+static const char *where(char *buf, size_t n, const struct src *s, const struct settings_node *node)
 {
     if (node->file == s->name)
         snprintf(buf, n, "%u:%u", node->line, node->col);
@@ -263,9 +263,9 @@ static char *buf_take(struct buf *b)
 
 /* ---- the tree ---- */
 
-static const char *intern(struct conf_tree *t, const char *name)
+static const char *intern(struct settings_tree *t, const char *name)
 {
-    struct conf_str *s;
+    struct settings_str *s;
     size_t n = strlen(name);
 
     for (s = t->files; s; s = s->next)
@@ -280,9 +280,9 @@ static const char *intern(struct conf_tree *t, const char *name)
     return s->text;
 }
 
-static struct conf_node *node_new(char *name, char *value, const char *file, struct pos at)
+static struct settings_node *node_new(char *name, char *value, const char *file, struct pos at)
 {
-    struct conf_node *n = calloc(1, sizeof *n);
+    struct settings_node *n = calloc(1, sizeof *n);
 
     if (n) {
         n->name = name;
@@ -294,7 +294,7 @@ static struct conf_node *node_new(char *name, char *value, const char *file, str
     return n;
 }
 
-static void node_free(struct conf_node *n)
+static void node_free(struct settings_node *n)
 {
     wipe_free(n->name);
     wipe_free(n->value);
@@ -303,13 +303,13 @@ static void node_free(struct conf_node *n)
 
 /* Frees a sibling list and all below it without recursion: a section's
  * children are spliced in after it before it goes. */
-static void free_nodes(struct conf_node *n)
+static void free_nodes(struct settings_node *n)
 {
     while (n) {
-        struct conf_node *next, *sh, *up;
+        struct settings_node *next, *sh, *up;
 
         if (n->children) {
-            struct conf_node *last = n->children;
+            struct settings_node *last = n->children;
 
             while (last->next)
                 last = last->next;
@@ -326,10 +326,10 @@ static void free_nodes(struct conf_node *n)
     }
 }
 
-void conf_free(struct conf_node *root)
+void settings_free(struct settings_node *root)
 {
-    struct conf_tree *t = (struct conf_tree *)root;
-    struct conf_str *s, *next;
+    struct settings_tree *t = (struct settings_tree *)root;
+    struct settings_str *s, *next;
 
     if (!root)
         return;
@@ -342,13 +342,13 @@ void conf_free(struct conf_node *root)
 }
 
 /* Children were prepended while parsing: put every list in file order.
- * Recursion is bounded by CONF_MAX_DEPTH. */
-static void reorder(struct conf_node *sec)
+ * Recursion is bounded by SETTINGS_MAX_DEPTH. */
+static void reorder(struct settings_node *sec)
 {
-    struct conf_node *rev = NULL;
+    struct settings_node *rev = NULL;
 
     while (sec->children) {
-        struct conf_node *n = sec->children;
+        struct settings_node *n = sec->children;
 
         sec->children = n->next;
         n->next = rev;
@@ -361,7 +361,7 @@ static void reorder(struct conf_node *sec)
 
 /* ---- the (section, name) index ---- */
 
-static size_t slot_at(const struct parser *p, const struct conf_node *parent, const char *name)
+static size_t slot_at(const struct parser *p, const struct settings_node *parent, const char *name)
 {
     uint64_t h = 0xcbf29ce484222325u ^ (uint64_t)(uintptr_t)parent; /* FNV-1a */
     size_t i;
@@ -398,7 +398,8 @@ static bool index_reserve(struct parser *p)
     return true;
 }
 
-static void attach(struct parser *p, struct conf_node *sec, size_t slot, struct conf_node *n)
+static void attach(struct parser *p, struct settings_node *sec, size_t slot,
+                   struct settings_node *n)
 {
     p->slots[slot] = (struct slot){sec, n};
     p->used++;
@@ -591,8 +592,8 @@ static char *read_name(struct parser *p, struct src *s)
         bad_name_char(p, s);
         return NULL;
     }
-    if (n > CONF_MAX_NAME) {
-        fail(p, s, at, "name longer than %d bytes; shorten it", CONF_MAX_NAME);
+    if (n > SETTINGS_MAX_NAME) {
+        fail(p, s, at, "name longer than %d bytes; shorten it", SETTINGS_MAX_NAME);
         return NULL;
     }
     name = malloc(n + 1);
@@ -631,11 +632,11 @@ static bool private_ok(const struct stat *st, const char *path, char *why, size_
 static const char *too_big(char *why, size_t n)
 {
     snprintf(why, n, "larger than %d bytes; split it into files that include each other",
-             CONF_MAX_FILE_SIZE);
+             SETTINGS_MAX_FILE_SIZE);
     return why;
 }
 
-/* Opens path if it is a regular file (and private, with CONF_PRIVATE);
+/* Opens path if it is a regular file (and private, with SETTINGS_PRIVATE);
  * else -1 and why.  Non-blocking, so a FIFO cannot hang the daemon. */
 static int open_file(const char *path, unsigned flags, struct stat *st, char *why, size_t n)
 {
@@ -649,7 +650,7 @@ static int open_file(const char *path, unsigned flags, struct stat *st, char *wh
         snprintf(why, n, "cannot stat: %s", strerror(errno));
     else if (!S_ISREG(st->st_mode))
         snprintf(why, n, "not a regular file; give a file, not a directory or device");
-    else if (!(flags & CONF_PRIVATE) || private_ok(st, path, why, n))
+    else if (!(flags & SETTINGS_PRIVATE) || private_ok(st, path, why, n))
         return fd;
     close(fd);
     return -1;
@@ -668,12 +669,12 @@ static char *read_all(int fd, size_t hint, size_t *len, char *why, size_t n)
         if (got == cap) {
             char *more;
 
-            if (cap > CONF_MAX_FILE_SIZE) {
+            if (cap > SETTINGS_MAX_FILE_SIZE) {
                 too_big(why, n);
                 wipe_free(text);
                 return NULL;
             }
-            cap = cap * 2 > CONF_MAX_FILE_SIZE + 1 ? CONF_MAX_FILE_SIZE + 1 : cap * 2;
+            cap = cap * 2 > SETTINGS_MAX_FILE_SIZE + 1 ? SETTINGS_MAX_FILE_SIZE + 1 : cap * 2;
             more = wipe_grow(text, got, cap);
             if (!more)
                 break;
@@ -703,14 +704,14 @@ static char *read_all(int fd, size_t hint, size_t *len, char *why, size_t n)
 static bool load(struct parser *p, const char *path, const struct src *from, struct pos at,
                  struct src *out, char **text)
 {
-    char why[CONF_ERR_LEN];
+    char why[SETTINGS_ERR_LEN];
     const char *slash, *name = NULL;
     struct stat st;
     size_t len = 0;
     int fd = open_file(path, p->flags, &st, why, sizeof why);
 
     *text = NULL;
-    if (fd >= 0 && st.st_size > CONF_MAX_FILE_SIZE)
+    if (fd >= 0 && st.st_size > SETTINGS_MAX_FILE_SIZE)
         too_big(why, sizeof why);
     else if (fd >= 0)
         *text = read_all(fd, (size_t)st.st_size, &len, why, sizeof why);
@@ -745,7 +746,7 @@ static bool load(struct parser *p, const char *path, const struct src *from, str
 
 /* Parses a whole file or text into sec: a file closes every section it
  * opens, so an included file cannot close its includer's section. */
-static bool parse_src(struct parser *p, struct src *s, struct conf_node *sec, unsigned depth)
+static bool parse_src(struct parser *p, struct src *s, struct settings_node *sec, unsigned depth)
 {
     const char *nul = s->len ? memchr(s->text, '\0', s->len) : NULL;
 
@@ -757,21 +758,21 @@ static bool parse_src(struct parser *p, struct src *s, struct conf_node *sec, un
     return parse_body(p, s, sec, depth, NULL);
 }
 
-static bool include_file(struct parser *p, const struct src *from, struct conf_node *sec,
+static bool include_file(struct parser *p, const struct src *from, struct settings_node *sec,
                          unsigned depth, struct pos at, const char *path)
 {
     struct src s;
     char *text;
     bool ok;
 
-    if (p->files >= CONF_MAX_INCLUDES)
+    if (p->files >= SETTINGS_MAX_INCLUDES)
         return fail(p, from, at, "more than %d files included; merge some of them",
-                    CONF_MAX_INCLUDES);
-    if (from->level >= CONF_MAX_INCLUDE_DEPTH)
+                    SETTINGS_MAX_INCLUDES);
+    if (from->level >= SETTINGS_MAX_INCLUDE_DEPTH)
         return fail(p, from, at,
                     "includes nested more than %d deep; include the files from "
                     "fewer levels",
-                    CONF_MAX_INCLUDE_DEPTH);
+                    SETTINGS_MAX_INCLUDE_DEPTH);
     p->files++;
     if (!load(p, path, from, at, &s, &text))
         return false;
@@ -826,7 +827,7 @@ static int glob_error(const char *path, int e)
     return 1;
 }
 
-static bool include_pattern(struct parser *p, const struct src *s, struct conf_node *sec,
+static bool include_pattern(struct parser *p, const struct src *s, struct settings_node *sec,
                             unsigned depth, struct pos at, const char *pattern)
 {
     char *full = join_dir(s, pattern);
@@ -879,7 +880,8 @@ static bool read_pattern(struct parser *p, struct src *s, struct buf *b)
     return true;
 }
 
-static bool parse_include(struct parser *p, struct src *s, struct conf_node *sec, unsigned depth)
+static bool parse_include(struct parser *p, struct src *s, struct settings_node *sec,
+                          unsigned depth)
 {
     struct buf b = {0};
     struct pos at;
@@ -931,11 +933,11 @@ static int include_ahead(const struct src *s, const char *name)
 
 /* name = value into sec; a key set before keeps its place in file order
  * (as in strongSwan) with the new value, and its old value is shadowed. */
-static bool set_key(struct parser *p, const struct src *s, struct conf_node *sec, char *name,
+static bool set_key(struct parser *p, const struct src *s, struct settings_node *sec, char *name,
                     char *value, struct pos at)
 {
-    struct conf_node *old, *prev;
-    char other[CONF_ERR_LEN];
+    struct settings_node *old, *prev;
+    char other[SETTINGS_ERR_LEN];
     size_t i;
 
     if (!index_reserve(p))
@@ -943,7 +945,7 @@ static bool set_key(struct parser *p, const struct src *s, struct conf_node *sec
     i = slot_at(p, sec, name);
     old = p->slots[i].node;
     if (!old) {
-        struct conf_node *n = node_new(name, value, s->name, at);
+        struct settings_node *n = node_new(name, value, s->name, at);
 
         if (!n)
             return oom(p, s);
@@ -968,7 +970,7 @@ static bool set_key(struct parser *p, const struct src *s, struct conf_node *sec
     return true;
 }
 
-static bool parse_key(struct parser *p, struct src *s, struct conf_node *sec, char *name,
+static bool parse_key(struct parser *p, struct src *s, struct settings_node *sec, char *name,
                       struct pos at)
 {
     char *value;
@@ -984,18 +986,18 @@ static bool parse_key(struct parser *p, struct src *s, struct conf_node *sec, ch
 
 /* Opens section name (owned) in sec, or reopens it: same-named sections
  * are merged, as strongSwan merges them. */
-static bool parse_section(struct parser *p, struct src *s, struct conf_node *sec, char *name,
+static bool parse_section(struct parser *p, struct src *s, struct settings_node *sec, char *name,
                           struct pos at, unsigned depth)
 {
-    struct conf_node *node;
+    struct settings_node *node;
     struct open_sec open;
-    char other[CONF_ERR_LEN];
+    char other[SETTINGS_ERR_LEN];
     size_t i;
 
-    if (depth >= CONF_MAX_DEPTH) {
+    if (depth >= SETTINGS_MAX_DEPTH) {
         wipe_free(name);
         return fail(p, s, at, "sections nested more than %d deep; flatten the configuration",
-                    CONF_MAX_DEPTH);
+                    SETTINGS_MAX_DEPTH);
     }
     if (!index_reserve(p)) {
         wipe_free(name);
@@ -1022,7 +1024,8 @@ static bool parse_section(struct parser *p, struct src *s, struct conf_node *sec
     return parse_body(p, s, node, depth + 1, &open);
 }
 
-static bool parse_statement(struct parser *p, struct src *s, struct conf_node *sec, unsigned depth)
+static bool parse_statement(struct parser *p, struct src *s, struct settings_node *sec,
+                            unsigned depth)
 {
     struct pos at = here(s);
     char *name;
@@ -1066,7 +1069,7 @@ static bool parse_statement(struct parser *p, struct src *s, struct conf_node *s
     return false;
 }
 
-static bool parse_body(struct parser *p, struct src *s, struct conf_node *sec, unsigned depth,
+static bool parse_body(struct parser *p, struct src *s, struct settings_node *sec, unsigned depth,
                        const struct open_sec *open)
 {
     for (;;) {
@@ -1113,18 +1116,19 @@ static bool start(struct parser *p, const char *name, unsigned flags, char *err,
     return false;
 }
 
-static struct conf_node *finish(struct parser *p, bool ok)
+static struct settings_node *finish(struct parser *p, bool ok)
 {
     wipe_free(p->slots);
     if (!ok) {
-        conf_free(&p->tree->root);
+        settings_free(&p->tree->root);
         return NULL;
     }
     reorder(&p->tree->root);
     return &p->tree->root;
 }
 
-struct conf_node *conf_parse_file(const char *path, unsigned flags, char *err, size_t err_len)
+struct settings_node *settings_parse_file(const char *path, unsigned flags, char *err,
+                                          size_t err_len)
 {
     struct parser p;
     struct src s;
@@ -1138,16 +1142,17 @@ struct conf_node *conf_parse_file(const char *path, unsigned flags, char *err, s
     return finish(&p, ok);
 }
 
-struct conf_node *conf_parse_text(const char *text, size_t len, const char *name,
-                                  const char *base_dir, unsigned flags, char *err, size_t err_len)
+struct settings_node *settings_parse_text(const char *text, size_t len, const char *name,
+                                          const char *base_dir, unsigned flags, char *err,
+                                          size_t err_len)
 {
-    char why[CONF_ERR_LEN];
+    char why[SETTINGS_ERR_LEN];
     struct parser p;
     struct src s;
 
     if (!name)
         name = "-";
-    if (len > CONF_MAX_FILE_SIZE) {
+    if (len > SETTINGS_MAX_FILE_SIZE) {
         report(err, err_len, name, 0, 0, "%s", too_big(why, sizeof why));
         return NULL;
     }
@@ -1162,17 +1167,18 @@ struct conf_node *conf_parse_text(const char *text, size_t len, const char *name
     return finish(&p, parse_src(&p, &s, &p.tree->root, 0));
 }
 
-const struct conf_node *conf_child(const struct conf_node *section, const char *name)
+const struct settings_node *settings_child(const struct settings_node *section, const char *name)
 {
     if (!section || !name)
         return NULL;
-    for (const struct conf_node *n = section->children; n; n = n->next)
+    for (const struct settings_node *n = section->children; n; n = n->next)
         if (strcmp(n->name, name) == 0)
             return n;
     return NULL;
 }
 
-void conf_node_error(const struct conf_node *n, char *err, size_t err_len, const char *fmt, ...)
+void settings_node_error(const struct settings_node *n, char *err, size_t err_len, const char *fmt,
+                         ...)
 {
     va_list ap;
 
@@ -1181,11 +1187,11 @@ void conf_node_error(const struct conf_node *n, char *err, size_t err_len, const
     va_end(ap);
 }
 
-int conf_check_private(const char *path, char *err, size_t err_len)
+int settings_check_private(const char *path, char *err, size_t err_len)
 {
-    char why[CONF_ERR_LEN];
+    char why[SETTINGS_ERR_LEN];
     struct stat st;
-    int fd = open_file(path, CONF_PRIVATE, &st, why, sizeof why);
+    int fd = open_file(path, SETTINGS_PRIVATE, &st, why, sizeof why);
 
     if (fd < 0) {
         report(err, err_len, path, 0, 0, "%s", why);
@@ -1242,10 +1248,10 @@ static bool put_indent(struct buf *b, unsigned indent)
     return true;
 }
 
-/* Recursion is bounded by the tree's depth, at most CONF_MAX_DEPTH. */
-static bool put_section(struct buf *b, const struct conf_node *sec, unsigned indent)
+/* Recursion is bounded by the tree's depth, at most SETTINGS_MAX_DEPTH. */
+static bool put_section(struct buf *b, const struct settings_node *sec, unsigned indent)
 {
-    for (const struct conf_node *n = sec->children; n; n = n->next) {
+    for (const struct settings_node *n = sec->children; n; n = n->next) {
         bool ok = put_indent(b, indent) && buf_put(b, n->name);
 
         if (n->value)
@@ -1259,7 +1265,7 @@ static bool put_section(struct buf *b, const struct conf_node *sec, unsigned ind
     return true;
 }
 
-char *conf_to_text(const struct conf_node *root)
+char *settings_to_text(const struct settings_node *root)
 {
     struct buf b = {0};
     char *text = NULL;

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * libFuzzer target for the swanctl.conf syntax layer: conf_parse_text()
+ * libFuzzer target for the swanctl.conf syntax layer: settings_parse_text()
  * without a base directory, so includes are refused and no file is touched.
  * Any bytes must give either a well-formed tree or a one-line message with
  * the file, line and column.  A tree's canonical text must parse back to
@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "conf.h"
+#include "settings.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -19,25 +19,25 @@ static void check_name(const char *name)
 {
     size_t n = strlen(name);
 
-    if (n == 0 || n > CONF_MAX_NAME)
+    if (n == 0 || n > SETTINGS_MAX_NAME)
         abort();
     for (const char *c = name; *c; c++)
         if (*c <= 0x20 || *c >= 0x7f || strchr("#{}:.,=\"", *c))
             abort();
 }
 
-/* Recursion is bounded by the parser's CONF_MAX_DEPTH, checked here too. */
-static void check_tree(const struct conf_node *sec, const char *file, unsigned depth)
+/* Recursion is bounded by the parser's SETTINGS_MAX_DEPTH, checked here too. */
+static void check_tree(const struct settings_node *sec, const char *file, unsigned depth)
 {
-    if (depth > CONF_MAX_DEPTH)
+    if (depth > SETTINGS_MAX_DEPTH)
         abort();
-    for (const struct conf_node *n = sec->children; n; n = n->next) {
+    for (const struct settings_node *n = sec->children; n; n = n->next) {
         check_name(n->name);
         if (n->file != file || n->line == 0 || n->col == 0)
             abort();
         if (n->value && n->children)
             abort();
-        for (const struct conf_node *sh = n->shadowed; sh; sh = sh->shadowed)
+        for (const struct settings_node *sh = n->shadowed; sh; sh = sh->shadowed)
             if (!n->value || !sh->value || strcmp(sh->name, n->name) != 0 || sh->children)
                 abort();
         if (!n->value)
@@ -51,7 +51,7 @@ static void check_error(const char *err)
     unsigned line, col;
     int end = 0;
 
-    if (!memchr(err, '\0', CONF_ERR_LEN))
+    if (!memchr(err, '\0', SETTINGS_ERR_LEN))
         abort();
     if (sscanf(err, "fuzz.conf:%u:%u: %n", &line, &col, &end) != 2 || end == 0 || line == 0 ||
         col == 0 || err[end] == '\0')
@@ -61,26 +61,26 @@ static void check_error(const char *err)
             abort();
 }
 
-static void round_trip(const struct conf_node *root)
+static void round_trip(const struct settings_node *root)
 {
-    char err[CONF_ERR_LEN];
-    char *text = conf_to_text(root), *again;
-    struct conf_node *back;
+    char err[SETTINGS_ERR_LEN];
+    char *text = settings_to_text(root), *again;
+    struct settings_node *back;
 
     if (!text)
         return; /* out of memory */
-    back = conf_parse_text(text, strlen(text), "fuzz.conf", NULL, 0, err, sizeof err);
+    back = settings_parse_text(text, strlen(text), "fuzz.conf", NULL, 0, err, sizeof err);
     if (!back) {
         fprintf(stderr, "canonical text refused: %s\n%s", err, text);
         abort();
     }
-    again = conf_to_text(back);
+    again = settings_to_text(back);
     if (again && strcmp(again, text) != 0) {
         fprintf(stderr, "round trip differs:\n%s---\n%s", text, again);
         abort();
     }
     free(again);
-    conf_free(back);
+    settings_free(back);
     free(text);
 }
 
@@ -88,14 +88,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     /* A copy of exactly size bytes, no NUL, so ASan sees any read past it. */
     char *copy = malloc(size ? size : 1);
-    char err[CONF_ERR_LEN];
-    struct conf_node *root;
+    char err[SETTINGS_ERR_LEN];
+    struct settings_node *root;
 
     if (!copy)
         return 0;
     if (size)
         memcpy(copy, data, size);
-    root = conf_parse_text(copy, size, "fuzz.conf", NULL, 0, err, sizeof err);
+    root = settings_parse_text(copy, size, "fuzz.conf", NULL, 0, err, sizeof err);
     free(copy);
     if (!root) {
         check_error(err);
@@ -105,6 +105,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort();
     check_tree(root, root->file, 0);
     round_trip(root);
-    conf_free(root);
+    settings_free(root);
     return 0;
 }

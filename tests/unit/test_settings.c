@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The swanctl.conf syntax layer (src/config/conf.c): tables of good texts
- * with the tree they give (in conf_to_text()'s canonical form, which must
+ * The swanctl.conf syntax layer (src/config/settings.c): tables of good texts
+ * with the tree they give (in settings_to_text()'s canonical form, which must
  * also parse back to itself) and of bad texts with the exact message,
  * line and column; positions, shadowed keys, limits; includes on real
  * files in a temporary directory (relative paths, globs, nesting, loops,
@@ -24,52 +24,52 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "conf.h"
+#include "settings.h"
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 #define MIB      (1024 * 1024)
 
 /* ---- helpers ---- */
 
-static char err[CONF_ERR_LEN];
+static char err[SETTINGS_ERR_LEN];
 
 /* Parses text[0, len) from a heap copy of exactly len bytes. */
-static struct conf_node *parse_len(const char *text, size_t len, const char *base_dir,
-                                   unsigned flags)
+static struct settings_node *parse_len(const char *text, size_t len, const char *base_dir,
+                                       unsigned flags)
 {
     char *copy = malloc(len ? len : 1);
-    struct conf_node *root;
+    struct settings_node *root;
 
     assert_non_null(copy);
     memcpy(copy, text, len);
-    root = conf_parse_text(copy, len, "t.conf", base_dir, flags, err, sizeof err);
+    root = settings_parse_text(copy, len, "t.conf", base_dir, flags, err, sizeof err);
     free(copy);
     return root;
 }
 
-static struct conf_node *parse(const char *text)
+static struct settings_node *parse(const char *text)
 {
     return parse_len(text, strlen(text), NULL, 0);
 }
 
 /* The canonical text of a tree, checked to parse back to itself. */
-static char *canon(const struct conf_node *root)
+static char *canon(const struct settings_node *root)
 {
-    char *text = conf_to_text(root), *again;
-    struct conf_node *back;
+    char *text = settings_to_text(root), *again;
+    struct settings_node *back;
 
     assert_non_null(text);
     back = parse(text);
     if (!back)
         fail_msg("canonical text does not parse: %s\n%s", err, text);
-    again = conf_to_text(back);
+    again = settings_to_text(back);
     assert_string_equal(again, text);
     free(again);
-    conf_free(back);
+    settings_free(back);
     return text;
 }
 
-static void expect_tree(const char *what, struct conf_node *root, const char *tree)
+static void expect_tree(const char *what, struct settings_node *root, const char *tree)
 {
     char *text;
 
@@ -79,13 +79,13 @@ static void expect_tree(const char *what, struct conf_node *root, const char *tr
     if (strcmp(text, tree) != 0)
         fail_msg("%s: tree\n%s\nexpected\n%s", what, text, tree);
     free(text);
-    conf_free(root);
+    settings_free(root);
 }
 
-static void expect_error(const char *what, struct conf_node *root, const char *msg)
+static void expect_error(const char *what, struct settings_node *root, const char *msg)
 {
     if (root) {
-        conf_free(root);
+        settings_free(root);
         fail_msg("%s: accepted, expected: %s", what, msg);
     }
     if (strcmp(err, msg) != 0)
@@ -93,9 +93,9 @@ static void expect_error(const char *what, struct conf_node *root, const char *m
 }
 
 /* The value at a dotted path ("connections.net.version"), or NULL. */
-static const char *get(const struct conf_node *n, const char *path)
+static const char *get(const struct settings_node *n, const char *path)
 {
-    char part[CONF_MAX_NAME + 1];
+    char part[SETTINGS_MAX_NAME + 1];
 
     while (n && *path) {
         size_t len = strcspn(path, ".");
@@ -103,7 +103,7 @@ static const char *get(const struct conf_node *n, const char *path)
         assert_true(len < sizeof part);
         memcpy(part, path, len);
         part[len] = '\0';
-        n = conf_child(n, part);
+        n = settings_child(n, part);
         path += len + (path[len] == '.');
     }
     return n ? n->value : NULL;
@@ -121,7 +121,7 @@ static unsigned line_of(const char *text, const char *needle)
     return line;
 }
 
-static size_t count_children(const struct conf_node *n)
+static size_t count_children(const struct settings_node *n)
 {
     size_t k = 0;
 
@@ -290,14 +290,14 @@ static void test_not_nul_terminated(void **state)
 
 static void test_positions(void **state)
 {
-    struct conf_node *root = parse("s {\n\tk = v\r\n  t\n  {\n  }\n}\n");
-    const struct conf_node *s, *k, *t;
+    struct settings_node *root = parse("s {\n\tk = v\r\n  t\n  {\n  }\n}\n");
+    const struct settings_node *s, *k, *t;
 
     (void)state;
     assert_non_null(root);
-    s = conf_child(root, "s");
-    k = conf_child(s, "k");
-    t = conf_child(s, "t");
+    s = settings_child(root, "s");
+    k = settings_child(s, "k");
+    t = settings_child(s, "t");
     assert_non_null(t);
     assert_string_equal(root->name, "");
     assert_null(root->value);
@@ -316,16 +316,16 @@ static void test_positions(void **state)
     assert_ptr_equal(s->children, k);
     assert_ptr_equal(k->next, t);
     assert_null(t->next);
-    assert_null(conf_child(s, "nope"));
-    assert_null(conf_child(NULL, "s"));
-    conf_free(root);
-    conf_free(NULL);
+    assert_null(settings_child(s, "nope"));
+    assert_null(settings_child(NULL, "s"));
+    settings_free(root);
+    settings_free(NULL);
 }
 
 static void test_shadowed(void **state)
 {
-    struct conf_node *root = parse("a = 1\nb = x\ns { a = 9 }\na = 2\n  a = 3\n");
-    const struct conf_node *a, *b;
+    struct settings_node *root = parse("a = 1\nb = x\ns { a = 9 }\na = 2\n  a = 3\n");
+    const struct settings_node *a, *b;
 
     (void)state;
     assert_non_null(root);
@@ -343,25 +343,25 @@ static void test_shadowed(void **state)
     assert_null(a->shadowed->shadowed->shadowed);
     assert_string_equal(b->name, "b");
     assert_null(b->shadowed);
-    assert_null(conf_child(conf_child(root, "s"), "a")->shadowed); /* other section */
-    conf_free(root);
+    assert_null(settings_child(settings_child(root, "s"), "a")->shadowed); /* other section */
+    settings_free(root);
 }
 
 static void test_node_error(void **state)
 {
-    struct conf_node *root = parse("s {\n  k = v\n}\n");
+    struct settings_node *root = parse("s {\n  k = v\n}\n");
     char msg[64];
 
     (void)state;
     assert_non_null(root);
-    conf_node_error(conf_child(conf_child(root, "s"), "k"), msg, sizeof msg, "bad value \"%s\"",
-                    "v");
+    settings_node_error(settings_child(settings_child(root, "s"), "k"), msg, sizeof msg,
+                        "bad value \"%s\"", "v");
     assert_string_equal(msg, "t.conf:2:3: bad value \"v\"");
-    conf_node_error(root, msg, sizeof msg, "no %s section", "connections");
+    settings_node_error(root, msg, sizeof msg, "no %s section", "connections");
     assert_string_equal(msg, "t.conf: no connections section");
-    conf_node_error(root, msg, 10, "cut %s", "short");
+    settings_node_error(root, msg, 10, "cut %s", "short");
     assert_string_equal(msg, "t.conf: c");
-    conf_free(root);
+    settings_free(root);
 }
 
 /* ---- limits ---- */
@@ -382,28 +382,28 @@ static char *repeat(const char *a, size_t n, const char *b, size_t m)
 
 static void test_limits(void **state)
 {
-    char name[CONF_MAX_NAME + 8];
-    struct conf_node *root;
+    char name[SETTINGS_MAX_NAME + 8];
+    struct settings_node *root;
     char *text;
 
     (void)state;
-    text = repeat("a{", CONF_MAX_DEPTH, "}", CONF_MAX_DEPTH);
+    text = repeat("a{", SETTINGS_MAX_DEPTH, "}", SETTINGS_MAX_DEPTH);
     root = parse(text);
     assert_non_null(root);
-    conf_free(root);
+    settings_free(root);
     free(text);
-    text = repeat("a{", CONF_MAX_DEPTH + 1, "}", CONF_MAX_DEPTH + 1);
+    text = repeat("a{", SETTINGS_MAX_DEPTH + 1, "}", SETTINGS_MAX_DEPTH + 1);
     expect_error("65 levels", parse(text),
                  "t.conf:1:129: sections nested more than 64 deep; flatten the configuration");
     free(text);
 
-    memset(name, 'n', CONF_MAX_NAME);
-    strcpy(name + CONF_MAX_NAME, " = 1");
+    memset(name, 'n', SETTINGS_MAX_NAME);
+    strcpy(name + SETTINGS_MAX_NAME, " = 1");
     root = parse(name);
     strcat(name, "\n");
     expect_tree("longest name", root, name);
-    memset(name, 'n', CONF_MAX_NAME + 1);
-    strcpy(name + CONF_MAX_NAME + 1, " = 1");
+    memset(name, 'n', SETTINGS_MAX_NAME + 1);
+    strcpy(name + SETTINGS_MAX_NAME + 1, " = 1");
     expect_error("name too long", parse(name),
                  "t.conf:1:1: name longer than 255 bytes; shorten it");
 
@@ -424,8 +424,8 @@ static void test_big(void **state)
     enum { KEYS = 40000, REOPEN = 20000, SAME = 20000 };
     size_t cap = KEYS * 24 + REOPEN * 8 + SAME * 12 + 16, len = 0;
     char *text = malloc(cap);
-    struct conf_node *root;
-    const struct conf_node *s, *k;
+    struct settings_node *root;
+    const struct settings_node *s, *k;
     size_t chain = 0;
 
     (void)state;
@@ -442,14 +442,14 @@ static void test_big(void **state)
     root = parse_len(text, len, NULL, 0);
     free(text);
     assert_non_null(root);
-    s = conf_child(root, "s");
+    s = settings_child(root, "s");
     assert_int_equal(count_children(s), KEYS);
     assert_string_equal(get(root, "s.k39999"), "39999");
-    for (k = conf_child(root, "x"); k->shadowed; k = k->shadowed)
+    for (k = settings_child(root, "x"); k->shadowed; k = k->shadowed)
         chain++;
     assert_int_equal(chain, SAME - 1);
     assert_string_equal(get(root, "x"), "19999");
-    conf_free(root);
+    settings_free(root);
 }
 
 /* ---- the interop harness's strongSwan configurations ---- */
@@ -528,7 +528,7 @@ static const char right_conf[] =
 
 static void test_strongswan_right(void **state)
 {
-    struct conf_node *root = parse(right_conf);
+    struct settings_node *root = parse(right_conf);
     char *text, *want = malloc(sizeof right_conf), *w = want;
 
     (void)state;
@@ -552,11 +552,12 @@ static void test_strongswan_right(void **state)
                         "aes256gcm16, aes128gcm16, chacha20poly1305, aes128-sha256");
     assert_string_equal(get(root, "connections.net6.children.net6.remote_ts"), "2001:db8:1::/64");
     assert_string_equal(get(root, "secrets.ike-harness.secret"), "interop-harness-psk-not-secret");
-    assert_int_equal(count_children(conf_child(root, "connections")), 2);
-    assert_int_equal(count_children(conf_child(conf_child(root, "connections"), "net")), 10);
-    assert_int_equal(conf_child(root, "secrets")->line, line_of(right_conf, "secrets {"));
+    assert_int_equal(count_children(settings_child(root, "connections")), 2);
+    assert_int_equal(count_children(settings_child(settings_child(root, "connections"), "net")),
+                     10);
+    assert_int_equal(settings_child(root, "secrets")->line, line_of(right_conf, "secrets {"));
     free(text);
-    conf_free(root);
+    settings_free(root);
 }
 
 /* interop/strongswan/conf/left/swanctl.conf: five connections of one
@@ -642,8 +643,8 @@ static void make_left_conf(void)
 
 static void test_strongswan_left(void **state)
 {
-    struct conf_node *root;
-    const struct conf_node *conn;
+    struct settings_node *root;
+    const struct settings_node *conn;
     char path[128];
     size_t i = 0;
 
@@ -652,7 +653,7 @@ static void test_strongswan_left(void **state)
     root = parse(left_conf);
     assert_non_null(root);
     assert_int_equal(count_children(root), 2);
-    for (conn = conf_child(root, "connections")->children; conn; conn = conn->next, i++) {
+    for (conn = settings_child(root, "connections")->children; conn; conn = conn->next, i++) {
         assert_true(i < COUNT(left_conns));
         assert_string_equal(conn->name, left_conns[i].name);
         assert_null(conn->value);
@@ -669,11 +670,12 @@ static void test_strongswan_left(void **state)
     assert_int_equal(i, COUNT(left_conns));
     assert_string_equal(get(root, "connections.net6.children.net6.local_ts"), "2001:db8:1::/64");
     assert_string_equal(get(root, "connections.cbc.proposals"), "aes128-sha256-modp2048");
-    assert_int_equal(conf_child(root, "connections")->line, line_of(left_conf, "connections {"));
-    assert_int_equal(conf_child(conf_child(root, "connections"), "gcm128")->line,
+    assert_int_equal(settings_child(root, "connections")->line,
+                     line_of(left_conf, "connections {"));
+    assert_int_equal(settings_child(settings_child(root, "connections"), "gcm128")->line,
                      line_of(left_conf, "gcm128 {"));
-    assert_int_equal(conf_child(conf_child(root, "connections"), "gcm128")->col, 5);
-    conf_free(root);
+    assert_int_equal(settings_child(settings_child(root, "connections"), "gcm128")->col, 5);
+    settings_free(root);
 }
 
 /* ---- files ---- */
@@ -691,7 +693,7 @@ static int remove_entry(const char *path, const struct stat *st, int flag, struc
 static int make_tmp(void **state)
 {
     (void)state;
-    strcpy(tmp, "/tmp/test_conf.XXXXXX");
+    strcpy(tmp, "/tmp/test_settings.XXXXXX");
     return mkdtemp(tmp) ? 0 : -1;
 }
 
@@ -825,7 +827,7 @@ static const struct inc_case inc_cases[] = {
 
 static void test_include_cases(void **state)
 {
-    char dir[128], path[256], msg[CONF_ERR_LEN];
+    char dir[128], path[256], msg[SETTINGS_ERR_LEN];
 
     (void)state;
     for (size_t i = 0; i < COUNT(inc_cases); i++) {
@@ -840,9 +842,9 @@ static void test_include_cases(void **state)
             top = "main.conf";
         snprintf(path, sizeof path, "%s/%s", dir, top);
         if (c->tree)
-            expect_tree(c->name, conf_parse_file(path, 0, err, sizeof err), c->tree);
+            expect_tree(c->name, settings_parse_file(path, 0, err, sizeof err), c->tree);
         else
-            expect_error(c->name, conf_parse_file(path, 0, err, sizeof err),
+            expect_error(c->name, settings_parse_file(path, 0, err, sizeof err),
                          at_dir(msg, sizeof msg, c->msg, dir));
     }
 }
@@ -851,40 +853,40 @@ static void test_include_cases(void **state)
 static void test_include_positions(void **state)
 {
     char dir[128], path[256];
-    struct conf_node *root;
-    const struct conf_node *y;
+    struct settings_node *root;
+    const struct settings_node *y;
 
     (void)state;
     snprintf(dir, sizeof dir, "%s/pos", tmp);
     put_file(dir, "main.conf", "a {\n    include sub/c.inc\n}\n", 0600);
     put_file(dir, "sub/c.inc", "\n  y = 3\n", 0600);
     snprintf(path, sizeof path, "%s/main.conf", dir);
-    root = conf_parse_file(path, 0, err, sizeof err);
+    root = settings_parse_file(path, 0, err, sizeof err);
     assert_non_null(root);
     assert_string_equal(root->file, path);
-    y = conf_child(conf_child(root, "a"), "y");
+    y = settings_child(settings_child(root, "a"), "y");
     snprintf(path, sizeof path, "%s/sub/c.inc", dir);
     assert_string_equal(y->file, path);
     assert_int_equal(y->line, 2);
     assert_int_equal(y->col, 3);
-    conf_free(root);
+    settings_free(root);
 
     root = parse_len("include sub/c.inc\n", 18, dir, 0);
     assert_non_null(root);
     assert_string_equal(root->file, "t.conf");
     assert_string_equal(root->children->file, path);
     assert_string_equal(get(root, "y"), "3");
-    conf_free(root);
+    settings_free(root);
 }
 
 static void test_include_depth(void **state)
 {
-    char dir[128], name[32], text[64], path[256], msg[CONF_ERR_LEN];
+    char dir[128], name[32], text[64], path[256], msg[SETTINGS_ERR_LEN];
 
     (void)state;
     snprintf(dir, sizeof dir, "%s/depth", tmp);
     /* f0 (the top) includes f1 ... up to f<last>. */
-    for (int last = CONF_MAX_INCLUDE_DEPTH; last <= CONF_MAX_INCLUDE_DEPTH + 1; last++) {
+    for (int last = SETTINGS_MAX_INCLUDE_DEPTH; last <= SETTINGS_MAX_INCLUDE_DEPTH + 1; last++) {
         for (int i = 0; i <= last; i++) {
             snprintf(name, sizeof name, "f%d.conf", i);
             if (i < last)
@@ -894,14 +896,14 @@ static void test_include_depth(void **state)
             put_file(dir, name, text, 0600);
         }
         snprintf(path, sizeof path, "%s/f0.conf", dir);
-        if (last == CONF_MAX_INCLUDE_DEPTH) {
-            struct conf_node *root = conf_parse_file(path, 0, err, sizeof err);
+        if (last == SETTINGS_MAX_INCLUDE_DEPTH) {
+            struct settings_node *root = settings_parse_file(path, 0, err, sizeof err);
 
             assert_non_null(root);
-            assert_int_equal(count_children(root), CONF_MAX_INCLUDE_DEPTH + 1);
-            conf_free(root);
+            assert_int_equal(count_children(root), SETTINGS_MAX_INCLUDE_DEPTH + 1);
+            settings_free(root);
         } else {
-            expect_error("17 levels", conf_parse_file(path, 0, err, sizeof err),
+            expect_error("17 levels", settings_parse_file(path, 0, err, sizeof err),
                          at_dir(msg, sizeof msg,
                                 "@/f16.conf:2:9: includes nested more than 16 deep; include the "
                                 "files from fewer levels",
@@ -912,30 +914,31 @@ static void test_include_depth(void **state)
 
 static void test_include_count(void **state)
 {
-    char dir[128], name[32], path[256], msg[CONF_ERR_LEN];
-    struct conf_node *root;
+    char dir[128], name[32], path[256], msg[SETTINGS_ERR_LEN];
+    struct settings_node *root;
 
     (void)state;
     snprintf(dir, sizeof dir, "%s/count", tmp);
     put_file(dir, "main.conf", "include many/*.conf\n", 0600);
-    for (int i = 0; i < CONF_MAX_INCLUDES; i++) {
+    for (int i = 0; i < SETTINGS_MAX_INCLUDES; i++) {
         snprintf(name, sizeof name, "many/%03d.conf", i);
         put_file(dir, name, "s { n = 1 }\n", 0600);
     }
     snprintf(path, sizeof path, "%s/main.conf", dir);
-    root = conf_parse_file(path, 0, err, sizeof err);
+    root = settings_parse_file(path, 0, err, sizeof err);
     assert_non_null(root);
-    assert_true(strstr(conf_child(conf_child(root, "s"), "n")->file, "/many/099.conf") != NULL);
-    conf_free(root);
+    assert_true(strstr(settings_child(settings_child(root, "s"), "n")->file, "/many/099.conf") !=
+                NULL);
+    settings_free(root);
     put_file(dir, "many/100.conf", "\n", 0600);
-    expect_error("101 files", conf_parse_file(path, 0, err, sizeof err),
+    expect_error("101 files", settings_parse_file(path, 0, err, sizeof err),
                  at_dir(msg, sizeof msg,
                         "@/main.conf:1:9: more than 100 files included; merge some of them", dir));
 }
 
 static void test_file_size(void **state)
 {
-    char dir[128], path[256], msg[CONF_ERR_LEN];
+    char dir[128], path[256], msg[SETTINGS_ERR_LEN];
     char *big = malloc(MIB + 2);
 
     (void)state;
@@ -949,15 +952,15 @@ static void test_file_size(void **state)
     put_file(dir, "ok.conf", big, 0600);
     free(big);
     snprintf(path, sizeof path, "%s/ok.conf", dir);
-    expect_tree("1 MiB file", conf_parse_file(path, 0, err, sizeof err), "");
+    expect_tree("1 MiB file", settings_parse_file(path, 0, err, sizeof err), "");
     snprintf(path, sizeof path, "%s/big.conf", dir);
-    expect_error("big file", conf_parse_file(path, 0, err, sizeof err),
+    expect_error("big file", settings_parse_file(path, 0, err, sizeof err),
                  at_dir(msg, sizeof msg,
                         "@/big.conf: larger than 1048576 bytes; split it into files that include "
                         "each other",
                         dir));
     snprintf(path, sizeof path, "%s/main.conf", dir);
-    expect_error("big included file", conf_parse_file(path, 0, err, sizeof err),
+    expect_error("big included file", settings_parse_file(path, 0, err, sizeof err),
                  at_dir(msg, sizeof msg,
                         "@/main.conf:1:9: included file \"@/big.conf\": larger than 1048576 "
                         "bytes; split it into files that include each other",
@@ -982,7 +985,7 @@ static void test_check_private(void **state)
         {0602, "@/p.conf: mode 0602 lets others write it, and it may hold secrets; run: chmod "
                "600 @/p.conf"},
     };
-    char dir[128], path[256], msg[CONF_ERR_LEN];
+    char dir[128], path[256], msg[SETTINGS_ERR_LEN];
 
     (void)state;
     snprintf(dir, sizeof dir, "%s/private", tmp);
@@ -991,13 +994,13 @@ static void test_check_private(void **state)
         put_file(dir, "p.conf", "a = 1\n", modes[i].mode);
         err[0] = '\0';
         if (!modes[i].msg) {
-            assert_int_equal(conf_check_private(path, err, sizeof err), 0);
+            assert_int_equal(settings_check_private(path, err, sizeof err), 0);
             continue;
         }
-        assert_int_equal(conf_check_private(path, err, sizeof err), -1);
+        assert_int_equal(settings_check_private(path, err, sizeof err), -1);
         assert_string_equal(err, at_dir(msg, sizeof msg, modes[i].msg, dir));
     }
-    assert_int_equal(conf_check_private(dir, err, sizeof err), -1);
+    assert_int_equal(settings_check_private(dir, err, sizeof err), -1);
     assert_string_equal(err, at_dir(msg, sizeof msg,
                                     "@: not a regular file; give a file, not a directory or "
                                     "device",
@@ -1005,7 +1008,7 @@ static void test_check_private(void **state)
     if (geteuid() == 0) { /* only root can give a file away */
         put_file(dir, "p.conf", "a = 1\n", 0600);
         assert_int_equal(chown(path, 4242, 4242), 0);
-        assert_int_equal(conf_check_private(path, err, sizeof err), -1);
+        assert_int_equal(settings_check_private(path, err, sizeof err), -1);
         assert_string_equal(err, at_dir(msg, sizeof msg,
                                         "@/p.conf: owned by uid 4242, which is neither root nor "
                                         "uid 0 that reads it; run: chown root @/p.conf",
@@ -1013,36 +1016,36 @@ static void test_check_private(void **state)
     }
 }
 
-/* CONF_PRIVATE holds every file read, the included ones too. */
+/* SETTINGS_PRIVATE holds every file read, the included ones too. */
 static void test_parse_private(void **state)
 {
-    char dir[128], path[256], msg[CONF_ERR_LEN];
-    struct conf_node *root;
+    char dir[128], path[256], msg[SETTINGS_ERR_LEN];
+    struct settings_node *root;
 
     (void)state;
     snprintf(dir, sizeof dir, "%s/parse-private", tmp);
     put_file(dir, "main.conf", "include x.conf\n", 0600);
     put_file(dir, "x.conf", "a = 1\n", 0644);
     snprintf(path, sizeof path, "%s/main.conf", dir);
-    root = conf_parse_file(path, 0, err, sizeof err);
+    root = settings_parse_file(path, 0, err, sizeof err);
     assert_non_null(root);
-    conf_free(root);
-    expect_error("open included file", conf_parse_file(path, CONF_PRIVATE, err, sizeof err),
+    settings_free(root);
+    expect_error("open included file", settings_parse_file(path, SETTINGS_PRIVATE, err, sizeof err),
                  at_dir(msg, sizeof msg,
                         "@/main.conf:1:9: included file \"@/x.conf\": mode 0644 lets group and "
                         "others read it, and it may hold secrets; run: chmod 600 @/x.conf",
                         dir));
     put_file(dir, "x.conf", "a = 1\n", 0600);
     put_file(dir, "main.conf", "include x.conf\n", 0640);
-    expect_error("open top file", conf_parse_file(path, CONF_PRIVATE, err, sizeof err),
+    expect_error("open top file", settings_parse_file(path, SETTINGS_PRIVATE, err, sizeof err),
                  at_dir(msg, sizeof msg,
                         "@/main.conf: mode 0640 lets group read it, and it may hold secrets; run: "
                         "chmod 600 @/main.conf",
                         dir));
     put_file(dir, "main.conf", "include x.conf\n", 0600);
-    root = conf_parse_file(path, CONF_PRIVATE, err, sizeof err);
+    root = settings_parse_file(path, SETTINGS_PRIVATE, err, sizeof err);
     assert_non_null(root);
-    conf_free(root);
+    settings_free(root);
 }
 
 int main(void)
