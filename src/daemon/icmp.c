@@ -1,95 +1,83 @@
 /* SPDX-License-Identifier: MIT */
 #include "icmp.h"
 
+#include <stdbool.h>
 #include <string.h>
 
-static void put16(uint8_t *p, uint32_t v)
+#include "cursor.h"
+#include "ip.h"
+
+/* Never answer an ICMP error with one (RFC 1122 3.2.2); the header walk
+ * is the engine's (ip.h), so extension headers cannot hide one. */
+static bool is_icmp_error(const uint8_t *pkt, const struct ip_info *ip)
 {
-    p[0] = (uint8_t)(v >> 8);
-    p[1] = (uint8_t)v;
+    uint8_t type = pkt[ip->hdr_len];
+
+    if (ip->family == 4)
+        return ip->proto == 1 && type != 0 && type != 8;
+    return ip->proto == 58 && type < 128;
 }
 
-static uint32_t sum16(const uint8_t *p, size_t len, uint32_t sum)
+static size_t too_big_v4(const uint8_t *pkt, size_t len, const struct ip_info *ip,
+                         const uint8_t *from, unsigned mtu, uint8_t *out)
 {
-    for (size_t i = 0; i + 1 < len; i += 2)
-        sum += (uint32_t)(p[i] << 8 | p[i + 1]);
-    if (len & 1)
-        sum += (uint32_t)p[len - 1] << 8;
-    return sum;
-}
+    size_t hl = ip->hdr_len, quote, total;
 
-static uint16_t fold(uint32_t sum)
-{
-    while (sum >> 16)
-        sum = (sum & 0xffff) + (sum >> 16);
-    return (uint16_t)~sum;
-}
-
-/* Never answer an ICMP error with one (RFC 1122 3.2.2). */
-static int is_icmp_error(const uint8_t *pkt, size_t len, size_t hl, uint8_t icmp_proto)
-{
-    uint8_t proto = pkt[0] >> 4 == 4 ? pkt[9] : pkt[6];
-
-    if (proto != icmp_proto || len <= hl)
-        return 0;
-    return icmp_proto == 1 ? pkt[hl] != 0 && pkt[hl] != 8 : pkt[hl] < 128;
-}
-
-static size_t too_big_v4(const uint8_t *pkt, size_t len, const uint8_t *from, unsigned mtu,
-                         uint8_t *out)
-{
-    size_t hl = (size_t)(pkt[0] & 0x0f) * 4, quote, total;
-
-    if (len < 20 || hl < 20 || hl > len || !(pkt[6] & 0x40) || is_icmp_error(pkt, len, hl, 1))
+    if (!(pkt[6] & 0x40) || is_icmp_error(pkt, ip))
         return 0;
     quote = len < hl + 8 ? len : hl + 8; /* header + 8 bytes (RFC 792) */
     total = 20 + 8 + quote;
     memset(out, 0, 28);
     out[0] = 0x45;
-    put16(out + 2, (uint32_t)total);
+    put_be16(out + 2, (uint16_t)total);
     out[8] = 64;
     out[9] = 1;
     memcpy(out + 12, from, 4);
     memcpy(out + 16, pkt + 12, 4);
-    put16(out + 10, fold(sum16(out, 20, 0)));
+    put_be16(out + 10, ip_checksum(out, 20));
     out[20] = 3; /* destination unreachable */
     out[21] = 4; /* fragmentation needed and DF set */
-    put16(out + 26, mtu);
+    put_be16(out + 26, (uint16_t)mtu);
     memcpy(out + 28, pkt, quote);
-    put16(out + 22, fold(sum16(out + 20, 8 + quote, 0)));
+    put_be16(out + 22, ip_checksum(out + 20, 8 + quote));
     return total;
 }
 
-static size_t too_big_v6(const uint8_t *pkt, size_t len, const uint8_t *from, unsigned mtu,
-                         uint8_t *out)
+static size_t too_big_v6(const uint8_t *pkt, size_t len, const struct ip_info *ip,
+                         const uint8_t *from, unsigned mtu, uint8_t *out)
 {
     size_t quote = len < 1280 - 48 ? len : 1280 - 48; /* RFC 4443 2.4 (c) */
     size_t plen = 8 + quote;
     uint32_t sum;
 
-    if (len < 40 || is_icmp_error(pkt, len, 40, 58))
+    if (is_icmp_error(pkt, ip))
         return 0;
     memset(out, 0, 48);
     out[0] = 0x60;
-    put16(out + 4, (uint32_t)plen);
+    put_be16(out + 4, (uint16_t)plen);
     out[6] = 58;
     out[7] = 64;
     memcpy(out + 8, from, 16);
     memcpy(out + 24, pkt + 8, 16);
     out[40] = 2; /* packet too big */
-    out[44] = (uint8_t)(mtu >> 24), out[45] = (uint8_t)(mtu >> 16);
-    put16(out + 46, mtu);
+    put_be32(out + 44, mtu);
     memcpy(out + 48, pkt, quote);
-    sum = sum16(out + 8, 32, 0) + (uint32_t)plen + 58; /* pseudo-header */
-    put16(out + 42, fold(sum16(out + 40, plen, sum)));
+    sum = ip_sum_add((uint32_t)plen + 58, out + 8, 32); /* pseudo-header */
+    put_be16(out + 42, ip_sum_fold(ip_sum_add(sum, out + 40, plen)));
     return 40 + plen;
 }
 
 size_t icmp_too_big(const uint8_t *pkt, size_t len, const uint8_t *from, unsigned mtu, uint8_t *out)
 {
-    if (len >= 1 && pkt[0] >> 4 == 4)
-        return too_big_v4(pkt, len, from, mtu, out);
-    if (len >= 1 && pkt[0] >> 4 == 6)
-        return too_big_v6(pkt, len, from, mtu, out);
-    return 0;
+    struct cursor c = cursor_make((uint8_t *)pkt, len);
+    struct ip_info ip;
+
+    /* fragments are not answered: the TUN MTU already made them fit */
+    if (ip_parse(&c, IP_WALK_ALL, &ip) != UIPSEC_OK)
+        return 0;
+    len = c.len; /* the packet's own length, without link padding */
+    if (len <= ip.hdr_len)
+        ip.proto = 0; /* no ICMP header to read: not an ICMP error */
+    return ip.family == 4 ? too_big_v4(pkt, len, &ip, from, mtu, out)
+                          : too_big_v6(pkt, len, &ip, from, mtu, out);
 }

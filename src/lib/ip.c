@@ -5,17 +5,25 @@
 
 #include "wire.h"
 
-uint16_t ip_checksum(const uint8_t *p, size_t len)
+uint32_t ip_sum_add(uint32_t sum, const uint8_t *p, size_t len)
 {
-    uint32_t sum = 0;
-
     for (size_t i = 0; i + 1 < len; i += 2)
         sum += get_be16(p + i);
     if (len & 1)
         sum += (uint32_t)p[len - 1] << 8;
+    return sum;
+}
+
+uint16_t ip_sum_fold(uint32_t sum)
+{
     while (sum >> 16)
         sum = (sum & 0xffff) + (sum >> 16);
     return (uint16_t)~sum;
+}
+
+uint16_t ip_checksum(const uint8_t *p, size_t len)
+{
+    return ip_sum_fold(ip_sum_add(0, p, len));
 }
 
 static void ipv4_fix_checksum(uint8_t *h)

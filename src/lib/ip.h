@@ -95,6 +95,11 @@ void ip_set_length(uint8_t *pkt, uint8_t family, size_t total);
  * is carried to the inner one. */
 void ip_ecn_decap(uint8_t outer_tos, uint8_t *inner);
 
+/* The Internet checksum (RFC 1071) of p[0, len); or in pieces: sums
+ * added with ip_sum_add (each piece but the last of even length), then
+ * folded and complemented by ip_sum_fold. */
 uint16_t ip_checksum(const uint8_t *p, size_t len);
+uint32_t ip_sum_add(uint32_t sum, const uint8_t *p, size_t len);
+uint16_t ip_sum_fold(uint32_t sum);
 
 #endif
