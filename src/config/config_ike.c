@@ -862,11 +862,6 @@ static int finish_conn(struct value_err *c, const struct settings_node *sec, con
     if (conn->local.family && conn->remote.family && conn->local.family != conn->remote.family)
         return FAIL(c, sec, "%s: local_addrs is IPv%u but remote_addrs is IPv%u; use one family",
                     path, conn->local.family, conn->remote.family);
-    /* ESP-in-UDP is IPv4 only (RFC 3948; IPv6 would need a UDP checksum the
-     * engine does not make).  strongSwan accepts encap = yes on IPv6 (the
-     * interop harness has it), so it is accepted and has no effect. */
-    if (conn->local.family == 6 || conn->remote.family == 6)
-        conn->encap = false;
     if (parts->children && parts->children->value)
         return FAIL(c, parts->children, "%s.children must be a section: children { NAME { } }",
                     path);

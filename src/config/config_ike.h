@@ -76,8 +76,7 @@ struct cfg_conn {
     struct uipsec_addr local, remote;
     struct ike_prop_list ike; /* default: strongSwan's "default" IKE set */
     char ike_text[256];
-    bool encap;         /* force ESP-in-UDP (fake NAT detection hash); false when an
-                         * address is IPv6: ESP-in-UDP is IPv4 only (RFC 3948) */
+    bool encap;         /* force ESP-in-UDP (fake NAT detection hash) */
     uint32_t dpd_delay; /* seconds without traffic before a liveness check; 0: none */
     /* The IKE SA: rekey_time (default 4h) less up to rand_time (default
      * over_time), deleted at rekey_time + over_time (default 10%). */

@@ -145,7 +145,7 @@ static void unprotect(struct daemon *d, enum net_rx which, struct uipsec_buf *b)
     struct uipsec_sa *sa;
     void *ctx = NULL;
     uint32_t spi;
-    int rc = uipsec_sad_peek(b->base + b->off, b->len, which == NET_RX_UDP4, &spi, &proto);
+    int rc = uipsec_sad_peek(b->base + b->off, b->len, net_rx_udp(which), &spi, &proto);
 
     if (rc == UIPSEC_E_NON_ESP) {
         handoff_push(d, NULL, b->base + b->off, b->len); /* IKE on 4500 (RFC 3948 2.2) */
@@ -162,7 +162,7 @@ static void unprotect(struct daemon *d, enum net_rx which, struct uipsec_buf *b)
         log_net("no SA for SPI %08x", spi);
         return;
     }
-    if (c->cfg.encap != (which == NET_RX_UDP4)) {
+    if (c->cfg.encap != net_rx_udp(which)) {
         d->drops_engine[UIPSEC_E_PROTOCOL]++;
         return;
     }

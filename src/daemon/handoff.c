@@ -125,7 +125,7 @@ void handoff_drain(struct daemon *d)
             trap->handed = false;
             ike_trap_fire(d, trap, buf, len);
         } else {
-            ike_input_encap4(d, buf, len);
+            ike_input_encap(d, buf, len);
         }
     }
 }

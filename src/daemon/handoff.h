@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * What the data-path thread hands to the IKE thread (dpthread.h): IKE
- * datagrams that came on UDP 4500 over IPv4 (the data path's socket,
+ * datagrams that came on UDP 4500 (the data path's sockets,
  * RFC 3948 2.2) and the first packet of a trap.  The data path fills a
  * slot while it holds the SA lock to read, the IKE thread empties the
  * slots while it holds it to write: the two never touch the queue at once,
@@ -24,7 +24,7 @@ void handoff_close(struct daemon *d);
 /* The IKE thread's event: something waits in the queue (-1: no queue). */
 int handoff_fd(const struct daemon *d);
 /* Data path: queues an IKE datagram (trap NULL: the IPv4 and UDP headers
- * and the datagram, as ike_input_encap4 takes it) or trap's packet. */
+ * and the datagram, as ike_input_encap takes it) or trap's packet. */
 void handoff_push(struct daemon *d, struct sa_pair *trap, const uint8_t *pkt, size_t len);
 /* Data path, after it let go of the lock: wakes the IKE thread if it
  * queued anything. */

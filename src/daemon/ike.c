@@ -513,33 +513,26 @@ void ike_readable(struct daemon *d, enum ike_sock which)
         if (rc <= 0)
             break;
         sa_write_yield(d);
-        if (which == IKE_SOCK_4500_V6) { /* non-ESP marker, or ESP we do not take here */
-            if (len < 4 || memcmp(buf, "\0\0\0\0", 4) != 0) {
-                d->drops[DD_IKE_MALFORMED]++;
-                continue;
-            }
-            ike_input(d, buf + 4, len - 4, &from);
-        } else {
-            ike_input(d, buf, len, &from);
-        }
+        ike_input(d, buf, len, &from);
     }
 }
 
-/* The data path rebuilt an IPv4 and UDP header around the datagram. */
-void ike_input_encap4(struct daemon *d, const uint8_t *pkt, size_t len)
+void ike_input_encap(struct daemon *d, const uint8_t *pkt, size_t len)
 {
     struct ike_path from = {0};
+    bool v6 = len >= 1 && pkt[0] >> 4 == 6;
+    size_t alen = v6 ? 16 : 4, hdr = v6 ? 48 : 28; /* IP, UDP */
 
-    if (len < 28 + 4 || pkt[0] != 0x45) {
+    if (len < hdr + 4 || (!v6 && pkt[0] != 0x45) || memcmp(pkt + hdr, "\0\0\0\0", 4) != 0) {
         d->drops[DD_IKE_MALFORMED]++;
         return;
     }
-    from.remote.family = from.local.family = 4;
-    memcpy(from.remote.bytes, pkt + 12, 4);
-    memcpy(from.local.bytes, pkt + 16, 4);
-    from.remote_port = (uint16_t)(pkt[20] << 8 | pkt[21]);
+    from.remote.family = from.local.family = v6 ? 6 : 4;
+    memcpy(from.remote.bytes, pkt + (v6 ? 8 : 12), alen);
+    memcpy(from.local.bytes, pkt + (v6 ? 24 : 16), alen);
+    from.remote_port = (uint16_t)(pkt[hdr - 8] << 8 | pkt[hdr - 7]);
     from.local_port = IKE_NATT_PORT;
-    ike_input(d, pkt + 32, len - 32, &from);
+    ike_input(d, pkt + hdr + 4, len - hdr - 4, &from);
 }
 
 /* Dead peer detection: a liveness check after dpd_delay of silence. */

@@ -19,15 +19,17 @@
 struct daemon;
 struct sa_pair;
 
-/* The UDP sockets the IKE side reads itself (IPv4 4500 is the data
- * path's: it hands non-ESP datagrams to ike_input_encap4). */
-enum ike_sock { IKE_SOCK_500_V4, IKE_SOCK_500_V6, IKE_SOCK_4500_V6, IKE_SOCK_COUNT };
+/* The UDP sockets the IKE side reads itself (port 4500 is the data
+ * path's: it hands non-ESP datagrams to ike_input_encap). */
+enum ike_sock { IKE_SOCK_500_V4, IKE_SOCK_500_V6, IKE_SOCK_COUNT };
 
 int ike_start(struct daemon *d);   /* sockets, start_action = start | trap */
 void ike_stop(struct daemon *d);   /* DELETE for each IKE SA, then free */
 void ike_reload(struct daemon *d); /* traps follow the new configuration */
 void ike_readable(struct daemon *d, enum ike_sock which);
-void ike_input_encap4(struct daemon *d, const uint8_t *pkt, size_t len);
+/* An IKE datagram on port 4500 inside the IPv4 or IPv6 and UDP headers
+ * the data path rebuilt, non-ESP marker included. */
+void ike_input_encap(struct daemon *d, const uint8_t *pkt, size_t len);
 /* One IKE datagram (without the non-ESP marker) from `from`: what the
  * sockets' readers call, and the runtime's fuzzer (fuzz_ike_rt). */
 void ike_input(struct daemon *d, const uint8_t *buf, size_t len, const struct ike_path *from);

@@ -59,7 +59,6 @@ int ike_io_open(struct daemon *d)
 
     d->ike->fd[IKE_SOCK_500_V4] = open_udp(AF_INET, IKE_PORT);
     d->ike->fd[IKE_SOCK_500_V6] = v6 ? open_udp(AF_INET6, IKE_PORT) : -1;
-    d->ike->fd[IKE_SOCK_4500_V6] = v6 ? open_udp(AF_INET6, IKE_NATT_PORT) : -1;
     if (d->ike->fd[IKE_SOCK_500_V4] < 0) {
         log_err("cannot bind UDP port 500 for IKE: %s (is another IKE daemon running?)",
                 strerror(errno));
@@ -87,7 +86,7 @@ static int pick(struct daemon *d, const struct ike_path *p, bool *marker)
     *marker = p->local_port == IKE_NATT_PORT;
     if (p->remote.family == 4)
         return *marker ? d->net.rx[NET_RX_UDP4] : d->ike->fd[IKE_SOCK_500_V4];
-    return d->ike->fd[*marker ? IKE_SOCK_4500_V6 : IKE_SOCK_500_V6];
+    return *marker ? d->net.rx[NET_RX_UDP6] : d->ike->fd[IKE_SOCK_500_V6];
 }
 
 static void source(struct msghdr *msg, char *control, size_t len, const struct uipsec_addr *a)
@@ -217,7 +216,7 @@ int ike_io_recv(struct daemon *d, enum ike_sock which, uint8_t *buf, size_t cap,
     memset(from, 0, sizeof(*from));
     from_sockaddr(&ss, &from->remote, &from->remote_port);
     from->local.family = from->remote.family;
-    from->local_port = which == IKE_SOCK_4500_V6 ? IKE_NATT_PORT : IKE_PORT;
+    from->local_port = IKE_PORT;
     for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
         if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO)
             memcpy(from->local.bytes, &((struct in_pktinfo *)CMSG_DATA(c))->ipi_addr, 4);

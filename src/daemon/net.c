@@ -40,18 +40,25 @@ static int open_raw(int family, int proto, uint32_t mark)
     return fd;
 }
 
-static int open_udp(uint16_t port)
+static int open_udp(int family, uint16_t port)
 {
     struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons(port)};
-    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    struct sockaddr_in6 sin6 = {.sin6_family = AF_INET6, .sin6_port = htons(port)};
+    int fd = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     int one = 1;
 
     if (fd < 0)
         return -1;
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
     big_buffers(fd);
-    setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof(one));
-    if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0) {
+    if (family == AF_INET6) {
+        setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+        setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one, sizeof(one));
+    } else {
+        setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof(one));
+    }
+    if (family == AF_INET6 ? bind(fd, (struct sockaddr *)&sin6, sizeof(sin6)) < 0
+                           : bind(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0) {
         close(fd);
         return -1;
     }
@@ -67,7 +74,8 @@ int net_open(struct net *n, uint16_t udp_port, uint32_t mark)
     n->rx[NET_RX_AH4] = open_raw(AF_INET, IPPROTO_AH, mark);
     n->rx[NET_RX_ESP6] = v6 ? open_raw(AF_INET6, IPPROTO_ESP, mark) : -1;
     n->rx[NET_RX_AH6] = v6 ? open_raw(AF_INET6, IPPROTO_AH, mark) : -1;
-    n->rx[NET_RX_UDP4] = udp_port ? open_udp(udp_port) : -1;
+    n->rx[NET_RX_UDP4] = udp_port ? open_udp(AF_INET, udp_port) : -1;
+    n->rx[NET_RX_UDP6] = udp_port && v6 ? open_udp(AF_INET6, udp_port) : -1;
     n->tx4 = open_raw(AF_INET, IPPROTO_RAW, mark);
     n->tx6 = v6 ? open_raw(AF_INET6, IPPROTO_RAW, mark) : -1;
     if (n->rx[NET_RX_ESP4] < 0 || n->rx[NET_RX_AH4] < 0 || n->tx4 < 0) {
@@ -75,7 +83,7 @@ int net_open(struct net *n, uint16_t udp_port, uint32_t mark)
                 strerror(errno));
         return -1;
     }
-    if (udp_port && n->rx[NET_RX_UDP4] < 0) {
+    if (udp_port && (n->rx[NET_RX_UDP4] < 0 || (v6 && n->rx[NET_RX_UDP6] < 0))) {
         log_err("cannot bind UDP port %u: %s", udp_port, strerror(errno));
         return -1;
     }
@@ -144,6 +152,22 @@ static void rebuild_udp4(struct uipsec_buf *b, const struct sockaddr_in *src,
     b->len += 28;
 }
 
+/* IPv6 and UDP headers in front of a UDP payload (checksum left zero: the
+ * kernel checked it, and the engine authenticates what matters). */
+static void rebuild_udp6(struct uipsec_buf *b, const struct sockaddr_in6 *src,
+                         const struct in6_addr *dst, uint16_t dport)
+{
+    uint8_t *u = b->base + b->off - 8;
+
+    memcpy(u, &src->sin6_port, 2);
+    put16(u + 2, dport);
+    put16(u + 4, (uint16_t)(b->len + 8));
+    put16(u + 6, 0);
+    b->off -= 8;
+    b->len += 8;
+    rebuild_v6(b, IPPROTO_UDP, &src->sin6_addr, dst);
+}
+
 static void find_dst(struct msghdr *msg, struct in_addr *v4, struct in6_addr *v6)
 {
     for (struct cmsghdr *c = CMSG_FIRSTHDR(msg); c; c = CMSG_NXTHDR(msg, c)) {
@@ -184,6 +208,8 @@ int net_recv(struct net *n, enum net_rx which, struct uipsec_buf *b)
                    &((struct sockaddr_in6 *)&from)->sin6_addr, &dst6);
     else if (which == NET_RX_UDP4)
         rebuild_udp4(b, (struct sockaddr_in *)&from, &dst4, n->udp_port);
+    else if (which == NET_RX_UDP6)
+        rebuild_udp6(b, (struct sockaddr_in6 *)&from, &dst6, n->udp_port);
     return 1;
 }
 

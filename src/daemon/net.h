@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Outer I/O: raw ESP and AH sockets for IPv4 and IPv6, a UDP socket for
- * RFC 3948 ESP-in-UDP, and raw IPPROTO_RAW sockets to send whole packets
+ * Outer I/O: raw ESP and AH sockets for IPv4 and IPv6, UDP sockets for
+ * RFC 3948 ESP in UDP (IPv4 and IPv6; IKE on port 4500 arrives there too),
+ * and raw IPPROTO_RAW sockets to send whole packets
  * built by the engine.  Every received packet is handed on as a full IP
  * packet: where the kernel strips headers (IPv6 raw, UDP) they are rebuilt
  * in the buffer's headroom from the socket's address information.
@@ -14,7 +15,21 @@
 
 #include "uipsec/uipsec.h"
 
-enum net_rx { NET_RX_ESP4, NET_RX_AH4, NET_RX_ESP6, NET_RX_AH6, NET_RX_UDP4, NET_RX_COUNT };
+enum net_rx {
+    NET_RX_ESP4,
+    NET_RX_AH4,
+    NET_RX_ESP6,
+    NET_RX_AH6,
+    NET_RX_UDP4,
+    NET_RX_UDP6,
+    NET_RX_COUNT
+};
+
+/* Whether a socket carries ESP in UDP (and IKE beside it, RFC 3948 2.2). */
+static inline bool net_rx_udp(enum net_rx which)
+{
+    return which == NET_RX_UDP4 || which == NET_RX_UDP6;
+}
 
 struct net {
     int rx[NET_RX_COUNT]; /* -1 when not open */

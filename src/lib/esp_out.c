@@ -68,8 +68,6 @@ static int encap_transport(struct uipsec_sa *sa, struct uipsec_buf *b)
 
     if (ip_parse(&pkt, IP_WALK_TRANSPORT, &ip) != UIPSEC_OK || pkt.len != b->len)
         return UIPSEC_E_INNER;
-    if (udp && ip.family == 6)
-        return UIPSEC_E_UNSUPPORTED; /* RFC 3948 is IPv4 only */
     if (ip.proto == IPPROTO_NUM_NONE)
         return UIPSEC_E_NEXT_HEADER; /* would arrive as a dummy packet (RFC 4303 2.6) */
     shift = udp + ESP_HDR_LEN + sa->iv_len;
@@ -90,6 +88,8 @@ static int encap_transport(struct uipsec_sa *sa, struct uipsec_buf *b)
     if (udp)
         ip_write_udp(sa, out + ip.hdr_len, total - ip.hdr_len);
     ip_set_length(out, ip.family, total);
+    if (udp && ip.family == 6)
+        ip_udp6_checksum(out, out + ip.hdr_len, total - ip.hdr_len);
     b->off -= (uint32_t)shift;
     b->len = (uint32_t)total;
     return UIPSEC_OK;

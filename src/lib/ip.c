@@ -156,7 +156,18 @@ void ip_write_udp(const struct uipsec_sa *sa, uint8_t *at, size_t udp_len)
     put_be16(at, sa->p.udp_sport);
     put_be16(at + 2, sa->p.udp_dport);
     put_be16(at + 4, (uint16_t)udp_len);
-    put_be16(at + 6, 0); /* RFC 3948 2.1: checksum zero */
+    put_be16(at + 6, 0); /* RFC 3948 2.1: checksum zero (IPv4) */
+}
+
+void ip_udp6_checksum(const uint8_t *ip6, uint8_t *udp, size_t udp_len)
+{
+    /* pseudo-header (RFC 8200 8.1): addresses, length, next header */
+    uint32_t sum = ip_sum_add((uint32_t)udp_len + IPPROTO_NUM_UDP, ip6 + IPV6_OFF_SRC, 32);
+    uint16_t csum;
+
+    put_be16(udp + 6, 0);
+    csum = ip_sum_fold(ip_sum_add(sum, udp, udp_len));
+    put_be16(udp + 6, csum ? csum : 0xffff); /* 0 means none: sent as all ones */
 }
 
 static uint16_t outer_df(const struct uipsec_sa *sa, const uint8_t *inner)
@@ -241,10 +252,13 @@ void ip_write_outer(struct uipsec_sa *sa, uint8_t *at, size_t payload_len, uint8
         ip_write_udp(sa, at + ip_len, after_ip);
         proto = IPPROTO_NUM_UDP;
     }
-    if (ip_len == IPV4_HDR_MIN)
+    if (ip_len == IPV4_HDR_MIN) {
         write_v4(sa, at, ip_len + after_ip, inner);
-    else
+    } else {
         write_v6(sa, at, after_ip, proto, inner);
+        if (udp)
+            ip_udp6_checksum(at, at + ip_len, after_ip);
+    }
 }
 
 void ip_set_length(uint8_t *pkt, uint8_t family, size_t total)

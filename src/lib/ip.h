@@ -84,7 +84,10 @@ void ip_write_outer(struct uipsec_sa *sa, uint8_t *at, size_t payload_len, uint8
  * (version, TTL, protocol, addresses), so each packet adds only its own. */
 void ip_outer_sum_init(struct uipsec_sa *sa);
 
-/* Writes a UDP header for RFC 3948 encapsulation (checksum 0). */
+/* Writes a UDP header for RFC 3948 encapsulation (checksum 0), and over
+ * IPv6 its checksum, once the datagram is complete: ip6 is the IPv6
+ * header (its addresses), udp the UDP header, udp_len the datagram's. */
+void ip_udp6_checksum(const uint8_t *ip6, uint8_t *udp, size_t udp_len);
 void ip_write_udp(const struct uipsec_sa *sa, uint8_t *at, size_t udp_len);
 
 /* Sets the IP length fields of a packet whose header length is hdr_len and

@@ -36,10 +36,9 @@ static int check_params(const struct uipsec_sa_params *p)
         return UIPSEC_E_PARAM;
     if (p->replay_window > REPLAY_MAX_WINDOW || (p->df > UIPSEC_DF_COPY))
         return UIPSEC_E_PARAM;
-    /* RFC 3948 is ESP over IPv4: its zero UDP checksum is not allowed in
-     * IPv6 (RFC 8200 8.1), where receivers drop such packets. */
-    if (p->udp_dport && (p->proto != UIPSEC_PROTO_ESP ||
-                         (p->mode == UIPSEC_MODE_TUNNEL && p->tunnel_src.family != 4)))
+    /* ESP in UDP (RFC 3948); over IPv6 with its UDP checksum computed,
+     * for a zero one is not allowed there (RFC 8200 8.1). */
+    if (p->udp_dport && p->proto != UIPSEC_PROTO_ESP)
         return UIPSEC_E_PARAM;
     if (p->spi < 256)
         return UIPSEC_E_PARAM; /* RFC 4303 2.1: 1-255 reserved, 0 local use */

@@ -20,7 +20,7 @@
  *   3 MUTATE i k {off:2 xor:1}*k   a changed copy of it arrives (xor 0:
  *                      cut at off); the original stays in flight
  *   4 RAW src port len:2 bytes     a datagram from a source of the table
- *                      (port & 8, IPv4: through the data path's UDP 4500)
+ *                      (port & 8: through the data path's UDP 4500)
  *   5 TICK step        time passes in daemon ticks (steps[] below); with
  *                      step & 8 what is in flight arrives after each tick
  *   6 PEER_INIT p variant child    peer p starts an IKE SA
@@ -633,25 +633,27 @@ static struct ike_path from_source(unsigned src, unsigned port)
     return from;
 }
 
-/* As the data path hands IKE over UDP 4500 on IPv4 to the runtime: with
- * an IPv4 and UDP header rebuilt and the non-ESP marker. */
-static void encap4(const struct ike_path *from, const uint8_t *buf, size_t len)
+/* As the data path hands IKE over UDP 4500 to the runtime: with an IPv4
+ * or IPv6 and UDP header rebuilt and the non-ESP marker. */
+static void encap(const struct ike_path *from, const uint8_t *buf, size_t len)
 {
-    static uint8_t pkt[32 + IKE_MSG_MAX];
+    static uint8_t pkt[52 + IKE_MSG_MAX];
+    bool v6 = from->remote.family == 6;
+    size_t hdr = v6 ? 48 : 28, alen = v6 ? 16 : 4;
 
     if (len > IKE_MSG_MAX)
         len = IKE_MSG_MAX;
-    memset(pkt, 0, 32);
-    pkt[0] = 0x45;
-    pkt[9] = 17;
-    memcpy(pkt + 12, from->remote.bytes, 4);
-    memcpy(pkt + 16, from->local.bytes, 4);
-    pkt[20] = (uint8_t)(from->remote_port >> 8);
-    pkt[21] = (uint8_t)from->remote_port;
-    pkt[22] = IKE_NATT_PORT >> 8;
-    pkt[23] = IKE_NATT_PORT & 0xff;
-    memcpy(pkt + 32, buf, len);
-    ike_input_encap4(&d, pkt, 32 + len);
+    memset(pkt, 0, hdr + 4);
+    pkt[0] = v6 ? 0x60 : 0x45;
+    pkt[v6 ? 6 : 9] = 17;
+    memcpy(pkt + (v6 ? 8 : 12), from->remote.bytes, alen);
+    memcpy(pkt + (v6 ? 24 : 16), from->local.bytes, alen);
+    pkt[hdr - 8] = (uint8_t)(from->remote_port >> 8);
+    pkt[hdr - 7] = (uint8_t)from->remote_port;
+    pkt[hdr - 6] = IKE_NATT_PORT >> 8;
+    pkt[hdr - 5] = IKE_NATT_PORT & 0xff;
+    memcpy(pkt + hdr + 4, buf, len);
+    ike_input_encap(&d, pkt, hdr + 4 + len);
 }
 
 static void raw(struct in *in)
@@ -662,8 +664,8 @@ static void raw(struct in *in)
 
     if (len > in->n)
         len = in->n;
-    if (port & 8 && from.remote.family == 4)
-        encap4(&from, in->p, len);
+    if (port & 8)
+        encap(&from, in->p, len);
     else
         ike_input(&d, in->p, len, &from);
     in->p += len;

@@ -14,6 +14,7 @@
 #   cbc     aes128-sha256-modp2048 / ESP aes128-sha256, deleted by strongSwan
 #   chacha  chacha20poly1305-prfsha256-ecp256 / ESP chacha20poly1305,
 #           deleted by uipsecd
+#   ipv6    IPv6 outer and inner, ESP in UDP over IPv6 with its checksum
 #   a wrong PSK, an IKE proposal mismatch and a traffic selector mismatch
 # Part 2, strongSwan initiates (left), uipsecd responds (right): the same
 #   three suites; the second CHILD_SA created by strongSwan, deleted by
@@ -28,7 +29,7 @@
 # next to the source tree).  Environment: BUILD (the build folder),
 # UIPSECD/UIPSECCTL (other binaries), KEEP=1 keeps the work folder,
 # ONLY=WORD runs only the cases whose name contains WORD (gcm256, cbc,
-# chacha, badpsk, noprop, badts; part1, part2).
+# chacha, badpsk, noprop, badts, ipv6; part1, part2).
 set -uo pipefail
 
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
@@ -325,6 +326,8 @@ EOF
 RESP_IKE="aes256gcm16-prfsha256-x25519, aes128gcm16-prfsha256-x25519, chacha20poly1305-prfsha256-ecp256, chacha20poly1305-prfsha256-x25519, aes128-sha256-modp2048"
 RESP_ESP="aes256gcm16, aes128gcm16, chacha20poly1305, aes128-sha256"
 NET1_L=10.10.1.0/24 NET1_R=10.10.2.0/24 # the harness's subnets
+NET6_L=2001:db8:1::/64 NET6_R=2001:db8:2::/64 IN6_L=2001:db8:1::1 IN6_R=2001:db8:2::1
+OUT6_L=2001:db8::1 OUT6_R=2001:db8::2
 NET2_L=10.10.11.0/24 NET2_R=10.10.12.0/24 # for the second CHILD_SA
 IN1_L=10.10.1.1 IN1_R=10.10.2.1 IN2_L=10.10.11.1 IN2_R=10.10.12.1
 
@@ -338,6 +341,8 @@ IN1_L=10.10.1.1 IN1_R=10.10.2.1 IN2_L=10.10.11.1 IN2_R=10.10.12.1
         "net:$NET1_R:$NET1_L:$RESP_ESP" "net2:$NET2_R:$NET2_L:aes256gcm16-x25519"
     swan_conn badpsk 192.0.2.2 %any right.ipsec.test badpsk.ipsec.test "$RESP_IKE" \
         "badpsk:$NET1_R:$NET1_L:$RESP_ESP"
+    swan_conn net6 $OUT6_R $OUT6_L right.ipsec.test left.ipsec.test "$RESP_IKE" \
+        "net6:$NET6_R:$NET6_L:$RESP_ESP"
     cat <<EOF
 }
 secrets {
@@ -361,6 +366,8 @@ EOF
         aes128-sha256-modp2048 "cbc:$NET1_L:$NET1_R:aes128-sha256"
     swan_conn chacha 192.0.2.1 192.0.2.2 left.ipsec.test right.ipsec.test \
         chacha20poly1305-prfsha256-ecp256 "chacha:$NET1_L:$NET1_R:chacha20poly1305"
+    swan_conn net6 $OUT6_L $OUT6_R left.ipsec.test right.ipsec.test \
+        aes256gcm16-prfsha256-x25519 "net6:$NET6_L:$NET6_R:aes256gcm16"
     # rekeying by strongSwan: the CHILD_SA (with PFS) every 6 s, the IKE
     # SA after 14 s; an explicit life_time keeps libipsec from expiring the
     # CHILD_SA before its rekey
@@ -398,6 +405,8 @@ EOF
         chacha20poly1305-prfsha256-ecp256 "chacha:$NET1_L:$NET1_R:chacha20poly1305"
     uipsecd_conn badpsk 192.0.2.1 192.0.2.2 badpsk.ipsec.test right.ipsec.test \
         aes256gcm16-prfsha256-x25519 "badpsk:$NET1_L:$NET1_R:aes256gcm16"
+    uipsecd_conn net6 $OUT6_L $OUT6_R left.ipsec.test right.ipsec.test \
+        aes256gcm16-prfsha256-x25519 "net6:$NET6_L:$NET6_R:aes256gcm16"
     # strongSwan has no ecp384 proposal
     uipsecd_conn noprop 192.0.2.1 192.0.2.2 left.ipsec.test right.ipsec.test \
         aes256-sha384-ecp384 "noprop:$NET1_L:$NET1_R:aes256gcm16"
@@ -435,6 +444,8 @@ EOF
         "aes256gcm16-prfsha256-x25519, aes128-sha256-modp2048, chacha20poly1305-prfsha256-ecp256" \
         "net:$NET1_R:$NET1_L:aes256gcm16, aes128-sha256, chacha20poly1305, aes256gcm16-x25519" \
         "net2:$NET2_R:$NET2_L:aes256gcm16-x25519"
+    uipsecd_conn net6 $OUT6_R %any right.ipsec.test left.ipsec.test \
+        aes256gcm16-prfsha256-x25519 "net6:$NET6_R:$NET6_L:aes256gcm16"
     cat <<EOF
 }
 secrets {
@@ -536,6 +547,37 @@ suite() {
         capture_check "$label" "$pcap" --auth-ids "$ids" \
             --exchanges IKE_SA_INIT:2,IKE_AUTH:2,INFORMATIONAL:2 \
             --ping "$IN1_L>$IN1_R" --ping "$IN1_R>$IN1_L"
+    fi
+    case_end
+}
+
+# IPv6 outside and inside, ESP in UDP (the harness's strongSwan always
+# encapsulates): v6_case LABEL u|s.  The capture must hold ESP in UDP over
+# IPv6 both ways, and tshark must find every UDP checksum right (IPv6
+# forbids a zero one).
+v6_case() {
+    local label=$1 ini=$2 pcap=$WORK/$1.pcap n bad
+    selected "$label" || return 0
+    case_start "$label"
+    capture_start "$R" veth-r "$pcap" || { fail "$label: capture"; return; }
+    if [ "$ini" = u ]; then initiate_u "$label" net6; else initiate_s "$label" net6; fi
+    check_sas "$label" --ike "net6:net6:aes256gcm16-prfsha256-x25519:AES_GCM_16-256/PRF_HMAC_SHA2_256/CURVE_25519" \
+        --child "net6:net6:aes256gcm16-noesn:AES_GCM_16-256"
+    grep_log "$label: uipsecd logs CHILD_SA net6 installed, ESP in UDP" u \
+        "CHILD_SA net6 installed: aes256gcm16.*ESP in UDP"
+    ping_both "$label" "$IN6_L" "$IN6_R"
+    if [ "$ini" = u ]; then terminate_u "$label" --ike net6; else terminate_s "$label" --ike net6; fi
+    check_nothing "$label"
+    no_complaints "$label"
+    capture_stop flush
+    n=$(tshark -r "$pcap" -Y "ipv6 && udp.port == 4500 && esp" 2>/dev/null | wc -l)
+    bad=$(tshark -r "$pcap" -o udp.check_checksum:TRUE \
+        -Y "udp && (udp.checksum.status != 1 || udp.checksum == 0)" 2>/dev/null | wc -l)
+    if [ "$n" -ge 12 ] && [ "$bad" = 0 ]; then
+        pass "$label: $n ESP-in-UDP packets over IPv6 captured, every UDP checksum right"
+    else
+        fail "$label: ESP-in-UDP packets over IPv6 captured (>= 12), every UDP checksum right" \
+            "$n ESP-in-UDP over IPv6; $bad with a bad or zero UDP checksum"
     fi
     case_end
 }
@@ -692,6 +734,7 @@ if [ -n "$PART1" ]; then
         chacha20poly1305-prfsha256-ecp256 CHACHA20_POLY1305/PRF_HMAC_SHA2_256/ECP_256 \
         chacha20poly1305-noesn CHACHA20_POLY1305 nodecrypt
     rekey_case rekey-by-uipsecd u rk net rk net aes256gcm16-noesn AES_GCM_16-256
+    v6_case ipv6-uipsecd-init u
     fail_case badpsk-uipsecd-init badpsk AUTHENTICATION_FAILED AUTH_FAILED 24
     fail_case noprop-uipsecd-init noprop NO_PROPOSAL_CHOSEN NO_PROP 14
     fail_case badts-uipsecd-init badts TS_UNACCEPTABLE TS_UNACCEPT 38
@@ -722,6 +765,7 @@ if [ -n "$PART2" ]; then
         chacha20poly1305-noesn CHACHA20_POLY1305 nodecrypt
     rekey_case rekey-by-strongswan s net rk net rk aes256gcm16-x25519-noesn \
         AES_GCM_16-256/CURVE_25519
+    v6_case ipv6-strongswan-init s
     uipsecd_alive "part 2"
     stop_uipsecd
     swan stop "$L" >/dev/null

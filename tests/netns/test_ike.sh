@@ -30,6 +30,8 @@
 #               in once the bounded back-off ends
 #   unique      max_child_sas, and unique = no / replace / never with
 #               max_ike_sas after the initiator restarted without DELETE
+#   encap6      IPv6 outside, ESP in UDP (encap = yes): IPv4 and IPv6
+#               inside both ways; every UDP checksum right (tshark)
 #   load        an honest peer connects, and ESP flows, amid ~3000
 #               IKE_SA_INIT a second (spoofed and real sources, valid and
 #               invalid KEs); prints connect time and throughput share
@@ -39,7 +41,8 @@
 # 77 without root.
 # Environment: ONLY=TEXT runs the groups whose name contains TEXT (groups:
 # establish, which holds pfs, reload and terminate; retransmit, trap, start,
-# failures, hostile, admission, authfail, unique, load); KEEP=1 keeps $WORK;
+# failures, hostile, admission, authfail, unique, encap6, load); KEEP=1
+# keeps $WORK;
 # DEBUG=1 runs the daemons with --debug.  A build with UIPSEC_SANITIZE skips
 # the memory bounds.  About 150 s.
 set -uo pipefail
@@ -95,15 +98,15 @@ reset_vars() {
     IKE_L=aes256gcm16-prfsha256-x25519 IKE_R=aes256gcm16-prfsha256-x25519,aes128-sha256-modp3072
     ESP_L=aes256gcm16 ESP_R=aes256gcm16,aes128gcm16
     RTS_L=10.10.2.0/24 START_L=none ENCAP_L=no RW_R=0 EXTRA_L="" EXTRA_R=""
-    ADDR_L=192.0.2.1 PEER_R=192.0.2.1
+    ADDR_L=192.0.2.1 PEER_R=192.0.2.1 ADDR_R=192.0.2.2
 }
 
 conf() {
     local me=1 peer=2 myid=left peerid=right psk=$PSK_L ike=$IKE_L esp=$ESP_L
-    local rts=10.10.2.0/24 start=none encap=no extra=$EXTRA_L laddr=$ADDR_L raddr=192.0.2.2
+    local rts=10.10.2.0/24 start=none encap=no extra=$EXTRA_L laddr=$ADDR_L raddr=$ADDR_R
     if [ "$1" = R ]; then
         me=2 peer=1 myid=right peerid=left psk=$PSK_R ike=$IKE_R esp=$ESP_R rts=10.10.1.0/24
-        extra=$EXTRA_R laddr=192.0.2.2 raddr=$PEER_R
+        extra=$EXTRA_R laddr=$ADDR_R raddr=$PEER_R
     else
         rts=$RTS_L start=$START_L encap=$ENCAP_L
     fi
@@ -876,6 +879,32 @@ load_round() {
     check "load: ESP keeps flowing amid it ($what: ${share}% of the throughput without a flood)" -- \
         [ "$under" -gt 0 ]
 }
+
+reset_vars
+if selected encap6; then
+    echo "# encap6"
+    ADDR_L=2001:db8::1 ADDR_R=2001:db8::2 PEER_R=2001:db8::1 ENCAP_L=yes
+    restart
+    capture_start "$NS_R" veth-ur "$WORK/encap6.pcap"
+    initiate "$NS_L" net
+    rc1=$RC out1=$OUT
+    initiate "$NS_L" pfs
+    check "encap6: over IPv6 with encap = yes, both CHILD_SAs come up in UDP on both sides" \
+        "net: exit $rc1: $out1" "pfs: exit $RC: $OUT" "left: $(ike_view "$NS_L")" -- eval \
+        '[ "$rc1" = 0 ] && [ "$RC" = 0 ] &&
+         [ "$(sas "$NS_L" "[(c[\"name\"], c[\"encap\"]) for c in kids]")" = "[('net', True), ('pfs', True)]" ] &&
+         [ "$(sas "$NS_R" "[(c[\"name\"], c[\"encap\"]) for c in kids]")" = "[('net', True), ('pfs', True)]" ]'
+    check "encap6: pings both ways, IPv4 and IPv6 inside" -- eval \
+        'ping_ok "$NS_L" 10.10.1.1 10.10.2.1 && ping_ok "$NS_R" 10.10.2.1 10.10.1.1 &&
+         ping_ok "$NS_L" 2001:db8:1::1 2001:db8:2::1 && ping_ok "$NS_R" 2001:db8:2::1 2001:db8:1::1'
+    sleep 0.3
+    capture_stop
+    n=$(tshark -r "$WORK/encap6.pcap" -Y "ipv6 && udp.port == 4500 && esp" 2>/dev/null | wc -l)
+    bad=$(tshark -r "$WORK/encap6.pcap" -o udp.check_checksum:TRUE \
+        -Y "udp && (udp.checksum.status != 1 || udp.checksum == 0)" 2>/dev/null | wc -l)
+    check "encap6: $n ESP-in-UDP packets over IPv6 on the wire, every UDP checksum right ($bad not)" -- \
+        eval '[ "$n" -ge 24 ] && [ "$bad" = 0 ]'
+fi
 
 reset_vars
 if selected load; then

@@ -143,25 +143,11 @@ static void inner_transport_one(const struct suite *s, enum uipsec_backend be)
     pair_free(&p);
 }
 
-/* RFC 3948 is IPv4 only: an IPv6 packet cannot go over a transport-mode
- * ESP-in-UDP SA. */
-static void udp_transport_v6_one(const struct suite *s, enum uipsec_backend be)
-{
-    const struct shape tra_udp = {"transport-udp", UIPSEC_MODE_TRANSPORT, 4, 4500};
-    struct pair p = pair_make(s, be, &tra_udp);
-    uint8_t pkt[MAX_PKT];
-
-    rc_is(encap_rc(p.out, pkt, inner6(pkt, 80, 1)), UIPSEC_E_UNSUPPORTED, "IPv6", 80);
-    warm(&p, &tra4, 1);
-    pair_free(&p);
-}
-
 static void encap_bad_inner(void **state)
 {
     (void)state;
     each(inner_tunnel_one, true);
     each(inner_transport_one, true);
-    each(udp_transport_v6_one, false);
 }
 
 /* A uipsec_buf that does not describe memory is the caller's mistake. */

@@ -25,7 +25,7 @@ static unsigned n_ike, n_trap, yields;
 static uint8_t first_byte[600];
 static size_t last_len;
 
-void ike_input_encap4(struct daemon *d, const uint8_t *pkt, size_t len)
+void ike_input_encap(struct daemon *d, const uint8_t *pkt, size_t len)
 {
     (void)d;
     first_byte[n_ike + n_trap] = pkt[0];
