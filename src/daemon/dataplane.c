@@ -5,6 +5,7 @@
  * read in batches into a fixed pool; nothing is allocated per packet.
  */
 #include <errno.h>
+#include <stdint.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -58,54 +59,93 @@ static void too_big(struct daemon *d, const struct uipsec_buf *b, unsigned mtu)
         d->drops[DD_TUN_WRITE_FAILED]++;
 }
 
-/* A manual AEAD SA whose reserve of sequence numbers ran out before the
- * timer renewed it (a burst) reserves more at once; the packet used no
- * number, so it goes unchanged (counted once as seq-not-reserved). */
-static bool encap(struct sa_pair *c, struct uipsec_buf *b)
+/* A packet of c that may be encapsulated: a trap's goes to the IKE thread,
+ * one too large for the path gets its ICMP answer. */
+static bool may_protect(struct daemon *d, struct sa_pair *c, struct uipsec_buf *b)
 {
-    if (uipsec_encap(c->out, b, 1) == 1)
-        return true;
-    return b->result == UIPSEC_E_SEQ_RESERVE && mseq_raise(c) == 0 &&
-           uipsec_encap(c->out, b, 1) == 1;
-}
-
-static void protect(struct daemon *d, struct sa_pair *c, struct uipsec_buf *b)
-{
-    if (c->trap) { /* IKE's to start: the IKE thread's */
+    if (c->trap) {
         handoff_push(d, c, b->base + b->off, b->len);
-        return;
+        return false;
     }
     if (b->len > c->max_inner) {
         too_big(d, b, c->max_inner);
-        return;
+        return false;
     }
-    if (!encap(c, b)) {
-        log_net("%s: encapsulation failed: %s", c->cfg.name, uipsec_result_name(b->result));
-        return; /* counted per reason in the SA */
+    return true;
+}
+
+/* Encapsulates a run of packets of c in one call and puts those that
+ * succeeded on out.  A manual AEAD SA whose reserve of sequence numbers
+ * ran out before the timer renewed it (a burst) reserves more and takes
+ * the rest again, in order: the packet that found it empty used no
+ * number (it is counted once as seq-not-reserved). */
+static void protect_run(struct sa_pair *c, struct uipsec_buf *run, size_t n,
+                        struct uipsec_buf **out, size_t *nout)
+{
+    size_t at = 0, raised_at = SIZE_MAX;
+
+    uipsec_encap(c->out, run, n);
+    while (at < n) {
+        if (run[at].result == UIPSEC_E_SEQ_RESERVE && raised_at != at && mseq_raise(c) == 0) {
+            size_t end = at; /* those still without a number, untouched */
+
+            while (end < n && run[end].result == UIPSEC_E_SEQ_RESERVE)
+                end++;
+            raised_at = at;
+            uipsec_encap(c->out, run + at, end - at);
+            continue;
+        }
+        if (run[at].result == UIPSEC_OK)
+            out[(*nout)++] = &run[at];
+        else /* counted per reason in the SA */
+            log_net("%s: encapsulation failed: %s", c->cfg.name,
+                    uipsec_result_name(run[at].result));
+        at++;
     }
-    if (net_send(&d->net, b->base + b->off, b->len) < 0) {
-        d->drops[DD_SEND_FAILED]++;
-        log_net("%s: send failed: %s", c->cfg.name, strerror(errno));
+}
+
+/* Sends what was protected, one system call per family. */
+static void send_out(struct daemon *d, struct uipsec_buf *const *out, size_t n)
+{
+    size_t failed = n ? net_send_batch(&d->net, out, n) : 0;
+
+    if (failed) {
+        d->drops[DD_SEND_FAILED] += failed;
+        log_net("%zu of %zu packets could not be sent: %s", failed, n, strerror(errno));
     }
 }
 
 void dp_tun_readable(struct daemon *d)
 {
-    struct uipsec_buf bufs[BATCH];
+    struct uipsec_buf bufs[BATCH], *out[BATCH];
     const struct uipsec_policy *pols[BATCH];
+    struct sa_pair *sas[BATCH];
     size_t n;
 
     do {
+        size_t k = 0, nout = 0;
+
         n = read_tun(d, bufs);
         uipsec_spd_lookup_out(d->spd, bufs, n, pols);
-        for (size_t i = 0; i < n; i++) {
+        for (size_t i = 0; i < n; i++) { /* those to protect, in order, with their SA */
+            struct sa_pair *c = pols[i] ? pols[i]->params.ctx : NULL;
+
             if (!pols[i])
                 continue; /* no policy, discard, malformed: counted by the SPD */
             if (pols[i]->params.action == UIPSEC_POLICY_BYPASS)
                 d->drops[DD_BYPASS_ON_TUN]++; /* routed into the tunnel, nowhere else to go */
-            else if (pols[i]->params.action == UIPSEC_POLICY_PROTECT && pols[i]->params.ctx)
-                protect(d, pols[i]->params.ctx, &bufs[i]);
+            else if (pols[i]->params.action == UIPSEC_POLICY_PROTECT && c &&
+                     may_protect(d, c, &bufs[i])) {
+                bufs[k] = bufs[i];
+                sas[k++] = c;
+            }
         }
+        for (size_t i = 0, j; i < k; i = j) { /* a run of one SA: one call */
+            for (j = i + 1; j < k && sas[j] == sas[i]; j++)
+                ;
+            protect_run(sas[i], bufs + i, j - i, out, &nout);
+        }
+        send_out(d, out, nout);
     } while (n == BATCH);
 }
 
@@ -127,7 +167,13 @@ void dp_send_held(struct daemon *d, struct sa_pair *c, const uint8_t *pkt, size_
     if (len > BUF_LEN - UIPSEC_HEADROOM - UIPSEC_TAILROOM)
         return;
     memcpy(mem + UIPSEC_HEADROOM, pkt, len);
-    protect(d, c, &b);
+    if (may_protect(d, c, &b)) {
+        struct uipsec_buf *out[1];
+        size_t nout = 0;
+
+        protect_run(c, &b, 1, out, &nout);
+        send_out(d, out, nout);
+    }
 }
 
 static void count_peek(struct daemon *d, int rc)
@@ -172,14 +218,18 @@ static void unprotect(struct daemon *d, enum net_rx which, struct uipsec_buf *b)
         d->drops[DD_TUN_WRITE_FAILED]++;
 }
 
+/* Up to four batches, then the other sockets and the TUN device get their
+ * turn (the socket stays readable: epoll comes back to it). */
 void dp_net_readable(struct daemon *d, enum net_rx which)
 {
-    for (size_t i = 0; i < 4 * BATCH; i++) {
-        struct uipsec_buf b = {pool[0], BUF_LEN, UIPSEC_HEADROOM, 0, 0};
-        int rc = net_recv(&d->net, which, &b);
+    struct uipsec_buf bufs[BATCH];
+    size_t n = BATCH;
 
-        if (rc <= 0)
-            break;
-        unprotect(d, which, &b);
+    for (int round = 0; round < 4 && n == BATCH; round++) {
+        for (size_t i = 0; i < BATCH; i++)
+            bufs[i] = (struct uipsec_buf){pool[i], BUF_LEN, UIPSEC_HEADROOM, 0, 0};
+        n = net_recv_batch(&d->net, which, bufs, BATCH);
+        for (size_t i = 0; i < n; i++)
+            unprotect(d, which, &bufs[i]);
     }
 }

@@ -178,77 +178,155 @@ static void find_dst(struct msghdr *msg, struct in_addr *v4, struct in6_addr *v6
     }
 }
 
-int net_recv(struct net *n, enum net_rx which, struct uipsec_buf *b)
+/* The headers the kernel took off, put back from the message's addresses. */
+static void rebuild(const struct net *n, enum net_rx which, struct uipsec_buf *b,
+                    struct msghdr *msg)
 {
-    struct sockaddr_storage from;
-    char control[256];
-    struct iovec iov;
-    struct msghdr msg = {.msg_name = &from,
-                         .msg_namelen = sizeof(from),
-                         .msg_iov = &iov,
-                         .msg_iovlen = 1,
-                         .msg_control = control,
-                         .msg_controllen = sizeof(control)};
     struct in_addr dst4 = {0};
     struct in6_addr dst6 = IN6ADDR_ANY_INIT;
-    ssize_t got;
+    const struct sockaddr_storage *from = msg->msg_name;
 
-    b->off = UIPSEC_HEADROOM;
-    iov.iov_base = b->base + b->off;
-    iov.iov_len = b->cap - b->off - UIPSEC_TAILROOM;
-    got = recvmsg(n->rx[which], &msg, 0);
-    if (got < 0)
-        return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -1;
-    b->len = (uint32_t)got;
-    if (msg.msg_flags & MSG_TRUNC)
-        return 1; /* the engine will find it truncated and count it */
-    find_dst(&msg, &dst4, &dst6);
+    if (msg->msg_flags & MSG_TRUNC)
+        return; /* the engine will find it truncated and count it */
+    find_dst(msg, &dst4, &dst6);
     if (which == NET_RX_ESP6 || which == NET_RX_AH6)
         rebuild_v6(b, which == NET_RX_ESP6 ? IPPROTO_ESP : IPPROTO_AH,
-                   &((struct sockaddr_in6 *)&from)->sin6_addr, &dst6);
+                   &((const struct sockaddr_in6 *)from)->sin6_addr, &dst6);
     else if (which == NET_RX_UDP4)
-        rebuild_udp4(b, (struct sockaddr_in *)&from, &dst4, n->udp_port);
+        rebuild_udp4(b, (const struct sockaddr_in *)from, &dst4, n->udp_port);
     else if (which == NET_RX_UDP6)
-        rebuild_udp6(b, (struct sockaddr_in6 *)&from, &dst6, n->udp_port);
-    return 1;
+        rebuild_udp6(b, (const struct sockaddr_in6 *)from, &dst6, n->udp_port);
+}
+
+size_t net_recv_batch(struct net *n, enum net_rx which, struct uipsec_buf *bufs, size_t max)
+{
+    struct mmsghdr m[NET_BATCH_MAX];
+    struct iovec iov[NET_BATCH_MAX];
+    struct sockaddr_storage from[NET_BATCH_MAX];
+    char control[NET_BATCH_MAX][64]; /* one IP_PKTINFO or IPV6_PKTINFO */
+    int got;
+
+    if (max > NET_BATCH_MAX)
+        max = NET_BATCH_MAX;
+    for (size_t i = 0; i < max; i++) {
+        bufs[i].off = UIPSEC_HEADROOM;
+        bufs[i].result = 0;
+        iov[i] = (struct iovec){bufs[i].base + UIPSEC_HEADROOM,
+                                bufs[i].cap - UIPSEC_HEADROOM - UIPSEC_TAILROOM};
+        m[i] = (struct mmsghdr){.msg_hdr = {.msg_name = &from[i],
+                                            .msg_namelen = sizeof(from[i]),
+                                            .msg_iov = &iov[i],
+                                            .msg_iovlen = 1,
+                                            .msg_control = control[i],
+                                            .msg_controllen = sizeof(control[i])}};
+    }
+    got = recvmmsg(n->rx[which], m, (unsigned)max, MSG_DONTWAIT, NULL);
+    for (int i = 0; i < got; i++) {
+        bufs[i].len = m[i].msg_len;
+        rebuild(n, which, &bufs[i], &m[i].msg_hdr);
+    }
+    return got > 0 ? (size_t)got : 0;
+}
+
+/* The socket and address an outer packet goes to (its destination), or
+ * -1 for what is not an IPv4 or IPv6 packet. */
+static int dest(const struct net *n, const uint8_t *pkt, size_t len, struct sockaddr_storage *to,
+                socklen_t *tolen)
+{
+    memset(to, 0, sizeof(*to));
+    if (len >= 20 && pkt[0] >> 4 == 4) {
+        struct sockaddr_in *sin = (struct sockaddr_in *)to;
+
+        sin->sin_family = AF_INET;
+        memcpy(&sin->sin_addr, pkt + 16, 4);
+        *tolen = sizeof(*sin);
+        return n->tx4;
+    }
+    if (len >= 40 && pkt[0] >> 4 == 6) {
+        struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)to;
+
+        sin6->sin6_family = AF_INET6;
+        memcpy(&sin6->sin6_addr, pkt + 24, 16);
+        *tolen = sizeof(*sin6);
+        return n->tx6;
+    }
+    return -1;
 }
 
 int net_send(struct net *n, const uint8_t *pkt, size_t len)
 {
     struct sockaddr_storage to;
     socklen_t tolen;
-    int fd;
+    int fd = dest(n, pkt, len, &to, &tolen);
 
-    memset(&to, 0, sizeof(to));
-    if (len >= 20 && pkt[0] >> 4 == 4) {
-        struct sockaddr_in *sin = (struct sockaddr_in *)&to;
+    return fd < 0 || sendto(fd, pkt, len, 0, (struct sockaddr *)&to, tolen) < 0 ? -1 : 0;
+}
 
-        sin->sin_family = AF_INET;
-        memcpy(&sin->sin_addr, pkt + 16, 4);
-        tolen = sizeof(*sin);
-        fd = n->tx4;
-    } else if (len >= 40 && pkt[0] >> 4 == 6) {
-        struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&to;
+/* sendmmsg until every message went or failed: a message the kernel
+ * refuses ends a call, and is counted and skipped. */
+static size_t send_all(int fd, struct mmsghdr *m, unsigned k)
+{
+    size_t failed = 0;
 
-        sin6->sin6_family = AF_INET6;
-        memcpy(&sin6->sin6_addr, pkt + 24, 16);
-        tolen = sizeof(*sin6);
-        fd = n->tx6;
-    } else {
-        return -1;
+    for (unsigned at = 0; at < k;) {
+        int r = sendmmsg(fd, m + at, k - at, 0);
+
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0) {
+            failed++;
+            at++;
+        } else {
+            at += (unsigned)r;
+        }
     }
-    if (fd < 0 || sendto(fd, pkt, len, 0, (struct sockaddr *)&to, tolen) < 0)
-        return -1;
-    return 0;
+    return failed;
+}
+
+size_t net_send_batch(struct net *n, struct uipsec_buf *const *bufs, size_t count)
+{
+    struct mmsghdr m[2][NET_BATCH_MAX];
+    struct iovec iov[2][NET_BATCH_MAX];
+    struct sockaddr_storage to[2][NET_BATCH_MAX];
+    unsigned k[2] = {0, 0};
+    int fd[2] = {n->tx4, n->tx6};
+    size_t failed = 0;
+
+    for (size_t i = 0; i < count; i++) {
+        const uint8_t *pkt = bufs[i]->base + bufs[i]->off;
+        int f = i < NET_BATCH_MAX && pkt[0] >> 4 == 6;
+        socklen_t tolen;
+
+        if (i >= NET_BATCH_MAX || dest(n, pkt, bufs[i]->len, &to[f][k[f]], &tolen) != fd[f] ||
+            fd[f] < 0) {
+            failed++;
+            continue;
+        }
+        iov[f][k[f]] = (struct iovec){(void *)pkt, bufs[i]->len};
+        m[f][k[f]] = (struct mmsghdr){.msg_hdr = {.msg_name = &to[f][k[f]],
+                                                  .msg_namelen = tolen,
+                                                  .msg_iov = &iov[f][k[f]],
+                                                  .msg_iovlen = 1}};
+        k[f]++;
+    }
+    for (int f = 0; f < 2; f++)
+        failed += send_all(fd[f], m[f], k[f]);
+    return failed;
 }
 
 int net_send_keepalive(struct net *n, const struct uipsec_addr *peer)
 {
     struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons(4500)};
+    struct sockaddr_in6 to6 = {.sin6_family = AF_INET6, .sin6_port = htons(4500)};
     const uint8_t ff = 0xff;
+    int fd = n->rx[peer->family == 6 ? NET_RX_UDP6 : NET_RX_UDP4];
 
-    if (peer->family != 4 || n->rx[NET_RX_UDP4] < 0)
+    if (fd < 0 || (peer->family != 4 && peer->family != 6))
         return -1;
     memcpy(&to.sin_addr, peer->bytes, 4);
-    return sendto(n->rx[NET_RX_UDP4], &ff, 1, 0, (struct sockaddr *)&to, sizeof(to)) == 1 ? 0 : -1;
+    memcpy(&to6.sin6_addr, peer->bytes, 16);
+    return (peer->family == 6 ? sendto(fd, &ff, 1, 0, (struct sockaddr *)&to6, sizeof(to6))
+                              : sendto(fd, &ff, 1, 0, (struct sockaddr *)&to, sizeof(to))) == 1
+               ? 0
+               : -1;
 }

@@ -31,6 +31,8 @@ static inline bool net_rx_udp(enum net_rx which)
     return which == NET_RX_UDP4 || which == NET_RX_UDP6;
 }
 
+#define NET_BATCH_MAX 64 /* packets per sendmmsg or recvmmsg */
+
 struct net {
     int rx[NET_RX_COUNT]; /* -1 when not open */
     int tx4, tx6;
@@ -43,10 +45,11 @@ struct net {
 int net_open(struct net *n, uint16_t udp_port, uint32_t fwmark);
 void net_close(struct net *n);
 
-/* Receives one packet from socket `which` into b (b->off is set to leave
- * headroom).  Returns 1 with a packet, 0 when the socket has no more, -1 on
- * error. */
-int net_recv(struct net *n, enum net_rx which, struct uipsec_buf *b);
+/* Receives up to max packets (at most NET_BATCH_MAX) from socket `which`
+ * with one recvmmsg, into bufs (base and cap set; off is set to leave
+ * headroom, and each packet is a full IP packet).  Returns how many; 0
+ * when the socket has none. */
+size_t net_recv_batch(struct net *n, enum net_rx which, struct uipsec_buf *bufs, size_t max);
 
 /* Sends an RFC 3948 NAT-keepalive (one 0xff byte) from the UDP port to
  * the peer's port 4500. */
@@ -54,5 +57,10 @@ int net_send_keepalive(struct net *n, const struct uipsec_addr *peer);
 
 /* Sends a full outer IP packet to the destination in its header. */
 int net_send(struct net *n, const uint8_t *pkt, size_t len);
+/* Sends full outer IP packets (each buf's [off, off + len)), at most
+ * NET_BATCH_MAX, with one sendmmsg per family (raw IP sockets have no
+ * GSO: this saves the system calls, not the per-packet work in the
+ * kernel).  Returns how many could not be sent. */
+size_t net_send_batch(struct net *n, struct uipsec_buf *const *bufs, size_t count);
 
 #endif
