@@ -256,7 +256,7 @@ static int dest(const struct net *n, const uint8_t *pkt, size_t len, struct sock
 int net_send(struct net *n, const uint8_t *pkt, size_t len)
 {
     struct sockaddr_storage to;
-    socklen_t tolen;
+    socklen_t tolen = 0;
     int fd = dest(n, pkt, len, &to, &tolen);
 
     return fd < 0 || sendto(fd, pkt, len, 0, (struct sockaddr *)&to, tolen) < 0 ? -1 : 0;
@@ -295,7 +295,7 @@ size_t net_send_batch(struct net *n, struct uipsec_buf *const *bufs, size_t coun
     for (size_t i = 0; i < count; i++) {
         const uint8_t *pkt = bufs[i]->base + bufs[i]->off;
         int f = i < NET_BATCH_MAX && pkt[0] >> 4 == 6;
-        socklen_t tolen;
+        socklen_t tolen = 0;
 
         if (i >= NET_BATCH_MAX || dest(n, pkt, bufs[i]->len, &to[f][k[f]], &tolen) != fd[f] ||
             fd[f] < 0) {
