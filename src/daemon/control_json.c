@@ -155,6 +155,8 @@ static cJSON *all_drops(struct daemon *d)
     for (int r = 1; r < UIPSEC_RESULT_COUNT; r++)
         if (d->drops_engine[r])
             add_drop(o, uipsec_result_name(r), d->drops_engine[r]);
+    if (net_rx_dropped(&d->net)) /* the kernel's, at the outer sockets */
+        add_drop(o, "socket-overflow", net_rx_dropped(&d->net));
     return o;
 }
 

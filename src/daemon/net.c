@@ -30,6 +30,8 @@ static int open_raw(int family, int proto, uint32_t mark)
 
     if (fd >= 0)
         big_buffers(fd);
+    if (fd >= 0 && proto != IPPROTO_RAW) /* what the kernel drops, in each message */
+        setsockopt(fd, SOL_SOCKET, SO_RXQ_OVFL, &one, sizeof(one));
     if (fd >= 0 && family == AF_INET6 && proto != IPPROTO_RAW)
         setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one, sizeof(one));
     if (fd >= 0 && proto == IPPROTO_RAW &&
@@ -50,6 +52,7 @@ static int open_udp(int family, uint16_t port)
     if (fd < 0)
         return -1;
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    setsockopt(fd, SOL_SOCKET, SO_RXQ_OVFL, &one, sizeof(one));
     big_buffers(fd);
     if (family == AF_INET6) {
         setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
@@ -70,6 +73,7 @@ int net_open(struct net *n, uint16_t udp_port, uint32_t mark)
     bool v6 = access("/proc/net/if_inet6", F_OK) == 0;
 
     n->udp_port = udp_port;
+    memset(n->rx_dropped, 0, sizeof(n->rx_dropped));
     n->rx[NET_RX_ESP4] = open_raw(AF_INET, IPPROTO_ESP, mark);
     n->rx[NET_RX_AH4] = open_raw(AF_INET, IPPROTO_AH, mark);
     n->rx[NET_RX_ESP6] = v6 ? open_raw(AF_INET6, IPPROTO_ESP, mark) : -1;
@@ -100,6 +104,7 @@ void net_close(struct net *n)
     if (n->tx6 >= 0)
         close(n->tx6);
     memset(n, -1, sizeof(*n));
+    memset(n->rx_dropped, 0, sizeof(n->rx_dropped));
 }
 
 static void put16(uint8_t *p, uint16_t v)
@@ -168,9 +173,12 @@ static void rebuild_udp6(struct uipsec_buf *b, const struct sockaddr_in6 *src,
     rebuild_v6(b, IPPROTO_UDP, &src->sin6_addr, dst);
 }
 
-static void find_dst(struct msghdr *msg, struct in_addr *v4, struct in6_addr *v6)
+/* The message's destination address, and the socket's drop count. */
+static void find_dst(struct msghdr *msg, struct in_addr *v4, struct in6_addr *v6, uint32_t *dropped)
 {
     for (struct cmsghdr *c = CMSG_FIRSTHDR(msg); c; c = CMSG_NXTHDR(msg, c)) {
+        if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SO_RXQ_OVFL)
+            memcpy(dropped, CMSG_DATA(c), sizeof(*dropped));
         if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO)
             *v4 = ((struct in_pktinfo *)CMSG_DATA(c))->ipi_addr;
         if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO)
@@ -179,8 +187,7 @@ static void find_dst(struct msghdr *msg, struct in_addr *v4, struct in6_addr *v6
 }
 
 /* The headers the kernel took off, put back from the message's addresses. */
-static void rebuild(const struct net *n, enum net_rx which, struct uipsec_buf *b,
-                    struct msghdr *msg)
+static void rebuild(struct net *n, enum net_rx which, struct uipsec_buf *b, struct msghdr *msg)
 {
     struct in_addr dst4 = {0};
     struct in6_addr dst6 = IN6ADDR_ANY_INIT;
@@ -188,7 +195,7 @@ static void rebuild(const struct net *n, enum net_rx which, struct uipsec_buf *b
 
     if (msg->msg_flags & MSG_TRUNC)
         return; /* the engine will find it truncated and count it */
-    find_dst(msg, &dst4, &dst6);
+    find_dst(msg, &dst4, &dst6, &n->rx_dropped[which]);
     if (which == NET_RX_ESP6 || which == NET_RX_AH6)
         rebuild_v6(b, which == NET_RX_ESP6 ? IPPROTO_ESP : IPPROTO_AH,
                    &((const struct sockaddr_in6 *)from)->sin6_addr, &dst6);
@@ -203,7 +210,7 @@ size_t net_recv_batch(struct net *n, enum net_rx which, struct uipsec_buf *bufs,
     struct mmsghdr m[NET_BATCH_MAX];
     struct iovec iov[NET_BATCH_MAX];
     struct sockaddr_storage from[NET_BATCH_MAX];
-    char control[NET_BATCH_MAX][64]; /* one IP_PKTINFO or IPV6_PKTINFO */
+    char control[NET_BATCH_MAX][64]; /* IP_PKTINFO or IPV6_PKTINFO, SO_RXQ_OVFL */
     int got;
 
     if (max > NET_BATCH_MAX)
@@ -329,4 +336,13 @@ int net_send_keepalive(struct net *n, const struct uipsec_addr *peer)
                               : sendto(fd, &ff, 1, 0, (struct sockaddr *)&to, sizeof(to))) == 1
                ? 0
                : -1;
+}
+
+uint64_t net_rx_dropped(const struct net *n)
+{
+    uint64_t sum = 0;
+
+    for (int i = 0; i < NET_RX_COUNT; i++)
+        sum += n->rx_dropped[i];
+    return sum;
 }

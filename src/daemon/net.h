@@ -35,6 +35,9 @@ static inline bool net_rx_udp(enum net_rx which)
 
 struct net {
     int rx[NET_RX_COUNT]; /* -1 when not open */
+    /* what the kernel dropped at each socket (SO_RXQ_OVFL: its receive
+     * queue was full), as of the last packet read from it */
+    uint32_t rx_dropped[NET_RX_COUNT];
     int tx4, tx6;
     uint16_t udp_port;
 };
@@ -50,6 +53,10 @@ void net_close(struct net *n);
  * headroom, and each packet is a full IP packet).  Returns how many; 0
  * when the socket has none. */
 size_t net_recv_batch(struct net *n, enum net_rx which, struct uipsec_buf *bufs, size_t max);
+
+/* Packets the kernel dropped at the outer sockets because the data path
+ * did not read them in time (shown as socket-overflow). */
+uint64_t net_rx_dropped(const struct net *n);
 
 /* Sends an RFC 3948 NAT-keepalive (one 0xff byte) from the UDP port to
  * the peer's port 4500. */

@@ -704,6 +704,28 @@ sys.exit(not (r["busy"] == 8 and r["timed_out"] == 32 and r["seconds"] < 4))' "$
         fi
     fi
 
+    # -- what the kernel drops at the outer sockets is shown: the network
+    # process stopped, 30,000 ESP packets overflow its 8 MB receive queue
+    if selected "live: socket-overflow"; then
+        child=$(ctl "$NS_L" --json status | $PY -c 'import json, sys; print(json.load(sys.stdin)["network_pid"])')
+        kill -STOP "$child"
+        nsx "$NS_R" $PY -c 'import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_RAW, 50)
+for i in range(30000):
+    s.sendto(b"\xde\xad\xbe\xef" + i.to_bytes(4, "big") + bytes(1192), ("192.0.2.1", 0))'
+        kill -CONT "$child"
+        ping_ok "$NS_L" 10.10.1.1 10.10.2.1 3 >/dev/null
+        got=$(ctl "$NS_L" --json status | $PY -c 'import json, sys
+print(json.load(sys.stdin)["drops"].get("socket-overflow", 0))')
+        if [ "$got" -gt 0 ] && ctl "$NS_L" status | grep -q "socket-overflow" &&
+            ping_ok "$NS_L" 10.10.1.1 10.10.2.1 3; then
+            pass "live: socket-overflow: $got ESP packets the kernel dropped while uipsecd was stopped are shown in status"
+        else
+            fail "live: socket-overflow: what the kernel dropped is shown in status" "socket-overflow: $got" \
+                "$(ctl "$NS_L" status 2>&1)"
+        fi
+    fi
+
     # -- SIGINT stops as SIGTERM does
     if selected "live: SIGINT"; then
         kill -INT "$(daemon_pid "$NS_R")"
