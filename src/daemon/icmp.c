@@ -9,13 +9,13 @@
 
 /* Never answer an ICMP error with one (RFC 1122 3.2.2); the header walk
  * is the engine's (ip.h), so extension headers cannot hide one. */
-static bool is_icmp_error(const uint8_t *pkt, const struct ip_info *ip)
+static bool is_icmp_error(const uint8_t *pkt, size_t len, const struct ip_info *ip)
 {
-    uint8_t type = pkt[ip->hdr_len];
-
+    if (ip->proto != (ip->family == 4 ? 1 : 58) || len <= ip->hdr_len)
+        return false; /* not ICMP, or no ICMP header to read */
     if (ip->family == 4)
-        return ip->proto == 1 && type != 0 && type != 8;
-    return ip->proto == 58 && type < 128;
+        return pkt[ip->hdr_len] != 0 && pkt[ip->hdr_len] != 8;
+    return pkt[ip->hdr_len] < 128;
 }
 
 static size_t too_big_v4(const uint8_t *pkt, size_t len, const struct ip_info *ip,
@@ -23,7 +23,7 @@ static size_t too_big_v4(const uint8_t *pkt, size_t len, const struct ip_info *i
 {
     size_t hl = ip->hdr_len, quote, total;
 
-    if (!(pkt[6] & 0x40) || is_icmp_error(pkt, ip))
+    if (!(pkt[6] & 0x40) || is_icmp_error(pkt, len, ip))
         return 0;
     quote = len < hl + 8 ? len : hl + 8; /* header + 8 bytes (RFC 792) */
     total = 20 + 8 + quote;
@@ -50,7 +50,7 @@ static size_t too_big_v6(const uint8_t *pkt, size_t len, const struct ip_info *i
     size_t plen = 8 + quote;
     uint32_t sum;
 
-    if (is_icmp_error(pkt, ip))
+    if (is_icmp_error(pkt, len, ip))
         return 0;
     memset(out, 0, 48);
     out[0] = 0x60;
@@ -76,8 +76,6 @@ size_t icmp_too_big(const uint8_t *pkt, size_t len, const uint8_t *from, unsigne
     if (ip_parse(&c, IP_WALK_ALL, &ip) != UIPSEC_OK)
         return 0;
     len = c.len; /* the packet's own length, without link padding */
-    if (len <= ip.hdr_len)
-        ip.proto = 0; /* no ICMP header to read: not an ICMP error */
     return ip.family == 4 ? too_big_v4(pkt, len, &ip, from, mtu, out)
                           : too_big_v6(pkt, len, &ip, from, mtu, out);
 }

@@ -104,6 +104,23 @@ static void v6_icmp_error_behind_an_extension_header_is_not_answered(void **stat
     assert_int_equal(answer(E6, from6, 1280, out), 0);
 }
 
+/* An ICMP header the packet does not hold is not read (ASan sees the
+ * exact-size copy): a bare IPv4 header with DF and protocol ICMP is
+ * answered, quoting all of its 20 bytes. */
+static void v4_header_only_is_answered_without_reading_past_it(void **state)
+{
+    uint8_t out[1280];
+
+    (void)state;
+    assert_int_equal(answer("4500001400074000"
+                            "3f01"
+                            "0000"
+                            "0a010002"
+                            "0a020002",
+                            from4, 1400, out),
+                     20 + 8 + 20);
+}
+
 static void truncated_and_garbage_are_not_answered(void **state)
 {
     uint8_t out[1280];
@@ -123,6 +140,7 @@ int main(void)
         cmocka_unit_test(v4_without_df_is_not_answered),
         cmocka_unit_test(v6_is_answered),
         cmocka_unit_test(v6_icmp_error_behind_an_extension_header_is_not_answered),
+        cmocka_unit_test(v4_header_only_is_answered_without_reading_past_it),
         cmocka_unit_test(truncated_and_garbage_are_not_answered),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
