@@ -12,7 +12,10 @@
 #                 raw ESP (IP protocol 50)
 #   uipsecd-udp   the same with encap = yes: ESP in UDP 4500 (RFC 3948), as
 #                 strongSwan's kernel-libipsec always does
-#   wireguard-go  Debian's wireguard-go, one TUN per namespace, keys made here
+#   wireguard-go  the anchor: a current wireguard-go with batched UDP I/O, UDP
+#                 GSO/GRO and TUN offloads (../shared/anchors/wireguard-go, or
+#                 $WG_BIN); Debian's older one only when the anchor is missing.
+#                 One TUN per namespace, keys made here
 #   strongswan    strongSwan charon with kernel-libipsec, conn gcm256, through
 #                 the shared interop harness (../shared/interop/strongswan or
 #                 $UIPSEC_SHARED); n/a when the harness is missing
@@ -25,7 +28,8 @@
 #   udp-64   UDP with 64-byte payloads (--udp-len), sent as fast as iperf3 can
 #            (-b 0, or --udp-rate), received packets/s and loss
 # Below the figures: the ratios uipsecd/veth, uipsecd/wireguard-go,
-# uipsecd/strongswan and uipsecd-udp/strongswan (the like-for-like one), and
+# uipsecd-udp/wireguard-go, uipsecd/strongswan and uipsecd-udp/strongswan
+# (the like-for-like one), and
 # the CPU the tunnel daemons of both sides used during each test.
 #
 # Options:
@@ -40,6 +44,10 @@
 #                   `perf record -g` on both daemons; reports written to DIR
 #   --keep          keep the work folder (logs, iperf3 JSON) and print its path
 #
+# Every veth of every column has GRO on (veth has it off by default): that
+# is what lets a UDP socket with UDP_GRO (wireguard-go's, uipsecd's ESP in
+# UDP) take a train of datagrams in one receive, as on a real NIC.
+#
 # Environment: BUILD (default build), UIPSEC_SHARED (the shared folder, or the
 # strongswan harness folder itself), NS_L/NS_R (uipsecd/wireguard-go/veth
 # namespaces, default uipsec-bench-l/-r), SWAN_NS_L/SWAN_NS_R (strongSwan's,
@@ -47,7 +55,7 @@
 # harness's own names so that a bench run and a test run on the same machine
 # do not tear down each other's namespaces.
 #
-# Missing packages (iperf3, wireguard-go, wireguard-tools, python3; strongSwan
+# Missing packages (iperf3, ethtool, wireguard-tools, python3; strongSwan
 # through the harness's deps.sh) are installed with apt-get
 # --no-install-recommends when the script runs.  Everything it starts is
 # stopped and every namespace it made is deleted at exit, also on failure or
@@ -146,10 +154,20 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
+# gro_on NS: GRO on every veth of the namespace.
+gro_on() {
+    local ifn
+    for ifn in $(ip -n "$1" -o link show type veth | awk -F'[:@ ]+' '{print $2}'); do
+        nsx "$1" ethtool -K "$ifn" gro on >/dev/null 2>&1
+    done
+}
+
 # lib.sh's ns_up installs its own EXIT trap: put ours back.
 pair_up() {
     ns_up >/dev/null 2>&1 || return 1
     trap cleanup EXIT
+    gro_on "$NS_L"
+    gro_on "$NS_R"
     for _ in $(seq 30); do
         nsx "$NS_L" ping -c1 -W1 -q 192.0.2.2 >/dev/null 2>&1 && return 0
         sleep 0.1
@@ -172,11 +190,22 @@ install_missing() {
         { tail -5 "$LOGS/apt.log" >&2; return 1; }
 }
 
-install_missing iperf3 python3 iproute2 iputils-ping ||
-    { echo "tunnel.sh: cannot install iperf3/python3" >&2; exit 1; }
+install_missing iperf3 python3 iproute2 iputils-ping ethtool ||
+    { echo "tunnel.sh: cannot install iperf3/python3/ethtool" >&2; exit 1; }
 WG_WHY=
+WG_BIN=${WG_BIN:-}
+if [ -z "$WG_BIN" ]; then
+    for d in ${UIPSEC_SHARED:+"$UIPSEC_SHARED"} "$TOP/../shared"; do
+        [ -x "$d/anchors/wireguard-go/wireguard-go" ] && { WG_BIN=$(cd "$d/anchors/wireguard-go" && pwd)/wireguard-go; break; }
+    done
+fi
 case " $COLS " in *" wireguard-go "*)
-    install_missing wireguard-go wireguard-tools || WG_WHY="apt-get install wireguard-go wireguard-tools failed" ;;
+    if [ -n "$WG_BIN" ]; then
+        install_missing wireguard-tools || WG_WHY="apt-get install wireguard-tools failed"
+    else
+        install_missing wireguard-go wireguard-tools || WG_WHY="apt-get install wireguard-go wireguard-tools failed"
+        WG_BIN=$(command -v wireguard-go)
+    fi ;;
 esac
 case " $COLS " in *" uipsecd"*)
     [ -x "$UIPSECD" ] || { echo "tunnel.sh: $UIPSECD missing; run 'make build' first" >&2; exit 1; } ;;
@@ -390,7 +419,7 @@ col_uipsecd() {
 # wg_side RUN NS IFACE KEY PEER_PUB PEER_OUTER LOCAL_INNER PEER_NET: one end
 wg_side() {
     local run=$1 ns=$2 ifn=$3 key=$4 peer=$5 endpoint=$6 inner=$7 net=$8
-    nsx "$ns" env WG_PROCESS_FOREGROUND=1 wireguard-go "$ifn" >"$LOGS/wireguard-go.$run.$ns.log" 2>&1 &
+    nsx "$ns" env WG_PROCESS_FOREGROUND=1 "$WG_BIN" "$ifn" >"$LOGS/wireguard-go.$run.$ns.log" 2>&1 &
     for _ in $(seq 50); do
         [ -S "/var/run/wireguard/$ifn.sock" ] && break
         sleep 0.1
@@ -443,6 +472,8 @@ col_strongswan() {
         fail strongswan "$run" "no ping through the tunnel"
         swan_down; return
     fi
+    gro_on "$SWAN_L"
+    gro_on "$SWAN_R"
     pids="$(ns_pids "$SWAN_L")$(ns_pids "$SWAN_R")"
     run_tests strongswan "$run" "$SWAN_L" "$SWAN_R" 10.10.2.1 10.10.1.1 "$pids"
     $H/swan.sh swanctl "$SWAN_L" --list-sas >"$LOGS/swan.$run.sas" 2>&1
@@ -457,6 +488,9 @@ bt=$(sed -n 's/^CMAKE_BUILD_TYPE:STRING=//p' "$BUILD/CMakeCache.txt" 2>/dev/null
 rev=$(git -C "$TOP" rev-parse --short HEAD 2>/dev/null)
 [ -n "$rev" ] && [ -n "$(git -C "$TOP" status --porcelain --untracked-files=no 2>/dev/null)" ] && rev="$rev+changes"
 echo "uipsecd: $UIPSECD (${bt:-RelWithDebInfo, the default}; built $(date -r "$UIPSECD" '+%F %T' 2>/dev/null); tree ${rev:-unknown})"
+case " $COLS " in *" wireguard-go "*)
+    [ -n "$WG_BIN" ] && echo "wireguard-go: $WG_BIN ($("$WG_BIN" --version 2>/dev/null | head -1))" ;;
+esac
 echo "load average at start: $(load)"
 for run in $(seq "$RUNS"); do
     for col in $COLS; do
@@ -506,8 +540,8 @@ line(["test"] + cols)
 for t, name in tests:
     line([name] + [cell(c, t) for c in cols])
 
-ratios = [("uipsecd", "veth"), ("uipsecd", "wireguard-go"), ("uipsecd", "strongswan"),
-          ("uipsecd-udp", "strongswan")]
+ratios = [("uipsecd", "veth"), ("uipsecd", "wireguard-go"), ("uipsecd-udp", "wireguard-go"),
+          ("uipsecd", "strongswan"), ("uipsecd-udp", "strongswan")]
 ratios = [(a, b) for a, b in ratios if a in cols and b in cols]
 if ratios:
     print()

@@ -253,6 +253,8 @@ static int daemon_key(struct value_err *c, const struct settings_node *n, struct
     }
     if (!strcmp(n->name, "socket"))
         return value_str(c, n, cfg->socket_path, sizeof(cfg->socket_path));
+    if (!strcmp(n->name, "offload"))
+        return value_bool(c, n, &cfg->offload);
     if (!strcmp(n->name, "socket_group")) {
         struct group *g;
 
@@ -300,7 +302,7 @@ static int daemon_key(struct value_err *c, const struct settings_node *n, struct
     }
     return FAIL(c, n,
                 "unknown key \"%s\" in uipsec; known: interface, path_mtu, socket, "
-                "socket_group, address4, address6, wireshark_keys, state_dir",
+                "socket_group, address4, address6, wireshark_keys, state_dir, offload",
                 n->name);
 }
 
@@ -345,6 +347,7 @@ static int interpret(struct settings_node *root, struct cfg *cfg, char *err, siz
     strcpy(cfg->socket_path, "/run/uipsecd.sock");
     strcpy(cfg->state_dir, "/var/lib/uipsecd"); /* manual_seq.c, seqstore.c */
     cfg->path_mtu = 1500;
+    cfg->offload = true;
     if (!root)
         return -1;
     for (const struct settings_node *n = root->children; n && rc == 0; n = n->next)

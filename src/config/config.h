@@ -45,6 +45,7 @@ struct cfg_manual {
 struct cfg {
     char ifname[IFNAMSIZ];
     unsigned path_mtu;
+    bool offload; /* uipsec.offload: TUN segmentation and coalescing */
     char socket_path[108];
     bool has_group;
     gid_t socket_group;

@@ -190,7 +190,10 @@ const char *render_status(const cJSON *r, FILE *out)
     fprintf(out, "%s %s, pid %s, up %s\n", str(r, "daemon"), str(r, "version"),
             fmt_count(pid, r, "pid"), fmt_duration(up, r, "uptime"));
     fprintf(out, "  config:    %s\n", str(r, "config"));
-    fprintf(out, "  interface: %s, mtu %s\n", str(r, "interface"), fmt_count(mtu, r, "mtu"));
+    fprintf(out, "  interface: %s, mtu %s", str(r, "interface"), fmt_count(mtu, r, "mtu"));
+    if (cJSON_IsString(cJSON_GetObjectItemCaseSensitive(r, "offload")))
+        fprintf(out, ", offloads %s", str(r, "offload"));
+    fputc('\n', out);
     fprintf(out, "  SAs:       %s\n", fmt_count(sas, r, "sas"));
     if (cJSON_GetObjectItemCaseSensitive(r, "ike_sas")) {
         char all[NUM_LEN], estab[NUM_LEN];

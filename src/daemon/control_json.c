@@ -214,6 +214,7 @@ static cJSON *status(struct daemon *d)
     cJSON_AddStringToObject(r, "config", d->config_path);
     cJSON_AddStringToObject(r, "interface", d->tun.name);
     add_u64(r, "mtu", d->tun.mtu);
+    cJSON_AddStringToObject(r, "offload", tun_offload_name(&d->tun));
     add_u64(r, "sas", sas);
     count_ike(d, r);
     add_u64(r, "policies",

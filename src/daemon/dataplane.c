@@ -11,6 +11,7 @@
 
 #include "daemon.h"
 #include "dataplane.h"
+#include "gso.h"
 #include "handoff.h"
 #include "icmp.h"
 #include "ike.h"
@@ -18,23 +19,83 @@
 #include "manual_seq.h"
 #include "pairs.h"
 
-#define BATCH   32
+#define BATCH   64
 #define BUF_LEN (UIPSEC_HEADROOM + 65536 + UIPSEC_TAILROOM)
+#define PKT_CAP (BUF_LEN - UIPSEC_HEADROOM - UIPSEC_TAILROOM)
 
-static uint8_t pool[BATCH][BUF_LEN];
+/* The buffers of a batch, and a spare that holds a super-packet while its
+ * segments fill the others: swapped by pointer, never copied.  Only the
+ * data-path thread uses them. */
+static uint8_t pool[BATCH + 1][BUF_LEN];
+static uint8_t *slot[BATCH], *spare;
 
-static size_t read_tun(struct daemon *d, struct uipsec_buf *bufs)
+/* The super-packet being cut, which may span batches. */
+static struct gso cutting;
+static bool is_cutting;
+
+static void pool_init(void)
+{
+    if (spare)
+        return;
+    for (size_t i = 0; i < BATCH; i++)
+        slot[i] = pool[i];
+    spare = pool[BATCH];
+}
+
+static struct uipsec_buf at_slot(size_t i, size_t len)
+{
+    return (struct uipsec_buf){slot[i], BUF_LEN, UIPSEC_HEADROOM, (uint32_t)len, 0};
+}
+
+/* Takes one read from the TUN device into slot n: a packet (1), a
+ * super-packet to cut, now in the spare (0), or nothing left (-1). */
+static int read_one(struct daemon *d, struct uipsec_buf *bufs, size_t n)
+{
+    struct virtio_net_hdr h;
+    uint8_t *tmp;
+    ssize_t got = tun_read(&d->tun, &h, slot[n] + UIPSEC_HEADROOM, PKT_CAP);
+
+    if (got <= 0)
+        return -1;
+    switch (gso_start(&cutting, &h, slot[n] + UIPSEC_HEADROOM, (size_t)got)) {
+    case GSO_ONE:
+        bufs[n] = at_slot(n, (size_t)got);
+        return 1;
+    case GSO_MANY:
+        tmp = slot[n];
+        slot[n] = spare;
+        spare = tmp;
+        is_cutting = true;
+        return 0;
+    default:
+        d->drops[DD_TUN_MALFORMED]++;
+        return 0;
+    }
+}
+
+/* Fills a batch: the rest of a super-packet's segments first, then fresh
+ * reads.  *empty: the device had nothing more. */
+static size_t read_tun(struct daemon *d, struct uipsec_buf *bufs, bool *empty)
 {
     size_t n = 0;
+    int rc;
 
     while (n < BATCH) {
-        ssize_t got =
-            read(d->tun.fd, pool[n] + UIPSEC_HEADROOM, BUF_LEN - UIPSEC_HEADROOM - UIPSEC_TAILROOM);
+        if (is_cutting) {
+            size_t len = gso_next(&cutting, slot[n] + UIPSEC_HEADROOM, PKT_CAP);
 
-        if (got <= 0)
+            if (len) {
+                bufs[n] = at_slot(n, len);
+                n++;
+                continue;
+            }
+            is_cutting = false;
+        }
+        if ((rc = read_one(d, bufs, n)) < 0) {
+            *empty = true;
             break;
-        bufs[n] = (struct uipsec_buf){pool[n], BUF_LEN, UIPSEC_HEADROOM, (uint32_t)got, 0};
-        n++;
+        }
+        n += (size_t)rc;
     }
     return n;
 }
@@ -55,7 +116,7 @@ static void too_big(struct daemon *d, const struct uipsec_buf *b, unsigned mtu)
     size_t n = icmp_too_big(pkt, b->len, icmp_source(d, pkt), mtu, answer);
 
     d->drops[DD_TOO_BIG]++;
-    if (n && write(d->tun.fd, answer, n) < 0)
+    if (n && tun_write(&d->tun, NULL, answer, n) < 0)
         d->drops[DD_TUN_WRITE_FAILED]++;
 }
 
@@ -115,38 +176,50 @@ static void send_out(struct daemon *d, struct uipsec_buf *const *out, size_t n)
     }
 }
 
-void dp_tun_readable(struct daemon *d)
+/* Looks the batch up in the SPD and protects and sends what it may, each
+ * run of packets of one SA in one call. */
+static void protect_batch(struct daemon *d, struct uipsec_buf *bufs, size_t n)
 {
-    struct uipsec_buf bufs[BATCH], *out[BATCH];
+    struct uipsec_buf *out[BATCH];
     const struct uipsec_policy *pols[BATCH];
     struct sa_pair *sas[BATCH];
-    size_t n;
+    size_t k = 0, nout = 0;
 
-    do {
-        size_t k = 0, nout = 0;
+    uipsec_spd_lookup_out(d->spd, bufs, n, pols);
+    for (size_t i = 0; i < n; i++) { /* those to protect, in order, with their SA */
+        struct sa_pair *c = pols[i] ? pols[i]->params.ctx : NULL;
 
-        n = read_tun(d, bufs);
-        uipsec_spd_lookup_out(d->spd, bufs, n, pols);
-        for (size_t i = 0; i < n; i++) { /* those to protect, in order, with their SA */
-            struct sa_pair *c = pols[i] ? pols[i]->params.ctx : NULL;
-
-            if (!pols[i])
-                continue; /* no policy, discard, malformed: counted by the SPD */
-            if (pols[i]->params.action == UIPSEC_POLICY_BYPASS)
-                d->drops[DD_BYPASS_ON_TUN]++; /* routed into the tunnel, nowhere else to go */
-            else if (pols[i]->params.action == UIPSEC_POLICY_PROTECT && c &&
-                     may_protect(d, c, &bufs[i])) {
-                bufs[k] = bufs[i];
-                sas[k++] = c;
-            }
+        if (!pols[i])
+            continue; /* no policy, discard, malformed: counted by the SPD */
+        if (pols[i]->params.action == UIPSEC_POLICY_BYPASS)
+            d->drops[DD_BYPASS_ON_TUN]++; /* routed into the tunnel, nowhere else to go */
+        else if (pols[i]->params.action == UIPSEC_POLICY_PROTECT && c &&
+                 may_protect(d, c, &bufs[i])) {
+            bufs[k] = bufs[i];
+            sas[k++] = c;
         }
-        for (size_t i = 0, j; i < k; i = j) { /* a run of one SA: one call */
-            for (j = i + 1; j < k && sas[j] == sas[i]; j++)
-                ;
-            protect_run(sas[i], bufs + i, j - i, out, &nout);
-        }
-        send_out(d, out, nout);
-    } while (n == BATCH);
+    }
+    for (size_t i = 0, j; i < k; i = j) {
+        for (j = i + 1; j < k && sas[j] == sas[i]; j++)
+            ;
+        protect_run(sas[i], bufs + i, j - i, out, &nout);
+    }
+    send_out(d, out, nout);
+}
+
+/* Up to four batches, then the outer sockets get their turn; a
+ * super-packet is always cut to the end, for nothing may wake us for the
+ * rest of it. */
+void dp_tun_readable(struct daemon *d)
+{
+    struct uipsec_buf bufs[BATCH];
+    bool empty = false;
+    int round = 0;
+
+    pool_init();
+    do
+        protect_batch(d, bufs, read_tun(d, bufs, &empty));
+    while (is_cutting || (!empty && ++round < 4));
 }
 
 /* The inner packet must fit one of the selectors its SA was made for. */
@@ -184,38 +257,72 @@ static void count_peek(struct daemon *d, int rc)
         d->drops_engine[rc]++;
 }
 
-static void unprotect(struct daemon *d, enum net_rx which, struct uipsec_buf *b)
+/* The SA an outer packet is for, or NULL if it is not for one (IKE on
+ * port 4500 goes to the IKE thread; the rest is counted). */
+static struct sa_pair *sa_of(struct daemon *d, enum net_rx which, const struct uipsec_buf *b,
+                             struct uipsec_sa **sa)
 {
     enum uipsec_proto proto;
     struct sa_pair *c;
-    struct uipsec_sa *sa;
     void *ctx = NULL;
     uint32_t spi;
     int rc = uipsec_sad_peek(b->base + b->off, b->len, net_rx_udp(which), &spi, &proto);
 
     if (rc == UIPSEC_E_NON_ESP) {
         handoff_push(d, NULL, b->base + b->off, b->len); /* IKE on 4500 (RFC 3948 2.2) */
-        return;
+        return NULL;
     }
     if (rc != UIPSEC_OK) {
         count_peek(d, rc);
-        return;
+        return NULL;
     }
-    sa = uipsec_sad_find(d->sad, spi, proto, &ctx);
+    *sa = uipsec_sad_find(d->sad, spi, proto, &ctx);
     c = ctx;
-    if (!sa || !c) {
+    if (!*sa || !c) {
         d->drops[DD_UNKNOWN_SPI]++;
         log_net("no SA for SPI %08x", spi);
-        return;
+        return NULL;
     }
     if (c->cfg.encap != net_rx_udp(which)) {
         d->drops_engine[UIPSEC_E_PROTOCOL]++;
-        return;
+        return NULL;
     }
-    if (uipsec_decap(sa, b, 1) != 1 || !inbound_ok(d, c, b))
-        return; /* counted by the SA or the SPD */
-    if (write(d->tun.fd, b->base + b->off, b->len) < 0)
-        d->drops[DD_TUN_WRITE_FAILED]++;
+    return c;
+}
+
+/* Decapsulates a batch, each run of packets of one SA in one call, and
+ * keeps in place, in order, the inner packets that may go to the TUN
+ * device; returns how many (the others are counted by the SA or SPD). */
+static size_t unprotect(struct daemon *d, enum net_rx which, struct uipsec_buf *bufs, size_t n)
+{
+    struct uipsec_sa *sas[BATCH];
+    struct sa_pair *pairs[BATCH];
+    size_t k = 0, m = 0;
+
+    for (size_t i = 0; i < n; i++)
+        if ((pairs[k] = sa_of(d, which, &bufs[i], &sas[k])))
+            bufs[k++] = bufs[i];
+    for (size_t i = 0, j; i < k; i = j) {
+        for (j = i + 1; j < k && sas[j] == sas[i]; j++)
+            ;
+        uipsec_decap(sas[i], bufs + i, j - i);
+    }
+    for (size_t i = 0; i < k; i++)
+        if (bufs[i].result == UIPSEC_OK && inbound_ok(d, pairs[i], &bufs[i]))
+            bufs[m++] = bufs[i];
+    return m;
+}
+
+/* Writes what was let in to the TUN device, consecutive TCP segments of
+ * one flow coalesced into one super-packet when the device takes them. */
+static void deliver(struct daemon *d, struct uipsec_buf *bufs, size_t n)
+{
+    struct virtio_net_hdr h[BATCH];
+
+    memset(h, 0, n * sizeof(h[0]));
+    for (size_t i = 0; i < n; i++)
+        if (tun_write(&d->tun, &h[i], bufs[i].base + bufs[i].off, bufs[i].len) < 0)
+            d->drops[DD_TUN_WRITE_FAILED]++;
 }
 
 /* Up to four batches, then the other sockets and the TUN device get their
@@ -225,11 +332,11 @@ void dp_net_readable(struct daemon *d, enum net_rx which)
     struct uipsec_buf bufs[BATCH];
     size_t n = BATCH;
 
+    pool_init();
     for (int round = 0; round < 4 && n == BATCH; round++) {
         for (size_t i = 0; i < BATCH; i++)
-            bufs[i] = (struct uipsec_buf){pool[i], BUF_LEN, UIPSEC_HEADROOM, 0, 0};
+            bufs[i] = at_slot(i, 0);
         n = net_recv_batch(&d->net, which, bufs, BATCH);
-        for (size_t i = 0; i < n; i++)
-            unprotect(d, which, &bufs[i]);
+        deliver(d, bufs, unprotect(d, which, bufs, n));
     }
 }

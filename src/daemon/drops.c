@@ -17,6 +17,7 @@ const char *dd_drop_name(enum dd_drop dd)
         [DD_BYPASS_ON_TUN] = "bypass-on-tunnel",
         [DD_SEND_FAILED] = "send-failed",
         [DD_TUN_WRITE_FAILED] = "tun-write-failed",
+        [DD_TUN_MALFORMED] = "tun-malformed",
         [DD_IKE_INIT_RATE] = "ike-init-rate-limited",
         [DD_IKE_EVICTED] = "ike-half-open-evicted",
         [DD_IKE_AUTH_BACKOFF] = "ike-auth-backoff",

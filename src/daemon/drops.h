@@ -23,6 +23,7 @@ enum dd_drop {
     DD_BYPASS_ON_TUN,
     DD_SEND_FAILED,
     DD_TUN_WRITE_FAILED,
+    DD_TUN_MALFORMED, /* from the TUN device, not what its virtio_net_hdr says */
     DD_COUNT
 };
 

@@ -124,13 +124,15 @@ static void on_timer(struct daemon *d)
 
 static int setup_tun(struct daemon *d)
 {
-    d->tun.fd = tun_open(d->cfg.ifname, d->tun.name);
-    if (d->tun.fd < 0) {
+    if (tun_open(d->cfg.ifname, d->cfg.offload, &d->tun) < 0) {
+        d->tun.fd = -1;
         log_err("cannot create TUN device %s: %s (needs root and /dev/net/tun)", d->cfg.ifname,
                 strerror(errno));
         return -1;
     }
     d->tun.index = if_nametoindex(d->tun.name);
+    if (d->tun.vnet)
+        log_info("%s: segmentation offloads: %s", d->tun.name, tun_offload_name(&d->tun));
     if (d->cfg.tun_addr4.family)
         nl_addr_add(&d->nl, d->tun.index, 4, d->cfg.tun_addr4.bytes, 32);
     if (d->cfg.tun_addr6.family)

@@ -5,9 +5,29 @@
 
 #include "wire.h"
 
+/* The one's complement sum does not depend on the order of the bytes in a
+ * word (RFC 1071 2.B) nor on the width of the words (2.C): whole packets
+ * (TCP segments checked and cut by the TUN offloads) are summed as native
+ * 32-bit words into 64 bits, and the folded result turned to network
+ * order once. */
 uint32_t ip_sum_add(uint32_t sum, const uint8_t *p, size_t len)
 {
-    for (size_t i = 0; i + 1 < len; i += 2)
+    uint64_t wide = 0;
+    size_t i = 0;
+
+    for (; i + 4 <= len; i += 4) {
+        uint32_t w;
+
+        memcpy(&w, p + i, 4);
+        wide += w;
+    }
+    while (wide >> 16)
+        wide = (wide & 0xffff) + (wide >> 16);
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    wide = (uint16_t)(wide << 8 | wide >> 8);
+#endif
+    sum += (uint32_t)wide;
+    for (; i + 1 < len; i += 2)
         sum += get_be16(p + i);
     if (len & 1)
         sum += (uint32_t)p[len - 1] << 8;

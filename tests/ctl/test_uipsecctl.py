@@ -48,6 +48,7 @@ def sa(name, spi, direction, **kw):
 
 STATUS = {"daemon": "uipsecd", "version": "0.1.0", "pid": 4242, "uptime": 93784,
           "config": "/etc/uipsec/uipsecd.conf", "interface": "uipsec0", "mtu": 1400,
+          "offload": "TCP and UDP",
           "sas": 6, "policies": 5,
           "drops": {"no-policy": 12, "auth-failed": 3, "replayed": 0}}
 
