@@ -75,26 +75,12 @@ static struct spec seg(uint8_t family, uint32_t seq, size_t payload)
                          .df = true};
 }
 
-static uint32_t sum16(uint32_t sum, const uint8_t *p, size_t len)
-{
-    for (size_t i = 0; i < len; i++)
-        sum += i & 1 ? p[i] : (uint32_t)p[i] << 8;
-    return sum;
-}
-
-static uint16_t fold(uint32_t sum)
-{
-    while (sum >> 16)
-        sum = (sum & 0xffff) + (sum >> 16);
-    return (uint16_t)sum;
-}
-
 /* The pseudo-header's sum for a packet whose transport part is tl bytes. */
 static uint32_t pseudo(const uint8_t *ip, size_t tl)
 {
     if (ip[0] >> 4 == 4)
-        return sum16((uint32_t)tl + ip[9], ip + 12, 8);
-    return sum16((uint32_t)tl + ip[6], ip + 8, 32);
+        return inet_sum((uint32_t)tl + ip[9], ip + 12, 8);
+    return inet_sum((uint32_t)tl + ip[6], ip + 8, 32);
 }
 
 static void ip_header(const struct spec *s, uint8_t *p, size_t tl)
@@ -153,7 +139,7 @@ static uint8_t *add(const struct spec *s)
     }
     for (size_t i = 0; i < s->payload; i++)
         t[th + i] = stream(s->seq + (uint32_t)i);
-    put16(t + 16, (uint16_t)~fold(sum16(pseudo(p, th + s->payload), t, th + s->payload)));
+    put16(t + 16, (uint16_t)~inet_fold(inet_sum(pseudo(p, th + s->payload), t, th + s->payload)));
     keep(nbufs - 1);
     return p;
 }
@@ -183,7 +169,7 @@ static uint16_t completed(size_t i)
     uint8_t *p = pkt(i), *t = p + hdrs[i].csum_start;
     size_t tl = bufs[i].len - hdrs[i].csum_start;
 
-    return (uint16_t)~fold(sum16(0, t, tl));
+    return (uint16_t)~inet_fold(inet_sum(0, t, tl));
 }
 
 /* Output i is a super-packet of segs segments of size gso from sequence
@@ -210,12 +196,12 @@ static void check_super(size_t i, uint8_t family, uint32_t seq, size_t segs, siz
     assert_int_equal(hdrs[i].csum_start, ih);
     assert_int_equal(hdrs[i].csum_offset, 16);
     /* folded, not complemented: what __tcp_v4_send_check leaves there */
-    assert_int_equal(get16(t + 16), fold(pseudo(p, tl)));
+    assert_int_equal(get16(t + 16), inet_fold(pseudo(p, tl)));
     assert_int_equal(get32(t + 4), seq);
     for (size_t j = 0; j < bytes; j++)
         assert_int_equal(t[th + j], stream(seq + (uint32_t)j));
     put16(t + 16, completed(i));
-    assert_int_equal(fold(sum16(pseudo(p, tl), t, tl)), 0xffff);
+    assert_int_equal(inet_fold(inet_sum(pseudo(p, tl), t, tl)), 0xffff);
 }
 
 /* Output i is input j as it came, in its own buffer, with a zero hdr. */
@@ -590,7 +576,7 @@ static void fix_tcp(uint8_t *p, size_t len)
     size_t ih = p[0] >> 4 == 4 ? 20 : 40;
 
     put16(p + ih + 16, 0);
-    put16(p + ih + 16, (uint16_t)~fold(sum16(pseudo(p, len - ih), p + ih, len - ih)));
+    put16(p + ih + 16, (uint16_t)~inet_fold(inet_sum(pseudo(p, len - ih), p + ih, len - ih)));
 }
 
 #define FLAG_CHANGE(name, flag)                                                                    \
