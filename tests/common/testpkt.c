@@ -44,6 +44,20 @@ void csum4(uint8_t *h)
     put16(h + 10, ~sum & 0xffff);
 }
 
+uint32_t inet_sum(uint32_t sum, const uint8_t *p, size_t len)
+{
+    for (size_t i = 0; i < len; i++)
+        sum += i & 1 ? p[i] : (uint32_t)p[i] << 8;
+    return sum;
+}
+
+uint16_t inet_fold(uint32_t sum)
+{
+    while (sum >> 16)
+        sum = (sum & 0xffff) + (sum >> 16);
+    return (uint16_t)sum;
+}
+
 bool csum4_ok(const uint8_t *h)
 {
     uint8_t copy[60];

@@ -18,6 +18,11 @@ void fill(uint8_t *p, size_t n, uint8_t seed);
 /* Sets the RFC 791 header checksum of the IPv4 header at h (its IHL). */
 void csum4(uint8_t *h);
 bool csum4_ok(const uint8_t *h);
+/* The Internet checksum (RFC 1071) by hand: p[0, len) added to sum byte
+ * by byte (an odd length padded), and the sum folded to 16 bits, not
+ * complemented. */
+uint32_t inet_sum(uint32_t sum, const uint8_t *p, size_t len);
+uint16_t inet_fold(uint32_t sum);
 /* The 20-byte IPv4 header and the 8-byte UDP header (zero: no ports, no
  * checksum) of a packet of total bytes, TTL 64, checksum set; the payload
  * after them is the caller's. */
