@@ -184,8 +184,9 @@ static int finish_manual(struct value_err *c, const struct settings_node *sec, s
     if (m->local.family != m->remote.family)
         return FAIL(c, sec, "manual.%s: local_addrs and remote_addrs are of different families",
                     m->name);
-    if (m->encap && (m->proto != UIPSEC_PROTO_ESP || m->local.family != 4))
-        return FAIL(c, sec, "manual.%s: encap = yes needs ESP over IPv4 (RFC 3948)", m->name);
+    if (m->encap && m->proto != UIPSEC_PROTO_ESP)
+        return FAIL(c, sec, "manual.%s: encap = yes needs ESP: AH cannot cross a NAT (RFC 3948)",
+                    m->name);
     if (m->mode == UIPSEC_MODE_TUNNEL && (!m->n_local_ts || !m->n_remote_ts))
         return FAIL(c, sec, "manual.%s: tunnel mode needs local_ts and remote_ts", m->name);
     if (m->mode == UIPSEC_MODE_TRANSPORT && !m->n_local_ts) {

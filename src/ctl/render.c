@@ -182,6 +182,24 @@ static void put_drops(FILE *out, const cJSON *drops)
     }
 }
 
+/* "TUN: 3 reads (1 cut into 40 packets), 5 writes (2 coalesced from 30)"
+ * and "UDP: 2 trains sent (50 packets), 1 coalesced receive (20)". */
+static void put_datapath(FILE *out, const cJSON *dp)
+{
+    char a[NUM_LEN], b[NUM_LEN], c[NUM_LEN], e[NUM_LEN], f[NUM_LEN], g[NUM_LEN];
+
+    if (!cJSON_IsObject(dp))
+        return;
+    fprintf(out,
+            "  TUN:       %s reads (%s cut into %s packets), %s writes (%s coalesced from %s)\n",
+            fmt_count(a, dp, "tun_reads"), fmt_count(b, dp, "tun_super"),
+            fmt_count(c, dp, "tun_segments"), fmt_count(e, dp, "tun_writes"),
+            fmt_count(f, dp, "tun_coalesced"), fmt_count(g, dp, "tun_merged"));
+    fprintf(out, "  UDP:       %s trains sent (%s packets), %s coalesced receives (%s packets)\n",
+            fmt_count(a, dp, "udp_gso_trains"), fmt_count(b, dp, "udp_gso_packets"),
+            fmt_count(c, dp, "udp_gro_receives"), fmt_count(e, dp, "udp_gro_packets"));
+}
+
 const char *render_status(const cJSON *r, FILE *out)
 {
     char pid[NUM_LEN], up[NUM_LEN], mtu[NUM_LEN], sas[NUM_LEN], pols[NUM_LEN];
@@ -202,6 +220,7 @@ const char *render_status(const cJSON *r, FILE *out)
                 fmt_count(estab, r, "ike_sas_established"));
     }
     fprintf(out, "  policies:  %s\n", fmt_count(pols, r, "policies"));
+    put_datapath(out, cJSON_GetObjectItemCaseSensitive(r, "datapath"));
     put_drops_line(out, "  drops:     ", drops);
     return NULL;
 }

@@ -197,6 +197,25 @@ static void count_ike(const struct daemon *d, cJSON *r)
     add_u64(r, "ike_sas_established", up);
 }
 
+/* The offloads at work: super-packets cut and coalesced at the TUN device,
+ * trains sent and received on the UDP sockets. */
+static cJSON *datapath(const struct daemon *d)
+{
+    cJSON *o = cJSON_CreateObject();
+
+    add_u64(o, "tun_reads", d->dp.tun_reads);
+    add_u64(o, "tun_super", d->dp.tun_super);
+    add_u64(o, "tun_segments", d->dp.tun_segments);
+    add_u64(o, "tun_writes", d->dp.tun_writes);
+    add_u64(o, "tun_coalesced", d->dp.tun_coalesced);
+    add_u64(o, "tun_merged", d->dp.tun_merged);
+    add_u64(o, "udp_gso_trains", d->net.gso_trains);
+    add_u64(o, "udp_gso_packets", d->net.gso_packets);
+    add_u64(o, "udp_gro_receives", d->net.gro_receives);
+    add_u64(o, "udp_gro_packets", d->net.gro_packets);
+    return o;
+}
+
 static cJSON *status(struct daemon *d)
 {
     const struct uipsec_policy *none[1];
@@ -220,6 +239,7 @@ static cJSON *status(struct daemon *d)
     add_u64(r, "policies",
             uipsec_spd_list(d->spd, UIPSEC_DIR_OUT, none, 0) +
                 uipsec_spd_list(d->spd, UIPSEC_DIR_IN, none, 0));
+    cJSON_AddItemToObject(r, "datapath", datapath(d));
     cJSON_AddItemToObject(r, "drops", all_drops(d));
     return r;
 }

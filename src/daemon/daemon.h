@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "config.h"
+#include "dataplane.h"
 #include "drops.h"
 #include "net.h"
 #include "netlink.h"
@@ -42,6 +43,7 @@ struct daemon {
     struct priv_client priv;  /* privclient.h: the channel to the privileged parent */
     struct dp_thread *dpt;    /* dpthread.h: the data path's thread and the SA lock */
     struct handoff *handoff;  /* handoff.h: from the data path to the IKE thread */
+    struct dp_counters dp;    /* dataplane.h: what the data path did */
     uint64_t drops[DD_COUNT]; /* drops.h */
     uint64_t drops_engine[UIPSEC_RESULT_COUNT]; /* decap drops before an SA was found */
     time_t started;

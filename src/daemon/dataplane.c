@@ -11,6 +11,7 @@
 
 #include "daemon.h"
 #include "dataplane.h"
+#include "gro.h"
 #include "gso.h"
 #include "handoff.h"
 #include "icmp.h"
@@ -57,6 +58,7 @@ static int read_one(struct daemon *d, struct uipsec_buf *bufs, size_t n)
 
     if (got <= 0)
         return -1;
+    d->dp.tun_reads++;
     switch (gso_start(&cutting, &h, slot[n] + UIPSEC_HEADROOM, (size_t)got)) {
     case GSO_ONE:
         bufs[n] = at_slot(n, (size_t)got);
@@ -66,6 +68,7 @@ static int read_one(struct daemon *d, struct uipsec_buf *bufs, size_t n)
         slot[n] = spare;
         spare = tmp;
         is_cutting = true;
+        d->dp.tun_super++;
         return 0;
     default:
         d->drops[DD_TUN_MALFORMED]++;
@@ -85,6 +88,7 @@ static size_t read_tun(struct daemon *d, struct uipsec_buf *bufs, bool *empty)
             size_t len = gso_next(&cutting, slot[n] + UIPSEC_HEADROOM, PKT_CAP);
 
             if (len) {
+                d->dp.tun_segments++;
                 bufs[n] = at_slot(n, len);
                 n++;
                 continue;
@@ -318,22 +322,32 @@ static size_t unprotect(struct daemon *d, enum net_rx which, struct uipsec_buf *
 static void deliver(struct daemon *d, struct uipsec_buf *bufs, size_t n)
 {
     struct virtio_net_hdr h[BATCH];
+    size_t k = n, supers = 0;
 
-    memset(h, 0, n * sizeof(h[0]));
-    for (size_t i = 0; i < n; i++)
+    if (d->tun.vnet)
+        k = gro_tcp(bufs, n, h);
+    else
+        memset(h, 0, n * sizeof(h[0]));
+    for (size_t i = 0; i < k; i++) {
         if (tun_write(&d->tun, &h[i], bufs[i].base + bufs[i].off, bufs[i].len) < 0)
             d->drops[DD_TUN_WRITE_FAILED]++;
+        supers += h[i].gso_type != VIRTIO_NET_HDR_GSO_NONE;
+    }
+    d->dp.tun_writes += k;
+    d->dp.tun_coalesced += supers;
+    d->dp.tun_merged += supers + (n - k); /* the first segments, and those merged into them */
 }
 
 /* Up to four batches, then the other sockets and the TUN device get their
- * turn (the socket stays readable: epoll comes back to it). */
+ * turn (the socket stays readable: epoll comes back to it); what was read
+ * but not yet handed on is always finished, for nothing would wake us. */
 void dp_net_readable(struct daemon *d, enum net_rx which)
 {
     struct uipsec_buf bufs[BATCH];
     size_t n = BATCH;
 
     pool_init();
-    for (int round = 0; round < 4 && n == BATCH; round++) {
+    for (int round = 0; (round < 4 && n == BATCH) || net_rx_pending(&d->net, which); round++) {
         for (size_t i = 0; i < BATCH; i++)
             bufs[i] = at_slot(i, 0);
         n = net_recv_batch(&d->net, which, bufs, BATCH);

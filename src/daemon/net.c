@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <netinet/in.h>
+#include <netinet/udp.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -42,7 +43,7 @@ static int open_raw(int family, int proto, uint32_t mark)
     return fd;
 }
 
-static int open_udp(int family, uint16_t port)
+static int open_udp(int family, uint16_t port, uint32_t mark)
 {
     struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons(port)};
     struct sockaddr_in6 sin6 = {.sin6_family = AF_INET6, .sin6_port = htons(port)};
@@ -54,11 +55,18 @@ static int open_udp(int family, uint16_t port)
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
     setsockopt(fd, SOL_SOCKET, SO_RXQ_OVFL, &one, sizeof(one));
     big_buffers(fd);
+    if (setsockopt(fd, SOL_SOCKET, SO_MARK, &mark, sizeof(mark)) < 0) {
+        close(fd);
+        return -1;
+    }
     if (family == AF_INET6) {
         setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
         setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one, sizeof(one));
     } else {
+        int dont = IP_PMTUDISC_DONT; /* DF clear, as the engine's outer headers (net_udp.c) */
+
         setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof(one));
+        setsockopt(fd, IPPROTO_IP, IP_MTU_DISCOVER, &dont, sizeof(dont));
     }
     if (family == AF_INET6 ? bind(fd, (struct sockaddr *)&sin6, sizeof(sin6)) < 0
                            : bind(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0) {
@@ -68,18 +76,30 @@ static int open_udp(int family, uint16_t port)
     return fd;
 }
 
+/* Linux 4.18 and later: a segment size of 0 is "off", and accepted. */
+static bool has_udp_gso(int fd)
+{
+    int zero = 0;
+
+    return setsockopt(fd, SOL_UDP, UDP_SEGMENT, &zero, sizeof(zero)) == 0;
+}
+
 int net_open(struct net *n, uint16_t udp_port, uint32_t mark)
 {
     bool v6 = access("/proc/net/if_inet6", F_OK) == 0;
 
     n->udp_port = udp_port;
     memset(n->rx_dropped, 0, sizeof(n->rx_dropped));
+    n->gso_trains = n->gso_packets = n->gro_receives = n->gro_packets = 0;
     n->rx[NET_RX_ESP4] = open_raw(AF_INET, IPPROTO_ESP, mark);
     n->rx[NET_RX_AH4] = open_raw(AF_INET, IPPROTO_AH, mark);
     n->rx[NET_RX_ESP6] = v6 ? open_raw(AF_INET6, IPPROTO_ESP, mark) : -1;
     n->rx[NET_RX_AH6] = v6 ? open_raw(AF_INET6, IPPROTO_AH, mark) : -1;
-    n->rx[NET_RX_UDP4] = udp_port ? open_udp(AF_INET, udp_port) : -1;
-    n->rx[NET_RX_UDP6] = udp_port && v6 ? open_udp(AF_INET6, udp_port) : -1;
+    n->rx[NET_RX_UDP4] = udp_port ? open_udp(AF_INET, udp_port, mark) : -1;
+    n->rx[NET_RX_UDP6] = udp_port && v6 ? open_udp(AF_INET6, udp_port, mark) : -1;
+    n->udp_gso = n->rx[NET_RX_UDP4] >= 0 && has_udp_gso(n->rx[NET_RX_UDP4]);
+    for (int f = 0; f < 2; f++)
+        n->gro[f] = net_udp_gro_open(n->rx[f ? NET_RX_UDP6 : NET_RX_UDP4]);
     n->tx4 = open_raw(AF_INET, IPPROTO_RAW, mark);
     n->tx6 = v6 ? open_raw(AF_INET6, IPPROTO_RAW, mark) : -1;
     if (n->rx[NET_RX_ESP4] < 0 || n->rx[NET_RX_AH4] < 0 || n->tx4 < 0) {
@@ -103,8 +123,13 @@ void net_close(struct net *n)
         close(n->tx4);
     if (n->tx6 >= 0)
         close(n->tx6);
+    for (int f = 0; f < 2; f++)
+        net_udp_gro_free(n->gro[f]);
     memset(n, -1, sizeof(*n));
     memset(n->rx_dropped, 0, sizeof(n->rx_dropped));
+    n->udp_gso = false;
+    n->gro[0] = n->gro[1] = NULL;
+    n->gso_trains = n->gso_packets = n->gro_receives = n->gro_packets = 0;
 }
 
 static void put16(uint8_t *p, uint16_t v)
@@ -174,7 +199,7 @@ static void rebuild_udp6(struct uipsec_buf *b, const struct sockaddr_in6 *src,
 }
 
 /* The message's destination address, and the socket's drop count. */
-static void find_dst(struct msghdr *msg, struct in_addr *v4, struct in6_addr *v6, uint32_t *dropped)
+void net_find_dst(struct msghdr *msg, struct in_addr *v4, struct in6_addr *v6, uint32_t *dropped)
 {
     for (struct cmsghdr *c = CMSG_FIRSTHDR(msg); c; c = CMSG_NXTHDR(msg, c)) {
         if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SO_RXQ_OVFL)
@@ -186,6 +211,8 @@ static void find_dst(struct msghdr *msg, struct in_addr *v4, struct in6_addr *v6
     }
 }
 
+static size_t recv_plain(struct net *n, enum net_rx which, struct uipsec_buf *bufs, size_t max);
+
 /* The headers the kernel took off, put back from the message's addresses. */
 static void rebuild(struct net *n, enum net_rx which, struct uipsec_buf *b, struct msghdr *msg)
 {
@@ -195,17 +222,32 @@ static void rebuild(struct net *n, enum net_rx which, struct uipsec_buf *b, stru
 
     if (msg->msg_flags & MSG_TRUNC)
         return; /* the engine will find it truncated and count it */
-    find_dst(msg, &dst4, &dst6, &n->rx_dropped[which]);
+    net_find_dst(msg, &dst4, &dst6, &n->rx_dropped[which]);
     if (which == NET_RX_ESP6 || which == NET_RX_AH6)
         rebuild_v6(b, which == NET_RX_ESP6 ? IPPROTO_ESP : IPPROTO_AH,
                    &((const struct sockaddr_in6 *)from)->sin6_addr, &dst6);
-    else if (which == NET_RX_UDP4)
-        rebuild_udp4(b, (const struct sockaddr_in *)from, &dst4, n->udp_port);
+    else
+        net_rebuild_udp(n, which, b, from, &dst4, &dst6);
+}
+
+void net_rebuild_udp(const struct net *n, enum net_rx which, struct uipsec_buf *b,
+                     const struct sockaddr_storage *from, const struct in_addr *dst4,
+                     const struct in6_addr *dst6)
+{
+    if (which == NET_RX_UDP4)
+        rebuild_udp4(b, (const struct sockaddr_in *)from, dst4, n->udp_port);
     else if (which == NET_RX_UDP6)
-        rebuild_udp6(b, (const struct sockaddr_in6 *)from, &dst6, n->udp_port);
+        rebuild_udp6(b, (const struct sockaddr_in6 *)from, dst6, n->udp_port);
 }
 
 size_t net_recv_batch(struct net *n, enum net_rx which, struct uipsec_buf *bufs, size_t max)
+{
+    if (net_rx_udp(which) && n->gro[which == NET_RX_UDP6])
+        return net_udp_recv(n, which, bufs, max);
+    return recv_plain(n, which, bufs, max);
+}
+
+static size_t recv_plain(struct net *n, enum net_rx which, struct uipsec_buf *bufs, size_t max)
 {
     struct mmsghdr m[NET_BATCH_MAX];
     struct iovec iov[NET_BATCH_MAX];
@@ -297,12 +339,16 @@ size_t net_send_batch(struct net *n, struct uipsec_buf *const *bufs, size_t coun
     struct sockaddr_storage to[2][NET_BATCH_MAX];
     unsigned k[2] = {0, 0};
     int fd[2] = {n->tx4, n->tx6};
-    size_t failed = 0;
+    bool done[NET_BATCH_MAX];
+    size_t failed = net_udp_send(n, bufs, count, done);
 
     for (size_t i = 0; i < count; i++) {
         const uint8_t *pkt = bufs[i]->base + bufs[i]->off;
         int f = i < NET_BATCH_MAX && pkt[0] >> 4 == 6;
         socklen_t tolen = 0;
+
+        if (i < NET_BATCH_MAX && done[i])
+            continue;
 
         if (i >= NET_BATCH_MAX || dest(n, pkt, bufs[i]->len, &to[f][k[f]], &tolen) != fd[f] ||
             fd[f] < 0) {

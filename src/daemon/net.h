@@ -40,6 +40,13 @@ struct net {
     uint32_t rx_dropped[NET_RX_COUNT];
     int tx4, tx6;
     uint16_t udp_port;
+    bool udp_gso; /* ESP in UDP goes out in trains (net_udp.c) */
+    /* ESP in UDP sent as segmentation trains, and the packets in them;
+     * receives on the UDP sockets that held several datagrams, and those */
+    uint64_t gso_trains, gso_packets, gro_receives, gro_packets;
+    /* datagrams of the UDP sockets (IPv4, IPv6) the kernel coalesced with
+     * UDP_GRO, being split (net_udp.c); NULL where GRO is off */
+    struct net_gro *gro[2];
 };
 
 /* Opens the sockets; IPv6 ones only where the host has IPv6.  Packets sent
@@ -65,9 +72,36 @@ int net_send_keepalive(struct net *n, const struct uipsec_addr *peer);
 /* Sends a full outer IP packet to the destination in its header. */
 int net_send(struct net *n, const uint8_t *pkt, size_t len);
 /* Sends full outer IP packets (each buf's [off, off + len)), at most
- * NET_BATCH_MAX, with one sendmmsg per family (raw IP sockets have no
- * GSO: this saves the system calls, not the per-packet work in the
- * kernel).  Returns how many could not be sent. */
+ * NET_BATCH_MAX: ESP in UDP in segmentation-offload trains where it can
+ * (net_udp_send), the rest with one sendmmsg per family on the raw
+ * sockets (which have no GSO: that saves the system calls, not the
+ * per-packet work in the kernel).  Returns how many could not be sent. */
 size_t net_send_batch(struct net *n, struct uipsec_buf *const *bufs, size_t count);
+
+/* Whether socket `which` holds packets already read but not yet handed
+ * on (a coalesced receive split over several batches): the caller must
+ * come back for them, for the socket will not be readable for them. */
+bool net_rx_pending(const struct net *n, enum net_rx which);
+
+/* The parts of net.c that net_udp.c shares, and net_udp.c's. */
+struct msghdr;
+struct sockaddr_storage;
+struct in_addr;
+struct in6_addr;
+void net_find_dst(struct msghdr *msg, struct in_addr *v4, struct in6_addr *v6, uint32_t *dropped);
+void net_rebuild_udp(const struct net *n, enum net_rx which, struct uipsec_buf *b,
+                     const struct sockaddr_storage *from, const struct in_addr *dst4,
+                     const struct in6_addr *dst6);
+/* UDP_GRO on fd, and what splitting its receives needs; NULL if fd < 0, if
+ * the kernel has no UDP_GRO, or without memory. */
+struct net_gro *net_udp_gro_open(int fd);
+void net_udp_gro_free(struct net_gro *g);
+size_t net_udp_recv(struct net *n, enum net_rx which, struct uipsec_buf *bufs, size_t max);
+
+/* net_udp.c: sends the ESP-in-UDP packets among bufs[0, count) that the
+ * UDP sockets can take, consecutive ones of one SA and size as one
+ * UDP_SEGMENT train; done[i] says which it took.  Returns how many of
+ * those could not be sent. */
+size_t net_udp_send(struct net *n, struct uipsec_buf *const *bufs, size_t count, bool *done);
 
 #endif

@@ -49,6 +49,9 @@ def sa(name, spi, direction, **kw):
 STATUS = {"daemon": "uipsecd", "version": "0.1.0", "pid": 4242, "uptime": 93784,
           "config": "/etc/uipsec/uipsecd.conf", "interface": "uipsec0", "mtu": 1400,
           "offload": "TCP and UDP",
+          "datapath": {"tun_reads": 120, "tun_super": 20, "tun_segments": 900, "tun_writes": 300,
+                       "tun_coalesced": 25, "tun_merged": 1000, "udp_gso_trains": 40,
+                       "udp_gso_packets": 1000, "udp_gro_receives": 30, "udp_gro_packets": 800},
           "sas": 6, "policies": 5,
           "drops": {"no-policy": 12, "auth-failed": 3, "replayed": 0}}
 

@@ -555,14 +555,17 @@ suite() {
 # IPv6 outside and inside, ESP in UDP (the harness's strongSwan always
 # encapsulates): v6_case LABEL u|s.  The capture must hold ESP in UDP over
 # IPv6 both ways, and tshark must find the UDP checksum of every ESP packet
-# uipsecd sent right (IPv6 forbids a zero one; strongSwan's leave through
-# the kernel's UDP socket, and the veth completes those after the capture).
+# right (IPv6 forbids a zero one).  Both uipsecd and strongSwan send
+# through the kernel's UDP sockets (uipsecd in UDP_SEGMENT trains), so the
+# veths' checksum offload is turned off for the case: the kernel then
+# finishes every checksum, and cuts every train, before the capture.
 v6_case() {
-    local label=$1 ini=$2 pcap=$WORK/$1.pcap n bad ours=$OUT6_L
+    local label=$1 ini=$2 pcap=$WORK/$1.pcap n bad
     selected "$label" || return 0
     case_start "$label"
+    ip netns exec "$L" ethtool -K veth-l tx off >/dev/null
+    ip netns exec "$R" ethtool -K veth-r tx off >/dev/null
     capture_start "$R" veth-r "$pcap" || { fail "$label: capture"; return; }
-    [ "$ini" = s ] && ours=$OUT6_R
     if [ "$ini" = u ]; then initiate_u "$label" net6; else initiate_s "$label" net6; fi
     check_sas "$label" --ike "net6:net6:aes256gcm16-prfsha256-x25519:AES_GCM_16-256/PRF_HMAC_SHA2_256/CURVE_25519" \
         --child "net6:net6:aes256gcm16-noesn:AES_GCM_16-256"
@@ -573,14 +576,15 @@ v6_case() {
     check_nothing "$label"
     no_complaints "$label"
     capture_stop flush
+    ip netns exec "$L" ethtool -K veth-l tx on >/dev/null
+    ip netns exec "$R" ethtool -K veth-r tx on >/dev/null
     n=$(tshark -r "$pcap" -Y "ipv6 && udp.port == 4500 && esp" 2>/dev/null | wc -l)
     bad=$(tshark -r "$pcap" -o udp.check_checksum:TRUE \
-        -Y "esp && ipv6.src == $ours && (udp.checksum.status != 1 || udp.checksum == 0)" \
-        2>/dev/null | wc -l)
+        -Y "esp && (udp.checksum.status != 1 || udp.checksum == 0)" 2>/dev/null | wc -l)
     if [ "$n" -ge 12 ] && [ "$bad" = 0 ]; then
-        pass "$label: $n ESP-in-UDP packets over IPv6 captured, uipsecd's UDP checksums right"
+        pass "$label: $n ESP-in-UDP packets over IPv6 captured, every UDP checksum right"
     else
-        fail "$label: ESP-in-UDP packets over IPv6 captured (>= 12), uipsecd's UDP checksums right" \
+        fail "$label: ESP-in-UDP packets over IPv6 captured (>= 12), every UDP checksum right" \
             "$n ESP-in-UDP over IPv6; $bad with a bad or zero UDP checksum"
     fi
     case_end

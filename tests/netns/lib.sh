@@ -289,6 +289,18 @@ ctl_json() { ctl "$1" --json "$2"; }
 # test_seqstore, test_ike): pass NAME; fail NAME [DETAIL...]; counted in
 # passed and failed, which the suite sets to 0.
 pass() { passed=$((passed + 1)); echo "ok    $1"; }
+# suite_end NAME: both daemons stopped, a sanitizer report in either log
+# failed, the summary line; its status is the suite's.
+suite_end() {
+    local ns report
+    stop_daemon "$NS_L" 2>/dev/null
+    stop_daemon "$NS_R" 2>/dev/null
+    for ns in "$NS_L" "$NS_R"; do
+        if report=$(sanitizer_report "$ns"); then fail "sanitizer report in $ns.log" "$report"; fi
+    done
+    echo "$1: $passed passed, $failed failed"
+    [ "$failed" = 0 ]
+}
 fail() {
     failed=$((failed + 1))
     echo "FAIL  $1"

@@ -112,11 +112,4 @@ if start_daemon "$NS_L" "$WORK/cbc/left.conf" && ping_ok "$NS_L" 10.10.1.1 10.10
 else
     fail "CBC without state" "$(tail -3 "$WORK/$NS_L.log")"
 fi
-stop_daemon "$NS_L"
-stop_daemon "$NS_R"
-
-for ns in "$NS_L" "$NS_R"; do
-    if sanitizer_report "$ns"; then fail "sanitizer report in $ns.log"; fi
-done
-echo "test_seqstore: $passed passed, $failed failed"
-[ "$failed" = 0 ]
+suite_end test_seqstore
