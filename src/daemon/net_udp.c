@@ -345,18 +345,22 @@ static void take_next(struct net *n, enum net_rx which, struct net_gro *g, struc
     }
 }
 
+/* One recvmmsg at most, and only while no datagram handed out in this call
+ * still lies in the receive buffers (the first of a receive is handed out
+ * in place): a new receive would overwrite it before the caller used it. */
 size_t net_udp_recv(struct net *n, enum net_rx which, struct uipsec_buf *bufs, size_t max)
 {
     struct net_gro *g = n->gro[which == NET_RX_UDP6];
     size_t k = 0;
-    bool read = false;
+    bool in_place = false, read = false;
 
     while (k < max) {
         if (g->msg < g->got) {
+            in_place |= g->at == 0;
             take_next(n, which, g, &bufs[k++]);
             continue;
         }
-        if (read || !refill(n, which, g))
+        if (read || in_place || !refill(n, which, g))
             break;
         read = true;
     }

@@ -45,6 +45,19 @@ dp() {
     ctl_json "$1" status | $PY -c "import json,sys; print(json.load(sys.stdin)['datapath']['$2'])"
 }
 
+# sa_drops NS: the SAs' drops of NS's uipsecd, "reason=count ..." (empty
+# when none): on a clean path nothing may be lost, replayed or too old
+# (a train split or coalesced out of order would be).
+sa_drops() {
+    ctl_json "$1" list-sas | $PY -c "
+import json, sys
+d = {}
+for sa in json.load(sys.stdin)['sas']:
+    for k, v in sa.get('drops', {}).items():
+        d[k] = d.get(k, 0) + v
+print(' '.join('%s=%d' % kv for kv in sorted(d.items()) if kv[1]))"
+}
+
 # tunnel NAME PROPOSAL FAMILY ENCAP INNER [EXTRA]: both daemons up on a
 # fresh configuration; pings pass.
 tunnel() {
@@ -74,6 +87,9 @@ if tunnel raw4 aes256gcm16 4 no 4 && bulk 10.10.1.1 10.10.2.1; then
         s=$(dp "$ns" tun_super) c=$(dp "$ns" tun_coalesced) m=$(dp "$ns" tun_merged)
         check "raw ESP, IPv4, $ns: super-packets cut ($s) and segments coalesced ($c, of $m)" \
             '[ "$s" -gt 0 ] && [ "$c" -gt 0 ] && [ "$m" -gt "$c" ]' "$(ctl "$ns" status)"
+        d=$(sa_drops "$ns")
+        check "raw ESP, IPv4, $ns: no packet dropped by an SA (${d:-none})" '[ -z "$d" ]' \
+            "$(ctl "$ns" list-sas)"
     done
 else
     fail "raw ESP, IPv4" "$(cat "$WORK/bulk-client.log" "$WORK/bulk-server.log" | tail -5)"
@@ -85,6 +101,9 @@ if tunnel udp4 aes128gcm16 4 yes 4 && bulk 10.10.1.1 10.10.2.1 4; then
     t=$(dp "$NS_L" udp_gso_trains) g=$(dp "$NS_R" udp_gro_receives)
     check "ESP in UDP, IPv4: trains sent ($t) and received whole ($g)" \
         '[ "$t" -gt 0 ] && [ "$g" -gt 0 ]' "$(ctl "$NS_L" status; ctl "$NS_R" status)"
+    dl=$(sa_drops "$NS_L") dr=$(sa_drops "$NS_R")
+    check "ESP in UDP, IPv4: no packet dropped by an SA, none out of order (left: ${dl:-none}, right: ${dr:-none})" \
+        '[ -z "$dl" ] && [ -z "$dr" ]' "$(ctl "$NS_R" list-sas)"
 else
     fail "ESP in UDP, IPv4, 4 streams" "$(cat "$WORK/bulk-client.log" "$WORK/bulk-server.log" | tail -5)"
 fi
@@ -95,6 +114,9 @@ if tunnel udp6 aes256gcm16 6 yes 6 && bulk 2001:db8:1::1 2001:db8:2::1; then
     s=$(dp "$NS_L" tun_super) t=$(dp "$NS_L" udp_gso_trains) g=$(dp "$NS_R" udp_gro_receives)
     check "ESP in UDP, IPv6: TSO6 cut ($s), trains ($t) received whole ($g)" \
         '[ "$s" -gt 0 ] && [ "$t" -gt 0 ] && [ "$g" -gt 0 ]' "$(ctl "$NS_L" status)"
+    d=$(sa_drops "$NS_R")
+    check "ESP in UDP, IPv6: no packet dropped by an SA (${d:-none})" '[ -z "$d" ]' \
+        "$(ctl "$NS_R" list-sas)"
 else
     fail "ESP in UDP, IPv6" "$(cat "$WORK/bulk-client.log" "$WORK/bulk-server.log" | tail -5)"
 fi
