@@ -157,6 +157,8 @@ static cJSON *all_drops(struct daemon *d)
             add_drop(o, uipsec_result_name(r), d->drops_engine[r]);
     if (net_rx_dropped(&d->net)) /* the kernel's, at the outer sockets */
         add_drop(o, "socket-overflow", net_rx_dropped(&d->net));
+    if (tun_dropped(&d->tun)) /* the kernel's, at the TUN device's queue */
+        add_drop(o, "tun-queue-overflow", tun_dropped(&d->tun));
     return o;
 }
 

@@ -221,6 +221,8 @@ static void stop(struct daemon *d)
     net_close(&d->net);
     if (d->tun.fd >= 0)
         close(d->tun.fd); /* the device and its routes disappear with it */
+    if (d->tun.dropped_fd >= 0)
+        close(d->tun.dropped_fd);
     nl_close(&d->nl);
     if (d->epfd >= 0)
         close(d->epfd);
@@ -356,7 +358,7 @@ static int block_signals(struct daemon *d)
 
 int main(int argc, char **argv)
 {
-    static struct daemon d = {.tun = {.fd = -1},
+    static struct daemon d = {.tun = {.fd = -1, .dropped_fd = -1},
                               .epfd = -1,
                               .sig_fd = -1,
                               .timer_fd = -1,

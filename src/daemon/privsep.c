@@ -242,6 +242,9 @@ static void close_child_fds(struct daemon *d)
 {
     if (d->tun.fd >= 0)
         close(d->tun.fd);
+    if (d->tun.dropped_fd >= 0)
+        close(d->tun.dropped_fd);
+    d->tun.dropped_fd = -1;
     net_close(&d->net);
     ike_io_close(d);
     if (d->epfd >= 0)

@@ -4,6 +4,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/if_tun.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/uio.h>
@@ -18,6 +20,26 @@ static unsigned set_offloads(int fd)
     if (ioctl(fd, TUNSETOFFLOAD, TUN_OFFLOAD_TCP) == 0)
         return TUN_OFFLOAD_TCP;
     return 0;
+}
+
+static int open_dropped(const char *name)
+{
+    char path[96];
+
+    snprintf(path, sizeof(path), "/sys/class/net/%s/statistics/tx_dropped", name);
+    return open(path, O_RDONLY | O_CLOEXEC);
+}
+
+uint64_t tun_dropped(const struct tun_dev *t)
+{
+    char text[32];
+    ssize_t n;
+
+    if (t->dropped_fd < 0 || lseek(t->dropped_fd, 0, SEEK_SET) != 0 ||
+        (n = read(t->dropped_fd, text, sizeof(text) - 1)) <= 0)
+        return 0;
+    text[n] = 0;
+    return strtoull(text, NULL, 10);
 }
 
 int tun_open(const char *name, bool offload, struct tun_dev *t)
@@ -39,6 +61,7 @@ int tun_open(const char *name, bool offload, struct tun_dev *t)
     }
     t->fd = fd;
     memcpy(t->name, ifr.ifr_name, IFNAMSIZ);
+    t->dropped_fd = open_dropped(t->name);
     t->vnet = offload;
     t->offload = offload ? set_offloads(fd) : 0;
     return 0;

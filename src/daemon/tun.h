@@ -14,6 +14,7 @@ struct tun_dev {
     int fd;
     char name[IFNAMSIZ]; /* the kernel's name for it */
     unsigned index, mtu;
+    int dropped_fd;   /* its sysfs tx_dropped, opened as root; -1 if none */
     bool vnet;        /* every read and write carries a virtio_net_hdr */
     unsigned offload; /* the TUN_F_* the kernel accepted (0 without vnet) */
 };
@@ -30,6 +31,12 @@ struct tun_dev {
  * them (t->offload says which); without, plain packets.  The device
  * disappears when the fd is closed.  Returns 0, or -1 with errno. */
 int tun_open(const char *name, bool offload, struct tun_dev *t);
+
+/* Packets the kernel dropped because the TUN device's queue was full (the
+ * data path did not read them in time): sysfs's tx_dropped, read again
+ * through the descriptor opened with the device (the sandboxed process
+ * has no /sys).  0 when unknown. */
+uint64_t tun_dropped(const struct tun_dev *t);
 
 /* The offloads in force, for people: "TCP and UDP", "TCP", "refused by
  * the kernel" or "off". */

@@ -724,6 +724,30 @@ print(json.load(sys.stdin)["drops"].get("socket-overflow", 0))')
         fi
     fi
 
+    # -- and at the TUN device: the network process stopped, 20,000 UDP
+    # datagrams into the tunnel overflow the device's queue
+    if selected "live: tun-queue-overflow"; then
+        child=$(ctl "$NS_L" --json status | $PY -c 'import json, sys; print(json.load(sys.stdin)["network_pid"])')
+        kill -STOP "$child"
+        nsx "$NS_L" $PY -c 'import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("10.10.1.1", 0))
+for i in range(20000):
+    s.sendto(bytes(100), ("10.10.2.1", 9))'
+        kill -CONT "$child"
+        ping_ok "$NS_L" 10.10.1.1 10.10.2.1 3 >/dev/null
+        got=$(ctl "$NS_L" --json status | $PY -c 'import json, sys
+print(json.load(sys.stdin)["drops"].get("tun-queue-overflow", 0))')
+        want=$(nsx "$NS_L" cat /sys/class/net/uipsec0/statistics/tx_dropped)
+        if [ "$got" -gt 0 ] && [ "$got" = "$want" ] && ctl "$NS_L" status | grep -q "tun-queue-overflow" &&
+            ping_ok "$NS_L" 10.10.1.1 10.10.2.1 3; then
+            pass "live: tun-queue-overflow: $got packets the kernel dropped at the TUN queue while uipsecd was stopped are shown in status"
+        else
+            fail "live: tun-queue-overflow: what the kernel dropped is shown in status" \
+                "tun-queue-overflow: $got, sysfs tx_dropped: $want" "$(ctl "$NS_L" status 2>&1)"
+        fi
+    fi
+
     # -- SIGINT stops as SIGTERM does
     if selected "live: SIGINT"; then
         kill -INT "$(daemon_pid "$NS_R")"
