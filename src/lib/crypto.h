@@ -12,6 +12,8 @@
 
 #define UIPSEC_AEAD_NONCE_LEN 12
 #define UIPSEC_CBC_IV_LEN     16
+#define UIPSEC_BURST_MAX      32 /* jobs per burst: the engine cuts longer batches */
+#define UIPSEC_MAC_MAX        64 /* longest HMAC digest (SHA-512) */
 
 struct uipsec_crypto_keys {
     enum uipsec_enc enc; /* UIPSEC_ENC_NULL when the SA is AH or ESP-NULL */
@@ -21,6 +23,20 @@ struct uipsec_crypto_keys {
     const uint8_t *auth_key;
     size_t auth_key_len;
     size_t icv_len; /* tag or truncated HMAC length */
+};
+
+/* One packet's share of a burst of AES-CBC and HMAC work, as pointers into
+ * its buffer.  With both parts set, data lies inside auth and is encrypted
+ * before the MAC is made: the engine never decrypts before it has checked
+ * the ICV, so a decrypting job carries no MAC. */
+struct uipsec_crypto_job {
+    const uint8_t *iv; /* CBC IV; NULL: no cipher */
+    uint8_t *data;     /* en- or decrypted in place; len a multiple of 16 */
+    size_t len;
+    const uint8_t *auth; /* MAC input; NULL: no MAC */
+    size_t auth_len;
+    uint8_t mac[UIPSEC_MAC_MAX]; /* out: the MAC; its first icv_len bytes count */
+    bool ok;                     /* out: everything asked for was done */
 };
 
 struct uipsec_crypto_ops {
@@ -45,6 +61,10 @@ struct uipsec_crypto_ops {
                         size_t len);
     /* HMAC over data[0,len), truncated to icv_len bytes, written to icv. */
     bool (*hmac)(void *state, const uint8_t *data, size_t len, uint8_t *icv);
+    /* Optional: runs n <= UIPSEC_BURST_MAX jobs at once, in any order inside
+     * the library, and returns when all are done.  NULL: uipsec_crypto_burst
+     * runs them one at a time through cbc_* and hmac. */
+    void (*burst)(void *state, bool decrypt, struct uipsec_crypto_job *jobs, size_t n);
 };
 
 extern const struct uipsec_crypto_ops uipsec_crypto_openssl;
@@ -62,5 +82,13 @@ struct uipsec_crypto {
 int uipsec_crypto_init(struct uipsec_crypto *c, enum uipsec_backend want,
                        const struct uipsec_crypto_keys *keys);
 void uipsec_crypto_free(struct uipsec_crypto *c);
+
+/* Runs the jobs of a burst on the SA's backend: every job's ok tells. */
+void uipsec_crypto_burst(const struct uipsec_crypto *c, bool decrypt,
+                         struct uipsec_crypto_job *jobs, size_t n);
+/* One job through a backend's single-packet calls, for backends without a
+ * burst call and for jobs a burst call cannot take. */
+bool uipsec_crypto_job_one(const struct uipsec_crypto_ops *ops, void *state, bool decrypt,
+                           struct uipsec_crypto_job *job);
 
 #endif

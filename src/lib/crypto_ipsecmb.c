@@ -2,8 +2,10 @@
 /*
  * The intel-ipsec-mb backend of the crypto seam.  AES-GCM, GMAC and
  * ChaCha20-Poly1305 use the library's direct API on keys expanded once in
- * init; AES-CBC and HMAC-SHA-2 exist only in its job API and run as one job
- * submitted and drained per call.
+ * init; AES-CBC and HMAC-SHA-2 exist only in its job API.  There the engine
+ * hands over a burst, one job per packet of a batch: all are submitted, so
+ * the multi-buffer code runs one per lane side by side, and one flush at the
+ * end drains the rest.  The single-packet calls submit one job and drain it.
  *
  * Managers.  The job API queues jobs inside an IMB_MGR, so two threads must
  * never submit to the same one at once.  One SA is used by one thread at a
@@ -485,6 +487,92 @@ static bool mb_hmac(void *state, const uint8_t *data, size_t len, uint8_t *icv)
     return true;
 }
 
+/* How a burst's job runs: not at all, in the burst, alone (what the job API
+ * refuses: empty jobs and messages over 65534 bytes), or not (the SA has no
+ * such cipher or MAC, or the length is not whole blocks). */
+enum mb_route { MB_NOTHING, MB_BURST, MB_ALONE, MB_BAD };
+
+static enum mb_route route_of(const struct mb_state *s, const struct uipsec_crypto_job *j)
+{
+    if (j->iv == NULL && j->auth == NULL)
+        return MB_NOTHING;
+    if ((j->iv != NULL && (s->enc != UIPSEC_ENC_AES_CBC || j->len % IMB_AES_BLOCK_SIZE != 0)) ||
+        (j->auth != NULL && hash_of(s->integ) == NULL))
+        return MB_BAD;
+    if ((j->iv != NULL && j->len == 0) ||
+        (j->auth != NULL && (j->auth_len == 0 || j->auth_len > MB_MAX_HASH_LEN)))
+        return MB_ALONE;
+    return MB_BURST;
+}
+
+/* One job as the single-packet calls build theirs: CBC then HMAC to
+ * encrypt, CBC alone to decrypt, HMAC alone; the full digest goes to mac. */
+static void fill_job(const struct mb_state *s, bool decrypt, struct uipsec_crypto_job *j,
+                     IMB_JOB *job)
+{
+    const struct mb_hash *h = hash_of(s->integ);
+    bool cbc = j->iv != NULL, mac = j->auth != NULL;
+
+    job->cipher_mode = cbc ? IMB_CIPHER_CBC : IMB_CIPHER_NULL;
+    job->cipher_direction = cbc && decrypt ? IMB_DIR_DECRYPT : IMB_DIR_ENCRYPT;
+    job->chain_order = cbc && !decrypt ? IMB_ORDER_CIPHER_HASH : IMB_ORDER_HASH_CIPHER;
+    job->key_len_in_bytes = s->key_len;
+    job->enc_keys = s->key.cbc.enc;
+    job->dec_keys = s->key.cbc.dec;
+    job->iv = j->iv;
+    job->iv_len_in_bytes = cbc ? UIPSEC_CBC_IV_LEN : 0;
+    job->src = mac ? j->auth : j->data; /* offsets below count from here */
+    job->dst = j->data;
+    job->cipher_start_src_offset_in_bytes = cbc ? (uint64_t)(j->data - job->src) : 0;
+    job->msg_len_to_cipher_in_bytes = cbc ? j->len : 0;
+    job->hash_alg = mac ? h->alg : IMB_AUTH_NULL;
+    job->hash_start_src_offset_in_bytes = 0;
+    job->msg_len_to_hash_in_bytes = mac ? j->auth_len : 0;
+    job->auth_tag_output = j->mac;
+    job->auth_tag_output_len_in_bytes = mac ? h->digest : 0;
+    job->u.HMAC._hashed_auth_key_xor_ipad = s->ipad;
+    job->u.HMAC._hashed_auth_key_xor_opad = s->opad;
+    job->user_data = j;
+}
+
+/* Completed jobs come back in the manager's order, not the burst's. */
+static void collect(IMB_JOB *job)
+{
+    if (job != NULL)
+        ((struct uipsec_crypto_job *)job->user_data)->ok = job->status == IMB_STATUS_COMPLETED;
+}
+
+/* The jobs that cannot go in the burst run first, while the manager is
+ * still empty (the single-packet calls drain it); the burst ends with the
+ * manager empty again, ready for the next SA on this thread. */
+static void mb_burst(void *state, bool decrypt, struct uipsec_crypto_job *jobs, size_t n)
+{
+    size_t queued = 0;
+    IMB_MGR *m;
+    IMB_JOB *job;
+
+    assert(n <= UIPSEC_BURST_MAX);
+    for (size_t i = 0; i < n; i++) {
+        enum mb_route r = route_of(state, &jobs[i]);
+
+        queued += r == MB_BURST;
+        jobs[i].ok = r == MB_NOTHING ||
+                     (r == MB_ALONE &&
+                      uipsec_crypto_job_one(uipsec_crypto_ipsecmb, state, decrypt, &jobs[i]));
+    }
+    if (queued == 0 || (m = job_mgr()) == NULL)
+        return; /* not even a flush: it costs as much as a small job */
+    for (size_t i = 0; i < n; i++) {
+        if (route_of(state, &jobs[i]) != MB_BURST)
+            continue;
+        fill_job(state, decrypt, &jobs[i], IMB_GET_NEXT_JOB(m));
+        collect(IMB_SUBMIT_JOB(m));
+    }
+    while ((job = IMB_FLUSH_JOB(m)) != NULL)
+        collect(job);
+    assert(IMB_QUEUE_SIZE(m) == 0);
+}
+
 static const struct uipsec_crypto_ops ops = {
     .name = "ipsec-mb",
     .init = mb_init,
@@ -494,6 +582,7 @@ static const struct uipsec_crypto_ops ops = {
     .cbc_encrypt = mb_cbc_encrypt,
     .cbc_decrypt = mb_cbc_decrypt,
     .hmac = mb_hmac,
+    .burst = mb_burst,
 };
 
 const struct uipsec_crypto_ops *const uipsec_crypto_ipsecmb = &ops;

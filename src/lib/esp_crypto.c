@@ -68,16 +68,18 @@ static bool gmac(struct uipsec_sa *sa, uint8_t *esp, uint64_t seq, size_t auth_l
     return ok;
 }
 
-/* HMAC over SPI..ciphertext, then seq_hi (RFC 4303 3.3.2.2): the 4 bytes
- * right after the ciphertext (the ICV's place) hold seq_hi meanwhile. */
-static bool hmac(struct uipsec_sa *sa, uint8_t *esp, uint64_t seq, size_t auth_len, uint8_t *out)
+/* The MAC of encrypt-then-MAC suites, left to the burst: HMAC over
+ * SPI..ciphertext, then seq_hi (RFC 4303 3.3.2.2): the 4 bytes right after
+ * the ciphertext (the ICV's place) hold seq_hi meanwhile. */
+static void mac_job(struct uipsec_sa *sa, uint8_t *esp, uint64_t seq, size_t auth_len,
+                    struct uipsec_crypto_job *job)
 {
-    uint8_t *end = esp + auth_len;
-
-    if (!sa->p.esn)
-        return sa->crypto.ops->hmac(sa->crypto.state, esp, auth_len, out);
-    put_be32(end, (uint32_t)(seq >> 32));
-    return sa->crypto.ops->hmac(sa->crypto.state, esp, auth_len + 4, out);
+    job->auth = esp;
+    job->auth_len = auth_len;
+    if (sa->p.esn) {
+        put_be32(esp + auth_len, (uint32_t)(seq >> 32));
+        job->auth_len += 4;
+    }
 }
 
 static void write_trailer(uint8_t *payload, size_t payload_len, size_t padded, uint8_t nh)
@@ -92,13 +94,14 @@ static void write_trailer(uint8_t *payload, size_t payload_len, size_t padded, u
     payload[padded - 1] = nh;
 }
 
-int esp_seal(struct uipsec_sa *sa, uint8_t *esp, size_t payload_len, uint8_t nh, uint64_t seq)
+int esp_seal(struct uipsec_sa *sa, uint8_t *esp, size_t payload_len, uint8_t nh, uint64_t seq,
+             struct uipsec_crypto_job *job)
 {
     const struct uipsec_crypto_ops *ops = sa->crypto.ops;
     uint8_t *iv = esp + ESP_HDR_LEN, *ct = iv + sa->iv_len;
     size_t padded = esp_padded_len(sa, payload_len);
     size_t auth_len = ESP_HDR_LEN + sa->iv_len + padded;
-    uint8_t *icv = esp + auth_len, aad[12], nonce[UIPSEC_AEAD_NONCE_LEN], tag[32];
+    uint8_t *icv = esp + auth_len, aad[12], nonce[UIPSEC_AEAD_NONCE_LEN];
     bool ok;
 
     put_be32(esp, sa->p.spi);
@@ -109,23 +112,36 @@ int esp_seal(struct uipsec_sa *sa, uint8_t *esp, size_t payload_len, uint8_t nh,
         make_nonce(sa, iv, nonce);
         ok = ops->aead_seal(sa->crypto.state, nonce, aad, make_aad(sa, esp, seq, aad), ct, padded,
                             icv);
-    } else if (sa->gmac) {
-        ok = gmac(sa, esp, seq, auth_len, icv, false);
-    } else {
-        ok = sa->p.enc == UIPSEC_ENC_NULL || ops->cbc_encrypt(sa->crypto.state, iv, ct, padded);
-        ok = ok && hmac(sa, esp, seq, auth_len, tag);
-        memcpy(icv, tag, sa->icv_len);
+        return ok ? UIPSEC_OK : UIPSEC_E_CRYPTO;
     }
-    return ok ? UIPSEC_OK : UIPSEC_E_CRYPTO;
+    if (sa->gmac)
+        return gmac(sa, esp, seq, auth_len, icv, false) ? UIPSEC_OK : UIPSEC_E_CRYPTO;
+    if (sa->p.enc == UIPSEC_ENC_AES_CBC) {
+        job->iv = iv;
+        job->data = ct;
+        job->len = padded;
+    }
+    mac_job(sa, esp, seq, auth_len, job);
+    return UIPSEC_OK;
+}
+
+int esp_seal_done(const struct uipsec_sa *sa, const struct uipsec_crypto_job *job, uint8_t *icv)
+{
+    if (job->auth == NULL)
+        return UIPSEC_OK; /* sealed in esp_seal */
+    if (!job->ok)
+        return UIPSEC_E_CRYPTO;
+    memcpy(icv, job->mac, sa->icv_len);
+    return UIPSEC_OK;
 }
 
 int esp_open(struct uipsec_sa *sa, uint8_t *esp, uint64_t seq, uint8_t *ct, size_t ct_len,
-             uint8_t *icv)
+             uint8_t *icv, struct uipsec_crypto_job *job, uint8_t *got)
 {
     const struct uipsec_crypto_ops *ops = sa->crypto.ops;
     uint8_t *iv = esp + ESP_HDR_LEN;
     size_t auth_len = (size_t)(ct - esp) + ct_len;
-    uint8_t aad[12], nonce[UIPSEC_AEAD_NONCE_LEN], got[32], want[32];
+    uint8_t aad[12], nonce[UIPSEC_AEAD_NONCE_LEN];
 
     if (sa->aead) {
         make_nonce(sa, iv, nonce);
@@ -136,12 +152,23 @@ int esp_open(struct uipsec_sa *sa, uint8_t *esp, uint64_t seq, uint8_t *ct, size
     }
     if (sa->gmac)
         return gmac(sa, esp, seq, auth_len, icv, true) ? UIPSEC_OK : UIPSEC_E_AUTH;
-    memcpy(got, icv, sa->icv_len);
-    if (!hmac(sa, esp, seq, auth_len, want))
-        return UIPSEC_E_CRYPTO;
-    if (CRYPTO_memcmp(got, want, sa->icv_len) != 0)
-        return UIPSEC_E_AUTH;
-    if (sa->p.enc == UIPSEC_ENC_AES_CBC && !ops->cbc_decrypt(sa->crypto.state, iv, ct, ct_len))
-        return UIPSEC_E_CRYPTO;
+    memcpy(got, icv, sa->icv_len); /* before seq_hi takes its first bytes */
+    job->data = ct;
+    job->len = ct_len;
+    mac_job(sa, esp, seq, auth_len, job);
     return UIPSEC_OK;
+}
+
+int esp_open_verify(const struct uipsec_sa *sa, struct uipsec_crypto_job *job, const uint8_t *got)
+{
+    int rc = UIPSEC_OK;
+
+    if (!job->ok)
+        rc = UIPSEC_E_CRYPTO;
+    else if (CRYPTO_memcmp(got, job->mac, sa->icv_len) != 0)
+        rc = UIPSEC_E_AUTH;
+    if (rc == UIPSEC_OK && sa->p.enc == UIPSEC_ENC_AES_CBC)
+        job->iv = job->auth + ESP_HDR_LEN; /* the MAC starts at the SPI */
+    job->auth = NULL;
+    return rc;
 }

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
-/* ESP decapsulation of one packet (RFC 4303 3.4), ESP-in-UDP (RFC 3948). */
+/* ESP decapsulation (RFC 4303 3.4), ESP-in-UDP (RFC 3948), in the passes of
+ * a burst (burst.h). */
 #include <string.h>
 
+#include "burst.h"
 #include "esp.h"
 #include "ip.h"
 #include "wire.h"
@@ -64,54 +66,101 @@ static void deliver_transport(struct uipsec_buf *b, const struct ip_info *ip, ui
     b->len = (uint32_t)(ip->hdr_len + len);
 }
 
-struct esp_in {
-    uint8_t *esp, *ct, *icv;
-    size_t ct_len;
-    uint64_t seq;
-};
-
-/* Everything up to the ICV check: shape, SPI, replay window. */
-static int take_esp(struct uipsec_sa *sa, struct cursor *c, struct esp_in *e)
+/* Everything up to the ICV check: shape, SPI, replay window (checked here
+ * against the window as the burst found it, again in order in in_finish). */
+static int take_esp(struct uipsec_sa *sa, struct cursor *c, uint64_t *top, struct burst_pkt *p,
+                    uint8_t **icv)
 {
+    struct esp_in_pkt *e = &p->u.in;
     uint8_t *iv;
-    int rc;
 
     if (!cursor_take(c, ESP_HDR_LEN, &e->esp))
         return UIPSEC_E_TRUNCATED;
     if (get_be32(e->esp) != sa->p.spi)
         return UIPSEC_E_SPI;
-    if (!cursor_take(c, sa->iv_len, &iv) || !cursor_take_tail(c, sa->icv_len, &e->icv) ||
+    if (!cursor_take(c, sa->iv_len, &iv) || !cursor_take_tail(c, sa->icv_len, icv) ||
         c->len < ESP_TRAILER_LEN)
         return UIPSEC_E_TRUNCATED;
     if (c->len % sa->block != 0)
         return UIPSEC_E_BLOCK_SIZE;
-    if ((rc = uipsec_sa_check_seq(sa, get_be32(e->esp + 4), &e->seq)) != UIPSEC_OK)
-        return rc;
     e->ct = c->p;
     e->ct_len = c->len;
+    return burst_check_seq(sa, top, p, get_be32(e->esp + 4));
+}
+
+static int open_prepare(struct uipsec_sa *sa, struct uipsec_buf *b, struct burst_pkt *p,
+                        struct uipsec_crypto_job *job, uint64_t *top)
+{
+    struct esp_in_pkt *e = &p->u.in;
+    struct cursor c = cursor_make(b->base + b->off, b->len);
+    uint8_t *icv;
+    int rc;
+
+    if ((rc = take_outer(sa, &c, &e->ip)) != UIPSEC_OK ||
+        (rc = take_esp(sa, &c, top, p, &icv)) != UIPSEC_OK)
+        return rc;
+    p->late_rc = esp_open(sa, e->esp, p->seq, e->ct, e->ct_len, icv, job, e->got);
     return UIPSEC_OK;
 }
 
-int uipsec_esp_decap(struct uipsec_sa *sa, struct uipsec_buf *b, size_t *inner_len)
+static int in_prepare(struct uipsec_sa *sa, struct uipsec_buf *b, struct burst *bu, size_t i)
 {
-    struct cursor c = cursor_make(b->base + b->off, b->len);
-    struct ip_info ip;
-    struct esp_in e;
+    return open_prepare(sa, b, &bu->pkts[i], &bu->jobs[i], &bu->top);
+}
+
+/* Encrypt-then-MAC: every ICV in one burst, then the authentic packets
+ * decrypted in a second; no forged packet is ever decrypted. */
+static void in_crypto(struct uipsec_sa *sa, struct burst *bu, size_t n)
+{
+    uipsec_crypto_burst(&sa->crypto, true, bu->jobs, n);
+    for (size_t i = 0; i < n; i++)
+        if (bu->jobs[i].auth != NULL)
+            bu->pkts[i].late_rc = esp_open_verify(sa, &bu->jobs[i], bu->pkts[i].u.in.got);
+    uipsec_crypto_burst(&sa->crypto, true, bu->jobs, n);
+    for (size_t i = 0; i < n; i++)
+        if (bu->jobs[i].iv != NULL && !bu->jobs[i].ok)
+            bu->pkts[i].late_rc = UIPSEC_E_CRYPTO;
+}
+
+/* rc: the verdict up to the replay window's commit. */
+static int open_finish(struct uipsec_sa *sa, struct uipsec_buf *b, struct burst_pkt *p, int rc)
+{
+    const struct esp_in_pkt *e = &p->u.in;
     size_t payload_len;
     uint8_t nh;
-    int rc;
 
-    if ((rc = take_outer(sa, &c, &ip)) != UIPSEC_OK || (rc = take_esp(sa, &c, &e)) != UIPSEC_OK)
+    if (rc != UIPSEC_OK)
         return rc;
-    if ((rc = esp_open(sa, e.esp, e.seq, e.ct, e.ct_len, e.icv)) != UIPSEC_OK)
-        return rc;
-    replay_commit(&sa->replay, e.seq); /* only now: the packet is authentic */
-    if ((rc = take_trailer(e.ct, e.ct_len, &payload_len, &nh)) != UIPSEC_OK)
+    replay_commit(&sa->replay, p->seq); /* only now: the packet is authentic */
+    if ((rc = take_trailer(e->ct, e->ct_len, &payload_len, &nh)) != UIPSEC_OK)
         return rc;
     if (sa->p.mode == UIPSEC_MODE_TUNNEL)
-        rc = deliver_tunnel(b, &ip, e.ct, payload_len, nh);
+        rc = deliver_tunnel(b, &e->ip, e->ct, payload_len, nh);
     else
-        deliver_transport(b, &ip, e.ct, payload_len, nh);
-    *inner_len = b->len;
+        deliver_transport(b, &e->ip, e->ct, payload_len, nh);
+    p->inner_len = b->len;
     return rc;
 }
+
+static int in_finish(struct uipsec_sa *sa, struct uipsec_buf *b, struct burst *bu, size_t i)
+{
+    return open_finish(sa, b, &bu->pkts[i], burst_in_verdict(sa, &bu->pkts[i]));
+}
+
+int esp_in_one(struct uipsec_sa *sa, struct uipsec_buf *b, size_t *inner_len)
+{
+    uint64_t top = sa->replay.top;
+    struct uipsec_crypto_job job;
+    struct burst_pkt p;
+    int rc;
+
+    p.late_rc = UIPSEC_OK;
+    p.inner_len = 0;
+    p.rc = open_prepare(sa, b, &p, &job, &top);
+    /* Nothing moved the window since the check: no second one. */
+    rc = open_finish(sa, b, &p, p.rc != UIPSEC_OK ? p.rc : p.late_rc);
+    *inner_len = p.inner_len;
+    return rc;
+}
+
+const struct burst_path esp_in_path = {in_prepare, in_crypto, in_finish};

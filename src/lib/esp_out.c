@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
-/* ESP encapsulation of one packet, tunnel and transport mode (RFC 4303 3.1). */
+/* ESP encapsulation, tunnel and transport mode (RFC 4303 3.1), in the
+ * passes of a burst (burst.h). */
 #include <string.h>
 
+#include "burst.h"
 #include "esp.h"
 #include "ip.h"
 #include "wire.h"
@@ -26,12 +28,13 @@ static bool fits(uint8_t family, size_t total)
     return family == 4 ? total <= IPV4_MAX_TOTAL : total - IPV6_HDR_LEN <= IPV6_MAX_PAYLOAD;
 }
 
-static int encap_tunnel(struct uipsec_sa *sa, struct uipsec_buf *b)
+static int encap_tunnel(struct uipsec_sa *sa, struct uipsec_buf *b, struct burst_pkt *p,
+                        struct uipsec_crypto_job *job)
 {
-    uint8_t *inner = b->base + b->off, head[8];
+    struct esp_out_pkt *o = &p->u.out;
+    uint8_t *inner = b->base + b->off;
     size_t ip_len, payload_len, padded, esp_len, front;
     uint8_t nh = b->len && inner[0] >> 4 == 6 ? IPPROTO_NUM_IPV6 : IPPROTO_NUM_IPIP;
-    uint64_t seq;
     int rc;
 
     if (ip_check_inner(inner, b->len, nh, &ip_len) != UIPSEC_OK || ip_len != b->len)
@@ -44,62 +47,110 @@ static int encap_tunnel(struct uipsec_sa *sa, struct uipsec_buf *b)
         return UIPSEC_E_TOO_BIG;
     if ((rc = check_room(b, sa->outer_len + front, tail_len(sa, b->len, padded))) != UIPSEC_OK)
         return rc;
-    if ((rc = uipsec_sa_next_seq(sa, &seq)) != UIPSEC_OK)
+    if ((rc = uipsec_sa_next_seq(sa, &p->seq)) != UIPSEC_OK)
         return rc;
-    memcpy(head, inner, sizeof(head)); /* TOS and DF outlive the encryption */
+    memcpy(o->head, inner, sizeof(o->head)); /* TOS and DF outlive the encryption */
     if (payload_len > b->len)
         memset(inner + b->len, 0, payload_len - b->len);
-    if ((rc = esp_seal(sa, inner - front, payload_len, nh, seq)) != UIPSEC_OK)
-        return rc;
-    ip_write_outer(sa, inner - front - sa->outer_len, esp_len, IPPROTO_NUM_ESP, head);
-    b->off -= (uint32_t)(front + sa->outer_len);
-    b->len = (uint32_t)(sa->outer_len + esp_len);
-    return UIPSEC_OK;
+    o->icv = inner + padded;
+    o->off = b->off - (uint32_t)(front + sa->outer_len);
+    o->len = (uint32_t)(sa->outer_len + esp_len);
+    return esp_seal(sa, inner - front, payload_len, nh, p->seq, job);
 }
 
-static int encap_transport(struct uipsec_sa *sa, struct uipsec_buf *b)
+static int encap_transport(struct uipsec_sa *sa, struct uipsec_buf *b, struct burst_pkt *p,
+                           struct uipsec_crypto_job *job)
 {
+    struct esp_out_pkt *o = &p->u.out;
     struct cursor pkt = cursor_make(b->base + b->off, b->len);
     size_t udp = sa->p.udp_dport ? UDP_HDR_LEN : 0, shift, payload_len, padded, total;
-    struct ip_info ip;
     uint8_t *out;
-    uint64_t seq;
     int rc;
 
-    if (ip_parse(&pkt, IP_WALK_TRANSPORT, &ip) != UIPSEC_OK || pkt.len != b->len)
+    if (ip_parse(&pkt, IP_WALK_TRANSPORT, &o->ip) != UIPSEC_OK || pkt.len != b->len)
         return UIPSEC_E_INNER;
-    if (ip.proto == IPPROTO_NUM_NONE)
+    if (o->ip.proto == IPPROTO_NUM_NONE)
         return UIPSEC_E_NEXT_HEADER; /* would arrive as a dummy packet (RFC 4303 2.6) */
     shift = udp + ESP_HDR_LEN + sa->iv_len;
-    payload_len = b->len - ip.hdr_len;
+    payload_len = b->len - o->ip.hdr_len;
     padded = esp_padded_len(sa, payload_len);
-    total = ip.hdr_len + shift + padded + sa->icv_len;
-    if (!fits(ip.family, total))
+    total = o->ip.hdr_len + shift + padded + sa->icv_len;
+    if (!fits(o->ip.family, total))
         return UIPSEC_E_TOO_BIG;
     if ((rc = check_room(b, shift, tail_len(sa, payload_len, padded))) != UIPSEC_OK)
         return rc;
-    if ((rc = uipsec_sa_next_seq(sa, &seq)) != UIPSEC_OK)
+    if ((rc = uipsec_sa_next_seq(sa, &p->seq)) != UIPSEC_OK)
         return rc;
     out = pkt.p - shift;
-    memmove(out, pkt.p, ip.hdr_len);
-    if ((rc = esp_seal(sa, out + ip.hdr_len + udp, payload_len, ip.proto, seq)) != UIPSEC_OK)
-        return rc;
-    out[ip.nh_off] = udp ? IPPROTO_NUM_UDP : IPPROTO_NUM_ESP;
+    memmove(out, pkt.p, o->ip.hdr_len);
+    o->icv = out + total - sa->icv_len;
+    o->off = b->off - (uint32_t)shift;
+    o->len = (uint32_t)total;
+    return esp_seal(sa, out + o->ip.hdr_len + udp, payload_len, o->ip.proto, p->seq, job);
+}
+
+static int seal_prepare(struct uipsec_sa *sa, struct uipsec_buf *b, struct burst_pkt *p,
+                        struct uipsec_crypto_job *job)
+{
+    p->inner_len = b->len;
+    return sa->p.mode == UIPSEC_MODE_TUNNEL ? encap_tunnel(sa, b, p, job)
+                                            : encap_transport(sa, b, p, job);
+}
+
+/* After the ICV: the headers that name or checksum the ESP packet. */
+static void finish_transport(struct uipsec_sa *sa, const struct esp_out_pkt *o, uint8_t *out)
+{
+    const struct ip_info *ip = &o->ip;
+    bool udp = sa->p.udp_dport != 0;
+
+    out[ip->nh_off] = udp ? IPPROTO_NUM_UDP : IPPROTO_NUM_ESP;
     if (udp)
-        ip_write_udp(sa, out + ip.hdr_len, total - ip.hdr_len);
-    ip_set_length(out, ip.family, total);
-    if (udp && ip.family == 6)
-        ip_udp6_checksum(out, out + ip.hdr_len, total - ip.hdr_len);
-    b->off -= (uint32_t)shift;
-    b->len = (uint32_t)total;
+        ip_write_udp(sa, out + ip->hdr_len, o->len - ip->hdr_len);
+    ip_set_length(out, ip->family, o->len);
+    if (udp && ip->family == 6)
+        ip_udp6_checksum(out, out + ip->hdr_len, o->len - ip->hdr_len);
+}
+
+static int seal_finish(struct uipsec_sa *sa, struct uipsec_buf *b, const struct burst_pkt *p,
+                       const struct uipsec_crypto_job *job)
+{
+    const struct esp_out_pkt *o = &p->u.out;
+    int rc = p->rc;
+
+    if (rc == UIPSEC_OK)
+        rc = esp_seal_done(sa, job, o->icv);
+    if (rc != UIPSEC_OK)
+        return rc;
+    if (sa->p.mode == UIPSEC_MODE_TUNNEL)
+        ip_write_outer(sa, b->base + o->off, o->len - sa->outer_len, IPPROTO_NUM_ESP, o->head);
+    else
+        finish_transport(sa, o, b->base + o->off);
+    b->off = o->off;
+    b->len = o->len;
     return UIPSEC_OK;
 }
 
-int uipsec_esp_encap(struct uipsec_sa *sa, struct uipsec_buf *b, size_t *inner_len)
+static int out_prepare(struct uipsec_sa *sa, struct uipsec_buf *b, struct burst *bu, size_t i)
 {
-    size_t len = b->len;
-    int rc = sa->p.mode == UIPSEC_MODE_TUNNEL ? encap_tunnel(sa, b) : encap_transport(sa, b);
+    return seal_prepare(sa, b, &bu->pkts[i], &bu->jobs[i]);
+}
 
-    *inner_len = len;
+static int out_finish(struct uipsec_sa *sa, struct uipsec_buf *b, struct burst *bu, size_t i)
+{
+    return seal_finish(sa, b, &bu->pkts[i], &bu->jobs[i]);
+}
+
+int esp_out_one(struct uipsec_sa *sa, struct uipsec_buf *b, size_t *inner_len)
+{
+    struct uipsec_crypto_job job;
+    struct burst_pkt p;
+    int rc;
+
+    job.auth = NULL; /* sealed in prepare */
+    p.rc = seal_prepare(sa, b, &p, &job);
+    rc = seal_finish(sa, b, &p, &job);
+    *inner_len = p.inner_len;
     return rc;
 }
+
+const struct burst_path esp_out_path = {out_prepare, burst_run_jobs, out_finish};

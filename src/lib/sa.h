@@ -37,13 +37,6 @@ struct uipsec_sa {
     struct uipsec_sa_stats st;
 };
 
-/* Per-packet workers; each returns an enum uipsec_result and, on success,
- * the inner byte count in *inner_len for the lifetime accounting. */
-int uipsec_esp_encap(struct uipsec_sa *sa, struct uipsec_buf *b, size_t *inner_len);
-int uipsec_esp_decap(struct uipsec_sa *sa, struct uipsec_buf *b, size_t *inner_len);
-int uipsec_ah_encap(struct uipsec_sa *sa, struct uipsec_buf *b, size_t *inner_len);
-int uipsec_ah_decap(struct uipsec_sa *sa, struct uipsec_buf *b, size_t *inner_len);
-
 /* The next outbound sequence number, or UIPSEC_E_SEQ_EXHAUSTED, or
  * UIPSEC_E_SEQ_RESERVE above the ceiling. */
 int uipsec_sa_next_seq(struct uipsec_sa *sa, uint64_t *seq);
