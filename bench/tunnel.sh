@@ -40,6 +40,7 @@
 #   --only LIST     comma list of columns to run (default all five)
 #   --udp-len B     UDP payload bytes (default 64)
 #   --udp-rate R    iperf3 -b for the UDP test (default 0: unlimited)
+#   --perf-udp     profile ESP in UDP (uipsecd-udp's configuration) with --perf
 #   --perf DIR      afterwards, one more uipsecd TCP 1-stream run under
 #                   `perf record -g` on both daemons; reports written to DIR
 #   --keep          keep the work folder (logs, iperf3 JSON) and print its path
@@ -71,6 +72,7 @@ ONLY="veth,uipsecd,uipsecd-udp,wireguard-go,strongswan"
 UDP_LEN=64
 UDP_RATE=0
 PERF_DIR=
+PERF_UDP=
 KEEP_WORK=
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -81,6 +83,7 @@ while [ $# -gt 0 ]; do
         --udp-len) UDP_LEN=${2:-}; shift 2 ;;
         --udp-rate) UDP_RATE=${2:-}; shift 2 ;;
         --perf) PERF_DIR=${2:-}; shift 2 ;;
+        --perf-udp) PERF_UDP=1; shift ;;
         --keep) KEEP_WORK=1; shift ;;
         -h|--help) usage; exit 0 ;;
         *) echo "tunnel.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
@@ -618,7 +621,13 @@ if [ -n "$PERF_DIR" ]; then
     if ! command -v perf >/dev/null; then
         install_missing linux-perf || echo "perf: cannot install linux-perf" >&2
     fi
-    pair_up && start_daemon "$NS_L" "$TOP/examples/manual/left.conf" && start_daemon "$NS_R" "$TOP/examples/manual/right.conf" &&
+    plc=$TOP/examples/manual/left.conf prc=$TOP/examples/manual/right.conf
+    if [ -n "$PERF_UDP" ]; then
+        plc=$BENCH/left-udp.conf prc=$BENCH/right-udp.conf
+        sed 's/^\( *\)mode = tunnel$/&\n\1encap = yes/' "$TOP/examples/manual/left.conf" >"$plc"
+        sed 's/^\( *\)mode = tunnel$/&\n\1encap = yes/' "$TOP/examples/manual/right.conf" >"$prc"
+    fi
+    pair_up && start_daemon "$NS_L" "$plc" && start_daemon "$NS_R" "$prc" &&
         tunnel_ping "$NS_L" 10.10.1.1 10.10.2.1 || { echo "perf: set-up failed" >&2; exit 1; }
     pl=$(uipsecd_pid "$NS_L")
     pr=$(uipsecd_pid "$NS_R")
@@ -657,12 +666,16 @@ def rows(name):
         if m:
             out.append((float(m.group(1)), m.group(3).strip()))
     return out
-calls = [("sendto (outer packet out, and the veth peer's receive path)",
-          ("__libc_sendto", "__x64_sys_sendto", "raw_sendmsg", "udp_sendmsg")),
-         ("write to TUN (inner packet in, and the inner TCP/UDP receive)",
-          ("__GI___libc_write", "__libc_write", "__x64_sys_write", "tun_chr_write_iter")),
-         ("read from TUN", ("__GI___libc_read", "__x64_sys_read", "tun_chr_read_iter")),
-         ("recvmsg on the outer socket", ("__libc_recvmsg", "__x64_sys_recvmsg")),
+calls = [("sendmmsg (outer packets out, and the veth peer's receive path)",
+          ("__libc_sendto", "__x64_sys_sendto", "__x64_sys_sendmmsg", "sendmmsg",
+           "raw_sendmsg", "udp_sendmsg")),
+         ("write to TUN (inner packets in, and the inner TCP/UDP receive)",
+          ("__GI___libc_write", "__libc_write", "__x64_sys_write", "__x64_sys_writev",
+           "writev", "tun_chr_write_iter")),
+         ("read from TUN", ("__GI___libc_read", "__x64_sys_read", "__x64_sys_readv", "readv",
+                            "tun_chr_read_iter")),
+         ("recvmmsg on the outer sockets", ("__libc_recvmsg", "__x64_sys_recvmsg",
+                                            "__x64_sys_recvmmsg", "recvmmsg")),
          ("epoll_wait", ("epoll_wait", "__x64_sys_epoll_wait", "do_epoll_wait"))]
 for side in ("left", "right"):
     print(f"uipsecd {side} ({'sends ESP, receives the ACKs' if side == 'left' else 'receives ESP, sends the ACKs'}):")

@@ -102,8 +102,8 @@ enum uipsec_integ {
 };
 
 enum uipsec_backend {
-    UIPSEC_BACKEND_AUTO,    /* intel-ipsec-mb for AEAD suites (GCM, GMAC,
-                               ChaCha20-Poly1305), else OpenSSL: the faster one */
+    UIPSEC_BACKEND_AUTO,    /* intel-ipsec-mb where it has the suite (CBC and
+                               HMAC in bursts per batch), else OpenSSL */
     UIPSEC_BACKEND_OPENSSL, /* OpenSSL 3 EVP */
     UIPSEC_BACKEND_IPSECMB, /* intel-ipsec-mb; UIPSEC_E_UNSUPPORTED if absent */
 };

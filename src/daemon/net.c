@@ -340,7 +340,9 @@ size_t net_send_batch(struct net *n, struct uipsec_buf *const *bufs, size_t coun
     unsigned k[2] = {0, 0};
     int fd[2] = {n->tx4, n->tx6};
     bool done[NET_BATCH_MAX];
-    size_t failed = net_udp_send(n, bufs, count, done);
+    size_t failed = 0;
+
+    net_udp_send(n, bufs, count, done);
 
     for (size_t i = 0; i < count; i++) {
         const uint8_t *pkt = bufs[i]->base + bufs[i]->off;

@@ -100,8 +100,8 @@ size_t net_udp_recv(struct net *n, enum net_rx which, struct uipsec_buf *bufs, s
 
 /* net_udp.c: sends the ESP-in-UDP packets among bufs[0, count) that the
  * UDP sockets can take, consecutive ones of one SA and size as one
- * UDP_SEGMENT train; done[i] says which it took.  Returns how many of
- * those could not be sent. */
-size_t net_udp_send(struct net *n, struct uipsec_buf *const *bufs, size_t count, bool *done);
+ * UDP_SEGMENT train; done[i] says which went.  What the kernel refused
+ * is left for the raw socket. */
+void net_udp_send(struct net *n, struct uipsec_buf *const *bufs, size_t count, bool *done);
 
 #endif

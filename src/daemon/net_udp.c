@@ -143,24 +143,23 @@ static size_t train_len(const struct net *n, struct uipsec_buf *const *bufs, siz
     return j - i;
 }
 
-/* sendmmsg until every train went or failed; a failed train counts all
- * its packets.  EIO on a train is the kernel refusing segmentation (the
- * route's device has no checksum offload): trains stop for good. */
-static size_t send_trains(struct net *n, int fd, struct mmsghdr *m, const size_t *segs, unsigned k)
+/* sendmmsg until every train went or failed; sent[i] says which went.
+ * EIO on a train is the kernel refusing segmentation (the route's device
+ * has no checksum offload): trains stop for good. */
+static void send_trains(struct net *n, int fd, struct mmsghdr *m, const size_t *segs, unsigned k,
+                        bool *sent)
 {
-    size_t failed = 0;
-
     for (unsigned at = 0; at < k;) {
         int r = sendmmsg(fd, m + at, k - at, 0);
 
         if (r < 0 && errno == EINTR)
             continue;
+        for (unsigned i = at; r > 0 && i < at + (unsigned)r; i++) {
+            sent[i] = true;
+            n->gso_trains += segs[i] > 1;
+            n->gso_packets += segs[i] > 1 ? segs[i] : 0;
+        }
         if (r > 0) {
-            for (unsigned i = at; i < at + (unsigned)r; i++)
-                if (segs[i] > 1) {
-                    n->gso_trains++;
-                    n->gso_packets += segs[i];
-                }
             at += (unsigned)r;
             continue;
         }
@@ -169,49 +168,69 @@ static size_t send_trains(struct net *n, int fd, struct mmsghdr *m, const size_t
             log_warn("the kernel refused UDP segmentation offload: ESP in UDP is now sent "
                      "packet by packet");
         }
-        failed += segs[at++];
+        sent[at++] = false;
     }
-    return failed;
 }
 
-size_t net_udp_send(struct net *n, struct uipsec_buf *const *bufs, size_t count, bool *done)
-{
+/* The messages of one batch's trains, per family. */
+struct trains {
     struct mmsghdr m[2][NET_BATCH_MAX];
     struct iovec iov[NET_BATCH_MAX];
     struct sockaddr_storage to[NET_BATCH_MAX];
     ctrl_buf ctrl[NET_BATCH_MAX];
-    size_t segs[2][NET_BATCH_MAX], nv = 0, nm = 0;
-    size_t end = count < NET_BATCH_MAX ? count : NET_BATCH_MAX, failed = 0;
-    unsigned k[2] = {0, 0};
+    size_t segs[2][NET_BATCH_MAX], first[2][NET_BATCH_MAX], nv, nm;
+    unsigned k[2];
+};
+
+/* Adds the train of t packets from bufs[i] (all like u). */
+static void add_train(struct trains *tr, struct uipsec_buf *const *bufs, size_t i, size_t t,
+                      const struct udp_out *u)
+{
+    int f = u->family == 6;
+    struct mmsghdr *m = &tr->m[f][tr->k[f]];
+
+    memset(m, 0, sizeof(*m));
+    m->msg_hdr.msg_iov = &tr->iov[tr->nv];
+    m->msg_hdr.msg_iovlen = t;
+    for (size_t x = i; x < i + t; x++)
+        tr->iov[tr->nv++] =
+            (struct iovec){bufs[x]->base + bufs[x]->off + u->hl, bufs[x]->len - u->hl};
+    train_msg(&m->msg_hdr, u, t, tr->ctrl[tr->nm].b, &tr->to[tr->nm]);
+    tr->nm++;
+    tr->segs[f][tr->k[f]] = t;
+    tr->first[f][tr->k[f]++] = i;
+}
+
+/* A train the kernel refused (a full send buffer, a path MTU below the
+ * packets' size) is not lost: its packets go back to the raw socket,
+ * which sends them one by one (and fragments what it must). */
+void net_udp_send(struct net *n, struct uipsec_buf *const *bufs, size_t count, bool *done)
+{
+    struct trains tr; /* about 26 KB */
+    bool sent[NET_BATCH_MAX];
+    size_t end = count < NET_BATCH_MAX ? count : NET_BATCH_MAX;
 
     memset(done, 0, end * sizeof(*done));
+    tr.nv = tr.nm = 0;
+    tr.k[0] = tr.k[1] = 0;
     for (size_t i = 0; n->udp_gso && i < end;) {
         struct udp_out u;
         size_t t;
-        int f;
 
         if (!as_udp(n, bufs[i]->base + bufs[i]->off, bufs[i]->len, &u)) {
             i++;
             continue;
         }
         t = train_len(n, bufs, i, end, &u);
-        f = u.family == 6;
-        memset(&m[f][k[f]], 0, sizeof(m[f][k[f]]));
-        m[f][k[f]].msg_hdr.msg_iov = &iov[nv];
-        m[f][k[f]].msg_hdr.msg_iovlen = t;
-        for (size_t x = i; x < i + t; x++) {
-            iov[nv++] = (struct iovec){bufs[x]->base + bufs[x]->off + u.hl, bufs[x]->len - u.hl};
-            done[x] = true;
-        }
-        train_msg(&m[f][k[f]].msg_hdr, &u, t, ctrl[nm].b, &to[nm]);
-        nm++;
-        segs[f][k[f]++] = t;
+        add_train(&tr, bufs, i, t, &u);
         i += t;
     }
-    for (int f = 0; f < 2; f++)
-        if (k[f])
-            failed += send_trains(n, n->rx[f ? NET_RX_UDP6 : NET_RX_UDP4], m[f], segs[f], k[f]);
-    return failed;
+    for (int f = 0; f < 2; f++) {
+        send_trains(n, n->rx[f ? NET_RX_UDP6 : NET_RX_UDP4], tr.m[f], tr.segs[f], tr.k[f], sent);
+        for (unsigned j = 0; j < tr.k[f]; j++)
+            for (size_t x = tr.first[f][j]; x < tr.first[f][j] + tr.segs[f][j]; x++)
+                done[x] = sent[j];
+    }
 }
 
 /*
