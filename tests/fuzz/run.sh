@@ -66,6 +66,8 @@ printf '{"ok":false,"error":"unknown command"}' >"$work/seeds-ctl/refused"
 printf '{"ok":true,"result":{"added":1,"removed":0,"kept":2}}' >"$work/seeds-ctl/reload"
 /usr/bin/python3 "$here/seeds_gro.py" "$work/seeds-gro"
 run fuzz_gro 3 "$work/seeds-gro"
+/usr/bin/python3 "$here/seeds_gro_udp.py" "$work/seeds-gro-udp"
+run fuzz_gro_udp 6 "$work/seeds-gro-udp"
 run fuzz_gso 6
 run fuzz_ctl 6 "$work/seeds-ctl"
 run fuzz_ctl_request 6 "$here/seeds-ctl-request"
