@@ -12,6 +12,7 @@
 #include "daemon.h"
 #include "dataplane.h"
 #include "gro.h"
+#include "gro_udp.h"
 #include "gso.h"
 #include "handoff.h"
 #include "icmp.h"
@@ -326,7 +327,9 @@ static void deliver(struct daemon *d, struct uipsec_buf *bufs, size_t n)
 
     if (d->tun.vnet)
         k = gro_tcp(bufs, n, h);
-    else
+    if (d->tun.offload & TUN_OFFLOAD_USO) /* else the kernel refuses UDP super-packets */
+        k = gro_udp(bufs, k, h);
+    if (!d->tun.vnet)
         memset(h, 0, n * sizeof(h[0]));
     for (size_t i = 0; i < k; i++) {
         if (tun_write(&d->tun, &h[i], bufs[i].base + bufs[i].off, bufs[i].len) < 0)

@@ -174,8 +174,9 @@ if tunnel uso aes256gcm16 4 yes 4; then
     if wait $spid; then
         pass "UDP_SEGMENT from an application: $(cat "$WORK/udp-server.log")"
         if [ "$(ctl_json "$NS_L" status | $PY -c "import json,sys; print(json.load(sys.stdin)['offload'])")" = "TCP and UDP" ]; then
-            s=$(dp "$NS_L" tun_super)
-            check "USO: the kernel handed over UDP super-packets ($s)" '[ "$s" -gt 0 ]' "$(ctl "$NS_L" status)"
+            s=$(dp "$NS_L" tun_super) c=$(dp "$NS_R" tun_coalesced)
+            check "USO: the kernel handed over UDP super-packets ($s), the far side wrote them coalesced ($c)" \
+                '[ "$s" -gt 0 ] && [ "$c" -gt 0 ]' "$(ctl "$NS_L" status; ctl "$NS_R" status)"
         fi
     else
         fail "UDP_SEGMENT from an application" "$(cat "$WORK/udp-server.log" "$WORK/udp-client.log")"
