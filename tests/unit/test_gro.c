@@ -620,6 +620,24 @@ static void make_later_fragment(uint8_t *p, size_t *len)
     csum4(p);
 }
 
+/* The reserved ("evil") IPv4 flag, DF kept: inet_gro_receive flushes on
+ * any flag but DF, for the bit would be lost or copied to every segment
+ * the kernel cuts.  In the middle of a run or first, the segment goes
+ * alone. */
+static void spoil_reserved_flag(uint8_t *p)
+{
+    put16(p + 6, 0x8000 | 0x4000);
+    csum4(p);
+}
+SPOIL(reserved_flag_set, spoil_reserved_flag)
+
+static void ipv4_reserved_flag_passes(void **state)
+{
+    (void)state;
+    expect_passed(4, reserved_flag_set);
+    corrupt_first(4, spoil_reserved_flag);
+}
+
 /* IPv4 options (record route, empty) move the TCP header by 4 bytes. */
 static void add_ip_options(uint8_t *p, size_t *len)
 {
@@ -812,6 +830,7 @@ int main(void)
         cmocka_unit_test_setup(bad_checksums_are_not_merged, setup),
         cmocka_unit_test_setup(control_flags_pass, setup),
         cmocka_unit_test_setup(ip_layer_oddities_pass, setup),
+        cmocka_unit_test_setup(ipv4_reserved_flag_passes, setup),
         cmocka_unit_test_setup(lying_lengths_pass, setup),
         cmocka_unit_test_setup(other_packets_untouched, setup),
         cmocka_unit_test_setup(length_limit, setup),
