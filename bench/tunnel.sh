@@ -629,8 +629,8 @@ if [ -n "$PERF_DIR" ]; then
     fi
     pair_up && start_daemon "$NS_L" "$plc" && start_daemon "$NS_R" "$prc" &&
         tunnel_ping "$NS_L" 10.10.1.1 10.10.2.1 || { echo "perf: set-up failed" >&2; exit 1; }
-    pl=$(uipsecd_pid "$NS_L")
-    pr=$(uipsecd_pid "$NS_R")
+    pl=$(uipsecd_pid "$NS_L" | paste -sd,) # both processes: the parent and the network one
+    pr=$(uipsecd_pid "$NS_R" | paste -sd,)
     nsx "$NS_R" iperf3 -s -1 -B 10.10.2.1 -p $PORT >/dev/null 2>&1 &
     SRV_PID=$!
     sleep 0.5
