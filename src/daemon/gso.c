@@ -31,9 +31,31 @@ static bool complete_csum(uint8_t *pkt, size_t len, size_t start, size_t off)
     return true;
 }
 
+/* Hop-by-hop and destination options go into every segment as they are
+ * (the kernel's TSO does the same).  A routing header would change the
+ * pseudo-header's destination, and a fragment header has no place in a
+ * segment: those, and more than 8 headers, are refused. */
+static bool skip_options(struct gso *g)
+{
+    for (int i = 0; i < 8; i++) {
+        size_t hl;
+
+        if (g->proto != IPPROTO_NUM_HOPOPTS && g->proto != IPPROTO_NUM_DSTOPTS)
+            return true;
+        if (g->len - g->l3 < 8)
+            return false;
+        hl = ((size_t)g->pkt[g->l3 + 1] + 1) * 8;
+        if (hl > g->len - g->l3)
+            return false;
+        g->proto = g->pkt[g->l3];
+        g->l3 += hl;
+    }
+    return false;
+}
+
 /* The IP header at the front of the super-packet: only what the kernel
- * segments itself (no IPv4 fragment, no IPv6 extension header), with its
- * lengths matching what was read. */
+ * segments itself (no IPv4 fragment; IPv6 options, skip_options), with
+ * its lengths matching what was read. */
 static bool parse_ip(struct gso *g)
 {
     const uint8_t *p = g->pkt;
@@ -52,7 +74,7 @@ static bool parse_ip(struct gso *g)
     g->family = 6;
     g->l3 = IPV6_HDR_LEN;
     g->proto = p[IPV6_OFF_NH];
-    return (size_t)get_be16(p + IPV6_OFF_PLEN) + IPV6_HDR_LEN == g->len;
+    return (size_t)get_be16(p + IPV6_OFF_PLEN) + IPV6_HDR_LEN == g->len && skip_options(g);
 }
 
 static bool parse_l4(struct gso *g, uint8_t gso_type)

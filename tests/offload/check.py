@@ -20,7 +20,8 @@ import struct
 import subprocess
 import sys
 
-from scapy.all import IP, IPv6, TCP, UDP, Raw, conf  # noqa: E402
+from scapy.all import (IP, IPv6, TCP, UDP, IPv6ExtHdrDestOpt, IPv6ExtHdrHopByHop,  # noqa: E402
+                       IPv6ExtHdrRouting, Raw, conf)
 
 conf.verb = 0
 NEEDS_CSUM = 1
@@ -54,10 +55,11 @@ def fold(s):
     return s
 
 
-def pseudo_sum(pkt, l4_len, proto):
+def pseudo_sum(pkt, _l4_len, proto):
     """The pseudo-header sum, folded and not complemented: what the kernel
     leaves in the checksum field of a CHECKSUM_PARTIAL packet."""
     raw = bytes(pkt)
+    l4_len = len(raw) - l3_len(raw)
     if raw[0] >> 4 == 4:
         words = raw[12:20]
     else:
@@ -66,10 +68,19 @@ def pseudo_sum(pkt, l4_len, proto):
     return fold(s)
 
 
+def routing_case(tool):
+    """A routing header changes the pseudo-header's destination: refused."""
+    p = bytes(ip_layer(6, ext=(lambda: IPv6ExtHdrRouting(addresses=["2001:db8:3::1"]),)) /
+              tcp_layer(1, "A", []) / Raw(b"r" * 3000))
+    at = l3_len(p)  # stops at the routing header: refused before it matters
+    expect("bad: IPv6 routing header", tool.ask("gso %s %s" % (hdr(1, GSO_TCPV6, 1000, at, 16),
+                                                                p.hex())), ["bad"])
+
+
 def partial(pkt, proto):
     """pkt as the kernel hands it over: checksum field = pseudo-header sum."""
     raw = bytearray(bytes(pkt))
-    l3 = (raw[0] & 15) * 4 if raw[0] >> 4 == 4 else 40
+    l3 = l3_len(raw)
     at = l3 + (16 if proto == 6 else 6)
     struct.pack_into("!H", raw, at, pseudo_sum(raw, len(raw) - l3, proto))
     return bytes(raw), l3, at - l3
@@ -79,8 +90,11 @@ def ip_layer(fam, i=0, **kw):
     if fam == 4:
         return IP(src="10.1.0.1", dst="10.2.0.9", id=(kw.get("id0", 4242) + i) & 0xFFFF,
                   flags="DF", ttl=63, tos=kw.get("tos", 0))
-    return IPv6(src="2001:db8:1::1", dst="2001:db8:2::9", hlim=63, tc=kw.get("tos", 0),
-                fl=kw.get("fl", 0x12345))
+    ip = IPv6(src="2001:db8:1::1", dst="2001:db8:2::9", hlim=63, tc=kw.get("tos", 0),
+              fl=kw.get("fl", 0x12345))
+    for ext in kw.get("ext", ()):
+        ip = ip / ext()
+    return ip
 
 
 def tcp_layer(seq, flags, opts):
@@ -101,9 +115,20 @@ def hdr(flags, gso_type, gso_size, start, off):
     return "%d %d %d %d %d" % (flags, gso_type, gso_size, start, off)
 
 
-def tcp_case(tool, fam, payload_len, mss, flags="PA", opts=(), seq0=1000, id0=4242, ecn=0):
+def l3_len(raw):
+    """IP header and extension headers: where TCP or UDP starts."""
+    if raw[0] >> 4 == 4:
+        return (raw[0] & 15) * 4
+    at, nh = 40, raw[6]
+    while nh in (0, 60):
+        nh, at = raw[at], at + (raw[at + 1] + 1) * 8
+    return at
+
+
+def tcp_case(tool, fam, payload_len, mss, flags="PA", opts=(), seq0=1000, id0=4242, ecn=0,
+             ext=()):
     payload = bytes(random.getrandbits(8) for _ in range(payload_len))
-    sup = ip_layer(fam, id0=id0) / tcp_layer(seq0, flags, list(opts)) / Raw(payload)
+    sup = ip_layer(fam, id0=id0, ext=ext) / tcp_layer(seq0, flags, list(opts)) / Raw(payload)
     raw, l3, off = partial(sup, 6)
     gtype = (GSO_TCPV4 if fam == 4 else GSO_TCPV6) | ecn
     got = tool.ask("gso %s %s" % (hdr(NEEDS_CSUM, gtype, mss, l3, off), raw.hex()))
@@ -115,14 +140,14 @@ def tcp_case(tool, fam, payload_len, mss, flags="PA", opts=(), seq0=1000, id0=42
             f &= ~0x09  # FIN, PSH: the last segment's
         if i:
             f &= ~0x80  # CWR: the first's
-        p = ip_layer(fam, i, id0=id0) / tcp_layer(seq0 + i * mss, f, list(opts)) / Raw(c)
+        p = ip_layer(fam, i, id0=id0, ext=ext) / tcp_layer(seq0 + i * mss, f, list(opts)) / Raw(c)
         want.append("seg " + bytes(p).hex())
     if len(chunks) == 1:
         want = ["one " + bytes(sup).hex()]
     else:
         want = ["many"] + want
-    expect("tcp v%d %d/%d %s%s" % (fam, payload_len, mss, flags, " opts" if opts else ""),
-           got, want)
+    expect("tcp v%d %d/%d %s%s%s" % (fam, payload_len, mss, flags, " opts" if opts else "",
+                                     " ext" if ext else ""), got, want)
 
 
 def udp_case(tool, fam, payload_len, size):
@@ -197,6 +222,9 @@ def main():
         udp_case(tool, fam, 1200 * 10, 1200)
         udp_case(tool, fam, 1200 * 3 + 5, 1200)
         udp_case(tool, fam, 800, 1200)
+    tcp_case(tool, 6, 5000, 1000, ext=(IPv6ExtHdrDestOpt,))
+    tcp_case(tool, 6, 4321, 1200, ext=(IPv6ExtHdrHopByHop, IPv6ExtHdrDestOpt), opts=ts)
+    routing_case(tool)
     single_cases(tool)
     bad_cases(tool)
     if FAILED:
