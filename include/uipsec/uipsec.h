@@ -14,8 +14,17 @@
  * returns, except the SA it handed out, which the caller frees with
  * uipsec_sa_free().  The library does not allocate per packet.
  *
- * Thread safety: one SA is used by one thread at a time.  Different SAs may be
- * used concurrently.
+ * Thread safety: an SA may be used by several threads at once, so that one
+ * busy SA is not limited to one core.  Each call takes one of the SA's lanes
+ * for itself (a crypto context, IVs and counters: made the first time more
+ * threads meet on the SA than it has lanes, never per packet).  Outbound, a
+ * call reserves a block of sequence numbers up front: numbers are handed
+ * out in order, the crypto runs in parallel, and uipsec_encap_seq() with
+ * uipsec_sa_send_wait()/uipsec_sa_send_done() lets callers transmit the
+ * blocks in order.  Inbound, the replay window is checked before and
+ * committed after authentication under the SA's lock, so a packet is
+ * accepted once whichever threads see it.  Creating and freeing an SA, and
+ * the set_* calls, are the caller's to keep apart from packet calls.
  */
 #ifndef UIPSEC_UIPSEC_H
 #define UIPSEC_UIPSEC_H
@@ -234,6 +243,29 @@ struct uipsec_buf {
  * when the SA uses UDP encapsulation).  Returns how many packets succeeded;
  * each buf's result says why a packet failed. */
 UIPSEC_API size_t uipsec_encap(struct uipsec_sa *sa, struct uipsec_buf *bufs, size_t n);
+
+/* The sequence numbers one uipsec_encap_seq() call holds: [first, first +
+ * count), in the order of its packets.  count is 0 when it took none. */
+struct uipsec_seq_block {
+    uint64_t first;
+    uint64_t count;
+};
+
+/* uipsec_encap(), and the block of sequence numbers the call held.  Callers
+ * that encapsulate one SA on several threads and must put its packets on
+ * the wire in sequence-number order (a receiver's replay window is finite)
+ * call uipsec_sa_send_wait() before sending the batch and
+ * uipsec_sa_send_done() after, for every block, even one whose packets all
+ * failed: a block never released stalls every later one.  Holding a block,
+ * a thread must not wait for anything another holder of a block of the
+ * same SA may be waiting for. */
+UIPSEC_API size_t uipsec_encap_seq(struct uipsec_sa *sa, struct uipsec_buf *bufs, size_t n,
+                                   struct uipsec_seq_block *blk);
+/* Returns once every block before blk has been released (at once for an
+ * empty block). */
+UIPSEC_API void uipsec_sa_send_wait(struct uipsec_sa *sa, const struct uipsec_seq_block *blk);
+/* Releases blk: the next block's turn. */
+UIPSEC_API void uipsec_sa_send_done(struct uipsec_sa *sa, const struct uipsec_seq_block *blk);
 
 /* Unprotects a batch: each buf holds an outer IP packet as received (with the
  * UDP header for ESP-in-UDP SAs) and is replaced by the inner IP packet.
