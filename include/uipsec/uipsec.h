@@ -260,7 +260,8 @@ struct uipsec_seq_block {
  * uipsec_sa_send_done() after, for every block, even one whose packets all
  * failed: a block never released stalls every later one.  Holding a block,
  * a thread must not wait for anything another holder of a block of the
- * same SA may be waiting for. */
+ * same SA may be waiting for, nor call uipsec_encap() on that SA (which
+ * takes its turn too, so that mixing both keeps the order). */
 UIPSEC_API size_t uipsec_encap_seq(struct uipsec_sa *sa, struct uipsec_buf *bufs, size_t n,
                                    struct uipsec_seq_block *blk);
 /* Returns once every block before blk has been released (at once for an

@@ -186,13 +186,14 @@ UIPSEC_API size_t uipsec_encap_seq(struct uipsec_sa *sa, struct uipsec_buf *bufs
     return ok;
 }
 
-/* Without a turn taken: releases its block at once, so that callers that
- * do take turns never wait for it. */
+/* Takes its turn like any block (at once on one thread), so that it never
+ * lets the blocks after it go before one still held. */
 UIPSEC_API size_t uipsec_encap(struct uipsec_sa *sa, struct uipsec_buf *bufs, size_t n)
 {
     struct uipsec_seq_block blk;
     size_t ok = uipsec_encap_seq(sa, bufs, n, &blk);
 
+    uipsec_sa_send_wait(sa, &blk);
     uipsec_sa_send_done(sa, &blk);
     return ok;
 }

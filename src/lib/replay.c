@@ -58,9 +58,12 @@ void replay_raise_top(struct replay *r, uint64_t top)
         atomic_store_explicit(&r->top, top, memory_order_release);
 }
 
+/* Beside a commit, the block read may already serve numbers a whole ring
+ * further on: then the top has moved past seq too, and a second look at
+ * it (the block read with acquire, its bits set with release) says so. */
 enum replay_verdict replay_check(const struct replay *r, uint64_t seq)
 {
-    uint64_t top = replay_top(r);
+    uint64_t top = replay_top(r), bits;
 
     if (seq == 0)
         return REPLAY_TOO_OLD; /* sequence numbers start at 1 */
@@ -68,7 +71,10 @@ enum replay_verdict replay_check(const struct replay *r, uint64_t seq)
         return REPLAY_OK;
     if (top - seq >= r->window)
         return REPLAY_TOO_OLD;
-    return (load(block_of(r, seq)) & bit_of(seq)) ? REPLAY_DUPLICATE : REPLAY_OK;
+    bits = atomic_load_explicit(block_of(r, seq), memory_order_acquire);
+    if (replay_top(r) - seq >= r->window)
+        return REPLAY_TOO_OLD;
+    return (bits & bit_of(seq)) ? REPLAY_DUPLICATE : REPLAY_OK;
 }
 
 void replay_commit(struct replay *r, uint64_t seq)
@@ -88,7 +94,8 @@ void replay_commit(struct replay *r, uint64_t seq)
             store(block_of(r, (top >> 6 << 6) + (i << 6)), 0);
         replay_raise_top(r, seq);
     }
-    store(block_of(r, seq), load(block_of(r, seq)) | bit_of(seq));
+    atomic_store_explicit(block_of(r, seq), load(block_of(r, seq)) | bit_of(seq),
+                          memory_order_release);
 }
 
 uint32_t replay_infer_high(const struct replay *r, uint32_t seq_lo)
