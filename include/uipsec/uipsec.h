@@ -23,8 +23,10 @@
  * uipsec_sa_send_wait()/uipsec_sa_send_done() lets callers transmit the
  * blocks in order.  Inbound, the replay window is checked before and
  * committed after authentication under the SA's lock, so a packet is
- * accepted once whichever threads see it.  Creating and freeing an SA, and
- * the set_* calls, are the caller's to keep apart from packet calls.
+ * accepted once whichever threads see it.  A hard lifetime reached on one
+ * thread stops the others at their next packet; what they already had under
+ * way in a burst still goes.  Creating and freeing an SA, and the set_*
+ * calls, are the caller's to keep apart from packet calls.
  */
 #ifndef UIPSEC_UIPSEC_H
 #define UIPSEC_UIPSEC_H

@@ -245,9 +245,9 @@ static int in_finish(struct uipsec_sa *sa, struct uipsec_buf *b, struct burst *b
         p->late_rc = UIPSEC_E_CRYPTO;
     else if (job->auth != NULL && CRYPTO_memcmp(p->u.ah.got, job->mac, sa->icv_len) != 0)
         p->late_rc = UIPSEC_E_AUTH;
-    if ((rc = burst_in_verdict(sa, p)) != UIPSEC_OK)
+    if ((rc = burst_in_verdict(sa, p)) != UIPSEC_OK ||
+        (rc = uipsec_sa_commit_seq(sa, p->seq)) != UIPSEC_OK)
         return rc;
-    replay_commit(&sa->replay, p->seq);
     rc = deliver(sa, b, &p->u.ah.ip, p->u.ah.ah, p->u.ah.total);
     p->inner_len = b->len;
     return rc;

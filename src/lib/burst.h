@@ -82,7 +82,8 @@ int esp_in_one(struct uipsec_sa *sa, struct uipsec_buf *b, size_t *inner_len);
 void burst_run_jobs(struct uipsec_sa *sa, struct burst *bu, size_t n);
 
 /* Decap: the replay check in prepare, against the window as the burst found
- * it, its top moved to *top by the packets before (see datapath.c); sets
+ * it, its top moved to *top by the packets before (see datapath.c; NULL: a
+ * burst of one); sets
  * p->seq_lo and p->seq, or returns BURST_FULL.  Then, in finish, the
  * packet's result up to the window's commit: the check again, in order,
  * then late_rc. */

@@ -1,8 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* The batch entry points: bursts of packets through their passes (burst.h),
  * counters and lifetimes. */
-#include <assert.h>
-
 #include "burst.h"
 
 static bool buf_ok(const struct uipsec_buf *b)
@@ -21,27 +19,34 @@ static bool over(uint64_t value, uint64_t limit)
     return limit && value >= limit;
 }
 
+/* Only the lane's holder writes its counters: no atomic add needed. */
+static void bump(_Atomic uint64_t *c, uint64_t by)
+{
+    atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + by,
+                          memory_order_relaxed);
+}
+
 /* Counts a delivered packet and reports each lifetime limit once.  The
- * packet that reaches the hard limit still goes; the next one does not. */
+ * packet that reaches the hard limit still goes; the next one does not
+ * (with several threads on the SA, the packets their calls already had
+ * under way go too). */
 static void account(struct uipsec_sa *sa, size_t inner_len)
 {
     const struct uipsec_lifetime *lt = &sa->p.lifetime;
-    struct uipsec_sa_stats *st = &sa->st;
+    uint64_t packets, bytes;
 
-    st->packets++;
-    st->bytes += inner_len;
+    bump(&sa_lane_now->packets, 1);
+    bump(&sa_lane_now->bytes, inner_len);
     if (!sa->has_lifetime)
         return;
-    if (!st->soft_expired &&
-        (over(st->packets, lt->soft_packets) || over(st->bytes, lt->soft_bytes))) {
-        st->soft_expired = true;
+    packets = atomic_fetch_add(&sa->life_packets, 1) + 1;
+    bytes = atomic_fetch_add(&sa->life_bytes, inner_len) + inner_len;
+    if ((over(packets, lt->soft_packets) || over(bytes, lt->soft_bytes)) &&
+        !atomic_exchange(&sa->soft_expired, true))
         fire(sa, UIPSEC_LIFETIME_SOFT);
-    }
-    if (!st->hard_expired &&
-        (over(st->packets, lt->hard_packets) || over(st->bytes, lt->hard_bytes))) {
-        st->hard_expired = true;
+    if ((over(packets, lt->hard_packets) || over(bytes, lt->hard_bytes)) &&
+        !atomic_exchange(&sa->hard_expired, true))
         fire(sa, UIPSEC_LIFETIME_HARD);
-    }
 }
 
 /* The direction is the caller's to get right and the same for the whole
@@ -52,7 +57,7 @@ static int precheck(const struct uipsec_sa *sa, const struct uipsec_buf *b, bool
         return UIPSEC_E_PARAM;
     if (!dir_ok)
         return UIPSEC_E_DIRECTION;
-    if (sa->st.hard_expired)
+    if (atomic_load_explicit(&sa->hard_expired, memory_order_relaxed))
         return UIPSEC_E_LIFETIME;
     return UIPSEC_OK;
 }
@@ -64,8 +69,8 @@ static bool may_expire(const struct uipsec_sa *sa, uint64_t packets, uint64_t by
 {
     const struct uipsec_lifetime *lt = &sa->p.lifetime;
 
-    return sa->has_lifetime && (over(sa->st.packets + packets, lt->hard_packets) ||
-                                over(sa->st.bytes + bytes, lt->hard_bytes));
+    return sa->has_lifetime && (over(atomic_load(&sa->life_packets) + packets, lt->hard_packets) ||
+                                over(atomic_load(&sa->life_bytes) + bytes, lt->hard_bytes));
 }
 
 /* AEAD and GMAC packets are sealed or opened in prepare (the direct API of
@@ -84,7 +89,7 @@ static size_t prepare_all(struct uipsec_sa *sa, const struct burst_path *path, b
     uint64_t bytes = 0;
 
     bu->pool_used = 0;
-    bu->top = sa->replay.top;
+    bu->top = sa->p.dir == UIPSEC_DIR_IN ? uipsec_sa_replay_top(sa) : 0;
     for (i = 0; i < n && i < limit; i++) {
         int rc = precheck(sa, &bufs[i], dir_ok);
 
@@ -111,7 +116,7 @@ static size_t finish(struct uipsec_sa *sa, struct uipsec_buf *b, int rc, size_t 
         account(sa, inner_len);
         return 1;
     }
-    sa->st.drops[rc]++;
+    bump(&sa_lane_now->drops[rc], 1);
     return 0;
 }
 
@@ -155,7 +160,7 @@ static inline size_t each(struct uipsec_sa *sa, bool dir_ok, struct uipsec_buf *
     return ok;
 }
 
-UIPSEC_API size_t uipsec_encap(struct uipsec_sa *sa, struct uipsec_buf *bufs, size_t n)
+static size_t encap_all(struct uipsec_sa *sa, struct uipsec_buf *bufs, size_t n)
 {
     bool dir_ok = sa->p.dir == UIPSEC_DIR_OUT;
 
@@ -166,58 +171,91 @@ UIPSEC_API size_t uipsec_encap(struct uipsec_sa *sa, struct uipsec_buf *bufs, si
     return run(sa, &esp_out_path, dir_ok, bufs, n);
 }
 
+/* The call's block of numbers is reserved before any packet and what it
+ * did not use given back after (lane.c). */
+UIPSEC_API size_t uipsec_encap_seq(struct uipsec_sa *sa, struct uipsec_buf *bufs, size_t n,
+                                   struct uipsec_seq_block *blk)
+{
+    struct sa_lane *outer = lane_enter(sa), *lane = sa_lane_now;
+    size_t ok;
+
+    lane_seq_reserve(sa, sa->p.dir == UIPSEC_DIR_OUT ? n : 0);
+    ok = encap_all(sa, bufs, n);
+    lane_seq_release(sa, blk);
+    lane_leave(lane, outer);
+    return ok;
+}
+
+/* Without a turn taken: releases its block at once, so that callers that
+ * do take turns never wait for it. */
+UIPSEC_API size_t uipsec_encap(struct uipsec_sa *sa, struct uipsec_buf *bufs, size_t n)
+{
+    struct uipsec_seq_block blk;
+    size_t ok = uipsec_encap_seq(sa, bufs, n, &blk);
+
+    uipsec_sa_send_done(sa, &blk);
+    return ok;
+}
+
 UIPSEC_API size_t uipsec_decap(struct uipsec_sa *sa, struct uipsec_buf *bufs, size_t n)
 {
+    struct sa_lane *outer = lane_enter(sa), *lane = sa_lane_now;
     bool dir_ok = sa->p.dir == UIPSEC_DIR_IN;
+    size_t ok;
 
     if (sa->p.proto == UIPSEC_PROTO_AH)
-        return run(sa, &ah_in_path, dir_ok, bufs, n);
-    if (sa->aead || sa->gmac)
-        return each(sa, dir_ok, bufs, n, esp_in_one);
-    return run(sa, &esp_in_path, dir_ok, bufs, n);
+        ok = run(sa, &ah_in_path, dir_ok, bufs, n);
+    else if (sa->aead || sa->gmac)
+        ok = each(sa, dir_ok, bufs, n, esp_in_one);
+    else
+        ok = run(sa, &esp_in_path, dir_ok, bufs, n);
+    lane_leave(lane, outer);
+    return ok;
 }
 
 void burst_run_jobs(struct uipsec_sa *sa, struct burst *bu, size_t n)
 {
-    uipsec_crypto_burst(&sa->crypto, false, bu->jobs, n);
+    (void)sa; /* the crypto context is the lane's */
+    uipsec_crypto_burst(&sa_lane_now->crypto, false, bu->jobs, n);
 }
 
 /* The replay check in prepare, against the window as the burst found it.
  * With ESN the high half is inferred from the window's top (RFC 4303 A2.2),
  * which the packets before in the burst may move: a packet whose number
  * they could change waits for the next burst.  The inference only grows
- * with the top, so one that agrees at both ends agrees in between, and each
- * packet reads as the same number here and in order in finish. */
+ * with the top, so one that agrees at both ends agrees in between.  Other
+ * threads may move the window too: the packet is then authenticated with
+ * the number read here, and finish commits that number or refuses it. */
 int burst_check_seq(struct uipsec_sa *sa, uint64_t *top, struct burst_pkt *p, uint32_t seq_lo)
 {
-    int rc;
+    int rc = UIPSEC_OK;
 
-    if (sa->p.esn && *top != sa->replay.top) {
-        struct replay moved = sa->replay;
+    if (top && sa->p.esn) {
+        uint64_t now = replay_top(&sa->replay);
 
-        moved.top = *top;
-        if (replay_infer_high(&sa->replay, seq_lo) != replay_infer_high(&moved, seq_lo))
-            return BURST_FULL;
+        if (*top != now && replay_infer_high_at(&sa->replay, now, seq_lo) !=
+                               replay_infer_high_at(&sa->replay, *top, seq_lo))
+            rc = BURST_FULL;
     }
-    p->seq_lo = seq_lo;
-    rc = uipsec_sa_check_seq(sa, seq_lo, &p->seq);
-    if (rc == UIPSEC_OK && p->seq > *top)
-        *top = p->seq;
+    if (rc == UIPSEC_OK) {
+        p->seq_lo = seq_lo;
+        rc = uipsec_sa_check_seq(sa, seq_lo, &p->seq);
+        if (rc == UIPSEC_OK && top && p->seq > *top)
+            *top = p->seq;
+    }
     return rc;
 }
 
-/* The check again, against the window the packets before left, as one by
- * one; a number seen before stays seen or falls out of the window, so only
- * the reason can change.  Then what followed the check. */
+/* The verdict up to the window's commit, as one by one: the check again,
+ * against the window the packets before left, on the number read in
+ * prepare (the one the packet was authenticated with); then what followed
+ * the check.  The commit checks once more: other threads. */
 int burst_in_verdict(struct uipsec_sa *sa, const struct burst_pkt *p)
 {
-    uint64_t seq;
     int rc;
 
     if (p->rc != UIPSEC_OK && p->rc != UIPSEC_E_REPLAY && p->rc != UIPSEC_E_TOO_OLD)
         return p->rc; /* failed before the replay check */
-    if ((rc = uipsec_sa_check_seq(sa, p->seq_lo, &seq)) != UIPSEC_OK)
-        return rc;
-    assert(p->rc == UIPSEC_OK && seq == p->seq);
-    return p->late_rc;
+    rc = uipsec_sa_seq_reason(sa, p->seq, p->rc);
+    return rc != UIPSEC_OK ? rc : p->late_rc;
 }

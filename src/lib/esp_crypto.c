@@ -46,7 +46,8 @@ static void make_nonce(const struct uipsec_sa *sa, const uint8_t *iv,
 static bool gmac(struct uipsec_sa *sa, uint8_t *esp, uint64_t seq, size_t auth_len, uint8_t *icv,
                  bool verify)
 {
-    const struct uipsec_crypto_ops *ops = sa->crypto.ops;
+    const struct uipsec_crypto *cr = &sa_lane_now->crypto;
+    const struct uipsec_crypto_ops *ops = cr->ops;
     uint8_t nonce[UIPSEC_AEAD_NONCE_LEN], saved[4] = {0};
     uint8_t *aad = esp;
     bool ok;
@@ -59,8 +60,8 @@ static bool gmac(struct uipsec_sa *sa, uint8_t *esp, uint64_t seq, size_t auth_l
         put_be32(esp, (uint32_t)(seq >> 32));
         auth_len += 4;
     }
-    ok = verify ? ops->aead_open(sa->crypto.state, nonce, aad, auth_len, NULL, 0, icv)
-                : ops->aead_seal(sa->crypto.state, nonce, aad, auth_len, NULL, 0, icv);
+    ok = verify ? ops->aead_open(cr->state, nonce, aad, auth_len, NULL, 0, icv)
+                : ops->aead_seal(cr->state, nonce, aad, auth_len, NULL, 0, icv);
     if (sa->p.esn) {
         memcpy(esp, aad, 4);
         memcpy(aad, saved, 4);
@@ -97,7 +98,8 @@ static void write_trailer(uint8_t *payload, size_t payload_len, size_t padded, u
 int esp_seal(struct uipsec_sa *sa, uint8_t *esp, size_t payload_len, uint8_t nh, uint64_t seq,
              struct uipsec_crypto_job *job)
 {
-    const struct uipsec_crypto_ops *ops = sa->crypto.ops;
+    const struct uipsec_crypto *cr = &sa_lane_now->crypto;
+    const struct uipsec_crypto_ops *ops = cr->ops;
     uint8_t *iv = esp + ESP_HDR_LEN, *ct = iv + sa->iv_len;
     size_t padded = esp_padded_len(sa, payload_len);
     size_t auth_len = ESP_HDR_LEN + sa->iv_len + padded;
@@ -110,8 +112,7 @@ int esp_seal(struct uipsec_sa *sa, uint8_t *esp, size_t payload_len, uint8_t nh,
     write_trailer(ct, payload_len, padded, nh);
     if (sa->aead) {
         make_nonce(sa, iv, nonce);
-        ok = ops->aead_seal(sa->crypto.state, nonce, aad, make_aad(sa, esp, seq, aad), ct, padded,
-                            icv);
+        ok = ops->aead_seal(cr->state, nonce, aad, make_aad(sa, esp, seq, aad), ct, padded, icv);
         return ok ? UIPSEC_OK : UIPSEC_E_CRYPTO;
     }
     if (sa->gmac)
@@ -138,15 +139,15 @@ int esp_seal_done(const struct uipsec_sa *sa, const struct uipsec_crypto_job *jo
 int esp_open(struct uipsec_sa *sa, uint8_t *esp, uint64_t seq, uint8_t *ct, size_t ct_len,
              uint8_t *icv, struct uipsec_crypto_job *job, uint8_t *got)
 {
-    const struct uipsec_crypto_ops *ops = sa->crypto.ops;
+    const struct uipsec_crypto *cr = &sa_lane_now->crypto;
+    const struct uipsec_crypto_ops *ops = cr->ops;
     uint8_t *iv = esp + ESP_HDR_LEN;
     size_t auth_len = (size_t)(ct - esp) + ct_len;
     uint8_t aad[12], nonce[UIPSEC_AEAD_NONCE_LEN];
 
     if (sa->aead) {
         make_nonce(sa, iv, nonce);
-        return ops->aead_open(sa->crypto.state, nonce, aad, make_aad(sa, esp, seq, aad), ct, ct_len,
-                              icv)
+        return ops->aead_open(cr->state, nonce, aad, make_aad(sa, esp, seq, aad), ct, ct_len, icv)
                    ? UIPSEC_OK
                    : UIPSEC_E_AUTH;
     }

@@ -112,11 +112,11 @@ static int in_prepare(struct uipsec_sa *sa, struct uipsec_buf *b, struct burst *
  * decrypted in a second; no forged packet is ever decrypted. */
 static void in_crypto(struct uipsec_sa *sa, struct burst *bu, size_t n)
 {
-    uipsec_crypto_burst(&sa->crypto, true, bu->jobs, n);
+    uipsec_crypto_burst(&sa_lane_now->crypto, true, bu->jobs, n);
     for (size_t i = 0; i < n; i++)
         if (bu->jobs[i].auth != NULL)
             bu->pkts[i].late_rc = esp_open_verify(sa, &bu->jobs[i], bu->pkts[i].u.in.got);
-    uipsec_crypto_burst(&sa->crypto, true, bu->jobs, n);
+    uipsec_crypto_burst(&sa_lane_now->crypto, true, bu->jobs, n);
     for (size_t i = 0; i < n; i++)
         if (bu->jobs[i].iv != NULL && !bu->jobs[i].ok)
             bu->pkts[i].late_rc = UIPSEC_E_CRYPTO;
@@ -131,7 +131,9 @@ static int open_finish(struct uipsec_sa *sa, struct uipsec_buf *b, struct burst_
 
     if (rc != UIPSEC_OK)
         return rc;
-    replay_commit(&sa->replay, p->seq); /* only now: the packet is authentic */
+    /* only now: the packet is authentic */
+    if ((rc = uipsec_sa_commit_seq(sa, p->seq)) != UIPSEC_OK)
+        return rc;
     if ((rc = take_trailer(e->ct, e->ct_len, &payload_len, &nh)) != UIPSEC_OK)
         return rc;
     if (sa->p.mode == UIPSEC_MODE_TUNNEL)
@@ -149,15 +151,14 @@ static int in_finish(struct uipsec_sa *sa, struct uipsec_buf *b, struct burst *b
 
 int esp_in_one(struct uipsec_sa *sa, struct uipsec_buf *b, size_t *inner_len)
 {
-    uint64_t top = sa->replay.top;
     struct uipsec_crypto_job job;
     struct burst_pkt p;
     int rc;
 
     p.late_rc = UIPSEC_OK;
     p.inner_len = 0;
-    p.rc = open_prepare(sa, b, &p, &job, &top);
-    /* Nothing moved the window since the check: no second one. */
+    p.rc = open_prepare(sa, b, &p, &job, NULL); /* a burst of one */
+    /* The commit checks again: another thread may have moved the window. */
     rc = open_finish(sa, b, &p, p.rc != UIPSEC_OK ? p.rc : p.late_rc);
     *inner_len = p.inner_len;
     return rc;

@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* 5-tuples of packets, selectors that match them (RFC 4301 4.4.1, 7), and
  * selectors as text. */
-#define _POSIX_C_SOURCE 200112L /* inet_pton, inet_ntop */
 #include "flow.h"
 
 #include <arpa/inet.h>

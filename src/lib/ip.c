@@ -231,7 +231,7 @@ void ip_outer_sum_init(struct uipsec_sa *sa)
 static void write_v4(struct uipsec_sa *sa, uint8_t *h, size_t total, const uint8_t *inner)
 {
     uint8_t tos = inner_tos(inner);
-    uint16_t id = sa->ip_id++, frag = outer_df(sa, inner);
+    uint16_t id = sa_lane_now->ip_id++, frag = outer_df(sa, inner);
     uint32_t sum = sa->outer_sum + (0x4500u | tos) + (uint32_t)total + id + frag;
 
     h[0] = 0x45;

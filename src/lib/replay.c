@@ -9,7 +9,7 @@ int replay_init(struct replay *r, uint32_t window)
 {
     uint32_t need = window / 64 + 2;
 
-    r->top = 0;
+    atomic_init(&r->top, 0);
     r->window = window;
     r->nblocks = 1;
     while (r->nblocks < need)
@@ -20,11 +20,11 @@ int replay_init(struct replay *r, uint32_t window)
 
 void replay_free(struct replay *r)
 {
-    free(r->bits);
+    free((void *)r->bits);
     r->bits = NULL;
 }
 
-static uint64_t *block_of(const struct replay *r, uint64_t seq)
+static _Atomic uint64_t *block_of(const struct replay *r, uint64_t seq)
 {
     return &r->bits[(seq >> 6) & (r->nblocks - 1)];
 }
@@ -34,42 +34,74 @@ static uint64_t bit_of(uint64_t seq)
     return 1ull << (seq & 63);
 }
 
+/* Relaxed: the one writer holds the SA's lock; a reader beside it needs no
+ * order but the top's (below). */
+static uint64_t load(_Atomic uint64_t *a)
+{
+    return atomic_load_explicit(a, memory_order_relaxed);
+}
+
+static void store(_Atomic uint64_t *a, uint64_t v)
+{
+    atomic_store_explicit(a, v, memory_order_relaxed);
+}
+
+/* A reader that sees a new top also sees the blocks cleared before it. */
+uint64_t replay_top(const struct replay *r)
+{
+    return atomic_load_explicit((_Atomic uint64_t *)&r->top, memory_order_acquire);
+}
+
+void replay_raise_top(struct replay *r, uint64_t top)
+{
+    if (top > replay_top(r))
+        atomic_store_explicit(&r->top, top, memory_order_release);
+}
+
 enum replay_verdict replay_check(const struct replay *r, uint64_t seq)
 {
+    uint64_t top = replay_top(r);
+
     if (seq == 0)
         return REPLAY_TOO_OLD; /* sequence numbers start at 1 */
-    if (r->window == 0 || seq > r->top)
+    if (r->window == 0 || seq > top)
         return REPLAY_OK;
-    if (r->top - seq >= r->window)
+    if (top - seq >= r->window)
         return REPLAY_TOO_OLD;
-    return (*block_of(r, seq) & bit_of(seq)) ? REPLAY_DUPLICATE : REPLAY_OK;
+    return (load(block_of(r, seq)) & bit_of(seq)) ? REPLAY_DUPLICATE : REPLAY_OK;
 }
 
 void replay_commit(struct replay *r, uint64_t seq)
 {
+    uint64_t top = replay_top(r);
+
     if (r->window == 0) {
-        if (seq > r->top)
-            r->top = seq;
+        replay_raise_top(r, seq);
         return;
     }
-    if (seq > r->top) {
-        uint64_t steps = (seq >> 6) - (r->top >> 6);
+    if (seq > top) {
+        uint64_t steps = (seq >> 6) - (top >> 6);
 
         if (steps > r->nblocks)
             steps = r->nblocks;
         for (uint64_t i = 1; i <= steps; i++)
-            *block_of(r, (r->top >> 6 << 6) + (i << 6)) = 0;
-        r->top = seq;
+            store(block_of(r, (top >> 6 << 6) + (i << 6)), 0);
+        replay_raise_top(r, seq);
     }
-    *block_of(r, seq) |= bit_of(seq);
+    store(block_of(r, seq), load(block_of(r, seq)) | bit_of(seq));
 }
 
 uint32_t replay_infer_high(const struct replay *r, uint32_t seq_lo)
 {
+    return replay_infer_high_at(r, replay_top(r), seq_lo);
+}
+
+uint32_t replay_infer_high_at(const struct replay *r, uint64_t top, uint32_t seq_lo)
+{
     /* Without a window, infer as if it were 2^31: half the space behind. */
     uint32_t w = r->window ? r->window : 0x80000000u;
-    uint32_t tl = (uint32_t)r->top;
-    uint32_t th = (uint32_t)(r->top >> 32);
+    uint32_t tl = (uint32_t)top;
+    uint32_t th = (uint32_t)(top >> 32);
     uint32_t bottom = tl - w + 1; /* wraps on purpose in case B */
 
     if (tl >= w - 1)
@@ -81,12 +113,13 @@ uint32_t replay_infer_high(const struct replay *r, uint32_t seq_lo)
 
 uint32_t replay_count_seen(const struct replay *r)
 {
+    uint64_t top = replay_top(r);
     uint32_t n = 0;
 
-    for (uint64_t i = 0; i < r->window && i < r->top; i++) {
-        uint64_t seq = r->top - i;
+    for (uint64_t i = 0; i < r->window && i < top; i++) {
+        uint64_t seq = top - i;
 
-        n += (*block_of(r, seq) & bit_of(seq)) != 0;
+        n += (load(block_of(r, seq)) & bit_of(seq)) != 0;
     }
     return n;
 }

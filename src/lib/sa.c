@@ -63,22 +63,6 @@ static void set_sizes(struct uipsec_sa *sa)
         sa->outer_len += p->tunnel_src.family == 4 ? IPV4_HDR_MIN : IPV6_HDR_LEN;
 }
 
-static int setup_crypto(struct uipsec_sa *sa)
-{
-    const struct uipsec_sa_params *p = &sa->p;
-    struct uipsec_crypto_keys keys = {
-        .enc = p->proto == UIPSEC_PROTO_ESP ? p->enc : UIPSEC_ENC_NULL,
-        .enc_key = p->enc_key,
-        .enc_key_len = p->proto == UIPSEC_PROTO_ESP ? p->enc_key_len : 0,
-        .integ = p->integ,
-        .auth_key = p->auth_key,
-        .auth_key_len = p->auth_key_len,
-        .icv_len = sa->icv_len,
-    };
-
-    return uipsec_crypto_init(&sa->crypto, p->backend, &keys);
-}
-
 /* The mask that hides sequence numbers in AEAD IVs comes from the key, not
  * from chance: then an IV repeats under a key exactly when a sequence
  * number does, and a caller that never reuses a number across restarts
@@ -113,8 +97,7 @@ static int setup_random(struct uipsec_sa *sa)
 
     if (derive_iv_mask(sa) != UIPSEC_OK || RAND_bytes((uint8_t *)&id, sizeof(id)) != 1)
         return UIPSEC_E_CRYPTO;
-    sa->ip_id = sa->p.ip_id ? sa->p.ip_id : id;
-    sa->iv_pool_used = IV_POOL_BYTES; /* empty: filled on first use */
+    sa->lane0.ip_id = sa->p.ip_id ? sa->p.ip_id : id;
     return UIPSEC_OK;
 }
 
@@ -131,15 +114,17 @@ UIPSEC_API int uipsec_sa_new(const struct uipsec_sa_params *params, struct uipse
     sa->p = *params;
     if (!sa->p.udp_sport && sa->p.udp_dport)
         sa->p.udp_sport = 4500;
-    sa->seq_out = sa->p.seq ? sa->p.seq - 1 : 0;
-    sa->seq_limit = UINT64_MAX;
+    atomic_init(&sa->seq_out, sa->p.seq ? sa->p.seq - 1 : 0);
+    atomic_init(&sa->sent, atomic_load(&sa->seq_out) + 1);
+    atomic_init(&sa->seq_limit, UINT64_MAX);
+    atomic_flag_clear(&sa->lock);
     set_sizes(sa);
     rc = setup_random(sa);
     ip_outer_sum_init(sa);
     if (rc == UIPSEC_OK && replay_init(&sa->replay, sa->p.replay_window) != 0)
         rc = UIPSEC_E_NOMEM;
     if (rc == UIPSEC_OK)
-        rc = setup_crypto(sa);
+        rc = lane_init0(sa);
     if (rc != UIPSEC_OK) {
         uipsec_sa_free(sa);
         return rc;
@@ -152,7 +137,7 @@ UIPSEC_API void uipsec_sa_free(struct uipsec_sa *sa)
 {
     if (!sa)
         return;
-    uipsec_crypto_free(&sa->crypto);
+    lane_free_all(sa);
     replay_free(&sa->replay);
     OPENSSL_cleanse(sa, sizeof(*sa));
     free(sa);
@@ -160,7 +145,7 @@ UIPSEC_API void uipsec_sa_free(struct uipsec_sa *sa)
 
 UIPSEC_API enum uipsec_backend uipsec_sa_backend(const struct uipsec_sa *sa)
 {
-    return sa->crypto.backend;
+    return sa->lane0.crypto.backend;
 }
 
 UIPSEC_API void uipsec_sa_layout(const struct uipsec_sa *sa, size_t *iv_len, size_t *icv_len)
@@ -185,8 +170,8 @@ UIPSEC_API int uipsec_sa_set_next_iv(struct uipsec_sa *sa, const uint8_t *iv, si
     if (sa->p.dir != UIPSEC_DIR_OUT || sa->p.proto != UIPSEC_PROTO_ESP || iv_len != sa->iv_len ||
         iv_len == 0)
         return UIPSEC_E_PARAM;
-    memcpy(sa->next_iv, iv, iv_len);
-    sa->has_next_iv = true;
+    memcpy(sa->lane0.next_iv, iv, iv_len);
+    sa->lane0.has_next_iv = true;
     return UIPSEC_OK;
 }
 
@@ -194,7 +179,7 @@ UIPSEC_API int uipsec_sa_set_seq_limit(struct uipsec_sa *sa, uint64_t limit)
 {
     if (sa->p.dir != UIPSEC_DIR_OUT)
         return UIPSEC_E_PARAM;
-    sa->seq_limit = limit;
+    atomic_store(&sa->seq_limit, limit);
     return UIPSEC_OK;
 }
 
@@ -205,29 +190,32 @@ UIPSEC_API void uipsec_sa_set_esn_high(struct uipsec_sa *sa, uint32_t high)
     uint32_t w = sa->replay.window ? sa->replay.window : 0x80000000u;
     uint64_t top = (uint64_t)high << 32 | (w - 1);
 
-    if (sa->p.esn && top > sa->replay.top)
-        sa->replay.top = top;
+    sa_lock(sa);
+    if (sa->p.esn)
+        replay_raise_top(&sa->replay, top);
+    sa_unlock(sa);
 }
 
+/* The lanes' counters, summed: each a moment old if a call is under way. */
 UIPSEC_API void uipsec_sa_get_stats(const struct uipsec_sa *sa, struct uipsec_sa_stats *st)
 {
-    *st = sa->st;
-    st->seq = sa->p.dir == UIPSEC_DIR_OUT ? sa->seq_out : sa->replay.top;
+    memset(st, 0, sizeof(*st));
+    for (const struct sa_lane *l = &sa->lane0; l; l = atomic_load(&l->next)) {
+        st->packets += atomic_load_explicit(&l->packets, memory_order_relaxed);
+        st->bytes += atomic_load_explicit(&l->bytes, memory_order_relaxed);
+        for (size_t i = 0; i < UIPSEC_RESULT_COUNT; i++)
+            st->drops[i] += atomic_load_explicit(&l->drops[i], memory_order_relaxed);
+    }
+    st->soft_expired = atomic_load(&sa->soft_expired);
+    st->hard_expired = atomic_load(&sa->hard_expired);
+    st->seq = sa->p.dir == UIPSEC_DIR_OUT ? atomic_load(&sa->seq_out) : replay_top(&sa->replay);
     st->replay_window = sa->replay.window;
     st->replay_seen = replay_count_seen(&sa->replay);
 }
 
-int uipsec_sa_next_seq(struct uipsec_sa *sa, uint64_t *seq)
+static int verdict_rc(enum replay_verdict v)
 {
-    uint64_t last = sa->p.esn ? UINT64_MAX : UINT32_MAX;
-
-    /* RFC 4303 3.3.3: a sequence number is never sent twice. */
-    if (sa->seq_out >= last)
-        return UIPSEC_E_SEQ_EXHAUSTED;
-    if (sa->seq_out >= sa->seq_limit)
-        return UIPSEC_E_SEQ_RESERVE; /* not yet recorded as used: could repeat */
-    *seq = ++sa->seq_out;
-    return UIPSEC_OK;
+    return v == REPLAY_OK ? UIPSEC_OK : v == REPLAY_DUPLICATE ? UIPSEC_E_REPLAY : UIPSEC_E_TOO_OLD;
 }
 
 int uipsec_sa_check_seq(struct uipsec_sa *sa, uint32_t seq_lo, uint64_t *seq)
@@ -235,32 +223,52 @@ int uipsec_sa_check_seq(struct uipsec_sa *sa, uint32_t seq_lo, uint64_t *seq)
     uint64_t high = sa->p.esn ? replay_infer_high(&sa->replay, seq_lo) : 0;
 
     *seq = high << 32 | seq_lo;
-    switch (replay_check(&sa->replay, *seq)) {
-    case REPLAY_OK:
-        return UIPSEC_OK;
-    case REPLAY_DUPLICATE:
-        return UIPSEC_E_REPLAY;
-    case REPLAY_TOO_OLD:
-        break;
-    }
-    return UIPSEC_E_TOO_OLD;
+    return verdict_rc(replay_check(&sa->replay, *seq));
 }
 
 void uipsec_sa_make_iv(struct uipsec_sa *sa, uint64_t seq, uint8_t *iv)
 {
-    if (sa->has_next_iv) {
-        memcpy(iv, sa->next_iv, sa->iv_len);
-        sa->has_next_iv = false;
+    struct sa_lane *l = sa_lane_now;
+
+    if (l->has_next_iv) {
+        memcpy(iv, l->next_iv, sa->iv_len);
+        l->has_next_iv = false;
     } else if (sa->iv_len == 8) {
         put_be64(iv, seq ^ sa->iv_mask); /* unique per key: RFC 4106 3.1 */
     } else if (sa->iv_len == 16) {
         /* CBC IVs must be unpredictable (RFC 3602 2.3). */
-        if (sa->iv_pool_used + 16 > IV_POOL_BYTES) {
-            if (RAND_bytes(sa->iv_pool, IV_POOL_BYTES) != 1)
+        if (l->iv_pool_used + 16 > IV_POOL_BYTES) {
+            if (RAND_bytes(l->iv_pool, IV_POOL_BYTES) != 1)
                 abort(); /* no randomness: never send a guessable IV */
-            sa->iv_pool_used = 0;
+            l->iv_pool_used = 0;
         }
-        memcpy(iv, sa->iv_pool + sa->iv_pool_used, 16);
-        sa->iv_pool_used += 16;
+        memcpy(iv, l->iv_pool + l->iv_pool_used, 16);
+        l->iv_pool_used += 16;
     }
+}
+
+uint64_t uipsec_sa_replay_top(struct uipsec_sa *sa)
+{
+    return replay_top(&sa->replay);
+}
+
+/* Another thread may have taken the same number since the check. */
+int uipsec_sa_commit_seq(struct uipsec_sa *sa, uint64_t seq)
+{
+    enum replay_verdict v;
+
+    sa_lock(sa);
+    if ((v = replay_check(&sa->replay, seq)) == REPLAY_OK)
+        replay_commit(&sa->replay, seq);
+    sa_unlock(sa);
+    return verdict_rc(v);
+}
+
+/* A number seen stays seen or falls out of the window: only the reason can
+ * change, never to a pass (the packet's crypto never ran). */
+int uipsec_sa_seq_reason(struct uipsec_sa *sa, uint64_t seq, int was)
+{
+    int rc = verdict_rc(replay_check(&sa->replay, seq));
+
+    return rc == UIPSEC_OK ? was : rc;
 }
