@@ -11,8 +11,11 @@
  *    by two threads racing: one copy is accepted, the other is a replay (or
  *    too old), and the inner packets are the ones sent;
  *  - the counters afterwards add up to what the threads saw;
- *  - plain uipsec_encap() beside the block users never hangs the blocks;
- *  - a hard packet lifetime shared by the threads ends the SA once.
+ *  - plain uipsec_encap() beside the block users neither hangs them nor
+ *    lets a block go before an earlier one (also step by step, with a
+ *    thread kept waiting for its turn);
+ *  - a hard packet lifetime shared by the threads ends the SA once: calls
+ *    under way may finish their burst, none begun after the callback sends.
  * The threads only record; the main thread checks, since cmocka's asserts
  * must not jump out of another thread.  The references are the packets the
  * test wrote and the numbers it parses from the outer headers by hand.
@@ -131,6 +134,9 @@ static int sa_new(const struct tcase *c, enum uipsec_dir dir, uint32_t window,
     return uipsec_sa_new(&p, sa);
 }
 
+/* The test's SAs, freed by its teardown even when it fails. */
+static struct uipsec_sa *sa_out, *sa_in;
+
 /* An outbound SA and an inbound one with the same keys; skips the case
  * where its backend is missing. */
 static void pair_new(const struct tcase *c, uint32_t window, uint64_t hard_packets,
@@ -140,8 +146,10 @@ static void pair_new(const struct tcase *c, uint32_t window, uint64_t hard_packe
         print_message("%s: no %s backend\n", c->suite, uipsec_backend_name(c->backend));
         skip();
     }
-    assert_int_equal(sa_new(c, UIPSEC_DIR_OUT, 0, hard_packets, out), UIPSEC_OK);
-    assert_int_equal(sa_new(c, UIPSEC_DIR_IN, window, 0, in), UIPSEC_OK);
+    assert_int_equal(sa_new(c, UIPSEC_DIR_OUT, 0, hard_packets, &sa_out), UIPSEC_OK);
+    assert_int_equal(sa_new(c, UIPSEC_DIR_IN, window, 0, &sa_in), UIPSEC_OK);
+    *out = sa_out;
+    *in = sa_in;
     assert_int_equal(uipsec_sa_backend(*out), c->backend);
     atomic_store(&hard_calls, 0);
     atomic_store(&soft_calls, 0);
@@ -488,8 +496,6 @@ static void wide_window(void **state)
     assert_int_equal(c.too_old, 0);
     assert_int_equal(c.replay, N);
     expect_in_stats(in, c);
-    uipsec_sa_free(out);
-    uipsec_sa_free(in);
 }
 
 /* The same with a window of 64: some copies fall out of it, none is
@@ -506,8 +512,6 @@ static void small_window(void **state)
     expect_in_stats(in, c);
     print_message("window %d: %zu accepted, %zu replays, %zu too old\n", SMALL_WIN, c.ok, c.replay,
                   c.too_old);
-    uipsec_sa_free(out);
-    uipsec_sa_free(in);
 }
 
 /* Thread 0 calls plain uipsec_encap() among threads that wait for their
@@ -526,8 +530,6 @@ static void mixed_plain(void **state)
     for (int b = 0; b < K; b++)
         assert_int_equal(blocks[0][b].ok, B);
     expect_out_stats(out, N);
-    uipsec_sa_free(out);
-    uipsec_sa_free(in);
 }
 
 /* A hard lifetime of LT_HARD packets on an SA that T threads send twice as
@@ -579,8 +581,6 @@ static void lifetime_shared(void **state)
     assert_true(st.hard_expired);
     assert_int_equal(st.packets, ok);
     assert_int_equal(st.drops[UIPSEC_E_LIFETIME], T * LT_K * B - ok);
-    uipsec_sa_free(out);
-    uipsec_sa_free(in);
 }
 
 /* ---- the turn, step by step ----------------------------------------- */
@@ -630,7 +630,7 @@ static void expect_turn(struct uipsec_sa *sa, bool plain_between)
     assert_int_equal(c.first, a.first + a.count + plain_between);
     assert_int_equal(uipsec_encap_seq(sa, NULL, 0, &empty), 0);
     assert_int_equal(empty.count, 0);
-    uipsec_sa_send_wait(sa, &empty); /* at once, or the guard fires */
+    uipsec_sa_send_wait(sa, &empty); /* at once, or the test_start fires */
     uipsec_sa_send_done(sa, &empty);
     assert_int_equal(pthread_create(&th, NULL, wait_thread, &w), 0);
     usleep(50 * 1000);
@@ -652,27 +652,29 @@ static void turn_order(void **state)
     pair_new(*state, BIG_WIN, 0, &out, &in);
     expect_turn(out, false);
     expect_turn(out, true);
-    uipsec_sa_free(out);
-    uipsec_sa_free(in);
 }
 
-static int guard(void **state)
+/* Every test runs under an alarm: a hang fails it (on_alarm). */
+static int test_start(void **state)
 {
     (void)state;
     alarm(GUARD_S);
     return 0;
 }
 
-static int unguard(void **state)
+static int test_end(void **state)
 {
     (void)state;
     alarm(0);
+    uipsec_sa_free(sa_out);
+    uipsec_sa_free(sa_in);
+    sa_out = sa_in = NULL;
     return 0;
 }
 
 #define FOR_CASE(fn, i)                                                                            \
     {                                                                                              \
-#fn "/" #i, fn, guard, unguard, &cases[i]                                                  \
+#fn "/" #i, fn, test_start, test_end, &cases[i]                                            \
     }
 
 #define ALL_CASES(fn)                                                                              \
@@ -682,8 +684,11 @@ static int unguard(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        ALL_CASES(wide_window),     ALL_CASES(small_window), ALL_CASES(mixed_plain),
-        ALL_CASES(lifetime_shared), ALL_CASES(turn_order),
+        ALL_CASES(wide_window),     /* 1, 2, 3 of the paragraph, window 4096 */
+        ALL_CASES(small_window),    /* the same, window 64 */
+        ALL_CASES(mixed_plain),     /* plain uipsec_encap beside blocks */
+        ALL_CASES(lifetime_shared), /* one hard lifetime, four threads */
+        ALL_CASES(turn_order),      /* the turn, deterministic */
     };
 
     signal(SIGALRM, on_alarm);
