@@ -541,14 +541,16 @@ static void mixed_plain(void **state)
 /* A hard lifetime of LT_HARD packets on an SA that T threads send twice as
  * many on.  datapath.c's account(): the packet that reaches the limit
  * goes, and so do the packets other threads' calls already had under way
- * (at most a burst each), none of a call begun after the hard callback;
- * the rest fail with UIPSEC_E_LIFETIME and use no number.  The callback
- * fires once, and the numbers that went are used once and in order. */
+ * (at most a burst of B each, and one more between the count that reaches
+ * the limit and the flag set after it), none of a call begun after the
+ * hard callback; the rest fail with UIPSEC_E_LIFETIME and use no number.
+ * The callback fires once, and the numbers that went are used once and in
+ * order. */
 static void lifetime_shared(void **state)
 {
     struct uipsec_sa *out, *in;
     struct uipsec_sa_stats st;
-    size_t ok = 0, max = LT_HARD + (T - 1) * B;
+    size_t ok = 0, max = LT_HARD + (T - 1) * (B + 1);
 
     pair_new(*state, BIG_WIN, LT_HARD, &out, &in);
     send_all(out, LT_K, false);
