@@ -452,8 +452,9 @@ static struct tally recv_all(struct uipsec_sa *sa)
         /* "seen before" is true only if the other copy was accepted */
         if (accepted == 0 &&
             (got[i].result[0] == UIPSEC_E_REPLAY || got[i].result[1] == UIPSEC_E_REPLAY))
-            fail_msg("packet %zu (number %u): a replay, but no copy was accepted", i,
-                     wire.pkt[i].seq);
+            fail_msg("packet %zu (number %u): a replay, but no copy was accepted (%s, %s)", i,
+                     wire.pkt[i].seq, uipsec_result_name(got[i].result[0]),
+                     uipsec_result_name(got[i].result[1]));
     }
     assert_int_equal(c.ok + c.replay + c.too_old, 2 * N);
     return c;
