@@ -11,12 +11,23 @@
 
 #include "sa.h"
 
+/* A few instructions are held under the lock: spin politely, and yield
+ * only when the holder must have lost its CPU. */
+static void relax(unsigned spins)
+{
+    if (spins > 4096)
+        sched_yield();
+#if defined(__x86_64__) || defined(__i386__)
+    else
+        __builtin_ia32_pause();
+#endif
+}
+
 void sa_lock(struct uipsec_sa *sa)
 {
     for (unsigned spins = 0; atomic_flag_test_and_set_explicit(&sa->lock, memory_order_acquire);
          spins++)
-        if (spins > 64)
-            sched_yield(); /* the holder may be off the CPU */
+        relax(spins);
 }
 
 void sa_unlock(struct uipsec_sa *sa)
@@ -167,8 +178,7 @@ UIPSEC_API void uipsec_sa_send_wait(struct uipsec_sa *sa, const struct uipsec_se
 {
     for (unsigned spins = 0;
          blk->count && atomic_load_explicit(&sa->sent, memory_order_acquire) < blk->first; spins++)
-        if (spins > 64)
-            sched_yield(); /* the holder before may be off the CPU */
+        relax(spins); /* the holder before sends its batch: microseconds */
 }
 
 UIPSEC_API void uipsec_sa_send_done(struct uipsec_sa *sa, const struct uipsec_seq_block *blk)

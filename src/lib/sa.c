@@ -109,8 +109,10 @@ UIPSEC_API int uipsec_sa_new(const struct uipsec_sa_params *params, struct uipse
     *out = NULL;
     if ((rc = check_params(params)) != UIPSEC_OK)
         return rc;
-    if (!(sa = calloc(1, sizeof(*sa))))
+    /* aligned: its cache lines are laid out (sa.h) */
+    if (!(sa = aligned_alloc(alignof(struct uipsec_sa), sizeof(*sa))))
         return UIPSEC_E_NOMEM;
+    memset(sa, 0, sizeof(*sa));
     sa->p = *params;
     if (!sa->p.udp_sport && sa->p.udp_dport)
         sa->p.udp_sport = 4500;

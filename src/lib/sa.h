@@ -7,6 +7,7 @@
 #include "replay.h"
 #include "uipsec/uipsec.h"
 
+#include <stdalign.h>
 #include <stdatomic.h>
 
 #define IV_POOL_BYTES 512 /* CBC IVs drawn from RAND_bytes 32 at a time */
@@ -42,23 +43,24 @@ struct uipsec_sa {
     uint16_t outer_len;        /* tunnel: outer IP (+ UDP) header bytes */
     bool has_lifetime;         /* any soft or hard limit set */
     uint32_t outer_sum;        /* IPv4 tunnel: header checksum of the constant words */
-
-    /* outbound */
-    _Atomic uint64_t seq_out;   /* last sequence number reserved */
-    _Atomic uint64_t seq_limit; /* highest one allowed (uipsec_sa_set_seq_limit) */
-    _Atomic uint64_t sent;      /* the first number of the block whose turn it is */
     uint64_t iv_mask; /* AEAD IVs are seq ^ iv_mask (from the key): unique, not guessable */
 
-    /* inbound: the window, committed under the lock (which also guards
-     * adding lanes), checked without it */
-    atomic_flag lock; /* held for a few instructions only: sa_lock() */
+    /* What threads write go on cache lines of their own, away from what
+     * every packet reads above: outbound, per call ... */
+    alignas(64) _Atomic uint64_t seq_out; /* last sequence number reserved */
+    _Atomic uint64_t seq_limit;           /* highest one allowed (uipsec_sa_set_seq_limit) */
+    _Atomic uint64_t sent;                /* the first number of the block whose turn it is */
+
+    /* ... inbound, per packet: the window, committed under the lock (which
+     * also guards adding lanes), checked without it ... */
+    alignas(64) atomic_flag lock; /* held for a few instructions only: sa_lock() */
     struct replay replay;
 
-    /* lifetime totals over all lanes, kept only when has_lifetime */
-    _Atomic uint64_t life_packets, life_bytes;
+    /* ... and the lifetime totals over all lanes, kept only when has_lifetime */
+    alignas(64) _Atomic uint64_t life_packets, life_bytes;
     atomic_bool soft_expired, hard_expired;
 
-    struct sa_lane lane0; /* the first lane, always there; the others follow it */
+    alignas(64) struct sa_lane lane0; /* the first lane, always there; the others follow it */
 };
 
 /* The lane of the call in progress on this thread: the engine's files reach
