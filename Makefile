@@ -7,6 +7,7 @@ BUILD      ?= build
 ASAN_BUILD ?= build-asan
 FUZZ_BUILD ?= build-fuzz
 RELEASE_BUILD ?= build-release
+TSAN_BUILD ?= build-tsan
 JOBS       ?= $(shell nproc)
 FUZZ_SECONDS ?= 60
 # make fuzz-long: every target for FUZZ_LONG_RUNS executions or
@@ -18,7 +19,7 @@ VECTORS    ?= $(abspath ../shared/vectors)
 # build leaves UIPSEC_WERROR off).
 CMAKE_FLAGS = -DUIPSEC_VECTORS=$(VECTORS) -DUIPSEC_WERROR=ON
 
-.PHONY: all deps build asan release fuzz-build demo demo-engine test test-unit test-asan test-release test-fuzz fuzz-long bench bench-tunnel format clean install
+.PHONY: all deps build asan tsan release fuzz-build demo demo-engine test test-unit test-asan test-tsan test-release test-fuzz fuzz-long bench bench-tunnel format clean install
 
 all: build
 
@@ -32,6 +33,12 @@ build: deps
 asan: deps
 	@cmake -S . -B $(ASAN_BUILD) $(CMAKE_FLAGS) -DCMAKE_BUILD_TYPE=Debug -DUIPSEC_SANITIZE=ON >/dev/null
 	@cmake --build $(ASAN_BUILD) -j$(JOBS)
+
+# ThreadSanitizer, for what runs on several threads: the engine's SAs
+# shared between threads (test_sa_threads) and the handoff queue.
+tsan: deps
+	@cmake -S . -B $(TSAN_BUILD) $(CMAKE_FLAGS) -DCMAKE_BUILD_TYPE=Debug -DUIPSEC_TSAN=ON >/dev/null
+	@cmake --build $(TSAN_BUILD) -j$(JOBS) --target test_sa_threads test_handoff
 
 # The packagers' build type (-O3), with warnings as errors.
 release: deps
@@ -71,6 +78,9 @@ test-asan: asan
 test-release: release
 	@cd $(RELEASE_BUILD) && ctest --output-on-failure -E 'netns_|interop_'
 
+test-tsan: tsan
+	@cd $(TSAN_BUILD) && TSAN_OPTIONS=halt_on_error=1 ctest --output-on-failure -R 'test_sa_threads|test_handoff'
+
 test-fuzz: fuzz-build
 	@UIPSEC_VECTORS=$(VECTORS) sh tests/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)
 
@@ -81,8 +91,9 @@ fuzz-long: fuzz-build
 	@UIPSEC_VECTORS=$(VECTORS) sh tests/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_LONG_SECONDS) $(FUZZ_LONG_RUNS)
 
 # The whole suite: unit, vector and cross-check tests, again under
-# ASan+UBSan, the Release build, then every fuzz target.
-test: test-unit test-asan test-release test-fuzz
+# ASan+UBSan, the threaded ones under TSan, the Release build, then every
+# fuzz target.
+test: test-unit test-asan test-tsan test-release test-fuzz
 	@echo "make test: all suites passed"
 
 bench: build
@@ -102,4 +113,4 @@ format:
 	@git ls-files '*.c' '*.h' | xargs clang-format -i
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) $(RELEASE_BUILD) $(FUZZ_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD) $(RELEASE_BUILD) $(FUZZ_BUILD)

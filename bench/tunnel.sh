@@ -44,6 +44,7 @@
 #   --perf DIR      afterwards, one more uipsecd TCP 1-stream run under
 #                   `perf record -g` on both daemons; reports written to DIR
 #   --keep          keep the work folder (logs, iperf3 JSON) and print its path
+#   --workers N     uipsecd with workers = N (uipsec.workers; default: one per CPU)
 #
 # Every veth of every column has GRO on (veth has it off by default): that
 # is what lets a UDP socket with UDP_GRO (wireguard-go's, uipsecd's ESP in
@@ -74,6 +75,7 @@ UDP_RATE=0
 PERF_DIR=
 PERF_UDP=
 KEEP_WORK=
+WORKERS=
 while [ $# -gt 0 ]; do
     case "$1" in
         --seconds) SECS=${2:-}; shift 2 ;;
@@ -85,11 +87,12 @@ while [ $# -gt 0 ]; do
         --perf) PERF_DIR=${2:-}; shift 2 ;;
         --perf-udp) PERF_UDP=1; shift ;;
         --keep) KEEP_WORK=1; shift ;;
+        --workers) WORKERS=${2:-}; shift 2 ;;
         -h|--help) usage; exit 0 ;;
         *) echo "tunnel.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
     esac
 done
-for v in seconds:$SECS runs:$RUNS udp-len:$UDP_LEN; do
+for v in seconds:$SECS runs:$RUNS udp-len:$UDP_LEN ${WORKERS:+workers:$WORKERS}; do
     case "${v#*:}" in ''|*[!0-9]*|0) echo "tunnel.sh: --${v%%:*} needs a positive whole number" >&2; exit 2 ;; esac
 done
 case "$UDP_RATE" in ''|*[!0-9KMGkmg]*) echo "tunnel.sh: --udp-rate: e.g. 0, 200M, 1G" >&2; exit 2 ;; esac
@@ -385,14 +388,19 @@ uipsecd_pid() {
 
 col_uipsecd() {
     local col=$1 run=$2 lconf=$TOP/examples/manual/left.conf rconf=$TOP/examples/manual/right.conf pids ns
-    if [ "$col" = uipsecd-udp ]; then
-        # the same tunnel, ESP in UDP 4500 (RFC 3948)
-        lconf=$BENCH/left-udp.conf
-        rconf=$BENCH/right-udp.conf
-        sed 's/^\( *\)mode = tunnel$/&\n\1encap = yes/' "$TOP/examples/manual/left.conf" >"$lconf"
-        sed 's/^\( *\)mode = tunnel$/&\n\1encap = yes/' "$TOP/examples/manual/right.conf" >"$rconf"
-        grep -q 'encap = yes' "$lconf" && grep -q 'encap = yes' "$rconf" ||
-            { fail "$col" "$run" "cannot make the encap = yes configuration"; return; }
+    if [ "$col" = uipsecd-udp ] || [ -n "$WORKERS" ]; then
+        # the same tunnel, with ESP in UDP 4500 (RFC 3948) for uipsecd-udp,
+        # and workers = N (--workers)
+        local encap='s/^\( *\)mode = tunnel$/&/' work='s/^\( *\)interface = uipsec0$/&/'
+        [ "$col" = uipsecd-udp ] && encap='s/^\( *\)mode = tunnel$/&\n\1encap = yes/'
+        [ -n "$WORKERS" ] && work="s/^\\( *\\)interface = uipsec0\$/&\\n\\1workers = $WORKERS/"
+        lconf=$BENCH/left-$col.conf
+        rconf=$BENCH/right-$col.conf
+        sed "$encap; $work" "$TOP/examples/manual/left.conf" >"$lconf"
+        sed "$encap; $work" "$TOP/examples/manual/right.conf" >"$rconf"
+        { [ "$col" != uipsecd-udp ] || grep -q 'encap = yes' "$lconf"; } &&
+            { [ -z "$WORKERS" ] || grep -q "workers = $WORKERS" "$rconf"; } ||
+            { fail "$col" "$run" "cannot make the uipsecd configuration"; return; }
     fi
     pair_up || { fail "$col" "$run" "cannot make the namespaces"; pair_down; return; }
     if ! start_daemon "$NS_L" "$lconf" 2>"$LOGS/$col.$run.start" ||

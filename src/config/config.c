@@ -256,6 +256,11 @@ static int daemon_key(struct value_err *c, const struct settings_node *n, struct
         return value_str(c, n, cfg->socket_path, sizeof(cfg->socket_path));
     if (!strcmp(n->name, "offload"))
         return value_bool(c, n, &cfg->offload);
+    if (!strcmp(n->name, "workers")) {
+        if (value_uint(c, n, CFG_MAX_WORKERS, &v) < 0)
+            return -1;
+        return cfg->workers = (unsigned)v, 0; /* 0: one per core */
+    }
     if (!strcmp(n->name, "socket_group")) {
         struct group *g;
 
@@ -303,7 +308,7 @@ static int daemon_key(struct value_err *c, const struct settings_node *n, struct
     }
     return FAIL(c, n,
                 "unknown key \"%s\" in uipsec; known: interface, path_mtu, socket, "
-                "socket_group, address4, address6, wireshark_keys, state_dir, offload",
+                "socket_group, address4, address6, wireshark_keys, state_dir, offload, workers",
                 n->name);
 }
 

@@ -14,7 +14,8 @@
 #include "config_ike.h"
 #include "uipsec/uipsec.h"
 
-#define CFG_MAX_TS 8
+#define CFG_MAX_TS      8
+#define CFG_MAX_WORKERS 64 /* uipsec.workers */
 
 struct cfg_keys {
     uint32_t spi;
@@ -45,7 +46,8 @@ struct cfg_manual {
 struct cfg {
     char ifname[IFNAMSIZ];
     unsigned path_mtu;
-    bool offload; /* uipsec.offload: TUN segmentation and coalescing */
+    bool offload;     /* uipsec.offload: TUN segmentation and coalescing */
+    unsigned workers; /* uipsec.workers: data-path threads; 0 = one per core */
     char socket_path[108];
     bool has_group;
     gid_t socket_group;

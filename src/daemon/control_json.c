@@ -137,6 +137,33 @@ static void add_drop(cJSON *o, const char *name, uint64_t v)
         add_u64(o, name, v);
 }
 
+/* The workers' counters, one at a time or summed. */
+static uint64_t worker_drop(const struct dp_worker *w, int r)
+{
+    return w->drops[r];
+}
+
+static uint64_t worker_engine_drop(const struct dp_worker *w, int r)
+{
+    return w->drops_engine[r];
+}
+
+static uint64_t worker_overflow(const struct dp_worker *w, int r)
+{
+    (void)r;
+    return net_rx_dropped(w->net);
+}
+
+static uint64_t worker_sum(const struct daemon *d, uint64_t (*get)(const struct dp_worker *, int),
+                           int r)
+{
+    uint64_t sum = 0;
+
+    for (unsigned i = 0; d->workers && i < d->n_workers; i++)
+        sum += get(&d->workers[i], r);
+    return sum;
+}
+
 static cJSON *all_drops(struct daemon *d)
 {
     struct uipsec_spd_stats st;
@@ -150,13 +177,13 @@ static cJSON *all_drops(struct daemon *d)
         if (st.drops[r])
             add_drop(o, uipsec_spd_drop_name(r), st.drops[r]);
     for (int r = 0; r < DD_COUNT; r++)
-        if (d->drops[r])
-            add_drop(o, dd_drop_name(r), d->drops[r]);
+        if (d->drops[r] + worker_sum(d, worker_drop, r))
+            add_drop(o, dd_drop_name(r), d->drops[r] + worker_sum(d, worker_drop, r));
     for (int r = 1; r < UIPSEC_RESULT_COUNT; r++)
-        if (d->drops_engine[r])
-            add_drop(o, uipsec_result_name(r), d->drops_engine[r]);
-    if (net_rx_dropped(&d->net)) /* the kernel's, at the outer sockets */
-        add_drop(o, "socket-overflow", net_rx_dropped(&d->net));
+        if (worker_sum(d, worker_engine_drop, r))
+            add_drop(o, uipsec_result_name(r), worker_sum(d, worker_engine_drop, r));
+    if (worker_sum(d, worker_overflow, 0)) /* the kernel's, at the outer sockets */
+        add_drop(o, "socket-overflow", worker_sum(d, worker_overflow, 0));
     if (tun_dropped(&d->tun)) /* the kernel's, at the TUN device's queue */
         add_drop(o, "tun-queue-overflow", tun_dropped(&d->tun));
     return o;
@@ -201,20 +228,63 @@ static void count_ike(const struct daemon *d, cJSON *r)
 
 /* The offloads at work: super-packets cut and coalesced at the TUN device,
  * trains sent and received on the UDP sockets. */
+static void add_counters(cJSON *o, const struct dp_counters *dp, const struct net *n)
+{
+    add_u64(o, "tun_reads", dp->tun_reads);
+    add_u64(o, "tun_super", dp->tun_super);
+    add_u64(o, "tun_segments", dp->tun_segments);
+    add_u64(o, "tun_writes", dp->tun_writes);
+    add_u64(o, "tun_coalesced", dp->tun_coalesced);
+    add_u64(o, "tun_merged", dp->tun_merged);
+    add_u64(o, "udp_gso_trains", n->gso_trains);
+    add_u64(o, "udp_gso_packets", n->gso_packets);
+    add_u64(o, "udp_gro_receives", n->gro_receives);
+    add_u64(o, "udp_gro_packets", n->gro_packets);
+}
+
+/* A worker's own: where the packets went, and what it dropped. */
+static cJSON *one_worker(const struct dp_worker *w)
+{
+    cJSON *o = cJSON_CreateObject(), *drops = cJSON_CreateObject();
+
+    add_u64(o, "id", w->id);
+    add_counters(o, &w->dp, w->net);
+    for (int r = 0; r < DD_COUNT; r++)
+        if (w->drops[r])
+            add_drop(drops, dd_drop_name(r), w->drops[r]);
+    for (int r = 1; r < UIPSEC_RESULT_COUNT; r++)
+        if (w->drops_engine[r])
+            add_drop(drops, uipsec_result_name(r), w->drops_engine[r]);
+    if (net_rx_dropped(w->net))
+        add_drop(drops, "socket-overflow", net_rx_dropped(w->net));
+    cJSON_AddItemToObject(o, "drops", drops);
+    return o;
+}
+
+/* All workers' together, and each one's. */
 static cJSON *datapath(const struct daemon *d)
 {
-    cJSON *o = cJSON_CreateObject();
+    cJSON *o = cJSON_CreateObject(), *each = cJSON_CreateArray();
+    struct dp_counters dp = {0};
+    struct net sum = {0};
 
-    add_u64(o, "tun_reads", d->dp.tun_reads);
-    add_u64(o, "tun_super", d->dp.tun_super);
-    add_u64(o, "tun_segments", d->dp.tun_segments);
-    add_u64(o, "tun_writes", d->dp.tun_writes);
-    add_u64(o, "tun_coalesced", d->dp.tun_coalesced);
-    add_u64(o, "tun_merged", d->dp.tun_merged);
-    add_u64(o, "udp_gso_trains", d->net.gso_trains);
-    add_u64(o, "udp_gso_packets", d->net.gso_packets);
-    add_u64(o, "udp_gro_receives", d->net.gro_receives);
-    add_u64(o, "udp_gro_packets", d->net.gro_packets);
+    for (unsigned i = 0; d->workers && i < d->n_workers; i++) {
+        const struct dp_worker *w = &d->workers[i];
+
+        dp.tun_reads += w->dp.tun_reads;
+        dp.tun_super += w->dp.tun_super;
+        dp.tun_segments += w->dp.tun_segments;
+        dp.tun_writes += w->dp.tun_writes;
+        dp.tun_coalesced += w->dp.tun_coalesced;
+        dp.tun_merged += w->dp.tun_merged;
+        sum.gso_trains += w->net->gso_trains;
+        sum.gso_packets += w->net->gso_packets;
+        sum.gro_receives += w->net->gro_receives;
+        sum.gro_packets += w->net->gro_packets;
+        cJSON_AddItemToArray(each, one_worker(w));
+    }
+    add_counters(o, &dp, &sum);
+    cJSON_AddItemToObject(o, "workers", each);
     return o;
 }
 
@@ -236,6 +306,7 @@ static cJSON *status(struct daemon *d)
     cJSON_AddStringToObject(r, "interface", d->tun.name);
     add_u64(r, "mtu", d->tun.mtu);
     cJSON_AddStringToObject(r, "offload", tun_offload_name(&d->tun));
+    add_u64(r, "workers", d->n_workers);
     add_u64(r, "sas", sas);
     count_ike(d, r);
     add_u64(r, "policies",

@@ -35,17 +35,17 @@ struct daemon {
     unsigned ticks;
     struct uipsec_spd *spd;
     struct uipsec_sad *sad;
-    struct pairs *pairs;      /* pairs.h: the SA pairs, in order of installation */
-    struct routes *routes;    /* routes.h: routes by destination, with references */
-    bool rules_installed;     /* routes.h: the routing rules are this process's */
-    struct ike_state *ike;    /* ike.h: the IKE runtime */
-    struct control *ctl;      /* control.h: the control socket and its clients */
-    struct priv_client priv;  /* privclient.h: the channel to the privileged parent */
-    struct dp_thread *dpt;    /* dpthread.h: the data path's thread and the SA lock */
-    struct handoff *handoff;  /* handoff.h: from the data path to the IKE thread */
-    struct dp_counters dp;    /* dataplane.h: what the data path did */
-    uint64_t drops[DD_COUNT]; /* drops.h */
-    uint64_t drops_engine[UIPSEC_RESULT_COUNT]; /* decap drops before an SA was found */
+    struct pairs *pairs;       /* pairs.h: the SA pairs, in order of installation */
+    struct routes *routes;     /* routes.h: routes by destination, with references */
+    bool rules_installed;      /* routes.h: the routing rules are this process's */
+    struct ike_state *ike;     /* ike.h: the IKE runtime */
+    struct control *ctl;       /* control.h: the control socket and its clients */
+    struct priv_client priv;   /* privclient.h: the channel to the privileged parent */
+    struct dp_thread *dpt;     /* dpthread.h: the data path's thread and the SA lock */
+    struct handoff *handoff;   /* handoff.h: from the data path to the IKE thread */
+    struct dp_worker *workers; /* dataplane.h: the data path's workers, n_workers */
+    unsigned n_workers;        /* and their counters; main.c opens their sockets */
+    uint64_t drops[DD_COUNT];  /* drops.h: the IKE thread's (the workers count theirs) */
     time_t started;
     volatile int stop;
 };

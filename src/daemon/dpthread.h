@@ -1,16 +1,19 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * uipsecd's unprivileged process runs two threads, so that IKE work (a
- * flood of IKE_SA_INIT, a responder's key exchanges) cannot stall ESP:
- * the data path reads the TUN device and the ESP sockets and protects and
- * unprotects packets; the IKE thread does everything else (IKE, control,
- * timers, signals).  The SAs, policies and struct sa_pair are guarded by one
- * reader-writer lock that prefers writers: the data path holds it to read
- * while it works on one batch, the IKE thread holds it to write except
- * while it waits for events and while it computes a responder's key
- * exchange (ike.c), and lets a waiting data path in between two pieces of
- * work (one event, one datagram), so each waits for the other at most one
- * batch or one piece of IKE work.  What the data path needs from IKE goes through handoff.h.
+ * uipsecd's unprivileged process runs the IKE thread and one or more
+ * data-path workers (uipsec.workers, default one per core), so that IKE
+ * work (a flood of IKE_SA_INIT, a responder's key exchanges) cannot stall
+ * ESP, and ESP is not held to one core: each worker reads its queue of
+ * the TUN device and its sockets and protects and unprotects packets; the
+ * IKE thread does everything else (IKE, control, timers, signals).  The
+ * SAs, policies and struct sa_pair are guarded by one reader-writer lock
+ * that prefers writers: workers hold it to read while they work on one
+ * batch (several at once), the IKE thread holds it to write except while
+ * it waits for events and while it computes a responder's key exchange
+ * (ike.c), and lets waiting workers in between two pieces of work (one
+ * event, one datagram), so each waits for the other at most one batch or
+ * one piece of IKE work.  What the data path needs from IKE goes through
+ * handoff.h.
  */
 #ifndef UIPSECD_DPTHREAD_H
 #define UIPSECD_DPTHREAD_H

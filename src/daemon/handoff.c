@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "handoff.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -26,6 +27,7 @@ struct slot {
 };
 
 struct handoff {
+    pthread_mutex_t mu; /* between workers, which push while all hold the SA lock to read */
     struct slot slot[SLOTS];
     unsigned head, n;
     bool pushed; /* since the last kick */
@@ -40,6 +42,7 @@ int handoff_open(struct daemon *d)
         free(h);
         return -1;
     }
+    pthread_mutex_init(&h->mu, NULL);
     d->handoff = h;
     return 0;
 }
@@ -54,11 +57,12 @@ void handoff_close(struct daemon *d)
     if (!d->handoff)
         return;
     close(d->handoff->efd);
+    pthread_mutex_destroy(&d->handoff->mu);
     free(d->handoff);
     d->handoff = NULL;
 }
 
-void handoff_push(struct daemon *d, struct sa_pair *trap, const uint8_t *pkt, size_t len)
+static void push(struct daemon *d, struct sa_pair *trap, const uint8_t *pkt, size_t len)
 {
     struct handoff *h = d->handoff;
     struct slot *s;
@@ -85,15 +89,30 @@ void handoff_push(struct daemon *d, struct sa_pair *trap, const uint8_t *pkt, si
     h->pushed = true;
 }
 
+void handoff_push(struct daemon *d, struct sa_pair *trap, const uint8_t *pkt, size_t len)
+{
+    if (!d->handoff) {
+        push(d, trap, pkt, len); /* counts the drop */
+        return;
+    }
+    pthread_mutex_lock(&d->handoff->mu);
+    push(d, trap, pkt, len);
+    pthread_mutex_unlock(&d->handoff->mu);
+}
+
 void handoff_kick(struct daemon *d)
 {
     uint64_t one = 1;
+    bool pushed;
 
-    if (d->handoff && d->handoff->pushed) {
-        d->handoff->pushed = false;
-        if (write(d->handoff->efd, &one, sizeof(one)) < 0) {
-            /* the counter is already non-zero: the IKE thread will look */
-        }
+    if (!d->handoff)
+        return;
+    pthread_mutex_lock(&d->handoff->mu);
+    pushed = d->handoff->pushed;
+    d->handoff->pushed = false;
+    pthread_mutex_unlock(&d->handoff->mu);
+    if (pushed && write(d->handoff->efd, &one, sizeof(one)) < 0) {
+        /* the counter is already non-zero: the IKE thread will look */
     }
 }
 

@@ -2,10 +2,10 @@
 /*
  * What the data-path thread hands to the IKE thread (dpthread.h): IKE
  * datagrams that came on UDP 4500 (the data path's sockets,
- * RFC 3948 2.2) and the first packet of a trap.  The data path fills a
- * slot while it holds the SA lock to read, the IKE thread empties the
- * slots while it holds it to write: the two never touch the queue at once,
- * and neither waits for the other's work.  A full queue drops, as does a
+ * RFC 3948 2.2) and the first packet of a trap.  Workers fill a slot
+ * while they hold the SA lock to read (one at a time: a mutex), the IKE
+ * thread empties the slots while it holds it to write: the two sides never
+ * touch the queue at once, and neither waits for the other's work.  A full queue drops, as does a
  * trap's packet too large for a slot (counted ike-handoff-dropped); the
  * slots are allocated once.
  */

@@ -26,6 +26,7 @@
 #include "sandbox.h"
 #include "seqstore.h"
 #include "tun.h"
+#include "workers.h"
 
 static void usage(FILE *f)
 {
@@ -124,7 +125,7 @@ static void on_timer(struct daemon *d)
 
 static int setup_tun(struct daemon *d)
 {
-    if (tun_open(d->cfg.ifname, d->cfg.offload, &d->tun) < 0) {
+    if (tun_open(d->cfg.ifname, d->cfg.offload, d->n_workers > 1, &d->tun) < 0) {
         d->tun.fd = -1;
         log_err("cannot create TUN device %s: %s (needs root and /dev/net/tun)", d->cfg.ifname,
                 strerror(errno));
@@ -163,8 +164,9 @@ static int start_privileged(struct daemon *d)
         log_err("cannot start: %s", strerror(errno));
         return -1;
     }
-    if (setup_tun(d) < 0 || net_open(&d->net, 4500, ROUTE_FWMARK) < 0 || routes_setup(d) < 0 ||
-        ike_io_open(d) < 0 || control_open(d) < 0 || start_timer(d) < 0)
+    d->n_workers = workers_count(&d->cfg);
+    if (setup_tun(d) < 0 || workers_open(d) < 0 || routes_setup(d) < 0 || ike_io_open(d) < 0 ||
+        control_open(d) < 0 || start_timer(d) < 0)
         return -1;
     ike_config_loaded(&d->cfg);
     return 0;
@@ -199,9 +201,11 @@ static int start(struct daemon *d)
         add_fd(d, ike_socket(d, (enum ike_sock)i), TAG_IKE + (uint64_t)i);
     if (priv_ready(d) < 0) /* the control socket takes its name */
         log_warn("the control socket could not be published: see the log");
-    log_info("started: %s, MTU %u, %zu manual SA pair%s, %zu IKE connection%s, control socket %s",
-             d->tun.name, d->tun.mtu, d->cfg.n_manual, d->cfg.n_manual == 1 ? "" : "s",
-             d->cfg.n_ike_conns, d->cfg.n_ike_conns == 1 ? "" : "s", d->cfg.socket_path);
+    log_info("started: %s, MTU %u, %u data-path worker%s, %zu manual SA pair%s, %zu IKE "
+             "connection%s, control socket %s",
+             d->tun.name, d->tun.mtu, d->n_workers, d->n_workers == 1 ? "" : "s", d->cfg.n_manual,
+             d->cfg.n_manual == 1 ? "" : "s", d->cfg.n_ike_conns,
+             d->cfg.n_ike_conns == 1 ? "" : "s", d->cfg.socket_path);
     return 0;
 }
 
@@ -218,6 +222,7 @@ static void stop(struct daemon *d)
         ike_io_close(d);
     }
     routes_teardown(d);
+    workers_close(d);
     net_close(&d->net);
     if (d->tun.fd >= 0)
         close(d->tun.fd); /* the device and its routes disappear with it */

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <netinet/in.h>
+#include <linux/sock_diag.h>
 #include <netinet/udp.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -43,7 +44,7 @@ static int open_raw(int family, int proto, uint32_t mark)
     return fd;
 }
 
-static int open_udp(int family, uint16_t port, uint32_t mark)
+static int open_udp(int family, uint16_t port, uint32_t mark, unsigned count)
 {
     struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons(port)};
     struct sockaddr_in6 sin6 = {.sin6_family = AF_INET6, .sin6_port = htons(port)};
@@ -54,6 +55,10 @@ static int open_udp(int family, uint16_t port, uint32_t mark)
         return -1;
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
     setsockopt(fd, SOL_SOCKET, SO_RXQ_OVFL, &one, sizeof(one));
+    if (count > 1 && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) < 0) {
+        close(fd); /* one socket per worker in a group */
+        return -1;
+    }
     big_buffers(fd);
     if (setsockopt(fd, SOL_SOCKET, SO_MARK, &mark, sizeof(mark)) < 0) {
         close(fd);
@@ -73,6 +78,10 @@ static int open_udp(int family, uint16_t port, uint32_t mark)
         close(fd);
         return -1;
     }
+    if (count > 1 && net_spread_udp(fd, count) < 0) {
+        close(fd);
+        return -1;
+    }
     return fd;
 }
 
@@ -84,7 +93,16 @@ static bool has_udp_gso(int fd)
     return setsockopt(fd, SOL_UDP, UDP_SEGMENT, &zero, sizeof(zero)) == 0;
 }
 
-int net_open(struct net *n, uint16_t udp_port, uint32_t mark)
+/* Worker index of count gets its share of each receiving socket. */
+static int spread(struct net *n, unsigned index, unsigned count)
+{
+    for (int i = NET_RX_ESP4; count > 1 && i <= NET_RX_AH6; i++)
+        if (n->rx[i] >= 0 && net_spread_raw(n->rx[i], (enum net_rx)i, index, count) < 0)
+            return -1;
+    return 0;
+}
+
+int net_open(struct net *n, uint16_t udp_port, uint32_t mark, unsigned index, unsigned count)
 {
     bool v6 = access("/proc/net/if_inet6", F_OK) == 0;
 
@@ -95,14 +113,15 @@ int net_open(struct net *n, uint16_t udp_port, uint32_t mark)
     n->rx[NET_RX_AH4] = open_raw(AF_INET, IPPROTO_AH, mark);
     n->rx[NET_RX_ESP6] = v6 ? open_raw(AF_INET6, IPPROTO_ESP, mark) : -1;
     n->rx[NET_RX_AH6] = v6 ? open_raw(AF_INET6, IPPROTO_AH, mark) : -1;
-    n->rx[NET_RX_UDP4] = udp_port ? open_udp(AF_INET, udp_port, mark) : -1;
-    n->rx[NET_RX_UDP6] = udp_port && v6 ? open_udp(AF_INET6, udp_port, mark) : -1;
+    n->rx[NET_RX_UDP4] = udp_port ? open_udp(AF_INET, udp_port, mark, count) : -1;
+    n->rx[NET_RX_UDP6] = udp_port && v6 ? open_udp(AF_INET6, udp_port, mark, count) : -1;
     n->udp_gso = n->rx[NET_RX_UDP4] >= 0 && has_udp_gso(n->rx[NET_RX_UDP4]);
     for (int f = 0; f < 2; f++)
         n->gro[f] = net_udp_gro_open(n->rx[f ? NET_RX_UDP6 : NET_RX_UDP4]);
     n->tx4 = open_raw(AF_INET, IPPROTO_RAW, mark);
     n->tx6 = v6 ? open_raw(AF_INET6, IPPROTO_RAW, mark) : -1;
-    if (n->rx[NET_RX_ESP4] < 0 || n->rx[NET_RX_AH4] < 0 || n->tx4 < 0) {
+    if (n->rx[NET_RX_ESP4] < 0 || n->rx[NET_RX_AH4] < 0 || n->tx4 < 0 ||
+        spread(n, index, count) < 0) {
         log_err("cannot open raw IPsec sockets: %s (uipsecd needs root or CAP_NET_RAW)",
                 strerror(errno));
         return -1;
@@ -386,11 +405,22 @@ int net_send_keepalive(struct net *n, const struct uipsec_addr *peer)
                : -1;
 }
 
+/* The socket's drop counter now (SO_MEMINFO); SO_RXQ_OVFL tells it only
+ * with a packet queued after the drops, which may never come to a worker
+ * whose SAs went quiet. */
 uint64_t net_rx_dropped(const struct net *n)
 {
     uint64_t sum = 0;
 
-    for (int i = 0; i < NET_RX_COUNT; i++)
-        sum += n->rx_dropped[i];
+    for (int i = 0; i < NET_RX_COUNT; i++) {
+        uint32_t info[SK_MEMINFO_VARS];
+        socklen_t len = sizeof(info);
+
+        if (n->rx[i] >= 0 && getsockopt(n->rx[i], SOL_SOCKET, SO_MEMINFO, info, &len) == 0 &&
+            len > SK_MEMINFO_DROPS * sizeof(info[0]))
+            sum += info[SK_MEMINFO_DROPS];
+        else
+            sum += n->rx_dropped[i];
+    }
     return sum;
 }

@@ -49,10 +49,12 @@ struct net {
     struct net_gro *gro[2];
 };
 
-/* Opens the sockets; IPv6 ones only where the host has IPv6.  Packets sent
- * carry fwmark (routes.h: they bypass the tunnel's routing table).  Returns 0 or
- * -1 with a message already logged. */
-int net_open(struct net *n, uint16_t udp_port, uint32_t fwmark);
+/* Opens the sockets of data-path worker index of count; IPv6 ones only
+ * where the host has IPv6.  Packets sent carry fwmark (routes.h: they
+ * bypass the tunnel's routing table).  With several workers, each
+ * receives its share of the SAs (net_spread.c): the workers open theirs in
+ * order of index.  Returns 0 or -1 with a message already logged. */
+int net_open(struct net *n, uint16_t udp_port, uint32_t fwmark, unsigned index, unsigned count);
 void net_close(struct net *n);
 
 /* Receives up to max packets (at most NET_BATCH_MAX) from socket `which`
@@ -82,6 +84,12 @@ size_t net_send_batch(struct net *n, struct uipsec_buf *const *bufs, size_t coun
  * on (a coalesced receive split over several batches): the caller must
  * come back for them, for the socket will not be readable for them. */
 bool net_rx_pending(const struct net *n, enum net_rx which);
+
+/* net_spread.c: worker index of count keeps its share of what raw socket
+ * fd (of kind which) receives; the UDP group picks a socket per packet.
+ * 0, or -1 with errno. */
+int net_spread_raw(int fd, enum net_rx which, unsigned index, unsigned count);
+int net_spread_udp(int fd, unsigned count);
 
 /* The parts of net.c that net_udp.c shares, and net_udp.c's. */
 struct msghdr;

@@ -21,6 +21,7 @@
 #include "daemon.h"
 #include "ike.h"
 #include "keylog.h"
+#include "workers.h"
 #include "log.h"
 #include "manual_seq.h"
 #include "prf.h"
@@ -245,6 +246,7 @@ static void close_child_fds(struct daemon *d)
     if (d->tun.dropped_fd >= 0)
         close(d->tun.dropped_fd);
     d->tun.dropped_fd = -1;
+    workers_close(d);
     net_close(&d->net);
     ike_io_close(d);
     if (d->epfd >= 0)

@@ -42,7 +42,8 @@ uint64_t tun_dropped(const struct tun_dev *t)
     return strtoull(text, NULL, 10);
 }
 
-int tun_open(const char *name, bool offload, struct tun_dev *t)
+/* One queue of the device, made or joined; -1 with errno. */
+static int open_queue(const char *name, bool offload, bool multi, char *got)
 {
     struct ifreq ifr;
     int fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
@@ -50,8 +51,9 @@ int tun_open(const char *name, bool offload, struct tun_dev *t)
     if (fd < 0)
         return -1;
     memset(&ifr, 0, sizeof(ifr));
-    ifr.ifr_flags = IFF_TUN | IFF_NO_PI | (offload ? IFF_VNET_HDR : 0);
-    strncpy(ifr.ifr_name, name, IFNAMSIZ - 1);
+    ifr.ifr_flags =
+        IFF_TUN | IFF_NO_PI | (offload ? IFF_VNET_HDR : 0) | (multi ? IFF_MULTI_QUEUE : 0);
+    memcpy(ifr.ifr_name, name, strnlen(name, IFNAMSIZ - 1)); /* NUL from the memset */
     if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
         int e = errno;
 
@@ -59,12 +61,37 @@ int tun_open(const char *name, bool offload, struct tun_dev *t)
         errno = e;
         return -1;
     }
+    memcpy(got, ifr.ifr_name, IFNAMSIZ);
+    return fd;
+}
+
+int tun_open(const char *name, bool offload, bool multi, struct tun_dev *t)
+{
+    int fd = open_queue(name, offload, multi, t->name);
+
+    if (fd < 0)
+        return -1;
     t->fd = fd;
-    memcpy(t->name, ifr.ifr_name, IFNAMSIZ);
+    t->multi = multi;
     t->dropped_fd = open_dropped(t->name);
     t->vnet = offload;
     t->offload = offload ? set_offloads(fd) : 0;
     return 0;
+}
+
+int tun_open_queue(const struct tun_dev *t)
+{
+    char name[IFNAMSIZ];
+    int fd = open_queue(t->name, t->vnet, true, name);
+
+    if (fd >= 0 && t->offload && ioctl(fd, TUNSETOFFLOAD, t->offload) < 0) {
+        int e = errno;
+
+        close(fd);
+        errno = e;
+        return -1;
+    }
+    return fd;
 }
 
 const char *tun_offload_name(const struct tun_dev *t)

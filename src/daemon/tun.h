@@ -17,6 +17,7 @@ struct tun_dev {
     int dropped_fd;   /* its sysfs tx_dropped, opened as root; -1 if none */
     bool vnet;        /* every read and write carries a virtio_net_hdr */
     unsigned offload; /* the TUN_F_* the kernel accepted (0 without vnet) */
+    bool multi;       /* several queues (IFF_MULTI_QUEUE): one per data-path worker */
 };
 
 /* The offloads asked for.  USO (UDP segmentation, Linux 6.2) is not in
@@ -30,7 +31,11 @@ struct tun_dev {
  * virtio_net_hdr and takes the TCP offloads and USO where the kernel has
  * them (t->offload says which); without, plain packets.  The device
  * disappears when the fd is closed.  Returns 0, or -1 with errno. */
-int tun_open(const char *name, bool offload, struct tun_dev *t);
+int tun_open(const char *name, bool offload, bool multi, struct tun_dev *t);
+/* One more queue of a multi-queue device, with the same offloads: its
+ * descriptor, or -1 with errno.  The kernel spreads the packets it sends
+ * into the device over the queues by flow, so one flow stays in order. */
+int tun_open_queue(const struct tun_dev *t);
 
 /* Packets the kernel dropped because the TUN device's queue was full (the
  * data path did not read them in time): sysfs's tx_dropped, read again

@@ -183,6 +183,39 @@ if tunnel uso aes256gcm16 4 yes 4; then
     fi
 fi
 
+# ---- two data-path workers: a multi-queue TUN device, each worker its own
+# sockets, received ESP spread by SPI in the kernel (a BPF filter on each
+# raw socket, a BPF program over the SO_REUSEPORT group of UDP sockets):
+# every packet reaches one worker, all of an SA the same one, so only the
+# worker the inbound SPI names writes to the TUN device.
+workers_case() { # NAME ENCAP
+    local spi w w0 w1 dl dr
+    if ! tunnel "$1" aes128gcm16 4 "$2" 4 "workers = 2" || ! bulk 10.10.1.1 10.10.2.1 4; then
+        fail "workers = 2, $1: 4 streams" "$(cat "$WORK/bulk-client.log" "$WORK/bulk-server.log" | tail -5)"
+        return
+    fi
+    pass "workers = 2, $1: $MB MiB each way in each of 4 streams intact"
+    for ns in "$NS_L" "$NS_R"; do
+        spi=$(ctl_json "$ns" list-sas | $PY -c "import json,sys
+print(int([s for s in json.load(sys.stdin)['sas'] if s['direction'] == 'in'][0]['spi'], 16))")
+        w=$(ctl_json "$ns" status | $PY -c "import json,sys
+r = json.load(sys.stdin); dp = r['datapath']; ws = dp['workers']
+assert r['workers'] == 2 and len(ws) == 2, r['workers']
+for k in ('tun_reads', 'tun_writes', 'udp_gso_trains', 'udp_gro_receives'):
+    assert sum(x[k] for x in ws) == dp[k], k
+print(' '.join(str(x['tun_writes']) for x in ws))")
+        read -r w0 w1 <<<"$w"
+        check "workers = 2, $1, $ns: only worker $((spi % 2)), named by SPI $(printf %08x "$spi"), delivers (TUN writes per worker: $w)" \
+            '[ -n "$w1" ] && [ $(( spi % 2 ? w1 : w0 )) -gt 0 ] && [ $(( spi % 2 ? w0 : w1 )) = 0 ]' \
+            "$(ctl "$ns" status)"
+    done
+    dl=$(sa_drops "$NS_L") dr=$(sa_drops "$NS_R")
+    check "workers = 2, $1: no packet dropped by an SA, none twice or out of order (left: ${dl:-none}, right: ${dr:-none})" \
+        '[ -z "$dl" ] && [ -z "$dr" ]' "$(ctl "$NS_L" list-sas; ctl "$NS_R" list-sas)"
+}
+workers_case workers-raw no
+workers_case workers-udp yes
+
 # ---- offload = no: the same, packet by packet
 if tunnel off aes256gcm16 4 yes 4 "offload = no" && bulk 10.10.1.1 10.10.2.1; then
     s=$(dp "$NS_L" tun_super) o=$(ctl_json "$NS_L" status | $PY -c "import json,sys; print(json.load(sys.stdin)['offload'])")

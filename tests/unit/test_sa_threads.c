@@ -610,32 +610,62 @@ static void *wait_thread(void *arg)
     return NULL;
 }
 
-/* One packet through encap_seq (plain: uipsec_encap, released at once). */
+/* One packet through encap_seq, or through plain uipsec_encap (which
+ * takes its turn and releases it).  Each call its own buffer: a plain
+ * call runs on a thread of its own. */
 static void one(struct uipsec_sa *sa, uint32_t id, bool plain, struct uipsec_seq_block *blk)
 {
-    static uint8_t mem[BUF];
+    static uint8_t mem[3][BUF];
     struct uipsec_buf b;
 
-    buf_inner(&b, mem, id);
+    buf_inner(&b, mem[id % 3], id);
     if (plain)
         assert_int_equal(uipsec_encap(sa, &b, 1), 1);
     else
         assert_int_equal(uipsec_encap_seq(sa, &b, 1, blk), 1);
 }
 
-/* Blocks a and c held by this thread, with a plain call's numbers between
- * them or not: a thread waiting for c's turn must wait until a is released,
- * and an empty block's turn comes at once. */
+struct plain {
+    struct uipsec_sa *sa;
+    atomic_bool done;
+};
+
+static void *plain_thread(void *arg)
+{
+    struct plain *p = arg;
+
+    one(p->sa, 1, true, NULL);
+    atomic_store(&p->done, true);
+    return NULL;
+}
+
+static uint64_t reserved(const struct uipsec_sa *sa)
+{
+    struct uipsec_sa_stats st;
+
+    uipsec_sa_get_stats(sa, &st);
+    return st.seq;
+}
+
+/* Block a held by this thread, a plain uipsec_encap on another thread
+ * (its number between, it must wait for a: a thread holding a block may
+ * not call it, the header says), block c after it: c's turn and the plain
+ * call's completion must wait until a is released.  An empty block's turn
+ * is at once. */
 static void expect_turn(struct uipsec_sa *sa, bool plain_between)
 {
     struct uipsec_seq_block a, c, empty;
     struct waiter w = {.sa = sa, .blk = &c};
-    pthread_t th;
-    bool early;
+    struct plain p = {.sa = sa};
+    pthread_t th, pt;
+    bool early, plain_early = false;
 
     one(sa, 0, false, &a);
-    if (plain_between)
-        one(sa, 1, true, NULL);
+    if (plain_between) {
+        assert_int_equal(pthread_create(&pt, NULL, plain_thread, &p), 0);
+        for (int i = 0; i < 5000 && reserved(sa) != a.first + a.count; i++)
+            usleep(1000); /* until its number is taken */
+    }
     one(sa, 2, false, &c);
     assert_int_equal(c.first, a.first + a.count + plain_between);
     assert_int_equal(uipsec_encap_seq(sa, NULL, 0, &empty), 0);
@@ -645,13 +675,17 @@ static void expect_turn(struct uipsec_sa *sa, bool plain_between)
     assert_int_equal(pthread_create(&th, NULL, wait_thread, &w), 0);
     usleep(50 * 1000);
     early = atomic_load(&w.went);
+    if (plain_between)
+        plain_early = atomic_load(&p.done);
     uipsec_sa_send_wait(sa, &a);
     uipsec_sa_send_done(sa, &a);
+    if (plain_between)
+        assert_int_equal(pthread_join(pt, NULL), 0);
     assert_int_equal(pthread_join(th, NULL), 0);
     uipsec_sa_send_done(sa, &c);
-    if (early)
-        fail_msg("block %llu got its turn while block %llu was held%s", (unsigned long long)c.first,
-                 (unsigned long long)a.first,
+    if (early || plain_early)
+        fail_msg("%s got its turn while block %llu was held%s",
+                 early ? "a later block" : "a plain uipsec_encap()", (unsigned long long)a.first,
                  plain_between ? " (a plain uipsec_encap() between them)" : "");
 }
 
