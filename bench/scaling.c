@@ -35,8 +35,11 @@
 
 #include "uipsec/uipsec.h"
 
-#define BATCH         64
-#define REPLAY_WINDOW 4096
+#define BATCH 64
+/* The largest window: a worker that loses its CPU between its send and
+ * its decap comes back to a window the others moved on; 65536 numbers
+ * cover about 10 ms at 6 Mpps, 4096 only 0.6 ms. */
+#define REPLAY_WINDOW 65536
 #define MAX_THREADS   256
 #define MAX_LIST      8
 #define MIN_INNER     (IP_HDR + UDP_HDR + TAG_LEN)

@@ -76,7 +76,12 @@ extern const struct burst_path esp_out_path, esp_in_path, ah_out_path, ah_in_pat
 /* ESP of AEAD and GMAC suites, whose crypto runs in prepare: one packet
  * through both passes at once. */
 int esp_out_one(struct uipsec_sa *sa, struct uipsec_buf *b, size_t *inner_len);
-int esp_in_one(struct uipsec_sa *sa, struct uipsec_buf *b, size_t *inner_len);
+/* Decap of those: esp_in_open checks and opens one packet and returns its
+ * verdict before the window's commit (uipsec_sa_commit_seq_held, for a
+ * run of packets under one hold of the lock); esp_in_deliver then makes
+ * an authentic, committed packet its inner packet. */
+int esp_in_open(struct uipsec_sa *sa, struct uipsec_buf *b, struct burst_pkt *p);
+int esp_in_deliver(struct uipsec_sa *sa, struct uipsec_buf *b, struct burst_pkt *p);
 
 /* The crypto pass of most paths: the jobs as prepared, encrypting. */
 void burst_run_jobs(struct uipsec_sa *sa, struct burst *bu, size_t n);

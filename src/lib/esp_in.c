@@ -122,18 +122,14 @@ static void in_crypto(struct uipsec_sa *sa, struct burst *bu, size_t n)
             bu->pkts[i].late_rc = UIPSEC_E_CRYPTO;
 }
 
-/* rc: the verdict up to the replay window's commit. */
-static int open_finish(struct uipsec_sa *sa, struct uipsec_buf *b, struct burst_pkt *p, int rc)
+/* An authentic packet, committed to the window: its inner packet. */
+int esp_in_deliver(struct uipsec_sa *sa, struct uipsec_buf *b, struct burst_pkt *p)
 {
     const struct esp_in_pkt *e = &p->u.in;
     size_t payload_len;
     uint8_t nh;
+    int rc;
 
-    if (rc != UIPSEC_OK)
-        return rc;
-    /* only now: the packet is authentic */
-    if ((rc = uipsec_sa_commit_seq(sa, p->seq)) != UIPSEC_OK)
-        return rc;
     if ((rc = take_trailer(e->ct, e->ct_len, &payload_len, &nh)) != UIPSEC_OK)
         return rc;
     if (sa->p.mode == UIPSEC_MODE_TUNNEL)
@@ -144,24 +140,26 @@ static int open_finish(struct uipsec_sa *sa, struct uipsec_buf *b, struct burst_
     return rc;
 }
 
+/* rc: the verdict up to the replay window's commit; only then, the packet
+ * being authentic, the commit. */
 static int in_finish(struct uipsec_sa *sa, struct uipsec_buf *b, struct burst *bu, size_t i)
 {
-    return open_finish(sa, b, &bu->pkts[i], burst_in_verdict(sa, &bu->pkts[i]));
+    struct burst_pkt *p = &bu->pkts[i];
+    int rc = burst_in_verdict(sa, p);
+
+    if (rc != UIPSEC_OK || (rc = uipsec_sa_commit_seq(sa, p->seq)) != UIPSEC_OK)
+        return rc;
+    return esp_in_deliver(sa, b, p);
 }
 
-int esp_in_one(struct uipsec_sa *sa, struct uipsec_buf *b, size_t *inner_len)
+int esp_in_open(struct uipsec_sa *sa, struct uipsec_buf *b, struct burst_pkt *p)
 {
     struct uipsec_crypto_job job;
-    struct burst_pkt p;
-    int rc;
 
-    p.late_rc = UIPSEC_OK;
-    p.inner_len = 0;
-    p.rc = open_prepare(sa, b, &p, &job, NULL); /* a burst of one */
-    /* The commit checks again: another thread may have moved the window. */
-    rc = open_finish(sa, b, &p, p.rc != UIPSEC_OK ? p.rc : p.late_rc);
-    *inner_len = p.inner_len;
-    return rc;
+    p->late_rc = UIPSEC_OK;
+    p->inner_len = 0;
+    p->rc = open_prepare(sa, b, p, &job, NULL); /* a burst of one */
+    return p->rc != UIPSEC_OK ? p->rc : p->late_rc;
 }
 
 const struct burst_path esp_in_path = {in_prepare, in_crypto, in_finish};

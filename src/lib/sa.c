@@ -255,15 +255,23 @@ uint64_t uipsec_sa_replay_top(struct uipsec_sa *sa)
 }
 
 /* Another thread may have taken the same number since the check. */
+int uipsec_sa_commit_seq_held(struct uipsec_sa *sa, uint64_t seq)
+{
+    enum replay_verdict v = replay_check(&sa->replay, seq);
+
+    if (v == REPLAY_OK)
+        replay_commit(&sa->replay, seq);
+    return verdict_rc(v);
+}
+
 int uipsec_sa_commit_seq(struct uipsec_sa *sa, uint64_t seq)
 {
-    enum replay_verdict v;
+    int rc;
 
     sa_lock(sa);
-    if ((v = replay_check(&sa->replay, seq)) == REPLAY_OK)
-        replay_commit(&sa->replay, seq);
+    rc = uipsec_sa_commit_seq_held(sa, seq);
     sa_unlock(sa);
-    return verdict_rc(v);
+    return rc;
 }
 
 /* A number seen stays seen or falls out of the window: only the reason can

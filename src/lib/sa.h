@@ -93,6 +93,7 @@ void lane_seq_release(struct uipsec_sa *sa, struct uipsec_seq_block *blk);
  * check still is. */
 uint64_t uipsec_sa_replay_top(struct uipsec_sa *sa);
 int uipsec_sa_commit_seq(struct uipsec_sa *sa, uint64_t seq);
+int uipsec_sa_commit_seq_held(struct uipsec_sa *sa, uint64_t seq); /* lock held */
 int uipsec_sa_seq_reason(struct uipsec_sa *sa, uint64_t seq, int was);
 
 /* The next outbound sequence number, or UIPSEC_E_SEQ_EXHAUSTED, or
