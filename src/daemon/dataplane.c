@@ -26,6 +26,7 @@
 #include "log.h"
 #include "manual_seq.h"
 #include "pairs.h"
+#include "steer.h"
 
 #define BATCH   64
 #define BUF_LEN (UIPSEC_HEADROOM + 65536 + UIPSEC_TAILROOM)
@@ -367,7 +368,9 @@ static size_t unprotect(struct dp_worker *w, enum net_rx which, struct uipsec_bu
 }
 
 /* Writes what was let in to the TUN device, consecutive TCP segments of
- * one flow coalesced into one super-packet when the device takes them. */
+ * one flow coalesced into one super-packet when the device takes them;
+ * each flow to the queue of the worker steer.c names for it, which its
+ * packets the other way will then come from. */
 static void deliver(struct dp_worker *w, struct uipsec_buf *bufs, size_t n)
 {
     struct virtio_net_hdr h[BATCH];
@@ -380,7 +383,10 @@ static void deliver(struct dp_worker *w, struct uipsec_buf *bufs, size_t n)
     if (!w->tun.vnet)
         memset(h, 0, n * sizeof(h[0]));
     for (size_t i = 0; i < k; i++) {
-        if (tun_write(&w->tun, &h[i], bufs[i].base + bufs[i].off, bufs[i].len) < 0)
+        const uint8_t *pkt = bufs[i].base + bufs[i].off;
+        unsigned q = steer_queue(pkt, bufs[i].len, w->d->n_workers);
+
+        if (tun_write(&w->d->workers[q].tun, &h[i], pkt, bufs[i].len) < 0)
             w->drops[DD_TUN_WRITE_FAILED]++;
         supers += h[i].gso_type != VIRTIO_NET_HDR_GSO_NONE;
     }

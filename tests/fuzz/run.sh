@@ -69,6 +69,7 @@ run fuzz_gro 3 "$work/seeds-gro"
 /usr/bin/python3 "$here/seeds_gro_udp.py" "$work/seeds-gro-udp"
 run fuzz_gro_udp 6 "$work/seeds-gro-udp"
 run fuzz_gso 6
+run fuzz_steer 12
 run fuzz_ctl 6 "$work/seeds-ctl"
 run fuzz_ctl_request 6 "$here/seeds-ctl-request"
 echo "fuzz: no crash, no leak"
