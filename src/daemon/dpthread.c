@@ -29,15 +29,18 @@ struct dp_thread {
     int stop_fd;
 };
 
-/* A data path that waits goes first: the lock prefers writers (so the
- * IKE thread never waits behind a stream of batches), and this makes it
- * fair the other way. */
+/* Workers that wait go first: the lock prefers writers (so the IKE thread
+ * never waits behind a stream of batches), and this makes it fair the
+ * other way.  Only for a while: with many busy workers one is nearly
+ * always waiting, and IKE (rekeys, DPD) must not starve. */
+#define YIELDS_MAX 16
+
 void sa_write_lock(struct daemon *d)
 {
     struct dp_thread *t = d->dpt;
 
     if (t && !t->locked) {
-        while (atomic_load(&t->waiting) > 0)
+        for (int i = 0; i < YIELDS_MAX && atomic_load(&t->waiting) > 0; i++)
             sched_yield();
         pthread_rwlock_wrlock(&t->lock);
         t->locked = true;

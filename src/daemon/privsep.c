@@ -142,10 +142,13 @@ static int h_config(void *arg, uint8_t *out, size_t *out_len)
         return -EINVAL;
     }
     if (strcmp(next.ifname, d->cfg.ifname) ||
-        (!d->socket_from_cmdline && strcmp(next.socket_path, d->cfg.socket_path)))
-        log_warn("reload: interface and socket changes take effect at restart");
+        (!d->socket_from_cmdline && strcmp(next.socket_path, d->cfg.socket_path)) ||
+        next.offload != d->cfg.offload || next.workers != d->cfg.workers)
+        log_warn("reload: interface, socket, offload and workers changes take effect at restart");
     strcpy(next.ifname, d->cfg.ifname);
     strcpy(next.socket_path, d->cfg.socket_path);
+    next.offload = d->cfg.offload;
+    next.workers = d->cfg.workers;
     ike_config_loaded(&next);
     privcfg_strip(&next, psk_id, p);
     len = (uint32_t)privcfg_write(d->priv.cfg_fd, &next);

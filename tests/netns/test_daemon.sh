@@ -655,11 +655,24 @@ else
         n=$(grep -c "take effect at restart" "$WORK/$NS_L.log")
         got=$(ctl "$NS_L" --json reload | tr -d ' \n')
         if [ "$got" = '{"added":0,"removed":0,"kept":1}' ] &&
-            wait_log "$NS_L" "reload: interface and socket changes take effect at restart" $((n + 1)) &&
+            wait_log "$NS_L" "reload: interface, socket, offload and workers changes take effect at restart" $((n + 1)) &&
             nsx "$NS_L" ip link show uipsec0 >/dev/null 2>&1 && ping_ok "$NS_L" 10.10.1.1 10.10.2.1; then
             pass "live: reload with another interface name: warned, kept until restart"
         else
             fail "live: reload with another interface name" "answer $got" "$(tail -2 "$WORK/$NS_L.log")"
+        fi
+        before=$(ctl_json "$NS_L" status | $PY -c 'import json, sys; print(json.load(sys.stdin)["workers"])')
+        other=$((before == 1 ? 2 : 1))
+        sed "s/interface = uipsec0/&\n    workers = $other/" "$L/left.base" >"$conf"
+        n=$(grep -c "take effect at restart" "$WORK/$NS_L.log")
+        got=$(ctl "$NS_L" --json reload | tr -d ' \n')
+        after=$(ctl_json "$NS_L" status | $PY -c 'import json, sys; print(json.load(sys.stdin)["workers"])')
+        if [ "$got" = '{"added":0,"removed":0,"kept":1}' ] && [ "$after" = "$before" ] &&
+            wait_log "$NS_L" "reload: interface, socket, offload and workers changes take effect at restart" $((n + 1)) &&
+            ping_ok "$NS_L" 10.10.1.1 10.10.2.1; then
+            pass "live: reload with workers = $other: warned, $before kept until restart"
+        else
+            fail "live: reload with another workers count" "answer $got, workers $before then $after" "$(tail -2 "$WORK/$NS_L.log")"
         fi
         cat "$L/left.base" >"$conf"
     fi
