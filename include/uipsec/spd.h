@@ -28,9 +28,11 @@
  *
  * Thread safety: none inside.  One SPD is used by one thread at a time: the
  * daemon serialises control changes (add, remove, commit) with lookups, e.g.
- * by applying them on the data-path thread between batches.  A multi-threaded
- * data path gives each worker its own SPD, built by the same calls (ids are
- * then equal across them; counters are per worker).
+ * by applying them on the data-path thread between batches.  Lookups write
+ * the flow cache and counters, so a multi-threaded data path either takes
+ * the SPD under a lock (uipsecd does, once per batch) or gives each worker
+ * its own SPD, built by the same calls (ids are then equal across them;
+ * counters are per worker).
  *
  * Ownership: the SPD owns its policies.  A policy pointer it hands out stays
  * valid until the uipsec_spd_commit() that makes its removal live.  ctx and

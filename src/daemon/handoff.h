@@ -1,13 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * What the data-path thread hands to the IKE thread (dpthread.h): IKE
- * datagrams that came on UDP 4500 (the data path's sockets,
- * RFC 3948 2.2) and the first packet of a trap.  Workers fill a slot
- * while they hold the SA lock to read (one at a time: a mutex), the IKE
- * thread empties the slots while it holds it to write: the two sides never
- * touch the queue at once, and neither waits for the other's work.  A full queue drops, as does a
- * trap's packet too large for a slot (counted ike-handoff-dropped); the
- * slots are allocated once.
+ * What the data-path workers hand to the IKE thread (dpthread.h): IKE
+ * datagrams that came on UDP 4500 (the workers' sockets, RFC 3948 2.2)
+ * and the first packet of a trap.  Workers fill a slot while they hold the
+ * SA lock to read (one at a time: a mutex), the IKE thread empties the
+ * slots while it holds it to write: the two sides never touch the queue at
+ * once, and neither waits for the other's work.  A full queue drops, as
+ * does a trap's packet too large for a slot (counted ike-handoff-dropped);
+ * the slots are allocated once.
  */
 #ifndef UIPSECD_HANDOFF_H
 #define UIPSECD_HANDOFF_H
