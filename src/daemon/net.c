@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "ip.h" /* libuipsec's: ip_checksum */
 #include "log.h"
 
 /* Bursts arrive faster than one thread drains them: large socket buffers
@@ -180,7 +181,6 @@ static void rebuild_udp4(struct uipsec_buf *b, const struct sockaddr_in *src,
                          const struct in_addr *dst, uint16_t dport)
 {
     uint8_t *h = b->base + b->off - 28;
-    uint32_t sum = 0;
 
     memset(h, 0, 28);
     h[0] = 0x45;
@@ -189,11 +189,7 @@ static void rebuild_udp4(struct uipsec_buf *b, const struct sockaddr_in *src,
     h[9] = IPPROTO_UDP;
     memcpy(h + 12, &src->sin_addr, 4);
     memcpy(h + 16, dst, 4);
-    for (int i = 0; i < 20; i += 2)
-        sum += (uint32_t)(h[i] << 8 | h[i + 1]);
-    sum = (sum & 0xffff) + (sum >> 16);
-    sum += sum >> 16;
-    put16(h + 10, (uint16_t)~sum);
+    put16(h + 10, ip_checksum(h, 20));
     memcpy(h + 20, &src->sin_port, 2);
     put16(h + 22, dport);
     put16(h + 24, (uint16_t)(b->len + 8));

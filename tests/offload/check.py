@@ -55,7 +55,7 @@ def fold(s):
     return s
 
 
-def pseudo_sum(pkt, _l4_len, proto):
+def pseudo_sum(pkt, proto):
     """The pseudo-header sum, folded and not complemented: what the kernel
     leaves in the checksum field of a CHECKSUM_PARTIAL packet."""
     raw = bytes(pkt)
@@ -82,7 +82,7 @@ def partial(pkt, proto):
     raw = bytearray(bytes(pkt))
     l3 = l3_len(raw)
     at = l3 + (16 if proto == 6 else 6)
-    struct.pack_into("!H", raw, at, pseudo_sum(raw, len(raw) - l3, proto))
+    struct.pack_into("!H", raw, at, pseudo_sum(raw, proto))
     return bytes(raw), l3, at - l3
 
 
