@@ -4,9 +4,14 @@
  * thread in a call), blocks of outbound sequence numbers reserved per call,
  * and the turn that puts the blocks on the wire in order.
  */
+#define _DEFAULT_SOURCE /* syscall(), for the futex */
+#include <linux/futex.h>
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 #include <sched.h>
+#include <stdint.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 #include <stdlib.h>
 
 #include "sa.h"
@@ -15,7 +20,7 @@
  * only when the holder must have lost its CPU. */
 static void relax(unsigned spins)
 {
-    if (spins > 4096)
+    if (spins > 256)
         sched_yield();
 #if defined(__x86_64__) || defined(__i386__)
     else
@@ -172,21 +177,43 @@ int uipsec_sa_next_seq(struct uipsec_sa *sa, uint64_t *seq)
     return UIPSEC_OK;
 }
 
+static bool turn_came(const struct uipsec_sa *sa, const struct uipsec_seq_block *blk)
+{
+    return atomic_load_explicit(&sa->sent, memory_order_acquire) >= blk->first;
+}
+
 /* The turn: blocks are contiguous and in order of reservation, so a block
- * may go once everything before its first number has gone. */
+ * may go once everything before its first number has gone.  The holder
+ * before sends its batch, microseconds: spin a little, then sleep on the
+ * turn's generation (a futex), for with more runnable threads than CPUs
+ * the holder may be off the CPU the waiter spins on. */
 UIPSEC_API void uipsec_sa_send_wait(struct uipsec_sa *sa, const struct uipsec_seq_block *blk)
 {
-    for (unsigned spins = 0;
-         blk->count && atomic_load_explicit(&sa->sent, memory_order_acquire) < blk->first; spins++)
-        relax(spins); /* the holder before sends its batch: microseconds */
+    for (unsigned spins = 0; blk->count && !turn_came(sa, blk); spins++) {
+        uint32_t gen;
+
+        if (spins < 256) {
+            relax(spins);
+            continue;
+        }
+        atomic_fetch_add(&sa->turn_waiters, 1);
+        gen = atomic_load(&sa->turn_gen);
+        if (!turn_came(sa, blk)) /* a release after this read changed gen: no sleep */
+            syscall(SYS_futex, &sa->turn_gen, FUTEX_WAIT_PRIVATE, gen, NULL, NULL, 0);
+        atomic_fetch_sub(&sa->turn_waiters, 1);
+    }
 }
 
 UIPSEC_API void uipsec_sa_send_done(struct uipsec_sa *sa, const struct uipsec_seq_block *blk)
 {
     uint64_t next = blk->first + blk->count, cur = atomic_load(&sa->sent);
 
-    while (blk->count && cur < next &&
-           !atomic_compare_exchange_weak_explicit(&sa->sent, &cur, next, memory_order_release,
-                                                  memory_order_relaxed))
+    if (!blk->count)
+        return;
+    while (cur < next && !atomic_compare_exchange_weak_explicit(
+                             &sa->sent, &cur, next, memory_order_release, memory_order_relaxed))
         ;
+    atomic_fetch_add(&sa->turn_gen, 1);
+    if (atomic_load(&sa->turn_waiters))
+        syscall(SYS_futex, &sa->turn_gen, FUTEX_WAKE_PRIVATE, INT32_MAX, NULL, NULL, 0);
 }

@@ -50,6 +50,8 @@ struct uipsec_sa {
     alignas(64) _Atomic uint64_t seq_out; /* last sequence number reserved */
     _Atomic uint64_t seq_limit;           /* highest one allowed (uipsec_sa_set_seq_limit) */
     _Atomic uint64_t sent;                /* the first number of the block whose turn it is */
+    _Atomic uint32_t turn_gen;            /* moves at every release: a futex to sleep on */
+    _Atomic uint32_t turn_waiters;        /* threads asleep (or about to be) on it */
 
     /* ... inbound, per packet: the window, committed under the lock (which
      * also guards adding lanes), checked without it ... */
