@@ -127,8 +127,11 @@ static int setup_tun(struct daemon *d)
 {
     if (tun_open(d->cfg.ifname, d->cfg.offload, d->n_workers > 1, &d->tun) < 0) {
         d->tun.fd = -1;
-        log_err("cannot create TUN device %s: %s (needs root and /dev/net/tun)", d->cfg.ifname,
-                strerror(errno));
+        log_err("cannot create TUN device %s: %s (needs root and /dev/net/tun%s)", d->cfg.ifname,
+                strerror(errno),
+                d->n_workers > 1 ? ", and with several workers multi-queue TUN devices: or set "
+                                   "uipsec.workers = 1"
+                                 : "");
         return -1;
     }
     d->tun.index = if_nametoindex(d->tun.name);

@@ -121,14 +121,21 @@ int net_open(struct net *n, uint16_t udp_port, uint32_t mark, unsigned index, un
         n->gro[f] = net_udp_gro_open(n->rx[f ? NET_RX_UDP6 : NET_RX_UDP4]);
     n->tx4 = open_raw(AF_INET, IPPROTO_RAW, mark);
     n->tx6 = v6 ? open_raw(AF_INET6, IPPROTO_RAW, mark) : -1;
-    if (n->rx[NET_RX_ESP4] < 0 || n->rx[NET_RX_AH4] < 0 || n->tx4 < 0 ||
-        spread(n, index, count) < 0) {
+    if (n->rx[NET_RX_ESP4] < 0 || n->rx[NET_RX_AH4] < 0 || n->tx4 < 0) {
         log_err("cannot open raw IPsec sockets: %s (uipsecd needs root or CAP_NET_RAW)",
                 strerror(errno));
         return -1;
     }
     if (udp_port && (n->rx[NET_RX_UDP4] < 0 || (v6 && n->rx[NET_RX_UDP6] < 0))) {
-        log_err("cannot bind UDP port %u: %s", udp_port, strerror(errno));
+        log_err("cannot bind UDP port %u%s: %s", udp_port,
+                count > 1 ? " for every worker (SO_REUSEPORT and its BPF program)" : "",
+                strerror(errno));
+        return -1;
+    }
+    if (spread(n, index, count) < 0) {
+        log_err("cannot spread received ESP over %u workers (a BPF socket filter): %s; set "
+                "uipsec.workers = 1",
+                count, strerror(errno));
         return -1;
     }
     return 0;
