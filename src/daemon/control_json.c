@@ -168,6 +168,7 @@ static cJSON *all_drops(struct daemon *d)
 {
     struct uipsec_spd_stats st;
     cJSON *o = cJSON_CreateObject();
+    uint64_t n;
 
     uipsec_spd_get_stats(d->spd, &st);
     /* Cleartext packets for protected traffic are dropped by the kernel
@@ -177,13 +178,13 @@ static cJSON *all_drops(struct daemon *d)
         if (st.drops[r])
             add_drop(o, uipsec_spd_drop_name(r), st.drops[r]);
     for (int r = 0; r < DD_COUNT; r++)
-        if (d->drops[r] + worker_sum(d, worker_drop, r))
-            add_drop(o, dd_drop_name(r), d->drops[r] + worker_sum(d, worker_drop, r));
+        if ((n = d->drops[r] + worker_sum(d, worker_drop, r)))
+            add_drop(o, dd_drop_name(r), n);
     for (int r = 1; r < UIPSEC_RESULT_COUNT; r++)
-        if (worker_sum(d, worker_engine_drop, r))
-            add_drop(o, uipsec_result_name(r), worker_sum(d, worker_engine_drop, r));
-    if (worker_sum(d, worker_overflow, 0)) /* the kernel's, at the outer sockets */
-        add_drop(o, "socket-overflow", worker_sum(d, worker_overflow, 0));
+        if ((n = worker_sum(d, worker_engine_drop, r)))
+            add_drop(o, uipsec_result_name(r), n);
+    if ((n = worker_sum(d, worker_overflow, 0))) /* the kernel's, at the outer sockets */
+        add_drop(o, "socket-overflow", n);
     if (tun_dropped(&d->tun)) /* the kernel's, at the TUN device's queue */
         add_drop(o, "tun-queue-overflow", tun_dropped(&d->tun));
     return o;
@@ -246,6 +247,7 @@ static void add_counters(cJSON *o, const struct dp_counters *dp, const struct ne
 static cJSON *one_worker(const struct dp_worker *w)
 {
     cJSON *o = cJSON_CreateObject(), *drops = cJSON_CreateObject();
+    uint64_t overflow;
 
     add_u64(o, "id", w->id);
     add_counters(o, &w->dp, w->net);
@@ -255,8 +257,8 @@ static cJSON *one_worker(const struct dp_worker *w)
     for (int r = 1; r < UIPSEC_RESULT_COUNT; r++)
         if (w->drops_engine[r])
             add_drop(drops, uipsec_result_name(r), w->drops_engine[r]);
-    if (net_rx_dropped(w->net))
-        add_drop(drops, "socket-overflow", net_rx_dropped(w->net));
+    if ((overflow = net_rx_dropped(w->net)))
+        add_drop(drops, "socket-overflow", overflow);
     cJSON_AddItemToObject(o, "drops", drops);
     return o;
 }

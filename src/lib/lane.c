@@ -129,9 +129,9 @@ struct sa_lane *lane_enter(struct uipsec_sa *sa)
     return outer;
 }
 
-void lane_leave(struct sa_lane *lane, struct sa_lane *outer)
+void lane_leave(struct sa_lane *outer)
 {
-    atomic_flag_clear_explicit(&lane->busy, memory_order_release);
+    atomic_flag_clear_explicit(&sa_lane_now->busy, memory_order_release);
     sa_lane_now = outer;
 }
 

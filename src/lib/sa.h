@@ -79,7 +79,7 @@ void sa_unlock(struct uipsec_sa *sa);
  * taken) and makes it sa_lane_now; lane_leave gives it back and restores
  * the lane of an outer call (a lifetime callback may use another SA). */
 struct sa_lane *lane_enter(struct uipsec_sa *sa);
-void lane_leave(struct sa_lane *lane, struct sa_lane *outer);
+void lane_leave(struct sa_lane *outer);
 /* Sets up lane0 (crypto as params say); lane_free_all wipes every lane. */
 int lane_init0(struct uipsec_sa *sa);
 void lane_free_all(struct uipsec_sa *sa);
