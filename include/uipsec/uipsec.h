@@ -278,6 +278,17 @@ UIPSEC_API void uipsec_sa_send_done(struct uipsec_sa *sa, const struct uipsec_se
  * Returns how many packets succeeded. */
 UIPSEC_API size_t uipsec_decap(struct uipsec_sa *sa, struct uipsec_buf *bufs, size_t n);
 
+/* Whether parts of a batch for one inbound SA may be given to
+ * uipsec_decap() on several threads at once and each packet still get the
+ * result it would get in order: true when the sequence numbers the
+ * packets' headers claim lie within one replay window of each other (or
+ * the SA keeps no window).  Otherwise a thread that runs ahead moves the
+ * window past packets another has yet to check, which in order would have
+ * been accepted.  The headers are read unauthenticated: a forged number
+ * can only make this false. */
+UIPSEC_API bool uipsec_decap_any_order(const struct uipsec_sa *sa, const struct uipsec_buf *bufs,
+                                       size_t n);
+
 #ifdef __cplusplus
 }
 #endif

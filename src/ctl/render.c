@@ -200,9 +200,10 @@ static void put_datapath(FILE *out, const cJSON *dp)
             fmt_count(c, dp, "udp_gro_receives"), fmt_count(e, dp, "udp_gro_packets"));
 }
 
-/* "worker 1:  40 TUN reads, 75 TUN writes; drops: none", one line per
- * worker when there are several: who does the work (reads: outbound,
- * writes: inbound), who loses. */
+/* "worker 1:  40 TUN reads, 75 TUN writes, 30 decrypted for others;
+ * drops: none", one line per worker when there are several: who does the
+ * work (reads: outbound, writes: inbound, decrypted for others: its
+ * share of another's SA), who loses. */
 static void put_workers(FILE *out, const cJSON *dp)
 {
     const cJSON *ws = cJSON_IsObject(dp) ? cJSON_GetObjectItemCaseSensitive(dp, "workers") : NULL;
@@ -212,10 +213,11 @@ static void put_workers(FILE *out, const cJSON *dp)
         return;
     cJSON_ArrayForEach(w, ws)
     {
-        char id[NUM_LEN], a[NUM_LEN], b[NUM_LEN];
+        char id[NUM_LEN], a[NUM_LEN], b[NUM_LEN], c[NUM_LEN];
 
-        fprintf(out, "  worker %s:  %s TUN reads, %s TUN writes; ", fmt_count(id, w, "id"),
-                fmt_count(a, w, "tun_reads"), fmt_count(b, w, "tun_writes"));
+        fprintf(out, "  worker %s:  %s TUN reads, %s TUN writes, %s decrypted for others; ",
+                fmt_count(id, w, "id"), fmt_count(a, w, "tun_reads"), fmt_count(b, w, "tun_writes"),
+                fmt_count(c, w, "rx_helped"));
         put_drops_line(out, "drops: ", cJSON_GetObjectItemCaseSensitive(w, "drops"));
     }
 }

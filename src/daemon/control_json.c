@@ -237,10 +237,24 @@ static void add_counters(cJSON *o, const struct dp_counters *dp, const struct ne
     add_u64(o, "tun_writes", dp->tun_writes);
     add_u64(o, "tun_coalesced", dp->tun_coalesced);
     add_u64(o, "tun_merged", dp->tun_merged);
+    add_u64(o, "rx_shared", dp->rx_shared);
+    add_u64(o, "rx_helped", dp->rx_helped);
     add_u64(o, "udp_gso_trains", n->gso_trains);
     add_u64(o, "udp_gso_packets", n->gso_packets);
     add_u64(o, "udp_gro_receives", n->gro_receives);
     add_u64(o, "udp_gro_packets", n->gro_packets);
+}
+
+static void add_dp_counters(struct dp_counters *s, const struct dp_counters *a)
+{
+    s->tun_reads += a->tun_reads;
+    s->tun_super += a->tun_super;
+    s->tun_segments += a->tun_segments;
+    s->tun_writes += a->tun_writes;
+    s->tun_coalesced += a->tun_coalesced;
+    s->tun_merged += a->tun_merged;
+    s->rx_shared += a->rx_shared;
+    s->rx_helped += a->rx_helped;
 }
 
 /* A worker's own: where the packets went, and what it dropped. */
@@ -273,12 +287,7 @@ static cJSON *datapath(const struct daemon *d)
     for (unsigned i = 0; d->workers && i < d->n_workers; i++) {
         const struct dp_worker *w = &d->workers[i];
 
-        dp.tun_reads += w->dp.tun_reads;
-        dp.tun_super += w->dp.tun_super;
-        dp.tun_segments += w->dp.tun_segments;
-        dp.tun_writes += w->dp.tun_writes;
-        dp.tun_coalesced += w->dp.tun_coalesced;
-        dp.tun_merged += w->dp.tun_merged;
+        add_dp_counters(&dp, &w->dp);
         sum.gso_trains += w->net->gso_trains;
         sum.gso_packets += w->net->gso_packets;
         sum.gro_receives += w->net->gro_receives;

@@ -42,6 +42,7 @@ struct daemon {
     struct control *ctl;       /* control.h: the control socket and its clients */
     struct priv_client priv;   /* privclient.h: the channel to the privileged parent */
     struct dp_thread *dpt;     /* dpthread.h: the workers' threads and the SA lock */
+    struct share *share;       /* share.h: one SA's batches decrypted by idle workers */
     struct handoff *handoff;   /* handoff.h: from the data path to the IKE thread */
     struct dp_worker *workers; /* dataplane.h: the data path's workers, n_workers */
     unsigned n_workers;        /* and their counters; main.c opens their sockets */

@@ -26,6 +26,7 @@
 #include "log.h"
 #include "manual_seq.h"
 #include "pairs.h"
+#include "share.h"
 #include "steer.h"
 
 #define BATCH   64
@@ -357,7 +358,7 @@ static size_t unprotect(struct dp_worker *w, enum net_rx which, struct uipsec_bu
     for (size_t i = 0, j; i < k; i = j) {
         for (j = i + 1; j < k && sas[j] == sas[i]; j++)
             ;
-        uipsec_decap(sas[i], bufs + i, j - i);
+        share_decap(w->d->share, w, sas[i], bufs + i, j - i);
     }
     pthread_mutex_lock(&spd_lock);
     for (size_t i = 0; i < k; i++)

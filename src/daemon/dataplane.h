@@ -29,6 +29,8 @@ struct dp_counters {
     uint64_t tun_writes;    /* writes to the TUN device */
     uint64_t tun_coalesced; /* of them, TCP segments coalesced into one */
     uint64_t tun_merged;    /* segments written in those */
+    uint64_t rx_shared;     /* received packets another worker decrypted (share.h) */
+    uint64_t rx_helped;     /* packets decrypted for another worker */
 };
 
 /* A data-path worker: a thread (dpthread.c) with its own queue of the TUN

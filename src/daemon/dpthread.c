@@ -16,8 +16,9 @@
 #include "dataplane.h"
 #include "handoff.h"
 #include "log.h"
+#include "share.h"
 
-enum { TAG_TUN = 100, TAG_STOP };
+enum { TAG_TUN = 100, TAG_STOP, TAG_SHARE };
 
 struct dp_thread {
     pthread_rwlock_t lock; /* the SAs, the policies and the pairs */
@@ -71,13 +72,20 @@ static void *dp_main(void *arg)
     struct epoll_event ev[8];
 
     for (;;) {
-        int n = epoll_wait(t->epfd[w->id], ev, 8, -1);
+        int n;
 
+        share_idle(d->share, w->id, true);
+        n = epoll_wait(t->epfd[w->id], ev, 8, -1);
+        share_idle(d->share, w->id, false);
         for (int i = 0; i < n; i++) {
             uint64_t tag = ev[i].data.u64;
 
             if (tag == TAG_STOP)
                 return NULL;
+            if (tag == TAG_SHARE) { /* no lock: the offering worker holds it */
+                share_help(d->share, w);
+                continue;
+            }
             atomic_fetch_add(&t->waiting, 1);
             pthread_rwlock_rdlock(&t->lock);
             atomic_fetch_sub(&t->waiting, 1);
@@ -108,7 +116,8 @@ static int make_loop(struct dp_thread *t, struct dp_worker *w)
     for (int i = 0; rc == 0 && i < NET_RX_COUNT; i++)
         rc = watch(epfd, w->net->rx[i], (uint64_t)i);
     if (rc == 0)
-        rc = watch(epfd, w->tun.fd, TAG_TUN) | watch(epfd, t->stop_fd, TAG_STOP);
+        rc = watch(epfd, w->tun.fd, TAG_TUN) | watch(epfd, t->stop_fd, TAG_STOP) |
+             watch(epfd, share_fd(w->d->share, w->id), TAG_SHARE);
     return rc;
 }
 
@@ -132,10 +141,15 @@ int dp_thread_start(struct daemon *d)
     int rc = -1;
 
     if (!t || !(t->threads = calloc(d->n_workers, sizeof(*t->threads))) ||
-        !(t->epfd = malloc(d->n_workers * sizeof(*t->epfd))) || init_lock(t) != 0) {
-        log_err("cannot start the data path: out of memory");
-        if (t)
+        !(t->epfd = malloc(d->n_workers * sizeof(*t->epfd))) ||
+        !(d->share = share_new(d->n_workers)) || init_lock(t) != 0) {
+        log_err("cannot start the data path: out of memory or file descriptors");
+        share_free(d->share);
+        d->share = NULL;
+        if (t) {
             free(t->threads);
+            free(t->epfd);
+        }
         free(t);
         return -1;
     }
@@ -182,4 +196,6 @@ void dp_thread_stop(struct daemon *d)
     free(t->epfd);
     free(t);
     d->dpt = NULL;
+    share_free(d->share);
+    d->share = NULL;
 }

@@ -217,3 +217,30 @@ UIPSEC_API void uipsec_sa_send_done(struct uipsec_sa *sa, const struct uipsec_se
     if (atomic_load(&sa->turn_waiters))
         syscall(SYS_futex, &sa->turn_gen, FUTEX_WAKE_PRIVATE, INT32_MAX, NULL, NULL, 0);
 }
+
+UIPSEC_API bool uipsec_decap_any_order(const struct uipsec_sa *sa, const struct uipsec_buf *bufs,
+                                       size_t n)
+{
+    bool udp = sa->p.proto == UIPSEC_PROTO_ESP && sa->p.udp_dport;
+    int64_t lo = 0, hi = 0;
+    uint32_t first = 0, seq;
+    bool any = false;
+
+    if (sa->p.dir != UIPSEC_DIR_IN)
+        return false;
+    if (!sa->replay.window)
+        return true;
+    for (size_t i = 0; i < n; i++) {
+        int64_t d;
+
+        /* a packet without a number is dropped in any order */
+        if (sad_peek_seq(bufs[i].base + bufs[i].off, bufs[i].len, udp, &seq) != UIPSEC_OK)
+            continue;
+        if (!any)
+            first = seq, any = true;
+        d = (int32_t)(seq - first); /* the low halves wrap with ESN */
+        lo = d < lo ? d : lo;
+        hi = d > hi ? d : hi;
+    }
+    return hi - lo < (int64_t)sa->replay.window;
+}

@@ -105,6 +105,9 @@ int uipsec_sa_next_seq(struct uipsec_sa *sa, uint64_t *seq);
  * number in *seq (ESN inferred) or UIPSEC_E_REPLAY / UIPSEC_E_TOO_OLD,
  * against the window as it is now, without the lock (replay.h). */
 int uipsec_sa_check_seq(struct uipsec_sa *sa, uint32_t seq_lo, uint64_t *seq);
+/* sad.c: the low half of the sequence number in a received packet's ESP
+ * or AH header, unauthenticated. */
+int sad_peek_seq(const uint8_t *pkt, size_t len, bool udp, uint32_t *seq);
 /* Fills iv with a fresh IV for the packet with this sequence number. */
 void uipsec_sa_make_iv(struct uipsec_sa *sa, uint64_t seq, uint8_t *iv);
 

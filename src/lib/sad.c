@@ -4,6 +4,7 @@
 #include <stdlib.h>
 
 #include "ip.h"
+#include "sa.h"
 #include "uipsec/sad.h"
 #include "wire.h"
 
@@ -148,8 +149,10 @@ UIPSEC_API size_t uipsec_sad_count(const struct uipsec_sad *sad)
     return sad->count;
 }
 
-UIPSEC_API int uipsec_sad_peek(const uint8_t *pkt, size_t len, bool udp, uint32_t *spi,
-                               enum uipsec_proto *proto)
+/* The SPI, and the low half of the sequence number when seq is not NULL:
+ * what the headers claim, before anything is authenticated. */
+static int peek(const uint8_t *pkt, size_t len, bool udp, uint32_t *spi, enum uipsec_proto *proto,
+                uint32_t *seq)
 {
     /* The cursor takes a writable pointer; this parse only reads. */
     struct cursor c = cursor_make((uint8_t *)(uintptr_t)pkt, len);
@@ -173,15 +176,31 @@ UIPSEC_API int uipsec_sad_peek(const uint8_t *pkt, size_t len, bool udp, uint32_
     /* The SPI opens ESP (RFC 4303 2); AH has next header, length and
      * reserved before it (RFC 4302 2). */
     if (ip.proto == IPPROTO_NUM_ESP) {
-        if (!cursor_take(&c, 4, &h))
+        if (!cursor_take(&c, seq ? 8 : 4, &h))
             return UIPSEC_E_TRUNCATED;
         *proto = UIPSEC_PROTO_ESP;
     } else {
-        if (!cursor_take(&c, 8, &h))
+        if (!cursor_take(&c, seq ? 12 : 8, &h))
             return UIPSEC_E_TRUNCATED;
         h += 4;
         *proto = UIPSEC_PROTO_AH;
     }
     *spi = get_be32(h);
+    if (seq)
+        *seq = get_be32(h + 4); /* after the SPI in both (RFC 4303 2, RFC 4302 2) */
     return UIPSEC_OK;
+}
+
+UIPSEC_API int uipsec_sad_peek(const uint8_t *pkt, size_t len, bool udp, uint32_t *spi,
+                               enum uipsec_proto *proto)
+{
+    return peek(pkt, len, udp, spi, proto, NULL);
+}
+
+int sad_peek_seq(const uint8_t *pkt, size_t len, bool udp, uint32_t *seq)
+{
+    enum uipsec_proto proto;
+    uint32_t spi;
+
+    return peek(pkt, len, udp, &spi, &proto, seq);
 }

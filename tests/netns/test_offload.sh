@@ -63,7 +63,7 @@ print(' '.join('%s=%d' % kv for kv in sorted(d.items()) if kv[1]))"
 tunnel() {
     stop_daemon "$NS_L" 2>/dev/null
     stop_daemon "$NS_R" 2>/dev/null
-    make_confs "$WORK/$1" "$2" tunnel "$3" "$4" "$5" || return 1
+    make_confs "$WORK/$1" "$2" tunnel "$3" "$4" "$5" "${7:-}" || return 1
     [ -z "${6:-}" ] || sed -i "s|^    interface = uipsec0|&\n    $6|" "$WORK/$1/left.conf" "$WORK/$1/right.conf"
     start_daemon "$NS_R" "$WORK/$1/right.conf" && start_daemon "$NS_L" "$WORK/$1/left.conf" || return 1
     case $5 in
@@ -191,10 +191,15 @@ fi
 # writes each flow to the queue steer.c picks, and the kernel sends the
 # flow's packets the other way on that queue: 16 flows of the one SA pair
 # are encrypted by both workers (all on one: 2 chances in 65,536), and
-# leave in sequence order (no SA drop on the far side).
-workers_case() { # NAME ENCAP
-    local spi w w0 w1 r r0 r1 dl dr MB=2
-    if ! tunnel "$1" aes128gcm16 4 "$2" 4 "workers = 2" || ! bulk 10.10.1.1 10.10.2.1 16; then
+# leave in sequence order (no SA drop on the far side).  The worker the
+# SPI names offers parts of its long runs of the SA's packets to the other
+# when that one is idle (share.c): the SA is decrypted by both, delivered
+# in order by the first.  The replay window is 32 (the default: only runs
+# that span less share) in one case, 4096 in the other.
+workers_case() { # NAME ENCAP WINDOW
+    local spi w w0 w1 r r0 r1 h0 h1 dl dr MB=2 helped=0
+    if ! tunnel "$1" aes128gcm16 4 "$2" 4 "workers = 2" "replay_window = $3" ||
+        ! bulk 10.10.1.1 10.10.2.1 16; then
         fail "workers = 2, $1: 16 streams" "$(cat "$WORK/bulk-client.log" "$WORK/bulk-server.log" | tail -5)"
         return
     fi
@@ -205,23 +210,30 @@ print(int([s for s in json.load(sys.stdin)['sas'] if s['direction'] == 'in'][0][
         w=$(ctl_json "$ns" status | $PY -c "import json,sys
 r = json.load(sys.stdin); dp = r['datapath']; ws = dp['workers']
 assert r['workers'] == 2 and len(ws) == 2, r['workers']
-for k in ('tun_reads', 'tun_writes', 'udp_gso_trains', 'udp_gro_receives'):
+for k in ('tun_reads', 'tun_writes', 'udp_gso_trains', 'udp_gro_receives', 'rx_helped'):
     assert sum(x[k] for x in ws) == dp[k], k
-print(' '.join(str(x['tun_writes']) for x in ws), ' '.join(str(x['tun_reads']) for x in ws))")
-        read -r w0 w1 r0 r1 <<<"$w"
+assert dp['rx_shared'] == dp['rx_helped'], (dp['rx_shared'], dp['rx_helped'])
+print(' '.join(str(x['tun_writes']) for x in ws), ' '.join(str(x['tun_reads']) for x in ws),
+      ' '.join(str(x['rx_helped']) for x in ws))")
+        read -r w0 w1 r0 r1 h0 h1 <<<"$w"
         check "workers = 2, $1, $ns: only worker $((spi % 2)), named by SPI $(printf %08x "$spi"), delivers (TUN writes per worker: $w0 $w1)" \
             '[ -n "$w1" ] && [ $(( spi % 2 ? w1 : w0 )) -gt 0 ] && [ $(( spi % 2 ? w0 : w1 )) = 0 ]' \
             "$(ctl "$ns" status)"
         check "workers = 2, $1, $ns: both workers encrypt for the one SA, each at least a tenth (TUN reads per worker: $r0 $r1)" \
             '[ $((r0 * 10)) -ge $((r0 + r1)) ] && [ $((r1 * 10)) -ge $((r0 + r1)) ] && [ "$r0" -gt 0 ]' \
             "$(ctl "$ns" status)"
+        check "workers = 2, $1, $ns: the worker the SPI names decrypts for no other (packets it decrypted for the other: $(( spi % 2 ? h1 : h0 )))" \
+            '[ $(( spi % 2 ? h1 : h0 )) = 0 ]' "$(ctl "$ns" status)"
+        helped=$((helped + (spi % 2 ? h0 : h1)))
     done
+    check "workers = 2, $1, window $3: the other worker decrypted part of the SA's packets on receive ($helped, both ends)" \
+        '[ "$helped" -gt 0 ]' "$(ctl "$NS_L" status; ctl "$NS_R" status)"
     dl=$(sa_drops "$NS_L") dr=$(sa_drops "$NS_R")
     check "workers = 2, $1: no packet dropped by an SA, none twice or out of order (left: ${dl:-none}, right: ${dr:-none})" \
         '[ -z "$dl" ] && [ -z "$dr" ]' "$(ctl "$NS_L" list-sas; ctl "$NS_R" list-sas)"
 }
-workers_case workers-raw no
-workers_case workers-udp yes
+workers_case workers-raw no 32
+workers_case workers-udp yes 4096
 
 # ---- offload = no: the same, packet by packet
 if tunnel off aes256gcm16 4 yes 4 "offload = no" && bulk 10.10.1.1 10.10.2.1; then

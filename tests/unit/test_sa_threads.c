@@ -15,7 +15,10 @@
  *    lets a block go before an earlier one (also step by step, with a
  *    thread kept waiting for its turn);
  *  - a hard packet lifetime shared by the threads ends the SA once: calls
- *    under way may finish their burst, none begun after the callback sends.
+ *    under way may finish their burst, none begun after the callback sends;
+ *  - uipsec_decap_any_order() says yes exactly when the numbers in a
+ *    batch's headers span less than the window, and such a batch's parts
+ *    decapsulated out of order are all accepted (a longer one's are not).
  * The threads only record; the main thread checks, since cmocka's asserts
  * must not jump out of another thread.  The references are the packets the
  * test wrote and the numbers it parses from the outer headers by hand.
@@ -698,6 +701,75 @@ static void turn_order(void **state)
     expect_turn(out, true);
 }
 
+/* ---- parts of a batch out of order ------------------------------------- */
+
+static uint8_t part_mem[4 * SMALL_WIN][BUF];
+static struct uipsec_buf part[4 * SMALL_WIN];
+
+/* Where the sequence number of an outer IPv4 packet of ours is. */
+static uint8_t *seq_field(uint8_t *p)
+{
+    return p + (size_t)(p[0] & 0xf) * 4 + (p[9] == UIPSEC_PROTO_AH ? 8 : 4);
+}
+
+/* Wire packets [from, from + n) into part[], numbered as sent, or from
+ * seq0 on (rewritten in the header: the question reads headers only). */
+static struct uipsec_buf *wire_batch(size_t from, size_t n, bool renumber, uint32_t seq0)
+{
+    for (size_t i = 0; i < n; i++) {
+        const struct wpkt *w = &wire.pkt[from + i];
+        uint8_t *p = part_mem[i] + UIPSEC_HEADROOM;
+
+        memcpy(p, w->bytes, w->len);
+        if (renumber)
+            put32(seq_field(p), seq0 + (uint32_t)i);
+        part[i] = (struct uipsec_buf){part_mem[i], BUF, UIPSEC_HEADROOM, w->len, -1};
+    }
+    return part;
+}
+
+/* Decapsulates the batch's second half before its first, as a helper that
+ * ran ahead would; returns how many were accepted. */
+static size_t late_half_first(struct uipsec_sa *in, struct uipsec_buf *b, size_t n)
+{
+    return uipsec_decap(in, b + n / 2, n - n / 2) + uipsec_decap(in, b, n / 2);
+}
+
+static void any_order(void **state)
+{
+    const struct tcase *c = *state;
+    struct uipsec_sa *out, *in, *no_window = NULL;
+    struct uipsec_buf *b;
+
+    pair_new(c, SMALL_WIN, 0, &out, &in);
+    send_in_order(out);
+    assert_true(wire.pkt[0].seq == 1 && wire.pkt[N - 1].seq == N);
+    assert_true(uipsec_decap_any_order(in, wire_batch(0, SMALL_WIN, false, 0), SMALL_WIN));
+    assert_false(uipsec_decap_any_order(in, wire_batch(0, SMALL_WIN + 1, false, 0), SMALL_WIN + 1));
+    assert_false(uipsec_decap_any_order(out, wire_batch(0, 2, false, 0), 2)); /* outbound */
+    /* the low halves wrap with ESN: 0xffffffe1 .. 0x20 span 63 */
+    assert_true(uipsec_decap_any_order(in, wire_batch(0, SMALL_WIN, true, 0xffffffe1u), SMALL_WIN));
+    /* one forged number far ahead is enough to say no */
+    b = wire_batch(0, 16, false, 0);
+    put32(seq_field(b[7].base + b[7].off), 100000);
+    assert_false(uipsec_decap_any_order(in, b, 16));
+    /* a packet too short to carry a number is dropped in any order */
+    b[7].len = 20;
+    assert_true(uipsec_decap_any_order(in, b, 16));
+    assert_int_equal(sa_new(c, UIPSEC_DIR_IN, 0, 0, &no_window), UIPSEC_OK);
+    assert_true(
+        uipsec_decap_any_order(no_window, wire_batch(0, 4 * SMALL_WIN, false, 0), 4 * SMALL_WIN));
+    uipsec_sa_free(no_window);
+
+    /* yes: every packet accepted out of order; no: some were too old */
+    b = wire_batch(0, SMALL_WIN, false, 0);
+    assert_true(uipsec_decap_any_order(in, b, SMALL_WIN));
+    assert_int_equal(late_half_first(in, b, SMALL_WIN), SMALL_WIN);
+    b = wire_batch(SMALL_WIN, 4 * SMALL_WIN, false, 0);
+    assert_false(uipsec_decap_any_order(in, b, 4 * SMALL_WIN));
+    assert_true(late_half_first(in, b, 4 * SMALL_WIN) < 4 * SMALL_WIN);
+}
+
 /* Every test runs under an alarm: a hang fails it (on_alarm). */
 static int test_start(void **state)
 {
@@ -733,6 +805,7 @@ int main(void)
         ALL_CASES(mixed_plain),     /* plain uipsec_encap beside blocks */
         ALL_CASES(lifetime_shared), /* one hard lifetime, four threads */
         ALL_CASES(turn_order),      /* the turn, deterministic */
+        ALL_CASES(any_order),       /* parts of a batch out of order */
     };
 
     signal(SIGALRM, on_alarm);
