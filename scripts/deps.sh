@@ -10,7 +10,7 @@ libssl-dev libipsec-mb-dev libcjson-dev libmnl-dev libnftables-dev
 libcmocka-dev libseccomp-dev
 python3 python3-scapy python3-cryptography
 iproute2 iputils-ping iperf3 tshark nftables ethtool
-strongswan-charon strongswan-swanctl libcharon-extra-plugins
+strongswan-charon strongswan-swanctl strongswan-pki libcharon-extra-plugins
 libstrongswan-standard-plugins libstrongswan-extra-plugins
 "
 

@@ -343,12 +343,19 @@ static int top_section(struct value_err *c, const struct settings_node *sec, str
 
 /* The meaning of a parsed tree (root may be NULL: the parse failed, err
  * says why); frees the tree. */
-static int interpret(struct settings_node *root, struct cfg *cfg, char *err, size_t err_len)
+static int interpret(struct settings_node *root, const char *path, struct cfg *cfg, char *err,
+                     size_t err_len)
 {
     struct value_err c = {err, err_len};
+    const char *slash = strrchr(path, '/');
     int rc = 0;
 
     memset(cfg, 0, sizeof(*cfg));
+    /* the swanctl directories are beside the file (creds.h) */
+    if (!slash)
+        strcpy(cfg->conf_dir, ".");
+    else if ((size_t)(slash - path) < sizeof(cfg->conf_dir))
+        snprintf(cfg->conf_dir, sizeof(cfg->conf_dir), "%.*s", (int)(slash - path), path);
     strcpy(cfg->ifname, "uipsec0");
     strcpy(cfg->socket_path, "/run/uipsecd.sock");
     strcpy(cfg->state_dir, "/var/lib/uipsecd"); /* manual_seq.c, seqstore.c */
@@ -356,6 +363,9 @@ static int interpret(struct settings_node *root, struct cfg *cfg, char *err, siz
     cfg->offload = true;
     if (!root)
         return -1;
+    if (slash == path)
+        strcpy(cfg->conf_dir, "/");
+    rc = creds_load_dirs(&c, cfg);
     for (const struct settings_node *n = root->children; n && rc == 0; n = n->next)
         rc = top_section(&c, n, cfg);
     if (rc == 0) /* PSKs are resolved once every secret is known */
@@ -368,13 +378,13 @@ static int interpret(struct settings_node *root, struct cfg *cfg, char *err, siz
 
 int cfg_load(const char *path, struct cfg *cfg, char *err, size_t err_len)
 {
-    return interpret(settings_parse_file(path, 0, err, err_len), cfg, err, err_len);
+    return interpret(settings_parse_file(path, 0, err, err_len), path, cfg, err, err_len);
 }
 
 int cfg_load_text(const char *text, size_t len, const char *name, struct cfg *cfg, char *err,
                   size_t err_len)
 {
-    return interpret(settings_parse_text(text, len, name, NULL, 0, err, err_len), cfg, err,
+    return interpret(settings_parse_text(text, len, name, NULL, 0, err, err_len), name, cfg, err,
                      err_len);
 }
 
@@ -392,6 +402,7 @@ void cfg_free(struct cfg *cfg)
         OPENSSL_cleanse(cfg->secrets, cfg->n_secrets * sizeof(*cfg->secrets));
         free(cfg->secrets);
     }
+    creds_free(cfg);
     memset(cfg, 0, sizeof(*cfg));
 }
 

@@ -12,6 +12,7 @@
 #include <sys/types.h>
 
 #include "config_ike.h"
+#include "creds.h"
 #include "uipsec/uipsec.h"
 
 #define CFG_MAX_TS      8
@@ -60,6 +61,15 @@ struct cfg {
     size_t n_secrets;
     char wireshark_keys[256]; /* uipsec.wireshark_keys: key log directory, "" = off */
     char state_dir[256];      /* uipsec.state_dir: sequence marks of manual AEAD SAs */
+    char conf_dir[256];       /* where x509/, x509ca/, private/ ... are (creds.h) */
+    struct cfg_cert *certs;   /* creds.h: every certificate, their DER in cert_der */
+    size_t n_certs;
+    uint8_t *cert_der;
+    size_t cert_der_len;
+    struct cfg_key *keys; /* private keys: the parent's only */
+    size_t n_keys;
+    struct cfg_key_secret *key_secrets; /* their passphrases, wiped on free */
+    size_t n_key_secrets;
 };
 
 /* Reads and checks the configuration file.  Returns 0, or -1 with a message

@@ -11,12 +11,14 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <openssl/crypto.h>
+#include <openssl/x509.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "value.h"
 #include "config.h"
+#include "ident.h"
 #include "uipsec/spd.h"
 
 #define FAIL(c, node, ...) (settings_node_error(node, (c)->err, (c)->err_len, __VA_ARGS__), -1)
@@ -29,13 +31,13 @@
 
 /* strongSwan keys whose features uipsecd does not have (yet). */
 static const char *const conn_unsupported[] = {
-    "vips",      "pools",        "aggressive",     "pull",         "dscp",         "childless",
-    "send_cert", "send_certreq", "ppk_id",         "ppk_required", "if_id_in",     "if_id_out",
-    "mediation", "mediated_by",  "mediation_peer", "ocsp",         "close_action",
+    "vips",      "pools",       "aggressive",     "pull",     "dscp",
+    "childless", "ppk_id",      "ppk_required",   "if_id_in", "if_id_out",
+    "mediation", "mediated_by", "mediation_peer", "ocsp",     "close_action",
 };
 static const char *const auth_unsupported[] = {
-    "certs",       "cert",       "pubkeys", "cacerts", "cacert",   "ca_id", "groups",
-    "cert_policy", "revocation", "eap_id",  "aaa_id",  "xauth_id", "round",
+    "cert",       "pubkeys", "cacert", "ca_id",    "groups", "cert_policy",
+    "revocation", "eap_id",  "aaa_id", "xauth_id", "round",
 };
 static const char *const child_unsupported[] = {
     "ah_proposals", "ipcomp",     "hostaccess", "updown",      "policies",    "policies_fwd_out",
@@ -45,8 +47,9 @@ static const char *const child_unsupported[] = {
     "tfc_padding",  "inactivity",
 };
 static const char *const secret_unsupported[] = {
-    "eap", "xauth", "ntlm", "private", "rsa", "ecdsa", "pkcs8", "pkcs12", "token", "ppk",
+    "eap", "xauth", "ntlm", "pkcs12", "token", "ppk",
 };
+static const char *const key_secrets[] = {"private", "rsa", "ecdsa", "pkcs8"};
 
 static bool in_list(const char *const *list, size_t n, const char *name)
 {
@@ -295,8 +298,8 @@ static int keyid(struct ike_id *id, const char *text)
 }
 
 /* The ID type and text of v in strongSwan's syntax
- * (identification_create_from_string); 0 with *type 0 for a distinguished
- * name, which needs certificates. */
+ * (identification_create_from_string); a distinguished name is
+ * IKE_ID_DER_ASN1_DN, asn1gn: 0 (refused). */
 static const char *id_type_of(const char *v, uint8_t *type)
 {
     static const struct {
@@ -311,7 +314,7 @@ static const char *id_type_of(const char *v, uint8_t *type)
         {"rfc822:", IKE_ID_RFC822_ADDR},
         {"userfqdn:", IKE_ID_RFC822_ADDR},
         {"keyid:", IKE_ID_KEY_ID},
-        {"asn1dn:", 0},
+        {"asn1dn:", IKE_ID_DER_ASN1_DN},
         {"asn1gn:", 0},
     };
     struct in6_addr a;
@@ -320,7 +323,7 @@ static const char *id_type_of(const char *v, uint8_t *type)
         if (has_prefix(v, prefixes[i].prefix))
             return *type = prefixes[i].type, v + strlen(prefixes[i].prefix);
     if (strchr(v, '='))
-        return *type = 0, v;
+        return *type = IKE_ID_DER_ASN1_DN, v;
     if (has_prefix(v, "@#"))
         return *type = IKE_ID_KEY_ID, v + 1; /* keyid() reads the '#' */
     if (has_prefix(v, "@@"))
@@ -341,6 +344,7 @@ static int parse_id(struct value_err *c, const struct settings_node *n, struct i
                     bool *any, bool any_ok)
 {
     const char *text;
+    char why[200];
     uint8_t type;
     int rc;
 
@@ -358,10 +362,13 @@ static int parse_id(struct value_err *c, const struct settings_node *n, struct i
     text = id_type_of(n->value, &type);
     if (type == 0)
         return FAIL(c, n,
-                    "%s = \"%s\": distinguished names need certificates, which uipsecd does not "
-                    "support yet; use an FQDN (@vpn.example.com), an email address or an IP "
-                    "address",
+                    "%s = \"%s\": general-name identities are not supported; use a "
+                    "distinguished name, an FQDN, an email address or an IP address",
                     n->name, n->value);
+    if (type == IKE_ID_DER_ASN1_DN && ike_id_parse_dn(id, text, why, sizeof(why)) < 0)
+        return FAIL(c, n, "%s = \"%s\": %s", n->name, n->value, why);
+    if (type == IKE_ID_DER_ASN1_DN)
+        return 0;
     rc = type == IKE_ID_KEY_ID ? keyid(id, text) : ike_id_set(id, type, text) == UIPSEC_OK ? 0 : -1;
     if (rc < 0)
         return FAIL(c, n,
@@ -382,13 +389,12 @@ static void id_text(const struct ike_id *id, char *buf, size_t len)
 {
     size_t o = 0;
 
-    if (id->type == IKE_ID_IPV4_ADDR || id->type == IKE_ID_IPV6_ADDR) {
-        if (!inet_ntop(id->type == IKE_ID_IPV4_ADDR ? AF_INET : AF_INET6, id->data, buf,
-                       (socklen_t)len))
-            snprintf(buf, len, "?");
+    if (id->type == IKE_ID_IPV4_ADDR || id->type == IKE_ID_IPV6_ADDR ||
+        id->type == IKE_ID_DER_ASN1_DN) {
+        ike_id_format(id, buf, len);
         return;
     }
-    if (id->type == IKE_ID_KEY_ID) {
+    if (id->type == IKE_ID_KEY_ID) { /* as it is written in the file */
         o = (size_t)snprintf(buf, len, "keyid:#");
         for (size_t i = 0; i < id->len && o + 3 < len; i++)
             o += (size_t)snprintf(buf + o, len - o, "%02x", id->data[i]);
@@ -401,35 +407,77 @@ static void id_text(const struct ike_id *id, char *buf, size_t len)
 
 /* ---- local { } and remote { } ---- */
 
-static int auth_value(struct value_err *c, const struct settings_node *n)
+/* The key type and hashes after pubkey, rsa, ...: "-sha256-sha384". */
+static int auth_hashes(struct value_err *c, const struct settings_node *n, const char *rest,
+                       struct cfg_auth *a)
 {
+    static const struct {
+        const char *name;
+        unsigned id;
+    } hashes[] = {{"sha1", IKE_HASH_SHA1},
+                  {"sha256", IKE_HASH_SHA2_256},
+                  {"sha384", IKE_HASH_SHA2_384},
+                  {"sha512", IKE_HASH_SHA2_512},
+                  {"identity", IKE_HASH_IDENTITY}};
+    char buf[128], *save = NULL;
+
+    snprintf(buf, sizeof(buf), "%s", rest);
+    for (char *t = strtok_r(buf, "-", &save); t; t = strtok_r(NULL, "-", &save)) {
+        size_t i = 0;
+
+        while (i < COUNT(hashes) && strcmp(t, hashes[i].name) != 0)
+            i++;
+        if (i == COUNT(hashes))
+            return FAIL(c, n,
+                        "auth = %s: \"%s\" is not a hash uipsecd knows (sha256, sha384, sha512, "
+                        "sha1, identity); key size constraints are not supported",
+                        n->value, t);
+        a->hashes |= 1u << hashes[i].id;
+    }
+    return 0;
+}
+
+static int auth_value(struct value_err *c, const struct settings_node *n, struct cfg_auth *a)
+{
+    static const struct {
+        const char *name;
+        uint8_t type;
+        bool pss;
+    } kinds[] = {{"pubkey", CFG_KEY_ANY, false},      {"rsa/pss", CFG_KEY_RSA, true},
+                 {"rsa", CFG_KEY_RSA, false},         {"ecdsa", CFG_KEY_ECDSA, false},
+                 {"ed25519", CFG_KEY_ED25519, false}, {"ed448", CFG_KEY_ED448, false}};
     const char *v;
 
     if (value_need_key(c, n) < 0)
         return -1;
     v = n->value;
     if (strcmp(v, "psk") == 0)
-        return 0;
-    if (has_prefix(v, "pubkey") || has_prefix(v, "rsa") || has_prefix(v, "ecdsa") ||
-        has_prefix(v, "ed25519") || has_prefix(v, "ed448") || has_prefix(v, "bliss"))
-        return FAIL(c, n,
-                    "auth = %s: public key authentication (certificates) is not supported yet; "
-                    "use auth = psk",
-                    v);
+        return a->method = CFG_AUTH_PSK, 0;
+    for (size_t i = 0; i < COUNT(kinds); i++) {
+        size_t len = strlen(kinds[i].name);
+
+        if (!strncmp(v, kinds[i].name, len) && (v[len] == '\0' || v[len] == '-')) {
+            a->method = CFG_AUTH_PUBKEY;
+            a->key_type = kinds[i].type;
+            a->pss = kinds[i].pss;
+            return v[len] ? auth_hashes(c, n, v + len + 1, a) : 0;
+        }
+    }
     if (has_prefix(v, "eap"))
-        return FAIL(c, n, "auth = %s: EAP is not supported yet; use auth = psk", v);
+        return FAIL(c, n, "auth = %s: EAP is not supported yet; use auth = psk or pubkey", v);
     if (has_prefix(v, "xauth"))
         return FAIL(c, n,
                     "auth = %s: XAuth belongs to IKEv1, which uipsecd does not support; "
-                    "use auth = psk",
+                    "use auth = psk or pubkey",
                     v);
-    return FAIL(c, n, "auth = %s: expected psk (the only method uipsecd supports)", v);
+    return FAIL(c, n, "auth = %s: expected psk, pubkey, rsa, rsa/pss, ecdsa, ed25519 or ed448", v);
 }
 
-/* local<suffix> { auth id } or remote<suffix> { }: auth must be psk. */
-static int auth_section(struct value_err *c, const struct settings_node *sec, struct cfg_conn *conn,
-                        bool local, const char *path)
+/* local<suffix> { auth id certs } or remote<suffix> { auth id cacerts }. */
+static int auth_section(struct value_err *c, const struct settings_node *sec, struct cfg *cfg,
+                        struct cfg_conn *conn, bool local, const char *path)
 {
+    struct cfg_auth *a = local ? &conn->local_auth : &conn->remote_auth;
     char sub[128];
     bool auth = false, any;
 
@@ -438,7 +486,7 @@ static int auth_section(struct value_err *c, const struct settings_node *sec, st
         if (is_unset(n))
             continue;
         if (!strcmp(n->name, "auth")) {
-            if (auth_value(c, n) < 0)
+            if (auth_value(c, n, a) < 0)
                 return -1;
             auth = true;
         } else if (!strcmp(n->name, "id")) {
@@ -446,18 +494,22 @@ static int auth_section(struct value_err *c, const struct settings_node *sec, st
                 return -1;
             if (!local)
                 conn->remote_id_any = any;
+        } else if (!strcmp(n->name, "certs") || (!local && !strcmp(n->name, "cacerts"))) {
+            bool ca = !strcmp(n->name, "cacerts");
+
+            if (creds_cert_key(c, n, cfg, ca, ca ? a->cacerts : a->certs,
+                               ca ? &a->n_cacerts : &a->n_certs, CFG_SIDE_CERTS) < 0)
+                return -1;
         } else if (in_list(auth_unsupported, COUNT(auth_unsupported), n->name) ||
                    (!n->value && (has_prefix(n->name, "cert") || has_prefix(n->name, "cacert")))) {
             return unsupported(c, n, sub);
         } else {
-            return FAIL(c, n, "unknown key \"%s\" in %s; known: auth, id", n->name, sub);
+            return FAIL(c, n, "unknown key \"%s\" in %s; known: auth, id, certs%s", n->name, sub,
+                        local ? "" : ", cacerts");
         }
     }
     if (!auth)
-        return FAIL(c, sec,
-                    "%s: auth is missing; write auth = psk (strongSwan's default, pubkey, "
-                    "is not supported yet)",
-                    sub);
+        a->method = CFG_AUTH_PUBKEY; /* strongSwan's default */
     return 0;
 }
 
@@ -766,6 +818,7 @@ static int conn_key(struct value_err *c, const struct settings_node *n, struct c
     static const char *const off_keys[] = {"reauth_time", "mobike",     "fragmentation",
                                            "keyingtries", "local_port", "remote_port"};
     static const char *const unique_ok[] = {"no", "never", "keep", "replace"};
+    static const char *const send_cert_ok[] = {"ifasked", "always", "never"};
     const char *k = n->name;
     unsigned long long v;
     int i;
@@ -805,6 +858,14 @@ static int conn_key(struct value_err *c, const struct settings_node *n, struct c
         *(k[4] == 'i' ? &conn->max_ike_sas : &conn->max_child_sas) = (uint32_t)v;
         return 0;
     }
+    if (!strcmp(k, "send_cert")) {
+        if ((i = one_of(c, n, send_cert_ok, COUNT(send_cert_ok),
+                        "expected ifasked, always or never")) < 0)
+            return -1;
+        return conn->send_cert = (uint8_t)i, 0;
+    }
+    if (!strcmp(k, "send_certreq"))
+        return value_bool(c, n, &conn->send_certreq);
     if (in_list(off_keys, COUNT(off_keys), k))
         return conn_off_key(c, n);
     if (in_list(conn_unsupported, COUNT(conn_unsupported), k))
@@ -834,6 +895,34 @@ static int local_id_default(struct value_err *c, const struct settings_node *sec
     return 0;
 }
 
+/* auth = pubkey on our side: a certificate to show (its subject is the
+ * id when none is set), whose private key is found once the file has
+ * been read (cfg_ike_finish: secrets come after connections). */
+static int local_cert(struct value_err *c, const struct settings_node *sec, struct cfg *cfg,
+                      struct cfg_conn *conn, const char *path)
+{
+    size_t len;
+    const uint8_t *der;
+    X509 *x;
+    int rc;
+
+    if (!conn->local_auth.n_certs)
+        return FAIL(c, sec,
+                    "%s: local { auth = pubkey } needs our certificate: add certs = FILE (in "
+                    "x509/ beside the configuration)",
+                    path);
+    if (conn->local_id.type)
+        return 0;
+    der = creds_der(cfg, conn->local_auth.certs[0], &len);
+    x = d2i_X509(NULL, &der, (long)len);
+    rc = x && ike_id_of_cert(x, &conn->local_id) == 0 ? 0 : -1;
+    X509_free(x);
+    if (rc < 0)
+        return FAIL(c, sec, "%s: the subject of %s is too long for an IKE ID; set local.id", path,
+                    cfg->certs[conn->local_auth.certs[0]].path);
+    return 0;
+}
+
 /* strongSwan's: 4h, over_time 10% of it, rand_time over_time. */
 static void ike_life_finish(struct cfg_conn *conn)
 {
@@ -847,14 +936,16 @@ static void ike_life_finish(struct cfg_conn *conn)
         conn->rand_time = conn->rekey_time;
 }
 
-static int finish_conn(struct value_err *c, const struct settings_node *sec, const struct cfg *cfg,
+static int finish_conn(struct value_err *c, const struct settings_node *sec, struct cfg *cfg,
                        struct cfg_conn *conn, const struct conn_parts *parts, const char *path)
 {
     if (!parts->local || !parts->remote)
         return FAIL(c, sec, "%s: %s { auth = psk } is missing", path,
                     parts->local ? "remote" : "local");
-    if (auth_section(c, parts->local, conn, true, path) < 0 ||
-        auth_section(c, parts->remote, conn, false, path) < 0)
+    if (auth_section(c, parts->local, cfg, conn, true, path) < 0 ||
+        auth_section(c, parts->remote, cfg, conn, false, path) < 0)
+        return -1;
+    if (conn->local_auth.method == CFG_AUTH_PUBKEY && local_cert(c, sec, cfg, conn, path) < 0)
         return -1;
     if (!conn->local_id.type && local_id_default(c, sec, conn) < 0)
         return -1;
@@ -870,7 +961,7 @@ static int finish_conn(struct value_err *c, const struct settings_node *sec, con
     return 0;
 }
 
-static int conn_section(struct value_err *c, const struct settings_node *sec, const struct cfg *cfg,
+static int conn_section(struct value_err *c, const struct settings_node *sec, struct cfg *cfg,
                         struct cfg_conn *conn)
 {
     struct conn_parts parts = {NULL, NULL, NULL};
@@ -888,6 +979,8 @@ static int conn_section(struct value_err *c, const struct settings_node *sec, co
     snprintf(conn->where, sizeof(conn->where), "%s:%u:%u", sec->file, sec->line, sec->col);
     default_proposals(IKE_PROTO_IKE, &conn->ike, conn->ike_text, sizeof(conn->ike_text));
     conn->remote_id_any = true;
+    conn->send_certreq = true;
+    conn->key = -1;
     conn->max_ike_sas = CFG_MAX_IKE_SAS_DEFAULT;
     conn->max_child_sas = CFG_MAX_CHILD_SAS_DEFAULT;
     for (const struct settings_node *n = sec->children; n; n = n->next) {
@@ -1019,11 +1112,22 @@ int cfg_ike_secrets(struct value_err *c, const struct settings_node *sec, struct
             other |= has_prefix(n->name, secret_unsupported[i]);
         if (other)
             return FAIL(c, n,
-                        "secrets.%s: only IKE pre-shared keys (ike<suffix>) are supported yet; "
+                        "secrets.%s: only IKE pre-shared keys (ike<suffix>) and private key "
+                        "passphrases (private<suffix>, rsa, ecdsa, pkcs8) are supported yet; "
                         "remove it",
                         n->name);
+        for (size_t i = 0; i < COUNT(key_secrets); i++)
+            other |= has_prefix(n->name, key_secrets[i]);
+        if (other) {
+            if (creds_key_secret(c, n, cfg) < 0)
+                return -1;
+            continue;
+        }
         if (!has_prefix(n->name, "ike"))
-            return FAIL(c, n, "unknown entry \"%s\" in secrets; known: ike<suffix>", n->name);
+            return FAIL(c, n,
+                        "unknown entry \"%s\" in secrets; known: ike<suffix>, private<suffix>, "
+                        "rsa<suffix>, ecdsa<suffix>, pkcs8<suffix>",
+                        n->name);
         if (ike_secret(c, n, &all[cfg->n_secrets]) < 0) {
             /* cfg_free wipes n_secrets entries; this one may hold a key */
             OPENSSL_cleanse(&all[cfg->n_secrets], sizeof(*all));
@@ -1091,11 +1195,49 @@ static int resolve_psk(struct value_err *c, struct cfg *cfg, struct cfg_conn *co
     return 0;
 }
 
+/* auth = pubkey: our certificate's private key, and a CA to check the
+ * peer's chain against. */
+static int resolve_pubkey(struct value_err *c, struct cfg *cfg, struct cfg_conn *conn,
+                          bool *keys_loaded)
+{
+    bool any_ca = false;
+
+    if (conn->local_auth.method == CFG_AUTH_PUBKEY) {
+        if (!*keys_loaded && creds_load_keys(c, cfg) < 0)
+            return -1;
+        *keys_loaded = true;
+        if ((conn->key = creds_key_of(cfg, conn->local_auth.certs[0])) < 0)
+            return snprintf(c->err, c->err_len,
+                            "%s: connections.%s: no private key for certificate %s; put it in "
+                            "private/ (or rsa/, ecdsa/, pkcs8/) beside the configuration",
+                            conn->where, conn->name, cfg->certs[conn->local_auth.certs[0]].path),
+                   -1;
+    }
+    for (size_t i = 0; i < cfg->n_certs; i++)
+        any_ca |= cfg->certs[i].ca;
+    if (conn->remote_auth.method == CFG_AUTH_PUBKEY && !any_ca)
+        return snprintf(c->err, c->err_len,
+                        "%s: connections.%s: remote { auth = pubkey } but no CA certificate to "
+                        "check the peer's against; put it in x509ca/ beside the configuration or "
+                        "set remote.cacerts",
+                        conn->where, conn->name),
+               -1;
+    return 0;
+}
+
 int cfg_ike_finish(struct value_err *c, struct cfg *cfg)
 {
-    for (size_t i = 0; i < cfg->n_ike_conns; i++)
-        if (resolve_psk(c, cfg, &cfg->ike_conns[i]) < 0)
+    bool keys_loaded = false;
+
+    for (size_t i = 0; i < cfg->n_ike_conns; i++) {
+        struct cfg_conn *conn = &cfg->ike_conns[i];
+
+        if ((conn->local_auth.method == CFG_AUTH_PSK || conn->remote_auth.method == CFG_AUTH_PSK) &&
+            resolve_psk(c, cfg, conn) < 0)
             return -1;
+        if (resolve_pubkey(c, cfg, conn, &keys_loaded) < 0)
+            return -1;
+    }
     return 0;
 }
 

@@ -68,6 +68,27 @@ struct cfg_child {
     struct cfg_life life;
 };
 
+/* How one side authenticates (local { } or remote { }): auth = psk, or
+ * pubkey and strongSwan's forms of it (docs/CONFIGURATION.md). */
+enum cfg_auth_method { CFG_AUTH_PSK, CFG_AUTH_PUBKEY };
+enum cfg_key_type { CFG_KEY_ANY, CFG_KEY_RSA, CFG_KEY_ECDSA, CFG_KEY_ED25519, CFG_KEY_ED448 };
+#define CFG_SIDE_CERTS 4
+
+struct cfg_auth {
+    uint8_t method;   /* enum cfg_auth_method */
+    uint8_t key_type; /* enum cfg_key_type: auth = rsa, ecdsa, ... */
+    bool pss;         /* auth = rsa/pss: RSA signatures with PSS padding */
+    uint32_t hashes;  /* pubkey-sha256-sha384...: bit (1 << IKE_HASH_*) each, 0: any */
+    /* Indexes into cfg->certs: local: our certificate (the first) and
+     * more; remote: certificates the peer must hold one of (none: any). */
+    int16_t certs[CFG_SIDE_CERTS];
+    uint8_t n_certs;
+    int16_t cacerts[CFG_SIDE_CERTS]; /* remote: the CAs the peer's chain must end in (none: any) */
+    uint8_t n_cacerts;
+};
+
+enum cfg_send_cert { CFG_SEND_CERT_IFASKED, CFG_SEND_CERT_ALWAYS, CFG_SEND_CERT_NEVER };
+
 struct cfg_conn {
     char name[64];
     char where[300];
@@ -89,6 +110,10 @@ struct cfg_conn {
     /* IKE SAs and CHILD_SAs one peer identity may hold with this
      * connection (uipsecd's keys max_ike_sas, max_child_sas; 0: no limit). */
     uint32_t max_ike_sas, max_child_sas;
+    struct cfg_auth local_auth, remote_auth;
+    uint8_t send_cert;        /* enum cfg_send_cert, default ifasked */
+    bool send_certreq;        /* default yes */
+    int32_t key;              /* local pubkey: cfg->keys index; in the child, the parent's key id */
     uint8_t psk[CFG_PSK_MAX]; /* from the best-matching secrets.ike-* */
     size_t psk_len;
     /* In uipsecd's unprivileged child, which never holds the PSK: its

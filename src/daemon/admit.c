@@ -400,7 +400,7 @@ static void fail(struct failures *f, uint64_t now)
 }
 
 void admit_auth_result(struct admit *a, const struct ike_id *id, const struct uipsec_addr *from,
-                       bool ok, uint64_t now_ms)
+                       bool ok, const char *why, uint64_t now_ms)
 {
     struct prefix *p = prefix_get(a, from, true);
     struct idrec *r = id_get(a, id, !ok);
@@ -419,10 +419,10 @@ void admit_auth_result(struct admit *a, const struct ike_id *id, const struct ui
         fail(&r->auth, now_ms);
     if (p && may_log(a, p, now_ms)) {
         ike_id_format(id, who, sizeof(who));
-        log_warn("authentication of %s from %s failed (%u in a row from there); further tries "
-                 "back off up to %d s",
-                 who, prefix_text(p, where, sizeof(where)), p->auth.count,
-                 ADMIT_AUTH_BACKOFF_MAX_MS / 1000);
+        log_warn("authentication of %s from %s failed%s%s (%u in a row from there); further "
+                 "tries back off up to %d s",
+                 who, prefix_text(p, where, sizeof(where)), why ? ": " : "", why ? why : "",
+                 p->auth.count, ADMIT_AUTH_BACKOFF_MAX_MS / 1000);
     }
 }
 

@@ -70,9 +70,10 @@ bool admit_response_ok(struct admit *a, const struct uipsec_addr *from, uint64_t
 uint64_t admit_auth_wait(struct admit *a, const struct ike_id *id, const struct uipsec_addr *from,
                          uint64_t now_ms, const char **why);
 /* The outcome of an AUTH check: a failure backs off (and is logged, rate
- * limited), a success forgives both the source and the identity. */
+ * limited, with why when not NULL), a success forgives both the source
+ * and the identity. */
 void admit_auth_result(struct admit *a, const struct ike_id *id, const struct uipsec_addr *from,
-                       bool ok, uint64_t now_ms);
+                       bool ok, const char *why, uint64_t now_ms);
 
 /* Summary lines of what the log suppressed; call it every tick. */
 void admit_tick(struct admit *a, uint64_t now_ms);

@@ -15,6 +15,7 @@
 #include "control.h"
 #include "daemon.h"
 #include "dpthread.h"
+#include "ike_creds.h"
 #include "ike_msg.h"
 #include "log.h"
 #include "pairs.h"
@@ -153,6 +154,15 @@ static int cb_psk_mac(void *arg, enum ike_prf_alg prf, const uint8_t *octets, si
                                                                                                : -1;
 }
 
+static int cb_sign(void *arg, uint32_t key_id, int scheme, uint8_t method, const uint8_t *octets,
+                   size_t len, uint8_t *out, size_t *out_len)
+{
+    struct ike_rt *rt = arg;
+
+    return priv_sign(rt->d, key_id, (unsigned)scheme, method, octets, len, out, out_len) == 0 ? 0
+                                                                                              : -1;
+}
+
 static struct ike_rt *rt_new(struct daemon *d, const struct cfg_conn *conn,
                              const struct ike_path *path)
 {
@@ -178,8 +188,10 @@ static struct ike_rt *rt_new(struct daemon *d, const struct cfg_conn *conn,
                                .auth_allowed = ike_policy_auth_allowed,
                                .auth_result = ike_policy_auth_result,
                                .child_allowed = ike_policy_child_allowed,
-                               /* the PSK is the parent's: it makes the MAC */
-                               .psk_mac = conn->psk_len ? NULL : cb_psk_mac};
+                               /* the PSK and the keys are the parent's: it makes
+                                * the MAC and the signature */
+                               .psk_mac = conn->psk_len ? NULL : cb_psk_mac,
+                               .sign = cb_sign};
     return rt;
 }
 
@@ -198,6 +210,8 @@ static int build_cfg(struct ike_rt *rt, char *err, size_t err_len)
     ic->psk_len = c->psk_len;
     ic->ike = c->ike;
     ic->force_encap = c->encap;
+    if (ike_creds_build(&rt->d->cfg, c, ic, err, err_len) < 0)
+        return -1;
     if (!ic->local_id.type && /* local.id defaults to our address */
         ike_id_set(&ic->local_id, rt->path.local.family == 6 ? IKE_ID_IPV6_ADDR : IKE_ID_IPV4_ADDR,
                    addr_str(&rt->path.local, why, sizeof(why))) != UIPSEC_OK) {
@@ -245,6 +259,7 @@ static void rt_free(struct ike_rt *rt)
     ike_table_unlink(rt);
     drop_children(rt);
     ike_sa_free(rt->sa);
+    ike_creds_free(&rt->icfg);
     OPENSSL_cleanse(rt, sizeof(*rt));
     free(rt);
 }
@@ -317,7 +332,11 @@ static const struct ike_env *cb_rekeyed(void *arg, struct ike_sa *new_sa)
     if (!rt)
         return NULL;
     rt->icfg = old->icfg;
-    rt->icfg.psk = rt->conn.psk; /* its own copy: the old rt goes first */
+    rt->icfg.psk = rt->conn.psk;        /* its own copy: the old rt goes first */
+    if (ike_creds_ref(&rt->icfg) < 0) { /* the certificates too */
+        rt_free(rt);
+        return NULL;
+    }
     rt->sa = new_sa;
     new_sa->cfg = &rt->icfg;
     memcpy(rt->child_pending, old->child_pending, sizeof(rt->child_pending));

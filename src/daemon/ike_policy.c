@@ -95,7 +95,9 @@ void ike_policy_auth_result(void *arg, const struct ike_id *peer, const struct i
 {
     struct ike_rt *rt = arg;
 
-    admit_auth_result(rt->d->ike->admit, peer, &from->remote, ok, now_ms());
+    const char *why = rt->sa && rt->sa->fail_text[0] ? rt->sa->fail_text : NULL;
+
+    admit_auth_result(rt->d->ike->admit, peer, &from->remote, ok, why, now_ms());
     if (!ok)
         quiet(rt); /* admit logged it, rate-limited */
 }

@@ -22,8 +22,10 @@ size_t privcfg_write(int fd, const struct cfg *cfg);
 int privcfg_read(int fd, size_t len, struct cfg *out, char *err, size_t err_len);
 /* Takes the secrets out of cfg: the secrets table and each connection's
  * PSK, which ids(arg, psk, len) replaces by its number (UINT32_MAX if it
- * has none).  Static keys of manual SAs stay: the data path needs them. */
+ * has none); the private keys, each connection's replaced by the number
+ * key_ids(arg, key) gives it (the callee takes a reference of its own).  Static keys of manual SAs
+ * stay: the data path needs them. */
 void privcfg_strip(struct cfg *cfg, uint32_t (*ids)(void *arg, const uint8_t *psk, size_t len),
-                   void *arg);
+                   uint32_t (*key_ids)(void *arg, EVP_PKEY *key), void *arg);
 
 #endif

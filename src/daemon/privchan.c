@@ -99,6 +99,9 @@ void priv_dispatch(const struct priv_handlers *h, const struct priv_req *q, stru
     case PRIV_PSK_AUTH:
         rc = h->psk_auth ? h->psk_auth(h->arg, &q->u.auth, r->data, &out_len) : rc;
         break;
+    case PRIV_SIGN:
+        rc = h->sign ? h->sign(h->arg, &q->u.sign, r->data, &out_len) : rc;
+        break;
     case PRIV_DROP_COMMIT:
         rc = h->drop_commit ? h->drop_commit(h->arg, q->u.commit == 1) : rc;
         break;

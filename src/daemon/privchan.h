@@ -26,6 +26,8 @@ struct priv_handlers {
     int (*peer)(void *arg, bool add, const struct uipsec_addr *peer);
     int (*keylog)(void *arg, enum priv_keylog_file file, const char *line);
     int (*psk_auth)(void *arg, const struct priv_auth *a, uint8_t *out, size_t *out_len);
+    /* the AUTH data, at most PRIV_REPLY_DATA bytes */
+    int (*sign)(void *arg, const struct priv_sign *s, uint8_t *out, size_t *out_len);
     int (*drop_commit)(void *arg, bool apply);
     int (*drop_count)(void *arg, uint64_t *packets);
     /* Writes the new configuration where the child reads it (privsep.c)

@@ -133,6 +133,26 @@ int priv_psk_mac(struct daemon *d, uint32_t psk_id, unsigned prf, const uint8_t 
     return rc;
 }
 
+int priv_sign(struct daemon *d, uint32_t key, unsigned scheme, unsigned method,
+              const uint8_t *octets, size_t len, uint8_t *out, size_t *out_len)
+{
+    struct priv_req q = {.type = PRIV_SIGN};
+    struct priv_reply r;
+    int rc;
+
+    if (len > PRIV_AUTH_MAX)
+        return -EMSGSIZE;
+    q.u.sign = (struct priv_sign){key, (uint8_t)scheme, (uint8_t)method, (uint16_t)len, octets};
+    rc = call(d, &q, &r);
+    if (rc == 0 && (r.len == 0 || r.len > *out_len))
+        rc = -EPROTO;
+    if (rc == 0) {
+        memcpy(out, r.data, r.len);
+        *out_len = r.len;
+    }
+    return rc;
+}
+
 int priv_ready(struct daemon *d)
 {
     struct priv_req q = {.type = PRIV_READY};

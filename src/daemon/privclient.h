@@ -46,6 +46,10 @@ void priv_keylog_ike(struct daemon *d, const struct ike_sa *sa);
 void priv_keylog_esp(struct daemon *d, const struct uipsec_sa_params *p);
 int priv_psk_mac(struct daemon *d, uint32_t psk_id, unsigned prf, const uint8_t *octets, size_t len,
                  uint8_t *out, size_t out_len);
+/* AUTH data (sig.h) signed by the parent with key over octets: 0 with the
+ * bytes in out (at most *out_len, which gets their count), or -errno. */
+int priv_sign(struct daemon *d, uint32_t key, unsigned scheme, unsigned method,
+              const uint8_t *octets, size_t len, uint8_t *out, size_t *out_len);
 /* The parent re-reads the configuration: 0 with *out (its secrets left
  * out), or -1 with the parent's message. */
 int priv_config(struct daemon *d, struct cfg *out, char *err, size_t err_len);

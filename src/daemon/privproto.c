@@ -4,6 +4,8 @@
 #include <string.h>
 
 #include "cursor.h"
+#include "ike_wire.h"
+#include "sig.h"
 
 #define ROUTE_LEN 18 /* family, prefix length, 16 address bytes */
 #define TS_LEN    36 /* lo, hi, port lo, port hi */
@@ -17,7 +19,7 @@ static const char *const names[PRIV_TYPE_END] = {
     [PRIV_PEER_DEL] = "peer-del",     [PRIV_KEYLOG] = "keylog",
     [PRIV_PSK_AUTH] = "psk-auth",     [PRIV_DROP_COMMIT] = "drop-commit",
     [PRIV_DROP_COUNT] = "drop-count", [PRIV_CONFIG] = "config",
-    [PRIV_READY] = "ready",
+    [PRIV_READY] = "ready",           [PRIV_SIGN] = "sign",
 };
 
 const char *priv_type_name(uint16_t type)
@@ -85,6 +87,15 @@ static bool auth_ok(const struct priv_auth *a)
            a->len > 0 && a->len <= PRIV_AUTH_MAX && a->octets;
 }
 
+static bool sign_ok(const struct priv_sign *s)
+{
+    return s->scheme > IKE_SIG_NONE && s->scheme < IKE_SIG_COUNT &&
+           (s->method == IKE_AUTH_RSA_SIG || s->method == IKE_AUTH_ECDSA_SHA256_P256 ||
+            s->method == IKE_AUTH_ECDSA_SHA384_P384 || s->method == IKE_AUTH_ECDSA_SHA512_P521 ||
+            s->method == IKE_AUTH_DIGITAL_SIGNATURE) &&
+           s->len > 0 && s->len <= PRIV_AUTH_MAX && s->octets;
+}
+
 static bool req_ok(const struct priv_req *q)
 {
     switch (q->type) {
@@ -103,6 +114,8 @@ static bool req_ok(const struct priv_req *q)
         return keylog_ok(&q->u.keylog);
     case PRIV_PSK_AUTH:
         return auth_ok(&q->u.auth);
+    case PRIV_SIGN:
+        return sign_ok(&q->u.sign);
     case PRIV_DROP_COMMIT:
         return q->u.commit <= 1;
     case PRIV_DROP_COUNT:
@@ -192,6 +205,12 @@ static void put_body(struct writer *w, const struct priv_req *q)
         put32(w, q->u.auth.secret);
         put16(w, q->u.auth.prf);
         put(w, q->u.auth.octets, q->u.auth.len);
+        break;
+    case PRIV_SIGN:
+        put32(w, q->u.sign.key);
+        put8(w, q->u.sign.scheme);
+        put8(w, q->u.sign.method);
+        put(w, q->u.sign.octets, q->u.sign.len);
         break;
     case PRIV_DROP_COMMIT:
         put8(w, q->u.commit);
@@ -284,6 +303,13 @@ static bool take_body(struct cursor *c, struct priv_req *q)
             return false;
         q->u.auth.len = (uint16_t)c->len;
         q->u.auth.octets = c->p;
+        return true;
+    case PRIV_SIGN:
+        if (n < 7 || !take32(c, &q->u.sign.key) || !take(c, &q->u.sign.scheme, 1) ||
+            !take(c, &q->u.sign.method, 1))
+            return false;
+        q->u.sign.len = (uint16_t)c->len;
+        q->u.sign.octets = c->p;
         return true;
     case PRIV_DROP_COMMIT:
         return n == 1 && take(c, &q->u.commit, 1);

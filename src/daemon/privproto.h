@@ -5,8 +5,8 @@
  * untrusted input (a compromised child may send anything): every field is
  * checked here, against its type's exact length and range, before the
  * parent acts on it.  A request grants only what its type says: a route to
- * a selector, an MTU, a drop rule, a key-log line, or a PSK MAC over
- * octets the child chose (never the PSK itself). */
+ * a selector, an MTU, a drop rule, a key-log line, or a PSK MAC or a
+ * signature over octets the child chose (never the PSK or the key). */
 #ifndef UIPSECD_PRIVPROTO_H
 #define UIPSECD_PRIVPROTO_H
 
@@ -19,7 +19,7 @@
 #define PRIV_HDR_LEN    8     /* type u16, payload length u16, sequence u32 */
 #define PRIV_KEYLOG_MAX 1024  /* one line of a Wireshark key file */
 #define PRIV_AUTH_MAX   60000 /* IKE_SA_INIT message + nonce + MACed ID */
-#define PRIV_REPLY_DATA 640   /* a PRF output, a counter, or an error message */
+#define PRIV_REPLY_DATA 1280  /* a PRF output, a signature, a counter, or an error message */
 #define PRIV_MSG_MAX    (PRIV_HDR_LEN + 8 + PRIV_AUTH_MAX)
 #define PRIV_MTU_MIN    576
 #define PRIV_MTU_MAX    65535
@@ -38,6 +38,7 @@ enum priv_type {
     PRIV_DROP_COUNT,  /* cleartext packets dropped so far */
     PRIV_CONFIG,      /* re-read the configuration, without its secrets */
     PRIV_READY,       /* started: the control socket may take its name */
+    PRIV_SIGN,        /* an AUTH signature with one of our private keys */
     PRIV_TYPE_END
 };
 
@@ -69,6 +70,14 @@ struct priv_auth {
     const uint8_t *octets; /* borrowed from the datagram */
 };
 
+struct priv_sign {
+    uint32_t key;   /* index of the key in the parent's table */
+    uint8_t scheme; /* enum ike_sig_scheme */
+    uint8_t method; /* IKE_AUTH_*: 1, 9, 10, 11 or 14 */
+    uint16_t len;
+    const uint8_t *octets; /* borrowed from the datagram */
+};
+
 struct priv_req {
     uint16_t type; /* enum priv_type */
     uint32_t seq;
@@ -79,6 +88,7 @@ struct priv_req {
         struct uipsec_addr peer;
         struct priv_keylog keylog;
         struct priv_auth auth;
+        struct priv_sign sign;
         uint8_t commit; /* PRIV_DROP_COMMIT: 1 apply, 0 take back */
     } u;
 };

@@ -28,6 +28,7 @@
 #include "privcfg.h"
 #include "privchan.h"
 #include "routes.h"
+#include "sig.h"
 #include "sandbox.h"
 
 /* The PSKs the child may ask MACs with, by number; a reload appends the
@@ -42,6 +43,8 @@ struct parent {
     struct cleardrop *cd;
     struct psk *psks;
     size_t npsks;
+    EVP_PKEY **keys; /* private keys the child may ask signatures with, by number */
+    size_t nkeys;
     pid_t child;
 };
 
@@ -59,6 +62,30 @@ static uint32_t psk_id(void *arg, const uint8_t *key, size_t len)
     memcpy(p->psks[p->npsks].key, key, len);
     p->psks[p->npsks].len = len;
     return (uint32_t)p->npsks++;
+}
+
+static uint32_t key_id(void *arg, EVP_PKEY *key)
+{
+    struct parent *p = arg;
+    EVP_PKEY **grown;
+
+    for (size_t i = 0; i < p->nkeys; i++)
+        if (EVP_PKEY_eq(p->keys[i], key) == 1)
+            return (uint32_t)i;
+    if (!(grown = realloc(p->keys, (p->nkeys + 1) * sizeof(*grown))) || !EVP_PKEY_up_ref(key))
+        return UINT32_MAX; /* no signature with it: its authentications fail */
+    p->keys = grown;
+    p->keys[p->nkeys] = key;
+    return (uint32_t)p->nkeys++;
+}
+
+static void keys_free(struct parent *p)
+{
+    for (size_t i = 0; i < p->nkeys; i++)
+        EVP_PKEY_free(p->keys[i]); /* OpenSSL wipes the private parts */
+    free(p->keys);
+    p->keys = NULL;
+    p->nkeys = 0;
 }
 
 /* ---- the requests ---- */
@@ -127,6 +154,29 @@ static int h_psk_auth(void *arg, const struct priv_auth *a, uint8_t *out, size_t
     return 0;
 }
 
+/* An AUTH signature (RFC 7296 2.15, RFC 7427) over octets the child
+ * chose: as with the PSK MAC, a compromised child could get signatures
+ * while it runs, but never the key, which it cannot keep or use later. */
+static int h_sign(void *arg, const struct priv_sign *s, uint8_t *out, size_t *out_len)
+{
+    struct parent *p = arg;
+    uint8_t sig[IKE_SIG_MAX_AUTH];
+    size_t len = sizeof(sig);
+    char why[200];
+
+    if (s->key >= p->nkeys)
+        return -EINVAL;
+    if (ike_sig_sign(p->keys[s->key], (enum ike_sig_scheme)s->scheme, s->method, s->octets, s->len,
+                     sig, &len, why, sizeof(why)) < 0 ||
+        len > PRIV_REPLY_DATA) {
+        log_warn("cannot sign IKE_AUTH: %s", why);
+        return -EINVAL;
+    }
+    memcpy(out, sig, len);
+    *out_len = len;
+    return 0;
+}
+
 /* The configuration file again, for a reload in the child. */
 static int h_config(void *arg, uint8_t *out, size_t *out_len)
 {
@@ -150,7 +200,7 @@ static int h_config(void *arg, uint8_t *out, size_t *out_len)
     next.offload = d->cfg.offload;
     next.workers = d->cfg.workers;
     ike_config_loaded(&next);
-    privcfg_strip(&next, psk_id, p);
+    privcfg_strip(&next, psk_id, key_id, p);
     len = (uint32_t)privcfg_write(d->priv.cfg_fd, &next);
     cfg_free(&d->cfg);
     d->cfg = next; /* the key-log directory follows it */
@@ -187,6 +237,7 @@ static void serve(struct parent *p, int fd)
                                     .peer = h_peer,
                                     .keylog = h_keylog,
                                     .psk_auth = h_psk_auth,
+                                    .sign = h_sign,
                                     .drop_commit = h_drop_commit,
                                     .drop_count = h_drop_count,
                                     .config = h_config,
@@ -237,6 +288,7 @@ static int finish(struct parent *p)
     nl_close(&d->nl);
     OPENSSL_cleanse(p->psks, p->npsks * sizeof(*p->psks));
     free(p->psks);
+    keys_free(p);
     cfg_free(&d->cfg);
     return clean ? 0 : 1;
 }
@@ -286,6 +338,7 @@ static void enter_child(struct daemon *d, struct parent *p, const char *dir, int
     d->priv.fd = fd;
     OPENSSL_cleanse(p->psks, p->npsks * sizeof(*p->psks));
     free(p->psks);
+    keys_free(p);
     if (sandbox_enter(&sb, &res, err, sizeof(err)) < 0) {
         log_err("cannot enter the sandbox: %s", err);
         _exit(1);
@@ -313,7 +366,7 @@ int privsep_split(struct daemon *d, const char *sandbox_dir)
         log_err("cannot split into privileged and unprivileged processes: %s", strerror(errno));
         return -1;
     }
-    privcfg_strip(&d->cfg, psk_id, &p); /* the parent keeps them in p.psks */
+    privcfg_strip(&d->cfg, psk_id, key_id, &p); /* the parent keeps them in p.psks, p.keys */
     p.child = fork();
     if (p.child < 0) {
         log_err("cannot fork: %s", strerror(errno));

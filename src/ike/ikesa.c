@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The IKE SA: life cycle, the receive dispatcher, message helpers, PSK AUTH
  * (RFC 7296 2.15) and NAT detection (2.23). */
+#include "ident.h"
 #include "ikesa_int.h"
 
 #include <arpa/inet.h>
@@ -52,6 +53,8 @@ int ike_id_set(struct ike_id *id, uint8_t type, const char *text)
         id->len = v4 ? 4 : 16;
         return UIPSEC_OK;
     }
+    if (type == IKE_ID_DER_ASN1_DN) /* strongSwan's text, "C=CH, O=..., CN=..." */
+        return ike_id_parse_dn(id, text, NULL, 0) == 0 ? UIPSEC_OK : UIPSEC_E_PARAM;
     if ((type != IKE_ID_FQDN && type != IKE_ID_RFC822_ADDR && type != IKE_ID_KEY_ID) || n == 0 ||
         n > IKE_ID_MAX)
         return UIPSEC_E_PARAM;
@@ -81,6 +84,7 @@ void ike_sa_free(struct ike_sa *sa)
     ike_dh_free(sa->child_dh);
     free(sa->req);
     free(sa->resp);
+    X509_free(sa->peer_cert);
     OPENSSL_cleanse(sa, sizeof *sa);
     free(sa);
 }
@@ -305,25 +309,45 @@ void ike_sa_check_nat(struct ike_sa *sa, const struct ike_msg *msg)
         nat_changed(sa, msg, IKE_N_NAT_DETECTION_DESTINATION_IP, &p->local, p->local_port);
 }
 
-/* The AUTH octets (2.15) in one buffer, for a psk_mac hook elsewhere. */
-static int psk_mac_hook(const struct ike_sa *sa, const struct ike_iov *so, size_t n, uint8_t *out,
-                        size_t out_len)
+/* RealMessage | Nonce | prf(SK_p, ID') of one side (2.15): so[3], with
+ * macid (the PRF's size) filled. */
+static int signed_parts(const struct ike_sa *sa, bool of_initiator, uint8_t id_type,
+                        struct ike_bytes id_data, uint8_t *macid, struct ike_iov *so)
 {
-    size_t len = 0, at = 0;
-    uint8_t *buf;
-    int r;
+    uint8_t idhdr[4] = {id_type, 0, 0, 0};
+    size_t plen = ike_prf_len(sa->prf);
+    struct ike_iov skp = of_initiator ? sa->keys->pi : sa->keys->pr;
+    struct ike_iov id[2] = {{idhdr, 4}, {id_data.p, id_data.len}};
 
-    for (size_t i = 0; i < n; i++)
-        len += so[i].len;
-    if (!(buf = malloc(len)))
-        return UIPSEC_E_NOMEM;
-    for (size_t i = 0; i < n; i++) {
+    so[0] = (struct ike_iov){of_initiator ? sa->init_req : sa->init_resp,
+                             of_initiator ? sa->init_req_len : sa->init_resp_len};
+    so[1] =
+        (struct ike_iov){of_initiator ? sa->nr : sa->ni, of_initiator ? sa->nr_len : sa->ni_len};
+    so[2] = (struct ike_iov){macid, plen};
+    if (!so[0].p || !sa->keys)
+        return UIPSEC_E_PARAM;
+    return ike_prf(sa->prf, skp.p, skp.len, id, 2, macid, plen);
+}
+
+int ike_auth_octets(const struct ike_sa *sa, bool of_initiator, uint8_t id_type,
+                    struct ike_bytes id_data, uint8_t **out, size_t *out_len)
+{
+    uint8_t macid[IKE_PRF_MAX_LEN], *buf = NULL;
+    struct ike_iov so[3];
+    size_t at = 0;
+    int r = signed_parts(sa, of_initiator, id_type, id_data, macid, so);
+
+    if (r == UIPSEC_OK && !(buf = malloc(so[0].len + so[1].len + so[2].len)))
+        r = UIPSEC_E_NOMEM;
+    for (size_t i = 0; r == UIPSEC_OK && i < 3; i++) {
         memcpy(buf + at, so[i].p, so[i].len);
         at += so[i].len;
     }
-    r = sa->env->psk_mac(sa->env->arg, sa->prf, buf, len, out, out_len) == 0 ? UIPSEC_OK
-                                                                             : UIPSEC_E_PARAM;
-    free(buf);
+    OPENSSL_cleanse(macid, sizeof macid);
+    *out = r == UIPSEC_OK ? buf : NULL;
+    *out_len = r == UIPSEC_OK ? at : 0;
+    if (r != UIPSEC_OK)
+        free(buf);
     return r;
 }
 
@@ -331,26 +355,27 @@ int ike_psk_auth(const struct ike_sa *sa, bool of_initiator, uint8_t id_type,
                  struct ike_bytes id_data, uint8_t *out, size_t out_len)
 {
     const struct ike_cfg *c = sa->cfg;
-    uint8_t idhdr[4] = {id_type, 0, 0, 0}, macid[IKE_PRF_MAX_LEN];
-    size_t plen = ike_prf_len(sa->prf);
-    struct ike_iov skp = of_initiator ? sa->keys->pi : sa->keys->pr;
-    struct ike_iov id[2] = {{idhdr, 4}, {id_data.p, id_data.len}};
-    struct ike_iov so[3] = {
-        {of_initiator ? sa->init_req : sa->init_resp,
-         of_initiator ? sa->init_req_len : sa->init_resp_len},
-        {of_initiator ? sa->nr : sa->ni, of_initiator ? sa->nr_len : sa->ni_len},
-        {macid, plen}};
-    bool hook = sa->env->psk_mac != NULL;
+    uint8_t macid[IKE_PRF_MAX_LEN], *buf = NULL;
+    struct ike_iov so[3];
+    size_t len;
     int r = UIPSEC_E_PARAM;
 
-    if (out_len != plen || (!hook && c->psk_len == 0) || !so[0].p)
-        goto out;
-    r = ike_prf(sa->prf, skp.p, skp.len, id, 2, macid, plen);
-    if (r == UIPSEC_OK && hook)
-        r = psk_mac_hook(sa, so, 3, out, out_len);
-    else if (r == UIPSEC_OK)
+    if (out_len != ike_prf_len(sa->prf))
+        return r;
+    if (sa->env->psk_mac) { /* the PSK is elsewhere: hand it the octets */
+        r = ike_auth_octets(sa, of_initiator, id_type, id_data, &buf, &len);
+        if (r == UIPSEC_OK)
+            r = sa->env->psk_mac(sa->env->arg, sa->prf, buf, len, out, out_len) == 0
+                    ? UIPSEC_OK
+                    : UIPSEC_E_PARAM;
+        free(buf);
+        return r;
+    }
+    if (c->psk_len == 0)
+        return r;
+    r = signed_parts(sa, of_initiator, id_type, id_data, macid, so);
+    if (r == UIPSEC_OK)
         r = ike_psk_mac(sa->prf, c->psk, c->psk_len, so, 3, out, out_len);
-out:
     OPENSSL_cleanse(macid, sizeof macid);
     return r;
 }
@@ -546,6 +571,8 @@ size_t ike_id_format(const struct ike_id *id, char *buf, size_t len)
         for (size_t i = 0; i < id->len; i++) /* printable only: it came from the peer */
             tmp[n++] = id->data[i] >= 0x20 && id->data[i] < 0x7f ? (char)id->data[i] : '?';
         tmp[n] = '\0';
+    } else if (id->type == IKE_ID_DER_ASN1_DN) {
+        ike_id_print(id, tmp, sizeof tmp);
     } else if (id->type == IKE_ID_KEY_ID) {
         tmp[0] = '#';
         for (size_t i = 0; i < id->len; i++)

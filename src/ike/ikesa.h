@@ -44,6 +44,7 @@
 #ifndef UIPSEC_IKE_IKESA_H
 #define UIPSEC_IKE_IKESA_H
 
+#include <openssl/x509.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -92,11 +93,28 @@ struct ike_child_cfg {
     enum uipsec_mode mode; /* TRANSPORT: ask (or accept) USE_TRANSPORT_MODE */
 };
 
+/* Public key authentication of one side (RFC 7296 2.15, RFC 7427): what
+ * the caller's configuration says, the objects borrowed from it. */
+struct ike_pubkey_cfg {
+    bool on;                /* this side signs (else it uses the PSK) */
+    int key_type;           /* EVP_PKEY_RSA, _EC, _ED25519, _ED448, or 0: any */
+    bool pss;               /* local: RSA signatures with PSS */
+    uint32_t hashes;        /* allowed hashes, bit (1 << IKE_HASH_*) each; 0: ours */
+    X509 *cert;             /* local: our certificate */
+    STACK_OF(X509) * chain; /* local: intermediate CAs sent after it */
+    uint32_t key_id;        /* local: the signer's key (ike_env.sign) */
+    X509_STORE *trust;      /* remote: CAs the peer's chain must end in */
+    STACK_OF(X509) * known; /* remote: certificates that may complete its chain */
+};
+
 struct ike_cfg {
     struct ike_id local_id, remote_id;
-    bool remote_id_any; /* accept any peer ID (the PSK decides) */
+    bool remote_id_any; /* accept any peer ID (the PSK or the CA decides) */
     const uint8_t *psk; /* borrowed */
     size_t psk_len;
+    struct ike_pubkey_cfg local_pk, remote_pk;
+    uint8_t send_cert; /* IKE_SEND_CERT_* */
+    bool send_certreq;
     struct ike_prop_list ike;
     bool force_encap;     /* send a NAT_DETECTION_SOURCE_IP that cannot match (2.23) */
     bool initial_contact; /* initiator: say we hold no other IKE SA with the peer */
@@ -124,6 +142,9 @@ struct ike_child_result {
 };
 
 struct ike_sa;
+
+/* ike_cfg.send_cert: strongSwan's send_cert, in the order of cfg_send_cert. */
+enum { IKE_SEND_CERT_IFASKED, IKE_SEND_CERT_ALWAYS, IKE_SEND_CERT_NEVER };
 
 struct ike_env {
     void *arg;
@@ -163,6 +184,12 @@ struct ike_env {
      * machine computes it from its ike_cfg's psk. */
     int (*psk_mac)(void *arg, enum ike_prf_alg prf, const uint8_t *octets, size_t len, uint8_t *out,
                    size_t out_len);
+    /* Where the private key lives (uipsecd: its parent): AUTH data
+     * (sig.h: ike_sig_sign) of scheme and method over octets with key
+     * key_id into out (*out_len: room in, bytes out); 0 or -1.  Needed
+     * when local_pk.on. */
+    int (*sign)(void *arg, uint32_t key_id, int scheme, uint8_t method, const uint8_t *octets,
+                size_t len, uint8_t *out, size_t *out_len);
 };
 
 enum ike_role { IKE_ROLE_INITIATOR, IKE_ROLE_RESPONDER };
@@ -267,6 +294,10 @@ struct ike_sa {
     uint16_t fail_notify;
     uint16_t child_notify; /* why the first CHILD_SA was not made, or 0 */
     const char *fail_reason;
+    char fail_text[300];  /* fail_reason when it must be made (a certificate's) */
+    uint32_t peer_hashes; /* SIGNATURE_HASH_ALGORITHMS the peer sent, bit each */
+    bool peer_certreq;    /* the peer sent CERTREQ: send_cert = ifasked sends */
+    X509 *peer_cert;      /* the certificate the peer authenticated with */
 };
 
 /* Starts an IKE SA as initiator: sends IKE_SA_INIT with the first DH group

@@ -1,22 +1,35 @@
 /* SPDX-License-Identifier: MIT */
-/* IKE_AUTH with pre-shared keys (RFC 7296 1.2, 2.15) and the first
- * CHILD_SA: ESP proposal (no PFS), traffic selectors narrowed (2.9),
- * KEYMAT from the IKE_SA_INIT nonces (2.17). */
+/* IKE_AUTH with pre-shared keys or signatures (RFC 7296 1.2, 2.15;
+ * ikesa_cert.c) and the first CHILD_SA: ESP proposal (no PFS), traffic
+ * selectors narrowed (2.9), KEYMAT from the IKE_SA_INIT nonces (2.17). */
+#include "ident.h"
 #include "ikesa_int.h"
 
 #include <openssl/crypto.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* Room for IDi, IDr, AUTH, N, SA, TSi, TSr. */
-#define AUTH_MAX_PAYLOADS 9
+/* Room for IDi, IDr, AUTH, N, SA, TSi, TSr, CERT (ours and the
+ * intermediates) and CERTREQ. */
+#define AUTH_MAX_PAYLOADS (9 + IKE_CERT_MAX_SEND + 1)
 
 struct auth_out {
     struct ike_payload pl[AUTH_MAX_PAYLOADS];
     size_t n;
     uint8_t auth[IKE_PRF_MAX_LEN];
     struct ike_child_wire cw;
+    struct ike_cert_out cert;
 };
+
+static void out_free(struct auth_out *o)
+{
+    if (!o)
+        return;
+    ike_cert_out_free(&o->cert);
+    OPENSSL_cleanse(o, sizeof *o);
+    free(o);
+}
 
 static void add(struct auth_out *o, struct ike_payload p)
 {
@@ -30,18 +43,17 @@ static struct ike_payload id_pl(uint8_t type, const struct ike_id *id)
                                 .u.id = {.type = id->type, .data = {id->data, id->len}}};
 }
 
-/* The peer's ID: the configured one, or any (kept for the record). */
+/* The peer's ID: one the configured one matches (itself, or a pattern
+ * with wildcards), or any (kept for the record). */
 static bool peer_id_ok(struct ike_sa *sa, const struct ike_pl_id *got)
 {
-    const struct ike_id *want = &sa->cfg->remote_id;
-
     if (got->data.len > IKE_ID_MAX)
         return false;
     sa->peer_id.type = got->type;
     sa->peer_id.len = (uint8_t)got->data.len;
     memcpy(sa->peer_id.data, got->data.p, got->data.len);
-    return sa->cfg->remote_id_any || (got->type == want->type && got->data.len == want->len &&
-                                      memcmp(got->data.p, want->data, want->len) == 0);
+    return sa->cfg->remote_id_any ||
+           ike_id_match(&sa->cfg->remote_id, &sa->peer_id) > IKE_ID_MATCH_NONE;
 }
 
 static bool id_equal(const struct ike_pl_id *got, const struct ike_id *want)
@@ -50,21 +62,53 @@ static bool id_equal(const struct ike_pl_id *got, const struct ike_id *want)
            memcmp(got->data.p, want->data, want->len) == 0;
 }
 
-/* Our ID and AUTH payloads. */
+/* Why the IDs did not fit, for the log: the peer's is not remote.id, or
+ * the IDr it asked for is not ours. */
+static void id_mismatch(struct ike_sa *sa, const struct ike_payload *idr)
+{
+    const struct ike_cfg *c = sa->cfg;
+    char got[120], want[120]; /* enough to tell them apart in a log line */
+    bool peer_ok = c->remote_id_any || ike_id_match(&c->remote_id, &sa->peer_id);
+
+    ike_id_format(&sa->peer_id, got, sizeof got);
+    ike_id_format(peer_ok ? &c->local_id : &c->remote_id, want, sizeof want);
+    if (peer_ok && idr) {
+        struct ike_id asked = {
+            .type = idr->u.id.type,
+            .len = (uint8_t)(idr->u.id.data.len <= IKE_ID_MAX ? idr->u.id.data.len : 0)};
+
+        memcpy(asked.data, idr->u.id.data.p, asked.len);
+        ike_id_format(&asked, got, sizeof got);
+        snprintf(sa->fail_text, sizeof sa->fail_text, "the peer asked for \"%s\", we are \"%s\"",
+                 got, want);
+    } else {
+        snprintf(sa->fail_text, sizeof sa->fail_text,
+                 "the peer's identity \"%s\" is not the remote.id \"%s\"", got, want);
+    }
+}
+
+/* Our ID and AUTH payloads, and with public keys CERT and CERTREQ. */
 static int add_id_auth(struct ike_sa *sa, struct auth_out *o)
 {
-    const struct ike_id *me = &sa->cfg->local_id;
+    const struct ike_cfg *c = sa->cfg;
+    const struct ike_id *me = &c->local_id;
     bool i = sa->role == IKE_ROLE_INITIATOR;
     size_t plen = ike_prf_len(sa->prf);
-    int r = ike_psk_auth(sa, i, me->type, (struct ike_bytes){me->data, me->len}, o->auth, plen);
+    int r = UIPSEC_OK;
 
     add(o, id_pl(i ? IKE_PL_IDI : IKE_PL_IDR, me));
-    if (i && sa->cfg->initial_contact) /* no other IKE SA with this peer (2.4) */
+    if (i && c->initial_contact) /* no other IKE SA with this peer (2.4) */
         add(o, ike_notify_pl(IKE_N_INITIAL_CONTACT, NULL, 0));
-    if (i && !sa->cfg->remote_id_any)
-        add(o, id_pl(IKE_PL_IDR, &sa->cfg->remote_id));
-    add(o, (struct ike_payload){.type = IKE_PL_AUTH,
-                                .u.auth = {.method = IKE_AUTH_PSK, .data = {o->auth, plen}}});
+    /* an IDr with wildcards would name nobody: the responder picks */
+    if (i && !c->remote_id_any && !ike_id_has_wildcards(&c->remote_id))
+        add(o, id_pl(IKE_PL_IDR, &c->remote_id));
+    if (c->local_pk.on || c->remote_pk.on)
+        r = ike_cert_auth_payloads(sa, &o->cert, o->pl, &o->n, AUTH_MAX_PAYLOADS);
+    if (r == UIPSEC_OK && !c->local_pk.on) {
+        r = ike_psk_auth(sa, i, me->type, (struct ike_bytes){me->data, me->len}, o->auth, plen);
+        add(o, (struct ike_payload){.type = IKE_PL_AUTH,
+                                    .u.auth = {.method = IKE_AUTH_PSK, .data = {o->auth, plen}}});
+    }
     return r;
 }
 
@@ -86,20 +130,23 @@ int ike_sa_send_auth_request(struct ike_sa *sa)
                        c->mode == UIPSEC_MODE_TRANSPORT, NULL, 0, o->pl, &o->n);
     if (r == UIPSEC_OK)
         r = ike_sa_send_sk(sa, IKE_EXCH_IKE_AUTH, false, sa->msg_id_send, o->pl, o->n);
-    OPENSSL_cleanse(o, sizeof *o);
-    free(o);
+    out_free(o);
     return r;
 }
 
-static bool auth_ok(const struct ike_sa *sa, const struct ike_pl_id *id,
+static bool auth_ok(struct ike_sa *sa, const struct ike_msg *m, const struct ike_pl_id *id,
                     const struct ike_pl_auth *auth)
 {
     uint8_t want[IKE_PRF_MAX_LEN];
     size_t plen = ike_prf_len(sa->prf);
-    bool ok = auth->method == IKE_AUTH_PSK && auth->data.len == plen &&
-              ike_psk_auth(sa, sa->role == IKE_ROLE_RESPONDER, id->type, id->data, want, plen) ==
-                  UIPSEC_OK &&
-              CRYPTO_memcmp(want, auth->data.p, plen) == 0;
+    bool ok;
+
+    if (sa->cfg->remote_pk.on)
+        return ike_cert_verify(sa, m, id, auth);
+    ok = auth->method == IKE_AUTH_PSK && auth->data.len == plen &&
+         ike_psk_auth(sa, sa->role == IKE_ROLE_RESPONDER, id->type, id->data, want, plen) ==
+             UIPSEC_OK &&
+         CRYPTO_memcmp(want, auth->data.p, plen) == 0;
 
     OPENSSL_cleanse(want, sizeof want);
     return ok;
@@ -135,7 +182,7 @@ static enum ike_rx answer_auth(struct ike_sa *sa, const struct ike_msg *m)
         err = IKE_N_NO_ADDITIONAL_SAS; /* the caller's per-identity limit */
 
     if (err == IKE_N_INVALID_SYNTAX) {
-        free(o);
+        out_free(o);
         return answer_error(sa, err, "IKE_AUTH without SA, TSi or TSr");
     }
     if (r == UIPSEC_OK && err)
@@ -145,11 +192,9 @@ static enum ike_rx answer_auth(struct ike_sa *sa, const struct ike_msg *m)
                            pick.mode == UIPSEC_MODE_TRANSPORT, NULL, 0, o->pl, &o->n);
     if (r == UIPSEC_OK)
         r = ike_sa_send_sk(sa, IKE_EXCH_IKE_AUTH, true, sa->msg_id_expect - 1, o->pl, o->n);
-    if (o)
-        OPENSSL_cleanse(o, sizeof *o);
-    free(o);
+    out_free(o);
     if (r != UIPSEC_OK)
-        return ike_sa_fail(sa, 0, "cannot answer IKE_AUTH");
+        return ike_sa_fail(sa, 0, sa->fail_text[0] ? sa->fail_text : "cannot answer IKE_AUTH");
     sa->state = IKE_SA_ESTABLISHED;
     sa->child_notify = err;
     if (err)
@@ -177,15 +222,19 @@ enum ike_rx ike_sa_auth_request(struct ike_sa *sa, uint8_t *buf, size_t len, str
     if (!idi || !auth)
         return answer_error(sa, IKE_N_INVALID_SYNTAX, "IKE_AUTH without IDi or AUTH");
     id_ok = peer_id_ok(sa, &idi->u.id) && (!idr || id_equal(&idr->u.id, &sa->cfg->local_id));
+    if (!id_ok)
+        id_mismatch(sa, idr);
     /* known before: a peer that restarted may replace its older SAs */
     sa->peer_initial_contact = ike_msg_notify(msg, IKE_N_INITIAL_CONTACT) != NULL;
+    ike_cert_note_peer(sa, msg); /* its CERTREQ asks for our certificate */
     if (env->auth_allowed && !env->auth_allowed(env->arg, &sa->peer_id, &sa->path))
         return answer_error(sa, IKE_N_AUTHENTICATION_FAILED, "authentication refused unchecked");
-    ok = id_ok && auth_ok(sa, &idi->u.id, &auth->u.auth);
+    ok = id_ok && auth_ok(sa, msg, &idi->u.id, &auth->u.auth);
     if (env->auth_result)
         env->auth_result(env->arg, &sa->peer_id, &sa->path, ok);
     if (!ok)
-        return answer_error(sa, IKE_N_AUTHENTICATION_FAILED, "peer's ID or AUTH is wrong");
+        return answer_error(sa, IKE_N_AUTHENTICATION_FAILED,
+                            sa->fail_text[0] ? sa->fail_text : "peer's ID or AUTH is wrong");
     return answer_auth(sa, msg);
 }
 
@@ -199,7 +248,8 @@ static enum ike_rx reject_responder(struct ike_sa *sa)
 
     if (ike_sa_send_sk(sa, IKE_EXCH_INFORMATIONAL, false, sa->msg_id_send, &n, 1) != UIPSEC_OK)
         ike_sa_log(sa->env, "cannot send AUTHENTICATION_FAILED");
-    return ike_sa_fail(sa, IKE_N_AUTHENTICATION_FAILED, "responder's ID or AUTH is wrong");
+    return ike_sa_fail(sa, IKE_N_AUTHENTICATION_FAILED,
+                       sa->fail_text[0] ? sa->fail_text : "responder's ID or AUTH is wrong");
 }
 
 enum ike_rx ike_sa_auth_response(struct ike_sa *sa, uint8_t *buf, size_t len, struct ike_msg *msg)
@@ -217,7 +267,7 @@ enum ike_rx ike_sa_auth_response(struct ike_sa *sa, uint8_t *buf, size_t len, st
     auth = ike_msg_find(msg, IKE_PL_AUTH);
     if (!idr || !auth)
         return ike_sa_fail(sa, err ? err->type : IKE_N_INVALID_SYNTAX, "IKE_AUTH refused");
-    if (!peer_id_ok(sa, &idr->u.id) || !auth_ok(sa, &idr->u.id, &auth->u.auth))
+    if (!peer_id_ok(sa, &idr->u.id) || !auth_ok(sa, msg, &idr->u.id, &auth->u.auth))
         return reject_responder(sa);
     sa->state = IKE_SA_ESTABLISHED;
     if (err) {

@@ -44,6 +44,42 @@ void ike_nat_hash(const uint8_t *spi_i, const uint8_t *spi_r, const struct uipse
 /* Sets sa->nat_local/nat_remote from the peer's NAT_DETECTION notifies. */
 void ike_sa_check_nat(struct ike_sa *sa, const struct ike_msg *msg);
 
+/* ikesa.c: <SignedOctets> (2.15) of the initiator (of_initiator) or the
+ * responder for the ID given, in a buffer of its own (*out, to free). */
+__attribute__((warn_unused_result)) int ike_auth_octets(const struct ike_sa *sa, bool of_initiator,
+                                                        uint8_t id_type, struct ike_bytes id_data,
+                                                        uint8_t **out, size_t *out_len);
+
+/* ikesa_cert.c: public key authentication (RFC 7296 2.15, 3.6, 3.7; RFC
+ * 7427).  The IKE_SA_INIT extras: SIGNATURE_HASH_ALGORITHMS, and CERTREQ
+ * from a responder that checks certificates; buf holds their data
+ * (IKE_CERT_INIT_BUF bytes); returns how many payloads went to pl (at
+ * most 2). */
+#define IKE_CERT_INIT_BUF (16 + 20 * 16)
+size_t ike_cert_init_payloads(const struct ike_sa *sa, uint8_t *buf, struct ike_payload *pl);
+/* Notes what the peer's message says: its hashes, whether it asked for
+ * certificates. */
+void ike_cert_note_peer(struct ike_sa *sa, const struct ike_msg *msg);
+/* Our IKE_AUTH payloads for public key authentication: CERT (when
+ * send_cert says), CERTREQ (initiator, when send_certreq), and AUTH
+ * (the signature, which the caller's sign hook makes).  The payloads
+ * point into o, which must outlive the send. */
+#define IKE_CERT_MAX_SEND 5
+struct ike_cert_out {
+    uint8_t *der[IKE_CERT_MAX_SEND];
+    uint8_t certreq[20 * 16];
+    uint8_t auth[1200];
+};
+__attribute__((warn_unused_result)) int ike_cert_auth_payloads(struct ike_sa *sa,
+                                                               struct ike_cert_out *o,
+                                                               struct ike_payload *pl, size_t *n,
+                                                               size_t cap);
+void ike_cert_out_free(struct ike_cert_out *o);
+/* The peer's CERT chain, identity and AUTH signature checked; false with
+ * sa->fail_text saying which certificate and which check failed. */
+bool ike_cert_verify(struct ike_sa *sa, const struct ike_msg *msg, const struct ike_pl_id *id,
+                     const struct ike_pl_auth *auth);
+
 /* ikesa.c: AUTH = prf(prf(PSK, "Key Pad for IKEv2"), <SignedOctets>) of
  * the initiator (of_initiator) or the responder, for the ID given. */
 __attribute__((warn_unused_result)) int ike_psk_auth(const struct ike_sa *sa, bool of_initiator,

@@ -193,6 +193,8 @@ void priv_keylog_ike(struct daemon *d, const struct ike_sa *sa);
 void priv_keylog_esp(struct daemon *d, const struct uipsec_sa_params *p);
 int priv_psk_mac(struct daemon *d, uint32_t psk_id, unsigned prf, const uint8_t *octets, size_t len,
                  uint8_t *out, size_t out_len);
+int priv_sign(struct daemon *d, uint32_t key, unsigned scheme, unsigned method,
+              const uint8_t *octets, size_t len, uint8_t *out, size_t *out_len);
 
 /* The data path's thread and its queue of trapped packets (one thread
  * here: nothing to lock, nothing queued). */
@@ -258,6 +260,14 @@ STANDIN int priv_psk_mac(struct daemon *d, uint32_t psk_id, unsigned prf, const 
 {
     (void)d, (void)psk_id, (void)prf, (void)octets, (void)len, (void)out, (void)out_len;
     abort();
+}
+
+STANDIN int priv_sign(struct daemon *d, uint32_t key, unsigned scheme, unsigned method,
+                      const uint8_t *octets, size_t len, uint8_t *out, size_t *out_len)
+{
+    (void)d, (void)key, (void)scheme, (void)method, (void)octets, (void)len, (void)out;
+    (void)out_len;
+    abort(); /* the fuzzed connections use PSKs */
 }
 
 /* ---- control.c, dataplane.c, manual_seq.c ---- */

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "privchan.h"
+#include "sig.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -79,6 +80,17 @@ static int h_auth(void *arg, const struct priv_auth *a, uint8_t *out, size_t *ou
     return 0;
 }
 
+static int h_sign(void *arg, const struct priv_sign *s, uint8_t *out, size_t *out_len)
+{
+    (void)arg;
+    if (s->len == 0 || s->len > PRIV_AUTH_MAX || s->scheme == 0 || s->scheme >= IKE_SIG_COUNT)
+        abort();
+    out[0] = s->octets[s->len - 1];
+    *out_len = 1;
+    calls++;
+    return 0;
+}
+
 static int h_commit(void *arg, bool apply)
 {
     (void)arg;
@@ -117,6 +129,7 @@ static const struct priv_handlers handlers = {.route = h_route,
                                               .peer = h_peer,
                                               .keylog = h_keylog,
                                               .psk_auth = h_auth,
+                                              .sign = h_sign,
                                               .drop_commit = h_commit,
                                               .drop_count = h_count,
                                               .config = h_config,

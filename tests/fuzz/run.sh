@@ -48,6 +48,7 @@ fi
 if [ -x "$build/tests/fuzz/fuzz_ike" ]; then
     run fuzz_ike 3 "$here/seeds-ike"
     run fuzz_ikesa 3 "$here/seeds-ikesa"
+    run fuzz_ident 12 "$here/seeds-ident"
 fi
 if [ -x "$build/tests/fuzz/fuzz_admit" ]; then
     run fuzz_admit 3
@@ -58,6 +59,9 @@ if [ -x "$build/tests/fuzz/fuzz_ike_rt" ]; then
 fi
 if [ -x "$build/tests/fuzz/fuzz_privproto" ]; then
     run fuzz_privproto 3 "$here/seeds-privproto"
+fi
+if [ -x "$build/tests/fuzz/fuzz_sig" ]; then
+    run fuzz_sig 6 "$here/seeds-sig"
 fi
 mkdir -p "$work/seeds-ctl"
 printf '{"ok":true,"result":{"sas":[{"name":"net","spi":"c0de0102","packets":3,"drops":{"replayed":1}}]}}' \

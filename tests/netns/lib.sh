@@ -59,11 +59,13 @@ ns_down() {
     [ -n "${KEEP:-}" ] || rm -rf "$WORK"
 }
 
-# start_daemon NS CONFIG: runs uipsecd in NS with a private copy of CONFIG;
-# its log is $WORK/NS.log and its control socket $WORK/NS.sock.
+# start_daemon NS CONFIG [in-place]: runs uipsecd in NS with a private copy
+# of CONFIG (with in-place, CONFIG itself: the swanctl directories beside
+# it are found); its log is $WORK/NS.log and its control socket
+# $WORK/NS.sock.
 start_daemon() {
     local ns=$1 conf=$WORK/$1.conf
-    install -m 600 "$2" "$conf"
+    if [ "${3:-}" = in-place ]; then conf=$2; else install -m 600 "$2" "$conf"; fi
     rm -f "$WORK/$ns.sock" # left by a daemon that was killed: not a sign of life
     nsx "$ns" "$UIPSECD" --config "$conf" --socket "$WORK/$ns.sock" --foreground \
         ${DEBUG:+--debug} >"$WORK/$ns.log" 2>&1 &

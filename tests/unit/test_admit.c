@@ -112,25 +112,25 @@ static void test_backoff_schedule(void **state)
 
     (void)state;
     assert_int_equal(admit_auth_wait(a, &id, &p, t, &why), 0);
-    admit_auth_result(a, &id, &p, false, t);
+    admit_auth_result(a, &id, &p, false, NULL, t);
     assert_int_equal(admit_auth_wait(a, &id, &p, t, &why), 0); /* ADMIT_AUTH_FREE = 2 */
-    admit_auth_result(a, &id, &p, false, t);
+    admit_auth_result(a, &id, &p, false, NULL, t);
     assert_int_equal(admit_auth_wait(a, &id, &p, t, &why), 1000);
     assert_int_equal(admit_auth_wait(a, &id, &p, t + 400, &why), 600);
     assert_int_equal(admit_auth_wait(a, &id, &p, t + 1000, &why), 0);
     for (uint64_t wait = 2000; wait <= 32000; wait *= 2) {
         t += 100000; /* each failure once its wait is over */
-        admit_auth_result(a, &id, &p, false, t);
+        admit_auth_result(a, &id, &p, false, NULL, t);
         assert_int_equal(admit_auth_wait(a, &id, &p, t, &why), wait);
     }
     for (int i = 0; i < 40; i++) { /* bounded */
         t += 70000;
-        admit_auth_result(a, &id, &p, false, t);
+        admit_auth_result(a, &id, &p, false, NULL, t);
         assert_int_equal(admit_auth_wait(a, &id, &p, t, &why), ADMIT_AUTH_BACKOFF_MAX_MS);
     }
-    admit_auth_result(a, &id, &p, true, t + 60000); /* a success forgives */
+    admit_auth_result(a, &id, &p, true, NULL, t + 60000); /* a success forgives */
     assert_int_equal(admit_auth_wait(a, &id, &p, t + 60000, &why), 0);
-    admit_auth_result(a, &id, &p, false, t + 60000);
+    admit_auth_result(a, &id, &p, false, NULL, t + 60000);
     assert_int_equal(admit_auth_wait(a, &id, &p, t + 60000, &why), 0); /* counted from 1 */
     admit_free(a);
 }
@@ -148,19 +148,19 @@ static void test_identity_and_forgetting(void **state)
     for (uint8_t i = 0; i < 3; i++) {
         struct uipsec_addr s = v4(5, i);
 
-        admit_auth_result(a, &moon, &s, false, t);
+        admit_auth_result(a, &moon, &s, false, NULL, t);
     }
     assert_int_equal(admit_auth_wait(a, &moon, &p, t, &why), 2000); /* 3rd failure of moon */
     assert_string_equal(why, "identity");
     assert_int_equal(admit_auth_wait(a, &sun, &p, t, &why), 0); /* not sun, not p */
     /* a source that failed twice waits, whatever identity it claims */
-    admit_auth_result(a, &sun, &p, false, t);
-    admit_auth_result(a, &sun, &p, false, t);
+    admit_auth_result(a, &sun, &p, false, NULL, t);
+    admit_auth_result(a, &sun, &p, false, NULL, t);
     assert_int_equal(admit_auth_wait(a, &other, &p, t, &why), 1000);
     assert_string_equal(why, "source");
     /* ADMIT_AUTH_FORGET_S without a failure: counted from 1 again */
     t += (uint64_t)ADMIT_AUTH_FORGET_S * 1000;
-    admit_auth_result(a, &moon, &p, false, t);
+    admit_auth_result(a, &moon, &p, false, NULL, t);
     assert_int_equal(admit_auth_wait(a, &moon, &elsewhere, t, &why), 0);
     admit_free(a);
 }
@@ -182,7 +182,7 @@ static void test_log_summary(void **state)
     fflush(stderr);
     assert_int_equal(dup2(fd, 2), 2);
     for (int i = 0; i < 50; i++) {
-        admit_auth_result(a, &id, &p, false, 1000 + (uint64_t)i);
+        admit_auth_result(a, &id, &p, false, NULL, 1000 + (uint64_t)i);
         admit_auth_wait(a, &id, &p, 1000 + (uint64_t)i, &why);
     }
     admit_tick(a, 5000); /* still quiet */

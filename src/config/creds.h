@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Certificates and private keys laid out the swanctl way, beside the
+ * configuration file (docs/CONFIGURATION.md, "Certificates"):
+ *   x509ca/   trusted CA certificates, every file loaded
+ *   x509/     our certificates and intermediate CAs, every file loaded
+ *   private/, rsa/, ecdsa/, pkcs8/   private keys, every file loaded;
+ *             an encrypted one needs secrets { private-NAME { file, secret } }
+ * `certs =` and `cacerts =` name files relative to x509/ and x509ca/, or
+ * absolute.  PEM (several certificates in one file) or DER.  Parsing is
+ * OpenSSL's.  Certificates are kept as DER in one blob, so that the
+ * unprivileged child (which cannot read the files) gets them with the
+ * configuration; keys stay in the privileged parent.
+ */
+#ifndef UIPSECD_CREDS_H
+#define UIPSECD_CREDS_H
+
+#include <openssl/evp.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define CFG_MAX_CERTS     256
+#define CFG_MAX_KEYS      64
+#define CFG_CERT_DER_MAX  (1u << 20) /* all certificates together */
+#define CFG_CERT_PATH_LEN 256
+
+struct cfg_cert {
+    char path[CFG_CERT_PATH_LEN]; /* the file it came from */
+    uint32_t off, len;            /* its DER in cfg->cert_der */
+    bool ca;                      /* trusted: from x509ca/ or cacerts = */
+};
+
+/* A private key, in the parent only (privcfg_strip takes them out). */
+struct cfg_key {
+    char path[CFG_CERT_PATH_LEN];
+    EVP_PKEY *key;
+};
+
+/* A passphrase for an encrypted key file: secrets.private-NAME and its
+ * rsa-, ecdsa-, pkcs8- forms. */
+struct cfg_key_secret {
+    char name[64];
+    char where[300];
+    char dir[16]; /* private, rsa, ecdsa, pkcs8: where a relative file is */
+    char file[CFG_CERT_PATH_LEN];
+    char secret[256];
+};
+
+struct cfg;
+struct value_err;
+struct settings_node;
+
+/* Every file of x509ca/ and x509/ beside the configuration (a missing
+ * directory is no error).  0 or -1 with the file and why. */
+int creds_load_dirs(struct value_err *c, struct cfg *cfg);
+/* The certificates a `certs =` (ca false) or `cacerts =` (ca true) key
+ * names, comma-separated: their indexes into cfg->certs, the first file's
+ * first certificate first (the others of a file follow as intermediates,
+ * which are not put in idx).  0 or -1 naming the key. */
+int creds_cert_key(struct value_err *c, const struct settings_node *n, struct cfg *cfg, bool ca,
+                   int16_t *idx, uint8_t *n_idx, uint8_t max);
+/* A secrets.private-* (or rsa-, ecdsa-, pkcs8-) section.  0 or -1. */
+int creds_key_secret(struct value_err *c, const struct settings_node *sec, struct cfg *cfg);
+/* Every key file, decrypted with its secret where it has one.  0 or -1. */
+int creds_load_keys(struct value_err *c, struct cfg *cfg);
+/* The key whose public half is cert's, or -1. */
+int creds_key_of(const struct cfg *cfg, int cert);
+/* A certificate's DER. */
+const uint8_t *creds_der(const struct cfg *cfg, int cert, size_t *len);
+void creds_free(struct cfg *cfg);
+
+#endif

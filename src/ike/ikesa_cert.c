@@ -1,0 +1,325 @@
+/* SPDX-License-Identifier: MIT */
+/* Public key authentication in IKE_AUTH (RFC 7296 2.15, 3.6, 3.7; RFC
+ * 7427): what we send (SIGNATURE_HASH_ALGORITHMS, CERTREQ, CERT, the
+ * signature) and how the peer's certificate, identity and signature are
+ * checked.  Certificates are OpenSSL's to parse and verify; the signature
+ * is made where the private key lives (ike_env.sign). */
+#include <limits.h>
+#include <openssl/sha.h>
+#include <openssl/x509v3.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ident.h"
+#include "ikesa_int.h"
+#include "sig.h"
+
+#define PEER_CERTS_MAX 8 /* end entity and intermediates we look at */
+
+/* ---- what we send ---- */
+
+/* SHA-1 of each trusted CA's SubjectPublicKeyInfo (3.7), up to max. */
+static size_t ca_hashes(X509_STORE *trust, uint8_t *out, size_t max)
+{
+    STACK_OF(X509_OBJECT) *objs = trust ? X509_STORE_get0_objects(trust) : NULL;
+    size_t n = 0;
+
+    for (int i = 0; objs && i < sk_X509_OBJECT_num(objs) && n < max; i++) {
+        X509 *ca = X509_OBJECT_get0_X509(sk_X509_OBJECT_value(objs, i));
+        unsigned char *der = NULL;
+        int len = ca ? i2d_X509_PUBKEY(X509_get_X509_PUBKEY(ca), &der) : -1;
+
+        if (len > 0)
+            SHA1(der, (size_t)len, out + 20 * n++);
+        OPENSSL_free(der);
+    }
+    return n;
+}
+
+size_t ike_cert_init_payloads(const struct ike_sa *sa, uint8_t *buf, struct ike_payload *pl)
+{
+    const struct ike_cfg *c = sa->cfg;
+    size_t n = 0, len = ike_sig_hashes_encode(ike_sig_hashes_ours(), buf, 16), cas;
+
+    if (len)
+        pl[n++] = ike_notify_pl(IKE_N_SIGNATURE_HASH_ALGORITHMS, buf, len);
+    if (sa->role == IKE_ROLE_RESPONDER && c->remote_pk.on && c->send_certreq &&
+        (cas = ca_hashes(c->remote_pk.trust, buf + 16, 16)))
+        pl[n++] = (struct ike_payload){
+            .type = IKE_PL_CERTREQ,
+            .u.cert = {.encoding = IKE_CERT_X509_SIGNATURE, .data = {buf + 16, 20 * cas}}};
+    return n;
+}
+
+void ike_cert_note_peer(struct ike_sa *sa, const struct ike_msg *msg)
+{
+    const struct ike_pl_notify *h = ike_msg_notify(msg, IKE_N_SIGNATURE_HASH_ALGORITHMS);
+    uint32_t hashes;
+
+    if (h && ike_sig_hashes_decode(h->data.p, h->data.len, &hashes))
+        sa->peer_hashes = hashes;
+    sa->peer_certreq |= ike_msg_find(msg, IKE_PL_CERTREQ) != NULL;
+}
+
+static void add_pl(struct ike_payload *pl, size_t *n, size_t cap, struct ike_payload p)
+{
+    if (*n < cap)
+        pl[(*n)++] = p;
+}
+
+/* CERT payloads: ours, then the intermediates (3.6: the end entity first). */
+static void add_certs(const struct ike_pubkey_cfg *pk, struct ike_cert_out *o,
+                      struct ike_payload *pl, size_t *n, size_t cap)
+{
+    int extra = pk->chain ? sk_X509_num(pk->chain) : 0;
+
+    for (int i = -1; i < extra && i + 1 < IKE_CERT_MAX_SEND; i++) {
+        X509 *x = i < 0 ? pk->cert : sk_X509_value(pk->chain, i);
+        int len = i2d_X509(x, &o->der[i + 1]);
+
+        if (len > 0)
+            add_pl(pl, n, cap,
+                   (struct ike_payload){.type = IKE_PL_CERT,
+                                        .u.cert = {.encoding = IKE_CERT_X509_SIGNATURE,
+                                                   .data = {o->der[i + 1], (size_t)len}}});
+    }
+}
+
+static int sign_auth(struct ike_sa *sa, struct ike_cert_out *o, size_t *auth_len, uint8_t *method)
+{
+    const struct ike_pubkey_cfg *pk = &sa->cfg->local_pk;
+    const struct ike_id *me = &sa->cfg->local_id;
+    uint32_t peer = sa->peer_hashes & (pk->hashes ? pk->hashes : ~0u);
+    enum ike_sig_scheme scheme;
+    uint8_t *octets = NULL;
+    size_t len;
+    char why[200];
+    int r;
+
+    if (!sa->env->sign ||
+        ike_sig_pick(X509_get0_pubkey(pk->cert), peer, pk->pss, (pk->hashes >> IKE_HASH_SHA1) & 1,
+                     &scheme, method, why, sizeof why) < 0) {
+        snprintf(sa->fail_text, sizeof sa->fail_text, "cannot sign: %s",
+                 sa->env->sign ? why : "no signer");
+        return UIPSEC_E_PARAM;
+    }
+    r = ike_auth_octets(sa, sa->role == IKE_ROLE_INITIATOR, me->type,
+                        (struct ike_bytes){me->data, me->len}, &octets, &len);
+    *auth_len = sizeof o->auth;
+    if (r == UIPSEC_OK && sa->env->sign(sa->env->arg, pk->key_id, (int)scheme, *method, octets, len,
+                                        o->auth, auth_len) != 0) {
+        snprintf(sa->fail_text, sizeof sa->fail_text, "the private key could not sign");
+        r = UIPSEC_E_PARAM;
+    }
+    free(octets);
+    return r;
+}
+
+int ike_cert_auth_payloads(struct ike_sa *sa, struct ike_cert_out *o, struct ike_payload *pl,
+                           size_t *n, size_t cap)
+{
+    const struct ike_cfg *c = sa->cfg;
+    size_t auth_len = 0, cas;
+    uint8_t method = 0;
+    int r = c->local_pk.on ? sign_auth(sa, o, &auth_len, &method) : UIPSEC_OK;
+
+    if (r != UIPSEC_OK)
+        return r;
+    if (c->local_pk.on && (c->send_cert == IKE_SEND_CERT_ALWAYS ||
+                           (c->send_cert == IKE_SEND_CERT_IFASKED && sa->peer_certreq)))
+        add_certs(&c->local_pk, o, pl, n, cap);
+    if (sa->role == IKE_ROLE_INITIATOR && c->remote_pk.on && c->send_certreq &&
+        (cas = ca_hashes(c->remote_pk.trust, o->certreq, 16)))
+        add_pl(pl, n, cap,
+               (struct ike_payload){.type = IKE_PL_CERTREQ,
+                                    .u.cert = {.encoding = IKE_CERT_X509_SIGNATURE,
+                                               .data = {o->certreq, 20 * cas}}});
+    if (c->local_pk.on)
+        add_pl(pl, n, cap,
+               (struct ike_payload){.type = IKE_PL_AUTH,
+                                    .u.auth = {.method = method, .data = {o->auth, auth_len}}});
+    return UIPSEC_OK;
+}
+
+void ike_cert_out_free(struct ike_cert_out *o)
+{
+    for (int i = 0; i < IKE_CERT_MAX_SEND; i++) {
+        OPENSSL_free(o->der[i]);
+        o->der[i] = NULL;
+    }
+}
+
+/* ---- what we check ---- */
+
+static bool fail(struct ike_sa *sa, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static bool fail(struct ike_sa *sa, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(sa->fail_text, sizeof sa->fail_text, fmt, ap);
+    va_end(ap);
+    return false;
+}
+
+/* The peer's X.509 CERT payloads (3.6): the first is its own, the others
+ * may complete the chain.  Each must be one whole DER certificate. */
+static X509 *peer_certs(const struct ike_msg *msg, STACK_OF(X509) * more)
+{
+    X509 *ee = NULL;
+    int seen = 0;
+
+    for (size_t i = 0; i < msg->npayloads && seen < PEER_CERTS_MAX; i++) {
+        const struct ike_payload *p = &msg->payloads[i];
+        const unsigned char *der = p->u.cert.data.p;
+        X509 *x;
+
+        if (p->skipped || p->type != IKE_PL_CERT || p->u.cert.encoding != IKE_CERT_X509_SIGNATURE ||
+            p->u.cert.data.len > LONG_MAX)
+            continue;
+        seen++;
+        x = d2i_X509(NULL, &der, (long)p->u.cert.data.len);
+        if (x && der != p->u.cert.data.p + p->u.cert.data.len) {
+            X509_free(x); /* trailing bytes: not one certificate */
+            x = NULL;
+        }
+        if (x && !ee)
+            ee = x;
+        else if (x && !sk_X509_push(more, x))
+            X509_free(x);
+    }
+    return ee;
+}
+
+static void subject(X509 *x, char *buf, size_t len)
+{
+    struct ike_id id;
+
+    if (ike_id_of_cert(x, &id) == 0)
+        ike_id_print(&id, buf, len);
+    else
+        snprintf(buf, len, "(a subject too long to show)");
+}
+
+/* "expired on 2026-12-01 10:00:00 UTC" and the like, for a person. */
+static void chain_error(X509_STORE_CTX *ctx, char *buf, size_t len)
+{
+    int err = X509_STORE_CTX_get_error(ctx);
+    X509 *at = X509_STORE_CTX_get_current_cert(ctx);
+    char who[200] = "?", when[64] = "";
+    BIO *b = BIO_new(BIO_s_mem());
+    int k;
+
+    if (at)
+        subject(at, who, sizeof who);
+    if (b && at && (err == X509_V_ERR_CERT_HAS_EXPIRED || err == X509_V_ERR_CERT_NOT_YET_VALID)) {
+        ASN1_TIME_print(b, err == X509_V_ERR_CERT_HAS_EXPIRED ? X509_get0_notAfter(at)
+                                                              : X509_get0_notBefore(at));
+        k = BIO_read(b, when, sizeof when - 1);
+        when[k > 0 ? k : 0] = '\0';
+    }
+    BIO_free(b);
+    if (err == X509_V_ERR_CERT_HAS_EXPIRED)
+        snprintf(buf, len, "\"%s\" expired on", who);
+    else if (err == X509_V_ERR_CERT_NOT_YET_VALID)
+        snprintf(buf, len, "\"%s\" is not valid before", who);
+    else if (err == X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY ||
+             err == X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT ||
+             err == X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT ||
+             err == X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN)
+        snprintf(buf, len,
+                 "issuer of \"%s\" not trusted: put its CA certificate in x509ca/ (or in "
+                 "remote.cacerts), or have the peer send its intermediate CAs",
+                 who);
+    else
+        snprintf(buf, len, "\"%s\": %s", who, X509_verify_cert_error_string(err));
+    if (when[0])
+        snprintf(buf + strlen(buf), len - strlen(buf), " %s", when);
+}
+
+/* The chain from ee to one of our CAs (dates, signatures, CA flags, path
+ * lengths: X509_verify_cert). */
+static bool chain_ok(struct ike_sa *sa, X509 *ee, STACK_OF(X509) * more)
+{
+    const struct ike_pubkey_cfg *pk = &sa->cfg->remote_pk;
+    X509_STORE_CTX *ctx = X509_STORE_CTX_new();
+    char why[300];
+    bool ok;
+
+    for (int i = 0; pk->known && i < sk_X509_num(pk->known); i++)
+        if (sk_X509_push(more, sk_X509_value(pk->known, i)))
+            X509_up_ref(sk_X509_value(pk->known, i));
+    ok = ctx && pk->trust && X509_STORE_CTX_init(ctx, pk->trust, ee, more) == 1 &&
+         X509_verify_cert(ctx) == 1;
+    if (!ok && ctx)
+        chain_error(ctx, why, sizeof why);
+    X509_STORE_CTX_free(ctx);
+    return ok || fail(sa, "certificate not accepted: %s", ctx ? why : "out of memory");
+}
+
+static bool key_type_ok(const struct ike_pubkey_cfg *pk, EVP_PKEY *key)
+{
+    return !pk->key_type || EVP_PKEY_get_base_id(key) == pk->key_type;
+}
+
+static bool signature_ok(struct ike_sa *sa, X509 *ee, const struct ike_pl_id *id,
+                         const struct ike_pl_auth *auth, const char *who)
+{
+    const struct ike_pubkey_cfg *pk = &sa->cfg->remote_pk;
+    uint32_t allowed = pk->hashes ? pk->hashes : ike_sig_hashes_ours();
+    enum ike_sig_scheme scheme;
+    uint8_t *octets = NULL;
+    size_t len;
+    char why[200] = "";
+    bool ok =
+        ike_auth_octets(sa, sa->role == IKE_ROLE_RESPONDER, id->type, id->data, &octets, &len) ==
+            UIPSEC_OK &&
+        ike_sig_verify(X509_get0_pubkey(ee), auth->method, auth->data.p, auth->data.len, octets,
+                       len, allowed, (allowed >> IKE_HASH_SHA1) & 1, &scheme, why, sizeof why);
+
+    free(octets);
+    if (ok)
+        ike_sa_log(sa->env, "peer \"%s\" authenticated with %s", who, ike_sig_scheme_name(scheme));
+    return ok || fail(sa, "AUTH of \"%s\" not accepted: %s", who, why[0] ? why : "no octets");
+}
+
+bool ike_cert_verify(struct ike_sa *sa, const struct ike_msg *msg, const struct ike_pl_id *id,
+                     const struct ike_pl_auth *auth)
+{
+    const struct ike_pubkey_cfg *pk = &sa->cfg->remote_pk;
+    STACK_OF(X509) *more = sk_X509_new_null();
+    X509 *ee = more ? peer_certs(msg, more) : NULL;
+    struct ike_id got = {.type = id->type, .len = (uint8_t)id->data.len};
+    char who[200] = "", claims[200];
+    bool ok = ee != NULL;
+
+    if (!ok)
+        fail(sa, "the peer sent no certificate (CERT payload, X.509)");
+    if (ok)
+        subject(ee, who, sizeof who);
+    if (ok && id->data.len <= IKE_ID_MAX)
+        memcpy(got.data, id->data.p, id->data.len);
+    ok = ok && chain_ok(sa, ee, more);
+    if (ok && (X509_get_extension_flags(ee) & EXFLAG_KUSAGE) &&
+        !(X509_get_key_usage(ee) & KU_DIGITAL_SIGNATURE))
+        ok = fail(sa, "certificate \"%s\" may not sign (no digitalSignature key usage)", who);
+    if (ok && (id->data.len > IKE_ID_MAX || !ike_id_in_cert(ee, &got))) {
+        ike_id_print(&got, claims, sizeof claims);
+        ok = fail(sa, "certificate \"%s\" does not confirm the identity \"%s\" the peer claims",
+                  who, claims);
+    }
+    if (ok && !key_type_ok(pk, X509_get0_pubkey(ee)))
+        ok = fail(sa, "certificate \"%s\" holds another key type than remote.auth asks", who);
+    ok = ok && signature_ok(sa, ee, id, auth, who);
+    if (ok) {
+        X509_free(sa->peer_cert);
+        sa->peer_cert = ee;
+        ee = NULL;
+    }
+    X509_free(ee);
+    sk_X509_pop_free(more, X509_free);
+    return ok;
+}

@@ -1,0 +1,257 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# Certificate interop with strongSwan 5.9 (Debian's charon with
+# kernel-libipsec, the harness in ../shared/interop/strongswan), issue 10.
+# A PKI made at test time with strongSwan's pki (tests/common/pki.sh): a
+# root CA and an intermediate under it; for each side and key type an
+# end-entity certificate issued by the intermediate.  Both sides hold only
+# the root in x509ca/; each has its own certificate and the intermediate in
+# x509/, so the intermediate must travel in CERT payloads.  Identities are
+# the subject DNs, each side's remote id "C=CH, O=uipsec test, CN=*".
+#
+# For ECDSA P-256, RSA 2048, RSA with PSS (rsa/pss) and Ed25519:
+#   uipsecd initiates, strongSwan responds; then strongSwan initiates,
+#   uipsecd responds.  Each time: swanctl and uipsecctl both list the
+#   CHILD_SA, pings go both ways, charon logs its peer's authentication
+#   with the signature scheme, uipsecd logs the scheme it verified, and
+#   after terminate nothing is left on either side.
+# Refusals: strongSwan's certificate from a CA uipsecd does not trust
+# (uipsecd logs "not trusted"), and uipsecd's certificate from a CA
+# strongSwan does not trust (charon refuses; nothing installed).
+#
+# Needs root, the harness and pki (exit 77 without them).  KEEP=1 keeps the
+# work folder; ONLY=WORD runs the key types whose name holds WORD.
+set -uo pipefail
+
+TOP=$(cd "$(dirname "$0")/../.." && pwd)
+BUILD=${BUILD:-$TOP/build}
+UIPSECD=${UIPSECD:-$BUILD/src/daemon/uipsecd}
+UIPSECCTL=${UIPSECCTL:-$BUILD/src/ctl/uipsecctl}
+
+if [ "$(id -u)" != 0 ]; then
+    echo "SKIP test_strongswan_certs.sh: needs root" >&2
+    exit 77
+fi
+HARNESS=
+for d in ${UIPSEC_SHARED:+"$UIPSEC_SHARED/interop/strongswan"} "$TOP/../shared/interop/strongswan"; do
+    if [ -f "$d/swan.sh" ]; then HARNESS=$(cd "$d" && pwd); break; fi
+done
+if [ -z "$HARNESS" ] || ! command -v pki >/dev/null; then
+    echo "SKIP test_strongswan_certs.sh: no strongSwan harness or no pki" >&2
+    exit 77
+fi
+for f in "$UIPSECD" "$UIPSECCTL" /usr/lib/ipsec/charon /usr/sbin/swanctl; do
+    [ -x "$f" ] || { echo "$f missing" >&2; exit 1; }
+done
+
+export LEFT_NS=${LEFT_NS:-uipsec-swc-l} RIGHT_NS=${RIGHT_NS:-uipsec-swc-r}
+L=$LEFT_NS R=$RIGHT_NS
+WORK=$(mktemp -d /tmp/uipsec-interop-certs.XXXXXX)
+export SWAN_STATE=$WORK/swan
+PKI=$WORK/pki
+pair() { bash "$HARNESS/netns-pair.sh" "$@"; }
+swan() { bash "$HARNESS/swan.sh" "$@"; }
+nsx() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
+. "$TOP/tests/common/pki.sh"
+
+passed=0 failed=0
+pass() { passed=$((passed + 1)); echo "ok - $1"; }
+fail() {
+    failed=$((failed + 1))
+    echo "not ok - $1"
+    shift
+    local line
+    for line in "$@"; do printf '%s\n' "$line" | sed 's/^/#   /'; done
+}
+
+UPID= UNS= SNS=
+stop_all() {
+    [ -n "$UPID" ] && { kill "$UPID" 2>/dev/null; wait "$UPID" 2>/dev/null; }
+    UPID=
+    [ -n "$SNS" ] && swan stop "$SNS" >/dev/null 2>&1
+    SNS=
+}
+cleanup() {
+    stop_all
+    pair down >/dev/null 2>&1
+    if [ "$failed" = 0 ] && [ -z "${KEEP:-}" ]; then rm -rf "$WORK"; else echo "# kept $WORK"; fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# ---- configurations ---------------------------------------------------------------
+# side SIDE: 1 2 ADDR PEER_ADDR (left initiates in the harness's layout)
+side() { if [ "$1" = left ]; then echo "1 2 192.0.2.1 192.0.2.2"; else echo "2 1 192.0.2.2 192.0.2.1"; fi; }
+
+# creds DIR NAME ROOT: x509/NAMECert.pem and the intermediate, x509ca/ROOT,
+# private/NAMEKey.pem
+creds() {
+    mkdir -p "$1/x509" "$1/x509ca" "$1/private"
+    cp "$PKI/${2}Cert.pem" "$PKI/interCert.pem" "$1/x509/" && cp "$PKI/$3.pem" "$1/x509ca/" &&
+        cp "$PKI/${2}Key.pem" "$1/private/"
+}
+
+# conn_text SIDE NAME AUTH: one connection "net" (strongSwan's and uipsecd's
+# syntax are one); its child is "net" too.
+conn_text() {
+    local me peer addr paddr
+    read -r me peer addr paddr <<<"$(side "$1")"
+    cat <<EOF
+connections {
+    net {
+        version = 2
+        local_addrs = $addr
+        remote_addrs = $paddr
+        proposals = aes256gcm16-prfsha256-x25519
+        encap = yes
+        local {
+            auth = $3
+            certs = $2Cert.pem
+        }
+        remote {
+            auth = pubkey
+            id = "C=CH, O=uipsec test, CN=*"
+        }
+        children {
+            net {
+                local_ts = 10.10.$me.0/24
+                remote_ts = 10.10.$peer.0/24
+                esp_proposals = aes256gcm16
+            }
+        }
+    }
+}
+EOF
+}
+
+# start_swan SIDE NAME AUTH [ROOT]: charon on SIDE with certificate NAME.
+start_swan() {
+    local dir=$WORK/swan-$1 ns=$L
+    [ "$1" = right ] && ns=$R
+    rm -rf "$dir" && mkdir -p "$dir"
+    cp "$HARNESS/conf/$1/strongswan.conf" "$dir/"
+    sed -i "s|include ../charon.conf|include $HARNESS/conf/charon.conf|" "$dir/strongswan.conf"
+    # strongSwan signs with PSS only when told so (its rsa_pss option)
+    [ "$3" = rsa/pss ] && printf 'charon {\n    rsa_pss = yes\n}\n' >>"$dir/strongswan.conf"
+    creds "$dir" "$2" "${4:-rootCert}" && conn_text "$1" "$2" "$3" >"$dir/swanctl.conf" &&
+        swan start "$ns" "$dir" >"$WORK/swan-start.log" 2>&1 && SNS=$ns
+}
+
+# start_uipsecd SIDE NAME AUTH [ROOT]: uipsecd on SIDE with certificate NAME.
+start_uipsecd() {
+    local dir=$WORK/u-$1 ns=$L
+    [ "$1" = right ] && ns=$R
+    rm -rf "$dir" && mkdir -p "$dir"
+    creds "$dir" "$2" "${4:-rootCert}" || return 1
+    { echo "uipsec { socket = $WORK/u.sock }"; conn_text "$1" "$2" "$3"; } >"$dir/uipsecd.conf"
+    chmod 600 "$dir/uipsecd.conf"
+    UNS=$ns ULOG=$WORK/uipsecd-$1.log
+    rm -f "$WORK/u.sock"
+    ip netns exec "$ns" "$UIPSECD" --config "$dir/uipsecd.conf" --foreground >"$ULOG" 2>&1 &
+    UPID=$!
+    for _ in $(seq 100); do
+        [ -S "$WORK/u.sock" ] && return 0
+        sleep 0.05
+    done
+    cat "$ULOG" >&2
+    return 1
+}
+ctl() { nsx "$UNS" "$UIPSECCTL" --socket "$WORK/u.sock" "$@"; }
+sw() { swan swanctl "$SNS" "$@"; }
+clog() { cat "$SWAN_STATE/$SNS/charon.log"; }
+
+u_children() { ctl --json list-sas | /usr/bin/python3 -c '
+import json, sys
+print(sum(len(s["children"]) for s in json.load(sys.stdin).get("ike_sas", [])))'; }
+pings() {
+    nsx "$L" ping -n -c 3 -i 0.05 -W 2 -I 10.10.1.1 10.10.2.1 >/dev/null 2>&1 &&
+        nsx "$R" ping -n -c 3 -i 0.05 -W 2 -I 10.10.2.1 10.10.1.1 >/dev/null 2>&1
+}
+
+# run_case LABEL U_SIDE NAME_U NAME_S AUTH SCHEME SWAN_SCHEME: uipsecd on
+# U_SIDE (left: it initiates), strongSwan on the other side.
+run_case() {
+    local label=$1 us=$2 ss=left out ok=1
+    [ "$us" = left ] && ss=right
+    stop_all
+    if ! start_uipsecd "$us" "$3" "$5" || ! start_swan "$ss" "$4" "$5"; then
+        fail "$label: both daemons start" "$(cat "$WORK/swan-start.log" "$ULOG" | tail -8)"
+        return
+    fi
+    if [ "$us" = left ]; then out=$(ctl initiate --child net --timeout 15 2>&1) || ok=0
+    else out=$(sw --initiate --child net --timeout 15 2>&1) || ok=0; fi
+    if [ $ok = 1 ] && [ "$(u_children)" = 1 ] && pings; then
+        pass "$label: CHILD_SA up on both sides, pings both ways"
+    else
+        fail "$label: CHILD_SA up on both sides, pings both ways" "$(tail -3 <<<"$out")" \
+            "$(tail -6 "$ULOG")" "$(clog | grep -iE "auth|cert|fail|error" | tail -8)"
+        return
+    fi
+    if grep "authenticated with $6" "$ULOG" >/dev/null; then pass "$label: uipsecd verified $6"
+    else fail "$label: uipsecd verified $6" "$(grep -i authentic "$ULOG" | tail -3)"; fi
+    if clog | grep -E "authentication of 'C=CH, O=uipsec test, CN=[a-z]+\.uipsec\.test' with $7 successful" >/dev/null; then
+        pass "$label: charon verified uipsecd's $7 signature"
+    else
+        fail "$label: charon verified uipsecd's $7 signature" "$(clog | grep -i "authentication of" | tail -3)"
+    fi
+    ctl terminate --ike net --timeout 10 >/dev/null 2>&1
+    sleep 0.5
+    if [ "$(u_children)" = 0 ] && ! sw --list-sas --raw 2>/dev/null | grep "state=ESTABLISHED" >/dev/null; then
+        pass "$label: terminated, nothing left on either side"
+    else
+        fail "$label: terminated, nothing left on either side" "$(ctl list-sas)" "$(sw --list-sas)"
+    fi
+}
+
+# refused LABEL U_ROOT S_ROOT TEXT WHERE(u|c): uipsecd initiates, ECDSA,
+# one side trusts another root; the refusing side logs TEXT.
+refused() {
+    local out
+    stop_all
+    start_uipsecd left lecdsa pubkey "$2" && start_swan right secdsa pubkey "$3" || {
+        fail "$1: both daemons start"
+        return
+    }
+    local rc logged
+    out=$(ctl initiate --child net --timeout 15 2>&1)
+    rc=$?
+    if [ "$5" = u ]; then logged=$(grep -F "$4" "$ULOG"); else logged=$(clog | grep -F "$4"); fi
+    if [ $rc != 0 ] && [ "$(u_children)" = 0 ] && [ -n "$logged" ]; then
+        pass "$1: refused (\"$4\" in the $([ "$5" = u ] && echo uipsecd || echo charon) log), nothing installed"
+    else
+        fail "$1: refused" "$out" "$(tail -5 "$ULOG")" "$(clog | grep -iE "cert|trust|auth" | tail -6)"
+    fi
+}
+
+pair up >/dev/null || { echo "cannot make the namespaces" >&2; exit 1; }
+if ! pki_ca; then
+    fail "PKI made with pki" "$(cat "$PKI/pki.err")"
+    exit 1
+fi
+
+# name type size u_scheme swan_scheme auth
+while read -r name type size auth scheme swan_scheme; do
+    [[ $name == *"${ONLY:-}"* ]] || continue
+    scheme=${scheme//_/ } # the table's spaces
+    if ! pki_ee "l$name" "$type" "$size" left.uipsec.test || ! pki_ee "s$name" "$type" "$size" right.uipsec.test ||
+        ! pki_ee "r$name" "$type" "$size" right.uipsec.test || ! pki_ee "t$name" "$type" "$size" left.uipsec.test; then
+        fail "pki: $name certificates" "$(tail -3 "$PKI/pki.err")"
+        continue
+    fi
+    run_case "$name, uipsecd initiates" left "l$name" "s$name" "$auth" "$scheme" "$swan_scheme"
+    run_case "$name, strongSwan initiates" right "r$name" "t$name" "$auth" "$scheme" "$swan_scheme"
+done <<'EOF'
+ecdsa ecdsa 256 pubkey ECDSA_with_SHA-256 ECDSA_WITH_SHA256_DER
+rsa rsa 2048 pubkey RSA_PKCS#1_v1.5_with_SHA-256 RSA_EMSA_PKCS1_SHA2_256
+rsapss rsa 2048 rsa/pss RSA-PSS_with_SHA-256 RSA_EMSA_PSS_SHA2_256_SALT_32
+ed25519 ed25519 - pubkey Ed25519 ED25519
+EOF
+
+if [[ ecdsa == *"${ONLY:-}"* ]]; then
+    refused "strongSwan's certificate from a CA uipsecd does not trust" otherCert rootCert "not trusted" u
+    refused "uipsecd's certificate from a CA strongSwan does not trust" rootCert otherCert \
+        "no trusted" c
+fi
+
+echo "# $passed passed, $failed failed"
+[ "$failed" = 0 ]

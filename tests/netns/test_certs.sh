@@ -1,0 +1,217 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# IKEv2 with certificates (issue 10) between two uipsecd in network
+# namespaces.  A PKI is made at test time with strongSwan's pki tool: a
+# root CA, an intermediate CA under it, and for each gateway an end-entity
+# certificate per key type, issued by the intermediate.  Each gateway's
+# files are laid out the swanctl way beside its configuration (x509/ its
+# certificate and the intermediate, x509ca/ the root only, private/ its
+# key), so the intermediate reaches the peer only in a CERT payload.
+#
+#   keys        ECDSA P-256, RSA 2048 (PKCS#1 v1.5), RSA/PSS, Ed25519: the
+#               SA comes up with the subject DNs as identities, the remote
+#               id a DN with wildcards; ping both ways; each side logs the
+#               signature scheme it verified (RFC 7427)
+#   passphrase  an encrypted private key, its passphrase in secrets
+#               { private-* { file secret } }
+#   mixed       one side signs, the other uses a PSK (each its own method)
+#   refusals    an unknown CA, an expired certificate, an identity the
+#               certificate does not hold: refused with a log line that
+#               names the certificate and the check; nothing installed
+#
+# Prints "ok    ..." or "FAIL  ..." per check and a summary; exits 1 if a
+# check failed, 77 without root or without pki.  KEEP=1 keeps $WORK.
+set -uo pipefail
+NS_L=${NS_L:-uipsec-crt-l}
+NS_R=${NS_R:-uipsec-crt-r}
+. "$(dirname "$0")/lib.sh"
+need_root_or_skip test_certs.sh
+if ! command -v pki >/dev/null; then
+    echo "test_certs.sh: strongSwan's pki tool is missing (make deps)" >&2
+    exit 77
+fi
+if [ ! -x "$UIPSECD" ] || [ ! -x "$UIPSECCTL" ]; then
+    echo "build first: $UIPSECD, $UIPSECCTL" >&2
+    exit 1
+fi
+passed=0 failed=0
+PKI=$WORK/pki
+ns_up
+
+# ---- the PKI (tests/common/pki.sh) ----------------------------------------------
+. "$(dirname "$0")/../common/pki.sh"
+
+# end_entity NAME TYPE SIZE SIDE [options]: the certificate of gateway SIDE.
+end_entity() { pki_ee "$1" "$2" "$3" "$4.uipsec.test" "${@:5}"; }
+
+# ---- configurations -------------------------------------------------------------
+# layout SIDE NAME [ROOT]: the swanctl directories of SIDE's gateway, with
+# certificate and key NAME and trusting ROOT (default rootCert).
+layout() {
+    local dir=$WORK/$1
+    rm -rf "$dir"
+    mkdir -p "$dir/x509" "$dir/x509ca" "$dir/private"
+    cp "$PKI/$2Cert.pem" "$dir/x509/" && cp "$PKI/interCert.pem" "$dir/x509/" &&
+        cp "$PKI/${3:-rootCert}.pem" "$dir/x509ca/" && cp "$PKI/$2Key.pem" "$dir/private/"
+}
+
+# conf SIDE NAME AUTH [LOCAL_EXTRA] [SECRETS]: SIDE's uipsecd.conf.
+conf() {
+    local me=1 peer=2 side=$1 other=right laddr=192.0.2.1 raddr=192.0.2.2 rts=10.10.2.0/24
+    if [ "$side" = right ]; then
+        me=2 peer=1 other=left laddr=192.0.2.2 raddr=192.0.2.1 rts=10.10.1.0/24
+    fi
+    cat >"$WORK/$side/uipsecd.conf" <<EOF
+connections {
+    net {
+        local_addrs = $laddr
+        remote_addrs = $raddr
+        proposals = aes256gcm16-prfsha256-x25519
+        local {
+            auth = $3
+            certs = $2Cert.pem
+            ${4:-}
+        }
+        remote {
+            auth = ${REMOTE_AUTH:-pubkey}
+            id = "C=CH, O=uipsec test, CN=*"
+        }
+        children {
+            net {
+                local_ts = 10.10.$me.0/24
+                remote_ts = $rts
+                esp_proposals = aes256gcm16
+            }
+        }
+    }
+}
+secrets {
+${5:-}
+}
+EOF
+    chmod 600 "$WORK/$side/uipsecd.conf"
+}
+
+restart() {
+    stop_daemon "$NS_L"
+    stop_daemon "$NS_R"
+    start_daemon "$NS_R" "$WORK/right/uipsecd.conf" in-place &&
+        start_daemon "$NS_L" "$WORK/left/uipsecd.conf" in-place
+}
+
+# uipsecctl's view: "ESTABLISHED n-children" of the first IKE SA.
+state() {
+    ctl "$1" --json list-sas | /usr/bin/python3 -c '
+import json, sys
+s = json.load(sys.stdin).get("ike_sas", [])
+print("%s %d" % (s[0]["state"], len(s[0]["children"])) if s else "none")'
+}
+
+OUT="" RC=1
+initiate() { OUT=$(ctl "$NS_L" initiate --child net --timeout 10 2>&1); RC=$?; }
+ping_both() { ping_ok "$NS_L" 10.10.1.1 10.10.2.1 3 && ping_ok "$NS_R" 10.10.2.1 10.10.1.1 3; }
+logs() { cat "$WORK/$NS_L.log" "$WORK/$NS_R.log"; }
+
+# up CASE NAME_L NAME_R AUTH: both sides with their certificates; the SA
+# must come up and carry pings, and both must have verified SCHEME.
+up() {
+    local case=$1 scheme=$5
+    layout left "$2" && layout right "$3" && conf left "$2" "$4" && conf right "$3" "$4" || {
+        fail "$case: set-up" "$(ls -R "$WORK/left" "$WORK/right")"
+        return
+    }
+    if ! restart; then
+        fail "$case: daemons start" "$(logs | tail -20)"
+        return
+    fi
+    initiate
+    if [ $RC = 0 ] && [ "$(state "$NS_L")" = "ESTABLISHED 1" ] && ping_both; then
+        pass "$case: IKE SA and CHILD_SA up, pings both ways"
+    else
+        fail "$case: IKE SA and CHILD_SA up, pings both ways" "$OUT" "$(logs | tail -20)"
+        return
+    fi
+    if [ "$(grep -c "authenticated with $scheme" <(logs))" -ge 2 ]; then
+        pass "$case: both sides verified $scheme"
+    else
+        fail "$case: both sides verified $scheme" "$(logs | grep -i authenticat | tail -6)"
+    fi
+}
+
+# refused CASE TEXT: the last initiate failed, TEXT is in a log, and
+# neither side holds an IKE SA or CHILD_SA.
+refused() {
+    if [ $RC != 0 ] && logs | grep -F -- "$2" >/dev/null && [ "$(state "$NS_L")" = none ] &&
+        [ "$(state "$NS_R")" = none ]; then
+        pass "$1: refused, logged \"$2\", nothing installed"
+    else
+        fail "$1: refused, logged \"$2\", nothing installed" "rc $RC: $OUT" \
+            "left: $(state "$NS_L"), right: $(state "$NS_R")" "$(logs | tail -12)"
+    fi
+}
+
+if ! pki_ca; then
+    fail "PKI made with pki" "$(cat "$PKI/pki.err")"
+    suite_end test_certs; exit 1
+fi
+
+# pair L R TYPE SIZE: end-entity certificates L (left) and R (right).
+pair() {
+    end_entity "$1" "$3" "$4" left && end_entity "$2" "$3" "$4" right && return 0
+    fail "pki: $3 certificates" "$(tail -5 "$PKI/pki.err")"
+    return 1
+}
+
+pair lecdsa recdsa ecdsa 256 && up "ECDSA P-256" lecdsa recdsa pubkey "ECDSA with SHA-256"
+pair lrsa rrsa rsa 2048 && up "RSA 2048" lrsa rrsa pubkey "RSA PKCS#1 v1.5 with SHA-256" &&
+    up "RSA/PSS" lrsa rrsa rsa/pss "RSA-PSS with SHA-256"
+pair led red ed25519 - && up "Ed25519" led red pubkey "Ed25519"
+
+# ---- an encrypted key, its passphrase in secrets
+if openssl pkcs8 -topk8 -in "$PKI/lecdsaKey.pem" -passout pass:s3cret -v2 aes-256-cbc \
+    -out "$PKI/lencKey.pem" 2>/dev/null; then
+    cp "$PKI/lecdsaCert.pem" "$PKI/lencCert.pem"
+    layout left lenc && layout right recdsa && conf right recdsa pubkey &&
+        conf left lenc pubkey "" "    private-left { file = lencKey.pem
+        secret = s3cret }"
+    if restart && initiate && [ "$(state "$NS_L")" = "ESTABLISHED 1" ]; then
+        pass "an encrypted private key opened with its secrets.private-* passphrase"
+    else
+        fail "an encrypted private key opened with its secrets.private-* passphrase" "$OUT" \
+            "$(logs | tail -8)"
+    fi
+fi
+
+# ---- each side its own method: left signs, right uses a PSK
+PSKS="    ike-1 { id-1 = right.uipsec.test
+        secret = 0sWm9DYkDNx0m1y4Sk0y8xr4Kz4OAKuzpM1Sf7nLqg1jU= }"
+layout left lecdsa && layout right recdsa &&
+    REMOTE_AUTH=psk conf left lecdsa pubkey "" "$PSKS" &&
+    sed -i 's|id = "C=CH, O=uipsec test, CN=\*"|id = right.uipsec.test|' "$WORK/left/uipsecd.conf"
+conf right recdsa psk "id = right.uipsec.test" "$PSKS" &&
+    sed -i 's|            certs = recdsaCert.pem||' "$WORK/right/uipsecd.conf"
+if restart && initiate && [ "$(state "$NS_L")" = "ESTABLISHED 1" ] && ping_both; then
+    pass "mixed: left signs (ECDSA), right answers with a PSK; pings both ways"
+else
+    fail "mixed: left signs (ECDSA), right answers with a PSK; pings both ways" "$OUT" \
+        "$(logs | tail -10)"
+fi
+
+# ---- refusals
+layout left lecdsa && layout right recdsa otherCert && conf left lecdsa pubkey &&
+    conf right recdsa pubkey && restart && initiate
+refused "unknown CA (right trusts another root)" "not trusted"
+
+# an expired certificate: the same key, valid in 2020 only
+pki_ee lold ecdsa 256 left.uipsec.test --not-before "01.01.20 00:00:00" \
+    --not-after "01.01.21 00:00:00"
+layout left lold && layout right recdsa && conf left lold pubkey && conf right recdsa pubkey &&
+    restart && initiate
+refused "expired certificate" "expired on"
+
+layout left lecdsa && layout right recdsa && conf left lecdsa pubkey "id = other.uipsec.test" &&
+    conf right recdsa pubkey && sed -i 's|id = "C=CH, O=uipsec test, CN=\*"|id = %any|' \
+    "$WORK/right/uipsecd.conf" && restart && initiate
+refused "an identity the certificate does not hold" "does not confirm the identity"
+
+suite_end test_certs
