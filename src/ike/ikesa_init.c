@@ -181,6 +181,31 @@ static bool init_request_shape(const struct ike_msg *m)
            !(h->flags & IKE_FLAG_R) && h->msg_id == 0 && memcmp(h->spi_r, zero, IKE_SPI_LEN) == 0;
 }
 
+bool ike_init_offer_fits(const uint8_t *buf, size_t len, const struct ike_prop_list *ours)
+{
+    struct ike_msg *m = calloc(1, sizeof *m);
+    const struct ike_payload *sa_pl;
+    struct ike_prop chosen;
+    size_t idx;
+    bool fits = m && ike_decode(buf, len, m) == IKE_DEC_OK && init_request_shape(m) &&
+                (sa_pl = ike_msg_find(m, IKE_PL_SA)) &&
+                ike_prop_select(ours, &sa_pl->u.sa, false, &chosen, &idx);
+
+    free(m);
+    return fits;
+}
+
+bool ike_sa_prop_fits(const struct ike_sa *sa, const struct ike_prop_list *ours)
+{
+    struct ike_prop_wire w;
+    struct ike_pl_sa pl;
+    struct ike_prop chosen;
+    size_t idx;
+
+    ike_prop_to_pl(&sa->prop, 1, NULL, 0, &w, &pl);
+    return ike_prop_select(ours, &pl, false, &chosen, &idx);
+}
+
 /* Makes the responder's SA for an accepted offer and answers it. */
 static int accept_init(struct ike_sa *sa, const struct ike_msg *m, const uint8_t *buf, size_t len,
                        uint8_t offer_num)

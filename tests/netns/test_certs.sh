@@ -15,6 +15,11 @@
 #   passphrase  an encrypted private key, its passphrase in secrets
 #               { private-* { file secret } }
 #   mixed       one side signs, the other uses a PSK (each its own method)
+#   choice      several connections on one address pair (strongSwan's
+#               choice): IKE_SA_INIT goes to the first whose proposals fit,
+#               IKE_AUTH moves to the one whose remote id fits best (an
+#               exact DN above a wildcard) for the peer's method (a PSK
+#               initiation stays with the PSK connection)
 #   refusals    an unknown CA, an expired certificate, an identity the
 #               certificate does not hold: refused with a log line that
 #               names the certificate and the check; nothing installed
@@ -195,6 +200,73 @@ if restart && initiate && [ "$(state "$NS_L")" = "ESTABLISHED 1" ] && ping_both;
 else
     fail "mixed: left signs (ECDSA), right answers with a PSK; pings both ways" "$OUT" \
         "$(logs | tail -10)"
+fi
+
+# ---- which connection answers: right has, on the same addresses, "psk"
+# (auth = psk, proposals aes128-sha256-modp3072), "wild" (remote id
+# CN=*) and "exact" (remote id CN=left.uipsec.test), in that order
+choice_conf() {
+    local c name rid auth props
+    {
+        echo "connections {"
+        for c in "psk|left.uipsec.test|psk|aes128-sha256-modp3072" \
+            "wild|\"C=CH, O=uipsec test, CN=*\"|pubkey|aes256gcm16-prfsha256-x25519" \
+            "exact|\"C=CH, O=uipsec test, CN=left.uipsec.test\"|pubkey|aes256gcm16-prfsha256-x25519"; do
+            IFS='|' read -r name rid auth props <<<"$c"
+            cat <<EOF
+    $name {
+        local_addrs = 192.0.2.2
+        remote_addrs = 192.0.2.1
+        proposals = $props
+        local {
+            auth = $auth
+            $([ "$auth" = psk ] && echo "id = right.uipsec.test" || echo "certs = recdsaCert.pem")
+        }
+        remote {
+            auth = $auth
+            id = $rid
+        }
+        children {
+            via$name {
+                local_ts = 10.10.2.0/24
+                remote_ts = 10.10.1.0/24
+            }
+        }
+    }
+EOF
+        done
+        echo "}"
+        echo "secrets {"
+        echo "$PSKS"
+        echo "}"
+    } >"$WORK/right/uipsecd.conf"
+    chmod 600 "$WORK/right/uipsecd.conf"
+}
+# right_conn: the connection name of right's IKE SA
+right_conn() {
+    ctl "$NS_R" --json list-sas | /usr/bin/python3 -c '
+import json, sys
+s = json.load(sys.stdin).get("ike_sas", [])
+print(s[0]["name"] if s else "none")'
+}
+layout left lecdsa && layout right recdsa && conf left lecdsa pubkey && choice_conf
+if restart && initiate && [ "$(state "$NS_L")" = "ESTABLISHED 1" ] && [ "$(right_conn)" = exact ] &&
+    grep "switching from connection wild to exact" "$WORK/$NS_R.log" >/dev/null; then
+    pass "choice: IKE_SA_INIT to \"wild\" (\"psk\" lacks the proposal), IKE_AUTH switched to \"exact\""
+else
+    fail "choice: IKE_SA_INIT to \"wild\" (\"psk\" lacks the proposal), IKE_AUTH switched to \"exact\"" \
+        "$OUT" "right's IKE SA: $(right_conn)" "$(logs | grep -iE "switch|fail" | tail -5)"
+fi
+REMOTE_AUTH=psk conf left lecdsa psk "id = left.uipsec.test" "$PSKS" &&
+    sed -i -e 's|id = "C=CH, O=uipsec test, CN=\*"|id = right.uipsec.test|' \
+        -e 's|            certs = lecdsaCert.pem||' \
+        -e 's|proposals = aes256gcm16-prfsha256-x25519|proposals = aes128-sha256-modp3072|' \
+        "$WORK/left/uipsecd.conf"
+if restart && initiate && [ "$(state "$NS_L")" = "ESTABLISHED 1" ] && [ "$(right_conn)" = psk ]; then
+    pass "choice: a PSK initiation is answered by \"psk\""
+else
+    fail "choice: a PSK initiation is answered by \"psk\"" "$OUT" "right's IKE SA: $(right_conn)" \
+        "$(logs | tail -6)"
 fi
 
 # ---- refusals
