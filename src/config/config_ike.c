@@ -36,8 +36,8 @@ static const char *const conn_unsupported[] = {
     "mediation", "mediated_by", "mediation_peer", "ocsp",     "close_action",
 };
 static const char *const auth_unsupported[] = {
-    "cert",       "pubkeys", "cacert", "ca_id",    "groups", "cert_policy",
-    "revocation", "eap_id",  "aaa_id", "xauth_id", "round",
+    "cert",        "pubkeys", "cacert", "ca_id",    "groups",
+    "cert_policy", "eap_id",  "aaa_id", "xauth_id", "round",
 };
 static const char *const child_unsupported[] = {
     "ah_proposals", "ipcomp",     "hostaccess", "updown",      "policies",    "policies_fwd_out",
@@ -494,6 +494,13 @@ static int auth_section(struct value_err *c, const struct settings_node *sec, st
                 return -1;
             if (!local)
                 conn->remote_id_any = any;
+        } else if (!local && !strcmp(n->name, "revocation")) {
+            static const char *const policies[] = {"relaxed", "ifuri", "strict"};
+            int i = one_of(c, n, policies, COUNT(policies), "expected relaxed, ifuri or strict");
+
+            if (i < 0)
+                return -1;
+            a->revocation = (uint8_t)i;
         } else if (!strcmp(n->name, "certs") || (!local && !strcmp(n->name, "cacerts"))) {
             bool ca = !strcmp(n->name, "cacerts");
 
@@ -505,7 +512,7 @@ static int auth_section(struct value_err *c, const struct settings_node *sec, st
             return unsupported(c, n, sub);
         } else {
             return FAIL(c, n, "unknown key \"%s\" in %s; known: auth, id, certs%s", n->name, sub,
-                        local ? "" : ", cacerts");
+                        local ? "" : ", cacerts, revocation");
         }
     }
     if (!auth)

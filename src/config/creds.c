@@ -39,11 +39,11 @@ static const char *ssl_why(void)
     return r ? r : "not PEM or DER";
 }
 
-/* Adds one certificate (once: the same DER again only gains trust). */
-static int add_cert(struct cfg *cfg, const char *path, X509 *x, bool ca)
+/* Adds one certificate or CRL (once: the same DER again only gains
+ * trust).  The index, or -1 when the table is full. */
+static int add_der(struct cfg *cfg, const char *path, unsigned char *der, int len, bool ca,
+                   bool crl)
 {
-    unsigned char *der = NULL;
-    int len = i2d_X509(x, &der);
     int idx = -1;
 
     for (size_t i = 0; len > 0 && i < cfg->n_certs && idx < 0; i++)
@@ -67,6 +67,7 @@ static int add_cert(struct cfg *cfg, const char *path, X509 *x, bool ca)
             c->off = (uint32_t)cfg->cert_der_len;
             c->len = (uint32_t)len;
             c->ca = ca;
+            c->crl = crl;
             memcpy(cfg->cert_der + cfg->cert_der_len, der, (size_t)len);
             cfg->cert_der_len += (size_t)len;
             idx = (int)cfg->n_certs++;
@@ -74,6 +75,49 @@ static int add_cert(struct cfg *cfg, const char *path, X509 *x, bool ca)
     }
     OPENSSL_free(der);
     return idx;
+}
+
+static int add_cert(struct cfg *cfg, const char *path, X509 *x, bool ca)
+{
+    unsigned char *der = NULL;
+    int len = i2d_X509(x, &der); /* before der is passed on */
+
+    return add_der(cfg, path, der, len, ca, false);
+}
+
+/* Adds crl and frees it. */
+static int add_crl(struct cfg *cfg, const char *path, X509_CRL *crl)
+{
+    unsigned char *der = NULL;
+    int len = i2d_X509_CRL(crl, &der);
+
+    X509_CRL_free(crl);
+    return add_der(cfg, path, der, len, false, true);
+}
+
+/* Every CRL of a PEM file, or the one of a DER file: 0, or -1 with why. */
+static int load_crl_file(struct cfg *cfg, const char *path, char *why, size_t wlen)
+{
+    BIO *b = BIO_new_file(path, "rb");
+    X509_CRL *crl;
+    int n = 0, bad = 0;
+
+    ERR_clear_error();
+    if (!b)
+        return snprintf(why, wlen, "cannot open it"), -1;
+    while ((crl = PEM_read_bio_X509_CRL(b, NULL, NULL, NULL))) {
+        bad |= add_crl(cfg, path, crl) < 0;
+        n++;
+    }
+    if (n == 0 && BIO_reset(b) == 0 && (crl = d2i_X509_CRL_bio(b, NULL))) {
+        bad |= add_crl(cfg, path, crl) < 0;
+        n++;
+    }
+    BIO_free(b);
+    ERR_clear_error();
+    if (n == 0)
+        return snprintf(why, wlen, "not a CRL in PEM or DER"), -1;
+    return bad ? snprintf(why, wlen, "too many certificates and CRLs"), -1 : 0;
 }
 
 /* Every certificate of a PEM file, or the one of a DER file: the index
@@ -146,11 +190,22 @@ static int dir_cert(struct value_err *c, struct cfg *cfg, const char *path, bool
     return 0;
 }
 
+static int dir_crl(struct value_err *c, struct cfg *cfg, const char *path, bool ca)
+{
+    char why[200];
+
+    (void)ca;
+    if (load_crl_file(cfg, path, why, sizeof(why)) < 0)
+        return FAIL_FILE(c, "%s: %s; remove the file from x509crl/ or fix it", path, why);
+    return 0;
+}
+
 int creds_load_dirs(struct value_err *c, struct cfg *cfg)
 {
-    if (each_file(c, cfg, "x509ca", dir_cert, true) < 0)
+    if (each_file(c, cfg, "x509ca", dir_cert, true) < 0 ||
+        each_file(c, cfg, "x509", dir_cert, false) < 0)
         return -1;
-    return each_file(c, cfg, "x509", dir_cert, false);
+    return each_file(c, cfg, "x509crl", dir_crl, false);
 }
 
 int creds_cert_key(struct value_err *c, const struct settings_node *n, struct cfg *cfg, bool ca,

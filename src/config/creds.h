@@ -4,6 +4,7 @@
  * configuration file (docs/CONFIGURATION.md, "Certificates"):
  *   x509ca/   trusted CA certificates, every file loaded
  *   x509/     our certificates and intermediate CAs, every file loaded
+ *   x509crl/  certificate revocation lists, every file loaded
  *   private/, rsa/, ecdsa/, pkcs8/   private keys, every file loaded;
  *             an encrypted one needs secrets { private-NAME { file, secret } }
  * `certs =` and `cacerts =` name files relative to x509/ and x509ca/, or
@@ -29,6 +30,7 @@ struct cfg_cert {
     char path[CFG_CERT_PATH_LEN]; /* the file it came from */
     uint32_t off, len;            /* its DER in cfg->cert_der */
     bool ca;                      /* trusted: from x509ca/ or cacerts = */
+    bool crl;                     /* not a certificate: a CRL from x509crl/ */
 };
 
 /* A private key, in the parent only (privcfg_strip takes them out). */
@@ -51,8 +53,8 @@ struct cfg;
 struct value_err;
 struct settings_node;
 
-/* Every file of x509ca/ and x509/ beside the configuration (a missing
- * directory is no error).  0 or -1 with the file and why. */
+/* Every file of x509ca/, x509/ and x509crl/ beside the configuration (a
+ * missing directory is no error).  0 or -1 with the file and why. */
 int creds_load_dirs(struct value_err *c, struct cfg *cfg);
 /* The certificates a `certs =` (ca false) or `cacerts =` (ca true) key
  * names, comma-separated: their indexes into cfg->certs, the first file's

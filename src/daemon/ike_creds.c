@@ -56,6 +56,18 @@ static int local_side(const struct cfg *cfg, const struct cfg_conn *c, struct ik
     return 0;
 }
 
+static int add_crl(const struct cfg *cfg, int i, struct ike_pubkey_cfg *pk)
+{
+    size_t len;
+    const uint8_t *der = creds_der(cfg, i, &len);
+    X509_CRL *crl = d2i_X509_CRL(NULL, &der, (long)len);
+    int ok = crl && X509_STORE_add_crl(pk->trust, crl) == 1;
+
+    X509_CRL_free(crl); /* the store took a reference */
+    pk->have_crls |= ok;
+    return ok ? 0 : -1;
+}
+
 /* Trust: remote.cacerts, or every CA of x509ca/; known: every other
  * certificate, which may complete a chain the peer sent incomplete. */
 static int remote_side(const struct cfg *cfg, const struct cfg_conn *c, struct ike_pubkey_cfg *pk)
@@ -66,9 +78,15 @@ static int remote_side(const struct cfg *cfg, const struct cfg_conn *c, struct i
         return -1;
     for (size_t i = 0; i < cfg->n_certs; i++) {
         bool trusted = a->n_cacerts ? false : cfg->certs[i].ca;
-        X509 *x = cert_at(cfg, (int)i);
+        X509 *x;
         int ok;
 
+        if (cfg->certs[i].crl) {
+            if (add_crl(cfg, (int)i, pk) < 0)
+                return -1;
+            continue;
+        }
+        x = cert_at(cfg, (int)i);
         for (size_t k = 0; k < a->n_cacerts; k++)
             trusted |= a->cacerts[k] == (int16_t)i;
         ok = x && (trusted ? X509_STORE_add_cert(pk->trust, x) == 1 : sk_X509_push(pk->known, x));
@@ -109,7 +127,8 @@ int ike_creds_build(const struct cfg *cfg, const struct cfg_conn *c, struct ike_
                                            .hashes = la->hashes};
     ic->remote_pk = (struct ike_pubkey_cfg){.on = ra->method == CFG_AUTH_PUBKEY,
                                             .key_type = pkey_type(ra->key_type),
-                                            .hashes = ra->hashes};
+                                            .hashes = ra->hashes,
+                                            .revocation = ra->revocation};
     if (ic->local_pk.on)
         rc = local_side(cfg, c, &ic->local_pk);
     if (rc == 0 && ic->remote_pk.on)

@@ -103,7 +103,9 @@ struct ike_pubkey_cfg {
     X509 *cert;             /* local: our certificate */
     STACK_OF(X509) * chain; /* local: intermediate CAs sent after it */
     uint32_t key_id;        /* local: the signer's key (ike_env.sign) */
-    X509_STORE *trust;      /* remote: CAs the peer's chain must end in */
+    X509_STORE *trust;      /* remote: CAs the peer's chain must end in, and the CRLs we hold */
+    bool have_crls;         /* remote: trust holds CRLs */
+    uint8_t revocation;     /* remote: IKE_REVOCATION_* */
     STACK_OF(X509) * known; /* remote: certificates that may complete its chain */
 };
 
@@ -142,6 +144,9 @@ struct ike_child_result {
 };
 
 struct ike_sa;
+
+/* ike_pubkey_cfg.revocation, in the order of cfg_revocation. */
+enum { IKE_REVOCATION_RELAXED, IKE_REVOCATION_IFURI, IKE_REVOCATION_STRICT };
 
 /* ike_cfg.send_cert: strongSwan's send_cert, in the order of cfg_send_cert. */
 enum { IKE_SEND_CERT_IFASKED, IKE_SEND_CERT_ALWAYS, IKE_SEND_CERT_NEVER };

@@ -204,25 +204,60 @@ static void subject(X509 *x, char *buf, size_t len)
         snprintf(buf, len, "(a subject too long to show)");
 }
 
+/* When at was revoked, by a CRL of its issuer's we hold, or NULL. */
+static const ASN1_TIME *revoked_on(X509_STORE_CTX *ctx, X509 *at)
+{
+    STACK_OF(X509_CRL) *crls = X509_STORE_CTX_get1_crls(ctx, X509_get_issuer_name(at));
+    const ASN1_TIME *t = NULL;
+    X509_REVOKED *rev;
+
+    for (int i = 0; crls && !t && i < sk_X509_CRL_num(crls); i++)
+        if (X509_CRL_get0_by_cert(sk_X509_CRL_value(crls, i), &rev, at) == 1)
+            t = X509_REVOKED_get0_revocationDate(rev);
+    sk_X509_CRL_pop_free(crls, X509_CRL_free); /* the store keeps its own */
+    return t;
+}
+
+/* When of two dates applies to the error at hand, printed into buf. */
+static void error_date(X509_STORE_CTX *ctx, int err, X509 *at, char *buf, size_t len)
+{
+    const ASN1_TIME *t = NULL;
+    BIO *b = BIO_new(BIO_s_mem());
+    int k;
+
+    if (err == X509_V_ERR_CERT_HAS_EXPIRED)
+        t = X509_get0_notAfter(at);
+    else if (err == X509_V_ERR_CERT_NOT_YET_VALID)
+        t = X509_get0_notBefore(at);
+    else if (err == X509_V_ERR_CERT_REVOKED)
+        t = revoked_on(ctx, at);
+    buf[0] = '\0';
+    if (b && t && ASN1_TIME_print(b, t) == 1 && (k = BIO_read(b, buf, (int)len - 1)) > 0)
+        buf[k] = '\0';
+    BIO_free(b);
+}
+
 /* "expired on 2026-12-01 10:00:00 UTC" and the like, for a person. */
 static void chain_error(X509_STORE_CTX *ctx, char *buf, size_t len)
 {
     int err = X509_STORE_CTX_get_error(ctx);
     X509 *at = X509_STORE_CTX_get_current_cert(ctx);
     char who[200] = "?", when[64] = "";
-    BIO *b = BIO_new(BIO_s_mem());
-    int k;
 
-    if (at)
+    if (at) {
         subject(at, who, sizeof who);
-    if (b && at && (err == X509_V_ERR_CERT_HAS_EXPIRED || err == X509_V_ERR_CERT_NOT_YET_VALID)) {
-        ASN1_TIME_print(b, err == X509_V_ERR_CERT_HAS_EXPIRED ? X509_get0_notAfter(at)
-                                                              : X509_get0_notBefore(at));
-        k = BIO_read(b, when, sizeof when - 1);
-        when[k > 0 ? k : 0] = '\0';
+        error_date(ctx, err, at, when, sizeof when);
     }
-    BIO_free(b);
-    if (err == X509_V_ERR_CERT_HAS_EXPIRED)
+    if (err == X509_V_ERR_CERT_REVOKED) {
+        snprintf(buf, len, "\"%s\" was revoked%s%s by its issuer's CRL (x509crl/)", who,
+                 when[0] ? " on " : "", when);
+        when[0] = '\0';
+    } else if (err == X509_V_ERR_UNABLE_TO_GET_CRL)
+        snprintf(buf, len,
+                 "no CRL for \"%s\", which the revocation policy requires: put its issuer's "
+                 "current CRL in x509crl/",
+                 who);
+    else if (err == X509_V_ERR_CERT_HAS_EXPIRED)
         snprintf(buf, len, "\"%s\" expired on", who);
     else if (err == X509_V_ERR_CERT_NOT_YET_VALID)
         snprintf(buf, len, "\"%s\" is not valid before", who);
@@ -240,8 +275,45 @@ static void chain_error(X509_STORE_CTX *ctx, char *buf, size_t len)
         snprintf(buf + strlen(buf), len - strlen(buf), " %s", when);
 }
 
+/* A missing or outdated CRL is fine with revocation = relaxed; with
+ * ifuri only for a certificate that names no CRL distribution point;
+ * never with strict (strongSwan's policies).  A certificate a CRL lists
+ * is refused under every policy. */
+static int revocation_cb(int ok, X509_STORE_CTX *ctx)
+{
+    const struct ike_pubkey_cfg *pk = X509_STORE_CTX_get_app_data(ctx);
+    int err = X509_STORE_CTX_get_error(ctx);
+    STACK_OF(DIST_POINT) * dp;
+    bool names_crl;
+
+    if (ok || !pk ||
+        (err != X509_V_ERR_UNABLE_TO_GET_CRL && err != X509_V_ERR_CRL_HAS_EXPIRED &&
+         err != X509_V_ERR_CRL_NOT_YET_VALID))
+        return ok;
+    if (pk->revocation == IKE_REVOCATION_STRICT)
+        return 0;
+    if (pk->revocation == IKE_REVOCATION_RELAXED)
+        return 1;
+    dp = X509_get_ext_d2i(X509_STORE_CTX_get_current_cert(ctx), NID_crl_distribution_points, NULL,
+                          NULL);
+    names_crl = dp != NULL;
+    sk_DIST_POINT_pop_free(dp, DIST_POINT_free);
+    return names_crl ? 0 : 1;
+}
+
+/* Checks CRLs when we hold some or the policy asks for them. */
+static void revocation_checks(X509_STORE_CTX *ctx, const struct ike_pubkey_cfg *pk)
+{
+    if (!pk->have_crls && pk->revocation == IKE_REVOCATION_RELAXED)
+        return;
+    X509_VERIFY_PARAM_set_flags(X509_STORE_CTX_get0_param(ctx),
+                                X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL);
+    X509_STORE_CTX_set_app_data(ctx, (void *)pk);
+    X509_STORE_CTX_set_verify_cb(ctx, revocation_cb);
+}
+
 /* The chain from ee to one of our CAs (dates, signatures, CA flags, path
- * lengths: X509_verify_cert). */
+ * lengths, revocation: X509_verify_cert). */
 static bool chain_ok(struct ike_sa *sa, X509 *ee, STACK_OF(X509) * more)
 {
     const struct ike_pubkey_cfg *pk = &sa->cfg->remote_pk;
@@ -252,8 +324,10 @@ static bool chain_ok(struct ike_sa *sa, X509 *ee, STACK_OF(X509) * more)
     for (int i = 0; pk->known && i < sk_X509_num(pk->known); i++)
         if (sk_X509_push(more, sk_X509_value(pk->known, i)))
             X509_up_ref(sk_X509_value(pk->known, i));
-    ok = ctx && pk->trust && X509_STORE_CTX_init(ctx, pk->trust, ee, more) == 1 &&
-         X509_verify_cert(ctx) == 1;
+    ok = ctx && pk->trust && X509_STORE_CTX_init(ctx, pk->trust, ee, more) == 1;
+    if (ok)
+        revocation_checks(ctx, pk);
+    ok = ok && X509_verify_cert(ctx) == 1;
     if (!ok && ctx)
         chain_error(ctx, why, sizeof why);
     X509_STORE_CTX_free(ctx);

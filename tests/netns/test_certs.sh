@@ -20,6 +20,10 @@
 #               IKE_AUTH moves to the one whose remote id fits best (an
 #               exact DN above a wildcard) for the peer's method (a PSK
 #               initiation stays with the PSK connection)
+#   revocation  CRLs in x509crl/ (signed by pki --signcrl): a revoked
+#               certificate is refused naming the date; revocation =
+#               strict accepts a chain whose every CA's CRL is at hand and
+#               refuses one without them
 #   refusals    an unknown CA, an expired certificate, an identity the
 #               certificate does not hold: refused with a log line that
 #               names the certificate and the check; nothing installed
@@ -80,6 +84,7 @@ connections {
         remote {
             auth = ${REMOTE_AUTH:-pubkey}
             id = "C=CH, O=uipsec test, CN=*"
+            ${REVOCATION:+revocation = $REVOCATION}
         }
         children {
             net {
@@ -267,6 +272,37 @@ if restart && initiate && [ "$(state "$NS_L")" = "ESTABLISHED 1" ] && [ "$(right
 else
     fail "choice: a PSK initiation is answered by \"psk\"" "$OUT" "right's IKE SA: $(right_conn)" \
         "$(logs | tail -6)"
+fi
+
+# ---- revocation: CRLs of the root (for the intermediate) and of the
+# intermediate (for the gateways), one revoking left's certificate
+crl() { # crl NAME ISSUER [--cert FILE --reason key-compromise]
+    local name=$1 issuer=$2
+    shift 2
+    pkiq --signcrl --cacert "$PKI/${issuer}Cert.pem" --cakey "$PKI/${issuer}Key.pem" "$@" \
+        --outform pem >"$PKI/$name.pem"
+}
+with_crls() { # with_crls CRL...: right's x509crl/ holds them
+    mkdir -p "$WORK/right/x509crl"
+    for c in "$@"; do cp "$PKI/$c.pem" "$WORK/right/x509crl/"; done
+}
+if crl rootcrl root && crl intercrl inter && crl revoked inter --cert "$PKI/lecdsaCert.pem" \
+    --reason key-compromise; then
+    layout left lecdsa && layout right recdsa && conf left lecdsa pubkey &&
+        conf right recdsa pubkey && with_crls revoked && restart && initiate
+    refused "revoked certificate (relaxed, the default)" "was revoked on"
+    layout left lecdsa && layout right recdsa && conf left lecdsa pubkey &&
+        REVOCATION=strict conf right recdsa pubkey && with_crls rootcrl intercrl
+    if restart && initiate && [ "$(state "$NS_L")" = "ESTABLISHED 1" ]; then
+        pass "revocation = strict: accepted with every CA's CRL at hand"
+    else
+        fail "revocation = strict: accepted with every CA's CRL at hand" "$OUT" "$(logs | tail -6)"
+    fi
+    layout left lecdsa && layout right recdsa && conf left lecdsa pubkey &&
+        REVOCATION=strict conf right recdsa pubkey && with_crls intercrl && restart && initiate
+    refused "revocation = strict without the root's CRL" "no CRL for"
+else
+    fail "pki --signcrl" "$(tail -3 "$PKI/pki.err")"
 fi
 
 # ---- refusals
