@@ -85,6 +85,10 @@ struct cfg_auth {
     uint8_t n_certs;
     int16_t cacerts[CFG_SIDE_CERTS]; /* remote: the CAs the peer's chain must end in (none: any) */
     uint8_t n_cacerts;
+    /* Raw public keys (pubkeys =): local: ours, signing without a
+     * certificate; remote: the peer must sign with one of them. */
+    int16_t pubkeys[CFG_SIDE_CERTS];
+    uint8_t n_pubkeys;
     uint8_t revocation; /* remote: enum cfg_revocation, strongSwan's */
 };
 

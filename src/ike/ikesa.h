@@ -107,6 +107,10 @@ struct ike_pubkey_cfg {
     bool have_crls;         /* remote: trust holds CRLs */
     uint8_t revocation;     /* remote: IKE_REVOCATION_* */
     STACK_OF(X509) * known; /* remote: certificates that may complete its chain */
+    /* Raw public keys (no certificate): local: ours (the signer's public
+     * half), remote: the peer must sign with one of them. */
+    EVP_PKEY *raw[4];
+    size_t n_raw;
 };
 
 struct ike_cfg {

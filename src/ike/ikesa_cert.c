@@ -98,9 +98,11 @@ static int sign_auth(struct ike_sa *sa, struct ike_cert_out *o, size_t *auth_len
     char why[200];
     int r;
 
-    if (!sa->env->sign ||
-        ike_sig_pick(X509_get0_pubkey(pk->cert), peer, pk->pss, (pk->hashes >> IKE_HASH_SHA1) & 1,
-                     &scheme, method, why, sizeof why) < 0) {
+    EVP_PKEY *mine = pk->cert ? X509_get0_pubkey(pk->cert) : pk->n_raw ? pk->raw[0] : NULL;
+
+    if (!sa->env->sign || !mine ||
+        ike_sig_pick(mine, peer, pk->pss, (pk->hashes >> IKE_HASH_SHA1) & 1, &scheme, method, why,
+                     sizeof why) < 0) {
         snprintf(sa->fail_text, sizeof sa->fail_text, "cannot sign: %s",
                  sa->env->sign ? why : "no signer");
         return UIPSEC_E_PARAM;
@@ -127,8 +129,9 @@ int ike_cert_auth_payloads(struct ike_sa *sa, struct ike_cert_out *o, struct ike
 
     if (r != UIPSEC_OK)
         return r;
-    if (c->local_pk.on && (c->send_cert == IKE_SEND_CERT_ALWAYS ||
-                           (c->send_cert == IKE_SEND_CERT_IFASKED && sa->peer_certreq)))
+    if (c->local_pk.on && c->local_pk.cert &&
+        (c->send_cert == IKE_SEND_CERT_ALWAYS ||
+         (c->send_cert == IKE_SEND_CERT_IFASKED && sa->peer_certreq)))
         add_certs(&c->local_pk, o, pl, n, cap);
     if (sa->role == IKE_ROLE_INITIATOR && c->remote_pk.on && c->send_certreq &&
         (cas = ca_hashes(c->remote_pk.trust, o->certreq, 16)))
@@ -339,7 +342,7 @@ static bool key_type_ok(const struct ike_pubkey_cfg *pk, EVP_PKEY *key)
     return !pk->key_type || EVP_PKEY_get_base_id(key) == pk->key_type;
 }
 
-static bool signature_ok(struct ike_sa *sa, X509 *ee, const struct ike_pl_id *id,
+static bool signature_ok(struct ike_sa *sa, EVP_PKEY *key, const struct ike_pl_id *id,
                          const struct ike_pl_auth *auth, const char *who)
 {
     const struct ike_pubkey_cfg *pk = &sa->cfg->remote_pk;
@@ -348,11 +351,10 @@ static bool signature_ok(struct ike_sa *sa, X509 *ee, const struct ike_pl_id *id
     uint8_t *octets = NULL;
     size_t len;
     char why[200] = "";
-    bool ok =
-        ike_auth_octets(sa, sa->role == IKE_ROLE_RESPONDER, id->type, id->data, &octets, &len) ==
-            UIPSEC_OK &&
-        ike_sig_verify(X509_get0_pubkey(ee), auth->method, auth->data.p, auth->data.len, octets,
-                       len, allowed, (allowed >> IKE_HASH_SHA1) & 1, &scheme, why, sizeof why);
+    bool ok = ike_auth_octets(sa, sa->role == IKE_ROLE_RESPONDER, id->type, id->data, &octets,
+                              &len) == UIPSEC_OK &&
+              ike_sig_verify(key, auth->method, auth->data.p, auth->data.len, octets, len, allowed,
+                             (allowed >> IKE_HASH_SHA1) & 1, &scheme, why, sizeof why);
 
     free(octets);
     if (ok)
@@ -360,15 +362,37 @@ static bool signature_ok(struct ike_sa *sa, X509 *ee, const struct ike_pl_id *id
     return ok || fail(sa, "AUTH of \"%s\" not accepted: %s", who, why[0] ? why : "no octets");
 }
 
+/* remote.pubkeys: the peer signs with one of the keys we hold (its
+ * identity is the configured one, checked before); no certificate. */
+static bool raw_key_ok(struct ike_sa *sa, const struct ike_pl_id *id,
+                       const struct ike_pl_auth *auth)
+{
+    const struct ike_pubkey_cfg *pk = &sa->cfg->remote_pk;
+    char who[200];
+
+    ike_id_format(&sa->peer_id, who, sizeof who);
+    for (size_t i = 0; i < pk->n_raw; i++)
+        if (key_type_ok(pk, pk->raw[i]) && signature_ok(sa, pk->raw[i], id, auth, who))
+            return true;
+    return fail(sa, "AUTH of \"%s\" verifies with none of remote.pubkeys (%zu keys)", who,
+                pk->n_raw);
+}
+
 bool ike_cert_verify(struct ike_sa *sa, const struct ike_msg *msg, const struct ike_pl_id *id,
                      const struct ike_pl_auth *auth)
 {
     const struct ike_pubkey_cfg *pk = &sa->cfg->remote_pk;
-    STACK_OF(X509) *more = sk_X509_new_null();
-    X509 *ee = more ? peer_certs(msg, more) : NULL;
+    STACK_OF(X509) * more;
+    X509 *ee;
     struct ike_id got = {.type = id->type, .len = (uint8_t)id->data.len};
     char who[200] = "", claims[200];
-    bool ok = ee != NULL;
+    bool ok;
+
+    if (pk->n_raw)
+        return raw_key_ok(sa, id, auth);
+    more = sk_X509_new_null();
+    ee = more ? peer_certs(msg, more) : NULL;
+    ok = ee != NULL;
 
     if (!ok)
         fail(sa, "the peer sent no certificate (CERT payload, X.509)");
@@ -387,7 +411,7 @@ bool ike_cert_verify(struct ike_sa *sa, const struct ike_msg *msg, const struct 
     }
     if (ok && !key_type_ok(pk, X509_get0_pubkey(ee)))
         ok = fail(sa, "certificate \"%s\" holds another key type than remote.auth asks", who);
-    ok = ok && signature_ok(sa, ee, id, auth, who);
+    ok = ok && signature_ok(sa, X509_get0_pubkey(ee), id, auth, who);
     if (ok) {
         X509_free(sa->peer_cert);
         sa->peer_cert = ee;

@@ -113,7 +113,8 @@ int ike_sa_initiate(struct ike_sa **out, const struct ike_cfg *cfg, const struct
     *out = NULL;
     if (cfg->ike.n == 0 || child >= cfg->nchildren || cfg->child[child].esp.n == 0 ||
         (!cfg->local_pk.on && cfg->psk_len == 0 && !env->psk_mac) ||
-        (cfg->local_pk.on && (!env->sign || !cfg->local_pk.cert)) || cfg->child[child].nts == 0)
+        (cfg->local_pk.on && (!env->sign || (!cfg->local_pk.cert && !cfg->local_pk.n_raw))) ||
+        cfg->child[child].nts == 0)
         return UIPSEC_E_PARAM;
     sa = sa_alloc(cfg, env, path, IKE_ROLE_INITIATOR);
     if (!sa)

@@ -14,6 +14,12 @@
 #               signature scheme it verified (RFC 7427)
 #   passphrase  an encrypted private key, its passphrase in secrets
 #               { private-* { file secret } }
+#   pkcs12      left's key, certificate and intermediate CA in one
+#               encrypted PKCS#12 bundle (pkcs12/, its passphrase in
+#               secrets.pkcs12-*), no certs =: the certificate is found
+#               by local.id, the intermediate sent from the bundle
+#   rawkeys     no certificates at all: each side holds its own key and the
+#               peer's public key (pubkey/, pubkeys =), FQDN identities
 #   mixed       one side signs, the other uses a PSK (each its own method)
 #   choice      several connections on one address pair (strongSwan's
 #               choice): IKE_SA_INIT goes to the first whose proposals fit,
@@ -190,6 +196,57 @@ if openssl pkcs8 -topk8 -in "$PKI/lecdsaKey.pem" -passout pass:s3cret -v2 aes-25
         fail "an encrypted private key opened with its secrets.private-* passphrase" "$OUT" \
             "$(logs | tail -8)"
     fi
+fi
+
+# ---- a PKCS#12 bundle instead of x509/ and private/, found by local.id
+layout left lecdsa && layout right recdsa && conf right recdsa pubkey &&
+    conf left lecdsa pubkey 'id = "C=CH, O=uipsec test, CN=left.uipsec.test"' \
+        "    pkcs12-left { file = left.p12
+        secret = p12-s3cret }"
+sed -i 's|            certs = lecdsaCert.pem||' "$WORK/left/uipsecd.conf"
+rm -rf "$WORK/left/x509" "$WORK/left/private" && mkdir -p "$WORK/left/pkcs12"
+if openssl pkcs12 -export -in "$PKI/lecdsaCert.pem" -inkey "$PKI/lecdsaKey.pem" \
+    -certfile "$PKI/interCert.pem" -passout pass:p12-s3cret -out "$WORK/left/pkcs12/left.p12" \
+    2>"$WORK/p12.err" && restart && initiate && [ "$(state "$NS_L")" = "ESTABLISHED 1" ]; then
+    pass "PKCS#12: key, certificate (found by local.id) and intermediate from one bundle"
+else
+    fail "PKCS#12: key, certificate (found by local.id) and intermediate from one bundle" \
+        "$OUT" "$(cat "$WORK/p12.err")" "$(logs | tail -8)"
+fi
+
+# ---- raw public keys (pubkeys =), Ed25519, no certificate anywhere
+rawkeys() { # rawkeys SIDE OTHER: SIDE's configuration and files
+    local dir=$WORK/$1 me=1 peer=2 addr=192.0.2.1 paddr=192.0.2.2
+    [ "$1" = right ] && me=2 peer=1 addr=192.0.2.2 paddr=192.0.2.1
+    rm -rf "$dir" && mkdir -p "$dir/private" "$dir/pubkey"
+    cp "$PKI/${1:0:1}edKey.pem" "$dir/private/" &&
+        pkiq --pub --in "$PKI/${1:0:1}edKey.pem" --type priv --outform pem >"$dir/pubkey/$1.pem" &&
+        pkiq --pub --in "$PKI/${2:0:1}edKey.pem" --type priv --outform pem >"$dir/pubkey/$2.pem" ||
+        return 1
+    cat >"$dir/uipsecd.conf" <<EOF
+connections {
+    net {
+        local_addrs = $addr
+        remote_addrs = $paddr
+        local { auth = pubkey
+                id = $1.uipsec.test
+                pubkeys = $1.pem }
+        remote { auth = pubkey
+                 id = $2.uipsec.test
+                 pubkeys = $2.pem }
+        children { net { local_ts = 10.10.$me.0/24
+                         remote_ts = 10.10.$peer.0/24 } }
+    }
+}
+EOF
+    chmod 600 "$dir/uipsecd.conf"
+}
+if rawkeys left right && rawkeys right left && restart && initiate &&
+    [ "$(state "$NS_L")" = "ESTABLISHED 1" ] && ping_both; then
+    pass "raw public keys (pubkeys =, Ed25519): up without any certificate, pings both ways"
+else
+    fail "raw public keys (pubkeys =, Ed25519): up without any certificate, pings both ways" \
+        "$OUT" "$(logs | tail -8)"
 fi
 
 # ---- each side its own method: left signs, right uses a PSK
