@@ -222,8 +222,25 @@ int creds_load_dirs(struct value_err *c, struct cfg *cfg)
     return each_file(c, cfg, "x509crl", dir_crl, false);
 }
 
-int creds_cert_key(struct value_err *c, const struct settings_node *n, struct cfg *cfg, bool ca,
-                   int16_t *idx, uint8_t *n_idx, uint8_t max)
+static int load_pubkey_file(struct cfg *cfg, const char *path, char *why, size_t wlen);
+
+/* The three kinds of file a key of a local or remote section names. */
+enum file_kind { CERT_FILES, CA_FILES, PUBKEY_FILES };
+
+static const struct {
+    const char *dir, *what;
+} kinds[] = {{"x509", "certificate"}, {"x509ca", "certificate"}, {"pubkey", "public key"}};
+
+static int load_kind(struct cfg *cfg, enum file_kind k, const char *path, char *why, size_t wlen)
+{
+    if (k == PUBKEY_FILES)
+        return load_pubkey_file(cfg, path, why, wlen);
+    return load_cert_file(cfg, path, k == CA_FILES, why, wlen);
+}
+
+/* A comma-separated list of file names into their indexes. */
+static int file_list(struct value_err *c, const struct settings_node *n, struct cfg *cfg,
+                     enum file_kind k, int16_t *idx, uint8_t *n_idx, uint8_t max)
 {
     char list[1024], path[CFG_CERT_PATH_LEN], why[200];
     char *save = NULL;
@@ -235,18 +252,24 @@ int creds_cert_key(struct value_err *c, const struct settings_node *n, struct cf
 
         if (*n_idx == max)
             return FAIL(c, n, "%s: at most %u files", n->name, max);
-        if (!resolve(cfg, ca ? "x509ca" : "x509", name, path, sizeof(path)))
+        if (!resolve(cfg, kinds[k].dir, name, path, sizeof(path)))
             return FAIL(c, n, "%s = %s: the path is too long", n->name, name);
-        if ((i = load_cert_file(cfg, path, ca, why, sizeof(why))) < 0)
+        if ((i = load_kind(cfg, k, path, why, sizeof(why))) < 0)
             return FAIL(c, n,
-                        "%s = %s: %s: %s; put the certificate in %s/ beside the "
-                        "configuration, or give an absolute path",
-                        n->name, name, path, why, ca ? "x509ca" : "x509");
+                        "%s = %s: %s: %s; put the %s in %s/ beside the configuration, or give "
+                        "an absolute path",
+                        n->name, name, path, why, kinds[k].what, kinds[k].dir);
         idx[(*n_idx)++] = (int16_t)i;
     }
     if (*n_idx == 0)
-        return FAIL(c, n, "%s is empty; name a certificate file", n->name);
+        return FAIL(c, n, "%s is empty; name a %s file", n->name, kinds[k].what);
     return 0;
+}
+
+int creds_cert_key(struct value_err *c, const struct settings_node *n, struct cfg *cfg, bool ca,
+                   int16_t *idx, uint8_t *n_idx, uint8_t max)
+{
+    return file_list(c, n, cfg, ca ? CA_FILES : CERT_FILES, idx, n_idx, max);
 }
 
 /* ---- private keys ---- */
@@ -501,28 +524,7 @@ static int load_pubkey_file(struct cfg *cfg, const char *path, char *why, size_t
 int creds_pubkey_key(struct value_err *c, const struct settings_node *n, struct cfg *cfg,
                      int16_t *idx, uint8_t *n_idx, uint8_t max)
 {
-    char list[1024], path[CFG_CERT_PATH_LEN], why[200];
-    char *save = NULL;
-
-    if (value_str(c, n, list, sizeof(list)) < 0)
-        return -1;
-    for (char *name = strtok_r(list, ", ", &save); name; name = strtok_r(NULL, ", ", &save)) {
-        int i;
-
-        if (*n_idx == max)
-            return FAIL(c, n, "%s: at most %u files", n->name, max);
-        if (!resolve(cfg, "pubkey", name, path, sizeof(path)))
-            return FAIL(c, n, "%s = %s: the path is too long", n->name, name);
-        if ((i = load_pubkey_file(cfg, path, why, sizeof(why))) < 0)
-            return FAIL(c, n,
-                        "%s = %s: %s: %s; put the public key in pubkey/ beside the "
-                        "configuration, or give an absolute path",
-                        n->name, name, path, why);
-        idx[(*n_idx)++] = (int16_t)i;
-    }
-    if (*n_idx == 0)
-        return FAIL(c, n, "%s is empty; name a public key file", n->name);
-    return 0;
+    return file_list(c, n, cfg, PUBKEY_FILES, idx, n_idx, max);
 }
 
 void creds_free(struct cfg *cfg)
