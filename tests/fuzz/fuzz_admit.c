@@ -132,7 +132,7 @@ static void auth(struct run *r, const struct uipsec_addr *src, uint8_t b)
         abort();
     if (wait)
         return;
-    admit_auth_result(r->a, &id, src, ok, r->now);
+    admit_auth_result(r->a, &id, src, ok, ok ? NULL : "fuzz", r->now);
     if (r->now - r->last_fail[k] >= (uint64_t)ADMIT_AUTH_FORGET_S * 1000)
         r->fails[k] = 0; /* forgotten */
     r->fails[k] = ok ? 0 : r->fails[k] + 1;
