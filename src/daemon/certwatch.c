@@ -27,27 +27,38 @@ static void add_user(void *arg, const char *conn, enum cert_use use)
     u->last = conn;
 }
 
+/* The slot of the certificate with this SHA-256: its own, else a free
+ * one, else the one told of longest ago. */
+static size_t slot_of(const struct certwatch *w, const uint8_t md[32])
+{
+    size_t free_slot = CFG_MAX_CERTS, oldest = 0;
+
+    for (size_t i = 0; i < CFG_MAX_CERTS; i++) {
+        if (w->told[i].when && !memcmp(w->told[i].sha256, md, 32))
+            return i;
+        if (!w->told[i].when && free_slot == CFG_MAX_CERTS)
+            free_slot = i;
+        if (w->told[i].when < w->told[oldest].when)
+            oldest = i;
+    }
+    return free_slot < CFG_MAX_CERTS ? free_slot : oldest;
+}
+
 /* Whether certificate x was told of within CERTWATCH_REPEAT_S; if not, it
  * is noted as told now. */
 static bool told_lately(struct certwatch *w, const X509 *x, time_t now)
 {
     uint8_t md[32];
     unsigned n = 0;
-    size_t free_slot = CFG_MAX_CERTS, oldest = 0;
+    size_t i;
 
     X509_digest(x, EVP_sha256(), md, &n);
-    for (size_t i = 0; i < CFG_MAX_CERTS; i++) {
-        if (w->told[i].when && !memcmp(w->told[i].sha256, md, sizeof md))
-            return now - w->told[i].when < CERTWATCH_REPEAT_S;
-        if (!w->told[i].when && free_slot == CFG_MAX_CERTS)
-            free_slot = i;
-        if (w->told[i].when < w->told[oldest].when)
-            oldest = i;
-    }
-    if (free_slot == CFG_MAX_CERTS)
-        free_slot = oldest;
-    memcpy(w->told[free_slot].sha256, md, sizeof md);
-    w->told[free_slot].when = now;
+    i = slot_of(w, md);
+    if (w->told[i].when && !memcmp(w->told[i].sha256, md, sizeof md) &&
+        now - w->told[i].when < CERTWATCH_REPEAT_S)
+        return true;
+    memcpy(w->told[i].sha256, md, sizeof md);
+    w->told[i].when = now;
     return false;
 }
 

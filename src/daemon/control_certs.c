@@ -71,7 +71,7 @@ static void add_chain(cJSON *o, const struct cfg *cfg, const struct certset *s, 
 
 static cJSON *one_cert(const struct cfg *cfg, const struct certset *s, size_t i, time_t now)
 {
-    const X509 *x = s->x[i];
+    X509 *x = s->x[i];
     cJSON *o = cJSON_CreateObject();
 
     cJSON_AddStringToObject(o, "file", cfg->certs[i].path);
@@ -84,7 +84,7 @@ static cJSON *one_cert(const struct cfg *cfg, const struct certset *s, size_t i,
     cJSON_AddBoolToObject(o, "expired", cert_expired(x, now));
     add_text(o, "key", x, cert_key);
     cert_sans(x, add_san, cJSON_AddArrayToObject(o, "sans"));
-    cJSON_AddBoolToObject(o, "ca", X509_check_ca((X509 *)x) > 0);
+    cJSON_AddBoolToObject(o, "ca", X509_check_ca(x) > 0);
     cJSON_AddBoolToObject(o, "trusted", cfg->certs[i].ca);
     add_text(o, "sha256", x, cert_sha256);
     add_chain(o, cfg, s, i);

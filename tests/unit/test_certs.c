@@ -282,8 +282,10 @@ static void test_expiry_warning(void **state)
     assert_int_equal(certwatch_check(&w, &cfg, now + 60, keep, &l), 0);
     certwatch_tick(&w, &cfg, now + CERTWATCH_EVERY_S, keep, &l);
     assert_int_equal(l.n, 3);
-    /* but the next day */
+    /* but the next day, and then not again that day */
     certwatch_tick(&w, &cfg, now + CERTWATCH_REPEAT_S, keep, &l);
+    assert_int_equal(l.n, 6);
+    certwatch_tick(&w, &cfg, now + CERTWATCH_REPEAT_S + CERTWATCH_EVERY_S, keep, &l);
     assert_int_equal(l.n, 6);
     cfg_free(&cfg);
 }
