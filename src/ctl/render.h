@@ -18,6 +18,7 @@ ctl_render_fn render_status;   /* status */
 ctl_render_fn render_sas;      /* list-sas: manual SAs by name, then IKE SAs, as swanctl */
 ctl_render_fn render_conns;    /* list-conns: as swanctl --list-conns */
 ctl_render_fn render_policies; /* list-pols: an aligned table */
+ctl_render_fn render_certs;    /* list-certs: as swanctl --list-certs (render_certs.c) */
 ctl_render_fn render_initiate; /* initiate: the CHILD_SA installed */
 ctl_render_fn render_fields;   /* any result: one "key: value" line per member */
 

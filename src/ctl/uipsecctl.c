@@ -69,6 +69,8 @@ static const struct command commands[] = {
      "Lists the IKE connections and their children as configured", NULL},
     {"list-pols", NULL, NULL, NULL, render_policies,
      "Lists the security policies and the policy drops", NULL},
+    {"list-certs", NULL, NULL, NULL, render_certs,
+     "Lists the certificates: validity, chain, the connections using them", NULL},
     {"initiate", "child", &initiate_wait, run_initiate, render_initiate,
      "Brings up the CHILD_SA NAME (and its IKE SA) and waits for it",
      "CHILD_SA names are unique across connections: NAME also chooses the IKE\n"

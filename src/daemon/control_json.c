@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "control_certs.h"
 #include "daemon.h"
 #include "ike.h"
 #include "pairs.h"
@@ -368,6 +369,9 @@ cJSON *control_dispatch(struct daemon *d, const struct ctl_request *req)
         break;
     case CTL_LIST_CONNS:
         result = control_list_conns(d);
+        break;
+    case CTL_LIST_CERTS:
+        result = control_list_certs(&d->cfg, time(NULL));
         break;
     case CTL_CMD_COUNT:
         break;

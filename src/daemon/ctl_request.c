@@ -7,9 +7,9 @@
 #include <string.h>
 
 static const char *const names[CTL_CMD_COUNT] = {
-    [CTL_STATUS] = "status",       [CTL_LIST_SAS] = "list-sas", [CTL_LIST_CONNS] = "list-conns",
-    [CTL_LIST_POLS] = "list-pols", [CTL_INITIATE] = "initiate", [CTL_TERMINATE] = "terminate",
-    [CTL_RELOAD] = "reload",
+    [CTL_STATUS] = "status",       [CTL_LIST_SAS] = "list-sas",     [CTL_LIST_CONNS] = "list-conns",
+    [CTL_LIST_POLS] = "list-pols", [CTL_INITIATE] = "initiate",     [CTL_TERMINATE] = "terminate",
+    [CTL_RELOAD] = "reload",       [CTL_LIST_CERTS] = "list-certs",
 };
 
 /* The arguments each command takes, besides "command". */

@@ -23,6 +23,7 @@ enum ctl_cmd {
     CTL_INITIATE,
     CTL_TERMINATE,
     CTL_RELOAD,
+    CTL_LIST_CERTS,
     CTL_CMD_COUNT
 };
 

@@ -12,6 +12,7 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 
+#include "certwatch.h"
 #include "control.h"
 #include "daemon.h"
 #include "dpthread.h"
@@ -105,6 +106,16 @@ static int start_timer(struct daemon *d)
     return 0;
 }
 
+/* The certificates in use that expire soon, checked at start, at every
+ * reload and hourly (certwatch.h). */
+static struct certwatch certwatch;
+
+static void cert_log(void *arg, int level, const char *line)
+{
+    (void)arg;
+    log_msg(level ? LOG_WARN : LOG_ERR, "%s", line);
+}
+
 static void on_timer(struct daemon *d)
 {
     uint64_t ticks;
@@ -113,6 +124,7 @@ static void on_timer(struct daemon *d)
         return;
     ike_tick(d);
     control_tick(d);
+    certwatch_tick(&certwatch, &d->cfg, time(NULL), cert_log, NULL);
     if ((d->ticks + 1) % (1000 / IKE_TICK_MS) == 0)
         mseq_tick(d); /* manual AEAD SAs: sequence numbers reserved ahead of use */
     if (++d->ticks % (KEEPALIVE_SECONDS * 1000 / IKE_TICK_MS) != 0)
@@ -286,6 +298,7 @@ int daemon_reload(struct daemon *d, unsigned *added, unsigned *removed, unsigned
     d->cfg = next;
     ike_reload(d);
     log_info("reloaded: %u added, %u removed, %u unchanged", *added, *removed, *kept);
+    certwatch_check(&certwatch, &d->cfg, time(NULL), cert_log, NULL);
     return 0;
 }
 
@@ -410,6 +423,7 @@ int main(int argc, char **argv)
         stop(&d);
         return 1;
     }
+    certwatch_check(&certwatch, &d.cfg, time(NULL), cert_log, NULL);
     loop(&d);
     log_info("stopping");
     stop(&d);

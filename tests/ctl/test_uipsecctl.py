@@ -150,6 +150,29 @@ IKE_WRONG_TYPES = {"sas": [sa("x", "0badf00d", "in")], "ike_sas": [
 SAS_IKE_ONLY = {"sas": GCM_SAS, "ike_sas": [GCM]}
 NO_SAS = {"sas": [], "ike_sas": []}
 
+def cert(subject, issuer, **kw):
+    base = {"file": "/etc/uipsec/x509/gwCert.pem", "subject": subject, "issuer": issuer,
+            "serial": "5a:01", "not_before": "2026-12-01T00:00:00Z",
+            "not_after": "2026-12-21T00:00:00Z", "expires_in_days": 12, "expired": False,
+            "key": "ECDSA P-256", "sans": [], "ca": False, "trusted": False,
+            "sha256": "ab:" * 31 + "cd", "chain": [], "used_by": []}
+    base.update(kw)
+    return base
+
+
+ROOT = "C=CH, O=uipsec test, CN=uipsec Root CA"
+CERTS = {"certs": [
+    cert("C=CH, O=uipsec test, CN=gw", ROOT, sans=["gw.uipsec.test", "192.0.2.1"],
+         chain=["C=CH, O=uipsec test, CN=gw", ROOT],
+         used_by=[{"connection": "gw", "as": "local"}]),
+    cert(ROOT, ROOT, file="/etc/uipsec/x509ca/rootCert.pem", key="Ed25519", ca=True,
+         trusted=True, expires_in_days=1, chain=[ROOT],
+         used_by=[{"connection": "gw", "as": "ca"}, {"connection": "rw", "as": "ca"}]),
+    cert("C=CH, CN=old", "C=CH, CN=other", file="/etc/uipsec/x509/old.pem", key="RSA 3072",
+         expires_in_days=-3, expired=True, chain_error="unable to get local issuer certificate"),
+    cert("\x1b[2J", "?", key=None, expired=None, expires_in_days="x", used_by=[{"as": 1}]),
+]}
+
 CONNS = {"conns": [
     {"name": "gcm256", "local_addrs": "192.0.2.1", "remote_addrs": "192.0.2.2",
      "proposals": "aes256gcm16-prfsha256-x25519", "encap": True,
@@ -226,7 +249,7 @@ CASES = [
     ("usage", ["--help"], None),
     ("usage-command", ["list-sas", "--help"], None),
     ("no-command", [], None),
-    ("unknown-command", ["list-certs"], None),
+    ("unknown-command", ["list-keys"], None),
     ("unknown-option", ["--verbose", "status"], None),
     ("unknown-command-option", ["list-pols", "--child", "net"], None),
     ("socket-without-path", ["--socket"], None),
@@ -241,6 +264,10 @@ CASES = [
     ("list-conns-json", ["--json", "list-conns"], ok({"conns": CONNS["conns"][:1]})),
     ("list-conns-empty", ["list-conns"], ok({"conns": []})),
     ("list-conns-not-a-list", ["list-conns"], ok({"conns": None})),
+    ("list-certs", ["list-certs"], ok(CERTS)),
+    ("list-certs-json", ["--json", "list-certs"], ok({"certs": CERTS["certs"][:1]})),
+    ("list-certs-empty", ["list-certs"], ok({"certs": []})),
+    ("list-certs-not-a-list", ["list-certs"], ok({"certs": {"file": 1}})),
     ("initiate", ["initiate", "--child", "gcm256"], ok(INITIATED)),
     ("initiate-timeout", ["initiate", "--timeout", "120", "--child", "gcm256"], ok(INITIATED)),
     ("initiate-json", ["initiate", "--child", "gcm256", "--json"], ok(INITIATED)),
