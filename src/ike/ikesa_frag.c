@@ -181,6 +181,8 @@ int ike_frag_split(struct ike_sa *sa, const struct ike_hdr *hdr, const struct ik
         free(buf);
         return r;
     }
+    ike_sa_log(sa->env, "%s %u: %zu bytes sent in %zu fragments", ike_exchange_name(hdr->exchange),
+               hdr->msg_id, pt_len, nf);
     *out = buf;
     return UIPSEC_OK;
 }
