@@ -340,6 +340,24 @@ static void test_unexpected(void **state)
     ike_pair_free(&I, &R);
 }
 
+/* On port 4500 the non-ESP marker counts too: 4 bytes less per fragment. */
+static void test_natt_marker(void **state)
+{
+    static uint8_t pt[IKE_MSG_MAX];
+    uint8_t first;
+    size_t biggest = 0;
+
+    (void)state;
+    setup_pair(IKE_FRAG_YES, IKE_FRAG_YES, SMALL);
+    I.path.local_port = I.path.remote_port = R.path.local_port = R.path.remote_port = IKE_NATT_PORT;
+    run_init();
+    check_fragments(&FI, &R, SMALL - 32, &first, pt);
+    for (size_t k = 0; k < FI.n; k++)
+        biggest = FI.len[k] > biggest ? FI.len[k] : biggest;
+    assert_true(biggest > SMALL - 32 - 16); /* and not much less */
+    ike_pair_free(&I, &R);
+}
+
 /* accept announces and reassembles but sends whole; the peer (yes) then
  * fragments its answer. */
 static void test_accept(void **state)
@@ -414,6 +432,7 @@ int main(void)
         cmocka_unit_test(test_retransmission),
         cmocka_unit_test(test_limits),
         cmocka_unit_test(test_unexpected),
+        cmocka_unit_test(test_natt_marker),
         cmocka_unit_test(test_accept),
         cmocka_unit_test(test_no),
         cmocka_unit_test(test_create_child),
