@@ -19,7 +19,7 @@ VECTORS    ?= $(abspath ../shared/vectors)
 # build leaves UIPSEC_WERROR off).
 CMAKE_FLAGS = -DUIPSEC_VECTORS=$(VECTORS) -DUIPSEC_WERROR=ON
 
-.PHONY: all deps build asan tsan release fuzz-build demo demo-engine test test-unit test-asan test-tsan test-release test-fuzz fuzz-long bench bench-tunnel format clean install
+.PHONY: all deps build asan tsan release fuzz-build demo demo-certs demo-engine test test-unit test-asan test-tsan test-release test-fuzz fuzz-long bench bench-tunnel format clean install
 
 all: build
 
@@ -57,6 +57,12 @@ demo:
 		echo "Run it as root (e.g. sudo make demo), or try make demo-engine." >&2; exit 1; fi
 	@$(MAKE) build
 	@BUILD=$(abspath $(BUILD)) bash tests/netns/demo.sh
+
+# The same tunnel authenticated with X.509 certificates made on the spot.
+demo-certs:
+	@if [ "$$(id -u)" != 0 ]; then echo "make demo-certs needs root, as make demo." >&2; exit 1; fi
+	@$(MAKE) build
+	@BUILD=$(abspath $(BUILD)) bash tests/netns/demo.sh certs
 
 # The packet engine alone on a sample packet for every suite (no root needed).
 demo-engine: build

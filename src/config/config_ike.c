@@ -36,8 +36,8 @@ static const char *const conn_unsupported[] = {
     "mediation", "mediated_by", "mediation_peer", "ocsp",     "close_action",
 };
 static const char *const auth_unsupported[] = {
-    "cert",       "pubkeys", "cacert", "ca_id",    "groups", "cert_policy",
-    "revocation", "eap_id",  "aaa_id", "xauth_id", "round",
+    "cert",        "pubkeys", "cacert", "ca_id",    "groups",
+    "cert_policy", "eap_id",  "aaa_id", "xauth_id", "round",
 };
 static const char *const child_unsupported[] = {
     "ah_proposals", "ipcomp",     "hostaccess", "updown",      "policies",    "policies_fwd_out",
@@ -47,9 +47,9 @@ static const char *const child_unsupported[] = {
     "tfc_padding",  "inactivity",
 };
 static const char *const secret_unsupported[] = {
-    "eap", "xauth", "ntlm", "pkcs12", "token", "ppk",
+    "eap", "xauth", "ntlm", "token", "ppk",
 };
-static const char *const key_secrets[] = {"private", "rsa", "ecdsa", "pkcs8"};
+static const char *const key_secrets[] = {"private", "rsa", "ecdsa", "pkcs8", "pkcs12"};
 
 static bool in_list(const char *const *list, size_t n, const char *name)
 {
@@ -494,6 +494,16 @@ static int auth_section(struct value_err *c, const struct settings_node *sec, st
                 return -1;
             if (!local)
                 conn->remote_id_any = any;
+        } else if (!local && !strcmp(n->name, "revocation")) {
+            static const char *const policies[] = {"relaxed", "ifuri", "strict"};
+            int i = one_of(c, n, policies, COUNT(policies), "expected relaxed, ifuri or strict");
+
+            if (i < 0)
+                return -1;
+            a->revocation = (uint8_t)i;
+        } else if (!strcmp(n->name, "pubkeys")) {
+            if (creds_pubkey_key(c, n, cfg, a->pubkeys, &a->n_pubkeys, CFG_SIDE_CERTS) < 0)
+                return -1;
         } else if (!strcmp(n->name, "certs") || (!local && !strcmp(n->name, "cacerts"))) {
             bool ca = !strcmp(n->name, "cacerts");
 
@@ -504,8 +514,8 @@ static int auth_section(struct value_err *c, const struct settings_node *sec, st
                    (!n->value && (has_prefix(n->name, "cert") || has_prefix(n->name, "cacert")))) {
             return unsupported(c, n, sub);
         } else {
-            return FAIL(c, n, "unknown key \"%s\" in %s; known: auth, id, certs%s", n->name, sub,
-                        local ? "" : ", cacerts");
+            return FAIL(c, n, "unknown key \"%s\" in %s; known: auth, id, certs, pubkeys%s",
+                        n->name, sub, local ? "" : ", cacerts, revocation");
         }
     }
     if (!auth)
@@ -896,34 +906,6 @@ static int local_id_default(struct value_err *c, const struct settings_node *sec
     return 0;
 }
 
-/* auth = pubkey on our side: a certificate to show (its subject is the
- * id when none is set), whose private key is found once the file has
- * been read (cfg_ike_finish: secrets come after connections). */
-static int local_cert(struct value_err *c, const struct settings_node *sec, struct cfg *cfg,
-                      struct cfg_conn *conn, const char *path)
-{
-    size_t len;
-    const uint8_t *der;
-    X509 *x;
-    int rc;
-
-    if (!conn->local_auth.n_certs)
-        return FAIL(c, sec,
-                    "%s: local { auth = pubkey } needs our certificate: add certs = FILE (in "
-                    "x509/ beside the configuration)",
-                    path);
-    if (conn->local_id.type)
-        return 0;
-    der = creds_der(cfg, conn->local_auth.certs[0], &len);
-    x = d2i_X509(NULL, &der, (long)len);
-    rc = x && ike_id_of_cert(x, &conn->local_id) == 0 ? 0 : -1;
-    X509_free(x);
-    if (rc < 0)
-        return FAIL(c, sec, "%s: the subject of %s is too long for an IKE ID; set local.id", path,
-                    cfg->certs[conn->local_auth.certs[0]].path);
-    return 0;
-}
-
 /* strongSwan's: 4h, over_time 10% of it, rand_time over_time. */
 static void ike_life_finish(struct cfg_conn *conn)
 {
@@ -946,9 +928,10 @@ static int finish_conn(struct value_err *c, const struct settings_node *sec, str
     if (auth_section(c, parts->local, cfg, conn, true, path) < 0 ||
         auth_section(c, parts->remote, cfg, conn, false, path) < 0)
         return -1;
-    if (conn->local_auth.method == CFG_AUTH_PUBKEY && local_cert(c, sec, cfg, conn, path) < 0)
-        return -1;
-    if (!conn->local_id.type && local_id_default(c, sec, conn) < 0)
+    /* with a certificate, our id and the certificate are settled once the
+     * keys and PKCS#12 bundles are read (cfg_ike_finish) */
+    if (conn->local_auth.method != CFG_AUTH_PUBKEY && !conn->local_id.type &&
+        local_id_default(c, sec, conn) < 0)
         return -1;
     ike_life_finish(conn);
     if (conn->local.family && conn->remote.family && conn->local.family != conn->remote.family)
@@ -1114,8 +1097,8 @@ int cfg_ike_secrets(struct value_err *c, const struct settings_node *sec, struct
         if (other)
             return FAIL(c, n,
                         "secrets.%s: only IKE pre-shared keys (ike<suffix>) and private key "
-                        "passphrases (private<suffix>, rsa, ecdsa, pkcs8) are supported yet; "
-                        "remove it",
+                        "passphrases (private<suffix>, rsa, ecdsa, pkcs8, pkcs12) are supported "
+                        "yet; remove it",
                         n->name);
         for (size_t i = 0; i < COUNT(key_secrets); i++)
             other |= has_prefix(n->name, key_secrets[i]);
@@ -1127,7 +1110,7 @@ int cfg_ike_secrets(struct value_err *c, const struct settings_node *sec, struct
         if (!has_prefix(n->name, "ike"))
             return FAIL(c, n,
                         "unknown entry \"%s\" in secrets; known: ike<suffix>, private<suffix>, "
-                        "rsa<suffix>, ecdsa<suffix>, pkcs8<suffix>",
+                        "rsa<suffix>, ecdsa<suffix>, pkcs8<suffix>, pkcs12<suffix>",
                         n->name);
         if (ike_secret(c, n, &all[cfg->n_secrets]) < 0) {
             /* cfg_free wipes n_secrets entries; this one may hold a key */
@@ -1196,6 +1179,63 @@ static int resolve_psk(struct value_err *c, struct cfg *cfg, struct cfg_conn *co
     return 0;
 }
 
+/* The certificate whose identities include our id: certs = may be left
+ * out when id names one (strongSwan finds it so, as for a PKCS#12). */
+static int cert_by_id(const struct cfg *cfg, const struct ike_id *id)
+{
+    for (size_t i = 0; i < cfg->n_certs; i++) {
+        size_t len;
+        const uint8_t *der = creds_der(cfg, (int)i, &len);
+        X509 *x = cfg->certs[i].ca || cfg->certs[i].crl ? NULL : d2i_X509(NULL, &der, (long)len);
+        bool fits = x && ike_id_in_cert(x, id);
+
+        X509_free(x);
+        if (fits)
+            return (int)i;
+    }
+    return -1;
+}
+
+/* auth = pubkey on our side: a certificate to show, by certs = or by our
+ * id, whose subject is our id when none is set. */
+static int local_cert(struct value_err *c, const struct cfg *cfg, struct cfg_conn *conn)
+{
+    struct cfg_auth *a = &conn->local_auth;
+    const uint8_t *der;
+    size_t len;
+    X509 *x;
+    int i, rc;
+
+    if (!a->n_certs && a->n_pubkeys) /* a raw key: no certificate, no id from one */
+        return conn->local_id.type
+                   ? 0
+                   : (snprintf(c->err, c->err_len,
+                               "%s: connections.%s: local.pubkeys needs local.id: with a raw "
+                               "public key there is no certificate to take our identity from",
+                               conn->where, conn->name),
+                      -1);
+    if (!a->n_certs && conn->local_id.type && (i = cert_by_id(cfg, &conn->local_id)) >= 0)
+        a->certs[a->n_certs++] = (int16_t)i;
+    if (!a->n_certs)
+        return snprintf(c->err, c->err_len,
+                        "%s: connections.%s: local { auth = pubkey } needs our certificate: add "
+                        "certs = FILE (in x509/ beside the configuration), or set local.id to an "
+                        "identity of a certificate in x509/ or pkcs12/",
+                        conn->where, conn->name),
+               -1;
+    if (conn->local_id.type)
+        return 0;
+    der = creds_der(cfg, a->certs[0], &len);
+    x = d2i_X509(NULL, &der, (long)len);
+    rc = x && ike_id_of_cert(x, &conn->local_id) == 0 ? 0 : -1;
+    X509_free(x);
+    if (rc < 0)
+        snprintf(c->err, c->err_len,
+                 "%s: connections.%s: the subject of %s is too long for an IKE ID; set local.id",
+                 conn->where, conn->name, cfg->certs[a->certs[0]].path);
+    return rc;
+}
+
 /* auth = pubkey: our certificate's private key, and a CA to check the
  * peer's chain against. */
 static int resolve_pubkey(struct value_err *c, struct cfg *cfg, struct cfg_conn *conn,
@@ -1207,16 +1247,28 @@ static int resolve_pubkey(struct value_err *c, struct cfg *cfg, struct cfg_conn 
         if (!*keys_loaded && creds_load_keys(c, cfg) < 0)
             return -1;
         *keys_loaded = true;
-        if ((conn->key = creds_key_of(cfg, conn->local_auth.certs[0])) < 0)
+        if (local_cert(c, cfg, conn) < 0)
+            return -1;
+        int mine =
+            conn->local_auth.n_certs ? conn->local_auth.certs[0] : conn->local_auth.pubkeys[0];
+
+        if ((conn->key = creds_key_of(cfg, mine)) < 0)
             return snprintf(c->err, c->err_len,
-                            "%s: connections.%s: no private key for certificate %s; put it in "
-                            "private/ (or rsa/, ecdsa/, pkcs8/) beside the configuration",
-                            conn->where, conn->name, cfg->certs[conn->local_auth.certs[0]].path),
+                            "%s: connections.%s: no private key for %s; put it in private/ (or "
+                            "rsa/, ecdsa/, pkcs8/, pkcs12/) beside the configuration",
+                            conn->where, conn->name, cfg->certs[mine].path),
                    -1;
     }
     for (size_t i = 0; i < cfg->n_certs; i++)
         any_ca |= cfg->certs[i].ca;
-    if (conn->remote_auth.method == CFG_AUTH_PUBKEY && !any_ca)
+    if (conn->remote_auth.method == CFG_AUTH_PUBKEY && conn->remote_auth.n_pubkeys &&
+        conn->remote_id_any)
+        return snprintf(c->err, c->err_len,
+                        "%s: connections.%s: remote.pubkeys needs remote.id: with a raw public "
+                        "key no certificate confirms the peer's identity",
+                        conn->where, conn->name),
+               -1;
+    if (conn->remote_auth.method == CFG_AUTH_PUBKEY && !conn->remote_auth.n_pubkeys && !any_ca)
         return snprintf(c->err, c->err_len,
                         "%s: connections.%s: remote { auth = pubkey } but no CA certificate to "
                         "check the peer's against; put it in x509ca/ beside the configuration or "

@@ -85,7 +85,17 @@ struct cfg_auth {
     uint8_t n_certs;
     int16_t cacerts[CFG_SIDE_CERTS]; /* remote: the CAs the peer's chain must end in (none: any) */
     uint8_t n_cacerts;
+    /* Raw public keys (pubkeys =): local: ours, signing without a
+     * certificate; remote: the peer must sign with one of them. */
+    int16_t pubkeys[CFG_SIDE_CERTS];
+    uint8_t n_pubkeys;
+    uint8_t revocation; /* remote: enum cfg_revocation, strongSwan's */
 };
+
+/* strongSwan's revocation policy: relaxed (default) refuses only a
+ * certificate known revoked; ifuri also one whose certificate names a CRL
+ * distribution point when no CRL is at hand; strict any without a CRL. */
+enum cfg_revocation { CFG_REVOCATION_RELAXED, CFG_REVOCATION_IFURI, CFG_REVOCATION_STRICT };
 
 enum cfg_send_cert { CFG_SEND_CERT_IFASKED, CFG_SEND_CERT_ALWAYS, CFG_SEND_CERT_NEVER };
 

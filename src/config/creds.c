@@ -3,8 +3,10 @@
 
 #include <dirent.h>
 #include <openssl/crypto.h>
+#include <openssl/decoder.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
+#include <openssl/pkcs12.h>
 #include <openssl/x509.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,7 +20,10 @@
 #define FAIL(c, node, ...) (settings_node_error(node, (c)->err, (c)->err_len, __VA_ARGS__), -1)
 #define FAIL_FILE(c, ...)  (snprintf((c)->err, (c)->err_len, __VA_ARGS__), -1)
 
-static const char *const key_dirs[] = {"private", "rsa", "ecdsa", "pkcs8"};
+/* Where keys are; the last holds PKCS#12 bundles (a key and certificates). */
+static const char *const key_dirs[] = {"private", "rsa", "ecdsa", "pkcs8", "pkcs12"};
+#define N_KEY_DIRS 5
+#define P12_DIR    4
 
 /* name as swanctl resolves it: absolute, or in sub/ beside the
  * configuration.  False if the path does not fit. */
@@ -39,11 +44,13 @@ static const char *ssl_why(void)
     return r ? r : "not PEM or DER";
 }
 
-/* Adds one certificate (once: the same DER again only gains trust). */
-static int add_cert(struct cfg *cfg, const char *path, X509 *x, bool ca)
+/* Adds one certificate, CRL or public key, once (the same DER again
+ * only gains trust); frees der.  The index, or -1 when the table is
+ * full. */
+static int add_entry(struct cfg *cfg, const char *path, unsigned char *der, int len,
+                     struct cfg_cert kind)
 {
-    unsigned char *der = NULL;
-    int len = i2d_X509(x, &der);
+    bool ca = kind.ca;
     int idx = -1;
 
     for (size_t i = 0; len > 0 && i < cfg->n_certs && idx < 0; i++)
@@ -67,6 +74,8 @@ static int add_cert(struct cfg *cfg, const char *path, X509 *x, bool ca)
             c->off = (uint32_t)cfg->cert_der_len;
             c->len = (uint32_t)len;
             c->ca = ca;
+            c->crl = kind.crl;
+            c->pubkey = kind.pubkey;
             memcpy(cfg->cert_der + cfg->cert_der_len, der, (size_t)len);
             cfg->cert_der_len += (size_t)len;
             idx = (int)cfg->n_certs++;
@@ -74,6 +83,55 @@ static int add_cert(struct cfg *cfg, const char *path, X509 *x, bool ca)
     }
     OPENSSL_free(der);
     return idx;
+}
+
+static int add_der(struct cfg *cfg, const char *path, unsigned char *der, int len, bool ca,
+                   bool crl)
+{
+    return add_entry(cfg, path, der, len, (struct cfg_cert){.ca = ca, .crl = crl});
+}
+
+static int add_cert(struct cfg *cfg, const char *path, X509 *x, bool ca)
+{
+    unsigned char *der = NULL;
+    int len = i2d_X509(x, &der); /* before der is passed on */
+
+    return add_der(cfg, path, der, len, ca, false);
+}
+
+/* Adds crl and frees it. */
+static int add_crl(struct cfg *cfg, const char *path, X509_CRL *crl)
+{
+    unsigned char *der = NULL;
+    int len = i2d_X509_CRL(crl, &der);
+
+    X509_CRL_free(crl);
+    return add_der(cfg, path, der, len, false, true);
+}
+
+/* Every CRL of a PEM file, or the one of a DER file: 0, or -1 with why. */
+static int load_crl_file(struct cfg *cfg, const char *path, char *why, size_t wlen)
+{
+    BIO *b = BIO_new_file(path, "rb");
+    X509_CRL *crl;
+    int n = 0, bad = 0;
+
+    ERR_clear_error();
+    if (!b)
+        return snprintf(why, wlen, "cannot open it"), -1;
+    while ((crl = PEM_read_bio_X509_CRL(b, NULL, NULL, NULL))) {
+        bad |= add_crl(cfg, path, crl) < 0;
+        n++;
+    }
+    if (n == 0 && BIO_reset(b) == 0 && (crl = d2i_X509_CRL_bio(b, NULL))) {
+        bad |= add_crl(cfg, path, crl) < 0;
+        n++;
+    }
+    BIO_free(b);
+    ERR_clear_error();
+    if (n == 0)
+        return snprintf(why, wlen, "not a CRL in PEM or DER"), -1;
+    return bad ? snprintf(why, wlen, "too many certificates and CRLs"), -1 : 0;
 }
 
 /* Every certificate of a PEM file, or the one of a DER file: the index
@@ -146,15 +204,43 @@ static int dir_cert(struct value_err *c, struct cfg *cfg, const char *path, bool
     return 0;
 }
 
-int creds_load_dirs(struct value_err *c, struct cfg *cfg)
+static int dir_crl(struct value_err *c, struct cfg *cfg, const char *path, bool ca)
 {
-    if (each_file(c, cfg, "x509ca", dir_cert, true) < 0)
-        return -1;
-    return each_file(c, cfg, "x509", dir_cert, false);
+    char why[200];
+
+    (void)ca;
+    if (load_crl_file(cfg, path, why, sizeof(why)) < 0)
+        return FAIL_FILE(c, "%s: %s; remove the file from x509crl/ or fix it", path, why);
+    return 0;
 }
 
-int creds_cert_key(struct value_err *c, const struct settings_node *n, struct cfg *cfg, bool ca,
-                   int16_t *idx, uint8_t *n_idx, uint8_t max)
+int creds_load_dirs(struct value_err *c, struct cfg *cfg)
+{
+    if (each_file(c, cfg, "x509ca", dir_cert, true) < 0 ||
+        each_file(c, cfg, "x509", dir_cert, false) < 0)
+        return -1;
+    return each_file(c, cfg, "x509crl", dir_crl, false);
+}
+
+static int load_pubkey_file(struct cfg *cfg, const char *path, char *why, size_t wlen);
+
+/* The three kinds of file a key of a local or remote section names. */
+enum file_kind { CERT_FILES, CA_FILES, PUBKEY_FILES };
+
+static const struct {
+    const char *dir, *what;
+} kinds[] = {{"x509", "certificate"}, {"x509ca", "certificate"}, {"pubkey", "public key"}};
+
+static int load_kind(struct cfg *cfg, enum file_kind k, const char *path, char *why, size_t wlen)
+{
+    if (k == PUBKEY_FILES)
+        return load_pubkey_file(cfg, path, why, wlen);
+    return load_cert_file(cfg, path, k == CA_FILES, why, wlen);
+}
+
+/* A comma-separated list of file names into their indexes. */
+static int file_list(struct value_err *c, const struct settings_node *n, struct cfg *cfg,
+                     enum file_kind k, int16_t *idx, uint8_t *n_idx, uint8_t max)
 {
     char list[1024], path[CFG_CERT_PATH_LEN], why[200];
     char *save = NULL;
@@ -166,18 +252,24 @@ int creds_cert_key(struct value_err *c, const struct settings_node *n, struct cf
 
         if (*n_idx == max)
             return FAIL(c, n, "%s: at most %u files", n->name, max);
-        if (!resolve(cfg, ca ? "x509ca" : "x509", name, path, sizeof(path)))
+        if (!resolve(cfg, kinds[k].dir, name, path, sizeof(path)))
             return FAIL(c, n, "%s = %s: the path is too long", n->name, name);
-        if ((i = load_cert_file(cfg, path, ca, why, sizeof(why))) < 0)
+        if ((i = load_kind(cfg, k, path, why, sizeof(why))) < 0)
             return FAIL(c, n,
-                        "%s = %s: %s: %s; put the certificate in %s/ beside the "
-                        "configuration, or give an absolute path",
-                        n->name, name, path, why, ca ? "x509ca" : "x509");
+                        "%s = %s: %s: %s; put the %s in %s/ beside the configuration, or give "
+                        "an absolute path",
+                        n->name, name, path, why, kinds[k].what, kinds[k].dir);
         idx[(*n_idx)++] = (int16_t)i;
     }
     if (*n_idx == 0)
-        return FAIL(c, n, "%s is empty; name a certificate file", n->name);
+        return FAIL(c, n, "%s is empty; name a %s file", n->name, kinds[k].what);
     return 0;
+}
+
+int creds_cert_key(struct value_err *c, const struct settings_node *n, struct cfg *cfg, bool ca,
+                   int16_t *idx, uint8_t *n_idx, uint8_t max)
+{
+    return file_list(c, n, cfg, ca ? CA_FILES : CERT_FILES, idx, n_idx, max);
 }
 
 /* ---- private keys ---- */
@@ -187,9 +279,9 @@ int creds_key_secret(struct value_err *c, const struct settings_node *sec, struc
     struct cfg_key_secret *s, *all;
     size_t dir = 0;
 
-    while (dir < 4 && strncmp(sec->name, key_dirs[dir], strlen(key_dirs[dir])) != 0)
+    while (dir < N_KEY_DIRS && strncmp(sec->name, key_dirs[dir], strlen(key_dirs[dir])) != 0)
         dir++;
-    if (sec->value || dir == 4)
+    if (sec->value || dir == N_KEY_DIRS)
         return FAIL(c, sec, "secrets.%s must be a section: %s { file = ... secret = ... }",
                     sec->name, sec->name);
     if (!(all = realloc(cfg->key_secrets, (cfg->n_key_secrets + 1) * sizeof(*all))))
@@ -258,16 +350,79 @@ static const struct cfg_key_secret *secret_for(const struct cfg *cfg, const char
     return NULL;
 }
 
+static bool have_key(const struct cfg *cfg, const char *path)
+{
+    for (size_t i = 0; i < cfg->n_keys; i++)
+        if (!strcmp(cfg->keys[i].path, path))
+            return true;
+    return false;
+}
+
+/* Keeps k (or frees it when the table is full). */
+static int keep_key(struct value_err *c, struct cfg *cfg, const char *path, EVP_PKEY *k)
+{
+    struct cfg_key *keys;
+
+    if (cfg->n_keys == CFG_MAX_KEYS ||
+        !(keys = realloc(cfg->keys, (cfg->n_keys + 1) * sizeof(*keys)))) {
+        EVP_PKEY_free(k);
+        return FAIL_FILE(c, "%s: too many private keys (at most %d)", path, CFG_MAX_KEYS);
+    }
+    cfg->keys = keys;
+    snprintf(keys[cfg->n_keys].path, sizeof(keys[0].path), "%s", path);
+    keys[cfg->n_keys++].key = k;
+    return 0;
+}
+
+/* A PKCS#12 bundle: its key, its certificate and the CA certificates it
+ * carries (as intermediates we may send, not as trust anchors). */
+static int add_p12(struct value_err *c, struct cfg *cfg, const char *path, bool ca)
+{
+    const struct cfg_key_secret *s = secret_for(cfg, path);
+    BIO *b = BIO_new_file(path, "rb");
+    PKCS12 *p12 = b ? d2i_PKCS12_bio(b, NULL) : NULL;
+    STACK_OF(X509) *more = NULL;
+    EVP_PKEY *k = NULL;
+    X509 *x = NULL;
+    int rc = -1;
+
+    (void)ca;
+    BIO_free(b);
+    if (have_key(cfg, path)) {
+        PKCS12_free(p12);
+        return 0;
+    }
+    if (p12 && PKCS12_parse(p12, s ? s->secret : "", &k, &x, &more) == 1 && k && x) {
+        rc = add_cert(cfg, path, x, false) < 0 ? FAIL_FILE(c, "%s: too many certificates", path)
+                                               : keep_key(c, cfg, path, k);
+        k = NULL;
+        for (int i = 0; rc == 0 && i < sk_X509_num(more); i++)
+            add_cert(cfg, path, sk_X509_value(more, i), false);
+    } else if (s) {
+        (void)FAIL_FILE(c, "%s: cannot read the PKCS#12 bundle with the passphrase of %s (%s)",
+                        path, s->name, s->where);
+    } else {
+        (void)FAIL_FILE(c,
+                        "%s: cannot read the PKCS#12 bundle (a key and its certificate); if it is "
+                        "encrypted, add secrets { pkcs12-NAME { file = %s  secret = PASSPHRASE } }",
+                        path, path);
+    }
+    EVP_PKEY_free(k);
+    X509_free(x);
+    sk_X509_pop_free(more, X509_free);
+    PKCS12_free(p12);
+    ERR_clear_error();
+    return rc;
+}
+
 static int add_key(struct value_err *c, struct cfg *cfg, const char *path, bool ca)
 {
     const struct cfg_key_secret *s = secret_for(cfg, path);
-    struct cfg_key *keys;
     EVP_PKEY *k;
 
     (void)ca;
-    for (size_t i = 0; i < cfg->n_keys; i++)
-        if (!strcmp(cfg->keys[i].path, path))
-            return 0;
+    if (have_key(cfg, path))
+        return 0;
     ERR_clear_error();
     if (!(k = read_key(path, s ? s->secret : NULL))) {
         ERR_clear_error();
@@ -279,15 +434,7 @@ static int add_key(struct value_err *c, struct cfg *cfg, const char *path, bool 
                          "private-NAME { file = %s  secret = PASSPHRASE } }",
                          path, path);
     }
-    if (cfg->n_keys == CFG_MAX_KEYS ||
-        !(keys = realloc(cfg->keys, (cfg->n_keys + 1) * sizeof(*keys)))) {
-        EVP_PKEY_free(k);
-        return FAIL_FILE(c, "%s: too many private keys (at most %d)", path, CFG_MAX_KEYS);
-    }
-    cfg->keys = keys;
-    snprintf(keys[cfg->n_keys].path, sizeof(keys[0].path), "%s", path);
-    keys[cfg->n_keys++].key = k;
-    return 0;
+    return keep_key(c, cfg, path, k);
 }
 
 int creds_load_keys(struct value_err *c, struct cfg *cfg)
@@ -300,11 +447,11 @@ int creds_load_keys(struct value_err *c, struct cfg *cfg)
         if (!resolve(cfg, s->dir, s->file, path, sizeof(path)))
             return FAIL_FILE(c, "%s: secrets.%s: file = %s: the path is too long", s->where,
                              s->name, s->file);
-        if (add_key(c, cfg, path, false) < 0)
+        if ((strcmp(s->dir, key_dirs[P12_DIR]) ? add_key : add_p12)(c, cfg, path, false) < 0)
             return -1;
     }
-    for (size_t d = 0; d < 4; d++)
-        if (each_file(c, cfg, key_dirs[d], add_key, false) < 0)
+    for (size_t d = 0; d < N_KEY_DIRS; d++)
+        if (each_file(c, cfg, key_dirs[d], d == P12_DIR ? add_p12 : add_key, false) < 0)
             return -1;
     return 0;
 }
@@ -315,19 +462,69 @@ const uint8_t *creds_der(const struct cfg *cfg, int cert, size_t *len)
     return cfg->cert_der + cfg->certs[cert].off;
 }
 
-int creds_key_of(const struct cfg *cfg, int cert)
+EVP_PKEY *creds_public(const struct cfg *cfg, int i)
 {
     size_t len;
-    const uint8_t *der = creds_der(cfg, cert, &len);
-    X509 *x = d2i_X509(NULL, &der, (long)len);
-    EVP_PKEY *pub = x ? X509_get0_pubkey(x) : NULL;
+    const uint8_t *der = creds_der(cfg, i, &len);
+    X509 *x;
+    EVP_PKEY *k = NULL;
+
+    if (cfg->certs[i].pubkey)
+        return d2i_PUBKEY(NULL, &der, (long)len);
+    if (cfg->certs[i].crl || !(x = d2i_X509(NULL, &der, (long)len)))
+        return NULL;
+    k = X509_get_pubkey(x); /* a reference of its own */
+    X509_free(x);
+    return k;
+}
+
+int creds_key_of(const struct cfg *cfg, int i)
+{
+    EVP_PKEY *pub = creds_public(cfg, i);
     int found = -1;
 
-    for (size_t i = 0; pub && i < cfg->n_keys && found < 0; i++)
-        if (EVP_PKEY_eq(pub, cfg->keys[i].key) == 1)
-            found = (int)i;
-    X509_free(x);
+    for (size_t k = 0; pub && k < cfg->n_keys && found < 0; k++)
+        if (EVP_PKEY_eq(pub, cfg->keys[k].key) == 1)
+            found = (int)k;
+    EVP_PKEY_free(pub);
     return found;
+}
+
+/* One public key file (PEM "PUBLIC KEY", PEM "RSA PUBLIC KEY", or DER
+ * SubjectPublicKeyInfo): its index, or -1 with why. */
+static int load_pubkey_file(struct cfg *cfg, const char *path, char *why, size_t wlen)
+{
+    BIO *b = BIO_new_file(path, "rb");
+    OSSL_DECODER_CTX *dctx;
+    EVP_PKEY *k = NULL;
+    unsigned char *der = NULL;
+    int len, i;
+
+    ERR_clear_error();
+    if (!b)
+        return snprintf(why, wlen, "cannot open it"), -1;
+    /* OpenSSL's decoders: SubjectPublicKeyInfo or PKCS#1, PEM or DER */
+    dctx = OSSL_DECODER_CTX_new_for_pkey(&k, NULL, NULL, NULL, EVP_PKEY_PUBLIC_KEY, NULL, NULL);
+    if (dctx && OSSL_DECODER_from_bio(dctx, b) != 1) {
+        EVP_PKEY_free(k);
+        k = NULL;
+    }
+    OSSL_DECODER_CTX_free(dctx);
+    BIO_free(b);
+    ERR_clear_error();
+    if (!k)
+        return snprintf(why, wlen, "not a public key in PEM or DER"), -1;
+    len = i2d_PUBKEY(k, &der);
+    EVP_PKEY_free(k);
+    if ((i = add_entry(cfg, path, der, len, (struct cfg_cert){.pubkey = true})) < 0)
+        snprintf(why, wlen, "too many certificates and keys");
+    return i;
+}
+
+int creds_pubkey_key(struct value_err *c, const struct settings_node *n, struct cfg *cfg,
+                     int16_t *idx, uint8_t *n_idx, uint8_t max)
+{
+    return file_list(c, n, cfg, PUBKEY_FILES, idx, n_idx, max);
 }
 
 void creds_free(struct cfg *cfg)

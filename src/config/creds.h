@@ -4,6 +4,8 @@
  * configuration file (docs/CONFIGURATION.md, "Certificates"):
  *   x509ca/   trusted CA certificates, every file loaded
  *   x509/     our certificates and intermediate CAs, every file loaded
+ *   x509crl/  certificate revocation lists, every file loaded
+ *   pubkey/   raw public keys, those `pubkeys =` names
  *   private/, rsa/, ecdsa/, pkcs8/   private keys, every file loaded;
  *             an encrypted one needs secrets { private-NAME { file, secret } }
  * `certs =` and `cacerts =` name files relative to x509/ and x509ca/, or
@@ -29,6 +31,8 @@ struct cfg_cert {
     char path[CFG_CERT_PATH_LEN]; /* the file it came from */
     uint32_t off, len;            /* its DER in cfg->cert_der */
     bool ca;                      /* trusted: from x509ca/ or cacerts = */
+    bool crl;                     /* not a certificate: a CRL from x509crl/ */
+    bool pubkey;                  /* not a certificate: a raw public key (pubkeys =) */
 };
 
 /* A private key, in the parent only (privcfg_strip takes them out). */
@@ -51,8 +55,8 @@ struct cfg;
 struct value_err;
 struct settings_node;
 
-/* Every file of x509ca/ and x509/ beside the configuration (a missing
- * directory is no error).  0 or -1 with the file and why. */
+/* Every file of x509ca/, x509/ and x509crl/ beside the configuration (a
+ * missing directory is no error).  0 or -1 with the file and why. */
 int creds_load_dirs(struct value_err *c, struct cfg *cfg);
 /* The certificates a `certs =` (ca false) or `cacerts =` (ca true) key
  * names, comma-separated: their indexes into cfg->certs, the first file's
@@ -60,12 +64,20 @@ int creds_load_dirs(struct value_err *c, struct cfg *cfg);
  * which are not put in idx).  0 or -1 naming the key. */
 int creds_cert_key(struct value_err *c, const struct settings_node *n, struct cfg *cfg, bool ca,
                    int16_t *idx, uint8_t *n_idx, uint8_t max);
+/* The raw public keys a `pubkeys =` key names (SubjectPublicKeyInfo, PEM
+ * or DER, in pubkey/ or absolute): their indexes.  0 or -1. */
+int creds_pubkey_key(struct value_err *c, const struct settings_node *n, struct cfg *cfg,
+                     int16_t *idx, uint8_t *n_idx, uint8_t max);
+/* The public key of entry i (a certificate's or a raw one), a reference
+ * of the caller's; NULL for a CRL. */
+EVP_PKEY *creds_public(const struct cfg *cfg, int i);
 /* A secrets.private-* (or rsa-, ecdsa-, pkcs8-) section.  0 or -1. */
 int creds_key_secret(struct value_err *c, const struct settings_node *sec, struct cfg *cfg);
 /* Every key file, decrypted with its secret where it has one.  0 or -1. */
 int creds_load_keys(struct value_err *c, struct cfg *cfg);
-/* The key whose public half is cert's, or -1. */
-int creds_key_of(const struct cfg *cfg, int cert);
+/* The key whose public half is entry i's (a certificate or a raw public
+ * key), or -1. */
+int creds_key_of(const struct cfg *cfg, int i);
 /* A certificate's DER. */
 const uint8_t *creds_der(const struct cfg *cfg, int cert, size_t *len);
 void creds_free(struct cfg *cfg);

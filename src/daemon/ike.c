@@ -15,6 +15,7 @@
 #include "control.h"
 #include "daemon.h"
 #include "dpthread.h"
+#include "ike_choose.h"
 #include "ike_creds.h"
 #include "ike_msg.h"
 #include "log.h"
@@ -154,6 +155,38 @@ static int cb_psk_mac(void *arg, enum ike_prf_alg prf, const uint8_t *octets, si
                                                                                                : -1;
 }
 
+static int build_cfg(struct ike_rt *rt, char *err, size_t err_len);
+
+/* Responder, IKE_AUTH: the connection that fits the peer's identities and
+ * method best takes over the SA (ike_choose.h); its configuration is
+ * rebuilt in place, where the SA's cfg points. */
+static const struct ike_cfg *cb_auth_cfg(void *arg, const struct ike_id *idi,
+                                         const struct ike_id *idr, uint8_t method)
+{
+    struct ike_rt *rt = arg;
+    const struct cfg_conn *c =
+        rt->sa ? ike_choose_auth(&rt->d->cfg, rt->sa, &rt->path, idi, idr, method) : NULL;
+    struct cfg_conn was = rt->conn;
+    struct ike_cfg old = rt->icfg;
+    char err[512]; /* the connection's place in the file and why */
+
+    if (!c || !strcmp(c->name, rt->conn.name))
+        return NULL;
+    rt->conn = *c;
+    memset(&rt->icfg, 0, sizeof(rt->icfg));
+    if (build_cfg(rt, err, sizeof(err)) < 0) {
+        ike_rt_log(rt, LOG_WARN, "cannot switch to connection %s: %s", c->name, err);
+        rt->conn = was;
+        rt->icfg = old;
+        return NULL;
+    }
+    ike_creds_free(&old);
+    ike_rt_log(rt, LOG_INFO, "switching from connection %s to %s, which fits the peer better",
+               was.name, c->name);
+    OPENSSL_cleanse(&was, sizeof(was));
+    return &rt->icfg;
+}
+
 static int cb_sign(void *arg, uint32_t key_id, int scheme, uint8_t method, const uint8_t *octets,
                    size_t len, uint8_t *out, size_t *out_len)
 {
@@ -191,7 +224,8 @@ static struct ike_rt *rt_new(struct daemon *d, const struct cfg_conn *conn,
                                /* the PSK and the keys are the parent's: it makes
                                 * the MAC and the signature */
                                .psk_mac = conn->psk_len ? NULL : cb_psk_mac,
-                               .sign = cb_sign};
+                               .sign = cb_sign,
+                               .auth_cfg = cb_auth_cfg};
     return rt;
 }
 
@@ -354,28 +388,6 @@ static const struct ike_env *cb_rekeyed(void *arg, struct ike_sa *new_sa)
 
 /* ---- datagrams in ---- */
 
-static bool addr_eq(const struct uipsec_addr *a, const struct uipsec_addr *b)
-{
-    size_t n = a->family == 6 ? 16 : 4;
-
-    return a->family == b->family && memcmp(a->bytes, b->bytes, n) == 0;
-}
-
-/* The first connection whose addresses fit the request (strongSwan picks
- * its IKE config by address, too). */
-static const struct cfg_conn *match_conn(const struct daemon *d, const struct ike_path *from)
-{
-    for (size_t i = 0; i < d->cfg.n_ike_conns; i++) {
-        const struct cfg_conn *c = &d->cfg.ike_conns[i];
-
-        if ((!c->local.family || addr_eq(&c->local, &from->local)) &&
-            (!c->remote.family || addr_eq(&c->remote, &from->remote)) &&
-            (c->local.family || c->remote.family || from->remote.family))
-            return c;
-    }
-    return NULL;
-}
-
 /* Under load a request must echo our cookie before it costs a key
  * exchange and memory (RFC 7296 2.6); the answer asking for it is
  * stateless.  Secrets change every IKE_COOKIE_ROTATE_S. */
@@ -451,7 +463,7 @@ static void evict_oldest(struct daemon *d)
 
 static void respond(struct daemon *d, const uint8_t *buf, size_t len, const struct ike_path *from)
 {
-    const struct cfg_conn *conn = match_conn(d, from);
+    const struct cfg_conn *conn = ike_choose_init(&d->cfg, from, buf, len);
     struct ike_rt *rt;
     char err[300];
     enum ike_init_drop why = IKE_INIT_DROP_NONE;
@@ -628,7 +640,7 @@ bool ike_rt_usable(const struct ike_rt *rt, const char *conn)
 static bool peer_known(const struct daemon *d, const struct uipsec_addr *remote)
 {
     for (const struct ike_rt *rt = d->ike->list; rt; rt = rt->next)
-        if (rt->sa && addr_eq(&rt->sa->path.remote, remote))
+        if (rt->sa && ike_addr_eq(&rt->sa->path.remote, remote))
             return true;
     return false;
 }

@@ -34,10 +34,22 @@ static X509 *issuer_of(const struct cfg *cfg, X509 *x)
     return NULL;
 }
 
+/* Raw public keys (pubkeys =) into pk->raw. */
+static int raw_keys(const struct cfg *cfg, const struct cfg_auth *a, struct ike_pubkey_cfg *pk)
+{
+    for (size_t i = 0; i < a->n_pubkeys && i < sizeof pk->raw / sizeof pk->raw[0]; i++)
+        if (!(pk->raw[pk->n_raw++] = creds_public(cfg, a->pubkeys[i])))
+            return -1;
+    return 0;
+}
+
 static int local_side(const struct cfg *cfg, const struct cfg_conn *c, struct ike_pubkey_cfg *pk)
 {
     X509 *at;
 
+    pk->key_id = c->key < 0 ? UINT32_MAX : (uint32_t)c->key;
+    if (!c->local_auth.n_certs)
+        return raw_keys(cfg, &c->local_auth, pk);
     if (!(pk->cert = cert_at(cfg, c->local_auth.certs[0])) || !(pk->chain = sk_X509_new_null()))
         return -1;
     at = pk->cert;
@@ -52,8 +64,19 @@ static int local_side(const struct cfg *cfg, const struct cfg_conn *c, struct ik
         }
         at = up;
     }
-    pk->key_id = c->key < 0 ? UINT32_MAX : (uint32_t)c->key;
     return 0;
+}
+
+static int add_crl(const struct cfg *cfg, int i, struct ike_pubkey_cfg *pk)
+{
+    size_t len;
+    const uint8_t *der = creds_der(cfg, i, &len);
+    X509_CRL *crl = d2i_X509_CRL(NULL, &der, (long)len);
+    int ok = crl && X509_STORE_add_crl(pk->trust, crl) == 1;
+
+    X509_CRL_free(crl); /* the store took a reference */
+    pk->have_crls |= ok;
+    return ok ? 0 : -1;
 }
 
 /* Trust: remote.cacerts, or every CA of x509ca/; known: every other
@@ -62,13 +85,21 @@ static int remote_side(const struct cfg *cfg, const struct cfg_conn *c, struct i
 {
     const struct cfg_auth *a = &c->remote_auth;
 
+    if (a->n_pubkeys)
+        return raw_keys(cfg, a, pk);
     if (!(pk->trust = X509_STORE_new()) || !(pk->known = sk_X509_new_null()))
         return -1;
     for (size_t i = 0; i < cfg->n_certs; i++) {
         bool trusted = a->n_cacerts ? false : cfg->certs[i].ca;
-        X509 *x = cert_at(cfg, (int)i);
+        X509 *x;
         int ok;
 
+        if (cfg->certs[i].crl) {
+            if (add_crl(cfg, (int)i, pk) < 0)
+                return -1;
+            continue;
+        }
+        x = cert_at(cfg, (int)i);
         for (size_t k = 0; k < a->n_cacerts; k++)
             trusted |= a->cacerts[k] == (int16_t)i;
         ok = x && (trusted ? X509_STORE_add_cert(pk->trust, x) == 1 : sk_X509_push(pk->known, x));
@@ -109,7 +140,8 @@ int ike_creds_build(const struct cfg *cfg, const struct cfg_conn *c, struct ike_
                                            .hashes = la->hashes};
     ic->remote_pk = (struct ike_pubkey_cfg){.on = ra->method == CFG_AUTH_PUBKEY,
                                             .key_type = pkey_type(ra->key_type),
-                                            .hashes = ra->hashes};
+                                            .hashes = ra->hashes,
+                                            .revocation = ra->revocation};
     if (ic->local_pk.on)
         rc = local_side(cfg, c, &ic->local_pk);
     if (rc == 0 && ic->remote_pk.on)
@@ -128,6 +160,11 @@ void ike_creds_free(struct ike_cfg *ic)
     sk_X509_pop_free(ic->local_pk.chain, X509_free);
     X509_STORE_free(ic->remote_pk.trust);
     sk_X509_pop_free(ic->remote_pk.known, X509_free);
+    for (size_t i = 0; i < ic->local_pk.n_raw; i++)
+        EVP_PKEY_free(ic->local_pk.raw[i]);
+    for (size_t i = 0; i < ic->remote_pk.n_raw; i++)
+        EVP_PKEY_free(ic->remote_pk.raw[i]);
+    ic->local_pk.n_raw = ic->remote_pk.n_raw = 0;
     ic->local_pk.cert = NULL;
     ic->local_pk.chain = NULL;
     ic->remote_pk.trust = NULL;
@@ -143,7 +180,11 @@ int ike_creds_ref(struct ike_cfg *ic)
     r->trust = ok ? r->trust : NULL;
     l->chain = l->chain ? X509_chain_up_ref(l->chain) : NULL; /* a new stack, each up */
     r->known = r->known ? X509_chain_up_ref(r->known) : NULL;
-    if (!ok || (ic->local_pk.on && !l->chain) || (ic->remote_pk.on && !r->known)) {
+    for (size_t i = 0; i < l->n_raw; i++)
+        ok &= EVP_PKEY_up_ref(l->raw[i]) == 1;
+    for (size_t i = 0; i < r->n_raw; i++)
+        ok &= EVP_PKEY_up_ref(r->raw[i]) == 1;
+    if (!ok || (l->cert && !l->chain) || (r->trust && !r->known)) {
         ike_creds_free(ic);
         return -1;
     }

@@ -9,6 +9,7 @@
 
 #include "admit.h"
 #include "daemon.h"
+#include "ike_choose.h"
 #include "ike_int.h"
 
 static uint64_t now_ms(void)
@@ -22,11 +23,6 @@ static uint64_t now_ms(void)
 static bool same_id(const struct ike_id *a, const struct ike_id *b)
 {
     return a->type == b->type && a->len == b->len && memcmp(a->data, b->data, a->len) == 0;
-}
-
-static bool addr_eq(const struct uipsec_addr *a, const struct uipsec_addr *b)
-{
-    return a->family == b->family && memcmp(a->bytes, b->bytes, a->family == 6 ? 16 : 4) == 0;
 }
 
 /* o is another IKE SA of rt's peer (whose ID is peer), up and current. */
@@ -69,7 +65,7 @@ bool ike_policy_auth_allowed(void *arg, const struct ike_id *peer, const struct 
     for (const struct ike_rt *o = d->ike->list; o; o = o->next)
         if (same_peer(o, rt, peer)) {
             n++;
-            elsewhere |= !addr_eq(&o->sa->path.remote, &from->remote);
+            elsewhere |= !ike_addr_eq(&o->sa->path.remote, &from->remote);
         }
     ike_id_format(peer, id, sizeof(id));
     if (c->unique == CFG_UNIQUE_KEEP && elsewhere) {

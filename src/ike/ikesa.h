@@ -120,8 +120,14 @@ struct ike_pubkey_cfg {
     X509 *cert;             /* local: our certificate */
     STACK_OF(X509) * chain; /* local: intermediate CAs sent after it */
     uint32_t key_id;        /* local: the signer's key (ike_env.sign) */
-    X509_STORE *trust;      /* remote: CAs the peer's chain must end in */
+    X509_STORE *trust;      /* remote: CAs the peer's chain must end in, and the CRLs we hold */
+    bool have_crls;         /* remote: trust holds CRLs */
+    uint8_t revocation;     /* remote: IKE_REVOCATION_* */
     STACK_OF(X509) * known; /* remote: certificates that may complete its chain */
+    /* Raw public keys (no certificate): local: ours (the signer's public
+     * half), remote: the peer must sign with one of them. */
+    EVP_PKEY *raw[4];
+    size_t n_raw;
 };
 
 struct ike_cfg {
@@ -162,6 +168,9 @@ struct ike_child_result {
 
 struct ike_sa;
 struct ike_frag;
+
+/* ike_pubkey_cfg.revocation, in the order of cfg_revocation. */
+enum { IKE_REVOCATION_RELAXED, IKE_REVOCATION_IFURI, IKE_REVOCATION_STRICT };
 
 /* ike_cfg.send_cert: strongSwan's send_cert, in the order of cfg_send_cert. */
 enum { IKE_SEND_CERT_IFASKED, IKE_SEND_CERT_ALWAYS, IKE_SEND_CERT_NEVER };
@@ -210,6 +219,14 @@ struct ike_env {
      * when local_pk.on. */
     int (*sign)(void *arg, uint32_t key_id, int scheme, uint8_t method, const uint8_t *octets,
                 size_t len, uint8_t *out, size_t *out_len);
+    /* Responder, IKE_AUTH, before anything is checked: the peer's IDi,
+     * the IDr it asked for (NULL if none) and its AUTH method are known,
+     * and the caller may move the SA to a configuration that fits them
+     * better (strongSwan's choice of connection by identities and
+     * method): it returns that configuration, which sa->cfg becomes, or
+     * NULL to keep the current one.  May be NULL. */
+    const struct ike_cfg *(*auth_cfg)(void *arg, const struct ike_id *idi, const struct ike_id *idr,
+                                      uint8_t auth_method);
 };
 
 enum ike_role { IKE_ROLE_INITIATOR, IKE_ROLE_RESPONDER };
@@ -351,6 +368,14 @@ enum ike_init_drop {
                               * pair is made, and not answered (a reflector) */
     IKE_INIT_DROP_LOCAL,     /* out of memory, a crypto failure, a send that failed */
 };
+
+/* Whether an IKE_SA_INIT request offers a proposal ours accepts: a
+ * responder with several connections on the same addresses tries each
+ * (strongSwan's choice).  False also for a message that is not one. */
+bool ike_init_offer_fits(const uint8_t *buf, size_t len, const struct ike_prop_list *ours);
+/* Whether the IKE SA's chosen proposal is one of ours (a responder that
+ * switches connection in IKE_AUTH keeps the IKE SA it negotiated). */
+bool ike_sa_prop_fits(const struct ike_sa *sa, const struct ike_prop_list *ours);
 
 /* ike_sa_respond, with the reason of a drop in *why. */
 enum ike_rx ike_sa_respond_why(struct ike_sa **out, const struct ike_cfg *cfg,

@@ -62,6 +62,30 @@ static bool id_equal(const struct ike_pl_id *got, const struct ike_id *want)
            memcmp(got->data.p, want->data, want->len) == 0;
 }
 
+static bool id_from_pl(const struct ike_pl_id *p, struct ike_id *id)
+{
+    if (p->data.len > IKE_ID_MAX)
+        return false;
+    id->type = p->type;
+    id->len = (uint8_t)p->data.len;
+    memcpy(id->data, p->data.p, p->data.len);
+    return true;
+}
+
+/* The caller's choice of configuration for these identities and method
+ * (responder, before any check). */
+static void switch_cfg(struct ike_sa *sa, const struct ike_pl_id *idi, const struct ike_pl_id *idr,
+                       uint8_t method)
+{
+    struct ike_id i, r;
+    const struct ike_cfg *c;
+
+    if (!sa->env->auth_cfg || !id_from_pl(idi, &i) || (idr && !id_from_pl(idr, &r)))
+        return;
+    if ((c = sa->env->auth_cfg(sa->env->arg, &i, idr ? &r : NULL, method)))
+        sa->cfg = c;
+}
+
 /* Why the IDs did not fit, for the log: the peer's is not remote.id, or
  * the IDr it asked for is not ours. */
 static void id_mismatch(struct ike_sa *sa, const struct ike_payload *idr)
@@ -85,6 +109,18 @@ static void id_mismatch(struct ike_sa *sa, const struct ike_payload *idr)
         snprintf(sa->fail_text, sizeof sa->fail_text,
                  "the peer's identity \"%s\" is not the remote.id \"%s\"", got, want);
     }
+}
+
+/* The IDr the initiator asked for is us: our id, or with a certificate
+ * any identity the certificate holds (we answer with our id). */
+static bool idr_is_us(const struct ike_cfg *c, const struct ike_pl_id *idr)
+{
+    struct ike_id want;
+
+    if (id_equal(idr, &c->local_id))
+        return true;
+    return c->local_pk.on && c->local_pk.cert && id_from_pl(idr, &want) &&
+           ike_id_in_cert(c->local_pk.cert, &want);
 }
 
 /* Our ID and AUTH payloads, and with public keys CERT and CERTREQ. */
@@ -221,7 +257,8 @@ enum ike_rx ike_sa_auth_request(struct ike_sa *sa, uint8_t *buf, size_t len, str
     auth = ike_msg_find(msg, IKE_PL_AUTH);
     if (!idi || !auth)
         return answer_error(sa, IKE_N_INVALID_SYNTAX, "IKE_AUTH without IDi or AUTH");
-    id_ok = peer_id_ok(sa, &idi->u.id) && (!idr || id_equal(&idr->u.id, &sa->cfg->local_id));
+    switch_cfg(sa, &idi->u.id, idr ? &idr->u.id : NULL, auth->u.auth.method);
+    id_ok = peer_id_ok(sa, &idi->u.id) && (!idr || idr_is_us(sa->cfg, &idr->u.id));
     if (!id_ok)
         id_mismatch(sa, idr);
     /* known before: a peer that restarted may replace its older SAs */

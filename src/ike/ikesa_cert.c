@@ -98,9 +98,11 @@ static int sign_auth(struct ike_sa *sa, struct ike_cert_out *o, size_t *auth_len
     char why[200];
     int r;
 
-    if (!sa->env->sign ||
-        ike_sig_pick(X509_get0_pubkey(pk->cert), peer, pk->pss, (pk->hashes >> IKE_HASH_SHA1) & 1,
-                     &scheme, method, why, sizeof why) < 0) {
+    EVP_PKEY *mine = pk->cert ? X509_get0_pubkey(pk->cert) : pk->n_raw ? pk->raw[0] : NULL;
+
+    if (!sa->env->sign || !mine ||
+        ike_sig_pick(mine, peer, pk->pss, (pk->hashes >> IKE_HASH_SHA1) & 1, &scheme, method, why,
+                     sizeof why) < 0) {
         snprintf(sa->fail_text, sizeof sa->fail_text, "cannot sign: %s",
                  sa->env->sign ? why : "no signer");
         return UIPSEC_E_PARAM;
@@ -127,8 +129,9 @@ int ike_cert_auth_payloads(struct ike_sa *sa, struct ike_cert_out *o, struct ike
 
     if (r != UIPSEC_OK)
         return r;
-    if (c->local_pk.on && (c->send_cert == IKE_SEND_CERT_ALWAYS ||
-                           (c->send_cert == IKE_SEND_CERT_IFASKED && sa->peer_certreq)))
+    if (c->local_pk.on && c->local_pk.cert &&
+        (c->send_cert == IKE_SEND_CERT_ALWAYS ||
+         (c->send_cert == IKE_SEND_CERT_IFASKED && sa->peer_certreq)))
         add_certs(&c->local_pk, o, pl, n, cap);
     if (sa->role == IKE_ROLE_INITIATOR && c->remote_pk.on && c->send_certreq &&
         (cas = ca_hashes(c->remote_pk.trust, o->certreq, 16)))
@@ -204,25 +207,60 @@ static void subject(X509 *x, char *buf, size_t len)
         snprintf(buf, len, "(a subject too long to show)");
 }
 
+/* When at was revoked, by a CRL of its issuer's we hold, or NULL. */
+static const ASN1_TIME *revoked_on(X509_STORE_CTX *ctx, X509 *at)
+{
+    STACK_OF(X509_CRL) *crls = X509_STORE_CTX_get1_crls(ctx, X509_get_issuer_name(at));
+    const ASN1_TIME *t = NULL;
+    X509_REVOKED *rev;
+
+    for (int i = 0; crls && !t && i < sk_X509_CRL_num(crls); i++)
+        if (X509_CRL_get0_by_cert(sk_X509_CRL_value(crls, i), &rev, at) == 1)
+            t = X509_REVOKED_get0_revocationDate(rev);
+    sk_X509_CRL_pop_free(crls, X509_CRL_free); /* the store keeps its own */
+    return t;
+}
+
+/* When of two dates applies to the error at hand, printed into buf. */
+static void error_date(X509_STORE_CTX *ctx, int err, X509 *at, char *buf, size_t len)
+{
+    const ASN1_TIME *t = NULL;
+    BIO *b = BIO_new(BIO_s_mem());
+    int k;
+
+    if (err == X509_V_ERR_CERT_HAS_EXPIRED)
+        t = X509_get0_notAfter(at);
+    else if (err == X509_V_ERR_CERT_NOT_YET_VALID)
+        t = X509_get0_notBefore(at);
+    else if (err == X509_V_ERR_CERT_REVOKED)
+        t = revoked_on(ctx, at);
+    buf[0] = '\0';
+    if (b && t && ASN1_TIME_print(b, t) == 1 && (k = BIO_read(b, buf, (int)len - 1)) > 0)
+        buf[k] = '\0';
+    BIO_free(b);
+}
+
 /* "expired on 2026-12-01 10:00:00 UTC" and the like, for a person. */
 static void chain_error(X509_STORE_CTX *ctx, char *buf, size_t len)
 {
     int err = X509_STORE_CTX_get_error(ctx);
     X509 *at = X509_STORE_CTX_get_current_cert(ctx);
     char who[200] = "?", when[64] = "";
-    BIO *b = BIO_new(BIO_s_mem());
-    int k;
 
-    if (at)
+    if (at) {
         subject(at, who, sizeof who);
-    if (b && at && (err == X509_V_ERR_CERT_HAS_EXPIRED || err == X509_V_ERR_CERT_NOT_YET_VALID)) {
-        ASN1_TIME_print(b, err == X509_V_ERR_CERT_HAS_EXPIRED ? X509_get0_notAfter(at)
-                                                              : X509_get0_notBefore(at));
-        k = BIO_read(b, when, sizeof when - 1);
-        when[k > 0 ? k : 0] = '\0';
+        error_date(ctx, err, at, when, sizeof when);
     }
-    BIO_free(b);
-    if (err == X509_V_ERR_CERT_HAS_EXPIRED)
+    if (err == X509_V_ERR_CERT_REVOKED) {
+        snprintf(buf, len, "\"%s\" was revoked%s%s by its issuer's CRL (x509crl/)", who,
+                 when[0] ? " on " : "", when);
+        when[0] = '\0';
+    } else if (err == X509_V_ERR_UNABLE_TO_GET_CRL)
+        snprintf(buf, len,
+                 "no CRL for \"%s\", which the revocation policy requires: put its issuer's "
+                 "current CRL in x509crl/",
+                 who);
+    else if (err == X509_V_ERR_CERT_HAS_EXPIRED)
         snprintf(buf, len, "\"%s\" expired on", who);
     else if (err == X509_V_ERR_CERT_NOT_YET_VALID)
         snprintf(buf, len, "\"%s\" is not valid before", who);
@@ -240,8 +278,45 @@ static void chain_error(X509_STORE_CTX *ctx, char *buf, size_t len)
         snprintf(buf + strlen(buf), len - strlen(buf), " %s", when);
 }
 
+/* A missing or outdated CRL is fine with revocation = relaxed; with
+ * ifuri only for a certificate that names no CRL distribution point;
+ * never with strict (strongSwan's policies).  A certificate a CRL lists
+ * is refused under every policy. */
+static int revocation_cb(int ok, X509_STORE_CTX *ctx)
+{
+    const struct ike_pubkey_cfg *pk = X509_STORE_CTX_get_app_data(ctx);
+    int err = X509_STORE_CTX_get_error(ctx);
+    STACK_OF(DIST_POINT) * dp;
+    bool names_crl;
+
+    if (ok || !pk ||
+        (err != X509_V_ERR_UNABLE_TO_GET_CRL && err != X509_V_ERR_CRL_HAS_EXPIRED &&
+         err != X509_V_ERR_CRL_NOT_YET_VALID))
+        return ok;
+    if (pk->revocation == IKE_REVOCATION_STRICT)
+        return 0;
+    if (pk->revocation == IKE_REVOCATION_RELAXED)
+        return 1;
+    dp = X509_get_ext_d2i(X509_STORE_CTX_get_current_cert(ctx), NID_crl_distribution_points, NULL,
+                          NULL);
+    names_crl = dp != NULL;
+    sk_DIST_POINT_pop_free(dp, DIST_POINT_free);
+    return names_crl ? 0 : 1;
+}
+
+/* Checks CRLs when we hold some or the policy asks for them. */
+static void revocation_checks(X509_STORE_CTX *ctx, const struct ike_pubkey_cfg *pk)
+{
+    if (!pk->have_crls && pk->revocation == IKE_REVOCATION_RELAXED)
+        return;
+    X509_VERIFY_PARAM_set_flags(X509_STORE_CTX_get0_param(ctx),
+                                X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL);
+    X509_STORE_CTX_set_app_data(ctx, (void *)pk);
+    X509_STORE_CTX_set_verify_cb(ctx, revocation_cb);
+}
+
 /* The chain from ee to one of our CAs (dates, signatures, CA flags, path
- * lengths: X509_verify_cert). */
+ * lengths, revocation: X509_verify_cert). */
 static bool chain_ok(struct ike_sa *sa, X509 *ee, STACK_OF(X509) * more)
 {
     const struct ike_pubkey_cfg *pk = &sa->cfg->remote_pk;
@@ -252,8 +327,10 @@ static bool chain_ok(struct ike_sa *sa, X509 *ee, STACK_OF(X509) * more)
     for (int i = 0; pk->known && i < sk_X509_num(pk->known); i++)
         if (sk_X509_push(more, sk_X509_value(pk->known, i)))
             X509_up_ref(sk_X509_value(pk->known, i));
-    ok = ctx && pk->trust && X509_STORE_CTX_init(ctx, pk->trust, ee, more) == 1 &&
-         X509_verify_cert(ctx) == 1;
+    ok = ctx && pk->trust && X509_STORE_CTX_init(ctx, pk->trust, ee, more) == 1;
+    if (ok)
+        revocation_checks(ctx, pk);
+    ok = ok && X509_verify_cert(ctx) == 1;
     if (!ok && ctx)
         chain_error(ctx, why, sizeof why);
     X509_STORE_CTX_free(ctx);
@@ -265,7 +342,7 @@ static bool key_type_ok(const struct ike_pubkey_cfg *pk, EVP_PKEY *key)
     return !pk->key_type || EVP_PKEY_get_base_id(key) == pk->key_type;
 }
 
-static bool signature_ok(struct ike_sa *sa, X509 *ee, const struct ike_pl_id *id,
+static bool signature_ok(struct ike_sa *sa, EVP_PKEY *key, const struct ike_pl_id *id,
                          const struct ike_pl_auth *auth, const char *who)
 {
     const struct ike_pubkey_cfg *pk = &sa->cfg->remote_pk;
@@ -274,11 +351,10 @@ static bool signature_ok(struct ike_sa *sa, X509 *ee, const struct ike_pl_id *id
     uint8_t *octets = NULL;
     size_t len;
     char why[200] = "";
-    bool ok =
-        ike_auth_octets(sa, sa->role == IKE_ROLE_RESPONDER, id->type, id->data, &octets, &len) ==
-            UIPSEC_OK &&
-        ike_sig_verify(X509_get0_pubkey(ee), auth->method, auth->data.p, auth->data.len, octets,
-                       len, allowed, (allowed >> IKE_HASH_SHA1) & 1, &scheme, why, sizeof why);
+    bool ok = ike_auth_octets(sa, sa->role == IKE_ROLE_RESPONDER, id->type, id->data, &octets,
+                              &len) == UIPSEC_OK &&
+              ike_sig_verify(key, auth->method, auth->data.p, auth->data.len, octets, len, allowed,
+                             (allowed >> IKE_HASH_SHA1) & 1, &scheme, why, sizeof why);
 
     free(octets);
     if (ok)
@@ -286,15 +362,37 @@ static bool signature_ok(struct ike_sa *sa, X509 *ee, const struct ike_pl_id *id
     return ok || fail(sa, "AUTH of \"%s\" not accepted: %s", who, why[0] ? why : "no octets");
 }
 
+/* remote.pubkeys: the peer signs with one of the keys we hold (its
+ * identity is the configured one, checked before); no certificate. */
+static bool raw_key_ok(struct ike_sa *sa, const struct ike_pl_id *id,
+                       const struct ike_pl_auth *auth)
+{
+    const struct ike_pubkey_cfg *pk = &sa->cfg->remote_pk;
+    char who[200];
+
+    ike_id_format(&sa->peer_id, who, sizeof who);
+    for (size_t i = 0; i < pk->n_raw; i++)
+        if (key_type_ok(pk, pk->raw[i]) && signature_ok(sa, pk->raw[i], id, auth, who))
+            return true;
+    return fail(sa, "AUTH of \"%s\" verifies with none of remote.pubkeys (%zu keys)", who,
+                pk->n_raw);
+}
+
 bool ike_cert_verify(struct ike_sa *sa, const struct ike_msg *msg, const struct ike_pl_id *id,
                      const struct ike_pl_auth *auth)
 {
     const struct ike_pubkey_cfg *pk = &sa->cfg->remote_pk;
-    STACK_OF(X509) *more = sk_X509_new_null();
-    X509 *ee = more ? peer_certs(msg, more) : NULL;
+    STACK_OF(X509) * more;
+    X509 *ee;
     struct ike_id got = {.type = id->type, .len = (uint8_t)id->data.len};
     char who[200] = "", claims[200];
-    bool ok = ee != NULL;
+    bool ok;
+
+    if (pk->n_raw)
+        return raw_key_ok(sa, id, auth);
+    more = sk_X509_new_null();
+    ee = more ? peer_certs(msg, more) : NULL;
+    ok = ee != NULL;
 
     if (!ok)
         fail(sa, "the peer sent no certificate (CERT payload, X.509)");
@@ -313,7 +411,7 @@ bool ike_cert_verify(struct ike_sa *sa, const struct ike_msg *msg, const struct 
     }
     if (ok && !key_type_ok(pk, X509_get0_pubkey(ee)))
         ok = fail(sa, "certificate \"%s\" holds another key type than remote.auth asks", who);
-    ok = ok && signature_ok(sa, ee, id, auth, who);
+    ok = ok && signature_ok(sa, X509_get0_pubkey(ee), id, auth, who);
     if (ok) {
         X509_free(sa->peer_cert);
         sa->peer_cert = ee;

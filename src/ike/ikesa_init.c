@@ -114,7 +114,8 @@ int ike_sa_initiate(struct ike_sa **out, const struct ike_cfg *cfg, const struct
     *out = NULL;
     if (cfg->ike.n == 0 || child >= cfg->nchildren || cfg->child[child].esp.n == 0 ||
         (!cfg->local_pk.on && cfg->psk_len == 0 && !env->psk_mac) ||
-        (cfg->local_pk.on && (!env->sign || !cfg->local_pk.cert)) || cfg->child[child].nts == 0)
+        (cfg->local_pk.on && (!env->sign || (!cfg->local_pk.cert && !cfg->local_pk.n_raw))) ||
+        cfg->child[child].nts == 0)
         return UIPSEC_E_PARAM;
     sa = sa_alloc(cfg, env, path, IKE_ROLE_INITIATOR);
     if (!sa)
@@ -180,6 +181,31 @@ static bool init_request_shape(const struct ike_msg *m)
 
     return h->exchange == IKE_EXCH_IKE_SA_INIT && (h->flags & IKE_FLAG_I) &&
            !(h->flags & IKE_FLAG_R) && h->msg_id == 0 && memcmp(h->spi_r, zero, IKE_SPI_LEN) == 0;
+}
+
+bool ike_init_offer_fits(const uint8_t *buf, size_t len, const struct ike_prop_list *ours)
+{
+    struct ike_msg *m = calloc(1, sizeof *m);
+    const struct ike_payload *sa_pl;
+    struct ike_prop chosen;
+    size_t idx;
+    bool fits = m && ike_decode(buf, len, m) == IKE_DEC_OK && init_request_shape(m) &&
+                (sa_pl = ike_msg_find(m, IKE_PL_SA)) &&
+                ike_prop_select(ours, &sa_pl->u.sa, false, &chosen, &idx);
+
+    free(m);
+    return fits;
+}
+
+bool ike_sa_prop_fits(const struct ike_sa *sa, const struct ike_prop_list *ours)
+{
+    struct ike_prop_wire w;
+    struct ike_pl_sa pl;
+    struct ike_prop chosen;
+    size_t idx;
+
+    ike_prop_to_pl(&sa->prop, 1, NULL, 0, &w, &pl);
+    return ike_prop_select(ours, &pl, false, &chosen, &idx);
 }
 
 /* Makes the responder's SA for an accepted offer and answers it. */

@@ -1,7 +1,8 @@
 #!/bin/bash
 # make demo: a real IPsec tunnel between two network namespaces, negotiated
 # with IKEv2 (pre-shared key) by the example configurations, with ping and
-# iperf3 across it.
+# iperf3 across it.  demo.sh certs (make demo-certs): the same with X.509
+# certificates made on the spot (examples/certs/).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 need_root "make demo"
@@ -11,12 +12,25 @@ log_since() { tail -n +"$2" "$WORK/$1.log" | sed 's/^/    /'; }
 
 echo "== two gateways: $NS_L (192.0.2.1) and $NS_R (192.0.2.2), one veth between them"
 ns_up
-echo "== uipsecd on both, configured from examples/left.conf and examples/right.conf"
-echo "   (connection \"net\": IKEv2 with a pre-shared key, ESP aes256gcm16 for 10.10.1.0/24 <-> 10.10.2.0/24)"
-# The examples are copied with mode 600 (start_daemon): uipsecd wants the
-# keys readable by root only, and git does not keep that mode.
-start_daemon "$NS_R" "$TOP/examples/right.conf"
-start_daemon "$NS_L" "$TOP/examples/left.conf"
+if [ "${1:-}" = certs ]; then
+    echo "== a CA and a certificate per gateway, made with strongSwan's pki (examples/certs/make-pki.sh)"
+    sh "$TOP/examples/certs/make-pki.sh" "$WORK/pki"
+    for side in left right; do
+        install -m 600 "$TOP/examples/certs/$side.conf" "$WORK/pki/$side/uipsecd.conf"
+        ls -R "$WORK/pki/$side" | sed 's/^/    /'
+    done
+    echo "== uipsecd on both, configured from examples/certs/left.conf and right.conf"
+    echo "   (connection \"net\": IKEv2 with ECDSA certificates, ESP aes256gcm16 for 10.10.1.0/24 <-> 10.10.2.0/24)"
+    start_daemon "$NS_R" "$WORK/pki/right/uipsecd.conf" in-place
+    start_daemon "$NS_L" "$WORK/pki/left/uipsecd.conf" in-place
+else
+    echo "== uipsecd on both, configured from examples/left.conf and examples/right.conf"
+    echo "   (connection \"net\": IKEv2 with a pre-shared key, ESP aes256gcm16 for 10.10.1.0/24 <-> 10.10.2.0/24)"
+    # The examples are copied with mode 600 (start_daemon): uipsecd wants the
+    # keys readable by root only, and git does not keep that mode.
+    start_daemon "$NS_R" "$TOP/examples/right.conf"
+    start_daemon "$NS_L" "$TOP/examples/left.conf"
+fi
 echo "== uipsecctl initiate --child net on the left: IKE_SA_INIT and IKE_AUTH with 192.0.2.2"
 nl=$(($(wc -l <"$WORK/$NS_L.log") + 1))
 nr=$(($(wc -l <"$WORK/$NS_R.log") + 1))

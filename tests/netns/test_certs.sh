@@ -14,7 +14,22 @@
 #               signature scheme it verified (RFC 7427)
 #   passphrase  an encrypted private key, its passphrase in secrets
 #               { private-* { file secret } }
+#   pkcs12      left's key, certificate and intermediate CA in one
+#               encrypted PKCS#12 bundle (pkcs12/, its passphrase in
+#               secrets.pkcs12-*), no certs =: the certificate is found
+#               by local.id, the intermediate sent from the bundle
+#   rawkeys     no certificates at all: each side holds its own key and the
+#               peer's public key (pubkey/, pubkeys =), FQDN identities
 #   mixed       one side signs, the other uses a PSK (each its own method)
+#   choice      several connections on one address pair (strongSwan's
+#               choice): IKE_SA_INIT goes to the first whose proposals fit,
+#               IKE_AUTH moves to the one whose remote id fits best (an
+#               exact DN above a wildcard) for the peer's method (a PSK
+#               initiation stays with the PSK connection)
+#   revocation  CRLs in x509crl/ (signed by pki --signcrl): a revoked
+#               certificate is refused naming the date; revocation =
+#               strict accepts a chain whose every CA's CRL is at hand and
+#               refuses one without them
 #   refusals    an unknown CA, an expired certificate, an identity the
 #               certificate does not hold: refused with a log line that
 #               names the certificate and the check; nothing installed
@@ -75,6 +90,7 @@ connections {
         remote {
             auth = ${REMOTE_AUTH:-pubkey}
             id = "C=CH, O=uipsec test, CN=*"
+            ${REVOCATION:+revocation = $REVOCATION}
         }
         children {
             net {
@@ -182,6 +198,57 @@ if openssl pkcs8 -topk8 -in "$PKI/lecdsaKey.pem" -passout pass:s3cret -v2 aes-25
     fi
 fi
 
+# ---- a PKCS#12 bundle instead of x509/ and private/, found by local.id
+layout left lecdsa && layout right recdsa && conf right recdsa pubkey &&
+    conf left lecdsa pubkey 'id = "C=CH, O=uipsec test, CN=left.uipsec.test"' \
+        "    pkcs12-left { file = left.p12
+        secret = p12-s3cret }"
+sed -i 's|            certs = lecdsaCert.pem||' "$WORK/left/uipsecd.conf"
+rm -rf "$WORK/left/x509" "$WORK/left/private" && mkdir -p "$WORK/left/pkcs12"
+if openssl pkcs12 -export -in "$PKI/lecdsaCert.pem" -inkey "$PKI/lecdsaKey.pem" \
+    -certfile "$PKI/interCert.pem" -passout pass:p12-s3cret -out "$WORK/left/pkcs12/left.p12" \
+    2>"$WORK/p12.err" && restart && initiate && [ "$(state "$NS_L")" = "ESTABLISHED 1" ]; then
+    pass "PKCS#12: key, certificate (found by local.id) and intermediate from one bundle"
+else
+    fail "PKCS#12: key, certificate (found by local.id) and intermediate from one bundle" \
+        "$OUT" "$(cat "$WORK/p12.err")" "$(logs | tail -8)"
+fi
+
+# ---- raw public keys (pubkeys =), Ed25519, no certificate anywhere
+rawkeys() { # rawkeys SIDE OTHER: SIDE's configuration and files
+    local dir=$WORK/$1 me=1 peer=2 addr=192.0.2.1 paddr=192.0.2.2
+    [ "$1" = right ] && me=2 peer=1 addr=192.0.2.2 paddr=192.0.2.1
+    rm -rf "$dir" && mkdir -p "$dir/private" "$dir/pubkey"
+    cp "$PKI/${1:0:1}edKey.pem" "$dir/private/" &&
+        pkiq --pub --in "$PKI/${1:0:1}edKey.pem" --type priv --outform pem >"$dir/pubkey/$1.pem" &&
+        pkiq --pub --in "$PKI/${2:0:1}edKey.pem" --type priv --outform pem >"$dir/pubkey/$2.pem" ||
+        return 1
+    cat >"$dir/uipsecd.conf" <<EOF
+connections {
+    net {
+        local_addrs = $addr
+        remote_addrs = $paddr
+        local { auth = pubkey
+                id = $1.uipsec.test
+                pubkeys = $1.pem }
+        remote { auth = pubkey
+                 id = $2.uipsec.test
+                 pubkeys = $2.pem }
+        children { net { local_ts = 10.10.$me.0/24
+                         remote_ts = 10.10.$peer.0/24 } }
+    }
+}
+EOF
+    chmod 600 "$dir/uipsecd.conf"
+}
+if rawkeys left right && rawkeys right left && restart && initiate &&
+    [ "$(state "$NS_L")" = "ESTABLISHED 1" ] && ping_both; then
+    pass "raw public keys (pubkeys =, Ed25519): up without any certificate, pings both ways"
+else
+    fail "raw public keys (pubkeys =, Ed25519): up without any certificate, pings both ways" \
+        "$OUT" "$(logs | tail -8)"
+fi
+
 # ---- each side its own method: left signs, right uses a PSK
 PSKS="    ike-1 { id-1 = right.uipsec.test
         secret = 0sWm9DYkDNx0m1y4Sk0y8xr4Kz4OAKuzpM1Sf7nLqg1jU= }"
@@ -195,6 +262,104 @@ if restart && initiate && [ "$(state "$NS_L")" = "ESTABLISHED 1" ] && ping_both;
 else
     fail "mixed: left signs (ECDSA), right answers with a PSK; pings both ways" "$OUT" \
         "$(logs | tail -10)"
+fi
+
+# ---- which connection answers: right has, on the same addresses, "psk"
+# (auth = psk, proposals aes128-sha256-modp3072), "wild" (remote id
+# CN=*) and "exact" (remote id CN=left.uipsec.test), in that order
+choice_conf() {
+    local c name rid auth props
+    {
+        echo "connections {"
+        for c in "psk|left.uipsec.test|psk|aes128-sha256-modp3072" \
+            "wild|\"C=CH, O=uipsec test, CN=*\"|pubkey|aes256gcm16-prfsha256-x25519" \
+            "exact|\"C=CH, O=uipsec test, CN=left.uipsec.test\"|pubkey|aes256gcm16-prfsha256-x25519"; do
+            IFS='|' read -r name rid auth props <<<"$c"
+            cat <<EOF
+    $name {
+        local_addrs = 192.0.2.2
+        remote_addrs = 192.0.2.1
+        proposals = $props
+        local {
+            auth = $auth
+            $([ "$auth" = psk ] && echo "id = right.uipsec.test" || echo "certs = recdsaCert.pem")
+        }
+        remote {
+            auth = $auth
+            id = $rid
+        }
+        children {
+            via$name {
+                local_ts = 10.10.2.0/24
+                remote_ts = 10.10.1.0/24
+            }
+        }
+    }
+EOF
+        done
+        echo "}"
+        echo "secrets {"
+        echo "$PSKS"
+        echo "}"
+    } >"$WORK/right/uipsecd.conf"
+    chmod 600 "$WORK/right/uipsecd.conf"
+}
+# right_conn: the connection name of right's IKE SA
+right_conn() {
+    ctl "$NS_R" --json list-sas | /usr/bin/python3 -c '
+import json, sys
+s = json.load(sys.stdin).get("ike_sas", [])
+print(s[0]["name"] if s else "none")'
+}
+layout left lecdsa && layout right recdsa && conf left lecdsa pubkey && choice_conf
+if restart && initiate && [ "$(state "$NS_L")" = "ESTABLISHED 1" ] && [ "$(right_conn)" = exact ] &&
+    grep "switching from connection wild to exact" "$WORK/$NS_R.log" >/dev/null; then
+    pass "choice: IKE_SA_INIT to \"wild\" (\"psk\" lacks the proposal), IKE_AUTH switched to \"exact\""
+else
+    fail "choice: IKE_SA_INIT to \"wild\" (\"psk\" lacks the proposal), IKE_AUTH switched to \"exact\"" \
+        "$OUT" "right's IKE SA: $(right_conn)" "$(logs | grep -iE "switch|fail" | tail -5)"
+fi
+REMOTE_AUTH=psk conf left lecdsa psk "id = left.uipsec.test" "$PSKS" &&
+    sed -i -e 's|id = "C=CH, O=uipsec test, CN=\*"|id = right.uipsec.test|' \
+        -e 's|            certs = lecdsaCert.pem||' \
+        -e 's|proposals = aes256gcm16-prfsha256-x25519|proposals = aes128-sha256-modp3072|' \
+        "$WORK/left/uipsecd.conf"
+if restart && initiate && [ "$(state "$NS_L")" = "ESTABLISHED 1" ] && [ "$(right_conn)" = psk ]; then
+    pass "choice: a PSK initiation is answered by \"psk\""
+else
+    fail "choice: a PSK initiation is answered by \"psk\"" "$OUT" "right's IKE SA: $(right_conn)" \
+        "$(logs | tail -6)"
+fi
+
+# ---- revocation: CRLs of the root (for the intermediate) and of the
+# intermediate (for the gateways), one revoking left's certificate
+crl() { # crl NAME ISSUER [--cert FILE --reason key-compromise]
+    local name=$1 issuer=$2
+    shift 2
+    pkiq --signcrl --cacert "$PKI/${issuer}Cert.pem" --cakey "$PKI/${issuer}Key.pem" "$@" \
+        --outform pem >"$PKI/$name.pem"
+}
+with_crls() { # with_crls CRL...: right's x509crl/ holds them
+    mkdir -p "$WORK/right/x509crl"
+    for c in "$@"; do cp "$PKI/$c.pem" "$WORK/right/x509crl/"; done
+}
+if crl rootcrl root && crl intercrl inter && crl revoked inter --cert "$PKI/lecdsaCert.pem" \
+    --reason key-compromise; then
+    layout left lecdsa && layout right recdsa && conf left lecdsa pubkey &&
+        conf right recdsa pubkey && with_crls revoked && restart && initiate
+    refused "revoked certificate (relaxed, the default)" "was revoked on"
+    layout left lecdsa && layout right recdsa && conf left lecdsa pubkey &&
+        REVOCATION=strict conf right recdsa pubkey && with_crls rootcrl intercrl
+    if restart && initiate && [ "$(state "$NS_L")" = "ESTABLISHED 1" ]; then
+        pass "revocation = strict: accepted with every CA's CRL at hand"
+    else
+        fail "revocation = strict: accepted with every CA's CRL at hand" "$OUT" "$(logs | tail -6)"
+    fi
+    layout left lecdsa && layout right recdsa && conf left lecdsa pubkey &&
+        REVOCATION=strict conf right recdsa pubkey && with_crls intercrl && restart && initiate
+    refused "revocation = strict without the root's CRL" "no CRL for"
+else
+    fail "pki --signcrl" "$(tail -3 "$PKI/pki.err")"
 fi
 
 # ---- refusals

@@ -142,7 +142,7 @@ BAD=(
     '1i connections { c { } }'
     '1:15: connections.c: local { auth = psk } is missing'
     '1i secrets { eap-x { } }'
-    '1:11: secrets.eap-x: only IKE pre-shared keys (ike<suffix>) are supported yet; remove it'
+    '1:11: secrets.eap-x: only IKE pre-shared keys (ike<suffix>) and private key passphrases (private<suffix>, rsa, ecdsa, pkcs8, pkcs12) are supported yet; remove it'
     # uipsec { }
     '2s/interface/interfaces/'
     '2:5: unknown key "interfaces" in uipsec; known: interface, path_mtu, socket, socket_group, address4, address6, wireshark_keys, state_dir, offload, workers'
