@@ -799,7 +799,6 @@ static int dpd_delay(struct value_err *c, const struct settings_node *n, struct 
 /* Keys whose only accepted values are those that leave a feature off. */
 static int conn_off_key(struct value_err *c, const struct settings_node *n)
 {
-    static const char *const frag_ok[] = {"no", "yes", "accept"};
     unsigned long long v;
     bool b;
     const char *k = n->name;
@@ -808,11 +807,6 @@ static int conn_off_key(struct value_err *c, const struct settings_node *n)
         return off_time(c, n, "reauthentication");
     if (!strcmp(k, "mobike"))
         return value_bool(c, n, &b); /* uipsecd never offers MOBIKE */
-    if (!strcmp(k, "fragmentation"))
-        return one_of(c, n, frag_ok, COUNT(frag_ok),
-                      "IKE fragmentation is not supported yet; use no") < 0
-                   ? -1
-                   : 0;
     if (!strcmp(k, "keyingtries"))
         return value_uint(c, n, UINT32_MAX, &v);
     if (value_uint(c, n, 65535, &v) < 0) /* local_port, remote_port */
@@ -825,8 +819,10 @@ static int conn_off_key(struct value_err *c, const struct settings_node *n)
 static int conn_key(struct value_err *c, const struct settings_node *n, struct cfg_conn *conn,
                     const char *path)
 {
-    static const char *const off_keys[] = {"reauth_time", "mobike",     "fragmentation",
-                                           "keyingtries", "local_port", "remote_port"};
+    static const char *const off_keys[] = {"reauth_time", "mobike",     "keyingtries",
+                                           "local_port",  "remote_port"};
+    /* RFC 7383, in the order of IKE_FRAG_* (ikesa.h) */
+    static const char *const frag_ok[] = {"yes", "accept", "force", "no"};
     static const char *const unique_ok[] = {"no", "never", "keep", "replace"};
     static const char *const send_cert_ok[] = {"ifasked", "always", "never"};
     const char *k = n->name;
@@ -876,6 +872,11 @@ static int conn_key(struct value_err *c, const struct settings_node *n, struct c
     }
     if (!strcmp(k, "send_certreq"))
         return value_bool(c, n, &conn->send_certreq);
+    if (!strcmp(k, "fragmentation")) {
+        if ((i = one_of(c, n, frag_ok, COUNT(frag_ok), "expected yes, accept, force or no")) < 0)
+            return -1;
+        return conn->fragmentation = (uint8_t)i, 0;
+    }
     if (in_list(off_keys, COUNT(off_keys), k))
         return conn_off_key(c, n);
     if (in_list(conn_unsupported, COUNT(conn_unsupported), k))

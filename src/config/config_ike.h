@@ -123,6 +123,7 @@ struct cfg_conn {
     struct cfg_auth local_auth, remote_auth;
     uint8_t send_cert;        /* enum cfg_send_cert, default ifasked */
     bool send_certreq;        /* default yes */
+    uint8_t fragmentation;    /* yes (default), accept, force, no: IKE_FRAG_* (ikesa.h) */
     int32_t key;              /* local pubkey: cfg->keys index; in the child, the parent's key id */
     uint8_t psk[CFG_PSK_MAX]; /* from the best-matching secrets.ike-* */
     size_t psk_len;

@@ -244,6 +244,7 @@ static int build_cfg(struct ike_rt *rt, char *err, size_t err_len)
     ic->psk_len = c->psk_len;
     ic->ike = c->ike;
     ic->force_encap = c->encap;
+    ic->fragmentation = c->fragmentation;
     if (ike_creds_build(&rt->d->cfg, c, ic, err, err_len) < 0)
         return -1;
     if (!ic->local_id.type && /* local.id defaults to our address */

@@ -84,6 +84,7 @@ void ike_sa_free(struct ike_sa *sa)
     ike_dh_free(sa->child_dh);
     free(sa->req);
     free(sa->resp);
+    ike_frag_discard(sa);
     X509_free(sa->peer_cert);
     OPENSSL_cleanse(sa, sizeof *sa);
     free(sa);
@@ -224,6 +225,14 @@ int ike_sa_send_sk(struct ike_sa *sa, uint8_t exchange, bool response, uint32_t 
         m->hdr = ike_sa_hdr(sa, exchange, response, msg_id);
         r = seal(sa, m, inner, n, buf, &len);
     }
+    if (r == UIPSEC_OK && ike_frag_wanted(sa, exchange, len)) { /* too big: SKF (RFC 7383) */
+        uint8_t *frags = NULL;
+
+        r = ike_frag_split(sa, &m->hdr, inner, n, &frags, &len);
+        OPENSSL_cleanse(buf, IKE_MSG_MAX);
+        free(buf);
+        buf = frags;
+    }
     free(m);
     if (r != UIPSEC_OK) {
         if (buf)
@@ -231,7 +240,7 @@ int ike_sa_send_sk(struct ike_sa *sa, uint8_t exchange, bool response, uint32_t 
         free(buf);
         return r;
     }
-    sa->env->send(sa->env->arg, buf, len);
+    ike_sa_send_kept(sa, buf, len);
     ike_sa_keep_sent(sa, buf, len, response);
     return UIPSEC_OK;
 }
@@ -243,6 +252,10 @@ bool ike_sa_open_sk(struct ike_sa *sa, uint8_t *buf, size_t len, struct ike_msg 
     uint8_t first;
     int r;
 
+    if (sa->rx_open) { /* reassembled from authentic fragments (RFC 7383) */
+        sa->rx_authentic = true;
+        return true;
+    }
     if (!last || last->type != IKE_PL_SK || last->skipped)
         return false;
     first = last->u.sk.first_inner;
@@ -431,7 +444,7 @@ static enum ike_rx dispatch_request(struct ike_sa *sa, uint8_t *buf, size_t len,
                             msg->hdr.msg_id);
             return IKE_RX_DROPPED;
         }
-        sa->env->send(sa->env->arg, sa->resp, sa->resp_len);
+        ike_sa_send_kept(sa, sa->resp, sa->resp_len);
         return IKE_RX_OK;
     }
     if (msg->hdr.msg_id != sa->msg_id_expect)
@@ -511,6 +524,40 @@ static enum ike_rx dispatch_from(struct ike_sa *sa, uint8_t *buf, size_t len, st
     return rx;
 }
 
+/* An authentic first fragment of the request we answered last (RFC 7383
+ * 2.6.1): the whole answer again, only to where that request came from. */
+static enum ike_rx frag_repeat(struct ike_sa *sa, const struct ike_path *from)
+{
+    if (!sa->resp || !same_path(from ? from : &sa->path, &sa->resp_path)) {
+        ike_sa_log_drop(sa->env, "repeated fragmented request not answered");
+        return IKE_RX_DROPPED;
+    }
+    ike_sa_send_kept(sa, sa->resp, sa->resp_len);
+    return IKE_RX_OK;
+}
+
+/* A message, or a fragment of one: kept until the last one, then the
+ * reassembled message goes where an SK message goes. */
+static enum ike_rx receive_msg(struct ike_sa *sa, uint8_t *buf, size_t len, struct ike_msg *msg,
+                               const struct ike_path *from)
+{
+    enum ike_frag_rx f;
+    enum ike_rx rx;
+
+    if (!ike_frag_is_skf(msg))
+        return dispatch_from(sa, buf, len, msg, from);
+    f = ike_frag_receive(sa, buf, len, msg);
+    if (f == IKE_FRAG_RX_REPEAT)
+        return frag_repeat(sa, from);
+    if (f != IKE_FRAG_RX_DONE)
+        return f == IKE_FRAG_RX_HELD ? IKE_RX_OK : IKE_RX_DROPPED;
+    sa->rx_open = true;
+    rx = dispatch_from(sa, buf, len, msg, from);
+    sa->rx_open = false;
+    ike_frag_discard(sa);
+    return rx;
+}
+
 enum ike_rx ike_sa_receive(struct ike_sa *sa, const uint8_t *buf, size_t len,
                            const struct ike_path *from)
 {
@@ -539,7 +586,7 @@ enum ike_rx ike_sa_receive(struct ike_sa *sa, const uint8_t *buf, size_t len,
             goto out;
         }
         if (same)
-            sa->env->send(sa->env->arg, sa->resp, sa->resp_len);
+            ike_sa_send_kept(sa, sa->resp, sa->resp_len);
         rx = IKE_RX_OK;
         goto out;
     }
@@ -548,7 +595,7 @@ enum ike_rx ike_sa_receive(struct ike_sa *sa, const uint8_t *buf, size_t len,
     sa->rx_authentic = false;
     sa->in_receive = true; /* tasks queued by handlers and callbacks wait */
     request_digest(buf, len, sa->rx_digest);
-    rx = dispatch_from(sa, copy, len, msg, from);
+    rx = receive_msg(sa, copy, len, msg, from);
     sa->in_receive = false;
     ike_sa_run_tasks(sa);
 out:

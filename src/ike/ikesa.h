@@ -36,7 +36,7 @@
  * Rekeying (IKE_TASK_REKEY_CHILD, IKE_TASK_REKEY_IKE) both ways; the new
  * IKE SA goes to the caller through ike_sa_rekeyed.  Not here: the nonce
  * tie-break of rekeys that cross (2.8.2: both are refused or both made),
- * fragmentation (RFC 7383), MOBIKE, certificates, EAP.
+ * MOBIKE, EAP.  Fragmentation (RFC 7383): ikesa_frag.c.
  *
  * Ownership: cfg and env are borrowed and must outlive the SA; the SA is
  * the caller's, freed with ike_sa_free (keys wiped).
@@ -59,7 +59,7 @@
 #define IKE_ID_MAX            255
 #define IKE_CFG_MAX_TS        8
 #define IKE_NONCE_LEN         32 /* what we send */
-#define IKE_MSG_MAX           8192
+#define IKE_MSG_MAX           16384 /* one message we build, or one datagram we take */
 #define IKE_KE_RETRIES_MAX    2
 #define IKE_COOKIE_MAX        64 /* accepted from a responder */
 #define IKE_COOKIE_SECRET_LEN 32
@@ -71,6 +71,23 @@
 #define IKE_RETRANSMIT_MS     2000
 #define IKE_RETRANSMIT_TRIES  5     /* then the peer is dead: 2+4+8+16+32+64 s */
 #define IKE_HALF_OPEN_MS      30000 /* a responder SA without IKE_AUTH expires */
+/* IKE fragmentation (RFC 7383, ikesa_frag.c).  The default size of a whole
+ * fragment datagram, IP and UDP headers (and the non-ESP marker on port
+ * 4500) included: 1280, the IPv6 minimum MTU, for both families, as
+ * strongSwan's charon.fragment_size (RFC 7383 2.5.1 would allow 576 for
+ * IPv4).  Only messages larger than that are fragmented. */
+#define IKE_FRAG_SIZE_DEFAULT 1280
+#define IKE_FRAG_MAX          64    /* fragments of one message, either way */
+#define IKE_FRAG_MAX_TOTAL    65536 /* reassembled plaintext of one message */
+#define IKE_FRAG_TIMEOUT_MS   30000 /* a reassembly not done by then is discarded */
+
+/* ike_cfg.fragmentation: strongSwan's values; 0, yes, is its default. */
+enum {
+    IKE_FRAG_YES,    /* announce; fragment when the peer announced too */
+    IKE_FRAG_ACCEPT, /* announce and reassemble; never fragment */
+    IKE_FRAG_FORCE,  /* fragment even when the peer did not announce */
+    IKE_FRAG_NO,     /* do not announce; SKF dropped */
+};
 
 struct ike_id {
     uint8_t type; /* IKE_ID_FQDN, _IPV4_ADDR, _IPV6_ADDR, _RFC822_ADDR, _KEY_ID */
@@ -124,6 +141,8 @@ struct ike_cfg {
     struct ike_prop_list ike;
     bool force_encap;     /* send a NAT_DETECTION_SOURCE_IP that cannot match (2.23) */
     bool initial_contact; /* initiator: say we hold no other IKE SA with the peer */
+    uint8_t fragmentation; /* IKE_FRAG_*, default (0) yes */
+    size_t fragment_size;  /* whole datagrams, IKE_FRAG_SIZE_DEFAULT when 0 (tests: less) */
     size_t nchildren;
     struct ike_child_cfg child[IKE_CFG_MAX_CHILDREN];
 };
@@ -148,6 +167,7 @@ struct ike_child_result {
 };
 
 struct ike_sa;
+struct ike_frag;
 
 /* ike_pubkey_cfg.revocation, in the order of cfg_revocation. */
 enum { IKE_REVOCATION_RELAXED, IKE_REVOCATION_IFURI, IKE_REVOCATION_STRICT };
@@ -315,6 +335,9 @@ struct ike_sa {
     uint32_t peer_hashes; /* SIGNATURE_HASH_ALGORITHMS the peer sent, bit each */
     bool peer_certreq;    /* the peer sent CERTREQ: send_cert = ifasked sends */
     X509 *peer_cert;      /* the certificate the peer authenticated with */
+    bool peer_frag;       /* the peer announced IKEV2_FRAGMENTATION_SUPPORTED */
+    bool rx_open;         /* the message being handled was reassembled: open */
+    struct ike_frag *frag; /* the message being reassembled, or NULL */
 };
 
 /* Starts an IKE SA as initiator: sends IKE_SA_INIT with the first DH group

@@ -127,6 +127,7 @@ void ike_sa_tick(struct ike_sa *sa)
 
     if (sa->state == IKE_SA_FAILED || sa->state == IKE_SA_DELETED)
         return;
+    ike_frag_tick(sa);
     if (sa->state == IKE_SA_INIT_DONE && now - sa->created > IKE_HALF_OPEN_MS) {
         ike_sa_fail(sa, 0, "half-open: IKE_AUTH never came");
         return;
@@ -154,7 +155,7 @@ void ike_sa_tick(struct ike_sa *sa)
     sa->req_deadline = now + ((uint64_t)IKE_RETRANSMIT_MS << sa->req_tries);
     ike_sa_log(sa->env, "retransmitting request %u (%u of %u)", sa->msg_id_send, sa->req_tries,
                IKE_RETRANSMIT_TRIES);
-    sa->env->send(sa->env->arg, sa->req, sa->req_len);
+    ike_sa_send_kept(sa, sa->req, sa->req_len);
 }
 
 /* ---- responder ---- */

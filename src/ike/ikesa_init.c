@@ -67,7 +67,7 @@ static int send_init(struct ike_sa *sa, const struct ike_pl_sa *sa_pl)
     uint8_t ke[IKE_DH_MAX_KE_LEN], nat[2 * IKE_NAT_DETECTION_LEN], *copy = NULL;
     uint8_t cert_buf[IKE_CERT_INIT_BUF];
     size_t ke_len = ike_dh_ke_len(sa->dh_group), len = 0, n;
-    struct ike_payload pl[8];
+    struct ike_payload pl[9];
     bool i = sa->role == IKE_ROLE_INITIATOR;
     struct ike_hdr h = ike_sa_hdr(sa, IKE_EXCH_IKE_SA_INIT, !i, 0);
     int r = ike_dh_public(sa->dh, ke, ke_len);
@@ -76,6 +76,7 @@ static int send_init(struct ike_sa *sa, const struct ike_pl_sa *sa_pl)
         return r;
     n = init_payloads(sa, sa_pl, ke, ke_len, nat, pl);
     n += ike_cert_init_payloads(sa, cert_buf, pl + n);
+    n += ike_frag_init_payloads(sa, pl + n);
     r = ike_send_plain(sa->env, &h, pl, n, &copy, &len);
     if (r != UIPSEC_OK)
         return r;
@@ -222,6 +223,7 @@ static int accept_init(struct ike_sa *sa, const struct ike_msg *m, const uint8_t
     sa->ni_len = ni->len;
     ike_sa_check_nat(sa, m); /* the request's hashes have SPIr = 0 */
     ike_cert_note_peer(sa, m);
+    ike_frag_note_peer(sa, m);
     sa->env->random(sa->env->arg, sa->spi_r, IKE_SPI_LEN);
     sa->env->random(sa->env->arg, sa->nr, IKE_NONCE_LEN);
     sa->nr_len = IKE_NONCE_LEN;
@@ -443,6 +445,7 @@ enum ike_rx ike_sa_init_response(struct ike_sa *sa, const uint8_t *buf, size_t l
         return ike_sa_fail(sa, 0, "key derivation failed");
     ike_sa_check_nat(sa, msg);
     ike_cert_note_peer(sa, msg);
+    ike_frag_note_peer(sa, msg);
     ike_sa_response_done(sa);
     if (ike_sa_behind_nat(sa) && sa->path.remote_port == IKE_PORT) {
         /* NAT-T (2.23): IKE_AUTH and everything after go to port 4500 */

@@ -86,6 +86,36 @@ __attribute__((warn_unused_result)) int ike_psk_auth(const struct ike_sa *sa, bo
                                                      uint8_t id_type, struct ike_bytes id_data,
                                                      uint8_t *out, size_t out_len);
 
+/* ikesa_frag.c: IKE fragmentation (RFC 7383).  N(IKEV2_FRAGMENTATION_
+ * SUPPORTED) for IKE_SA_INIT when we announce it (0 or 1 payload). */
+size_t ike_frag_init_payloads(const struct ike_sa *sa, struct ike_payload *pl);
+/* Notes whether the peer's IKE_SA_INIT message announced it. */
+void ike_frag_note_peer(struct ike_sa *sa, const struct ike_msg *msg);
+/* Whether a sealed message of len bytes goes out in fragments. */
+bool ike_frag_wanted(const struct ike_sa *sa, uint8_t exchange, size_t len);
+/* inner[0, n) as SKF fragments behind hdr, each sealed on its own, back
+ * to back in *out (malloc'd, *out_len bytes; each datagram's IKE header
+ * Length says where it ends). */
+__attribute__((warn_unused_result)) int ike_frag_split(struct ike_sa *sa, const struct ike_hdr *hdr,
+                                                       const struct ike_payload *inner, size_t n,
+                                                       uint8_t **out, size_t *out_len);
+/* Sends the datagrams of a kept message, one or all its fragments. */
+void ike_sa_send_kept(const struct ike_sa *sa, const uint8_t *buf, size_t len);
+enum ike_frag_rx {
+    IKE_FRAG_RX_DROP,   /* dropped (logged with its reason) */
+    IKE_FRAG_RX_HELD,   /* authentic, kept: more to come */
+    IKE_FRAG_RX_DONE,   /* the last one: msg holds the inner payloads */
+    IKE_FRAG_RX_REPEAT, /* the first fragment of the request we answered last */
+};
+/* A message ending in SKF (decoded from buf into msg): checked, its ICV
+ * verified, then kept.  On DONE msg's payloads point into sa->frag, valid
+ * until ike_frag_discard. */
+enum ike_frag_rx ike_frag_receive(struct ike_sa *sa, uint8_t *buf, size_t len, struct ike_msg *msg);
+bool ike_frag_is_skf(const struct ike_msg *msg);
+void ike_frag_discard(struct ike_sa *sa);
+/* Discards a reassembly older than IKE_FRAG_TIMEOUT_MS. */
+void ike_frag_tick(struct ike_sa *sa);
+
 /* ikesa_ts.c: traffic selectors (2.9). */
 size_t ike_ts_narrow(const struct ike_child_cfg *cfg, bool initiator, const struct ike_pl_ts *tsi,
                      const struct ike_pl_ts *tsr, struct uipsec_selector *out);

@@ -76,6 +76,7 @@ static struct ike_sa *successor(struct ike_sa *old, enum ike_role role, const ui
     sa->role = role;
     sa->nat_local = old->nat_local;
     sa->nat_remote = old->nat_remote;
+    sa->peer_frag = old->peer_frag; /* as negotiated in IKE_SA_INIT (RFC 7383 2.3) */
     sa->prop = *prop;
     memcpy(sa->spi_i, spi_i, IKE_SPI_LEN);
     memcpy(sa->spi_r, spi_r, IKE_SPI_LEN);

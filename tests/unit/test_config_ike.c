@@ -194,6 +194,7 @@ static void test_full_connection(void **state)
     c = &cfg.ike_conns[0];
     assert_int_equal(c->local.family, 6);
     assert_true(c->encap); /* ESP in UDP over IPv6 too */
+    assert_int_equal(c->fragmentation, IKE_FRAG_NO);
     assert_int_equal(c->dpd_delay, 120);
     assert_int_equal(c->rekey_time, 0);
     assert_int_equal(c->over_time, 3600);
@@ -352,7 +353,7 @@ static const struct bad bad_conns[] = {
     {PSK_BOTH "reauth_time = 1d", "reauthentication is not supported yet; set reauth_time = 0"},
     {PSK_BOTH "dpd_delay = 2d", "dpd_delay = 2d: at most a day (1d)"},
     {PSK_BOTH "dpd_delay = soon", "expected a time"},
-    {PSK_BOTH "fragmentation = force", "IKE fragmentation is not supported yet"},
+    {PSK_BOTH "fragmentation = sometimes", "expected yes, accept, force or no"},
     {PSK_BOTH "unique = sometimes", "expected no, never, keep or replace"},
     {PSK_BOTH "mobike = perhaps", "expected yes or no"},
     {PSK_BOTH "local_port = 4501", "uipsecd uses port 500"},
