@@ -819,8 +819,8 @@ static int conn_off_key(struct value_err *c, const struct settings_node *n)
 static int conn_key(struct value_err *c, const struct settings_node *n, struct cfg_conn *conn,
                     const char *path)
 {
-    static const char *const off_keys[] = {"reauth_time", "mobike",     "keyingtries",
-                                           "local_port",  "remote_port"};
+    static const char *const off_keys[] = {"reauth_time", "mobike", "keyingtries", "local_port",
+                                           "remote_port"};
     /* RFC 7383, in the order of IKE_FRAG_* (ikesa.h) */
     static const char *const frag_ok[] = {"yes", "accept", "force", "no"};
     static const char *const unique_ok[] = {"no", "never", "keep", "replace"};

@@ -13,8 +13,10 @@
 #   uipsecd initiates, strongSwan responds; then strongSwan initiates,
 #   uipsecd responds.  Each time: swanctl and uipsecctl both list the
 #   CHILD_SA, pings go both ways, charon logs its peer's authentication
-#   with the signature scheme, uipsecd logs the scheme it verified, and
-#   after terminate nothing is left on either side.
+#   with the signature scheme, uipsecd logs the scheme it verified, the
+#   IKE_AUTH messages (two certificates: over 1280 bytes) are fragmented
+#   by both sides and reassembled by both (RFC 7383), and after terminate
+#   nothing is left on either side.
 # Refusals: strongSwan's certificate from a CA uipsecd does not trust
 # (uipsecd logs "not trusted"), and uipsecd's certificate from a CA
 # strongSwan does not trust (charon refuses; nothing installed).
@@ -193,6 +195,15 @@ run_case() {
         pass "$label: charon verified uipsecd's $7 signature"
     else
         fail "$label: charon verified uipsecd's $7 signature" "$(clog | grep -i "authentication of" | tail -3)"
+    fi
+    # IKE_AUTH with two certificates is over 1280 bytes: both fragment it
+    if grep "IKE_AUTH 1: [0-9]* bytes sent in [0-9]* fragments" "$ULOG" >/dev/null &&
+        clog | grep "reassembled fragmented IKE message" >/dev/null &&
+        clog | grep "splitting IKE message" >/dev/null; then
+        pass "$label: IKE_AUTH fragmented both ways (RFC 7383), reassembled by both"
+    else
+        fail "$label: IKE_AUTH fragmented both ways (RFC 7383), reassembled by both" \
+            "$(grep fragment "$ULOG" | tail -2)" "$(clog | grep -i fragment | tail -4)"
     fi
     ctl terminate --ike net --timeout 10 >/dev/null 2>&1
     sleep 0.5
