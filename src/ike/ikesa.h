@@ -58,7 +58,7 @@
 
 #define IKE_ID_MAX            255
 #define IKE_CFG_MAX_TS        8
-#define IKE_NONCE_LEN         32 /* what we send */
+#define IKE_NONCE_LEN         32    /* what we send */
 #define IKE_MSG_MAX           16384 /* one message we build, or one datagram we take */
 #define IKE_KE_RETRIES_MAX    2
 #define IKE_COOKIE_MAX        64 /* accepted from a responder */
@@ -139,8 +139,8 @@ struct ike_cfg {
     uint8_t send_cert; /* IKE_SEND_CERT_* */
     bool send_certreq;
     struct ike_prop_list ike;
-    bool force_encap;     /* send a NAT_DETECTION_SOURCE_IP that cannot match (2.23) */
-    bool initial_contact; /* initiator: say we hold no other IKE SA with the peer */
+    bool force_encap;      /* send a NAT_DETECTION_SOURCE_IP that cannot match (2.23) */
+    bool initial_contact;  /* initiator: say we hold no other IKE SA with the peer */
     uint8_t fragmentation; /* IKE_FRAG_*, default (0) yes */
     size_t fragment_size;  /* whole datagrams, IKE_FRAG_SIZE_DEFAULT when 0 (tests: less) */
     size_t nchildren;
@@ -331,12 +331,12 @@ struct ike_sa {
     uint16_t fail_notify;
     uint16_t child_notify; /* why the first CHILD_SA was not made, or 0 */
     const char *fail_reason;
-    char fail_text[300];  /* fail_reason when it must be made (a certificate's) */
-    uint32_t peer_hashes; /* SIGNATURE_HASH_ALGORITHMS the peer sent, bit each */
-    bool peer_certreq;    /* the peer sent CERTREQ: send_cert = ifasked sends */
-    X509 *peer_cert;      /* the certificate the peer authenticated with */
-    bool peer_frag;       /* the peer announced IKEV2_FRAGMENTATION_SUPPORTED */
-    bool rx_open;         /* the message being handled was reassembled: open */
+    char fail_text[300];   /* fail_reason when it must be made (a certificate's) */
+    uint32_t peer_hashes;  /* SIGNATURE_HASH_ALGORITHMS the peer sent, bit each */
+    bool peer_certreq;     /* the peer sent CERTREQ: send_cert = ifasked sends */
+    X509 *peer_cert;       /* the certificate the peer authenticated with */
+    bool peer_frag;        /* the peer announced IKEV2_FRAGMENTATION_SUPPORTED */
+    bool rx_open;          /* the message being handled was reassembled: open */
     struct ike_frag *frag; /* the message being reassembled, or NULL */
 };
 
