@@ -166,8 +166,8 @@ def malformed(s, n):
             msg = good[:24] + struct.pack("!L", len(good) + rng.randint(1, 1000)) + good[28:]
         elif kind == 2:  # IKEv1
             msg = header(spi_i, spi_r, PL_SK, IKE_AUTH, FLAG_I, 1, len(body), 0x10) + body
-        else:  # larger than any IKE message uipsecd reads
-            big = rng.randbytes(9000 - 28)
+        else:  # larger than any IKE message uipsecd reads (16 KB)
+            big = rng.randbytes(20000 - 28)
             msg = header(spi_i, spi_r, PL_SK, IKE_AUTH, FLAG_I, 1, len(big)) + big
         if i % 2:
             s.send(b"\0\0\0\0" + msg, 4500)

@@ -557,7 +557,7 @@ if selected hostile; then
         wait_until 3 counted x ike-malformed 2000
     snap
     flood malformed 2000
-    check "hostile: 2000 truncated, wrong-length, IKEv1 and 9000-byte headers: all counted ike-malformed" \
+    check "hostile: 2000 truncated, wrong-length, IKEv1 and 20000-byte headers: all counted ike-malformed" \
         "$FLOOD" "ike-malformed +$(($(drop "$NS_R" ike-malformed) - BASE[ike-malformed])), kernel drops $(($(udp_errors "$NS_R") - UDP0))" -- \
         wait_until 3 counted x ike-malformed 2000
     snap
