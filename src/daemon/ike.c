@@ -225,7 +225,8 @@ static struct ike_rt *rt_new(struct daemon *d, const struct cfg_conn *conn,
                                 * the MAC and the signature */
                                .psk_mac = conn->psk_len ? NULL : cb_psk_mac,
                                .sign = cb_sign,
-                               .auth_cfg = cb_auth_cfg};
+                               .auth_cfg = cb_auth_cfg,
+                               .revoc = d->ike->revoc};
     return rt;
 }
 
@@ -599,6 +600,7 @@ void ike_tick(struct daemon *d)
     ike_lifetimes(d);
     if (time(NULL) - d->ike->cookie_rotated >= IKE_COOKIE_ROTATE_S)
         ike_cookie_rotate(d);
+    ike_fetch_tick(d);
     for (struct ike_rt *rt = d->ike->list; rt; rt = rt->next)
         if (rt->sa) {
             if (rt->conn.dpd_delay && rt->sa->state == IKE_SA_ESTABLISHED)
@@ -725,5 +727,6 @@ void ike_stop(struct daemon *d)
         rt_free(rt); /* unlinks it */
     }
     ike_traps_clear(d);
+    ike_fetch_stop(d);
     ike_io_close(d);
 }

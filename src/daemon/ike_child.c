@@ -213,6 +213,8 @@ static void start_actions(struct daemon *d, bool start)
 
 int ike_start(struct daemon *d)
 {
+    if (ike_fetch_start(d) < 0)
+        return -1;
     ike_cookie_rotate(d);
     ike_cookie_rotate(d); /* both generations get a secret */
     start_actions(d, true);

@@ -1,0 +1,216 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# Revocation fetched over HTTP (issue 10, section 3) between two uipsecd in
+# network namespaces.  A PKI is made at test time with strongSwan's pki:
+# a root CA, an intermediate under it whose certificate names the root's
+# CRL, and end-entity certificates naming the intermediate's CRL or an
+# OCSP responder.  The CRLs are served by python's http.server and OCSP
+# by `openssl ocsp` (an independent responder, with nonces), both in the
+# right namespace on 192.0.2.2; nothing is in x509crl/.
+#
+#   crl         good certificates: both sides fetch the CRLs the chain
+#               names (the server saw the GETs) and the SA comes up
+#   crl-revoked right's certificate is on the intermediate's CRL: left
+#               refuses it, naming the date and the CRL's URI
+#   ocsp        right's certificate names the OCSP responder: left asks it
+#               (it saw a request) and the SA comes up
+#   ocsp-revoked the responder says revoked: refused, naming the responder
+#   unreachable a CRL URI whose server drops every packet: strict refuses
+#               after the fetch timed out, saying so in uipsecctl
+#               initiate's answer; ifuri refuses when the server refuses
+#               the connection; relaxed accepts
+#
+# Prints "ok    ..." or "FAIL  ..." per check and a summary; exits 1 if a
+# check failed, 77 without root, pki or openssl.  KEEP=1 keeps $WORK.
+set -uo pipefail
+NS_L=${NS_L:-uipsec-rev-l}
+NS_R=${NS_R:-uipsec-rev-r}
+. "$(dirname "$0")/lib.sh"
+need_root_or_skip test_revocation.sh
+for tool in pki openssl; do
+    if ! command -v $tool >/dev/null; then
+        echo "test_revocation.sh: $tool is missing (make deps)" >&2
+        exit 77
+    fi
+done
+passed=0 failed=0
+PKI=$WORK/pki WWW=$WORK/www
+ns_up
+. "$(dirname "$0")/../common/pki.sh"
+URL=http://192.0.2.2:8080
+
+# ---- the PKI: root -> intermediate (names the root's CRL) -> end entities
+mkdir -p "$PKI" "$WWW"
+pkiq --gen --type ecdsa --size 256 --outform pem >"$PKI/rootKey.pem" &&
+    pkiq --self --ca --lifetime 30 --in "$PKI/rootKey.pem" --type ecdsa \
+        --dn "$PKI_DN, CN=Revocation Root" --outform pem >"$PKI/rootCert.pem" &&
+    pkiq --gen --type ecdsa --size 256 --outform pem >"$PKI/interKey.pem" &&
+    pkiq --pub --in "$PKI/interKey.pem" --type priv |
+    pkiq --issue --cacert "$PKI/rootCert.pem" --cakey "$PKI/rootKey.pem" --ca --lifetime 30 \
+        --crl "$URL/root.crl" --dn "$PKI_DN, CN=Revocation Intermediate" \
+        --outform pem >"$PKI/interCert.pem" || {
+    fail "pki: the CAs" "$(tail -3 "$PKI/pki.err")"
+    suite_end test_revocation
+    exit 1
+}
+# ee NAME CN [pki --issue options]: an end entity under the intermediate.
+ee() { pki_ee "$@"; }
+ee left ecdsa 256 left.uipsec.test --crl "$URL/inter.crl" &&
+    ee right ecdsa 256 right.uipsec.test --crl "$URL/inter.crl" &&
+    ee rrevoked ecdsa 256 right.uipsec.test --crl "$URL/inter.crl" &&
+    ee rocsp ecdsa 256 right.uipsec.test --ocsp http://192.0.2.2:8081 &&
+    ee rocsprev ecdsa 256 right.uipsec.test --ocsp http://192.0.2.2:8081 &&
+    ee rdrop ecdsa 256 right.uipsec.test --crl http://192.0.2.2:8098/inter.crl &&
+    ee rrefused ecdsa 256 right.uipsec.test --crl http://192.0.2.2:8097/inter.crl &&
+    pkiq --signcrl --cacert "$PKI/rootCert.pem" --cakey "$PKI/rootKey.pem" --outform der \
+        >"$WWW/root.crl" &&
+    pkiq --signcrl --cacert "$PKI/interCert.pem" --cakey "$PKI/interKey.pem" \
+        --reason key-compromise --cert "$PKI/rrevokedCert.pem" --outform der >"$WWW/inter.crl" ||
+    fail "pki: end entities and CRLs" "$(tail -3 "$PKI/pki.err")"
+
+# The OCSP responder's database (openssl ca's index.txt): rocsp valid,
+# rocsprev revoked yesterday.
+index_line() {
+    local serial end
+    serial=$(openssl x509 -in "$PKI/$2Cert.pem" -noout -serial | cut -d= -f2)
+    end=$(date -u -d "+30 days" +%y%m%d%H%M%SZ)
+    printf '%s\t%s\t%s\t%s\tunknown\t/CN=%s\n' "$1" "$end" "$3" "$serial" "$2"
+}
+{
+    index_line V rocsp ""
+    index_line R rocsprev "$(date -u -d yesterday +%y%m%d%H%M%SZ)"
+} >"$PKI/index.txt"
+
+# ---- servers, in the right namespace
+nsx "$NS_R" /usr/bin/python3 -m http.server 8080 --bind 192.0.2.2 --directory "$WWW" \
+    >"$WORK/http.log" 2>&1 &
+nsx "$NS_R" openssl ocsp -index "$PKI/index.txt" -port 8081 -CA "$PKI/interCert.pem" \
+    -rsigner "$PKI/interCert.pem" -rkey "$PKI/interKey.pem" -ignore_err \
+    -reqout "$WORK/ocspreq.der" \
+    >"$WORK/ocsp.log" 2>&1 &
+# a server that never answers (a timeout), and none at all (refused)
+nsx "$NS_R" nft -f - <<'EOF' || fail "nft: a server that never answers"
+table inet revtest {
+    chain drop8098 {
+        type filter hook input priority 0; policy accept;
+        tcp dport 8098 drop
+    }
+}
+EOF
+wait_listen "$NS_R" 8080 && wait_listen "$NS_R" 8081 ||
+    fail "servers listen" "$(cat "$WORK/http.log" "$WORK/ocsp.log")"
+
+# ---- configurations: the swanctl layout, no x509crl/
+layout() {
+    local dir=$WORK/$1
+    rm -rf "$dir"
+    mkdir -p "$dir/x509" "$dir/x509ca" "$dir/private"
+    cp "$PKI/$2Cert.pem" "$PKI/interCert.pem" "$dir/x509/" &&
+        cp "$PKI/rootCert.pem" "$dir/x509ca/" && cp "$PKI/$2Key.pem" "$dir/private/"
+}
+
+conf() { # SIDE NAME [REVOCATION]
+    local me=1 laddr=192.0.2.1 raddr=192.0.2.2 rts=10.10.2.0/24
+    [ "$1" = right ] && me=2 laddr=192.0.2.2 raddr=192.0.2.1 rts=10.10.1.0/24
+    cat >"$WORK/$1/uipsecd.conf" <<EOF
+connections {
+    net {
+        local_addrs = $laddr
+        remote_addrs = $raddr
+        proposals = aes256gcm16-prfsha256-x25519
+        local {
+            auth = pubkey
+            certs = $2Cert.pem
+        }
+        remote {
+            auth = pubkey
+            id = "C=CH, O=uipsec test, CN=*"
+            revocation = ${3:-relaxed}
+        }
+        children {
+            net {
+                local_ts = 10.10.$me.0/24
+                remote_ts = $rts
+                esp_proposals = aes256gcm16
+            }
+        }
+    }
+}
+EOF
+    chmod 600 "$WORK/$1/uipsecd.conf"
+}
+
+OUT="" RC=1
+# run RIGHT_CERT [LEFT_REVOCATION]: both daemons anew, left initiates.
+run() {
+    stop_daemon "$NS_L"
+    stop_daemon "$NS_R"
+    layout left left && layout right "$1" && conf left left "${2:-}" && conf right "$1" &&
+        start_daemon "$NS_R" "$WORK/right/uipsecd.conf" in-place &&
+        start_daemon "$NS_L" "$WORK/left/uipsecd.conf" in-place || {
+        OUT="set-up failed" RC=1
+        return
+    }
+    OUT=$(ctl "$NS_L" initiate --child net --timeout 30 2>&1)
+    RC=$?
+}
+up() { [ $RC = 0 ] && ping_ok "$NS_L" 10.10.1.1 10.10.2.1 3; }
+logs() { tail -n 8 "$WORK/$NS_L.log" "$WORK/$NS_R.log"; }
+# refused CASE TEXT: the initiation failed and left's log (and, where it
+# says so, the answer) names TEXT.
+refused() {
+    if [ $RC != 0 ] && grep -qF -- "$2" "$WORK/$NS_L.log"; then
+        pass "$1"
+    else
+        fail "$1" "rc=$RC $OUT" "$(logs)"
+    fi
+}
+
+run right
+if up && [ "$(grep -c 'GET /inter.crl' "$WORK/http.log")" -ge 2 ] &&
+    grep -q 'GET /root.crl' "$WORK/http.log"; then
+    pass "crl: both sides fetched the CRLs the chains name, SA up"
+else
+    fail "crl: both sides fetched the CRLs the chains name, SA up" "rc=$RC $OUT" \
+        "$(cat "$WORK/http.log")" "$(logs)"
+fi
+
+run rrevoked
+refused "crl-revoked: refused, naming the date and the CRL" \
+    "was revoked on"
+grep -qF "by the CRL from $URL/inter.crl" "$WORK/$NS_L.log" &&
+    pass "crl-revoked: the log names the CRL's URI" ||
+    fail "crl-revoked: the log names the CRL's URI" "$(logs)"
+
+run rocsp
+if up && grep -q "Received request" "$WORK/ocsp.log" &&
+    openssl ocsp -reqin "$WORK/ocspreq.der" -req_text 2>&1 | grep -q "OCSP Nonce"; then
+    pass "ocsp: the responder was asked (with a nonce), SA up"
+else
+    fail "ocsp: the responder was asked (with a nonce), SA up" "rc=$RC $OUT" "$(cat "$WORK/ocsp.log")" "$(logs)"
+fi
+
+run rocsprev
+refused "ocsp-revoked: refused by the responder's answer" \
+    "by the OCSP responder http://192.0.2.2:8081"
+
+run rdrop strict
+refused "unreachable, strict: refused after the fetch timed out" \
+    "no CRL could be fetched from http://192.0.2.2:8098/inter.crl: timeout after 10 s"
+case "$OUT" in
+*"timeout after 10 s"*) pass "unreachable, strict: uipsecctl initiate says why" ;;
+*) fail "unreachable, strict: uipsecctl initiate says why" "$OUT" ;;
+esac
+
+run rrefused ifuri
+refused "unreachable, ifuri: refused (the certificate names a CRL)" \
+    "no CRL could be fetched from http://192.0.2.2:8097/inter.crl"
+
+run rrefused relaxed
+if up; then
+    pass "unreachable, relaxed: accepted"
+else
+    fail "unreachable, relaxed: accepted" "rc=$RC $OUT" "$(logs)"
+fi
+
+suite_end test_revocation
