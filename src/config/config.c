@@ -337,7 +337,10 @@ static int top_section(struct value_err *c, const struct settings_node *sec, str
         return cfg_ike_connections(c, sec, cfg);
     if (!strcmp(sec->name, "secrets"))
         return cfg_ike_secrets(c, sec, cfg);
-    return FAIL(c, sec, "unknown section \"%s\"; known: uipsec, manual, connections, secrets",
+    if (!strcmp(sec->name, "authorities"))
+        return cfg_authorities(c, sec, cfg);
+    return FAIL(c, sec,
+                "unknown section \"%s\"; known: uipsec, manual, connections, secrets, authorities",
                 sec->name);
 }
 
@@ -403,6 +406,7 @@ void cfg_free(struct cfg *cfg)
         free(cfg->secrets);
     }
     creds_free(cfg);
+    free(cfg->authorities);
     memset(cfg, 0, sizeof(*cfg));
 }
 

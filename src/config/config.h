@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
+#include "authorities.h"
 #include "config_ike.h"
 #include "creds.h"
 #include "uipsec/uipsec.h"
@@ -70,6 +71,8 @@ struct cfg {
     size_t n_keys;
     struct cfg_key_secret *key_secrets; /* their passphrases, wiped on free */
     size_t n_key_secrets;
+    struct cfg_authority *authorities; /* authorities.h */
+    size_t n_authorities;
 };
 
 /* Reads and checks the configuration file.  Returns 0, or -1 with a message

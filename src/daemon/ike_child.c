@@ -224,6 +224,7 @@ int ike_start(struct daemon *d)
 
 void ike_reload(struct daemon *d)
 {
+    ike_fetch_reload(d);
     ike_traps_clear(d);
     start_actions(d, false);
     daemon_refresh(d);

@@ -85,6 +85,7 @@ void ike_traps_deliver(struct daemon *d, struct sa_pair *child);
 /* ike_fetch.c: the revocation cache and its fetcher (made in the IKE
  * process: ike_start; freed by ike_stop). */
 int ike_fetch_start(struct daemon *d);
+void ike_fetch_reload(struct daemon *d); /* the authorities' URIs again */
 void ike_fetch_stop(struct daemon *d);
 void ike_fetch_tick(struct daemon *d);
 

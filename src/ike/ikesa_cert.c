@@ -275,12 +275,23 @@ static void untrusted(X509_STORE *trust, const char *who, char *buf, size_t len)
                  n ? "" : "no CA");
 }
 
+/* The issuer of the certificate the chain check stopped at (NULL: the
+ * anchor, or none found). */
+static X509 *current_issuer(X509_STORE_CTX *ctx)
+{
+    STACK_OF(X509) *chain = X509_STORE_CTX_get0_chain(ctx);
+    int depth = X509_STORE_CTX_get_error_depth(ctx);
+
+    return depth + 1 < sk_X509_num(chain) ? sk_X509_value(chain, depth + 1) : NULL;
+}
+
 /* Why a certificate has no CRL, for a person. */
-static void no_crl(const struct rev_ctx *rc, X509 *at, const char *who, char *buf, size_t len)
+static void no_crl(const struct rev_ctx *rc, X509 *at, X509 *issuer, const char *who, char *buf,
+                   size_t len)
 {
     char why[600];
 
-    if (rc->rv && ike_revoc_why(rc->rv, at, why, sizeof why))
+    if (rc->rv && ike_revoc_why(rc->rv, at, issuer, why, sizeof why))
         snprintf(buf, len,
                  "no revocation information for \"%s\", which the revocation policy "
                  "requires: %s",
@@ -309,7 +320,7 @@ static void chain_error(X509_STORE_CTX *ctx, const struct rev_ctx *rc, char *buf
         snprintf(buf, len, "\"%s\" was revoked%s%s by %s%s", who, when[0] ? " on " : "", when,
                  uri ? "the CRL from " : "its issuer's CRL (x509crl/)", uri ? uri : "");
     } else if (at && err == X509_V_ERR_UNABLE_TO_GET_CRL)
-        no_crl(rc, at, who, buf, len);
+        no_crl(rc, at, current_issuer(ctx), who, buf, len);
     else if (at && err == X509_V_ERR_CERT_HAS_EXPIRED) {
         print_time(X509_get0_notAfter(at), when, sizeof when);
         snprintf(buf, len, "\"%s\" expired on %s", who, when);
@@ -333,10 +344,8 @@ static void chain_error(X509_STORE_CTX *ctx, const struct rev_ctx *rc, char *buf
 static int revocation_cb(int ok, X509_STORE_CTX *ctx)
 {
     const struct rev_ctx *rc = X509_STORE_CTX_get_app_data(ctx);
-    int err = X509_STORE_CTX_get_error(ctx), depth = X509_STORE_CTX_get_error_depth(ctx);
-    STACK_OF(X509) *chain = X509_STORE_CTX_get0_chain(ctx);
-    X509 *cert = X509_STORE_CTX_get_current_cert(ctx);
-    X509 *issuer = depth + 1 < sk_X509_num(chain) ? sk_X509_value(chain, depth + 1) : NULL;
+    int err = X509_STORE_CTX_get_error(ctx);
+    X509 *cert = X509_STORE_CTX_get_current_cert(ctx), *issuer = current_issuer(ctx);
     const char *uri;
     time_t t;
 
@@ -350,7 +359,7 @@ static int revocation_cb(int ok, X509_STORE_CTX *ctx)
         return 1;
     if (rc->pk->revocation == IKE_REVOCATION_STRICT)
         return 0;
-    return rc->pk->revocation == IKE_REVOCATION_RELAXED || !ike_revoc_has_uri(cert);
+    return rc->pk->revocation == IKE_REVOCATION_RELAXED || !ike_revoc_has_uri(rc->rv, cert, issuer);
 }
 
 /* The chain from ee to one of our CAs (dates, signatures, CA flags, path

@@ -40,7 +40,16 @@ struct entry {
     time_t revoked_at;
 };
 
+/* A CA the configuration gives revocation URIs for. */
+struct ca_uris {
+    X509 *ca;
+    size_t n[2]; /* by kind */
+    char uri[2][IKE_REVOC_CA_URIS][IKE_REVOC_URI_MAX];
+};
+
 struct ike_revoc {
+    struct ca_uris *cas;
+    size_t n_cas;
     struct entry *e[IKE_REVOC_ENTRIES];
     size_t n;
     uint32_t ids;
@@ -82,12 +91,44 @@ static void entry_free(struct entry *e)
     free(e);
 }
 
+void ike_revoc_clear_cas(struct ike_revoc *rv)
+{
+    for (size_t i = 0; i < rv->n_cas; i++)
+        X509_free(rv->cas[i].ca);
+    free(rv->cas);
+    rv->cas = NULL;
+    rv->n_cas = 0;
+}
+
+int ike_revoc_add_ca(struct ike_revoc *rv, X509 *ca, const char *const *crl, size_t n_crl,
+                     const char *const *ocsp, size_t n_ocsp)
+{
+    struct ca_uris *all, *c;
+    const char *const *lists[2] = {crl, ocsp};
+    size_t counts[2] = {n_crl, n_ocsp};
+
+    if (!(all = realloc(rv->cas, (rv->n_cas + 1) * sizeof *all)))
+        return -1;
+    rv->cas = all;
+    c = memset(&all[rv->n_cas], 0, sizeof *c);
+    for (int k = 0; k < 2; k++)
+        for (size_t i = 0; i < counts[k] && c->n[k] < IKE_REVOC_CA_URIS; i++)
+            if (strlen(lists[k][i]) < IKE_REVOC_URI_MAX)
+                strcpy(c->uri[k][c->n[k]++], lists[k][i]);
+    if (!X509_up_ref(ca))
+        return -1;
+    c->ca = ca;
+    rv->n_cas++;
+    return 0;
+}
+
 void ike_revoc_free(struct ike_revoc *rv)
 {
     if (!rv)
         return;
     for (size_t i = 0; i < rv->n; i++)
         entry_free(rv->e[i]);
+    ike_revoc_clear_cas(rv);
     free(rv);
 }
 
@@ -162,11 +203,35 @@ static bool ocsp_uri(X509 *cert, char *out)
     return found;
 }
 
-bool ike_revoc_has_uri(X509 *cert)
+/* The k-th URI of a kind for cert: its own first, then those the
+ * configuration gives for its issuer. */
+static bool uri_of(const struct ike_revoc *rv, X509 *cert, X509 *issuer, enum kind kind, int k,
+                   char *out)
+{
+    int own = 0;
+
+    if (kind == K_CRL) {
+        while (crl_uri(cert, own, out))
+            if (own++ == k)
+                return true;
+    } else if (ocsp_uri(cert, out)) {
+        if (k == 0)
+            return true;
+        own = 1;
+    }
+    for (size_t i = 0; rv && issuer && i < rv->n_cas; i++)
+        if (!X509_cmp(rv->cas[i].ca, issuer) && (size_t)(k - own) < rv->cas[i].n[kind]) {
+            strcpy(out, rv->cas[i].uri[kind][k - own]);
+            return true;
+        }
+    return false;
+}
+
+bool ike_revoc_has_uri(const struct ike_revoc *rv, X509 *cert, X509 *issuer)
 {
     char uri[IKE_REVOC_URI_MAX];
 
-    return crl_uri(cert, 0, uri) || ocsp_uri(cert, uri);
+    return uri_of(rv, cert, issuer, K_CRL, 0, uri) || uri_of(rv, cert, issuer, K_OCSP, 0, uri);
 }
 
 /* ---- the cache ---- */
@@ -283,7 +348,7 @@ static int plan_ocsp(struct ike_revoc *rv, X509 *cert, X509 *issuer, STACK_OF(X5
     OCSP_REQUEST *req;
     OCSP_CERTID *certid;
 
-    if (!ocsp_uri(cert, uri) || !(cid_len = certid_der(cert, issuer, cid)))
+    if (!uri_of(rv, cert, issuer, K_OCSP, 0, uri) || !(cid_len = certid_der(cert, issuer, cid)))
         return -1;
     e = find(rv, K_OCSP, NULL, cid, cid_len);
     if (e && e->id)
@@ -338,7 +403,7 @@ static int plan_crl(struct ike_revoc *rv, X509 *cert, X509 *issuer, X509_STORE *
 
     if (local_crl(trust, issuer, now))
         return 1;
-    for (int k = 0; crl_uri(cert, k, uri); k++) {
+    for (int k = 0; uri_of(rv, cert, issuer, K_CRL, k, uri); k++) {
         struct entry *e = find(rv, K_CRL, uri, NULL, 0);
 
         if (e && e->id)
@@ -526,7 +591,7 @@ const char *ike_revoc_crl_uri(struct ike_revoc *rv, const X509_CRL *crl)
     return NULL;
 }
 
-bool ike_revoc_why(struct ike_revoc *rv, X509 *cert, char *buf, size_t len)
+bool ike_revoc_why(struct ike_revoc *rv, X509 *cert, X509 *issuer, char *buf, size_t len)
 {
     char uri[IKE_REVOC_URI_MAX];
     size_t at = 0;
@@ -538,9 +603,7 @@ bool ike_revoc_why(struct ike_revoc *rv, X509 *cert, char *buf, size_t len)
 
         if (!e->failed)
             continue;
-        if (e->kind == K_OCSP)
-            mine = ocsp_uri(cert, uri) && !strcmp(uri, e->uri);
-        for (int k = 0; e->kind == K_CRL && !mine && crl_uri(cert, k, uri); k++)
+        for (int k = 0; !mine && uri_of(rv, cert, issuer, e->kind, k, uri); k++)
             mine = !strcmp(uri, e->uri);
         if (mine && at < len)
             at += (size_t)snprintf(buf + at, len - at, "%sno %s could be fetched from %s: %s",

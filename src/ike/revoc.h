@@ -28,6 +28,7 @@
 #define IKE_REVOC_RETRY_S    60         /* a failed fetch is not repeated sooner */
 #define IKE_REVOC_NO_NEXT_S  300        /* how long an answer without a next update is used */
 #define IKE_REVOC_URI_MAX    1024
+#define IKE_REVOC_CA_URIS    4 /* configured URIs of each kind for a CA */
 
 /* Asks for url (a GET), or with body a POST of an OCSP request; the answer
  * comes back through ike_revoc_answer with the same id. */
@@ -38,6 +39,13 @@ struct ike_revoc;
 
 struct ike_revoc *ike_revoc_new(ike_revoc_fetch_fn fetch, void *arg);
 void ike_revoc_free(struct ike_revoc *rv);
+
+/* URIs the configuration gives for the certificates ca issued (swanctl's
+ * authorities { crl_uris, ocsp_uris }), tried after those a certificate
+ * names itself.  0 or -1 (out of memory). */
+int ike_revoc_add_ca(struct ike_revoc *rv, X509 *ca, const char *const *crl, size_t n_crl,
+                     const char *const *ocsp, size_t n_ocsp);
+void ike_revoc_clear_cas(struct ike_revoc *rv);
 
 /* The answer to fetch id: data, or err (why there is none, for a person). */
 void ike_revoc_answer(struct ike_revoc *rv, uint32_t id, const uint8_t *data, size_t len,
@@ -63,12 +71,14 @@ STACK_OF(X509_CRL) * ike_revoc_crls(struct ike_revoc *rv, STACK_OF(X509) * chain
 /* Where crl came from, or NULL if not fetched. */
 const char *ike_revoc_crl_uri(struct ike_revoc *rv, const X509_CRL *crl);
 
-/* Why cert has no revocation information, for a person ("no CRL could
- * be fetched from URI: timeout"), into buf; false if no fetch failed. */
-bool ike_revoc_why(struct ike_revoc *rv, X509 *cert, char *buf, size_t len);
+/* Why cert (issued by issuer) has no revocation information, for a
+ * person ("no CRL could be fetched from URI: timeout"), into buf; false
+ * if no fetch failed. */
+bool ike_revoc_why(struct ike_revoc *rv, X509 *cert, X509 *issuer, char *buf, size_t len);
 
 /* Whether cert names a CRL distribution point or OCSP responder we can
- * fetch from (http or https). */
-bool ike_revoc_has_uri(X509 *cert);
+ * fetch from (http or https), or rv (may be NULL) has one for its issuer
+ * (may be NULL). */
+bool ike_revoc_has_uri(const struct ike_revoc *rv, X509 *cert, X509 *issuer);
 
 #endif

@@ -90,7 +90,7 @@ static void answer(X509 *ee, const uint8_t *data, size_t size, bool ocsp)
     if (ocsp && ike_revoc_ocsp(rv, ee, ca, &t, &uri) != IKE_REVOC_NONE)
         abort(); /* without our nonce and the CA's signature, nothing */
     crls = ike_revoc_crls(rv, chain);
-    ike_revoc_why(rv, ee, why, sizeof why);
+    ike_revoc_why(rv, ee, ca, why, sizeof why);
     sk_X509_CRL_pop_free(crls, X509_CRL_free);
     sk_X509_free(chain);
     ike_revoc_free(rv);

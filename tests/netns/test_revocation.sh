@@ -19,6 +19,9 @@
 #               after the fetch timed out, saying so in uipsecctl
 #               initiate's answer; ifuri refuses when the server refuses
 #               the connection; relaxed accepts
+#   authorities a certificate naming no URI, its issuer's CRL URI given
+#               by authorities { NAME { cacert crl_uris } }: fetched (a
+#               PEM CRL), and the revoked certificate refused
 #
 # Prints "ok    ..." or "FAIL  ..." per check and a summary; exits 1 if a
 # check failed, 77 without root, pki or openssl.  KEEP=1 keeps $WORK.
@@ -53,19 +56,21 @@ pkiq --gen --type ecdsa --size 256 --outform pem >"$PKI/rootKey.pem" &&
     suite_end test_revocation
     exit 1
 }
-# ee NAME CN [pki --issue options]: an end entity under the intermediate.
-ee() { pki_ee "$@"; }
-ee left ecdsa 256 left.uipsec.test --crl "$URL/inter.crl" &&
-    ee right ecdsa 256 right.uipsec.test --crl "$URL/inter.crl" &&
-    ee rrevoked ecdsa 256 right.uipsec.test --crl "$URL/inter.crl" &&
-    ee rocsp ecdsa 256 right.uipsec.test --ocsp http://192.0.2.2:8081 &&
-    ee rocsprev ecdsa 256 right.uipsec.test --ocsp http://192.0.2.2:8081 &&
-    ee rdrop ecdsa 256 right.uipsec.test --crl http://192.0.2.2:8098/inter.crl &&
-    ee rrefused ecdsa 256 right.uipsec.test --crl http://192.0.2.2:8097/inter.crl &&
+# end entities under the intermediate (pki_ee NAME TYPE SIZE CN [options])
+pki_ee left ecdsa 256 left.uipsec.test --crl "$URL/inter.crl" &&
+    pki_ee right ecdsa 256 right.uipsec.test --crl "$URL/inter.crl" &&
+    pki_ee rrevoked ecdsa 256 right.uipsec.test --crl "$URL/inter.crl" &&
+    pki_ee rocsp ecdsa 256 right.uipsec.test --ocsp http://192.0.2.2:8081 &&
+    pki_ee rocsprev ecdsa 256 right.uipsec.test --ocsp http://192.0.2.2:8081 &&
+    pki_ee rdrop ecdsa 256 right.uipsec.test --crl http://192.0.2.2:8098/inter.crl &&
+    pki_ee rrefused ecdsa 256 right.uipsec.test --crl http://192.0.2.2:8097/inter.crl &&
+    pki_ee rplain ecdsa 256 right.uipsec.test &&
     pkiq --signcrl --cacert "$PKI/rootCert.pem" --cakey "$PKI/rootKey.pem" --outform der \
         >"$WWW/root.crl" &&
     pkiq --signcrl --cacert "$PKI/interCert.pem" --cakey "$PKI/interKey.pem" \
-        --reason key-compromise --cert "$PKI/rrevokedCert.pem" --outform der >"$WWW/inter.crl" ||
+        --reason key-compromise --cert "$PKI/rrevokedCert.pem" --outform der >"$WWW/inter.crl" &&
+    pkiq --signcrl --cacert "$PKI/interCert.pem" --cakey "$PKI/interKey.pem" \
+        --reason superseded --cert "$PKI/rplainCert.pem" --outform pem >"$WWW/inter2.crl" ||
     fail "pki: end entities and CRLs" "$(tail -3 "$PKI/pki.err")"
 
 # The OCSP responder's database (openssl ca's index.txt): rocsp valid,
@@ -109,7 +114,7 @@ layout() {
         cp "$PKI/rootCert.pem" "$dir/x509ca/" && cp "$PKI/$2Key.pem" "$dir/private/"
 }
 
-conf() { # SIDE NAME [REVOCATION]
+conf() { # SIDE NAME [REVOCATION [EXTRA]]
     local me=1 laddr=192.0.2.1 raddr=192.0.2.2 rts=10.10.2.0/24
     [ "$1" = right ] && me=2 laddr=192.0.2.2 raddr=192.0.2.1 rts=10.10.1.0/24
     cat >"$WORK/$1/uipsecd.conf" <<EOF
@@ -136,16 +141,18 @@ connections {
         }
     }
 }
+${4:-}
 EOF
     chmod 600 "$WORK/$1/uipsecd.conf"
 }
 
 OUT="" RC=1
-# run RIGHT_CERT [LEFT_REVOCATION]: both daemons anew, left initiates.
+# run RIGHT_CERT [LEFT_REVOCATION [LEFT_EXTRA]]: both daemons anew, left
+# initiates.
 run() {
     stop_daemon "$NS_L"
     stop_daemon "$NS_R"
-    layout left left && layout right "$1" && conf left left "${2:-}" && conf right "$1" &&
+    layout left left && layout right "$1" && conf left left "${2:-}" "${3:-}" && conf right "$1" &&
         start_daemon "$NS_R" "$WORK/right/uipsecd.conf" in-place &&
         start_daemon "$NS_L" "$WORK/left/uipsecd.conf" in-place || {
         OUT="set-up failed" RC=1
@@ -212,5 +219,17 @@ if up; then
 else
     fail "unreachable, relaxed: accepted" "rc=$RC $OUT" "$(logs)"
 fi
+
+# authorities: a certificate that names no URI, the CRL URI of its issuer
+# given in the configuration (swanctl's authorities section); this CRL
+# is PEM
+run rplain relaxed "authorities {
+    inter {
+        cacert = $PKI/interCert.pem
+        crl_uris = $URL/inter2.crl
+    }
+}"
+refused "authorities: the configured CRL URI of the issuer is fetched, revoked refused" \
+    "by the CRL from $URL/inter2.crl"
 
 suite_end test_revocation

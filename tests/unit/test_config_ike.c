@@ -494,7 +494,23 @@ static const struct bad bad_files[] = {
     {"uipsec { wireshark_keys = keys }\n", "wireshark_keys = keys: expected an absolute directory"},
     {"uipsec { wireshark_keys = /nonexistent/uipsec-keys }\n",
      "no such directory; create it (mkdir -m 700"},
-    {"bogus { }\n", "unknown section \"bogus\"; known: uipsec, manual, connections, secrets"},
+    {"bogus { }\n", "unknown section \"bogus\"; known: uipsec, manual, connections, secrets, "
+                    "authorities"},
+    /* swanctl's authorities: a CA and its revocation URIs */
+    {"authorities { ca = x }\n", "authorities.ca must be a section"},
+    {"authorities { ca { crl_uris = http://ca.example/ca.crl } }\n",
+     ":1:15: authorities.ca: needs cacert = FILE (in x509ca/)"},
+    {"authorities { ca { cacert = missing.pem } }\n",
+     "cacert = missing.pem: /tmp/x509ca/missing.pem: cannot open it; put the certificate in "
+     "x509ca/"},
+    {"authorities { ca { crl_uris = ldap://ca.example/cn=ca } }\n",
+     "crl_uris = ldap://ca.example/cn=ca: only http:// and https:// URIs can be fetched"},
+    {"authorities { ca { ocsp_uris = http://a, http://b, http://c, http://d, http://e } }\n",
+     "ocsp_uris: at most 4 URIs"},
+    {"authorities { ca { module = p11 } }\n",
+     "authorities.ca.module is not supported; use cacert = FILE (in x509ca/)"},
+    {"authorities { ca { colour = red } }\n",
+     "unknown key \"colour\" in authorities.ca; known: cacert, crl_uris, ocsp_uris"},
     /* No secret fits: an id names neither side. */
     {"connections { c { local_addrs = 192.0.2.1\nremote_addrs = 192.0.2.2\n"
      "  local { auth = psk }  remote { auth = psk\nid = peer.example } } }\n"
