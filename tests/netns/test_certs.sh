@@ -40,93 +40,21 @@ set -uo pipefail
 NS_L=${NS_L:-uipsec-crt-l}
 NS_R=${NS_R:-uipsec-crt-r}
 . "$(dirname "$0")/lib.sh"
-need_root_or_skip test_certs.sh
-if ! command -v pki >/dev/null; then
-    echo "test_certs.sh: strongSwan's pki tool is missing (make deps)" >&2
-    exit 77
-fi
-if [ ! -x "$UIPSECD" ] || [ ! -x "$UIPSECCTL" ]; then
-    echo "build first: $UIPSECD, $UIPSECCTL" >&2
-    exit 1
-fi
-passed=0 failed=0
-PKI=$WORK/pki
-ns_up
-
-# ---- the PKI (tests/common/pki.sh) ----------------------------------------------
-. "$(dirname "$0")/../common/pki.sh"
+. "$(dirname "$0")/../common/certs.sh"
+certs_begin test_certs.sh
 
 # end_entity NAME TYPE SIZE SIDE [options]: the certificate of gateway SIDE.
 end_entity() { pki_ee "$1" "$2" "$3" "$4.uipsec.test" "${@:5}"; }
 
-# ---- configurations -------------------------------------------------------------
-# layout SIDE NAME [ROOT]: the swanctl directories of SIDE's gateway, with
-# certificate and key NAME and trusting ROOT (default rootCert).
-layout() {
-    local dir=$WORK/$1
-    rm -rf "$dir"
-    mkdir -p "$dir/x509" "$dir/x509ca" "$dir/private"
-    cp "$PKI/$2Cert.pem" "$dir/x509/" && cp "$PKI/interCert.pem" "$dir/x509/" &&
-        cp "$PKI/${3:-rootCert}.pem" "$dir/x509ca/" && cp "$PKI/$2Key.pem" "$dir/private/"
-}
-
-# conf SIDE NAME AUTH [LOCAL_EXTRA] [SECRETS]: SIDE's uipsecd.conf.
+# conf SIDE NAME AUTH [LOCAL_EXTRA] [SECRETS]: SIDE's uipsecd.conf
+# (tests/common/certs.sh's connection), $REVOCATION in its remote section.
 conf() {
-    local me=1 peer=2 side=$1 other=right laddr=192.0.2.1 raddr=192.0.2.2 rts=10.10.2.0/24
-    if [ "$side" = right ]; then
-        me=2 peer=1 other=left laddr=192.0.2.2 raddr=192.0.2.1 rts=10.10.1.0/24
-    fi
-    cat >"$WORK/$side/uipsecd.conf" <<EOF
-connections {
-    net {
-        local_addrs = $laddr
-        remote_addrs = $raddr
-        proposals = aes256gcm16-prfsha256-x25519
-        local {
-            auth = $3
-            certs = $2Cert.pem
-            ${4:-}
-        }
-        remote {
-            auth = ${REMOTE_AUTH:-pubkey}
-            id = "C=CH, O=uipsec test, CN=*"
-            ${REVOCATION:+revocation = $REVOCATION}
-        }
-        children {
-            net {
-                local_ts = 10.10.$me.0/24
-                remote_ts = $rts
-                esp_proposals = aes256gcm16
-            }
-        }
-    }
+    {
+        cert_conn "$1" "$2" "$3" "" "${4:-}" "${REVOCATION:+revocation = $REVOCATION}"
+        printf 'secrets {\n%s\n}\n' "${5:-}"
+    } >"$WORK/$1/uipsecd.conf"
+    chmod 600 "$WORK/$1/uipsecd.conf"
 }
-secrets {
-${5:-}
-}
-EOF
-    chmod 600 "$WORK/$side/uipsecd.conf"
-}
-
-restart() {
-    stop_daemon "$NS_L"
-    stop_daemon "$NS_R"
-    start_daemon "$NS_R" "$WORK/right/uipsecd.conf" in-place &&
-        start_daemon "$NS_L" "$WORK/left/uipsecd.conf" in-place
-}
-
-# uipsecctl's view: "ESTABLISHED n-children" of the first IKE SA.
-state() {
-    ctl "$1" --json list-sas | /usr/bin/python3 -c '
-import json, sys
-s = json.load(sys.stdin).get("ike_sas", [])
-print("%s %d" % (s[0]["state"], len(s[0]["children"])) if s else "none")'
-}
-
-OUT="" RC=1
-initiate() { OUT=$(ctl "$NS_L" initiate --child net --timeout 10 2>&1); RC=$?; }
-ping_both() { ping_ok "$NS_L" 10.10.1.1 10.10.2.1 3 && ping_ok "$NS_R" 10.10.2.1 10.10.1.1 3; }
-logs() { cat "$WORK/$NS_L.log" "$WORK/$NS_R.log"; }
 
 # up CASE NAME_L NAME_R AUTH: both sides with their certificates; the SA
 # must come up and carry pings, and both must have verified SCHEME.
@@ -166,10 +94,7 @@ refused() {
     fi
 }
 
-if ! pki_ca; then
-    fail "PKI made with pki" "$(cat "$PKI/pki.err")"
-    suite_end test_certs; exit 1
-fi
+pki_ca || certs_abort test_certs "PKI made with pki" "$(cat "$PKI/pki.err")"
 
 # pair L R TYPE SIZE: end-entity certificates L (left) and R (right).
 pair() {

@@ -22,30 +22,15 @@ set -uo pipefail
 NS_L=${NS_L:-uipsec-lc-l}
 NS_R=${NS_R:-uipsec-lc-r}
 . "$(dirname "$0")/lib.sh"
-need_root_or_skip test_listcerts.sh
-if ! command -v pki >/dev/null; then
-    echo "test_listcerts.sh: strongSwan's pki tool is missing (make deps)" >&2
-    exit 77
-fi
-if [ ! -x "$UIPSECD" ] || [ ! -x "$UIPSECCTL" ]; then
-    echo "build first: $UIPSECD, $UIPSECCTL" >&2
-    exit 1
-fi
-passed=0 failed=0
-PKI=$WORK/pki GW=$WORK/gw
-ns_up
+. "$(dirname "$0")/../common/certs.sh"
+certs_begin test_listcerts.sh
+GW=$WORK/gw
 : >"$WORK/$NS_R.log" # no daemon there; suite_end reads its log
-. "$(dirname "$0")/../common/pki.sh"
 
-if ! { pki_ca && pki_ee left ecdsa 256 left.uipsec.test --lifetime 365 &&
-    pki_ee soon ecdsa 256 soon.uipsec.test --lifetime 10; }; then
-    fail "PKI made with pki" "$(tail -5 "$PKI/pki.err")"
-    suite_end test_listcerts; exit 1
-fi
-mkdir -p "$GW/x509" "$GW/x509ca" "$GW/private"
-cp "$PKI"/{left,soon,inter}Cert.pem "$GW/x509/"
-cp "$PKI/rootCert.pem" "$GW/x509ca/"
-cp "$PKI"/{left,soon}Key.pem "$GW/private/"
+pki_ca && pki_ee left ecdsa 256 left.uipsec.test --lifetime 365 &&
+    pki_ee soon ecdsa 256 soon.uipsec.test --lifetime 10 ||
+    certs_abort test_listcerts "PKI made with pki" "$(tail -5 "$PKI/pki.err")"
+cert_files "$GW" left && cp "$PKI/soonCert.pem" "$GW/x509/" && cp "$PKI/soonKey.pem" "$GW/private/"
 
 # conn NAME REMOTE: a connection with certificate NAMECert.pem that trusts
 # any CA of x509ca/ (remote auth = pubkey without cacerts).
@@ -71,10 +56,8 @@ EOC
 } >"$GW/uipsecd.conf"
 chmod 600 "$GW/uipsecd.conf"
 
-if ! start_daemon "$NS_L" "$GW/uipsecd.conf" in-place; then
-    fail "uipsecd starts with the certificates"
-    suite_end test_listcerts; exit 1
-fi
+start_daemon "$NS_L" "$GW/uipsecd.conf" in-place ||
+    certs_abort test_listcerts "uipsecd starts with the certificates"
 pass "uipsecd starts with the certificates"
 
 # ---- fields against openssl ---------------------------------------------------
