@@ -70,6 +70,8 @@ struct cfg {
     size_t n_keys;
     struct cfg_key_secret *key_secrets; /* their passphrases, wiped on free */
     size_t n_key_secrets;
+    char aa_files[200];              /* x509aa/'s file names, as many as fit (not used: creds.h) */
+    unsigned n_aa_files, n_aa_named; /* all of them, those in aa_files */
 };
 
 /* Reads and checks the configuration file.  Returns 0, or -1 with a message

@@ -489,6 +489,12 @@ static int auth_section(struct value_err *c, const struct settings_node *sec, st
             if (creds_cert_key(c, n, cfg, ca, ca ? a->cacerts : a->certs,
                                ca ? &a->n_cacerts : &a->n_certs, CFG_SIDE_CERTS) < 0)
                 return -1;
+        } else if (!local && n->value && !strcmp(n->name, "groups")) {
+            return FAIL(c, n,
+                        "%s.groups = %s: group membership comes from attribute certificates "
+                        "(x509aa/), which uipsecd does not support; remove groups and tell the "
+                        "peers apart by remote.id (wildcards like \"C=CH, O=Staff, CN=*\" work)",
+                        sub, n->value);
         } else if (in_list(auth_unsupported, COUNT(auth_unsupported), n->name) ||
                    (!n->value && (has_prefix(n->name, "cert") || has_prefix(n->name, "cacert")))) {
             return unsupported(c, n, sub);

@@ -15,6 +15,9 @@
 #            one valid for a year is not; a reload does not repeat it
 #   reload   a CA put in x509ca/ is listed (trusted) after uipsecctl
 #            reload, and gone after it is removed and reloaded again
+#   x509aa   a file in x509aa/ (attribute certificates, not supported) is
+#            not read; uipsecd warns once at start and once at the reload,
+#            naming the folder and the file
 #
 # Prints "ok    ..." or "FAIL  ..." per check and a summary; exits 1 if a
 # check failed, 77 without root or without pki.  KEEP=1 keeps $WORK.
@@ -31,6 +34,8 @@ pki_ca && pki_ee left ecdsa 256 left.uipsec.test --lifetime 365 &&
     pki_ee soon ecdsa 256 soon.uipsec.test --lifetime 10 ||
     certs_abort test_listcerts "PKI made with pki" "$(tail -5 "$PKI/pki.err")"
 cert_files "$GW" left && cp "$PKI/soonCert.pem" "$GW/x509/" && cp "$PKI/soonKey.pem" "$GW/private/"
+# an attribute certificate's place: not read, one warning per load
+mkdir -p "$GW/x509aa" && echo "not read" >"$GW/x509aa/staff.pem"
 
 # conn NAME REMOTE: a connection with certificate NAMECert.pem that trusts
 # any CA of x509ca/ (remote auth = pubkey without cacerts).
@@ -59,6 +64,17 @@ chmod 600 "$GW/uipsecd.conf"
 start_daemon "$NS_L" "$GW/uipsecd.conf" in-place ||
     certs_abort test_listcerts "uipsecd starts with the certificates"
 pass "uipsecd starts with the certificates"
+
+# ---- x509aa/ ---------------------------------------------------------------------
+aa_line="$GW/x509aa/: 1 file not used (staff.pem): attribute certificates (strongSwan's groups = \
+membership) are not supported and are ignored"
+count_aa() { grep -cF -- "$aa_line" "$WORK/$NS_L.log"; }
+if [ "$(count_aa)" = 1 ]; then
+    pass "x509aa/: one warning at start naming the folder and the file"
+else
+    fail "x509aa/: one warning at start naming the folder and the file" "wanted: $aa_line" \
+        "$(grep -i x509aa "$WORK/$NS_L.log")"
+fi
 
 # ---- fields against openssl ---------------------------------------------------
 # check_fields JSON FILE...: each FILE's entry in list-certs JSON against
@@ -171,6 +187,11 @@ if [ "$(listed_other)" = trusted ]; then
 else
     fail "reload: a CA put in x509ca/ is listed, trusted" "$out" "listed: $(listed_other)" \
         "$(tail -5 "$WORK/$NS_L.log")"
+fi
+if [ "$(count_aa)" = 2 ]; then
+    pass "reload: x509aa/ warned of again, once"
+else
+    fail "reload: x509aa/ warned of again, once" "$(grep -i x509aa "$WORK/$NS_L.log")"
 fi
 if [ "$(count_warn)" = 1 ]; then
     pass "reload: the warning of soonCert not repeated the same day"

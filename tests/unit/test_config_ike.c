@@ -287,6 +287,68 @@ static void test_weak_psk_warning(void **state)
     cfg_free(&cfg);
 }
 
+/* dir/name with text in it. */
+static void put_file(const char *dir, const char *name, const char *text)
+{
+    char p[300];
+    FILE *f;
+
+    snprintf(p, sizeof p, "%s/%s", dir, name);
+    f = fopen(p, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+/* Attribute certificates (x509aa/) are not read: the load succeeds with
+ * whatever the files hold, nothing is added to the certificates, and the
+ * warning names the folder and the files; without the folder, no warning. */
+static void test_x509aa_ignored(void **state)
+{
+    char dir[] = "/tmp/uipsec-cfgaa-XXXXXX", aa[300], conf[300], why[600], want[600], name[32];
+    char text[1024];
+    struct cfg cfg;
+
+    (void)state;
+    assert_non_null(mkdtemp(dir));
+    snprintf(conf, sizeof conf, "%s/uipsecd.conf", dir);
+    conn_text(text, sizeof text, PSK_BOTH);
+    put_file(dir, "uipsecd.conf", text);
+    assert_int_equal(chmod(conf, 0600), 0);
+    if (cfg_load(conf, &cfg, err, sizeof err) != 0)
+        fail_msg("refused: %s", err);
+    assert_false(creds_aa_warning(&cfg, why, sizeof why));
+    cfg_free(&cfg);
+
+    snprintf(aa, sizeof aa, "%s/x509aa", dir);
+    assert_int_equal(mkdir(aa, 0700), 0);
+    put_file(aa, "staff.pem", "-----BEGIN ATTRIBUTE CERTIFICATE-----\nnot really\n");
+    put_file(aa, "b\033.der", "\x30\x03\x02\x01");
+    if (cfg_load(conf, &cfg, err, sizeof err) != 0)
+        fail_msg("refused: %s", err);
+    assert_int_equal(cfg.n_certs, 0);
+    assert_true(creds_aa_warning(&cfg, why, sizeof why));
+    snprintf(want, sizeof want,
+             "%s/x509aa/: 2 files not used (b?.der, staff.pem): attribute certificates "
+             "(strongSwan's groups = membership) are not supported and are ignored; remove them "
+             "to silence this",
+             dir);
+    assert_string_equal(why, want);
+    cfg_free(&cfg);
+
+    for (int i = 0; i < 40; i++) { /* more than the warning names */
+        snprintf(name, sizeof name, "group-%02d.pem", i);
+        put_file(aa, name, "x");
+    }
+    assert_int_equal(cfg_load(conf, &cfg, err, sizeof err), 0);
+    assert_true(creds_aa_warning(&cfg, why, sizeof why));
+    assert_non_null(strstr(why, ": 42 files not used (b?.der, group-00.pem, group-01.pem"));
+    assert_non_null(strstr(why, " more): attribute certificates"));
+    cfg_free(&cfg);
+    snprintf(want, sizeof want, "rm -rf %s", dir);
+    assert_int_equal(system(want), 0);
+}
+
 /* strongSwan's identity syntax, as the remote.id of a connection. */
 static void test_ids(void **state)
 {
@@ -403,6 +465,10 @@ static const struct bad bad_conns[] = {
      ":6:1: revocation = hard: expected relaxed, ifuri or strict"},
     {"local_addrs = 192.0.2.1\nlocal { auth = psk\nrevocation = strict }\nremote { auth = psk }",
      "unknown key \"revocation\" in connections.c.local; known: auth, id, certs"},
+    /* groups = needs attribute certificates (x509aa/): refused, with the way out */
+    {"local_addrs = 192.0.2.1\nlocal { auth = psk }\nremote { auth = psk\ngroups = staff }",
+     ":6:1: connections.c.remote.groups = staff: group membership comes from attribute "
+     "certificates (x509aa/), which uipsecd does not support; remove groups"},
     {"local_addrs = 192.0.2.1\nlocal { auth = psk }\nremote { auth = psk\nid = @ }",
      "not a usable identity"},
     {"local_addrs = 192.0.2.1\nlocal { auth = psk }\nremote { auth = psk\nid = \"keyid:#abc\" }",
@@ -766,6 +832,7 @@ int main(void)
         cmocka_unit_test(test_conn_equal),         cmocka_unit_test(test_odd_shapes),
         cmocka_unit_test(test_harness_right),      cmocka_unit_test(test_harness_left),
         cmocka_unit_test(test_unique_and_limits),  cmocka_unit_test(test_weak_psk_warning),
+        cmocka_unit_test(test_x509aa_ignored),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
