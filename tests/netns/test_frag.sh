@@ -9,7 +9,9 @@
 # Payload 53) each side sends.
 #
 #   yes   (the default) the SA comes up, pings both ways, both sides sent
-#         SKF datagrams, none larger than 1280 bytes
+#         SKF datagrams, none larger than 1280 bytes (some over 700)
+#   fragment_size  uipsec.fragment_size = 700 on both sides: up, no IKE
+#         datagram over 700 bytes, more SKF datagrams than with 1280
 #   accept on the initiator: it sends IKE_AUTH whole (lost), so no SA
 #   no    on both sides: the same, and no SKF sent at all
 #
@@ -36,6 +38,7 @@ table inet fragtest {
     counter skf { }
     counter ipfrag { }
     counter big { }
+    counter over700 { }
     chain pre {
         type filter hook prerouting priority -500; policy accept;
         ip frag-off & 0x3fff != 0 counter name ipfrag drop
@@ -45,6 +48,7 @@ table inet fragtest {
         type filter hook output priority 0; policy accept;
         udp dport 500 @th,192,8 53 counter name skf
         udp dport 500 meta length > 1280 counter name big
+        udp dport 500 meta length > 700 counter name over700
     }
 }
 EOF
@@ -56,9 +60,13 @@ packets() {
     nsx "$1" nft list counter inet fragtest "$2" | sed -n 's/.*packets \([0-9]*\).*/\1/p'
 }
 
-# conf SIDE FRAGMENTATION: SIDE's certificate is SIDECert.pem.
+# conf SIDE FRAGMENTATION: SIDE's certificate is SIDECert.pem; with
+# FRAG_SIZE, uipsec.fragment_size.
 conf() {
-    cert_conn "$1" "$1" pubkey "fragmentation = $2" >"$WORK/$1/uipsecd.conf"
+    {
+        [ -z "${FRAG_SIZE:-}" ] || echo "uipsec { fragment_size = $FRAG_SIZE }"
+        cert_conn "$1" "$1" pubkey "fragmentation = $2"
+    } >"$WORK/$1/uipsecd.conf"
     chmod 600 "$WORK/$1/uipsecd.conf"
 }
 
@@ -89,10 +97,25 @@ if [ "${l:-0}" -ge 3 ] && [ "${r:-0}" -ge 3 ]; then
 else
     fail "both sides sent IKE_AUTH in SKF fragments" "left ${l:-?}, right ${r:-?}"
 fi
-if [ "$(packets "$NS_L" big)" = 0 ] && [ "$(packets "$NS_R" big)" = 0 ]; then
-    pass "no IKE datagram over 1280 bytes"
+if [ "$(packets "$NS_L" big)" = 0 ] && [ "$(packets "$NS_R" big)" = 0 ] &&
+    [ "$(packets "$NS_L" over700)" -gt 0 ]; then
+    pass "no IKE datagram over 1280 bytes (the default fragment_size), some over 700"
 else
-    fail "no IKE datagram over 1280 bytes" "left $(packets "$NS_L" big), right $(packets "$NS_R" big)"
+    fail "no IKE datagram over 1280 bytes (the default fragment_size), some over 700" \
+        "over 1280: left $(packets "$NS_L" big), right $(packets "$NS_R" big)" \
+        "over 700: left $(packets "$NS_L" over700)"
+fi
+
+FRAG_SIZE=700 run yes yes
+l2=$(packets "$NS_L" skf) r2=$(packets "$NS_R" skf)
+if [ $RC = 0 ] && ping_both && [ "$(packets "$NS_L" over700)" = 0 ] &&
+    [ "$(packets "$NS_R" over700)" = 0 ] && [ "${l2:-0}" -gt "${l:-0}" ] &&
+    [ "${r2:-0}" -gt "${r:-0}" ]; then
+    pass "uipsec.fragment_size = 700: up, no IKE datagram over 700 bytes, more fragments ($l2 and $r2)"
+else
+    fail "uipsec.fragment_size = 700: up, no IKE datagram over 700 bytes, more fragments" \
+        "rc $RC: $OUT" "over 700: left $(packets "$NS_L" over700), right $(packets "$NS_R" over700)" \
+        "SKF: left ${l2:-?} (was $l), right ${r2:-?} (was $r)" "$(logs | tail -8)"
 fi
 
 run accept yes 6

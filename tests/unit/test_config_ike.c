@@ -557,6 +557,17 @@ static const struct bad bad_files[] = {
     {"secrets { ike-1 { secret = x\nid1 = a\nid2 = a\nid3 = a\nid4 = a\nid5 = a\nid6 = a\n"
      "id7 = a\nid8 = a\nid9 = a } }\n",
      "secrets.ike-1: at most 8 ids"},
+    /* uipsec.fragment_size: a datagram of at least 576 bytes that fits the path */
+    {"uipsec { fragment_size = 575 }\n",
+     ":1:10: fragment_size = 575: an IKE fragment's whole IP datagram must be at least 576 bytes "
+     "(or 0: 576 over IPv4, 1280 over IPv6); the default is 1280"},
+    {"uipsec { fragment_size = 65536 }\n", ":1:10: fragment_size"},
+    {"uipsec { fragment_size = big }\n", ":1:10: fragment_size"},
+    {"uipsec { path_mtu = 1400\nfragment_size = 1401 }\n",
+     ":2:1: fragment_size = 1401 is larger than path_mtu = 1400: IP would fragment the IKE "
+     "fragments again; set fragment_size to at most 1400, or raise path_mtu"},
+    {"uipsec { fragment_size = 1501 }\n",
+     ":1:10: fragment_size = 1501 is larger than path_mtu = 1500"},
     {"uipsec { wireshark_keys = keys }\n", "wireshark_keys = keys: expected an absolute directory"},
     {"uipsec { wireshark_keys = /nonexistent/uipsec-keys }\n",
      "no such directory; create it (mkdir -m 700"},
@@ -601,6 +612,31 @@ static void test_secret_not_private(void **state)
     assert_int_equal(load_mode("uipsec { wireshark_keys = /usr }\n", 0644, &cfg), 0);
     assert_string_equal(cfg.wireshark_keys, "/usr");
     cfg_free(&cfg);
+}
+
+/* uipsec.fragment_size: strongSwan's default and meaning of 0, in either
+ * order with path_mtu. */
+static void test_fragment_size(void **state)
+{
+    static const struct {
+        const char *text;
+        unsigned v4, v6;
+    } cases[] = {
+        {"", 1280, 1280},
+        {"uipsec { fragment_size = 0 }\n", 576, 1280},
+        {"uipsec { fragment_size = 576 }\n", 576, 576},
+        {"uipsec { fragment_size = 1500 }\n", 1500, 1500},
+        {"uipsec { fragment_size = 9000\npath_mtu = 9000 }\n", 9000, 9000},
+    };
+    struct cfg cfg;
+
+    (void)state;
+    for (size_t i = 0; i < COUNT(cases); i++) {
+        load_ok(cases[i].text, &cfg);
+        assert_int_equal(cfg_fragment_size(&cfg, 4), cases[i].v4);
+        assert_int_equal(cfg_fragment_size(&cfg, 6), cases[i].v6);
+        cfg_free(&cfg);
+    }
 }
 
 /* ---- PSK resolution ---- */
@@ -832,7 +868,7 @@ int main(void)
         cmocka_unit_test(test_conn_equal),         cmocka_unit_test(test_odd_shapes),
         cmocka_unit_test(test_harness_right),      cmocka_unit_test(test_harness_left),
         cmocka_unit_test(test_unique_and_limits),  cmocka_unit_test(test_weak_psk_warning),
-        cmocka_unit_test(test_x509aa_ignored),
+        cmocka_unit_test(test_x509aa_ignored),     cmocka_unit_test(test_fragment_size),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
