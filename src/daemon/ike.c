@@ -246,6 +246,7 @@ static int build_cfg(struct ike_rt *rt, char *err, size_t err_len)
     ic->ike = c->ike;
     ic->force_encap = c->encap;
     ic->fragmentation = c->fragmentation;
+    ic->fragment_size = cfg_fragment_size(&rt->d->cfg, rt->path.remote.family);
     if (ike_creds_build(&rt->d->cfg, c, ic, err, err_len) < 0)
         return -1;
     if (!ic->local_id.type && /* local.id defaults to our address */

@@ -634,27 +634,8 @@ out:
 
 size_t ike_id_format(const struct ike_id *id, char *buf, size_t len)
 {
-    char tmp[IKE_ID_MAX * 2 + 2];
-
-    if (id->type == IKE_ID_IPV4_ADDR || id->type == IKE_ID_IPV6_ADDR) {
-        inet_ntop(id->type == IKE_ID_IPV4_ADDR ? AF_INET : AF_INET6, id->data, tmp, sizeof tmp);
-    } else if (id->type == IKE_ID_FQDN || id->type == IKE_ID_RFC822_ADDR) {
-        size_t n = 0;
-
-        for (size_t i = 0; i < id->len; i++) /* printable only: it came from the peer */
-            tmp[n++] = id->data[i] >= 0x20 && id->data[i] < 0x7f ? (char)id->data[i] : '?';
-        tmp[n] = '\0';
-    } else if (id->type == IKE_ID_DER_ASN1_DN) {
-        ike_id_print(id, tmp, sizeof tmp);
-    } else if (id->type == IKE_ID_KEY_ID) {
-        tmp[0] = '#';
-        for (size_t i = 0; i < id->len; i++)
-            snprintf(tmp + 1 + 2 * i, 3, "%02x", id->data[i]);
-        tmp[1 + 2 * id->len] = '\0';
-    } else {
-        snprintf(tmp, sizeof tmp, id->type ? "(ID type %u)" : "%%any", id->type);
-    }
-    return (size_t)snprintf(buf, len, "%s", tmp);
+    ike_id_print(id, buf, len);
+    return len ? strlen(buf) : 0;
 }
 
 const char *ike_notify_name(uint16_t type)

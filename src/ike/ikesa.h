@@ -435,8 +435,9 @@ void ike_sa_free(struct ike_sa *sa);
 
 const char *ike_sa_state_name(enum ike_sa_state state);
 
-/* An ID as text (addresses, FQDN, user@fqdn, #hex key IDs); non-printable
- * bytes from the peer become '?'.  Returns the full length, as snprintf. */
+/* An ID as text: ike_id_print's (ident.h), the one spelling of IDs in
+ * logs, status and messages.  Returns the length written (truncated to
+ * len - 1). */
 size_t ike_id_format(const struct ike_id *id, char *buf, size_t len);
 
 /* RFC 7296 3.10.1's name of an error notify type. */

@@ -1,8 +1,7 @@
 # SPDX-License-Identifier: MIT
 # A test PKI made with strongSwan's pki tool (package strongswan-pki), for
-# the tests that run uipsecd with certificates (tests/netns/test_certs.sh,
-# tests/interop/test_strongswan_certs.sh).  Source it, set PKI to a folder,
-# then:
+# the tests that run uipsecd with certificates (through certs.sh beside
+# it, which sources it).  Source it, set PKI to a folder, then:
 #   pki_ca                 rootCert/Key.pem (ECDSA P-384, "uipsec Root CA"),
 #                          interCert/Key.pem (RSA 2048, under the root),
 #                          otherCert/Key.pem (Ed25519, a root nobody trusts)

@@ -25,46 +25,21 @@
 # work folder; ONLY=WORD runs the key types whose name holds WORD.
 set -uo pipefail
 
-TOP=$(cd "$(dirname "$0")/../.." && pwd)
-BUILD=${BUILD:-$TOP/build}
-UIPSECD=${UIPSECD:-$BUILD/src/daemon/uipsecd}
-UIPSECCTL=${UIPSECCTL:-$BUILD/src/ctl/uipsecctl}
-
-if [ "$(id -u)" != 0 ]; then
-    echo "SKIP test_strongswan_certs.sh: needs root" >&2
+export LEFT_NS=${LEFT_NS:-uipsec-swc-l} RIGHT_NS=${RIGHT_NS:-uipsec-swc-r}
+. "$(dirname "$0")/lib.sh"
+interop_need test_strongswan_certs.sh
+if ! command -v pki >/dev/null; then
+    echo "SKIP test_strongswan_certs.sh: no pki (make deps)" >&2
     exit 77
 fi
-HARNESS=
-for d in ${UIPSEC_SHARED:+"$UIPSEC_SHARED/interop/strongswan"} "$TOP/../shared/interop/strongswan"; do
-    if [ -f "$d/swan.sh" ]; then HARNESS=$(cd "$d" && pwd); break; fi
-done
-if [ -z "$HARNESS" ] || ! command -v pki >/dev/null; then
-    echo "SKIP test_strongswan_certs.sh: no strongSwan harness or no pki" >&2
-    exit 77
-fi
-for f in "$UIPSECD" "$UIPSECCTL" /usr/lib/ipsec/charon /usr/sbin/swanctl; do
+for f in /usr/lib/ipsec/charon /usr/sbin/swanctl; do
     [ -x "$f" ] || { echo "$f missing" >&2; exit 1; }
 done
 
-export LEFT_NS=${LEFT_NS:-uipsec-swc-l} RIGHT_NS=${RIGHT_NS:-uipsec-swc-r}
-L=$LEFT_NS R=$RIGHT_NS
 WORK=$(mktemp -d /tmp/uipsec-interop-certs.XXXXXX)
 export SWAN_STATE=$WORK/swan
 PKI=$WORK/pki
-pair() { bash "$HARNESS/netns-pair.sh" "$@"; }
-swan() { bash "$HARNESS/swan.sh" "$@"; }
-nsx() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
-. "$TOP/tests/common/pki.sh"
-
-passed=0 failed=0
-pass() { passed=$((passed + 1)); echo "ok - $1"; }
-fail() {
-    failed=$((failed + 1))
-    echo "not ok - $1"
-    shift
-    local line
-    for line in "$@"; do printf '%s\n' "$line" | sed 's/^/#   /'; done
-}
+. "$TOP/tests/common/certs.sh"
 
 UPID= UNS= SNS=
 stop_all() {
@@ -82,49 +57,11 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 # ---- configurations ---------------------------------------------------------------
-# side SIDE: 1 2 ADDR PEER_ADDR (left initiates in the harness's layout)
-side() { if [ "$1" = left ]; then echo "1 2 192.0.2.1 192.0.2.2"; else echo "2 1 192.0.2.2 192.0.2.1"; fi; }
-
-# creds DIR NAME ROOT: x509/NAMECert.pem and the intermediate, x509ca/ROOT,
-# private/NAMEKey.pem
-creds() {
-    mkdir -p "$1/x509" "$1/x509ca" "$1/private"
-    cp "$PKI/${2}Cert.pem" "$PKI/interCert.pem" "$1/x509/" && cp "$PKI/$3.pem" "$1/x509ca/" &&
-        cp "$PKI/${2}Key.pem" "$1/private/"
-}
-
-# conn_text SIDE NAME AUTH: one connection "net" (strongSwan's and uipsecd's
-# syntax are one); its child is "net" too.
-conn_text() {
-    local me peer addr paddr
-    read -r me peer addr paddr <<<"$(side "$1")"
-    cat <<EOF
-connections {
-    net {
-        version = 2
-        local_addrs = $addr
-        remote_addrs = $paddr
-        proposals = aes256gcm16-prfsha256-x25519
-        encap = yes
-        local {
-            auth = $3
-            certs = $2Cert.pem
-        }
-        remote {
-            auth = pubkey
-            id = "C=CH, O=uipsec test, CN=*"
-        }
-        children {
-            net {
-                local_ts = 10.10.$me.0/24
-                remote_ts = 10.10.$peer.0/24
-                esp_proposals = aes256gcm16
-            }
-        }
-    }
-}
-EOF
-}
+# conn_text SIDE NAME AUTH: tests/common/certs.sh's connection "net"
+# (strongSwan's and uipsecd's syntax are one), in UDP as the harness's
+# strongSwan always is.
+conn_text() { cert_conn "$1" "$2" "$3" "version = 2
+        encap = yes"; }
 
 # start_swan SIDE NAME AUTH [ROOT]: charon on SIDE with certificate NAME.
 start_swan() {
@@ -135,7 +72,7 @@ start_swan() {
     sed -i "s|include ../charon.conf|include $HARNESS/conf/charon.conf|" "$dir/strongswan.conf"
     # strongSwan signs with PSS only when told so (its rsa_pss option)
     [ "$3" = rsa/pss ] && printf 'charon {\n    rsa_pss = yes\n}\n' >>"$dir/strongswan.conf"
-    creds "$dir" "$2" "${4:-rootCert}" && conn_text "$1" "$2" "$3" >"$dir/swanctl.conf" &&
+    cert_files "$dir" "$2" "${4:-rootCert}" && conn_text "$1" "$2" "$3" >"$dir/swanctl.conf" &&
         swan start "$ns" "$dir" >"$WORK/swan-start.log" 2>&1 && SNS=$ns
 }
 
@@ -144,7 +81,7 @@ start_uipsecd() {
     local dir=$WORK/u-$1 ns=$L
     [ "$1" = right ] && ns=$R
     rm -rf "$dir" && mkdir -p "$dir"
-    creds "$dir" "$2" "${4:-rootCert}" || return 1
+    cert_files "$dir" "$2" "${4:-rootCert}" || return 1
     { echo "uipsec { socket = $WORK/u.sock }"; conn_text "$1" "$2" "$3"; } >"$dir/uipsecd.conf"
     chmod 600 "$dir/uipsecd.conf"
     UNS=$ns ULOG=$WORK/uipsecd-$1.log
