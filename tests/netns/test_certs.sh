@@ -335,7 +335,8 @@ fi
 # ---- refusals
 layout left lecdsa && layout right recdsa otherCert && conf left lecdsa pubkey &&
     conf right recdsa pubkey && restart && initiate
-refused "unknown CA (right trusts another root)" "not trusted"
+refused "unknown CA (right trusts another root), the CAs it trusts named" \
+    'not trusted (we trust "C=CH, O=elsewhere, CN=Other Root CA")'
 
 # an expired certificate: the same key, valid in 2020 only
 pki_ee lold ecdsa 256 left.uipsec.test --not-before "01.01.20 00:00:00" \

@@ -15,8 +15,9 @@
 #   ocsp        right's certificate names the OCSP responder: left asks it
 #               (it saw a request) and the SA comes up
 #   ocsp-revoked the responder says revoked: refused, naming the responder
-#   unreachable a CRL URI whose server drops every packet: strict refuses
-#               after the fetch timed out, saying so in uipsecctl
+#   unreachable a CRL URI whose server drops every packet: a PSK tunnel
+#               comes up while the fetch waits; strict refuses after the
+#               fetch timed out, saying so in uipsecctl
 #               initiate's answer; ifuri refuses when the server refuses
 #               the connection; relaxed accepts
 #   authorities a certificate naming no URI, its issuer's CRL URI given
@@ -29,33 +30,14 @@ set -uo pipefail
 NS_L=${NS_L:-uipsec-rev-l}
 NS_R=${NS_R:-uipsec-rev-r}
 . "$(dirname "$0")/lib.sh"
-need_root_or_skip test_revocation.sh
-for tool in pki openssl; do
-    if ! command -v $tool >/dev/null; then
-        echo "test_revocation.sh: $tool is missing (make deps)" >&2
-        exit 77
-    fi
-done
-passed=0 failed=0
-PKI=$WORK/pki WWW=$WORK/www
-ns_up
-. "$(dirname "$0")/../common/pki.sh"
+. "$(dirname "$0")/../common/certs.sh"
+certs_begin test_revocation.sh openssl
+WWW=$WORK/www
 URL=http://192.0.2.2:8080
 
 # ---- the PKI: root -> intermediate (names the root's CRL) -> end entities
-mkdir -p "$PKI" "$WWW"
-pkiq --gen --type ecdsa --size 256 --outform pem >"$PKI/rootKey.pem" &&
-    pkiq --self --ca --lifetime 30 --in "$PKI/rootKey.pem" --type ecdsa \
-        --dn "$PKI_DN, CN=Revocation Root" --outform pem >"$PKI/rootCert.pem" &&
-    pkiq --gen --type ecdsa --size 256 --outform pem >"$PKI/interKey.pem" &&
-    pkiq --pub --in "$PKI/interKey.pem" --type priv |
-    pkiq --issue --cacert "$PKI/rootCert.pem" --cakey "$PKI/rootKey.pem" --ca --lifetime 30 \
-        --crl "$URL/root.crl" --dn "$PKI_DN, CN=Revocation Intermediate" \
-        --outform pem >"$PKI/interCert.pem" || {
-    fail "pki: the CAs" "$(tail -3 "$PKI/pki.err")"
-    suite_end test_revocation
-    exit 1
-}
+mkdir -p "$WWW"
+pki_ca --crl "$URL/root.crl" || certs_abort test_revocation "pki: the CAs" "$(tail -3 "$PKI/pki.err")"
 # end entities under the intermediate (pki_ee NAME TYPE SIZE CN [options])
 pki_ee left ecdsa 256 left.uipsec.test --crl "$URL/inter.crl" &&
     pki_ee right ecdsa 256 right.uipsec.test --crl "$URL/inter.crl" &&
@@ -105,71 +87,66 @@ EOF
 wait_listen "$NS_R" 8080 && wait_listen "$NS_R" 8081 ||
     fail "servers listen" "$(cat "$WORK/http.log" "$WORK/ocsp.log")"
 
-# ---- configurations: the swanctl layout, no x509crl/
-layout() {
-    local dir=$WORK/$1
-    rm -rf "$dir"
-    mkdir -p "$dir/x509" "$dir/x509ca" "$dir/private"
-    cp "$PKI/$2Cert.pem" "$PKI/interCert.pem" "$dir/x509/" &&
-        cp "$PKI/rootCert.pem" "$dir/x509ca/" && cp "$PKI/$2Key.pem" "$dir/private/"
-}
-
+# ---- configurations: the swanctl layout (certs.sh), no x509crl/
 conf() { # SIDE NAME [REVOCATION [EXTRA]]
-    local me=1 laddr=192.0.2.1 raddr=192.0.2.2 rts=10.10.2.0/24
-    [ "$1" = right ] && me=2 laddr=192.0.2.2 raddr=192.0.2.1 rts=10.10.1.0/24
-    cat >"$WORK/$1/uipsecd.conf" <<EOF
+    local me=1 peer=2 addr=192.0.2.1 paddr=192.0.2.2
+    [ "$1" = right ] && me=2 peer=1 addr=192.0.2.2 paddr=192.0.2.1
+    {
+        cert_conn "$1" "$2" pubkey "" "" "revocation = ${3:-relaxed}"
+        # a PSK tunnel beside it, to show that waiting for a fetch stalls
+        # no other IKE SA (sections of one name are merged)
+        cat <<EOF
 connections {
-    net {
-        local_addrs = $laddr
-        remote_addrs = $raddr
-        proposals = aes256gcm16-prfsha256-x25519
+    psk {
+        local_addrs = $addr
+        remote_addrs = $paddr
+        proposals = aes128gcm16-prfsha256-ecp256
         local {
-            auth = pubkey
-            certs = $2Cert.pem
+            auth = psk
         }
         remote {
-            auth = pubkey
-            id = "C=CH, O=uipsec test, CN=*"
-            revocation = ${3:-relaxed}
+            auth = psk
         }
         children {
-            net {
-                local_ts = 10.10.$me.0/24
-                remote_ts = $rts
-                esp_proposals = aes256gcm16
+            psk {
+                local_ts = 10.10.$me.1/32[tcp/7]
+                remote_ts = 10.10.$peer.1/32[tcp/7]
+                esp_proposals = aes128gcm16
             }
         }
     }
 }
+secrets {
+    ike-psk {
+        secret = "revocation test pre-shared key"
+    }
+}
 ${4:-}
 EOF
+    } >"$WORK/$1/uipsecd.conf"
     chmod 600 "$WORK/$1/uipsecd.conf"
 }
 
-OUT="" RC=1
-# run RIGHT_CERT [LEFT_REVOCATION [LEFT_EXTRA]]: both daemons anew, left
-# initiates.
+# run RIGHT_CERT [LEFT_REVOCATION [LEFT_EXTRA [nothing]]]: both daemons
+# anew, left initiates (unless nothing).
 run() {
     stop_daemon "$NS_L"
     stop_daemon "$NS_R"
     layout left left && layout right "$1" && conf left left "${2:-}" "${3:-}" && conf right "$1" &&
-        start_daemon "$NS_R" "$WORK/right/uipsecd.conf" in-place &&
-        start_daemon "$NS_L" "$WORK/left/uipsecd.conf" in-place || {
+        restart || {
         OUT="set-up failed" RC=1
         return
     }
-    OUT=$(ctl "$NS_L" initiate --child net --timeout 30 2>&1)
-    RC=$?
+    [ "${4:-}" = nothing ] || initiate 30 # else the caller initiates
 }
 up() { [ $RC = 0 ] && ping_ok "$NS_L" 10.10.1.1 10.10.2.1 3; }
-logs() { tail -n 8 "$WORK/$NS_L.log" "$WORK/$NS_R.log"; }
 # refused CASE TEXT: the initiation failed and left's log (and, where it
 # says so, the answer) names TEXT.
 refused() {
     if [ $RC != 0 ] && grep -qF -- "$2" "$WORK/$NS_L.log"; then
         pass "$1"
     else
-        fail "$1" "rc=$RC $OUT" "$(logs)"
+        fail "$1" "rc=$RC $OUT" "$(logs | tail -n 12)"
     fi
 }
 
@@ -201,7 +178,23 @@ run rocsprev
 refused "ocsp-revoked: refused by the responder's answer" \
     "by the OCSP responder http://192.0.2.2:8081"
 
-run rdrop strict
+# the fetch takes 10 s: meanwhile the PSK tunnel comes up at once
+run_bg() { ctl "$NS_L" initiate --child net --timeout 30 >"$WORK/out" 2>&1; echo "$?" >"$WORK/rc"; }
+run rdrop strict "" nothing
+rm -f "$WORK/rc"
+run_bg &
+bg=$!
+sleep 1
+start=$(date +%s%N)
+if ctl "$NS_L" initiate --child psk --timeout 5 >/dev/null 2>&1 &&
+    [ $((($(date +%s%N) - start) / 1000000)) -lt 3000 ] && [ ! -s "$WORK/rc" ]; then
+    pass "waiting for a fetch stalls no other IKE SA (PSK tunnel up meanwhile)"
+else
+    fail "waiting for a fetch stalls no other IKE SA (PSK tunnel up meanwhile)" "$(logs)"
+fi
+wait $bg
+RC=$(cat "$WORK/rc")
+OUT=$(cat "$WORK/out")
 refused "unreachable, strict: refused after the fetch timed out" \
     "no CRL could be fetched from http://192.0.2.2:8098/inter.crl: timeout after 10 s"
 case "$OUT" in
