@@ -20,6 +20,10 @@
 # Refusals: strongSwan's certificate from a CA uipsecd does not trust
 # (uipsecd logs "not trusted"), and uipsecd's certificate from a CA
 # strongSwan does not trust (charon refuses; nothing installed).
+# Revocation fetched over HTTP (CRL distribution points, OCSP): both fetch
+# the CRLs of good certificates; uipsecd refuses strongSwan's certificate
+# on a fetched CRL and on its OCSP responder's answer; charon (with its
+# revocation and curl plugins) refuses uipsecd's on a fetched CRL.
 #
 # Needs root, the harness and pki (exit 77 without them).  KEEP=1 keeps the
 # work folder; ONLY=WORD runs the key types whose name holds WORD.
@@ -72,6 +76,9 @@ start_swan() {
     sed -i "s|include ../charon.conf|include $HARNESS/conf/charon.conf|" "$dir/strongswan.conf"
     # strongSwan signs with PSS only when told so (its rsa_pss option)
     [ "$3" = rsa/pss ] && printf 'charon {\n    rsa_pss = yes\n}\n' >>"$dir/strongswan.conf"
+    # revocation checks: the harness's plugins and strongSwan's fetcher
+    [ -n "${SWAN_REVOCATION:-}" ] && printf 'charon {\n    load = %s revocation curl\n}\n' \
+        "$(sed -n 's/^ *load = //p' "$HARNESS/conf/charon.conf")" >>"$dir/strongswan.conf"
     cert_files "$dir" "$2" "${4:-rootCert}" && conn_text "$1" "$2" "$3" >"$dir/swanctl.conf" &&
         swan start "$ns" "$dir" >"$WORK/swan-start.log" 2>&1 && SNS=$ns
 }
@@ -151,23 +158,23 @@ run_case() {
     fi
 }
 
-# refused LABEL U_ROOT S_ROOT TEXT WHERE(u|c): uipsecd initiates, ECDSA,
-# one side trusts another root; the refusing side logs TEXT.
+# refused LABEL U_NAME S_NAME U_ROOT S_ROOT TEXT WHERE(u|c): uipsecd on the
+# left (certificate U_NAME, trusting U_ROOT) initiates to strongSwan
+# (S_NAME, S_ROOT); the refusing side logs TEXT and nothing is installed.
 refused() {
-    local out
+    local out rc logged
     stop_all
-    start_uipsecd left lecdsa pubkey "$2" && start_swan right secdsa pubkey "$3" || {
+    start_uipsecd left "$2" pubkey "$4" && start_swan right "$3" pubkey "$5" || {
         fail "$1: both daemons start"
         return
     }
-    local rc logged
     out=$(ctl initiate --child net --timeout 15 2>&1)
     rc=$?
-    if [ "$5" = u ]; then logged=$(grep -F "$4" "$ULOG"); else logged=$(clog | grep -F "$4"); fi
+    if [ "$7" = u ]; then logged=$(grep -F "$6" "$ULOG"); else logged=$(clog | grep -F "$6"); fi
     if [ $rc != 0 ] && [ "$(u_children)" = 0 ] && [ -n "$logged" ]; then
-        pass "$1: refused (\"$4\" in the $([ "$5" = u ] && echo uipsecd || echo charon) log), nothing installed"
+        pass "$1: refused (\"$6\" in the $([ "$7" = u ] && echo uipsecd || echo charon) log), nothing installed"
     else
-        fail "$1: refused" "$out" "$(tail -5 "$ULOG")" "$(clog | grep -iE "cert|trust|auth" | tail -6)"
+        fail "$1: refused" "$out" "$(tail -5 "$ULOG")" "$(clog | grep -iE "cert|trust|auth|revo|crl|ocsp" | tail -6)"
     fi
 }
 
@@ -196,9 +203,61 @@ ed25519 ed25519 - pubkey Ed25519 ED25519
 EOF
 
 if [[ ecdsa == *"${ONLY:-}"* ]]; then
-    refused "strongSwan's certificate from a CA uipsecd does not trust" otherCert rootCert "not trusted" u
-    refused "uipsecd's certificate from a CA strongSwan does not trust" rootCert otherCert \
-        "no trusted" c
+    refused "strongSwan's certificate from a CA uipsecd does not trust" lecdsa secdsa otherCert \
+        rootCert "not trusted" u
+    refused "uipsecd's certificate from a CA strongSwan does not trust" lecdsa secdsa rootCert \
+        otherCert "no trusted" c
+fi
+
+# ---- revocation fetched over HTTP: CRLs from the certificates'
+# distribution points, OCSP from their AIA, served in the left namespace
+# (192.0.2.1) by python's http.server and openssl ocsp; uipsecd on the left
+# initiates, charon (with its revocation and curl plugins) responds
+revocation() {
+    local url=http://192.0.2.1:8080 www=$WORK/www serial
+    mkdir -p "$www"
+    pki_ee lcrl ecdsa 256 left.uipsec.test --crl "$url/inter.crl" &&
+        pki_ee scrl ecdsa 256 right.uipsec.test --crl "$url/inter.crl" &&
+        pki_ee lrev ecdsa 256 left.uipsec.test --crl "$url/inter.crl" &&
+        pki_ee srev ecdsa 256 right.uipsec.test --crl "$url/inter.crl" &&
+        pki_ee socsp ecdsa 256 right.uipsec.test --ocsp http://192.0.2.1:8081 &&
+        pkiq --signcrl --cacert "$PKI/interCert.pem" --cakey "$PKI/interKey.pem" \
+            --reason key-compromise --cert "$PKI/lrevCert.pem" --cert "$PKI/srevCert.pem" \
+            --outform der >"$www/inter.crl" || {
+        fail "pki: revocation certificates" "$(tail -3 "$PKI/pki.err")"
+        return
+    }
+    serial=$(openssl x509 -in "$PKI/socspCert.pem" -noout -serial | cut -d= -f2)
+    printf 'R\t%s\t%s\t%s\tunknown\t/CN=socsp\n' "$(date -u -d '+30 days' +%y%m%d%H%M%SZ)" \
+        "$(date -u -d yesterday +%y%m%d%H%M%SZ)" "$serial" >"$PKI/index.txt"
+    nsx "$L" /usr/bin/python3 -m http.server 8080 --bind 192.0.2.1 --directory "$www" \
+        >"$WORK/http.log" 2>&1 &
+    nsx "$L" openssl ocsp -index "$PKI/index.txt" -port 8081 -CA "$PKI/interCert.pem" \
+        -rsigner "$PKI/interCert.pem" -rkey "$PKI/interKey.pem" -ignore_err >"$WORK/ocsp.log" 2>&1 &
+    sleep 1
+    export SWAN_REVOCATION=1
+    # both fetch: uipsecd from itself, charon over the veth
+    stop_all
+    if start_uipsecd left lcrl pubkey && start_swan right scrl pubkey &&
+        ctl initiate --child net --timeout 15 >/dev/null 2>&1 && [ "$(u_children)" = 1 ] && pings &&
+        grep -q '^192.0.2.1 .*GET /inter.crl' "$WORK/http.log" &&
+        grep -q '^192.0.2.2 .*GET /inter.crl' "$WORK/http.log"; then
+        pass "CRLs fetched by uipsecd and by charon, CHILD_SA up, pings both ways"
+    else
+        fail "CRLs fetched by uipsecd and by charon, CHILD_SA up, pings both ways" \
+            "$(cat "$WORK/http.log")" "$(tail -5 "$ULOG")" "$(clog | grep -iE "crl|fetch|revo" | tail -5)"
+    fi
+    refused "uipsecd refuses strongSwan's certificate on a fetched CRL" lcrl srev "" "" \
+        "by the CRL from $url/inter.crl" u
+    refused "uipsecd refuses strongSwan's certificate its OCSP responder says is revoked" lcrl \
+        socsp "" "" "by the OCSP responder http://192.0.2.1:8081" u
+    refused "charon refuses uipsecd's certificate on a fetched CRL" lrev scrl "" "" \
+        "certificate was revoked" c
+    unset SWAN_REVOCATION
+}
+
+if [[ revocation == *"${ONLY:-}"* ]]; then
+    revocation
 fi
 
 echo "# $passed passed, $failed failed"
