@@ -9,7 +9,8 @@
 # x509/, so the intermediate must travel in CERT payloads.  Identities are
 # the subject DNs, each side's remote id "C=CH, O=uipsec test, CN=*".
 #
-# For ECDSA P-256, RSA 2048, RSA with PSS (rsa/pss) and Ed25519:
+# For ECDSA P-256, P-384, P-521, RSA 2048, RSA with PSS (rsa/pss), Ed25519
+# and Ed448, and once with FQDN subjectAltNames as identities (ECDSA):
 #   uipsecd initiates, strongSwan responds; then strongSwan initiates,
 #   uipsecd responds.  Each time: swanctl and uipsecctl both list the
 #   CHILD_SA, pings go both ways, charon logs its peer's authentication
@@ -64,8 +65,19 @@ trap 'exit 130' INT TERM
 # conn_text SIDE NAME AUTH: tests/common/certs.sh's connection "net"
 # (strongSwan's and uipsecd's syntax are one), in UDP as the harness's
 # strongSwan always is.
-conn_text() { cert_conn "$1" "$2" "$3" "version = 2
-        encap = yes"; }
+# With SAN_IDS set, the identities are the FQDN subjectAltNames instead
+# (left.uipsec.test, right.uipsec.test).
+conn_text() {
+    local other=right
+    [ "$1" = right ] && other=left
+    if [ -n "${SAN_IDS:-}" ]; then
+        REMOTE_ID=$other.uipsec.test cert_conn "$1" "$2" "$3" "version = 2
+        encap = yes" "id = $1.uipsec.test"
+    else
+        cert_conn "$1" "$2" "$3" "version = 2
+        encap = yes"
+    fi
+}
 
 # start_swan SIDE NAME AUTH [ROOT]: charon on SIDE with certificate NAME.
 start_swan() {
@@ -135,7 +147,10 @@ run_case() {
     fi
     if grep "authenticated with $6" "$ULOG" >/dev/null; then pass "$label: uipsecd verified $6"
     else fail "$label: uipsecd verified $6" "$(grep -i authentic "$ULOG" | tail -3)"; fi
-    if clog | grep -E "authentication of 'C=CH, O=uipsec test, CN=[a-z]+\.uipsec\.test' with $7 successful" >/dev/null; then
+    # uipsecd's identity: its subject DN, or with SAN_IDS its FQDN
+    local dn='C=CH, O=uipsec test, CN='
+    [ -n "${SAN_IDS:-}" ] && dn=
+    if clog | grep -E "authentication of '$dn[a-z]+\.uipsec\.test' with $7 successful" >/dev/null; then
         pass "$label: charon verified uipsecd's $7 signature"
     else
         fail "$label: charon verified uipsecd's $7 signature" "$(clog | grep -i "authentication of" | tail -3)"
@@ -200,7 +215,21 @@ ecdsa ecdsa 256 pubkey ECDSA_with_SHA-256 ECDSA_WITH_SHA256_DER
 rsa rsa 2048 pubkey RSA_PKCS#1_v1.5_with_SHA-256 RSA_EMSA_PKCS1_SHA2_256
 rsapss rsa 2048 rsa/pss RSA-PSS_with_SHA-256 RSA_EMSA_PSS_SHA2_256_SALT_32
 ed25519 ed25519 - pubkey Ed25519 ED25519
+p384 ecdsa 384 pubkey ECDSA_with_SHA-384 ECDSA_WITH_SHA384_DER
+p521 ecdsa 521 pubkey ECDSA_with_SHA-512 ECDSA_WITH_SHA512_DER
+ed448 ed448 - pubkey Ed448 ED448
 EOF
+
+# identities that are FQDN subjectAltNames rather than the subject DNs
+if [[ san == *"${ONLY:-}"* ]]; then
+    export SAN_IDS=1
+    pki_ee lsan ecdsa 256 left.uipsec.test && pki_ee ssan ecdsa 256 right.uipsec.test &&
+        run_case "FQDN SAN identities, uipsecd initiates" left lsan ssan pubkey "ECDSA with SHA-256" \
+            ECDSA_WITH_SHA256_DER &&
+        run_case "FQDN SAN identities, strongSwan initiates" right ssan lsan pubkey \
+            "ECDSA with SHA-256" ECDSA_WITH_SHA256_DER
+    unset SAN_IDS
+fi
 
 if [[ ecdsa == *"${ONLY:-}"* ]]; then
     refused "strongSwan's certificate from a CA uipsecd does not trust" lecdsa secdsa otherCert \
