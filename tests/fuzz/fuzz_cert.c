@@ -18,7 +18,7 @@
 #include <openssl/evp.h>
 #include <openssl/x509v3.h>
 
-#include "fuzz_x509.h"
+#include "testcert.h"
 #include "ike_wire.h"
 #include "ikesa_int.h"
 
@@ -37,8 +37,8 @@ static void init(void)
 
     if (!ca_key || !ee_key)
         abort();
-    ca = fuzz_x509_make(ca_key, ca_key, NULL, "Fuzz CA", true, NULL, NULL);
-    ee = fuzz_x509_make(ee_key, ca_key, ca, "peer.example", false, NULL, NULL);
+    ca = testcert_make(ca_key, ca_key, NULL, "Fuzz CA", true, NULL, NULL);
+    ee = testcert_make(ee_key, ca_key, ca, "peer.example", false, NULL, NULL);
     ca_len = i2d_X509(ca, &ca_der);
     ee_len = i2d_X509(ee, &ee_der);
     cfg.remote_pk.on = true;

@@ -20,7 +20,7 @@
 #include <openssl/x509v3.h>
 
 #include "fetchproto.h"
-#include "fuzz_x509.h"
+#include "testcert.h"
 #include "revoc.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -39,9 +39,9 @@ static void init(void)
 
     if (!key || !crl || !last || !next)
         abort();
-    ca = fuzz_x509_make(key, key, NULL, "Fuzz CA", true, NULL, NULL);
-    ee_crl = fuzz_x509_make(key, key, ca, "crl.example", false, "http://ca.example/ca.crl", NULL);
-    ee_ocsp = fuzz_x509_make(key, key, ca, "ocsp.example", false, NULL, "http://ca.example/ocsp");
+    ca = testcert_make(key, key, NULL, "Fuzz CA", true, NULL, NULL);
+    ee_crl = testcert_make(key, key, ca, "crl.example", false, "http://ca.example/ca.crl", NULL);
+    ee_ocsp = testcert_make(key, key, ca, "ocsp.example", false, NULL, "http://ca.example/ocsp");
     trust = X509_STORE_new();
     if (!trust || X509_STORE_add_cert(trust, ca) != 1)
         abort();

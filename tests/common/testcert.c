@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-#include "fuzz_x509.h"
+#include "testcert.h"
 
 #include <openssl/x509v3.h>
 #include <stdio.h>
@@ -14,8 +14,8 @@ static void add_ext(X509 *x, X509V3_CTX *v3, int nid, const char *value)
     X509_EXTENSION_free(ext);
 }
 
-X509 *fuzz_x509_make(EVP_PKEY *key, EVP_PKEY *signer, X509 *issuer, const char *cn, bool is_ca,
-                     const char *crl_uri, const char *ocsp_uri)
+X509 *testcert_make(EVP_PKEY *key, EVP_PKEY *signer, X509 *issuer, const char *cn, bool is_ca,
+                    const char *crl_uri, const char *ocsp_uri)
 {
     X509 *x = X509_new();
     X509_NAME *n = X509_NAME_new();
