@@ -479,7 +479,7 @@ static void crl_answer(struct entry *e, const uint8_t *data, size_t len)
 
 static const char *ocsp_check(struct entry *e, OCSP_BASICRESP *bs)
 {
-    ASN1_GENERALIZEDTIME *rev, *this_upd, *next_upd;
+    ASN1_GENERALIZEDTIME *rev = NULL, *this_upd = NULL, *next_upd = NULL; /* rev: revoked only */
     int reason;
 
     /* 0: both carry a nonce and they differ (a replayed answer); a
