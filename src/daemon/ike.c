@@ -247,7 +247,9 @@ static int build_cfg(struct ike_rt *rt, char *err, size_t err_len)
     ic->force_encap = c->encap;
     ic->fragmentation = c->fragmentation;
     ic->fragment_size = cfg_fragment_size(&rt->d->cfg, rt->path.remote.family);
-    if (ike_creds_build(&rt->d->cfg, c, ic, err, err_len) < 0)
+    if (!rt->d->ike->creds)
+        rt->d->ike->creds = ike_creds_cache_new();
+    if (ike_creds_get(rt->d->ike->creds, &rt->d->cfg, c, ic, err, err_len) < 0)
         return -1;
     if (!ic->local_id.type && /* local.id defaults to our address */
         ike_id_set(&ic->local_id, rt->path.local.family == 6 ? IKE_ID_IPV6_ADDR : IKE_ID_IPV4_ADDR,
@@ -729,5 +731,8 @@ void ike_stop(struct daemon *d)
     }
     ike_traps_clear(d);
     ike_fetch_stop(d);
+    ike_creds_cache_free(d->ike ? d->ike->creds : NULL);
+    if (d->ike)
+        d->ike->creds = NULL;
     ike_io_close(d);
 }

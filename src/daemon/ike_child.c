@@ -11,6 +11,7 @@
 #include "control.h"
 #include "daemon.h"
 #include "dataplane.h"
+#include "ike_creds.h"
 #include "ike_int.h"
 #include "log.h"
 #include "pairs.h"
@@ -224,6 +225,7 @@ int ike_start(struct daemon *d)
 
 void ike_reload(struct daemon *d)
 {
+    ike_creds_cache_flush(d->ike->creds); /* the connections' certificates anew */
     ike_fetch_reload(d);
     ike_traps_clear(d);
     start_actions(d, false);

@@ -13,6 +13,7 @@
 
 struct admit;
 struct fetch_client;
+struct ike_creds_cache;
 struct ike_spis;
 
 struct ike_state {
@@ -26,8 +27,9 @@ struct ike_state {
     struct ike_spis *spis;                        /* ike_table.c: the IKE SAs by SPI */
     struct ike_rt *half_open_old, *half_open_new; /* waiting for IKE_AUTH */
     size_t n_half_open;
-    struct ike_revoc *revoc;    /* revoc.h: fetched CRLs and OCSP answers */
-    struct fetch_client *fetch; /* fetch.h: the way to the fetcher */
+    struct ike_revoc *revoc;       /* revoc.h: fetched CRLs and OCSP answers */
+    struct fetch_client *fetch;    /* fetch.h: the way to the fetcher */
+    struct ike_creds_cache *creds; /* ike_creds.h: certificates per connection */
 };
 
 /* The daemon's view of one IKE SA. */

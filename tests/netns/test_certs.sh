@@ -36,7 +36,8 @@
 #               certificate is refused naming the date; revocation =
 #               strict accepts a chain whose every CA's CRL is at hand and
 #               refuses one without them
-#   refusals    an unknown CA, an expired certificate, an identity the
+#   refusals    an unknown CA (also once a reload removed the root), an
+#               expired certificate, an identity the
 #               certificate does not hold: refused with a log line that
 #               names the certificate and the check; nothing installed
 #
@@ -337,6 +338,18 @@ layout left lecdsa && layout right recdsa otherCert && conf left lecdsa pubkey &
     conf right recdsa pubkey && restart && initiate
 refused "unknown CA (right trusts another root), the CAs it trusts named" \
     'not trusted (we trust "C=CH, O=elsewhere, CN=Other Root CA")'
+
+# a reload takes the new credentials (the connections' certificate
+# objects are made anew): right stops trusting the root
+layout left lecdsa && layout right recdsa && conf left lecdsa pubkey && conf right recdsa pubkey &&
+    restart && initiate
+if [ $RC = 0 ] && rm "$WORK/right/x509ca/rootCert.pem" && cp "$PKI/otherCert.pem" "$WORK/right/x509ca/" &&
+    ctl "$NS_R" reload >/dev/null && ctl "$NS_L" terminate --ike net --timeout 10 >/dev/null; then
+    initiate
+    refused "after a reload that removed the root from x509ca/" "not trusted"
+else
+    fail "up, then reload" "$OUT" "$(logs | tail -6)"
+fi
 
 # an expired certificate: the same key, valid in 2020 only
 pki_ee lold ecdsa 256 left.uipsec.test --not-before "01.01.20 00:00:00" \
