@@ -290,10 +290,10 @@ static void test_weak_psk_warning(void **state)
 /* dir/name with text in it. */
 static void put_file(const char *dir, const char *name, const char *text)
 {
-    char p[300];
+    char p[600];
     FILE *f;
 
-    snprintf(p, sizeof p, "%s/%s", dir, name);
+    assert_true(snprintf(p, sizeof p, "%s/%s", dir, name) < (int)sizeof p);
     f = fopen(p, "w");
     assert_non_null(f);
     fputs(text, f);
