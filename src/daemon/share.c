@@ -101,9 +101,8 @@ void share_help(struct share *s, struct dp_worker *w)
     uint64_t v;
     bool found = true;
 
-    if (read(s->fd[w->id], &v, sizeof(v)) < 0) {
-        /* nothing to read: a wake-up meant for a moment ago */
-    }
+    /* the wake-up only; nothing to read is fine (one meant for a moment ago) */
+    (void)!read(s->fd[w->id], &v, sizeof(v));
     while (found) {
         found = false;
         for (unsigned i = 0; i < s->n; i++)
