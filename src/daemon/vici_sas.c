@@ -259,14 +259,14 @@ static void add_auth(struct vici_buf *b, const char *name, const struct cfg_auth
                      const struct ike_id *id, bool any, bool local)
 {
     vici_section(b, name);
+    if (id->type || any)
+        add_id(b, "id", id, any);
     vici_kv(b, "class", "%s", a->method == CFG_AUTH_PSK ? "pre-shared key" : "public key");
     if (!local && a->method == CFG_AUTH_PUBKEY)
         vici_kv(b, "revocation", "%s",
                 a->revocation == CFG_REVOCATION_STRICT  ? "strict"
                 : a->revocation == CFG_REVOCATION_IFURI ? "ifuri"
                                                         : "relaxed");
-    if (id->type || any)
-        add_id(b, "id", id, any);
     vici_list(b, "groups");
     vici_list_end(b);
     vici_list(b, "cert_policy");
@@ -320,7 +320,7 @@ void vici_conn(struct vici_buf *b, const struct cfg_conn *c)
         vici_kv(b, "rekey_time", "%llu", (unsigned long long)ch->life.rekey[CFG_TIME]);
         vici_kv(b, "rekey_bytes", "%llu", (unsigned long long)ch->life.rekey[CFG_BYTES]);
         vici_kv(b, "rekey_packets", "%llu", (unsigned long long)ch->life.rekey[CFG_PACKETS]);
-        vici_kv(b, "dpd_action", "clear");
+        vici_kv(b, "dpd_action", "%s", c->dpd_delay ? "clear" : "none");
         vici_kv(b, "close_action", "none");
         add_ts_texts(b, "local-ts", ch->local_ts, ch->n_local_ts);
         add_ts_texts(b, "remote-ts", ch->remote_ts, ch->n_remote_ts);
