@@ -307,6 +307,8 @@ void vici_tick(struct daemon *d, struct vici *v)
     uint64_t now = vici_now_ms();
 
     (void)d;
+    if (v)
+        vici_watch_tick(v);
     for (size_t i = 0; v && i < VICI_MAX_CLIENTS; i++) {
         struct vici_client *c = &v->cl[i];
 

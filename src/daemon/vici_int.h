@@ -83,6 +83,9 @@ void vici_send(struct vici *v, struct vici_client *c);
 void vici_raise(struct vici *v, enum vici_event ev, struct vici_client *only);
 bool vici_registered(const struct vici_client *c, enum vici_event ev);
 
+/* vici_watch.c: ike-updown and child-updown, every tick. */
+void vici_watch_tick(struct vici *v);
+
 /* vici.c: one CMD_REQUEST (its message well formed). */
 void vici_command(struct vici *v, struct vici_client *c, const char *name, uint8_t *msg,
                   size_t len);

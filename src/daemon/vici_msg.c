@@ -329,6 +329,11 @@ void vici_list_end(struct vici_buf *b)
     put_u8(b, VICI_LIST_END);
 }
 
+void vici_put_raw(struct vici_buf *b, const uint8_t *p, size_t len)
+{
+    put_bytes(b, p, len);
+}
+
 void vici_put_elem(struct vici_buf *b, const struct vici_elem *e)
 {
     put_u8(b, e->type);

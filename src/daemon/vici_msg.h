@@ -109,6 +109,8 @@ void vici_kv_raw(struct vici_buf *b, const char *name, const void *value, size_t
 void vici_list(struct vici_buf *b, const char *name);
 void vici_item(struct vici_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void vici_list_end(struct vici_buf *b);
+/* Elements already encoded (a kept message), as they are. */
+void vici_put_raw(struct vici_buf *b, const uint8_t *p, size_t len);
 /* One element as read (a message copied element by element). */
 void vici_put_elem(struct vici_buf *b, const struct vici_elem *e);
 

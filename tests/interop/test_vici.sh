@@ -228,6 +228,10 @@ has "swanctl --list-conns: nowhere too" "$out" "^nowhere: IKEv2"
 
 # ---- initiate, list-sas -------------------------------------------------------------
 
+# swanctl --monitor-sa sees what follows
+ip netns exec "$L" swanctl --monitor-sa --pretty --uri "unix://$VSOCK" >"$WORK/monitor" 2>&1 &
+MONITOR=$!
+sleep 0.5
 out=$(u --initiate --child net --timeout 20 2>&1)
 rc=$?
 has "swanctl --initiate --child net: control-log lines" "$out" "^\[IKE\] gw\[[0-9]+\]: .*established"
@@ -269,6 +273,20 @@ out=$(u --terminate --ike gw 2>&1)
 rc=$?
 has "swanctl --terminate --ike gw: completed" "$out" "^terminate completed successfully$"
 [ $rc = 0 ] && pass "swanctl --terminate: exit status 0" || fail "swanctl --terminate: exit status 0" "$rc"
+sleep 1.2 # a tick or two
+kill -INT $MONITOR
+wait $MONITOR
+mon=$(cat "$WORK/monitor")
+n=$(grep -c "^ike-updown event {" <<<"$mon")
+[ "$n" = 2 ] && pass "swanctl --monitor-sa: two ike-updown events (up, down)" ||
+    fail "swanctl --monitor-sa: two ike-updown events (up, down)" "$n" "$mon"
+n=$(grep -c "^child-updown event {" <<<"$mon")
+[ "$n" = 2 ] && pass "swanctl --monitor-sa: two child-updown events (up, down)" ||
+    fail "swanctl --monitor-sa: two child-updown events (up, down)" "$n" "$mon"
+n=$(grep -c "^  up = yes$" <<<"$mon")
+[ "$n" = 2 ] && pass "swanctl --monitor-sa: up = yes in the two up events" ||
+    fail "swanctl --monitor-sa: up = yes in the two up events" "$n" "$mon"
+has "swanctl --monitor-sa: the CHILD_SA in its events" "$mon" "^      net-[0-9]+ \{$"
 out=$(u --terminate --ike nowhere 2>&1)
 has "swanctl --terminate --ike nowhere (still connecting): completed" "$out" \
     "^terminate completed successfully$"
