@@ -284,6 +284,61 @@ static void get_algorithms(struct vici *v, struct vici_client *c)
     vici_send(v, c);
 }
 
+/* ---- counters ---- */
+
+/* The IKE thread's drop counters since reset-counters: charon's "invalid"
+ * (undecodable, or refused by its IKE SA) and "invalid-spi", then each of
+ * uipsecd's under its own name (docs/CONTROL.md).  uipsecd counts for the
+ * whole daemon, not per connection. */
+static bool counters_args(struct vici *v, struct vici_client *c, uint8_t *msg, size_t len)
+{
+    char name[256], all[8];
+
+    if (vici_find(msg, len, "name", name, sizeof name) &&
+        !(vici_find(msg, len, "all", all, sizeof all) && !strcmp(all, "yes"))) {
+        vici_fail(v, c,
+                  "uipsecd counts IKE events for the whole daemon, not per connection; "
+                  "leave out the name");
+        return false;
+    }
+    return true;
+}
+
+static uint64_t since_reset(const struct vici *v, enum dd_drop r)
+{
+    return v->d->drops[r] - v->counters_reset[r];
+}
+
+static void get_counters(struct vici *v, struct vici_client *c, uint8_t *msg, size_t len)
+{
+    struct vici_buf *b = &v->out;
+
+    if (!counters_args(v, c, msg, len))
+        return;
+    vici_begin(b, VICI_CMD_RESPONSE, "");
+    vici_section(b, "counters");
+    vici_section(b, "");
+    vici_kv(
+        b, "invalid", "%llu",
+        (unsigned long long)(since_reset(v, DD_IKE_MALFORMED) + since_reset(v, DD_IKE_DROPPED)));
+    vici_kv(b, "invalid-spi", "%llu", (unsigned long long)since_reset(v, DD_IKE_UNKNOWN_SPI));
+    for (int r = DD_IKE_MALFORMED; r <= DD_IKE_AUTH_BACKOFF; r++)
+        vici_kv(b, dd_drop_name((enum dd_drop)r), "%llu",
+                (unsigned long long)since_reset(v, (enum dd_drop)r));
+    vici_section_end(b);
+    vici_section_end(b);
+    vici_kv(b, "success", "yes");
+    vici_send(v, c);
+}
+
+static void reset_counters(struct vici *v, struct vici_client *c, uint8_t *msg, size_t len)
+{
+    if (!counters_args(v, c, msg, len))
+        return;
+    memcpy(v->counters_reset, v->d->drops, sizeof v->counters_reset);
+    succeed(v, c);
+}
+
 /* ---- initiate and terminate ---- */
 
 /* timeout (ms): 0 waits (up to VICI_WAIT_MAX_MS), -1 answers at once;
@@ -542,6 +597,10 @@ void vici_command(struct vici *v, struct vici_client *c, const char *name, uint8
         list_certs(v, c);
     else if (!strcmp(name, "get-algorithms"))
         get_algorithms(v, c);
+    else if (!strcmp(name, "get-counters"))
+        get_counters(v, c, msg, len);
+    else if (!strcmp(name, "reset-counters"))
+        reset_counters(v, c, msg, len);
     else if (!strcmp(name, "initiate"))
         initiate(v, c, msg, len);
     else if (!strcmp(name, "terminate"))

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "ctl_socket.h"
+#include "drops.h"
 #include "vici_msg.h"
 
 #define VICI_MAX_CLIENTS 32           /* connections served at once */
@@ -73,6 +74,7 @@ struct vici {
     struct vici_buf out; /* the packet being built, reused */
     struct vici_counters n;
     char sysname[65], release[65], machine[65]; /* uname, before the sandbox */
+    uint64_t counters_reset[DD_COUNT];          /* the IKE counters at reset-counters */
 };
 
 uint64_t vici_now_ms(void);

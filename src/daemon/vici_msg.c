@@ -33,12 +33,13 @@ static bool printable(const uint8_t *p, size_t n)
     return true;
 }
 
-/* A name: one byte of length, then the name (not empty). */
+/* A name: one byte of length, then the name (may be empty: charon's
+ * global counters are the section ""). */
 static bool take_name(struct cursor *c, uint8_t **name, size_t *len)
 {
     uint8_t *n;
 
-    if (!cursor_take(c, 1, &n) || n[0] == 0 || !cursor_take(c, n[0], name))
+    if (!cursor_take(c, 1, &n) || !cursor_take(c, n[0], name))
         return false;
     *len = n[0];
     return true;
@@ -228,7 +229,7 @@ static void put_u8(struct vici_buf *b, uint8_t v)
 /* Names longer than 255 bytes cannot be written: the packet fails. */
 static void put_name(struct vici_buf *b, const void *name, size_t n)
 {
-    if (n == 0 || n > 255) {
+    if (n > 255) {
         b->failed = true;
         return;
     }

@@ -298,6 +298,25 @@ out=$(c --list-sas 2>&1)
 out=$(u --terminate --ike gw 2>&1)
 has "terminate of what is not up: refused" "$out" "terminate failed: no IKE SA named \"gw\" is up"
 
+# ---- counters -------------------------------------------------------------------------
+
+out=$(u --counters --reset 2>&1)
+has "swanctl --counters --reset: completed" "$out" "^reset-counters completed successfully$"
+# two datagrams to port 500 that are no IKE messages
+nsx "$R" "$PY" -c 'import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for _ in range(2): s.sendto(b"not an IKE message", ("192.0.2.1", 500))'
+sleep 0.3
+out=$(u --counters 2>&1)
+has "swanctl --counters: global" "$out" "^global:$"
+has "swanctl --counters: the two as charon's invalid" "$out" "^  invalid +: 2$"
+has "swanctl --counters: the two under uipsecd's name" "$out" "^  ike-malformed +: 2$"
+u --counters --reset >/dev/null 2>&1
+out=$(u --counters 2>&1)
+has "swanctl --counters after --reset: 0" "$out" "^  ike-malformed +: 0$"
+out=$(u --counters --name gw 2>&1)
+has "swanctl --counters --name: refused, saying why" "$out" "not per connection"
+
 # ---- refused ---------------------------------------------------------------------------
 
 out=$(u --list-pools --raw 2>&1)
