@@ -69,9 +69,13 @@ static void tap(enum log_level level, const char *line)
     size_t clen = 0;
     const char *conn = conn_of_line(line, &clen);
 
+    struct vici_buf saved;
+
     if (!v || in_tap)
         return;
     in_tap = true;
+    saved = v->out; /* what was being built stays as it was */
+    v->out = v->log;
     for (size_t i = 0; i < VICI_MAX_CLIENTS; i++) {
         struct vici_client *c = &v->cl[i];
         bool ctl = c->wait != VW_NONE && vici_registered(c, VE_CONTROL_LOG) && conn &&
@@ -91,7 +95,17 @@ static void tap(enum log_level level, const char *line)
         vici_kv(&v->out, "msg", "%s", line);
         vici_raise(v, ctl ? VE_CONTROL_LOG : VE_LOG, c);
     }
+    v->log = v->out;
+    v->out = saved;
     in_tap = false;
+}
+
+void vici_untap(const struct vici *v)
+{
+    if (log_vici == v) {
+        log_set_tap(NULL);
+        log_vici = NULL;
+    }
 }
 
 /* ---- simple commands ---- */
@@ -601,6 +615,10 @@ void vici_command(struct vici *v, struct vici_client *c, const char *name, uint8
         get_counters(v, c, msg, len);
     else if (!strcmp(name, "reset-counters"))
         reset_counters(v, c, msg, len);
+    else if (!strcmp(name, "load-conn"))
+        vici_load_conn(v, c, msg, len);
+    else if (!strcmp(name, "unload-conn"))
+        vici_unload_conn(v, c, msg, len);
     else if (!strcmp(name, "initiate"))
         initiate(v, c, msg, len);
     else if (!strcmp(name, "terminate"))

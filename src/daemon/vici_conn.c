@@ -124,7 +124,7 @@ static void queue(struct vici *v, struct vici_client *c, const uint8_t *p, size_
         return;
     if (!queue_room(c, n)) {
         v->n.overflow++;
-        log_warn("vici: a client left more than %u MiB unread; dropped", VICI_MAX_QUEUE >> 20);
+        v->dropped_full++; /* logged at the tick: v->out may be half built now */
         drop(c);
         return;
     }
@@ -307,6 +307,11 @@ void vici_tick(struct daemon *d, struct vici *v)
     uint64_t now = vici_now_ms();
 
     (void)d;
+    if (v && v->dropped_full) {
+        log_warn("vici: %u client%s left more than %u MiB unread; dropped", v->dropped_full,
+                 v->dropped_full == 1 ? "" : "s", VICI_MAX_QUEUE >> 20);
+        v->dropped_full = 0;
+    }
     if (v)
         vici_watch_tick(v);
     for (size_t i = 0; v && i < VICI_MAX_CLIENTS; i++) {
@@ -348,6 +353,7 @@ int vici_open(struct daemon *d, struct vici **out)
         v->cl[i].fd = -1;
     v->d = d;
     vici_buf_init(&v->out, VICI_MAX_PACKET);
+    vici_buf_init(&v->log, VICI_MAX_PACKET);
     if (uname(&u) == 0) { /* not reachable from the sandbox */
         snprintf(v->sysname, sizeof v->sysname, "%s", u.sysname);
         snprintf(v->release, sizeof v->release, "%s", u.release);
@@ -398,10 +404,12 @@ void vici_close(struct vici *v)
 {
     if (!v)
         return;
+    vici_untap(v);
     for (size_t i = 0; i < VICI_MAX_CLIENTS; i++)
         drop(&v->cl[i]);
     ctl_socket_close(&v->sock);
     close(v->ep);
     vici_buf_free(&v->out);
+    vici_buf_free(&v->log);
     free(v);
 }

@@ -71,7 +71,9 @@ struct vici {
     struct ctl_socket sock;
     int ep;
     struct vici_client cl[VICI_MAX_CLIENTS];
-    struct vici_buf out; /* the packet being built, reused */
+    struct vici_buf out;   /* the packet being built, reused */
+    struct vici_buf log;   /* log events', swapped in: a line may be logged mid-packet */
+    unsigned dropped_full; /* clients dropped for a full queue, not logged yet */
     struct vici_counters n;
     char sysname[65], release[65], machine[65]; /* uname, before the sandbox */
     uint64_t counters_reset[DD_COUNT];          /* the IKE counters at reset-counters */
@@ -91,6 +93,12 @@ void vici_watch_tick(struct vici *v);
 /* vici.c: one CMD_REQUEST (its message well formed). */
 void vici_command(struct vici *v, struct vici_client *c, const char *name, uint8_t *msg,
                   size_t len);
+/* vici_load.c: load-conn and unload-conn. */
+void vici_load_conn(struct vici *v, struct vici_client *c, uint8_t *msg, size_t len);
+void vici_unload_conn(struct vici *v, struct vici_client *c, uint8_t *msg, size_t len);
+
+/* vici.c: the log no longer reaches v (it is closing). */
+void vici_untap(const struct vici *v);
 /* vici.c: a client's wait, checked every tick; true when it was answered. */
 bool vici_wait_check(struct vici *v, struct vici_client *c, uint64_t now);
 /* vici.c: answers a command's response "success = no, errmsg = msg". */

@@ -231,6 +231,8 @@ has "swanctl --list-conns: nowhere too" "$out" "^nowhere: IKEv2"
 # swanctl --monitor-sa sees what follows
 ip netns exec "$L" swanctl --monitor-sa --pretty --uri "unix://$VSOCK" >"$WORK/monitor" 2>&1 &
 MONITOR=$!
+ip netns exec "$L" swanctl --log --uri "unix://$VSOCK" >"$WORK/log" 2>&1 &
+LOGGER=$!
 sleep 0.5
 out=$(u --initiate --child net --timeout 20 2>&1)
 rc=$?
@@ -274,8 +276,10 @@ rc=$?
 has "swanctl --terminate --ike gw: completed" "$out" "^terminate completed successfully$"
 [ $rc = 0 ] && pass "swanctl --terminate: exit status 0" || fail "swanctl --terminate: exit status 0" "$rc"
 sleep 1.2 # a tick or two
-kill -INT $MONITOR
-wait $MONITOR
+kill -INT $MONITOR $LOGGER
+wait $MONITOR $LOGGER
+has "swanctl --log: the IKE SA's lines" "$(cat "$WORK/log")" \
+    "^[0-9]{2}\[IKE\] gw\[[0-9]+\]: IKE SA established"
 mon=$(cat "$WORK/monitor")
 n=$(grep -c "^ike-updown event {" <<<"$mon")
 [ "$n" = 2 ] && pass "swanctl --monitor-sa: two ike-updown events (up, down)" ||
@@ -297,6 +301,25 @@ out=$(c --list-sas 2>&1)
 [ -z "$out" ] && pass "after terminate: no SA at charon" || fail "after terminate: no SA at charon" "$out"
 out=$(u --terminate --ike gw 2>&1)
 has "terminate of what is not up: refused" "$out" "terminate failed: no IKE SA named \"gw\" is up"
+
+# ---- load-conn --------------------------------------------------------------------------
+
+# swanctl --load-conns reads the connections of a swanctl.conf, as uipsecd
+# does: the same ones are accepted, others refused saying why
+out=$(u --load-conns --file "$WORK/uipsecd.conf" 2>&1)
+has "swanctl --load-conns of uipsecd's own file: both loaded" "$out" \
+    "^successfully loaded 2 connections, 0 unloaded$"
+sed 's/aes256gcm16-prfsha256-x25519/aes128gcm16-prfsha256-x25519/' "$WORK/uipsecd.conf" \
+    >"$WORK/changed.conf"
+out=$(u --load-conns --file "$WORK/changed.conf" 2>&1)
+has "swanctl --load-conns of a changed connection: refused, saying where it belongs" "$out" \
+    "loading connection 'gw' failed: connection 'gw' is valid, but uipsecd takes changed connections only from its configuration file"
+sed 's/^\(        encap = yes\)$/\1\n        vips = 0.0.0.0/' "$WORK/uipsecd.conf" >"$WORK/vips.conf"
+out=$(u --load-conns --file "$WORK/vips.conf" 2>&1)
+has "swanctl --load-conns with a key uipsecd lacks: refused, naming it" "$out" \
+    "loading connection 'gw' failed: load-conn:[0-9]+:1: .*vips"
+out=$(u --list-conns 2>&1)
+has "after them, the connections are as configured" "$out" "^gw: IKEv2"
 
 # ---- counters -------------------------------------------------------------------------
 
