@@ -1306,13 +1306,11 @@ static char *copy_text(const char *s, size_t n)
 
 struct settings_node *settings_add(struct settings_node *root, struct settings_node *section,
                                    struct settings_node *after, const char *name, size_t name_len,
-                                   const char *value, size_t value_len, unsigned line,
-                                   unsigned col)
+                                   const char *value, size_t value_len, unsigned line, unsigned col)
 {
     char *nm = copy_text(name, name_len), *v = value ? copy_text(value, value_len) : NULL;
-    struct settings_node *n = nm && (v || !value)
-                                  ? node_new(nm, v, root->file, (struct pos){line, col})
-                                  : NULL;
+    struct settings_node *n =
+        nm && (v || !value) ? node_new(nm, v, root->file, (struct pos){line, col}) : NULL;
 
     if (!n) {
         wipe_free(nm);

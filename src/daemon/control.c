@@ -30,11 +30,11 @@
 #include "log.h"
 #include "vici.h"
 
-#define CTL_MAX_CLIENTS 32          /* connections served at once */
-#define CTL_REQUEST_MS  2000        /* connect to the request's "\n" */
-#define CTL_ANSWER_MS   5000        /* an answer, ready, to the client */
-#define CTL_MAX_ANSWER  (16u << 20) /* docs/CONTROL.md */
-#define LISTENER        UINT64_MAX  /* epoll tag of the listening socket */
+#define CTL_MAX_CLIENTS 32               /* connections served at once */
+#define CTL_REQUEST_MS  2000             /* connect to the request's "\n" */
+#define CTL_ANSWER_MS   5000             /* an answer, ready, to the client */
+#define CTL_MAX_ANSWER  (16u << 20)      /* docs/CONTROL.md */
+#define LISTENER        UINT64_MAX       /* epoll tag of the listening socket */
 #define VICI_SET        (UINT64_MAX - 1) /* epoll tag of VICI's own set (vici.h) */
 
 enum client_state { CL_FREE, CL_READING, CL_WAITING, CL_WRITING };
