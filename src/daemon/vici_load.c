@@ -23,128 +23,7 @@
 #include "settings.h"
 #include "value.h"
 #include "vici_int.h"
-
-#define LOAD_FILE "load-conn" /* the "file" of the messages: element numbers as lines */
-
-struct level {
-    struct settings_node *sec, *last;
-};
-
-static bool printable(const uint8_t *p, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        if (p[i] < 0x20 || p[i] > 0x7e)
-            return false;
-    return true;
-}
-
-static bool add(struct settings_node *root, struct level *at, const struct vici_elem *e,
-                const char *value, size_t value_len, unsigned line)
-{
-    struct settings_node *n = settings_add(root, at->sec, at->last, (const char *)e->name,
-                                           e->name_len, value, value_len, line, 1);
-
-    if (n)
-        at->last = n;
-    return n != NULL;
-}
-
-/* A list's items joined as the file would write them: "a, b". */
-static bool join(char *list, size_t cap, size_t *len, const struct vici_elem *e)
-{
-    if (*len + 2 + e->value_len >= cap)
-        return false;
-    if (*len)
-        memcpy(list + *len, ", ", 2), *len += 2;
-    memcpy(list + *len, e->value, e->value_len);
-    *len += e->value_len;
-    return true;
-}
-
-/* One element into the tree; -1 with err. */
-static int take(struct settings_node *root, struct level *lv, unsigned *depth,
-                const struct vici_elem *e, unsigned line, char *list, size_t *list_len,
-                struct vici_elem *list_start, char *err, size_t err_len)
-{
-    if (e->name && !printable(e->name, e->name_len)) {
-        snprintf(err, err_len, "%s:%u:1: a name holds a byte that is not printable", LOAD_FILE,
-                 line);
-        return -1;
-    }
-    if ((e->type == VICI_KEY_VALUE || e->type == VICI_LIST_ITEM) &&
-        !printable(e->value, e->value_len)) {
-        snprintf(
-            err, err_len,
-            "%s:%u:1: %.*s: the value is not text (certificate or key data?); uipsecd "
-            "takes certificates and keys by file name in its configuration file",
-            LOAD_FILE, line, (int)(e->type == VICI_LIST_ITEM ? list_start->name_len : e->name_len),
-            e->type == VICI_LIST_ITEM ? (const char *)list_start->name : (const char *)e->name);
-        return -1;
-    }
-    switch (e->type) {
-    case VICI_SECTION_START:
-        if (!add(root, &lv[*depth], e, NULL, 0, line))
-            return -1;
-        lv[*depth + 1] = (struct level){lv[*depth].last, NULL};
-        ++*depth;
-        return 0;
-    case VICI_SECTION_END:
-        --*depth;
-        return 0;
-    case VICI_KEY_VALUE:
-        if (*depth == 0) {
-            snprintf(err, err_len, "%s:%u:1: %.*s: load-conn takes one section per connection",
-                     LOAD_FILE, line, (int)e->name_len, (const char *)e->name);
-            return -1;
-        }
-        return add(root, &lv[*depth], e, (const char *)e->value, e->value_len, line) ? 0 : -1;
-    case VICI_LIST_START:
-        if (*depth == 0) {
-            snprintf(err, err_len, "%s:%u:1: %.*s: load-conn takes one section per connection",
-                     LOAD_FILE, line, (int)e->name_len, (const char *)e->name);
-            return -1;
-        }
-        *list_start = *e;
-        *list_len = 0;
-        return 0;
-    case VICI_LIST_ITEM:
-        return join(list, VICI_MAX_REQUEST, list_len, e) ? 0 : -1;
-    default: /* the list's end: its key */
-        return add(root, &lv[*depth], list_start, list, *list_len, line) ? 0 : -1;
-    }
-}
-
-/* The message (well formed: vici_msg_check) as connections { ... } of a
- * new settings tree; NULL with err. */
-static struct settings_node *to_tree(uint8_t *msg, size_t len, char *err, size_t err_len)
-{
-    struct settings_node *root = settings_new(LOAD_FILE), *conns;
-    struct level lv[VICI_MAX_DEPTH + 2];
-    struct vici_elem e, start = {0};
-    struct vici_reader r;
-    unsigned depth = 0, line = 0;
-    char *list = malloc(VICI_MAX_REQUEST);
-    size_t list_len = 0;
-    int rc = 0;
-
-    snprintf(err, err_len, "%s: out of memory", LOAD_FILE);
-    conns = root && list ? settings_add(root, root, NULL, "connections", 11, NULL, 0, 0, 0) : NULL;
-    if (!conns) {
-        free(list);
-        settings_free(root);
-        return NULL;
-    }
-    lv[0] = (struct level){conns, NULL};
-    vici_reader_init(&r, msg, len);
-    while (rc == 0 && vici_next(&r, &e, err, err_len) > 0)
-        rc = take(root, lv, &depth, &e, ++line, list, &list_len, &start, err, err_len);
-    free(list);
-    if (rc < 0) {
-        settings_free(root);
-        return NULL;
-    }
-    return root;
-}
+#include "vici_tree.h"
 
 /* The configured connection called name, or NULL. */
 static const struct cfg_conn *configured(const struct daemon *d, const char *name)
@@ -180,7 +59,7 @@ void vici_load_conn(struct vici *v, struct vici_client *c, uint8_t *msg, size_t 
 
     snprintf(tmp.conf_dir, sizeof tmp.conf_dir, "%s", v->d->cfg.conf_dir);
     ve = (struct value_err){err, sizeof err};
-    if (!(root = to_tree(msg, len, err, sizeof err)) ||
+    if (!(root = vici_tree(msg, len, err, sizeof err)) ||
         cfg_ike_connections(&ve, settings_child(root, "connections"), &tmp) < 0) {
         settings_free(root);
         cfg_free(&tmp);

@@ -6,13 +6,20 @@
  * reason; a message the reader accepts, written again element by element,
  * gives exactly its bytes (so the reader took every byte and invented
  * none); a message it refuses is refused by the walk too; a value found in
- * the root is one the walk met.
+ * the root is one the walk met.  A well-formed message also goes the way
+ * of load-conn (vici_tree.c): into a settings tree, which uipsecd's
+ * connection code reads (names and values no configuration file could
+ * hold: dots, braces, spaces in names).
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "config.h"
+#include "config_ike.h"
+#include "value.h"
 #include "vici_msg.h"
+#include "vici_tree.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -23,6 +30,24 @@ static void check_text(const char *s)
     for (; *s; s++)
         if ((unsigned char)*s < 0x20 || *s == 0x7f)
             abort();
+}
+
+static void check_load_conn(uint8_t *msg, size_t len)
+{
+    struct settings_node *root;
+    struct cfg cfg = {0};
+    char err[600] = "";
+    struct value_err ve = {err, sizeof err};
+
+    if (!(root = vici_tree(msg, len, err, sizeof err))) {
+        check_text(err);
+        return;
+    }
+    strcpy(cfg.conf_dir, "/nonexistent");
+    if (cfg_ike_connections(&ve, settings_child(root, "connections"), &cfg) < 0)
+        check_text(err);
+    settings_free(root);
+    cfg_free(&cfg);
 }
 
 static void check_message(uint8_t *msg, size_t len)
@@ -50,6 +75,8 @@ static void check_message(uint8_t *msg, size_t len)
     if (rc == 0 && (!vici_end(&b) || b.len != 5 + len || memcmp(b.p + 5, msg, len)))
         abort();
     vici_buf_free(&b);
+    if (rc == 0)
+        check_load_conn(msg, len);
     if (rc == 0 && vici_find(msg, len, "child", v, sizeof v) &&
         (strlen(v) >= sizeof v || !memmem(msg, len, v, strlen(v))))
         abort();
