@@ -619,6 +619,19 @@ void vici_command(struct vici *v, struct vici_client *c, const char *name, uint8
         vici_load_conn(v, c, msg, len);
     else if (!strcmp(name, "unload-conn"))
         vici_unload_conn(v, c, msg, len);
+    else if (!strcmp(name, "load-shared") || !strcmp(name, "load-key") ||
+             !strcmp(name, "load-token") || !strcmp(name, "load-cert") ||
+             !strcmp(name, "load-authority"))
+        vici_load_cred(v, c, name, msg, len);
+    else if (!strcmp(name, "unload-shared") || !strcmp(name, "unload-key") ||
+             !strcmp(name, "unload-authority"))
+        vici_fail(v, c, "%s: nothing was loaded over VICI", name);
+    else if (!strcmp(name, "get-shared") || !strcmp(name, "get-keys"))
+        vici_list_loaded(v, c, "keys");
+    else if (!strcmp(name, "get-authorities"))
+        vici_list_loaded(v, c, "authorities");
+    else if (!strcmp(name, "flush-certs") || !strcmp(name, "clear-creds"))
+        succeed(v, c); /* no cache, nothing loaded over VICI */
     else if (!strcmp(name, "initiate"))
         initiate(v, c, msg, len);
     else if (!strcmp(name, "terminate"))

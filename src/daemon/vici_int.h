@@ -96,6 +96,11 @@ void vici_command(struct vici *v, struct vici_client *c, const char *name, uint8
 /* vici_load.c: load-conn and unload-conn. */
 void vici_load_conn(struct vici *v, struct vici_client *c, uint8_t *msg, size_t len);
 void vici_unload_conn(struct vici *v, struct vici_client *c, uint8_t *msg, size_t len);
+/* vici_load.c: load-shared, load-key, load-cert...: refused, saying where
+ * the credential belongs; get-shared, get-keys, get-authorities: empty. */
+void vici_load_cred(struct vici *v, struct vici_client *c, const char *cmd, uint8_t *msg,
+                    size_t len);
+void vici_list_loaded(struct vici *v, struct vici_client *c, const char *list);
 
 /* vici.c: the log no longer reaches v (it is closing). */
 void vici_untap(const struct vici *v);

@@ -99,3 +99,41 @@ void vici_unload_conn(struct vici *v, struct vici_client *c, uint8_t *msg, size_
                   "there, then swanctl --reload-settings",
                   name, v->d->config_path);
 }
+
+/* ---- credentials ---- */
+
+/* uipsecd's secrets and private keys live in its privileged process,
+ * which takes them from the configuration file only: nothing is loaded
+ * over VICI, so the lists of what was are empty and loads are refused
+ * saying where the credential belongs. */
+void vici_load_cred(struct vici *v, struct vici_client *c, const char *cmd, uint8_t *msg,
+                    size_t len)
+{
+    char id[256] = "";
+
+    vici_find(msg, len, "id", id, sizeof id);
+    if (!strcmp(cmd, "load-shared"))
+        vici_fail(v, c,
+                  "uipsecd keeps pre-shared keys in its privileged process and takes them only "
+                  "from its configuration file (%s, section secrets)%s%s%s",
+                  v->d->config_path, id[0] ? "; '" : "", id, id[0] ? "' is not loaded" : "");
+    else if (!strcmp(cmd, "load-key") || !strcmp(cmd, "load-token"))
+        vici_fail(v, c,
+                  "uipsecd keeps private keys in its privileged process and takes them only from "
+                  "private/ beside its configuration file (in %s)",
+                  v->d->cfg.conf_dir);
+    else
+        vici_fail(v, c,
+                  "uipsecd takes certificates and authorities only from x509/, x509ca/ and "
+                  "x509crl/ beside its configuration file, and connections' cacerts");
+}
+
+/* get-shared, get-keys, get-authorities: what VICI loaded, which is
+ * nothing. */
+void vici_list_loaded(struct vici *v, struct vici_client *c, const char *list)
+{
+    vici_begin(&v->out, VICI_CMD_RESPONSE, "");
+    vici_list(&v->out, list);
+    vici_list_end(&v->out);
+    vici_send(v, c);
+}

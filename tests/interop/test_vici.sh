@@ -318,6 +318,17 @@ sed 's/^\(        encap = yes\)$/\1\n        vips = 0.0.0.0/' "$WORK/uipsecd.con
 out=$(u --load-conns --file "$WORK/vips.conf" 2>&1)
 has "swanctl --load-conns with a key uipsecd lacks: refused, naming it" "$out" \
     "loading connection 'gw' failed: load-conn:[0-9]+:1: .*vips"
+# swanctl --load-all, as a strongSwan user's scripts run it: connections
+# accepted, the secret refused saying where it belongs, no failure else
+mkdir -p "$WORK/swanctl"
+out=$(SWANCTL_DIR=$WORK/swanctl u --load-all --noprompt --file "$WORK/uipsecd.conf" 2>&1 |
+    grep -v "^opening directory")
+has "swanctl --load-all: the connections" "$out" "^successfully loaded 2 connections, 0 unloaded$"
+has "swanctl --load-all: the secret refused, saying where secrets come from" "$out" \
+    "^loading shared secret failed: uipsecd keeps pre-shared keys in its privileged process"
+bad=$(grep -iE "fail|error" <<<"$out" | grep -v "^loading shared secret failed")
+[ -z "$bad" ] && pass "swanctl --load-all: nothing else failed" ||
+    fail "swanctl --load-all: nothing else failed" "$bad"
 out=$(u --list-conns 2>&1)
 has "after them, the connections are as configured" "$out" "^gw: IKEv2"
 
