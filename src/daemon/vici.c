@@ -257,6 +257,27 @@ static void list_sas(struct vici *v, struct vici_client *c, uint8_t *msg, size_t
     empty_response(v, c);
 }
 
+/* Trap policies (uipsecd has no drop or bypass policies of connections). */
+static void list_policies(struct vici *v, struct vici_client *c, uint8_t *msg, size_t len)
+{
+    char child[256], ike[256], yes[8];
+    bool by_child = vici_find(msg, len, "child", child, sizeof child);
+    bool by_ike = vici_find(msg, len, "ike", ike, sizeof ike);
+    bool traps = vici_find(msg, len, "trap", yes, sizeof yes) && !strcmp(yes, "yes");
+
+    for (size_t i = 0; traps && i < pairs_slots(v->d); i++) {
+        const struct sa_pair *p = pairs_at(v->d, i);
+
+        if (!p || !p->trap || (by_child && strcmp(p->cfg.name, child)) ||
+            (by_ike && strcmp(p->conn_name, ike)))
+            continue;
+        vici_begin(&v->out, VICI_EVENT, "list-policy");
+        vici_policy(&v->out, p);
+        vici_raise(v, VE_LIST_POLICY, c);
+    }
+    empty_response(v, c);
+}
+
 static void list_certs(struct vici *v, struct vici_client *c)
 {
     const struct cfg *cfg = &v->d->cfg;
@@ -607,6 +628,8 @@ void vici_command(struct vici *v, struct vici_client *c, const char *name, uint8
         list_conns(v, c, msg, len);
     else if (!strcmp(name, "get-conns"))
         get_conns(v, c);
+    else if (!strcmp(name, "list-policies"))
+        list_policies(v, c, msg, len);
     else if (!strcmp(name, "list-certs"))
         list_certs(v, c);
     else if (!strcmp(name, "get-algorithms"))

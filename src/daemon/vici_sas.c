@@ -242,6 +242,22 @@ void vici_ike_sa(struct vici_buf *b, const struct daemon *d, const struct ike_vi
     vici_section_end(b);
 }
 
+/* A trap's policy, as charon's list-policy event holds it. */
+void vici_policy(struct vici_buf *b, const struct sa_pair *c)
+{
+    char name[160];
+
+    snprintf(name, sizeof name, "%s/%s", c->conn_name, c->cfg.name);
+    vici_section(b, name);
+    vici_kv(b, "child", "%s", c->cfg.name);
+    vici_kv(b, "ike", "%s", c->conn_name);
+    vici_kv(b, "reqid", "%u", vici_child_id(c));
+    vici_kv(b, "mode", "%s", c->cfg.mode == UIPSEC_MODE_TUNNEL ? "TUNNEL" : "TRANSPORT");
+    add_ts(b, "local-ts", c, UIPSEC_TS_LOCAL);
+    add_ts(b, "remote-ts", c, UIPSEC_TS_REMOTE);
+    vici_section_end(b);
+}
+
 /* ---- connections ---- */
 
 static void add_ts_texts(struct vici_buf *b, const char *key, const char (*ts)[CFG_TS_LEN],

@@ -18,6 +18,8 @@ struct cfg_conn;
  * when given) in child-sas if children. */
 void vici_ike_sa(struct vici_buf *b, const struct daemon *d, const struct ike_view *v,
                  const char *child, unsigned child_id, bool children);
+/* A trap's policy as charon's list-policy event holds it. */
+void vici_policy(struct vici_buf *b, const struct sa_pair *c);
 /* One connection as charon's list-conn event holds it. */
 void vici_conn(struct vici_buf *b, const struct cfg_conn *c);
 /* charon's name of an IKE SA's state. */

@@ -103,7 +103,8 @@ trap 'exit 130' INT TERM
 
 # ---- configurations ---------------------------------------------------------
 
-# conn NAME LOCAL REMOTE LOCAL_ID REMOTE_ID LOCAL_TS REMOTE_TS [CHILD]
+# conn NAME LOCAL REMOTE LOCAL_ID REMOTE_ID LOCAL_TS REMOTE_TS [CHILD [MORE]]
+# (MORE: lines added to the child)
 conn() {
     cat <<EOF
     $1 {
@@ -124,7 +125,8 @@ conn() {
             ${8:-net} {
                 local_ts = $6
                 remote_ts = $7
-                esp_proposals = aes256gcm16
+                esp_proposals = aes256gcm16${9:+
+                $9}
             }
         }
     }
@@ -163,6 +165,8 @@ uipsecd_conf() {
     echo "$GW_L"
     conn nowhere 192.0.2.1 192.0.2.99 left.ipsec.test right.ipsec.test 10.10.1.0/24 \
         10.10.99.0/24 nowhere-net
+    conn trapped 192.0.2.1 192.0.2.98 left.ipsec.test right.ipsec.test 10.10.1.0/25 \
+        10.10.98.0/24 trapped-net "start_action = trap"
     echo "}"
     echo "$SECRETS"
 }
@@ -308,7 +312,7 @@ has "terminate of what is not up: refused" "$out" "terminate failed: no IKE SA n
 # does: the same ones are accepted, others refused saying why
 out=$(u --load-conns --file "$WORK/uipsecd.conf" 2>&1)
 has "swanctl --load-conns of uipsecd's own file: both loaded" "$out" \
-    "^successfully loaded 2 connections, 0 unloaded$"
+    "^successfully loaded 3 connections, 0 unloaded$"
 sed 's/aes256gcm16-prfsha256-x25519/aes128gcm16-prfsha256-x25519/' "$WORK/uipsecd.conf" \
     >"$WORK/changed.conf"
 out=$(u --load-conns --file "$WORK/changed.conf" 2>&1)
@@ -323,7 +327,7 @@ has "swanctl --load-conns with a key uipsecd lacks: refused, naming it" "$out" \
 mkdir -p "$WORK/swanctl"
 out=$(SWANCTL_DIR=$WORK/swanctl u --load-all --noprompt --file "$WORK/uipsecd.conf" 2>&1 |
     grep -v "^opening directory")
-has "swanctl --load-all: the connections" "$out" "^successfully loaded 2 connections, 0 unloaded$"
+has "swanctl --load-all: the connections" "$out" "^successfully loaded 3 connections, 0 unloaded$"
 has "swanctl --load-all: the secret refused, saying where secrets come from" "$out" \
     "^loading shared secret failed: uipsecd keeps pre-shared keys in its privileged process"
 bad=$(grep -iE "fail|error" <<<"$out" | grep -v "^loading shared secret failed")
@@ -350,6 +354,17 @@ out=$(u --counters 2>&1)
 has "swanctl --counters after --reset: 0" "$out" "^  ike-malformed +: 0$"
 out=$(u --counters --name gw 2>&1)
 has "swanctl --counters --name: refused, saying why" "$out" "not per connection"
+
+# ---- policies ---------------------------------------------------------------------------
+
+out=$(u --list-pols 2>&1)
+has "swanctl --list-pols: the trap, named as charon names it" "$out" \
+    "^trapped/trapped-net(, reqid [0-9]+)?, TUNNEL$"
+has "swanctl --list-pols: its selectors" "$out" "^  local:  10.10.1.0/25$"
+has "swanctl --list-pols: its remote selector" "$out" "^  remote: 10.10.98.0/24$"
+out=$(u --list-pols --child gw 2>&1)
+[ -z "$out" ] && pass "swanctl --list-pols --child gw: nothing (no trap)" ||
+    fail "swanctl --list-pols --child gw: nothing (no trap)" "$out"
 
 # ---- refused ---------------------------------------------------------------------------
 
