@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
 #include <time.h>
 
 #include "daemon.h"
@@ -76,18 +75,20 @@ static void tap(enum log_level level, const char *line)
     in_tap = true;
     saved = v->out; /* what was being built stays as it was */
     v->out = v->log;
+    /* VICI's levels: 0 errors and warnings, 1 information, 2 debug */
+    unsigned vlevel = level <= LOG_WARN ? 0 : level == LOG_INFO ? 1 : 2;
+
     for (size_t i = 0; i < VICI_MAX_CLIENTS; i++) {
         struct vici_client *c = &v->cl[i];
         bool ctl = c->wait != VW_NONE && vici_registered(c, VE_CONTROL_LOG) && conn &&
-                   strlen(c->conn) == clen && !strncmp(c->conn, conn, clen) &&
-                   (unsigned)level <= c->level + 1;
-        bool all = vici_registered(c, VE_LOG) && level <= LOG_INFO;
+                   strlen(c->conn) == clen && !strncmp(c->conn, conn, clen) && vlevel <= c->level;
+        bool all = vici_registered(c, VE_LOG) && vlevel <= 1;
 
         if (!ctl && !all)
             continue;
         vici_begin(&v->out, VICI_EVENT, ctl ? "control-log" : "log");
         vici_kv(&v->out, "group", "IKE");
-        vici_kv(&v->out, "level", "%d", level <= LOG_WARN ? 0 : level == LOG_INFO ? 1 : 2);
+        vici_kv(&v->out, "level", "%u", vlevel);
         if (!ctl)
             vici_kv(&v->out, "thread", "0");
         if (conn)
@@ -399,22 +400,18 @@ static bool wait_until(uint8_t *msg, size_t len, uint64_t *deadline, bool *at_on
 static void park(struct vici *v, struct vici_client *c, enum vici_wait w, uint64_t deadline,
                  uint8_t *msg, size_t len)
 {
-    struct epoll_event ev = {.events = 0, .data.u64 = (uint64_t)(c - v->cl)};
     char level[8];
 
     c->wait = w;
     c->wait_deadline = deadline;
     c->level = vici_find(msg, len, "loglevel", level, sizeof level) ? (unsigned)atoi(level) : 1;
-    epoll_ctl(v->ep, EPOLL_CTL_MOD, c->fd, &ev); /* its end only, until answered */
+    vici_watch_fd(v, c); /* its end and its queue only, until answered */
 }
 
 static void unpark(struct vici *v, struct vici_client *c)
 {
-    struct epoll_event ev = {.events = EPOLLIN | (c->out_len ? EPOLLOUT : 0),
-                             .data.u64 = (uint64_t)(c - v->cl)};
-
     c->wait = VW_NONE;
-    epoll_ctl(v->ep, EPOLL_CTL_MOD, c->fd, &ev);
+    vici_watch_fd(v, c);
 }
 
 static const struct cfg_conn *conn_of_child(const struct daemon *d, const char *child)

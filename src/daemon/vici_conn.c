@@ -68,6 +68,18 @@ static void drop(struct vici_client *c)
     *c = (struct vici_client){.fd = -1};
 }
 
+/* What epoll reports of c: its input only while no command waits (a
+ * parked client's bytes wait unread, so they must not wake the loop
+ * again and again), its output while some is queued; its end always. */
+void vici_watch_fd(struct vici *v, const struct vici_client *c)
+{
+    struct epoll_event ev = {.events =
+                                 (c->wait == VW_NONE ? EPOLLIN : 0) | (c->out_len ? EPOLLOUT : 0),
+                             .data.u64 = (uint64_t)(c - v->cl)};
+
+    epoll_ctl(v->ep, EPOLL_CTL_MOD, c->fd, &ev);
+}
+
 /* Sends what the socket takes now; false: the client is gone. */
 static bool flush(struct vici *v, struct vici_client *c)
 {
@@ -88,9 +100,7 @@ static bool flush(struct vici *v, struct vici_client *c)
         c->out_off = c->out_len = 0;
         c->stall_deadline = 0;
     }
-    struct epoll_event ev = {.events = EPOLLIN | (c->out_len ? EPOLLOUT : 0),
-                             .data.u64 = (uint64_t)(c - v->cl)};
-    epoll_ctl(v->ep, EPOLL_CTL_MOD, c->fd, &ev);
+    vici_watch_fd(v, c);
     return true;
 }
 

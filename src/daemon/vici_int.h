@@ -86,6 +86,8 @@ void vici_send(struct vici *v, struct vici_client *c);
 /* The event in v->out to every client registered for ev (only: too). */
 void vici_raise(struct vici *v, enum vici_event ev, struct vici_client *only);
 bool vici_registered(const struct vici_client *c, enum vici_event ev);
+/* What the event set watches of c, after its wait or queue changed. */
+void vici_watch_fd(struct vici *v, const struct vici_client *c);
 
 /* vici_watch.c: ike-updown and child-updown, every tick. */
 void vici_watch_tick(struct vici *v);

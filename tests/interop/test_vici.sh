@@ -375,6 +375,20 @@ has "swanctl --list-pools: refused, naming the missing feature" "$out" \
 # ---- hostile clients --------------------------------------------------------------------
 
 tally nsx "$L" "$PY" "$HERE/vici_raw.py" "$VSOCK"
+# a client parked in initiate that sent more: its bytes wait, and cost
+# the daemon nothing meanwhile (they once woke the loop without end)
+cpu() { # clock ticks of the processes in the uipsecd namespace
+    local t=0 p
+    for p in $(ip netns pids "$L"); do
+        t=$((t + $(awk '{ print $14 + $15 }' "/proc/$p/stat" 2>/dev/null || echo 0)))
+    done
+    echo $t
+}
+t0=$(cpu)
+tally nsx "$L" "$PY" "$HERE/vici_raw.py" "$VSOCK" parked nowhere-net
+t=$(($(cpu) - t0))
+[ "$t" -lt 50 ] && pass "while it waited, uipsecd used $t ticks of CPU (under 50)" ||
+    fail "while it waited, uipsecd used under 50 ticks of CPU" "$t ticks in about 2 s"
 if kill -0 "$UIPSECD_PID" 2>/dev/null; then pass "uipsecd ran throughout"
 else fail "uipsecd ran throughout" "$(tail -5 "$WORK/uipsecd.log")"; fi
 

@@ -3,7 +3,7 @@
 """A VICI client written from the protocol's description, for what swanctl
 never sends (test_vici.sh): unknown commands and events, malformed and
 oversized packets, slow and surplus clients.  Prints "ok - ..." /
-"not ok - ..." lines.   Usage: vici_raw.py SOCKET
+"not ok - ..." lines.   Usage: vici_raw.py SOCKET [parked CHILD]
 """
 import socket
 import struct
@@ -73,6 +73,29 @@ def answers_version(path):
     return p is not None and p[0] == CMD_RESPONSE and b"uipsecd" in p
 
 
+def kv(key, value):
+    return bytes([3, len(key)]) + key.encode() + struct.pack(">H", len(value)) + value.encode()
+
+
+def parked(path, child):
+    """An initiate that waits (child never comes up, 2 s timeout) and a
+    version request sent behind it: answered in order, the version after
+    the wait."""
+    s = connect(path)
+    s.sendall(named(CMD_REQUEST, "initiate", kv("child", child) + kv("timeout", "2000")) +
+              named(CMD_REQUEST, "version"))
+    t0 = time.monotonic()
+    first = recv_packet(s) or b""
+    waited = time.monotonic() - t0
+    second = recv_packet(s) or b""
+    s.close()
+    result(first[:1] == bytes([CMD_RESPONSE]) and b"timed out" in first and 1.5 < waited < 4,
+           "a waiting initiate answers at its timeout", (waited, first))
+    result(second[:1] == bytes([CMD_RESPONSE]) and b"uipsecd" in second,
+           "the request sent behind it is answered after it", second)
+    return 1 if failed else 0
+
+
 def main(path):
     s = connect(path)
     s.sendall(named(CMD_REQUEST, "no-such-command"))
@@ -124,4 +147,6 @@ def main(path):
 
 
 if __name__ == "__main__":
+    if len(sys.argv) > 3 and sys.argv[2] == "parked":
+        sys.exit(parked(sys.argv[1], sys.argv[3]))
     sys.exit(main(sys.argv[1]))
