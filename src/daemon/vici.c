@@ -138,6 +138,21 @@ static void add_duration(struct vici_buf *b, const char *key, long long s)
     vici_kv(b, key, "%lld %s%s", s, units[u].unit, s == 1 ? "" : "s");
 }
 
+/* uipsecd's own, after charon's keys: VICI's clients and why some were
+ * dropped (docs/CONTROL.md, "VICI"). */
+static void add_vici_counters(struct vici_buf *b, const struct vici_counters *n)
+{
+    vici_section(b, "uipsecd-vici");
+    vici_kv(b, "accepted", "%llu", (unsigned long long)n->accepted);
+    vici_kv(b, "refused-busy", "%llu", (unsigned long long)n->busy);
+    vici_kv(b, "malformed", "%llu", (unsigned long long)n->malformed);
+    vici_kv(b, "too-large", "%llu", (unsigned long long)n->too_large);
+    vici_kv(b, "too-slow", "%llu", (unsigned long long)n->slow);
+    vici_kv(b, "queue-full", "%llu", (unsigned long long)n->overflow);
+    vici_kv(b, "unknown-command", "%llu", (unsigned long long)n->unknown_cmd);
+    vici_section_end(b);
+}
+
 static void stats(struct vici *v, struct vici_client *c)
 {
     struct vici_buf *b = &v->out;
@@ -181,6 +196,7 @@ static void stats(struct vici *v, struct vici_client *c)
     vici_section_end(b);
     vici_list(b, "plugins");
     vici_list_end(b);
+    add_vici_counters(b, &v->n);
     vici_send(v, c);
 }
 

@@ -375,6 +375,12 @@ has "swanctl --list-pools: refused, naming the missing feature" "$out" \
 # ---- hostile clients --------------------------------------------------------------------
 
 tally nsx "$L" "$PY" "$HERE/vici_raw.py" "$VSOCK"
+out=$(u --stats --pretty 2>&1)
+has "stats: the hostile clients counted as malformed" "$out" "^    malformed = 4$"
+has "stats: the oversized one counted" "$out" "^    too-large = 1$"
+has "stats: the slow one counted" "$out" "^    too-slow = 1$"
+has "stats: the surplus ones counted" "$out" "^    refused-busy = 8$"
+has "stats: the unknown command counted" "$out" "^    unknown-command = 1$"
 # a client parked in initiate that sent more: its bytes wait, and cost
 # the daemon nothing meanwhile (they once woke the loop without end)
 cpu() { # clock ticks of the processes in the uipsecd namespace
