@@ -11,7 +11,7 @@ import sys
 import time
 
 CMD_REQUEST, CMD_RESPONSE, CMD_UNKNOWN = 0, 1, 2
-EVENT_REGISTER, EVENT_UNREGISTER, EVENT_CONFIRM, EVENT_UNKNOWN = 3, 4, 5, 6
+EVENT_REGISTER, EVENT_UNREGISTER, EVENT_CONFIRM, EVENT_UNKNOWN, EVENT = 3, 4, 5, 6, 7
 failed = False
 
 
@@ -82,13 +82,23 @@ def parked(path, child):
     version request sent behind it: answered in order, the version after
     the wait."""
     s = connect(path)
-    s.sendall(named(CMD_REQUEST, "initiate", kv("child", child) + kv("timeout", "2000")) +
-              named(CMD_REQUEST, "version"))
+    s.sendall(named(EVENT_REGISTER, "control-log"))  # its log lines come while it waits
+    confirm = recv_packet(s)
+    s.sendall(named(CMD_REQUEST, "initiate", kv("child", child) + kv("timeout", "2000")))
     t0 = time.monotonic()
-    first = recv_packet(s) or b""
+    time.sleep(0.3)  # parked by now: these bytes wait in the socket
+    s.sendall(named(CMD_REQUEST, "version"))
+    events = 0
+    while True:
+        first = recv_packet(s) or b""
+        if first[:1] != bytes([EVENT]):
+            break
+        events += 1
     waited = time.monotonic() - t0
     second = recv_packet(s) or b""
     s.close()
+    result(confirm == bytes([EVENT_CONFIRM]) and events > 0,
+           "a client registered for control-log gets its initiation's lines", (confirm, events))
     result(first[:1] == bytes([CMD_RESPONSE]) and b"timed out" in first and 1.5 < waited < 4,
            "a waiting initiate answers at its timeout", (waited, first))
     result(second[:1] == bytes([CMD_RESPONSE]) and b"uipsecd" in second,
