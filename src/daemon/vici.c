@@ -672,6 +672,19 @@ void vici_command(struct vici *v, struct vici_client *c, const char *name, uint8
         initiate(v, c, msg, len);
     else if (!strcmp(name, "terminate"))
         terminate(v, c, msg, len);
+    else if (!strcmp(name, "list-authorities"))
+        empty_response(v, c); /* uipsecd has no authorities sections */
+    else if (!strcmp(name, "rekey"))
+        vici_fail(v, c,
+                  "uipsecd rekeys on the schedule of rekey_time (and the byte and packet "
+                  "limits), not on request");
+    else if (!strcmp(name, "redirect"))
+        vici_fail(v, c, "uipsecd does not redirect IKE SAs (RFC 5685)");
+    else if (!strcmp(name, "install") || !strcmp(name, "uninstall"))
+        vici_fail(v, c,
+                  "uipsecd installs a trap for each child with start_action = trap in its "
+                  "configuration file (%s), and only so",
+                  v->d->config_path);
     else if (!strcmp(name, "load-pool") || !strcmp(name, "unload-pool") ||
              !strcmp(name, "get-pools"))
         not_supported(v, c, name);

@@ -372,6 +372,15 @@ out=$(u --list-pools --raw 2>&1)
 has "swanctl --list-pools: refused, naming the missing feature" "$out" \
     "success=no errmsg=get-pools: uipsecd has no virtual IP pools"
 
+out=$(u --rekey --ike gw 2>&1)
+has "swanctl --rekey: refused, saying why" "$out" "^rekey failed: uipsecd rekeys on the schedule"
+out=$(u --install --child net 2>&1)
+has "swanctl --install: refused, saying why" "$out" "^install failed: uipsecd installs a trap"
+out=$(u --list-authorities 2>&1)
+rc=$?
+[ $rc = 0 ] && [ -z "$out" ] && pass "swanctl --list-authorities: none" ||
+    fail "swanctl --list-authorities: none" "rc $rc" "$out"
+
 # ---- hostile clients --------------------------------------------------------------------
 
 tally nsx "$L" "$PY" "$HERE/vici_raw.py" "$VSOCK"
