@@ -7,7 +7,7 @@ PACKAGES="
 gcc make cmake pkg-config
 clang libclang-rt-14-dev
 libssl-dev libipsec-mb-dev libcjson-dev libmnl-dev libnftables-dev
-libcmocka-dev libseccomp-dev
+libcmocka-dev libseccomp-dev libcurl4-openssl-dev
 python3 python3-scapy python3-cryptography
 iproute2 iputils-ping iperf3 tshark nftables ethtool
 strongswan-charon strongswan-swanctl strongswan-pki libcharon-extra-plugins

@@ -252,6 +252,16 @@ static int daemon_key(struct value_err *c, const struct settings_node *n, struct
             return FAIL(c, n, "path_mtu = %llu: at least 1280 (the IPv6 minimum)", v);
         return cfg->path_mtu = (unsigned)v, 0;
     }
+    if (!strcmp(n->name, "fragment_size")) {
+        if (value_uint(c, n, 65535, &v) < 0)
+            return -1;
+        if (v && v < CFG_FRAG_SIZE_MIN)
+            return FAIL(c, n,
+                        "fragment_size = %llu: an IKE fragment's whole IP datagram must be at "
+                        "least %u bytes (or 0: 576 over IPv4, 1280 over IPv6); the default is %u",
+                        v, CFG_FRAG_SIZE_MIN, CFG_FRAG_SIZE_DEFAULT);
+        return cfg->fragment_size = (unsigned)v, 0;
+    }
     if (!strcmp(n->name, "socket"))
         return value_str(c, n, cfg->socket_path, sizeof(cfg->socket_path));
     if (!strcmp(n->name, "offload"))
@@ -317,10 +327,25 @@ static int daemon_key(struct value_err *c, const struct settings_node *n, struct
         return 0;
     }
     return FAIL(c, n,
-                "unknown key \"%s\" in uipsec; known: interface, path_mtu, socket, "
-                "socket_group, vici, vici_socket, vici_group, address4, address6, "
+                "unknown key \"%s\" in uipsec; known: interface, path_mtu, fragment_size, "
+                "socket, socket_group, vici, vici_socket, vici_group, address4, address6, "
                 "wireshark_keys, state_dir, offload, workers",
                 n->name);
+}
+
+/* Fragments larger than the path would be cut again by IP, which is what
+ * IKE fragmentation is there to avoid: fragment_size fits path_mtu,
+ * whichever of the two came first in the section. */
+static int fragment_fits(struct value_err *c, const struct settings_node *sec,
+                         const struct cfg *cfg)
+{
+    for (const struct settings_node *n = sec->children; n; n = n->next)
+        if (!strcmp(n->name, "fragment_size") && cfg->fragment_size > cfg->path_mtu)
+            return FAIL(c, n,
+                        "fragment_size = %u is larger than path_mtu = %u: IP would fragment the "
+                        "IKE fragments again; set fragment_size to at most %u, or raise path_mtu",
+                        cfg->fragment_size, cfg->path_mtu, cfg->path_mtu);
+    return 0;
 }
 
 static int top_section(struct value_err *c, const struct settings_node *sec, struct cfg *cfg)
@@ -329,7 +354,7 @@ static int top_section(struct value_err *c, const struct settings_node *sec, str
         for (const struct settings_node *n = sec->children; n; n = n->next)
             if (daemon_key(c, n, cfg) < 0)
                 return -1;
-        return 0;
+        return fragment_fits(c, sec, cfg);
     }
     if (!strcmp(sec->name, "manual")) {
         size_t count = 0;
@@ -348,7 +373,10 @@ static int top_section(struct value_err *c, const struct settings_node *sec, str
         return cfg_ike_connections(c, sec, cfg);
     if (!strcmp(sec->name, "secrets"))
         return cfg_ike_secrets(c, sec, cfg);
-    return FAIL(c, sec, "unknown section \"%s\"; known: uipsec, manual, connections, secrets",
+    if (!strcmp(sec->name, "authorities"))
+        return cfg_authorities(c, sec, cfg);
+    return FAIL(c, sec,
+                "unknown section \"%s\"; known: uipsec, manual, connections, secrets, authorities",
                 sec->name);
 }
 
@@ -371,6 +399,7 @@ static int interpret(struct settings_node *root, const char *path, struct cfg *c
     strcpy(cfg->socket_path, "/run/uipsecd.sock");
     strcpy(cfg->state_dir, "/var/lib/uipsecd"); /* manual_seq.c, seqstore.c */
     cfg->path_mtu = 1500;
+    cfg->fragment_size = CFG_FRAG_SIZE_DEFAULT;
     cfg->offload = true;
     cfg->vici = true;
     if (!root)
@@ -400,6 +429,13 @@ int cfg_load_text(const char *text, size_t len, const char *name, struct cfg *cf
                      err_len);
 }
 
+unsigned cfg_fragment_size(const struct cfg *cfg, int family)
+{
+    if (cfg->fragment_size)
+        return cfg->fragment_size;
+    return family == 6 ? 1280 : CFG_FRAG_SIZE_MIN;
+}
+
 void cfg_free(struct cfg *cfg)
 {
     if (cfg->manual) {
@@ -415,6 +451,7 @@ void cfg_free(struct cfg *cfg)
         free(cfg->secrets);
     }
     creds_free(cfg);
+    free(cfg->authorities);
     memset(cfg, 0, sizeof(*cfg));
 }
 

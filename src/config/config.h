@@ -11,12 +11,18 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
+#include "authorities.h"
 #include "config_ike.h"
 #include "creds.h"
 #include "uipsec/uipsec.h"
 
 #define CFG_MAX_TS      8
 #define CFG_MAX_WORKERS 64 /* uipsec.workers */
+/* uipsec.fragment_size, strongSwan's charon.fragment_size: the largest IP
+ * datagram an IKE fragment is sent in (RFC 7383).  0 means by address
+ * family: 576 bytes over IPv4, 1280 over IPv6 (RFC 7383 2.5.1). */
+#define CFG_FRAG_SIZE_DEFAULT 1280
+#define CFG_FRAG_SIZE_MIN     576 /* what every IPv4 host takes (RFC 791) */
 
 struct cfg_keys {
     uint32_t spi;
@@ -47,8 +53,9 @@ struct cfg_manual {
 struct cfg {
     char ifname[IFNAMSIZ];
     unsigned path_mtu;
-    bool offload;     /* uipsec.offload: TUN segmentation and coalescing */
-    unsigned workers; /* uipsec.workers: data-path threads; 0 = one per core */
+    bool offload;           /* uipsec.offload: TUN segmentation and coalescing */
+    unsigned workers;       /* uipsec.workers: data-path threads; 0 = one per core */
+    unsigned fragment_size; /* uipsec.fragment_size; 0 = by family (cfg_fragment_size) */
     char socket_path[108];
     bool has_group;
     gid_t socket_group;
@@ -74,6 +81,10 @@ struct cfg {
     size_t n_keys;
     struct cfg_key_secret *key_secrets; /* their passphrases, wiped on free */
     size_t n_key_secrets;
+    struct cfg_authority *authorities; /* authorities.h */
+    size_t n_authorities;
+    char aa_files[200];              /* x509aa/'s file names, as many as fit (not used: creds.h) */
+    unsigned n_aa_files, n_aa_named; /* all of them, those in aa_files */
 };
 
 /* Reads and checks the configuration file.  Returns 0, or -1 with a message
@@ -85,6 +96,10 @@ int cfg_load(const char *path, struct cfg *out, char *err, size_t err_len);
 int cfg_load_text(const char *text, size_t len, const char *name, struct cfg *out, char *err,
                   size_t err_len);
 void cfg_free(struct cfg *cfg);
+
+/* The IKE fragment size (whole datagrams) for peers of an address family
+ * (4 or 6): uipsec.fragment_size, or by family when it is 0. */
+unsigned cfg_fragment_size(const struct cfg *cfg, int family);
 
 /* Whether two manual SAs are configured identically (reload keeps those). */
 bool cfg_manual_equal(const struct cfg_manual *a, const struct cfg_manual *b);

@@ -384,27 +384,6 @@ static bool id_equal(const struct ike_id *a, const struct ike_id *b)
     return a->type == b->type && a->len == b->len && memcmp(a->data, b->data, a->len) == 0;
 }
 
-/* For messages: the ID in strongSwan's syntax, odd bytes as '?'. */
-static void id_text(const struct ike_id *id, char *buf, size_t len)
-{
-    size_t o = 0;
-
-    if (id->type == IKE_ID_IPV4_ADDR || id->type == IKE_ID_IPV6_ADDR ||
-        id->type == IKE_ID_DER_ASN1_DN) {
-        ike_id_format(id, buf, len);
-        return;
-    }
-    if (id->type == IKE_ID_KEY_ID) { /* as it is written in the file */
-        o = (size_t)snprintf(buf, len, "keyid:#");
-        for (size_t i = 0; i < id->len && o + 3 < len; i++)
-            o += (size_t)snprintf(buf + o, len - o, "%02x", id->data[i]);
-        return;
-    }
-    for (size_t i = 0; i < id->len && o + 1 < len; i++)
-        buf[o++] = isprint(id->data[i]) ? (char)id->data[i] : '?';
-    buf[o < len ? o : len - 1] = '\0';
-}
-
 /* ---- local { } and remote { } ---- */
 
 /* The key type and hashes after pubkey, rsa, ...: "-sha256-sha384". */
@@ -510,6 +489,12 @@ static int auth_section(struct value_err *c, const struct settings_node *sec, st
             if (creds_cert_key(c, n, cfg, ca, ca ? a->cacerts : a->certs,
                                ca ? &a->n_cacerts : &a->n_certs, CFG_SIDE_CERTS) < 0)
                 return -1;
+        } else if (!local && n->value && !strcmp(n->name, "groups")) {
+            return FAIL(c, n,
+                        "%s.groups = %s: group membership comes from attribute certificates "
+                        "(x509aa/), which uipsecd does not support; remove groups and tell the "
+                        "peers apart by remote.id (wildcards like \"C=CH, O=Staff, CN=*\" work)",
+                        sub, n->value);
         } else if (in_list(auth_unsupported, COUNT(auth_unsupported), n->name) ||
                    (!n->value && (has_prefix(n->name, "cert") || has_prefix(n->name, "cacert")))) {
             return unsupported(c, n, sub);
@@ -1163,11 +1148,11 @@ static int resolve_psk(struct value_err *c, struct cfg *cfg, struct cfg_conn *co
             best = &cfg->secrets[i], best_rank = r;
     }
     if (!best) {
-        id_text(&conn->local_id, me, sizeof(me));
+        ike_id_print(&conn->local_id, me, sizeof(me));
         if (conn->remote_id_any)
             snprintf(peer, sizeof(peer), "%%any");
         else
-            id_text(&conn->remote_id, peer, sizeof(peer));
+            ike_id_print(&conn->remote_id, peer, sizeof(peer));
         snprintf(c->err, c->err_len,
                  "%s: connections.%s: no pre-shared key for local id %s and remote id %s; add "
                  "secrets { ike-%s { id = %s  secret = ... } }",

@@ -214,12 +214,52 @@ static int dir_crl(struct value_err *c, struct cfg *cfg, const char *path, bool 
     return 0;
 }
 
+/* x509aa/: attribute certificates (RFC 5755), strongSwan's source of
+ * `groups =` membership.  OpenSSL 3.0 has no API for them and ASN.1 is not
+ * decoded by hand here, so the files are not read, only named for the
+ * warning (creds_aa_warning): as many names as fit, all counted. */
+static int dir_aa(struct value_err *c, struct cfg *cfg, const char *path, bool ca)
+{
+    const char *name = strrchr(path, '/') + 1;
+    size_t used = strlen(cfg->aa_files), n = strlen(name);
+
+    (void)c;
+    (void)ca;
+    cfg->n_aa_files++;
+    if (used + 2 + n >= sizeof(cfg->aa_files))
+        return 0;
+    if (used)
+        cfg->aa_files[used++] = ',', cfg->aa_files[used++] = ' ';
+    for (size_t i = 0; i < n; i++) /* for a log line: no control bytes */
+        cfg->aa_files[used++] = name[i] >= 0x20 && name[i] < 0x7f ? name[i] : '?';
+    cfg->aa_files[used] = '\0';
+    cfg->n_aa_named++;
+    return 0;
+}
+
 int creds_load_dirs(struct value_err *c, struct cfg *cfg)
 {
     if (each_file(c, cfg, "x509ca", dir_cert, true) < 0 ||
-        each_file(c, cfg, "x509", dir_cert, false) < 0)
+        each_file(c, cfg, "x509", dir_cert, false) < 0 ||
+        each_file(c, cfg, "x509aa", dir_aa, false) < 0)
         return -1;
     return each_file(c, cfg, "x509crl", dir_crl, false);
+}
+
+bool creds_aa_warning(const struct cfg *cfg, char *buf, size_t len)
+{
+    char dir[CFG_CERT_PATH_LEN], more[32] = "";
+
+    if (!cfg->n_aa_files || !resolve(cfg, "x509aa", "", dir, sizeof(dir)))
+        return false;
+    if (cfg->n_aa_named < cfg->n_aa_files)
+        snprintf(more, sizeof(more), " and %u more", cfg->n_aa_files - cfg->n_aa_named);
+    snprintf(buf, len,
+             "%s: %u file%s not used (%s%s): attribute certificates (strongSwan's groups = "
+             "membership) are not supported and are ignored; remove %s to silence this",
+             dir, cfg->n_aa_files, cfg->n_aa_files == 1 ? "" : "s", cfg->aa_files, more,
+             cfg->n_aa_files == 1 ? "it" : "them");
+    return true;
 }
 
 static int load_pubkey_file(struct cfg *cfg, const char *path, char *why, size_t wlen);

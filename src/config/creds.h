@@ -5,6 +5,8 @@
  *   x509ca/   trusted CA certificates, every file loaded
  *   x509/     our certificates and intermediate CAs, every file loaded
  *   x509crl/  certificate revocation lists, every file loaded
+ *   x509aa/   attribute certificates: not supported (OpenSSL 3.0 cannot
+ *             parse them), the files only counted and named for a warning
  *   pubkey/   raw public keys, those `pubkeys =` names
  *   private/, rsa/, ecdsa/, pkcs8/   private keys, every file loaded;
  *             an encrypted one needs secrets { private-NAME { file, secret } }
@@ -55,9 +57,12 @@ struct cfg;
 struct value_err;
 struct settings_node;
 
-/* Every file of x509ca/, x509/ and x509crl/ beside the configuration (a
- * missing directory is no error).  0 or -1 with the file and why. */
+/* Every file of x509ca/, x509/ and x509crl/ beside the configuration, and
+ * the names of x509aa/'s (a missing directory is no error).  0 or -1 with the file and why. */
 int creds_load_dirs(struct value_err *c, struct cfg *cfg);
+/* The warning for the files of x509aa/, if there are any: the folder, the
+ * files, that they are ignored.  For the log, at each load. */
+bool creds_aa_warning(const struct cfg *cfg, char *buf, size_t len);
 /* The certificates a `certs =` (ca false) or `cacerts =` (ca true) key
  * names, comma-separated: their indexes into cfg->certs, the first file's
  * first certificate first (the others of a file follow as intermediates,

@@ -32,6 +32,7 @@ struct daemon {
     struct nl nl;               /* netlink.h: the parent's; closed in the child */
     struct tun_dev tun;         /* tun.h: the TUN device */
     int epfd, sig_fd, timer_fd; /* main.c: the IKE thread's event loop */
+    int fetch_fd;               /* fetcher.h: to the revocation fetcher, until ike_start */
     unsigned ticks;
     struct uipsec_spd *spd;
     struct uipsec_sad *sad;

@@ -225,7 +225,8 @@ static struct ike_rt *rt_new(struct daemon *d, const struct cfg_conn *conn,
                                 * the MAC and the signature */
                                .psk_mac = conn->psk_len ? NULL : cb_psk_mac,
                                .sign = cb_sign,
-                               .auth_cfg = cb_auth_cfg};
+                               .auth_cfg = cb_auth_cfg,
+                               .revoc = d->ike->revoc};
     return rt;
 }
 
@@ -245,7 +246,10 @@ static int build_cfg(struct ike_rt *rt, char *err, size_t err_len)
     ic->ike = c->ike;
     ic->force_encap = c->encap;
     ic->fragmentation = c->fragmentation;
-    if (ike_creds_build(&rt->d->cfg, c, ic, err, err_len) < 0)
+    ic->fragment_size = cfg_fragment_size(&rt->d->cfg, rt->path.remote.family);
+    if (!rt->d->ike->creds)
+        rt->d->ike->creds = ike_creds_cache_new();
+    if (ike_creds_get(rt->d->ike->creds, &rt->d->cfg, c, ic, err, err_len) < 0)
         return -1;
     if (!ic->local_id.type && /* local.id defaults to our address */
         ike_id_set(&ic->local_id, rt->path.local.family == 6 ? IKE_ID_IPV6_ADDR : IKE_ID_IPV4_ADDR,
@@ -599,6 +603,7 @@ void ike_tick(struct daemon *d)
     ike_lifetimes(d);
     if (time(NULL) - d->ike->cookie_rotated >= IKE_COOKIE_ROTATE_S)
         ike_cookie_rotate(d);
+    ike_fetch_tick(d);
     for (struct ike_rt *rt = d->ike->list; rt; rt = rt->next)
         if (rt->sa) {
             if (rt->conn.dpd_delay && rt->sa->state == IKE_SA_ESTABLISHED)
@@ -725,5 +730,9 @@ void ike_stop(struct daemon *d)
         rt_free(rt); /* unlinks it */
     }
     ike_traps_clear(d);
+    ike_fetch_stop(d);
+    ike_creds_cache_free(d->ike ? d->ike->creds : NULL);
+    if (d->ike)
+        d->ike->creds = NULL;
     ike_io_close(d);
 }

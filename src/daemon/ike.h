@@ -34,6 +34,9 @@ void ike_input_encap(struct daemon *d, const uint8_t *pkt, size_t len);
  * sockets' readers call, and the runtime's fuzzer (fuzz_ike_rt). */
 void ike_input(struct daemon *d, const uint8_t *buf, size_t len, const struct ike_path *from);
 void ike_tick(struct daemon *d); /* every IKE_TICK_MS */
+/* The revocation fetcher's stream (-1: none) and its answers. */
+int ike_fetch_fd(const struct daemon *d);
+void ike_fetch_readable(struct daemon *d);
 void ike_reap(struct daemon *d); /* frees the IKE SAs that ended */
 /* A packet hit a trap policy: start the CHILD_SA and hold the packet. */
 void ike_trap_fire(struct daemon *d, struct sa_pair *trap, const uint8_t *pkt, size_t len);

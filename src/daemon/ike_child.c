@@ -11,6 +11,7 @@
 #include "control.h"
 #include "daemon.h"
 #include "dataplane.h"
+#include "ike_creds.h"
 #include "ike_int.h"
 #include "log.h"
 #include "pairs.h"
@@ -213,6 +214,8 @@ static void start_actions(struct daemon *d, bool start)
 
 int ike_start(struct daemon *d)
 {
+    if (ike_fetch_start(d) < 0)
+        return -1;
     ike_cookie_rotate(d);
     ike_cookie_rotate(d); /* both generations get a secret */
     start_actions(d, true);
@@ -222,6 +225,8 @@ int ike_start(struct daemon *d)
 
 void ike_reload(struct daemon *d)
 {
+    ike_creds_cache_flush(d->ike->creds); /* the connections' certificates anew */
+    ike_fetch_reload(d);
     ike_traps_clear(d);
     start_actions(d, false);
     daemon_refresh(d);

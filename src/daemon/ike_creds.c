@@ -5,6 +5,8 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #define CHAIN_MAX 4 /* intermediate CAs we send after our certificate */
 
@@ -186,6 +188,75 @@ int ike_creds_ref(struct ike_cfg *ic)
         ok &= EVP_PKEY_up_ref(r->raw[i]) == 1;
     if (!ok || (l->cert && !l->chain) || (r->trust && !r->known)) {
         ike_creds_free(ic);
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- built once per connection and configuration ---- */
+
+struct cached {
+    char name[64];
+    struct ike_cfg ic; /* only the fields ike_creds_build fills */
+};
+
+struct ike_creds_cache {
+    struct cached *e;
+    size_t n;
+};
+
+struct ike_creds_cache *ike_creds_cache_new(void)
+{
+    return calloc(1, sizeof(struct ike_creds_cache));
+}
+
+void ike_creds_cache_flush(struct ike_creds_cache *cc)
+{
+    for (size_t i = 0; cc && i < cc->n; i++)
+        ike_creds_free(&cc->e[i].ic);
+    if (cc) {
+        free(cc->e);
+        cc->e = NULL;
+        cc->n = 0;
+    }
+}
+
+void ike_creds_cache_free(struct ike_creds_cache *cc)
+{
+    ike_creds_cache_flush(cc);
+    free(cc);
+}
+
+/* The fields of ic that ike_creds_build fills, from the cached from. */
+static void copy_creds(struct ike_cfg *ic, const struct ike_cfg *from)
+{
+    ic->send_cert = from->send_cert;
+    ic->send_certreq = from->send_certreq;
+    ic->local_pk = from->local_pk;
+    ic->remote_pk = from->remote_pk;
+}
+
+int ike_creds_get(struct ike_creds_cache *cc, const struct cfg *cfg, const struct cfg_conn *c,
+                  struct ike_cfg *ic, char *err, size_t err_len)
+{
+    struct cached *all, *e = NULL;
+
+    for (size_t i = 0; cc && !e && i < cc->n; i++)
+        if (!strcmp(cc->e[i].name, c->name))
+            e = &cc->e[i];
+    if (!e && cc && (all = realloc(cc->e, (cc->n + 1) * sizeof(*all)))) {
+        cc->e = all;
+        e = memset(&all[cc->n], 0, sizeof(*e));
+        if (ike_creds_build(cfg, c, &e->ic, err, err_len) < 0)
+            return -1;
+        snprintf(e->name, sizeof(e->name), "%s", c->name);
+        cc->n++;
+    }
+    if (!e) /* no cache (out of memory): objects of its own */
+        return ike_creds_build(cfg, c, ic, err, err_len);
+    copy_creds(ic, &e->ic);
+    if (ike_creds_ref(ic) < 0) {
+        snprintf(err, err_len, "%s: connections.%s: out of memory", c->where, c->name);
         return -1;
     }
     return 0;

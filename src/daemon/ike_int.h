@@ -12,6 +12,8 @@
 #include "log.h"
 
 struct admit;
+struct fetch_client;
+struct ike_creds_cache;
 struct ike_spis;
 
 struct ike_state {
@@ -25,6 +27,9 @@ struct ike_state {
     struct ike_spis *spis;                        /* ike_table.c: the IKE SAs by SPI */
     struct ike_rt *half_open_old, *half_open_new; /* waiting for IKE_AUTH */
     size_t n_half_open;
+    struct ike_revoc *revoc;       /* revoc.h: fetched CRLs and OCSP answers */
+    struct fetch_client *fetch;    /* fetch.h: the way to the fetcher */
+    struct ike_creds_cache *creds; /* ike_creds.h: certificates per connection */
 };
 
 /* The daemon's view of one IKE SA. */
@@ -78,6 +83,13 @@ void ike_traps_clear(struct daemon *d);
 void ike_traps_release(struct daemon *d, const char *conn, unsigned k);
 /* Sends the packets traps hold for the CHILD_SA that just came up. */
 void ike_traps_deliver(struct daemon *d, struct sa_pair *child);
+
+/* ike_fetch.c: the revocation cache and its fetcher (made in the IKE
+ * process: ike_start; freed by ike_stop). */
+int ike_fetch_start(struct daemon *d);
+void ike_fetch_reload(struct daemon *d); /* the authorities' URIs again */
+void ike_fetch_stop(struct daemon *d);
+void ike_fetch_tick(struct daemon *d);
 
 /* ike.c: the admission tables and the index of IKE SAs by SPI, with the
  * sockets (0 or -1: out of memory) */

@@ -154,4 +154,6 @@ void ike_config_loaded(const struct cfg *cfg)
     for (size_t i = 0; i < cfg->n_secrets; i++)
         if (cfg_ike_psk_warning(&cfg->secrets[i], why, sizeof(why)))
             log_warn("%s", why);
+    if (creds_aa_warning(cfg, why, sizeof(why)))
+        log_warn("%s", why);
 }

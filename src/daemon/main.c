@@ -16,6 +16,7 @@
 #include "control.h"
 #include "daemon.h"
 #include "dpthread.h"
+#include "fetcher.h"
 #include "handoff.h"
 #include "ike.h"
 #include "log.h"
@@ -88,7 +89,7 @@ static int add_fd(struct daemon *d, int fd, uint64_t tag)
     return fd < 0 ? 0 : epoll_ctl(d->epfd, EPOLL_CTL_ADD, fd, &ev);
 }
 
-enum { TAG_HANDOFF = 100, TAG_CTL, TAG_SIG, TAG_TIMER, TAG_PRIV, TAG_IKE };
+enum { TAG_HANDOFF = 100, TAG_CTL, TAG_SIG, TAG_TIMER, TAG_PRIV, TAG_FETCH, TAG_IKE };
 
 #define KEEPALIVE_SECONDS 20 /* RFC 3948 4: the suggested default */
 
@@ -212,6 +213,7 @@ static int start(struct daemon *d)
     add_fd(d, control_fd(d), TAG_CTL);
     add_fd(d, d->sig_fd, TAG_SIG);
     add_fd(d, d->timer_fd, TAG_TIMER);
+    add_fd(d, ike_fetch_fd(d), TAG_FETCH);
     for (int i = 0; i < IKE_SOCK_COUNT; i++)
         add_fd(d, ike_socket(d, (enum ike_sock)i), TAG_IKE + (uint64_t)i);
     if (priv_ready(d) < 0) /* the control socket takes its name */
@@ -357,6 +359,8 @@ static void loop(struct daemon *d)
                 on_signal(d);
             else if (tag == TAG_TIMER)
                 on_timer(d);
+            else if (tag == TAG_FETCH)
+                ike_fetch_readable(d);
             else if (tag >= TAG_IKE && tag < TAG_IKE + IKE_SOCK_COUNT)
                 ike_readable(d, (enum ike_sock)(tag - TAG_IKE));
         }
@@ -383,11 +387,14 @@ int main(int argc, char **argv)
                               .epfd = -1,
                               .sig_fd = -1,
                               .timer_fd = -1,
+                              .fetch_fd = -1,
                               .priv = {.fd = -1, .cfg_fd = -1}};
     struct opts o = {0};
     struct sandbox_result user;
     char err[600];
 
+    if (argc == 2 && !strcmp(argv[1], FETCHER_ARG)) /* privsep.c started it */
+        return fetcher_main(FETCHER_FD);
     memset(&d.net, -1, sizeof(d.net));
     if (parse_opts(argc, argv, &o) < 0)
         return 2;

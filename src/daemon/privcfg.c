@@ -10,8 +10,8 @@
 /* Sizes first: a parent and child of different builds must not
  * misread each other (they are one binary, so this is a seatbelt). */
 struct head {
-    uint32_t magic, cfg_size, manual_size, conn_size, cert_size;
-    uint64_t n_manual, n_conns, n_certs, der_len;
+    uint32_t magic, cfg_size, manual_size, conn_size, cert_size, auth_size;
+    uint64_t n_manual, n_conns, n_certs, der_len, n_auth;
 };
 
 #define MAGIC 0x75636667u /* "ucfg" */
@@ -43,10 +43,12 @@ size_t privcfg_write(int fd, const struct cfg *cfg)
                      sizeof(struct cfg_manual),
                      sizeof(struct cfg_conn),
                      sizeof(struct cfg_cert),
+                     sizeof(struct cfg_authority),
                      cfg->n_manual,
                      cfg->n_ike_conns,
                      cfg->n_certs,
-                     cfg->cert_der_len};
+                     cfg->cert_der_len,
+                     cfg->n_authorities};
     struct cfg flat = *cfg;
     off_t at = 0;
     bool ok;
@@ -61,12 +63,14 @@ size_t privcfg_write(int fd, const struct cfg *cfg)
     flat.n_keys = 0;
     flat.key_secrets = NULL;
     flat.n_key_secrets = 0;
+    flat.authorities = NULL;
     ok = ftruncate(fd, 0) == 0 && xfer(fd, PUT, &h, sizeof(h), &at) &&
          xfer(fd, PUT, &flat, sizeof(flat), &at) &&
          xfer(fd, PUT, cfg->manual, cfg->n_manual * sizeof(*cfg->manual), &at) &&
          xfer(fd, PUT, cfg->ike_conns, cfg->n_ike_conns * sizeof(*cfg->ike_conns), &at) &&
          xfer(fd, PUT, cfg->certs, cfg->n_certs * sizeof(*cfg->certs), &at) &&
-         xfer(fd, PUT, cfg->cert_der, cfg->cert_der_len, &at);
+         xfer(fd, PUT, cfg->cert_der, cfg->cert_der_len, &at) &&
+         xfer(fd, PUT, cfg->authorities, cfg->n_authorities * sizeof(*cfg->authorities), &at);
     OPENSSL_cleanse(&flat, sizeof(flat));
     return ok ? (size_t)at : 0;
 }
@@ -77,6 +81,11 @@ static bool certs_in_bounds(const struct cfg *cfg)
     for (size_t i = 0; i < cfg->n_certs; i++)
         if (cfg->certs[i].off > cfg->cert_der_len ||
             cfg->certs[i].len > cfg->cert_der_len - cfg->certs[i].off)
+            return false;
+    for (size_t i = 0; i < cfg->n_authorities; i++)
+        if (cfg->authorities[i].cert < 0 || (size_t)cfg->authorities[i].cert >= cfg->n_certs ||
+            cfg->authorities[i].n_crl > CFG_AUTHORITY_URIS ||
+            cfg->authorities[i].n_ocsp > CFG_AUTHORITY_URIS)
             return false;
     return true;
 }
@@ -90,17 +99,20 @@ int privcfg_read(int fd, size_t len, struct cfg *out, char *err, size_t err_len)
     if (!xfer(fd, GET, &h, sizeof(h), &at) || h.magic != MAGIC ||
         h.cfg_size != sizeof(struct cfg) || h.manual_size != sizeof(struct cfg_manual) ||
         h.conn_size != sizeof(struct cfg_conn) || h.cert_size != sizeof(struct cfg_cert) ||
+        h.auth_size != sizeof(struct cfg_authority) || h.n_auth > CFG_MAX_AUTHORITIES ||
         h.n_manual > len / sizeof(struct cfg_manual) || h.n_conns > len / sizeof(struct cfg_conn) ||
         h.n_certs > CFG_MAX_CERTS || h.der_len > CFG_CERT_DER_MAX ||
         len != sizeof(h) + sizeof(struct cfg) + h.n_manual * sizeof(struct cfg_manual) +
                    h.n_conns * sizeof(struct cfg_conn) + h.n_certs * sizeof(struct cfg_cert) +
-                   h.der_len ||
+                   h.der_len + h.n_auth * sizeof(struct cfg_authority) ||
         !xfer(fd, GET, out, sizeof(*out), &at))
         goto bad;
     out->manual = calloc(h.n_manual + 1, sizeof(*out->manual));
     out->ike_conns = calloc(h.n_conns + 1, sizeof(*out->ike_conns));
     out->certs = calloc(h.n_certs + 1, sizeof(*out->certs));
     out->cert_der = malloc(h.der_len + 1);
+    out->authorities = calloc(h.n_auth + 1, sizeof(*out->authorities));
+    out->n_authorities = h.n_auth;
     out->secrets = NULL;
     out->n_secrets = 0;
     out->keys = NULL;
@@ -111,11 +123,13 @@ int privcfg_read(int fd, size_t len, struct cfg *out, char *err, size_t err_len)
     out->n_ike_conns = h.n_conns;
     out->n_certs = h.n_certs;
     out->cert_der_len = h.der_len;
-    if (out->manual && out->ike_conns && out->certs && out->cert_der &&
+    if (out->manual && out->ike_conns && out->certs && out->cert_der && out->authorities &&
         xfer(fd, GET, out->manual, h.n_manual * sizeof(*out->manual), &at) &&
         xfer(fd, GET, out->ike_conns, h.n_conns * sizeof(*out->ike_conns), &at) &&
         xfer(fd, GET, out->certs, h.n_certs * sizeof(*out->certs), &at) &&
-        xfer(fd, GET, out->cert_der, h.der_len, &at) && certs_in_bounds(out))
+        xfer(fd, GET, out->cert_der, h.der_len, &at) &&
+        xfer(fd, GET, out->authorities, h.n_auth * sizeof(*out->authorities), &at) &&
+        certs_in_bounds(out))
         return 0;
     cfg_free(out);
 bad:

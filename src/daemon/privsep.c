@@ -19,6 +19,7 @@
 #include "cleardrop.h"
 #include "control.h"
 #include "daemon.h"
+#include "fetcher.h"
 #include "ike.h"
 #include "keylog.h"
 #include "workers.h"
@@ -46,6 +47,7 @@ struct parent {
     EVP_PKEY **keys; /* private keys the child may ask signatures with, by number */
     size_t nkeys;
     pid_t child;
+    pid_t fetcher; /* fetcher.h, or -1 */
 };
 
 static uint32_t psk_id(void *arg, const uint8_t *key, size_t len)
@@ -276,6 +278,11 @@ static int finish(struct parent *p)
 
     while (waitpid(p->child, &status, 0) < 0 && errno == EINTR)
         ;
+    if (p->fetcher > 0) { /* its stream closed with the child: it ends */
+        kill(p->fetcher, SIGTERM);
+        while (waitpid(p->fetcher, NULL, 0) < 0 && errno == EINTR)
+            ;
+    }
     clean = WIFEXITED(status) && WEXITSTATUS(status) == 0;
     if (!clean)
         log_err("the unprivileged process %s %d: the cleartext drops stay in place until "
@@ -308,7 +315,9 @@ static void close_child_fds(struct daemon *d)
         close(d->epfd);
     if (d->timer_fd >= 0)
         close(d->timer_fd);
-    d->tun.fd = d->epfd = d->timer_fd = -1;
+    if (d->fetch_fd >= 0)
+        close(d->fetch_fd);
+    d->tun.fd = d->epfd = d->timer_fd = d->fetch_fd = -1;
 }
 
 /* Beyond an event loop's calls (sandbox.c): waiting for the parent's
@@ -367,6 +376,8 @@ int privsep_split(struct daemon *d, const char *sandbox_dir)
         return -1;
     }
     privcfg_strip(&d->cfg, psk_id, key_id, &p); /* the parent keeps them in p.psks, p.keys */
+    /* without it certificates are checked against x509crl/ only */
+    p.fetcher = fetcher_start(&d->fetch_fd);
     p.child = fork();
     if (p.child < 0) {
         log_err("cannot fork: %s", strerror(errno));

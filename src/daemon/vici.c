@@ -40,7 +40,7 @@ void vici_fail(struct vici *v, struct vici_client *c, const char *fmt, ...)
     vici_send(v, c);
 }
 
-static void succeed(struct vici *v, struct vici_client *c)
+void vici_ok(struct vici *v, struct vici_client *c)
 {
     vici_begin(&v->out, VICI_CMD_RESPONSE, "");
     vici_kv(&v->out, "success", "yes");
@@ -208,7 +208,7 @@ static void reload_settings(struct vici *v, struct vici_client *c)
     if (daemon_reload(v->d, &added, &removed, &kept, err, sizeof err) < 0)
         vici_fail(v, c, "%s", err);
     else
-        succeed(v, c);
+        vici_ok(v, c);
 }
 
 static void get_conns(struct vici *v, struct vici_client *c)
@@ -291,6 +291,23 @@ static void list_policies(struct vici *v, struct vici_client *c, uint8_t *msg, s
         vici_begin(&v->out, VICI_EVENT, "list-policy");
         vici_policy(&v->out, p);
         vici_raise(v, VE_LIST_POLICY, c);
+    }
+    empty_response(v, c);
+}
+
+/* The configuration's authorities sections (name filters). */
+static void list_authorities(struct vici *v, struct vici_client *c, uint8_t *msg, size_t len)
+{
+    const struct cfg *cfg = &v->d->cfg;
+    char name[256];
+    bool by_name = vici_find(msg, len, "name", name, sizeof name);
+
+    for (size_t i = 0; i < cfg->n_authorities; i++) {
+        if (by_name && strcmp(cfg->authorities[i].name, name))
+            continue;
+        vici_begin(&v->out, VICI_EVENT, "list-authority");
+        vici_authority(&v->out, cfg, &cfg->authorities[i]);
+        vici_raise(v, VE_LIST_AUTHORITY, c);
     }
     empty_response(v, c);
 }
@@ -388,7 +405,7 @@ static void reset_counters(struct vici *v, struct vici_client *c, uint8_t *msg, 
     if (!counters_args(v, c, msg, len))
         return;
     memcpy(v->counters_reset, v->d->drops, sizeof v->counters_reset);
-    succeed(v, c);
+    vici_ok(v, c);
 }
 
 /* ---- initiate and terminate ---- */
@@ -475,7 +492,7 @@ static void initiate(struct vici *v, struct vici_client *c, uint8_t *msg, size_t
     }
     if (at_once) {
         unpark(v, c);
-        succeed(v, c);
+        vici_ok(v, c);
     }
 }
 
@@ -560,7 +577,7 @@ static void terminate(struct vici *v, struct vici_client *c, uint8_t *msg, size_
     }
     if (at_once) {
         unpark(v, c);
-        succeed(v, c);
+        vici_ok(v, c);
     }
 }
 
@@ -614,7 +631,7 @@ void vici_child_done(struct daemon *d, struct vici *v, const char *child, const 
         if (error)
             vici_fail(v, c, "%s", error);
         else
-            succeed(v, c);
+            vici_ok(v, c);
     }
 }
 
@@ -655,9 +672,12 @@ void vici_command(struct vici *v, struct vici_client *c, const char *name, uint8
         vici_load_conn(v, c, msg, len);
     else if (!strcmp(name, "unload-conn"))
         vici_unload_conn(v, c, msg, len);
+    else if (!strcmp(name, "load-cert"))
+        vici_load_cert(v, c, msg, len);
+    else if (!strcmp(name, "load-authority"))
+        vici_load_authority(v, c, msg, len);
     else if (!strcmp(name, "load-shared") || !strcmp(name, "load-key") ||
-             !strcmp(name, "load-token") || !strcmp(name, "load-cert") ||
-             !strcmp(name, "load-authority"))
+             !strcmp(name, "load-token"))
         vici_load_cred(v, c, name, msg, len);
     else if (!strcmp(name, "unload-shared") || !strcmp(name, "unload-key") ||
              !strcmp(name, "unload-authority"))
@@ -667,13 +687,13 @@ void vici_command(struct vici *v, struct vici_client *c, const char *name, uint8
     else if (!strcmp(name, "get-authorities"))
         vici_list_loaded(v, c, "authorities");
     else if (!strcmp(name, "flush-certs") || !strcmp(name, "clear-creds"))
-        succeed(v, c); /* no cache, nothing loaded over VICI */
+        vici_ok(v, c); /* no cache, nothing loaded over VICI */
     else if (!strcmp(name, "initiate"))
         initiate(v, c, msg, len);
     else if (!strcmp(name, "terminate"))
         terminate(v, c, msg, len);
     else if (!strcmp(name, "list-authorities"))
-        empty_response(v, c); /* uipsecd has no authorities sections */
+        list_authorities(v, c, msg, len);
     else if (!strcmp(name, "rekey"))
         vici_fail(v, c,
                   "uipsecd rekeys on the schedule of rekey_time (and the byte and packet "

@@ -103,11 +103,17 @@ void vici_unload_conn(struct vici *v, struct vici_client *c, uint8_t *msg, size_
 void vici_load_cred(struct vici *v, struct vici_client *c, const char *cmd, uint8_t *msg,
                     size_t len);
 void vici_list_loaded(struct vici *v, struct vici_client *c, const char *list);
+/* vici_load.c: load-cert, load-authority of what is configured already:
+ * accepted; of anything else: refused. */
+void vici_load_cert(struct vici *v, struct vici_client *c, uint8_t *msg, size_t len);
+void vici_load_authority(struct vici *v, struct vici_client *c, uint8_t *msg, size_t len);
 
 /* vici.c: the log no longer reaches v (it is closing). */
 void vici_untap(const struct vici *v);
 /* vici.c: a client's wait, checked every tick; true when it was answered. */
 bool vici_wait_check(struct vici *v, struct vici_client *c, uint64_t now);
+/* vici.c: answers a command's response "success = yes". */
+void vici_ok(struct vici *v, struct vici_client *c);
 /* vici.c: answers a command's response "success = no, errmsg = msg". */
 void vici_fail(struct vici *v, struct vici_client *c, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

@@ -13,6 +13,9 @@
  * already is accepted (swanctl --load-all with the file uipsecd reads
  * succeeds), and any other valid one is refused, saying where it belongs.
  */
+#include <limits.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -80,9 +83,7 @@ void vici_load_conn(struct vici *v, struct vici_client *c, uint8_t *msg, size_t 
         }
     }
     cfg_free(&tmp);
-    vici_begin(&v->out, VICI_CMD_RESPONSE, "");
-    vici_kv(&v->out, "success", "yes");
-    vici_send(v, c);
+    vici_ok(v, c);
 }
 
 void vici_unload_conn(struct vici *v, struct vici_client *c, uint8_t *msg, size_t len)
@@ -98,6 +99,116 @@ void vici_unload_conn(struct vici *v, struct vici_client *c, uint8_t *msg, size_
                   "connection '%s' comes from uipsecd's configuration file (%s): remove it "
                   "there, then swanctl --reload-settings",
                   name, v->d->config_path);
+}
+
+/* ---- certificates and authorities ---- */
+
+/* The certificate in p (DER or PEM, as swanctl sends a file) as DER:
+ * length and *der (OPENSSL_free), or 0. */
+static int cert_der(const uint8_t *p, size_t n, uint8_t **der)
+{
+    const unsigned char *q = p;
+    X509 *x = n <= LONG_MAX ? d2i_X509(NULL, &q, (long)n) : NULL;
+    int len;
+
+    if (!x && n <= INT_MAX) {
+        BIO *b = BIO_new_mem_buf(p, (int)n);
+
+        x = b ? PEM_read_bio_X509(b, NULL, NULL, NULL) : NULL;
+        BIO_free(b);
+    }
+    *der = NULL;
+    len = x ? i2d_X509(x, der) : 0;
+    X509_free(x);
+    return len > 0 ? len : 0;
+}
+
+/* The configured certificate with these bytes, or -1. */
+static int loaded_cert(const struct cfg *cfg, const uint8_t *p, size_t n)
+{
+    uint8_t *der;
+    int len = cert_der(p, n, &der), found = -1;
+
+    for (size_t i = 0; len && i < cfg->n_certs && found < 0; i++)
+        if (cfg->certs[i].len == (uint32_t)len &&
+            !memcmp(cfg->cert_der + cfg->certs[i].off, der, (size_t)len))
+            found = (int)i;
+    OPENSSL_free(der);
+    return found;
+}
+
+/* load-cert of a certificate uipsecd has loaded already (x509/, x509ca/):
+ * accepted, as load-conn of a configured connection. */
+void vici_load_cert(struct vici *v, struct vici_client *c, uint8_t *msg, size_t len)
+{
+    const uint8_t *data;
+    size_t n;
+
+    if (vici_find_raw(msg, len, "data", &data, &n) && loaded_cert(&v->d->cfg, data, n) >= 0)
+        vici_ok(v, c);
+    else
+        vici_fail(v, c,
+                  "uipsecd takes certificates only from x509/, x509ca/ and x509crl/ beside its "
+                  "configuration file (in %s), and this one is not there",
+                  v->d->cfg.conf_dir);
+}
+
+/* Whether the list named key in the section matches uris[0, n). */
+static bool same_uris(uint8_t *sec, size_t len, const char *key, const char (*uris)[CFG_URI_LEN],
+                      size_t n)
+{
+    struct vici_reader r;
+    struct vici_elem e;
+    char err[80];
+    size_t k = 0;
+    bool in = false, seen = false;
+
+    vici_reader_init(&r, sec, len);
+    while (vici_next(&r, &e, err, sizeof err) > 0) {
+        if (e.type == VICI_LIST_START)
+            seen |= in = e.name_len == strlen(key) && !memcmp(e.name, key, e.name_len);
+        else if (e.type == VICI_LIST_END)
+            in = false;
+        else if (in && e.type == VICI_LIST_ITEM &&
+                 (k >= n || strlen(uris[k]) != e.value_len ||
+                  memcmp(uris[k++], e.value, e.value_len)))
+            return false;
+    }
+    return seen ? k == n : n == 0;
+}
+
+/* load-authority of a configured authorities section, the same: accepted. */
+void vici_load_authority(struct vici *v, struct vici_client *c, uint8_t *msg, size_t len)
+{
+    const struct cfg *cfg = &v->d->cfg;
+    struct vici_reader r;
+    struct vici_elem e;
+    char err[80], name[65] = "";
+    const uint8_t *ca = NULL;
+    size_t ca_len = 0;
+
+    vici_reader_init(&r, msg, len);
+    while (vici_next(&r, &e, err, sizeof err) > 0) {
+        if (e.type == VICI_SECTION_START && r.depth == 1 && e.name_len < sizeof name)
+            memcpy(name, e.name, e.name_len), name[e.name_len] = '\0';
+        if (e.type == VICI_KEY_VALUE && r.depth == 1 && e.name_len == 6 &&
+            !memcmp(e.name, "cacert", 6))
+            ca = e.value, ca_len = e.value_len;
+    }
+    for (size_t i = 0; i < cfg->n_authorities; i++) {
+        const struct cfg_authority *a = &cfg->authorities[i];
+
+        if (!strcmp(a->name, name) && ca && loaded_cert(cfg, ca, ca_len) == a->cert &&
+            same_uris(msg, len, "crl_uris", a->crl, a->n_crl) &&
+            same_uris(msg, len, "ocsp_uris", a->ocsp, a->n_ocsp)) {
+            vici_ok(v, c);
+            return;
+        }
+    }
+    vici_fail(v, c,
+              "authority '%s': uipsecd takes authorities only from its configuration file (%s), "
+              "and it holds none the same",
+              name, v->d->config_path);
 }
 
 /* ---- credentials ---- */
@@ -123,9 +234,7 @@ void vici_load_cred(struct vici *v, struct vici_client *c, const char *cmd, uint
                   "private/ beside its configuration file (in %s)",
                   v->d->cfg.conf_dir);
     else
-        vici_fail(v, c,
-                  "uipsecd takes certificates and authorities only from x509/, x509ca/ and "
-                  "x509crl/ beside its configuration file, and connections' cacerts");
+        vici_fail(v, c, "%s: not supported by uipsecd", cmd);
 }
 
 /* get-shared, get-keys, get-authorities: what VICI loaded, which is

@@ -152,7 +152,8 @@ int vici_msg_check(uint8_t *msg, size_t len, char *err, size_t err_len)
     return rc;
 }
 
-bool vici_find(uint8_t *msg, size_t len, const char *key, char *out, size_t out_len)
+bool vici_find_raw(uint8_t *msg, size_t len, const char *key, const uint8_t **value,
+                   size_t *value_len)
 {
     struct vici_reader r;
     struct vici_elem e;
@@ -160,17 +161,26 @@ bool vici_find(uint8_t *msg, size_t len, const char *key, char *out, size_t out_
     size_t klen = strlen(key);
 
     vici_reader_init(&r, msg, len);
-    while (vici_next(&r, &e, err, sizeof err) > 0) {
-        if (e.type != VICI_KEY_VALUE || r.depth != 0 || e.name_len != klen ||
-            memcmp(e.name, key, klen) != 0)
-            continue;
-        if (e.value_len >= out_len || memchr(e.value, '\0', e.value_len))
-            return false;
-        memcpy(out, e.value, e.value_len);
-        out[e.value_len] = '\0';
-        return true;
-    }
+    while (vici_next(&r, &e, err, sizeof err) > 0)
+        if (e.type == VICI_KEY_VALUE && r.depth == 0 && e.name_len == klen &&
+            memcmp(e.name, key, klen) == 0) {
+            *value = e.value;
+            *value_len = e.value_len;
+            return true;
+        }
     return false;
+}
+
+bool vici_find(uint8_t *msg, size_t len, const char *key, char *out, size_t out_len)
+{
+    const uint8_t *v;
+    size_t n;
+
+    if (!vici_find_raw(msg, len, key, &v, &n) || n >= out_len || memchr(v, '\0', n))
+        return false;
+    memcpy(out, v, n);
+    out[n] = '\0';
+    return true;
 }
 
 /* ---- writing ---- */

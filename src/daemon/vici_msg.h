@@ -83,6 +83,10 @@ int vici_msg_check(uint8_t *msg, size_t len, char *err, size_t err_len);
  * vici_msg_check first). */
 bool vici_find(uint8_t *msg, size_t len, const char *key, char *out, size_t out_len);
 
+/* The same for any bytes (certificate data): *value points into msg. */
+bool vici_find_raw(uint8_t *msg, size_t len, const char *key, const uint8_t **value,
+                   size_t *value_len);
+
 /* ---- writing ---- */
 
 /* A packet being built, transport length included; it grows up to max

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "certinfo.h"
 #include "daemon.h"
 #include "ike.h"
 #include "pairs.h"
@@ -255,6 +256,32 @@ void vici_policy(struct vici_buf *b, const struct sa_pair *c)
     vici_kv(b, "mode", "%s", c->cfg.mode == UIPSEC_MODE_TUNNEL ? "TUNNEL" : "TRANSPORT");
     add_ts(b, "local-ts", c, UIPSEC_TS_LOCAL);
     add_ts(b, "remote-ts", c, UIPSEC_TS_REMOTE);
+    vici_section_end(b);
+}
+
+/* An authorities section as charon's list-authority event holds it:
+ * the CA certificate's subject, then its URIs. */
+void vici_authority(struct vici_buf *b, const struct cfg *cfg, const struct cfg_authority *a)
+{
+    const struct cfg_cert *ct =
+        a->cert >= 0 && (size_t)a->cert < cfg->n_certs ? &cfg->certs[a->cert] : NULL;
+    const unsigned char *der = ct ? cfg->cert_der + ct->off : NULL;
+    X509 *x = der ? d2i_X509(NULL, &der, ct->len) : NULL;
+    char dn[512] = "";
+
+    if (x)
+        cert_dn(X509_get_subject_name(x), dn, sizeof dn);
+    X509_free(x);
+    vici_section(b, a->name);
+    vici_kv(b, "cacert", "%s", dn);
+    vici_list(b, "crl_uris");
+    for (size_t i = 0; i < a->n_crl && i < CFG_AUTHORITY_URIS; i++)
+        vici_item(b, "%s", a->crl[i]);
+    vici_list_end(b);
+    vici_list(b, "ocsp_uris");
+    for (size_t i = 0; i < a->n_ocsp && i < CFG_AUTHORITY_URIS; i++)
+        vici_item(b, "%s", a->ocsp[i]);
+    vici_list_end(b);
     vici_section_end(b);
 }
 

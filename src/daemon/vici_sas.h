@@ -12,6 +12,8 @@ struct ike_view;
 struct ike_sa;
 struct sa_pair;
 struct cfg_conn;
+struct cfg;
+struct cfg_authority;
 
 /* One IKE SA as the section charon's list-sa event holds, named by its
  * connection; with its CHILD_SAs (those named child, or numbered child_id,
@@ -20,6 +22,8 @@ void vici_ike_sa(struct vici_buf *b, const struct daemon *d, const struct ike_vi
                  const char *child, unsigned child_id, bool children);
 /* A trap's policy as charon's list-policy event holds it. */
 void vici_policy(struct vici_buf *b, const struct sa_pair *c);
+/* An authorities section as charon's list-authority event holds it. */
+void vici_authority(struct vici_buf *b, const struct cfg *cfg, const struct cfg_authority *a);
 /* One connection as charon's list-conn event holds it. */
 void vici_conn(struct vici_buf *b, const struct cfg_conn *c);
 /* charon's name of an IKE SA's state. */

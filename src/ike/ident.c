@@ -626,8 +626,8 @@ void ike_id_print(const struct ike_id *id, char *buf, size_t len)
     case IKE_ID_DER_ASN1_DN:
         put_dn(&o, id);
         break;
-    case IKE_ID_KEY_ID:
-        put(&o, "#", 1);
+    case IKE_ID_KEY_ID: /* as the configuration reads it back */
+        put(&o, "keyid:#", 7);
         put_hex(&o, id->data, id->len);
         break;
     default:

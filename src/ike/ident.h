@@ -66,7 +66,8 @@ int ike_id_of_cert(X509 *cert, struct ike_id *out);
  * (in encoded order, ", " between RDNs, RFC 2253 escapes, control and
  * non-ASCII characters escaped; a DN OpenSSL cannot print as
  * "asn1dn:#HEX"), FQDN/RFC822 as text with non-printable bytes and '\' as
- * \xHH, IPs via inet_ntop, key ids as "#hex", type 0 as "%any".  Always
+ * \xHH, IPs via inet_ntop, key ids as "keyid:#hex" (strongSwan's and the
+ * configuration's syntax), type 0 as "%any".  Always
  * NUL-terminates (when len > 0), truncating; never reads beyond id->len. */
 void ike_id_print(const struct ike_id *id, char *buf, size_t len);
 

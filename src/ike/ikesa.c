@@ -86,6 +86,7 @@ void ike_sa_free(struct ike_sa *sa)
     free(sa->resp);
     ike_frag_discard(sa);
     X509_free(sa->peer_cert);
+    ike_auth_wait_free(sa->auth_wait);
     OPENSSL_cleanse(sa, sizeof *sa);
     free(sa);
 }
@@ -558,6 +559,27 @@ static enum ike_rx receive_msg(struct ike_sa *sa, uint8_t *buf, size_t len, stru
     return rx;
 }
 
+bool ike_sa_checking(const struct ike_sa *sa)
+{
+    return sa && sa->auth_wait;
+}
+
+enum ike_rx ike_sa_recheck(struct ike_sa *sa)
+{
+    struct ike_auth_wait *w = sa->auth_wait;
+    enum ike_rx rx;
+
+    if (!w)
+        return IKE_RX_OK;
+    sa->in_receive = true; /* as for a message: callbacks' tasks wait */
+    rx = ike_sa_auth_resume(sa, w);
+    sa->in_receive = false;
+    if (!sa->auth_wait)
+        ike_auth_wait_free(w);
+    ike_sa_run_tasks(sa);
+    return rx;
+}
+
 enum ike_rx ike_sa_receive(struct ike_sa *sa, const uint8_t *buf, size_t len,
                            const struct ike_path *from)
 {
@@ -568,6 +590,10 @@ enum ike_rx ike_sa_receive(struct ike_sa *sa, const uint8_t *buf, size_t len,
 
     if (!msg || !copy || sa->state == IKE_SA_FAILED || sa->state == IKE_SA_DELETED)
         goto out;
+    if (sa->auth_wait) { /* its repeats and anything else wait too */
+        ike_sa_log_drop(sa->env, "message dropped: the peer's certificate is being checked");
+        goto out;
+    }
     memcpy(copy, buf, len);
     if (ike_decode(copy, len, msg) != IKE_DEC_OK) {
         ike_sa_log_drop(sa->env, "malformed IKE message dropped");
@@ -608,27 +634,8 @@ out:
 
 size_t ike_id_format(const struct ike_id *id, char *buf, size_t len)
 {
-    char tmp[IKE_ID_MAX * 2 + 2];
-
-    if (id->type == IKE_ID_IPV4_ADDR || id->type == IKE_ID_IPV6_ADDR) {
-        inet_ntop(id->type == IKE_ID_IPV4_ADDR ? AF_INET : AF_INET6, id->data, tmp, sizeof tmp);
-    } else if (id->type == IKE_ID_FQDN || id->type == IKE_ID_RFC822_ADDR) {
-        size_t n = 0;
-
-        for (size_t i = 0; i < id->len; i++) /* printable only: it came from the peer */
-            tmp[n++] = id->data[i] >= 0x20 && id->data[i] < 0x7f ? (char)id->data[i] : '?';
-        tmp[n] = '\0';
-    } else if (id->type == IKE_ID_DER_ASN1_DN) {
-        ike_id_print(id, tmp, sizeof tmp);
-    } else if (id->type == IKE_ID_KEY_ID) {
-        tmp[0] = '#';
-        for (size_t i = 0; i < id->len; i++)
-            snprintf(tmp + 1 + 2 * i, 3, "%02x", id->data[i]);
-        tmp[1 + 2 * id->len] = '\0';
-    } else {
-        snprintf(tmp, sizeof tmp, id->type ? "(ID type %u)" : "%%any", id->type);
-    }
-    return (size_t)snprintf(buf, len, "%s", tmp);
+    ike_id_print(id, buf, len);
+    return len ? strlen(buf) : 0;
 }
 
 const char *ike_notify_name(uint16_t type)

@@ -227,6 +227,13 @@ struct ike_env {
      * NULL to keep the current one.  May be NULL. */
     const struct ike_cfg *(*auth_cfg)(void *arg, const struct ike_id *idi, const struct ike_id *idr,
                                       uint8_t auth_method);
+    /* Revocation information shared by the caller's SAs (revoc.h): CRLs
+     * and OCSP answers it fetches from the URIs certificates name.  An
+     * SA whose peer's certificate waits for them holds its IKE_AUTH
+     * (ike_sa_checking) until the caller has handed the answers to
+     * ike_revoc_answer and called ike_sa_recheck.  NULL: only the CRLs
+     * of remote_pk.trust are checked. */
+    struct ike_revoc *revoc;
 };
 
 enum ike_role { IKE_ROLE_INITIATOR, IKE_ROLE_RESPONDER };
@@ -331,13 +338,14 @@ struct ike_sa {
     uint16_t fail_notify;
     uint16_t child_notify; /* why the first CHILD_SA was not made, or 0 */
     const char *fail_reason;
-    char fail_text[300];   /* fail_reason when it must be made (a certificate's) */
-    uint32_t peer_hashes;  /* SIGNATURE_HASH_ALGORITHMS the peer sent, bit each */
-    bool peer_certreq;     /* the peer sent CERTREQ: send_cert = ifasked sends */
-    X509 *peer_cert;       /* the certificate the peer authenticated with */
-    bool peer_frag;        /* the peer announced IKEV2_FRAGMENTATION_SUPPORTED */
-    bool rx_open;          /* the message being handled was reassembled: open */
-    struct ike_frag *frag; /* the message being reassembled, or NULL */
+    char fail_text[300];             /* fail_reason when it must be made (a certificate's) */
+    uint32_t peer_hashes;            /* SIGNATURE_HASH_ALGORITHMS the peer sent, bit each */
+    bool peer_certreq;               /* the peer sent CERTREQ: send_cert = ifasked sends */
+    X509 *peer_cert;                 /* the certificate the peer authenticated with */
+    struct ike_auth_wait *auth_wait; /* an IKE_AUTH held for revocation answers */
+    bool peer_frag;                  /* the peer announced IKEV2_FRAGMENTATION_SUPPORTED */
+    bool rx_open;                    /* the message being handled was reassembled: open */
+    struct ike_frag *frag;           /* the message being reassembled, or NULL */
 };
 
 /* Starts an IKE SA as initiator: sends IKE_SA_INIT with the first DH group
@@ -414,13 +422,22 @@ void ike_sa_tick(struct ike_sa *sa);
  * was forced): IKE and ESP then use UDP port 4500. */
 bool ike_sa_behind_nat(const struct ike_sa *sa);
 
+/* Whether sa holds an IKE_AUTH message until the revocation of the
+ * peer's certificate is known (env->revoc): it drops every datagram
+ * meanwhile. */
+bool ike_sa_checking(const struct ike_sa *sa);
+/* Goes on with such an IKE_AUTH after answers came: IKE_RX_OK (up, or
+ * still waiting) or IKE_RX_FAILED, as ike_sa_receive. */
+enum ike_rx ike_sa_recheck(struct ike_sa *sa);
+
 /* Wipes and frees (NULL is fine). */
 void ike_sa_free(struct ike_sa *sa);
 
 const char *ike_sa_state_name(enum ike_sa_state state);
 
-/* An ID as text (addresses, FQDN, user@fqdn, #hex key IDs); non-printable
- * bytes from the peer become '?'.  Returns the full length, as snprintf. */
+/* An ID as text: ike_id_print's (ident.h), the one spelling of IDs in
+ * logs, status and messages.  Returns the length written (truncated to
+ * len - 1). */
 size_t ike_id_format(const struct ike_id *id, char *buf, size_t len);
 
 /* RFC 7296 3.10.1's name of an error notify type. */

@@ -170,22 +170,49 @@ int ike_sa_send_auth_request(struct ike_sa *sa)
     return r;
 }
 
-static bool auth_ok(struct ike_sa *sa, const struct ike_msg *m, const struct ike_pl_id *id,
-                    const struct ike_pl_auth *auth)
+static enum ike_verdict auth_ok(struct ike_sa *sa, const struct ike_msg *m,
+                                const struct ike_pl_id *id, const struct ike_pl_auth *auth,
+                                struct ike_auth_wait **wait)
 {
     uint8_t want[IKE_PRF_MAX_LEN];
     size_t plen = ike_prf_len(sa->prf);
     bool ok;
 
+    *wait = NULL;
     if (sa->cfg->remote_pk.on)
-        return ike_cert_verify(sa, m, id, auth);
+        return ike_cert_verify(sa, m, id, auth, wait);
     ok = auth->method == IKE_AUTH_PSK && auth->data.len == plen &&
          ike_psk_auth(sa, sa->role == IKE_ROLE_RESPONDER, id->type, id->data, want, plen) ==
              UIPSEC_OK &&
          CRYPTO_memcmp(want, auth->data.p, plen) == 0;
 
     OPENSSL_cleanse(want, sizeof want);
-    return ok;
+    return ok ? IKE_V_OK : IKE_V_FAIL;
+}
+
+/* The CHILD_SA m asks for (responder) or answered (initiator). */
+static uint16_t choose(struct ike_sa *sa, const struct ike_msg *m, struct ike_child_pick *pick)
+{
+    uint16_t err = ike_child_choose(sa, m, true, pick);
+
+    pick->replaces = 0;
+    return err;
+}
+
+/* The message is held while the revocation of the peer's certificate is
+ * looked up: what the rest of the exchange needs goes with w. */
+static enum ike_rx hold(struct ike_sa *sa, const struct ike_msg *m, struct ike_auth_wait *w,
+                        uint16_t peer_error)
+{
+    w->peer_error = peer_error;
+    if (!peer_error)
+        w->child_err = choose(sa, m, &w->pick);
+    if (w->pick.peer_spi) { /* it points into m */
+        memcpy(w->peer_spi, w->pick.peer_spi, IKE_CHILD_SPI_LEN);
+        w->pick.peer_spi = w->peer_spi;
+    }
+    sa->auth_wait = w;
+    return IKE_RX_OK;
 }
 
 /* ---- responder ---- */
@@ -205,15 +232,12 @@ static struct ike_iov nonce(const uint8_t *p, size_t len)
 }
 
 /* IDr, AUTH and the CHILD_SA (or why there is none), then child_sa_up. */
-static enum ike_rx answer_auth(struct ike_sa *sa, const struct ike_msg *m)
+static enum ike_rx answer_auth(struct ike_sa *sa, struct ike_child_pick *pick, uint16_t err)
 {
     struct auth_out *o = calloc(1, sizeof *o);
-    struct ike_child_pick pick;
-    uint16_t err = ike_child_choose(sa, m, true, &pick);
     int r = o ? add_id_auth(sa, o) : UIPSEC_E_NOMEM;
 
-    sa->env->random(sa->env->arg, pick.spi_in, IKE_CHILD_SPI_LEN);
-    pick.replaces = 0;
+    sa->env->random(sa->env->arg, pick->spi_in, IKE_CHILD_SPI_LEN);
     if (!err && sa->env->child_allowed && !sa->env->child_allowed(sa->env->arg))
         err = IKE_N_NO_ADDITIONAL_SAS; /* the caller's per-identity limit */
 
@@ -224,8 +248,8 @@ static enum ike_rx answer_auth(struct ike_sa *sa, const struct ike_msg *m)
     if (r == UIPSEC_OK && err)
         add(o, ike_notify_pl(err, NULL, 0));
     else if (r == UIPSEC_OK)
-        ike_child_payloads(false, &o->cw, &pick.esp, 1, pick.spi_in, pick.sel, pick.nsel,
-                           pick.mode == UIPSEC_MODE_TRANSPORT, NULL, 0, o->pl, &o->n);
+        ike_child_payloads(false, &o->cw, &pick->esp, 1, pick->spi_in, pick->sel, pick->nsel,
+                           pick->mode == UIPSEC_MODE_TRANSPORT, NULL, 0, o->pl, &o->n);
     if (r == UIPSEC_OK)
         r = ike_sa_send_sk(sa, IKE_EXCH_IKE_AUTH, true, sa->msg_id_expect - 1, o->pl, o->n);
     out_free(o);
@@ -235,10 +259,25 @@ static enum ike_rx answer_auth(struct ike_sa *sa, const struct ike_msg *m)
     sa->child_notify = err;
     if (err)
         ike_sa_log(sa->env, "IKE SA up without a CHILD_SA: %s", ike_notify_name(err));
-    else if (ike_child_up(sa, &pick, (struct ike_iov){NULL, 0}, nonce(sa->ni, sa->ni_len),
+    else if (ike_child_up(sa, pick, (struct ike_iov){NULL, 0}, nonce(sa->ni, sa->ni_len),
                           nonce(sa->nr, sa->nr_len)) != UIPSEC_OK)
         sa->child_notify = IKE_N_NO_PROPOSAL_CHOSEN;
     return IKE_RX_OK;
+}
+
+/* The caller hears how the peer's authentication came out, and the peer
+ * gets our answer. */
+static enum ike_rx responder_verdict(struct ike_sa *sa, bool ok, struct ike_child_pick *pick,
+                                     uint16_t child_err)
+{
+    const struct ike_env *env = sa->env;
+
+    if (env->auth_result)
+        env->auth_result(env->arg, &sa->peer_id, &sa->path, ok);
+    if (!ok)
+        return answer_error(sa, IKE_N_AUTHENTICATION_FAILED,
+                            sa->fail_text[0] ? sa->fail_text : "peer's ID or AUTH is wrong");
+    return answer_auth(sa, pick, child_err);
 }
 
 /* The peer's AUTH is verified only if the caller's auth_allowed agrees
@@ -247,7 +286,10 @@ enum ike_rx ike_sa_auth_request(struct ike_sa *sa, uint8_t *buf, size_t len, str
 {
     const struct ike_env *env = sa->env;
     const struct ike_payload *idi, *idr, *auth;
-    bool id_ok, ok;
+    struct ike_auth_wait *w = NULL;
+    struct ike_child_pick pick;
+    enum ike_verdict v = IKE_V_FAIL;
+    bool id_ok;
 
     if (!ike_sa_open_sk(sa, buf, len, msg))
         return IKE_RX_DROPPED;
@@ -266,13 +308,11 @@ enum ike_rx ike_sa_auth_request(struct ike_sa *sa, uint8_t *buf, size_t len, str
     ike_cert_note_peer(sa, msg); /* its CERTREQ asks for our certificate */
     if (env->auth_allowed && !env->auth_allowed(env->arg, &sa->peer_id, &sa->path))
         return answer_error(sa, IKE_N_AUTHENTICATION_FAILED, "authentication refused unchecked");
-    ok = id_ok && auth_ok(sa, msg, &idi->u.id, &auth->u.auth);
-    if (env->auth_result)
-        env->auth_result(env->arg, &sa->peer_id, &sa->path, ok);
-    if (!ok)
-        return answer_error(sa, IKE_N_AUTHENTICATION_FAILED,
-                            sa->fail_text[0] ? sa->fail_text : "peer's ID or AUTH is wrong");
-    return answer_auth(sa, msg);
+    if (id_ok)
+        v = auth_ok(sa, msg, &idi->u.id, &auth->u.auth, &w);
+    if (v == IKE_V_WAIT)
+        return hold(sa, msg, w, 0);
+    return responder_verdict(sa, v == IKE_V_OK, &pick, choose(sa, msg, &pick));
 }
 
 /* ---- initiator ---- */
@@ -289,39 +329,66 @@ static enum ike_rx reject_responder(struct ike_sa *sa)
                        sa->fail_text[0] ? sa->fail_text : "responder's ID or AUTH is wrong");
 }
 
-enum ike_rx ike_sa_auth_response(struct ike_sa *sa, uint8_t *buf, size_t len, struct ike_msg *msg)
+/* The responder authenticated: the IKE SA is up, and the CHILD_SA the
+ * response carries (or its error notify, peer_error). */
+static enum ike_rx initiator_up(struct ike_sa *sa, struct ike_child_pick *pick, uint16_t child_err,
+                                uint16_t peer_error)
 {
-    const struct ike_pl_notify *err;
-    const struct ike_payload *idr, *auth;
-    struct ike_child_pick pick;
-    uint16_t child_err;
-
-    if (!ike_sa_open_sk(sa, buf, len, msg))
-        return IKE_RX_DROPPED;
-    ike_sa_response_done(sa);
-    err = ike_msg_error(msg);
-    idr = ike_msg_find(msg, IKE_PL_IDR);
-    auth = ike_msg_find(msg, IKE_PL_AUTH);
-    if (!idr || !auth)
-        return ike_sa_fail(sa, err ? err->type : IKE_N_INVALID_SYNTAX, "IKE_AUTH refused");
-    if (!peer_id_ok(sa, &idr->u.id) || !auth_ok(sa, msg, &idr->u.id, &auth->u.auth))
-        return reject_responder(sa);
     sa->state = IKE_SA_ESTABLISHED;
-    if (err) {
-        sa->child_notify = err->type;
-        ike_sa_log(sa->env, "IKE SA up, CHILD_SA refused: %s", ike_notify_name(err->type));
+    if (peer_error) {
+        sa->child_notify = peer_error;
+        ike_sa_log(sa->env, "IKE SA up, CHILD_SA refused: %s", ike_notify_name(peer_error));
         if (sa->env->child_failed)
-            sa->env->child_failed(sa->env->arg, sa->child_cfg, err->type);
+            sa->env->child_failed(sa->env->arg, sa->child_cfg, peer_error);
         return IKE_RX_OK;
     }
-    child_err = ike_child_choose(sa, msg, true, &pick);
-    memcpy(pick.spi_in, sa->child_spi, IKE_CHILD_SPI_LEN);
-    pick.replaces = 0;
-    if (!child_err && ike_child_up(sa, &pick, (struct ike_iov){NULL, 0}, nonce(sa->ni, sa->ni_len),
+    memcpy(pick->spi_in, sa->child_spi, IKE_CHILD_SPI_LEN);
+    if (!child_err && ike_child_up(sa, pick, (struct ike_iov){NULL, 0}, nonce(sa->ni, sa->ni_len),
                                    nonce(sa->nr, sa->nr_len)) != UIPSEC_OK)
         child_err = IKE_N_NO_PROPOSAL_CHOSEN;
     sa->child_notify = child_err;
     if (child_err && sa->env->child_failed)
         sa->env->child_failed(sa->env->arg, sa->child_cfg, child_err);
     return IKE_RX_OK;
+}
+
+enum ike_rx ike_sa_auth_response(struct ike_sa *sa, uint8_t *buf, size_t len, struct ike_msg *msg)
+{
+    const struct ike_pl_notify *err;
+    const struct ike_payload *idr, *auth;
+    struct ike_auth_wait *w = NULL;
+    struct ike_child_pick pick;
+    enum ike_verdict v = IKE_V_FAIL;
+    uint16_t peer_error;
+
+    if (!ike_sa_open_sk(sa, buf, len, msg))
+        return IKE_RX_DROPPED;
+    ike_sa_response_done(sa);
+    err = ike_msg_error(msg);
+    peer_error = err ? err->type : 0;
+    idr = ike_msg_find(msg, IKE_PL_IDR);
+    auth = ike_msg_find(msg, IKE_PL_AUTH);
+    if (!idr || !auth)
+        return ike_sa_fail(sa, err ? err->type : IKE_N_INVALID_SYNTAX, "IKE_AUTH refused");
+    if (peer_id_ok(sa, &idr->u.id))
+        v = auth_ok(sa, msg, &idr->u.id, &auth->u.auth, &w);
+    if (v == IKE_V_WAIT)
+        return hold(sa, msg, w, peer_error);
+    if (v == IKE_V_FAIL)
+        return reject_responder(sa);
+    return initiator_up(sa, &pick, peer_error ? 0 : choose(sa, msg, &pick), peer_error);
+}
+
+enum ike_rx ike_sa_auth_resume(struct ike_sa *sa, struct ike_auth_wait *w)
+{
+    enum ike_verdict v = ike_cert_recheck(sa, w);
+
+    if (v == IKE_V_WAIT)
+        return IKE_RX_OK;
+    sa->auth_wait = NULL;
+    if (sa->role == IKE_ROLE_RESPONDER)
+        return responder_verdict(sa, v == IKE_V_OK, &w->pick, w->child_err);
+    if (v == IKE_V_FAIL)
+        return reject_responder(sa);
+    return initiator_up(sa, &w->pick, w->child_err, w->peer_error);
 }

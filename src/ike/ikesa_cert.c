@@ -4,6 +4,7 @@
  * signature) and how the peer's certificate, identity and signature are
  * checked.  Certificates are OpenSSL's to parse and verify; the signature
  * is made where the private key lives (ike_env.sign). */
+#define _DEFAULT_SOURCE /* timegm, gmtime_r */
 #include <limits.h>
 #include <openssl/sha.h>
 #include <openssl/x509v3.h>
@@ -14,6 +15,7 @@
 
 #include "ident.h"
 #include "ikesa_int.h"
+#include "revoc.h"
 #include "sig.h"
 
 #define PEER_CERTS_MAX 8 /* end entity and intermediates we look at */
@@ -207,134 +209,230 @@ static void subject(X509 *x, char *buf, size_t len)
         snprintf(buf, len, "(a subject too long to show)");
 }
 
-/* When at was revoked, by a CRL of its issuer's we hold, or NULL. */
-static const ASN1_TIME *revoked_on(X509_STORE_CTX *ctx, X509 *at)
+/* What a chain check needs beyond OpenSSL's context: the policy, and
+ * what was fetched (revoc.h; rv NULL when the caller fetches nothing). */
+struct rev_ctx {
+    const struct ike_pubkey_cfg *pk;
+    struct ike_revoc *rv;
+    STACK_OF(X509_CRL) * fetched;
+};
+
+/* The CRL that lists at (a fetched one or one of x509crl/), and when. */
+static const ASN1_TIME *revoked_on(X509_STORE_CTX *ctx, const struct rev_ctx *rc, X509 *at,
+                                   const X509_CRL **by)
 {
     STACK_OF(X509_CRL) *crls = X509_STORE_CTX_get1_crls(ctx, X509_get_issuer_name(at));
     const ASN1_TIME *t = NULL;
     X509_REVOKED *rev;
 
+    for (int i = 0; rc->fetched && !t && i < sk_X509_CRL_num(rc->fetched); i++)
+        if (X509_CRL_get0_by_cert(sk_X509_CRL_value(rc->fetched, i), &rev, at) == 1) {
+            t = X509_REVOKED_get0_revocationDate(rev);
+            *by = sk_X509_CRL_value(rc->fetched, i);
+        }
     for (int i = 0; crls && !t && i < sk_X509_CRL_num(crls); i++)
         if (X509_CRL_get0_by_cert(sk_X509_CRL_value(crls, i), &rev, at) == 1)
             t = X509_REVOKED_get0_revocationDate(rev);
-    sk_X509_CRL_pop_free(crls, X509_CRL_free); /* the store keeps its own */
+    sk_X509_CRL_pop_free(crls, X509_CRL_free); /* the store keeps its own; t lives on there */
     return t;
 }
 
-/* When of two dates applies to the error at hand, printed into buf. */
-static void error_date(X509_STORE_CTX *ctx, int err, X509 *at, char *buf, size_t len)
+static void print_time(const ASN1_TIME *t, char *buf, size_t len)
 {
-    const ASN1_TIME *t = NULL;
     BIO *b = BIO_new(BIO_s_mem());
     int k;
 
-    if (err == X509_V_ERR_CERT_HAS_EXPIRED)
-        t = X509_get0_notAfter(at);
-    else if (err == X509_V_ERR_CERT_NOT_YET_VALID)
-        t = X509_get0_notBefore(at);
-    else if (err == X509_V_ERR_CERT_REVOKED)
-        t = revoked_on(ctx, at);
     buf[0] = '\0';
     if (b && t && ASN1_TIME_print(b, t) == 1 && (k = BIO_read(b, buf, (int)len - 1)) > 0)
         buf[k] = '\0';
     BIO_free(b);
 }
 
+/* "issuer of X not trusted: we trust A, B": the CAs trust holds. */
+static void untrusted(X509_STORE *trust, const char *who, char *buf, size_t len)
+{
+    STACK_OF(X509_OBJECT) *objs = trust ? X509_STORE_get0_objects(trust) : NULL;
+    size_t at = (size_t)snprintf(buf, len, "issuer of \"%s\" not trusted (we trust ", who);
+    int n = 0;
+
+    for (int i = 0; objs && i < sk_X509_OBJECT_num(objs) && at < len; i++) {
+        X509 *ca = X509_OBJECT_get0_X509(sk_X509_OBJECT_value(objs, i));
+        char name[200];
+
+        if (!ca)
+            continue;
+        if (n++ == 3) {
+            at += (size_t)snprintf(buf + at, len - at, ", ...");
+            break;
+        }
+        subject(ca, name, sizeof name);
+        at += (size_t)snprintf(buf + at, len - at, "%s\"%s\"", n > 1 ? ", " : "", name);
+    }
+    if (at < len)
+        snprintf(buf + at, len - at,
+                 "%s): put its CA certificate in x509ca/ (or in remote.cacerts), or have the peer "
+                 "send its intermediate CAs",
+                 n ? "" : "no CA");
+}
+
+/* The issuer of the certificate the chain check stopped at (NULL: the
+ * anchor, or none found). */
+static X509 *current_issuer(X509_STORE_CTX *ctx)
+{
+    STACK_OF(X509) *chain = X509_STORE_CTX_get0_chain(ctx);
+    int depth = X509_STORE_CTX_get_error_depth(ctx);
+
+    return depth + 1 < sk_X509_num(chain) ? sk_X509_value(chain, depth + 1) : NULL;
+}
+
+/* Why a certificate has no CRL, for a person. */
+static void no_crl(const struct rev_ctx *rc, X509 *at, X509 *issuer, const char *who, char *buf,
+                   size_t len)
+{
+    char why[600];
+
+    if (rc->rv && ike_revoc_why(rc->rv, at, issuer, why, sizeof why))
+        snprintf(buf, len,
+                 "no revocation information for \"%s\", which the revocation policy "
+                 "requires: %s",
+                 who, why);
+    else
+        snprintf(buf, len,
+                 "no CRL for \"%s\", which the revocation policy requires: put its issuer's "
+                 "current CRL in x509crl/, or use a certificate that names a CRL or OCSP URI",
+                 who);
+}
+
 /* "expired on 2026-12-01 10:00:00 UTC" and the like, for a person. */
-static void chain_error(X509_STORE_CTX *ctx, char *buf, size_t len)
+static void chain_error(X509_STORE_CTX *ctx, const struct rev_ctx *rc, char *buf, size_t len)
 {
     int err = X509_STORE_CTX_get_error(ctx);
     X509 *at = X509_STORE_CTX_get_current_cert(ctx);
+    const X509_CRL *by = NULL;
+    const char *uri;
     char who[200] = "?", when[64] = "";
 
-    if (at) {
+    if (at)
         subject(at, who, sizeof who);
-        error_date(ctx, err, at, when, sizeof when);
-    }
-    if (err == X509_V_ERR_CERT_REVOKED) {
-        snprintf(buf, len, "\"%s\" was revoked%s%s by its issuer's CRL (x509crl/)", who,
-                 when[0] ? " on " : "", when);
-        when[0] = '\0';
-    } else if (err == X509_V_ERR_UNABLE_TO_GET_CRL)
-        snprintf(buf, len,
-                 "no CRL for \"%s\", which the revocation policy requires: put its issuer's "
-                 "current CRL in x509crl/",
-                 who);
-    else if (err == X509_V_ERR_CERT_HAS_EXPIRED)
-        snprintf(buf, len, "\"%s\" expired on", who);
-    else if (err == X509_V_ERR_CERT_NOT_YET_VALID)
-        snprintf(buf, len, "\"%s\" is not valid before", who);
-    else if (err == X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY ||
-             err == X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT ||
-             err == X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT ||
-             err == X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN)
-        snprintf(buf, len,
-                 "issuer of \"%s\" not trusted: put its CA certificate in x509ca/ (or in "
-                 "remote.cacerts), or have the peer send its intermediate CAs",
-                 who);
+    if (at && err == X509_V_ERR_CERT_REVOKED) {
+        print_time(revoked_on(ctx, rc, at, &by), when, sizeof when);
+        uri = ike_revoc_crl_uri(rc->rv, by);
+        snprintf(buf, len, "\"%s\" was revoked%s%s by %s%s", who, when[0] ? " on " : "", when,
+                 uri ? "the CRL from " : "its issuer's CRL (x509crl/)", uri ? uri : "");
+    } else if (at && err == X509_V_ERR_UNABLE_TO_GET_CRL)
+        no_crl(rc, at, current_issuer(ctx), who, buf, len);
+    else if (at && err == X509_V_ERR_CERT_HAS_EXPIRED) {
+        print_time(X509_get0_notAfter(at), when, sizeof when);
+        snprintf(buf, len, "\"%s\" expired on %s", who, when);
+    } else if (at && err == X509_V_ERR_CERT_NOT_YET_VALID) {
+        print_time(X509_get0_notBefore(at), when, sizeof when);
+        snprintf(buf, len, "\"%s\" is not valid before %s", who, when);
+    } else if (err == X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY ||
+               err == X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT ||
+               err == X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT ||
+               err == X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN)
+        untrusted(rc->pk->trust, who, buf, len);
     else
         snprintf(buf, len, "\"%s\": %s", who, X509_verify_cert_error_string(err));
-    if (when[0])
-        snprintf(buf + strlen(buf), len - strlen(buf), " %s", when);
 }
 
-/* A missing or outdated CRL is fine with revocation = relaxed; with
- * ifuri only for a certificate that names no CRL distribution point;
- * never with strict (strongSwan's policies).  A certificate a CRL lists
- * is refused under every policy. */
+/* A missing or outdated CRL is fine for a certificate whose OCSP status
+ * is good, and for the trust anchor; else with revocation = relaxed, with
+ * ifuri only for a certificate that names no CRL or OCSP URI, never with
+ * strict (strongSwan's policies).  A certificate a CRL lists is refused
+ * under every policy. */
 static int revocation_cb(int ok, X509_STORE_CTX *ctx)
 {
-    const struct ike_pubkey_cfg *pk = X509_STORE_CTX_get_app_data(ctx);
+    const struct rev_ctx *rc = X509_STORE_CTX_get_app_data(ctx);
     int err = X509_STORE_CTX_get_error(ctx);
-    STACK_OF(DIST_POINT) * dp;
-    bool names_crl;
+    X509 *cert = X509_STORE_CTX_get_current_cert(ctx), *issuer = current_issuer(ctx);
+    const char *uri;
+    time_t t;
 
-    if (ok || !pk ||
+    if (ok || !rc || !cert ||
         (err != X509_V_ERR_UNABLE_TO_GET_CRL && err != X509_V_ERR_CRL_HAS_EXPIRED &&
          err != X509_V_ERR_CRL_NOT_YET_VALID))
         return ok;
-    if (pk->revocation == IKE_REVOCATION_STRICT)
-        return 0;
-    if (pk->revocation == IKE_REVOCATION_RELAXED)
+    if (!issuer) /* the anchor: trusted by configuration */
         return 1;
-    dp = X509_get_ext_d2i(X509_STORE_CTX_get_current_cert(ctx), NID_crl_distribution_points, NULL,
-                          NULL);
-    names_crl = dp != NULL;
-    sk_DIST_POINT_pop_free(dp, DIST_POINT_free);
-    return names_crl ? 0 : 1;
-}
-
-/* Checks CRLs when we hold some or the policy asks for them. */
-static void revocation_checks(X509_STORE_CTX *ctx, const struct ike_pubkey_cfg *pk)
-{
-    if (!pk->have_crls && pk->revocation == IKE_REVOCATION_RELAXED)
-        return;
-    X509_VERIFY_PARAM_set_flags(X509_STORE_CTX_get0_param(ctx),
-                                X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL);
-    X509_STORE_CTX_set_app_data(ctx, (void *)pk);
-    X509_STORE_CTX_set_verify_cb(ctx, revocation_cb);
+    if (rc->rv && ike_revoc_ocsp(rc->rv, cert, issuer, &t, &uri) == IKE_REVOC_GOOD)
+        return 1;
+    if (rc->pk->revocation == IKE_REVOCATION_STRICT)
+        return 0;
+    return rc->pk->revocation == IKE_REVOCATION_RELAXED || !ike_revoc_has_uri(rc->rv, cert, issuer);
 }
 
 /* The chain from ee to one of our CAs (dates, signatures, CA flags, path
- * lengths, revocation: X509_verify_cert). */
-static bool chain_ok(struct ike_sa *sa, X509 *ee, STACK_OF(X509) * more)
+ * lengths: X509_verify_cert), with CRLs when rc is given: then *chain
+ * is not touched.  Else the verified chain goes to *chain. */
+static bool chain_ok(struct ike_sa *sa, X509 *ee, STACK_OF(X509) * more, struct rev_ctx *rc,
+                     STACK_OF(X509) * *chain)
 {
     const struct ike_pubkey_cfg *pk = &sa->cfg->remote_pk;
     X509_STORE_CTX *ctx = X509_STORE_CTX_new();
-    char why[300];
-    bool ok;
+    struct rev_ctx none = {.pk = pk};
+    char why[900];
+    bool ok = ctx && pk->trust && X509_STORE_CTX_init(ctx, pk->trust, ee, more) == 1;
 
-    for (int i = 0; pk->known && i < sk_X509_num(pk->known); i++)
-        if (sk_X509_push(more, sk_X509_value(pk->known, i)))
-            X509_up_ref(sk_X509_value(pk->known, i));
-    ok = ctx && pk->trust && X509_STORE_CTX_init(ctx, pk->trust, ee, more) == 1;
-    if (ok)
-        revocation_checks(ctx, pk);
+    if (ok && rc) {
+        X509_VERIFY_PARAM_set_flags(X509_STORE_CTX_get0_param(ctx),
+                                    X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL);
+        X509_STORE_CTX_set_app_data(ctx, rc);
+        X509_STORE_CTX_set_verify_cb(ctx, revocation_cb);
+        if (rc->fetched)
+            X509_STORE_CTX_set0_crls(ctx, rc->fetched);
+    }
     ok = ok && X509_verify_cert(ctx) == 1;
+    if (ok && !rc)
+        ok = (*chain = X509_STORE_CTX_get1_chain(ctx)) != NULL;
     if (!ok && ctx)
-        chain_error(ctx, why, sizeof why);
+        chain_error(ctx, rc ? rc : &none, why, sizeof why);
     X509_STORE_CTX_free(ctx);
     return ok || fail(sa, "certificate not accepted: %s", ctx ? why : "out of memory");
+}
+
+/* OCSP said a certificate of the chain was revoked. */
+static bool ocsp_ok(struct ike_sa *sa, struct ike_revoc *rv, STACK_OF(X509) * chain)
+{
+    for (int i = 0; i + 1 < sk_X509_num(chain); i++) {
+        X509 *cert = sk_X509_value(chain, i);
+        const char *uri = "";
+        char who[200], when[64] = "";
+        time_t t = 0;
+        struct tm tm;
+
+        if (ike_revoc_ocsp(rv, cert, sk_X509_value(chain, i + 1), &t, &uri) != IKE_REVOC_REVOKED)
+            continue;
+        subject(cert, who, sizeof who);
+        if (t && gmtime_r(&t, &tm))
+            strftime(when, sizeof when, " on %b %e %H:%M:%S %Y GMT", &tm);
+        return fail(sa, "certificate not accepted: \"%s\" was revoked%s by the OCSP responder %s",
+                    who, when, uri);
+    }
+    return true;
+}
+
+/* The revocation checks of a chain verified without them: answers are
+ * asked for first (WAIT), then the chain is verified again with every
+ * CRL at hand and each certificate's OCSP status. */
+static enum ike_verdict revocation_ok(struct ike_sa *sa, struct ike_auth_wait *w)
+{
+    const struct ike_pubkey_cfg *pk = &sa->cfg->remote_pk;
+    struct rev_ctx rc = {.pk = pk, .rv = sa->env->revoc};
+    bool ok;
+
+    if (rc.rv && ike_revoc_plan(rc.rv, w->chain, pk->trust) == IKE_REVOC_WAIT)
+        return IKE_V_WAIT;
+    if (rc.rv && !ocsp_ok(sa, rc.rv, w->chain))
+        return IKE_V_FAIL;
+    rc.fetched = rc.rv ? ike_revoc_crls(rc.rv, w->chain) : NULL;
+    if (!pk->have_crls && pk->revocation == IKE_REVOCATION_RELAXED &&
+        (!rc.fetched || !sk_X509_CRL_num(rc.fetched)))
+        ok = true; /* nothing to check against and nothing required */
+    else
+        ok = chain_ok(sa, w->ee, w->more, &rc, NULL);
+    sk_X509_CRL_pop_free(rc.fetched, X509_CRL_free);
+    return ok ? IKE_V_OK : IKE_V_FAIL;
 }
 
 static bool key_type_ok(const struct ike_pubkey_cfg *pk, EVP_PKEY *key)
@@ -378,46 +476,89 @@ static bool raw_key_ok(struct ike_sa *sa, const struct ike_pl_id *id,
                 pk->n_raw);
 }
 
-bool ike_cert_verify(struct ike_sa *sa, const struct ike_msg *msg, const struct ike_pl_id *id,
-                     const struct ike_pl_auth *auth)
+void ike_auth_wait_free(struct ike_auth_wait *w)
+{
+    if (!w)
+        return;
+    X509_free(w->ee);
+    sk_X509_pop_free(w->more, X509_free);
+    sk_X509_pop_free(w->chain, X509_free);
+    free(w);
+}
+
+/* The peer's certificate (the first of its CERT payloads) in w, its chain
+ * to our CAs verified, and that it holds the claimed identity and a key
+ * of the kind remote.auth asks for. */
+static bool cert_ok(struct ike_sa *sa, const struct ike_msg *msg, const struct ike_pl_id *id,
+                    struct ike_auth_wait *w)
 {
     const struct ike_pubkey_cfg *pk = &sa->cfg->remote_pk;
-    STACK_OF(X509) * more;
-    X509 *ee;
     struct ike_id got = {.type = id->type, .len = (uint8_t)id->data.len};
-    char who[200] = "", claims[200];
-    bool ok;
+    char claims[200];
 
-    if (pk->n_raw)
-        return raw_key_ok(sa, id, auth);
-    more = sk_X509_new_null();
-    ee = more ? peer_certs(msg, more) : NULL;
-    ok = ee != NULL;
-
-    if (!ok)
-        fail(sa, "the peer sent no certificate (CERT payload, X.509)");
-    if (ok)
-        subject(ee, who, sizeof who);
-    if (ok && id->data.len <= IKE_ID_MAX)
+    if (!(w->more = sk_X509_new_null()) || !(w->ee = peer_certs(msg, w->more)))
+        return fail(sa, "the peer sent no certificate (CERT payload, X.509)");
+    subject(w->ee, w->who, sizeof w->who);
+    if (id->data.len <= IKE_ID_MAX)
         memcpy(got.data, id->data.p, id->data.len);
-    ok = ok && chain_ok(sa, ee, more);
-    if (ok && (X509_get_extension_flags(ee) & EXFLAG_KUSAGE) &&
-        !(X509_get_key_usage(ee) & KU_DIGITAL_SIGNATURE))
-        ok = fail(sa, "certificate \"%s\" may not sign (no digitalSignature key usage)", who);
-    if (ok && (id->data.len > IKE_ID_MAX || !ike_id_in_cert(ee, &got))) {
+    if (!chain_ok(sa, w->ee, w->more, NULL, &w->chain))
+        return false;
+    if ((X509_get_extension_flags(w->ee) & EXFLAG_KUSAGE) &&
+        !(X509_get_key_usage(w->ee) & KU_DIGITAL_SIGNATURE))
+        return fail(sa, "certificate \"%s\" may not sign (no digitalSignature key usage)", w->who);
+    if (id->data.len > IKE_ID_MAX || !ike_id_in_cert(w->ee, &got)) {
         ike_id_print(&got, claims, sizeof claims);
-        ok = fail(sa, "certificate \"%s\" does not confirm the identity \"%s\" the peer claims",
-                  who, claims);
+        return fail(sa, "certificate \"%s\" does not confirm the identity \"%s\" the peer claims",
+                    w->who, claims);
     }
-    if (ok && !key_type_ok(pk, X509_get0_pubkey(ee)))
-        ok = fail(sa, "certificate \"%s\" holds another key type than remote.auth asks", who);
-    ok = ok && signature_ok(sa, X509_get0_pubkey(ee), id, auth, who);
-    if (ok) {
-        X509_free(sa->peer_cert);
-        sa->peer_cert = ee;
-        ee = NULL;
+    if (!key_type_ok(pk, X509_get0_pubkey(w->ee)))
+        return fail(sa, "certificate \"%s\" holds another key type than remote.auth asks", w->who);
+    return true;
+}
+
+/* The certificate is the peer's from now on. */
+static void keep_cert(struct ike_sa *sa, struct ike_auth_wait *w)
+{
+    X509_free(sa->peer_cert);
+    sa->peer_cert = w->ee;
+    w->ee = NULL;
+}
+
+enum ike_verdict ike_cert_verify(struct ike_sa *sa, const struct ike_msg *msg,
+                                 const struct ike_pl_id *id, const struct ike_pl_auth *auth,
+                                 struct ike_auth_wait **wait)
+{
+    struct ike_auth_wait *w;
+    enum ike_verdict v;
+
+    *wait = NULL;
+    if (sa->cfg->remote_pk.n_raw)
+        return raw_key_ok(sa, id, auth) ? IKE_V_OK : IKE_V_FAIL;
+    if (!(w = calloc(1, sizeof *w))) {
+        fail(sa, "out of memory");
+        return IKE_V_FAIL;
     }
-    X509_free(ee);
-    sk_X509_pop_free(more, X509_free);
-    return ok;
+    /* the signature before any fetch: only a holder of the key can make
+     * us ask for revocation information */
+    v = cert_ok(sa, msg, id, w) && signature_ok(sa, X509_get0_pubkey(w->ee), id, auth, w->who)
+            ? revocation_ok(sa, w)
+            : IKE_V_FAIL;
+    if (v == IKE_V_WAIT) {
+        ike_sa_log(sa->env, "checking whether \"%s\" was revoked", w->who);
+        *wait = w;
+        return v;
+    }
+    if (v == IKE_V_OK)
+        keep_cert(sa, w);
+    ike_auth_wait_free(w);
+    return v;
+}
+
+enum ike_verdict ike_cert_recheck(struct ike_sa *sa, struct ike_auth_wait *w)
+{
+    enum ike_verdict v = revocation_ok(sa, w);
+
+    if (v == IKE_V_OK)
+        keep_cert(sa, w);
+    return v;
 }

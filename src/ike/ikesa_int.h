@@ -75,10 +75,19 @@ __attribute__((warn_unused_result)) int ike_cert_auth_payloads(struct ike_sa *sa
                                                                struct ike_payload *pl, size_t *n,
                                                                size_t cap);
 void ike_cert_out_free(struct ike_cert_out *o);
-/* The peer's CERT chain, identity and AUTH signature checked; false with
- * sa->fail_text saying which certificate and which check failed. */
-bool ike_cert_verify(struct ike_sa *sa, const struct ike_msg *msg, const struct ike_pl_id *id,
-                     const struct ike_pl_auth *auth);
+/* How a peer's authentication came out: at once, or once the answers
+ * about the revocation of its certificates are in. */
+enum ike_verdict { IKE_V_FAIL, IKE_V_OK, IKE_V_WAIT };
+void ike_auth_wait_free(struct ike_auth_wait *w);
+/* The peer's CERT chain, identity and AUTH signature checked, and then
+ * the revocation of its certificates: IKE_V_FAIL with sa->fail_text
+ * saying which certificate and which check failed; IKE_V_WAIT with *wait
+ * (the caller's) when answers were asked for (env->revoc), after which
+ * ike_cert_recheck goes on. */
+enum ike_verdict ike_cert_verify(struct ike_sa *sa, const struct ike_msg *msg,
+                                 const struct ike_pl_id *id, const struct ike_pl_auth *auth,
+                                 struct ike_auth_wait **wait);
+enum ike_verdict ike_cert_recheck(struct ike_sa *sa, struct ike_auth_wait *w);
 
 /* ikesa.c: AUTH = prf(prf(PSK, "Key Pad for IKEv2"), <SignedOctets>) of
  * the initiator (of_initiator) or the responder, for the ID given. */
@@ -129,6 +138,9 @@ uint8_t *ike_dup(const uint8_t *p, size_t len);
 __attribute__((warn_unused_result)) int ike_sa_send_auth_request(struct ike_sa *sa);
 enum ike_rx ike_sa_auth_request(struct ike_sa *sa, uint8_t *buf, size_t len, struct ike_msg *msg);
 enum ike_rx ike_sa_auth_response(struct ike_sa *sa, uint8_t *buf, size_t len, struct ike_msg *msg);
+/* An IKE_AUTH held for revocation answers (w is sa->auth_wait): goes on
+ * if they are in; sa->auth_wait is NULL then, and w the caller's to free. */
+enum ike_rx ike_sa_auth_resume(struct ike_sa *sa, struct ike_auth_wait *w);
 
 /* ikesa_child.c: CHILD_SAs, made in IKE_AUTH or CREATE_CHILD_SA. */
 struct ike_child_pick {
@@ -147,6 +159,17 @@ struct ike_child_pick {
  * each config in turn.  0, or the error notify. */
 uint16_t ike_child_choose(struct ike_sa *sa, const struct ike_msg *m, bool ignore_dh,
                           struct ike_child_pick *pick);
+/* An IKE_AUTH message held while they are fetched: the certificates
+ * (ikesa_cert.c) and what the rest of the exchange needs (ikesa_auth.c). */
+struct ike_auth_wait {
+    X509 *ee;
+    STACK_OF(X509) * more, *chain;
+    char who[200];
+    struct ike_child_pick pick;
+    uint8_t peer_spi[IKE_CHILD_SPI_LEN];
+    uint16_t child_err;  /* from ike_child_choose */
+    uint16_t peer_error; /* initiator: the error notify the response carried */
+};
 /* [N(USE_TRANSPORT_MODE)], SA, mid[0, nmid) (nonce, KE), TSi, TSr into
  * pl; *n grows. */
 struct ike_child_wire {

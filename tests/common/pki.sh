@@ -1,10 +1,10 @@
 # SPDX-License-Identifier: MIT
 # A test PKI made with strongSwan's pki tool (package strongswan-pki), for
-# the tests that run uipsecd with certificates (tests/netns/test_certs.sh,
-# tests/interop/test_strongswan_certs.sh).  Source it, set PKI to a folder,
-# then:
-#   pki_ca                 rootCert/Key.pem (ECDSA P-384, "uipsec Root CA"),
-#                          interCert/Key.pem (RSA 2048, under the root),
+# the tests that run uipsecd with certificates (through certs.sh beside
+# it, which sources it).  Source it, set PKI to a folder, then:
+#   pki_ca [OPTIONS...]    rootCert/Key.pem (ECDSA P-384, "uipsec Root CA"),
+#                          interCert/Key.pem (RSA 2048, under the root; the
+#                          pki --issue OPTIONS given, e.g. --crl URI),
 #                          otherCert/Key.pem (Ed25519, a root nobody trusts)
 #   pki_ee NAME TYPE SIZE CN [pki --issue options...]
 #                          NAMEKey.pem and NAMECert.pem for "CN=CN" (and a
@@ -23,7 +23,7 @@ pki_ca() {
         pkiq --gen --type rsa --size 2048 --outform pem >"$PKI/interKey.pem" &&
         pkiq --pub --in "$PKI/interKey.pem" --type priv |
         pkiq --issue --cacert "$PKI/rootCert.pem" --cakey "$PKI/rootKey.pem" --ca --lifetime 30 \
-            --dn "$PKI_DN, CN=uipsec Intermediate CA" --outform pem >"$PKI/interCert.pem" &&
+            --dn "$PKI_DN, CN=uipsec Intermediate CA" "$@" --outform pem >"$PKI/interCert.pem" &&
         pkiq --gen --type ed25519 --outform pem >"$PKI/otherKey.pem" &&
         pkiq --self --ca --lifetime 30 --in "$PKI/otherKey.pem" --type ed25519 \
             --dn "C=CH, O=elsewhere, CN=Other Root CA" --outform pem >"$PKI/otherCert.pem"

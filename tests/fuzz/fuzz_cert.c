@@ -18,6 +18,7 @@
 #include <openssl/evp.h>
 #include <openssl/x509v3.h>
 
+#include "testcert.h"
 #include "ike_wire.h"
 #include "ikesa_int.h"
 
@@ -29,38 +30,6 @@ static int ca_len, ee_len;
 static struct ike_cfg cfg;
 static struct ike_env env;
 
-static X509 *make(EVP_PKEY *key, EVP_PKEY *signer, X509 *issuer, const char *cn, bool is_ca)
-{
-    X509 *x = X509_new();
-    X509_NAME *n = X509_NAME_new();
-    X509V3_CTX v3;
-    X509_EXTENSION *ext;
-
-    X509_set_version(x, 2);
-    ASN1_INTEGER_set(X509_get_serialNumber(x), is_ca ? 1 : 2);
-    X509_gmtime_adj(X509_getm_notBefore(x), -3600);
-    X509_gmtime_adj(X509_getm_notAfter(x), 3600L * 24 * 365);
-    X509_NAME_add_entry_by_txt(n, "C", MBSTRING_ASC, (const unsigned char *)"CH", -1, -1, 0);
-    X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_ASC, (const unsigned char *)cn, -1, -1, 0);
-    X509_set_subject_name(x, n);
-    X509_set_issuer_name(x, issuer ? X509_get_subject_name(issuer) : n);
-    X509_set_pubkey(x, key);
-    X509V3_set_ctx(&v3, issuer ? issuer : x, x, NULL, NULL, 0);
-    ext = X509V3_EXT_conf_nid(NULL, &v3, NID_basic_constraints,
-                              is_ca ? "critical,CA:TRUE" : "CA:FALSE");
-    X509_add_ext(x, ext, -1);
-    X509_EXTENSION_free(ext);
-    if (!is_ca) {
-        ext = X509V3_EXT_conf_nid(NULL, &v3, NID_subject_alt_name, "DNS:peer.example");
-        X509_add_ext(x, ext, -1);
-        X509_EXTENSION_free(ext);
-    }
-    if (!X509_sign(x, signer, EVP_sha256()))
-        abort();
-    X509_NAME_free(n);
-    return x;
-}
-
 static void init(void)
 {
     EVP_PKEY *ca_key = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
@@ -68,8 +37,8 @@ static void init(void)
 
     if (!ca_key || !ee_key)
         abort();
-    ca = make(ca_key, ca_key, NULL, "Fuzz CA", true);
-    ee = make(ee_key, ca_key, ca, "peer.example", false);
+    ca = testcert_make(ca_key, ca_key, NULL, "Fuzz CA", true, NULL, NULL);
+    ee = testcert_make(ee_key, ca_key, ca, "peer.example", false, NULL, NULL);
     ca_len = i2d_X509(ca, &ca_der);
     ee_len = i2d_X509(ee, &ee_der);
     cfg.remote_pk.on = true;
@@ -116,6 +85,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct ike_sa *sa = calloc(1, sizeof *sa);
     uint8_t *copies[8] = {0};
     struct ike_pl_id id = {0};
+    struct ike_auth_wait *wait;
     struct ike_pl_auth auth = {0};
     size_t at = 1, used, n = size ? data[0] % 9 : 0;
 
@@ -136,8 +106,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     sa->cfg = &cfg;
     sa->env = &env;
     sa->role = IKE_ROLE_RESPONDER;
-    if (ike_cert_verify(sa, &msg, &id, &auth))
-        abort(); /* no keys: no AUTH can verify */
+    if (ike_cert_verify(sa, &msg, &id, &auth, &wait) != IKE_V_FAIL)
+        abort(); /* no keys: no AUTH can verify (and no revoc: no wait) */
     ike_cert_note_peer(sa, &msg);
     X509_free(sa->peer_cert);
     free(sa);

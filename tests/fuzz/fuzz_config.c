@@ -75,6 +75,9 @@ static void check_cfg(const struct cfg *cfg)
     check_string(cfg->state_dir, sizeof cfg->state_dir);
     if (!cfg->ifname[0] || cfg->path_mtu < 1280 || cfg->path_mtu > 65535)
         abort();
+    if (cfg_fragment_size(cfg, 4) < CFG_FRAG_SIZE_MIN || cfg_fragment_size(cfg, 6) > cfg->path_mtu)
+        abort(); /* uipsec.fragment_size: bounded, and fits the path */
+    check_string(cfg->aa_files, sizeof cfg->aa_files);
     if ((cfg->n_manual && !cfg->manual) || (cfg->n_ike_conns && !cfg->ike_conns) ||
         (cfg->n_secrets && !cfg->secrets))
         abort();

@@ -21,103 +21,23 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz_pair.h"
 #include "ike_msg.h"
 #include "ikesa.h"
 #include "sk.h"
 
-struct peer {
-    struct ike_env env;
-    struct ike_cfg cfg;
-    struct ike_path path;
-    struct ike_sa *sa;
-    uint32_t ctr;
-    uint8_t sent[IKE_MSG_MAX];
-    size_t sent_len;
-    uint64_t now;
-};
-
-static void rnd(void *arg, uint8_t *buf, size_t len)
-{
-    struct peer *p = arg;
-
-    for (size_t i = 0; i < len; i++)
-        buf[i] = (uint8_t)(p->ctr++ * 131u + 7u);
-}
-
-static void snd(void *arg, const uint8_t *buf, size_t len)
-{
-    struct peer *p = arg;
-
-    if (len <= sizeof p->sent) {
-        memcpy(p->sent, buf, len);
-        p->sent_len = len;
-    }
-}
-
-static void up(void *arg, const struct ike_child_result *c)
-{
-    (void)arg;
-    (void)c;
-}
-
-static void down(void *arg, uint32_t in, uint32_t out)
-{
-    (void)arg;
-    (void)in;
-    (void)out;
-}
-
-static uint64_t now(void *arg)
-{
-    return ((struct peer *)arg)->now;
-}
-
-static int setup(struct peer *p, bool initiator)
-{
-    static const uint8_t psk[] = "fuzz";
-    struct ike_child_cfg *c = &p->cfg.child[0];
-
-    memset(p, 0, sizeof *p);
-    p->env = (struct ike_env){.arg = p,
-                              .random = rnd,
-                              .send = snd,
-                              .child_sa_up = up,
-                              .child_sa_down = down,
-                              .now_ms = now};
-    if (ike_prop_parse("aes256gcm16-prfsha256-x25519", IKE_PROTO_IKE, &p->cfg.ike, NULL, 0) ||
-        ike_prop_parse("aes256gcm16", IKE_PROTO_ESP, &c->esp, NULL, 0) ||
-        uipsec_selector_parse(&c->ts[0], initiator ? "10.1.0.0/16" : "10.2.0.0/16",
-                              initiator ? "10.2.0.0/16" : "10.1.0.0/16", NULL, 0) ||
-        ike_id_set(&p->cfg.local_id, IKE_ID_FQDN, initiator ? "a" : "b") ||
-        ike_id_set(&p->cfg.remote_id, IKE_ID_FQDN, initiator ? "b" : "a"))
-        return -1;
-    c->nts = 1;
-    p->cfg.nchildren = 1;
-    p->cfg.psk = psk;
-    p->cfg.psk_len = sizeof psk - 1;
-    p->cfg.fragment_size = 200; /* the answers fragment too */
-    p->path.local = (struct uipsec_addr){.family = 4, .bytes = {192, 0, 2, initiator ? 1 : 2}};
-    p->path.remote = (struct uipsec_addr){.family = 4, .bytes = {192, 0, 2, initiator ? 2 : 1}};
-    p->path.local_port = p->path.remote_port = IKE_PORT;
-    return 0;
-}
-
-/* Through IKE_AUTH, every fragment of each flight delivered (the last
- * datagram only is kept, so with fragment_size 200 the answers are
+/* Through IKE_AUTH in one piece, then fragments of 200 bytes: the
+ * answers fragment too (the last datagram only is kept, so they are
  * carried by retransmitting: simpler, IKE_AUTH with a PSK is 2 pieces). */
-static int establish(struct peer *i, struct peer *r)
+static int establish(struct fuzz_peer *i, struct fuzz_peer *r)
 {
-    if (setup(i, true) || setup(r, false))
+    if (fuzz_peer_setup(i, true, "aes256gcm16") || fuzz_peer_setup(r, false, "aes256gcm16"))
         return -1;
-    i->cfg.fragment_size = r->cfg.fragment_size = 60000; /* set-up in one piece */
-    if (ike_sa_initiate(&i->sa, &i->cfg, &i->env, &i->path, 0) != UIPSEC_OK ||
-        ike_sa_respond(&r->sa, &r->cfg, &r->env, &r->path, i->sent, i->sent_len) != IKE_RX_OK ||
-        ike_sa_receive(i->sa, r->sent, r->sent_len, NULL) != IKE_RX_OK ||
-        ike_sa_receive(r->sa, i->sent, i->sent_len, NULL) != IKE_RX_OK ||
-        ike_sa_receive(i->sa, r->sent, r->sent_len, NULL) != IKE_RX_OK)
+    i->cfg.fragment_size = r->cfg.fragment_size = 60000;
+    if (fuzz_pair_establish(i, r) < 0)
         return -1;
     i->cfg.fragment_size = r->cfg.fragment_size = 200;
-    return i->sa->state == IKE_SA_ESTABLISHED ? 0 : -1;
+    return 0;
 }
 
 /* One record: an SKF from `from` sealed into buf; its length or 0. */
@@ -156,11 +76,11 @@ static size_t seal(struct ike_sa *from, const uint8_t *rec, const uint8_t *pt, s
     return len;
 }
 
-static void one(struct peer *i, struct peer *r, const uint8_t *rec, const uint8_t *pt,
+static void one(struct fuzz_peer *i, struct fuzz_peer *r, const uint8_t *rec, const uint8_t *pt,
                 size_t pt_len)
 {
     static uint8_t buf[IKE_MSG_MAX];
-    struct peer *to = rec[0] & 1 ? r : i, *from = to == i ? r : i;
+    struct fuzz_peer *to = rec[0] & 1 ? r : i, *from = to == i ? r : i;
     size_t len = seal(from->sa, rec, pt, pt_len, buf, sizeof buf);
     enum ike_rx rx;
 
@@ -181,7 +101,7 @@ static void one(struct peer *i, struct peer *r, const uint8_t *rec, const uint8_
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static struct peer i, r;
+    static struct fuzz_peer i, r;
     size_t at = 0;
 
     if (establish(&i, &r) < 0)

@@ -815,7 +815,7 @@ static void start(void)
     memset(&d, 0, sizeof(d));
     memset(seen_up, 0, sizeof(seen_up));
     d.cfg = conf;
-    d.tun.fd = d.epfd = d.sig_fd = d.timer_fd = -1;
+    d.tun.fd = d.epfd = d.sig_fd = d.timer_fd = d.fetch_fd = -1;
     d.spd = spd; /* empty again: made once, for their tables are large */
     d.sad = sad;
     if (pairs_apply(&d, &d.cfg, &added, &removed, &kept, err, sizeof(err)) ||

@@ -22,51 +22,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz_pair.h"
 #include "ike_msg.h"
 #include "ikesa.h"
 #include "sk.h"
-
-struct peer {
-    struct ike_env env;
-    struct ike_cfg cfg;
-    struct ike_path path;
-    struct ike_sa *sa;
-    uint32_t ctr;
-    uint8_t sent[IKE_MSG_MAX];
-    size_t sent_len;
-    uint64_t now;
-};
-
-static void rnd(void *arg, uint8_t *buf, size_t len)
-{
-    struct peer *p = arg;
-
-    for (size_t i = 0; i < len; i++)
-        buf[i] = (uint8_t)(p->ctr++ * 131u + 7u);
-}
-
-static void snd(void *arg, const uint8_t *buf, size_t len)
-{
-    struct peer *p = arg;
-
-    if (len <= sizeof p->sent) {
-        memcpy(p->sent, buf, len);
-        p->sent_len = len;
-    }
-}
-
-static void up(void *arg, const struct ike_child_result *c)
-{
-    (void)arg;
-    (void)c;
-}
-
-static void down(void *arg, uint32_t in, uint32_t out)
-{
-    (void)arg;
-    (void)in;
-    (void)out;
-}
 
 static struct ike_sa *successors[8];
 static size_t nsucc;
@@ -74,7 +33,7 @@ static size_t nsucc;
 /* A rekeyed IKE SA: kept to be freed after the run. */
 static const struct ike_env *rekeyed(void *arg, struct ike_sa *sa)
 {
-    struct peer *p = arg;
+    struct fuzz_peer *p = arg;
 
     if (nsucc == 8)
         return NULL;
@@ -82,51 +41,22 @@ static const struct ike_env *rekeyed(void *arg, struct ike_sa *sa)
     return &p->env;
 }
 
-static uint64_t now(void *arg)
-{
-    return ((struct peer *)arg)->now;
-}
+#define ESP "aes256gcm16, aes128gcm16-x25519"
 
-static int setup(struct peer *p, bool initiator)
+/* fuzz_pair.c's peer, its rekeyed IKE SAs kept. */
+static int setup(struct fuzz_peer *p, bool initiator)
 {
-    static const uint8_t psk[] = "fuzz";
-    struct ike_child_cfg *c = &p->cfg.child[0];
-
-    memset(p, 0, sizeof *p);
-    p->env = (struct ike_env){.arg = p,
-                              .random = rnd,
-                              .send = snd,
-                              .child_sa_up = up,
-                              .child_sa_down = down,
-                              .now_ms = now,
-                              .ike_sa_rekeyed = rekeyed};
-    if (ike_prop_parse("aes256gcm16-prfsha256-x25519", IKE_PROTO_IKE, &p->cfg.ike, NULL, 0) ||
-        ike_prop_parse("aes256gcm16, aes128gcm16-x25519", IKE_PROTO_ESP, &c->esp, NULL, 0) ||
-        uipsec_selector_parse(&c->ts[0], initiator ? "10.1.0.0/16" : "10.2.0.0/16",
-                              initiator ? "10.2.0.0/16" : "10.1.0.0/16", NULL, 0) ||
-        ike_id_set(&p->cfg.local_id, IKE_ID_FQDN, initiator ? "a" : "b") ||
-        ike_id_set(&p->cfg.remote_id, IKE_ID_FQDN, initiator ? "b" : "a"))
+    if (fuzz_peer_setup(p, initiator, ESP) < 0)
         return -1;
-    c->nts = 1;
-    p->cfg.nchildren = 1;
-    p->cfg.psk = psk;
-    p->cfg.psk_len = sizeof psk - 1;
-    p->path.local = (struct uipsec_addr){.family = 4, .bytes = {192, 0, 2, initiator ? 1 : 2}};
-    p->path.remote = (struct uipsec_addr){.family = 4, .bytes = {192, 0, 2, initiator ? 2 : 1}};
-    p->path.local_port = p->path.remote_port = IKE_PORT;
+    p->env.ike_sa_rekeyed = rekeyed;
     return 0;
 }
 
-static int establish(struct peer *i, struct peer *r)
+static int establish(struct fuzz_peer *i, struct fuzz_peer *r)
 {
-    if (setup(i, true) || setup(r, false) ||
-        ike_sa_initiate(&i->sa, &i->cfg, &i->env, &i->path, 0) != UIPSEC_OK ||
-        ike_sa_respond(&r->sa, &r->cfg, &r->env, &r->path, i->sent, i->sent_len) != IKE_RX_OK ||
-        ike_sa_receive(i->sa, r->sent, r->sent_len, NULL) != IKE_RX_OK ||
-        ike_sa_receive(r->sa, i->sent, i->sent_len, NULL) != IKE_RX_OK ||
-        ike_sa_receive(i->sa, r->sent, r->sent_len, NULL) != IKE_RX_OK)
+    if (setup(i, true) || setup(r, false))
         return -1;
-    return i->sa->state == IKE_SA_ESTABLISHED ? 0 : -1;
+    return fuzz_pair_establish(i, r);
 }
 
 /* The other peer's header and keys around the fuzzed plaintext. */
@@ -165,7 +95,7 @@ static size_t seal(struct ike_sa *from, const uint8_t *data, size_t size, uint8_
  * it, or failed only after the retransmissions. */
 static void init_answer(const uint8_t *data, size_t size)
 {
-    static struct peer p;
+    static struct fuzz_peer p;
     static uint8_t buf[IKE_MSG_MAX];
     struct ike_sa *sa = NULL;
 
@@ -187,10 +117,10 @@ static void init_answer(const uint8_t *data, size_t size)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static struct peer i, r;
+    static struct fuzz_peer i, r;
     static uint8_t buf[IKE_MSG_MAX + 256];
     struct ike_sa *fresh = NULL;
-    struct peer *to, *from;
+    struct fuzz_peer *to, *from;
     size_t len;
 
     if (establish(&i, &r) < 0)

@@ -50,6 +50,7 @@ if [ -x "$build/tests/fuzz/fuzz_ike" ]; then
     run fuzz_ikesa 3 "$here/seeds-ikesa"
     run fuzz_ident 12 "$here/seeds-ident"
     run fuzz_cert 6 "$here/seeds-cert"
+    run fuzz_revoc 12
     run fuzz_frag 12
 fi
 if [ -x "$build/tests/fuzz/fuzz_admit" ]; then

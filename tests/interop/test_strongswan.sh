@@ -32,56 +32,21 @@
 # chacha, badpsk, noprop, badts, ipv6; part1, part2).
 set -uo pipefail
 
-TOP=$(cd "$(dirname "$0")/../.." && pwd)
+. "$(dirname "$0")/lib.sh"
 HERE=$TOP/tests/interop
-BUILD=${BUILD:-$TOP/build}
-UIPSECD=${UIPSECD:-$BUILD/src/daemon/uipsecd}
-UIPSECCTL=${UIPSECCTL:-$BUILD/src/ctl/uipsecctl}
 PY=/usr/bin/python3 # Debian's
 CHECK=$HERE/interop_check.py
-
-if [ "$(id -u)" != 0 ]; then
-    echo "SKIP test_strongswan.sh: needs root (network namespaces, veth, TUN)" >&2
-    exit 77
-fi
-HARNESS=
-for d in ${UIPSEC_SHARED:+"$UIPSEC_SHARED/interop/strongswan" "$UIPSEC_SHARED"} \
-    "$TOP/../shared/interop/strongswan"; do
-    if [ -f "$d/swan.sh" ] && [ -f "$d/netns-pair.sh" ]; then HARNESS=$(cd "$d" && pwd); break; fi
-done
-if [ -z "$HARNESS" ]; then
-    echo "SKIP test_strongswan.sh: no strongSwan harness (\$UIPSEC_SHARED/interop/strongswan or $TOP/../shared/interop/strongswan)" >&2
-    exit 77
-fi
-for f in "$UIPSECD" "$UIPSECCTL"; do
-    [ -x "$f" ] || { echo "build first: $f missing" >&2; exit 1; }
-done
+interop_need test_strongswan.sh
 for f in /usr/lib/ipsec/charon /usr/sbin/swanctl /usr/bin/tshark /usr/bin/dumpcap "$PY"; do
     [ -x "$f" ] || { echo "$f missing: run scripts/deps.sh" >&2; exit 1; }
 done
 
-# The harness's scripts, run with bash (they may have lost their x bits);
-# namespaces of our own, so that the harness's own users are not disturbed.
-export LEFT_NS=${LEFT_NS:-uipsec-swan-l} RIGHT_NS=${RIGHT_NS:-uipsec-swan-r}
-L=$LEFT_NS R=$RIGHT_NS
 WORK=$(mktemp -d /tmp/uipsec-interop.XXXXXX)
 export SWAN_STATE=$WORK/swan
 PSK=interop-harness-psk-not-secret # the harness's
-pair() { bash "$HARNESS/netns-pair.sh" "$@"; }
-swan() { bash "$HARNESS/swan.sh" "$@"; }
-nsx() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
 
 # ---- Results ---------------------------------------------------------------
 
-passed=0 failed=0
-pass() { passed=$((passed + 1)); echo "ok - $1"; }
-fail() {
-    failed=$((failed + 1))
-    echo "not ok - $1"
-    shift
-    local line
-    for line in "$@"; do printf '%s\n' "$line" | sed 's/^/#   /'; done
-}
 check() { # check NAME COMMAND...: passes if COMMAND succeeds
     local name=$1
     shift

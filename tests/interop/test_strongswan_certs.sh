@@ -9,7 +9,8 @@
 # x509/, so the intermediate must travel in CERT payloads.  Identities are
 # the subject DNs, each side's remote id "C=CH, O=uipsec test, CN=*".
 #
-# For ECDSA P-256, RSA 2048, RSA with PSS (rsa/pss) and Ed25519:
+# For ECDSA P-256, P-384, P-521, RSA 2048, RSA with PSS (rsa/pss), Ed25519
+# and Ed448, and once with FQDN subjectAltNames as identities (ECDSA):
 #   uipsecd initiates, strongSwan responds; then strongSwan initiates,
 #   uipsecd responds.  Each time: swanctl and uipsecctl both list the
 #   CHILD_SA, pings go both ways, charon logs its peer's authentication
@@ -20,51 +21,30 @@
 # Refusals: strongSwan's certificate from a CA uipsecd does not trust
 # (uipsecd logs "not trusted"), and uipsecd's certificate from a CA
 # strongSwan does not trust (charon refuses; nothing installed).
+# Revocation fetched over HTTP (CRL distribution points, OCSP): both fetch
+# the CRLs of good certificates; uipsecd refuses strongSwan's certificate
+# on a fetched CRL and on its OCSP responder's answer; charon (with its
+# revocation and curl plugins) refuses uipsecd's on a fetched CRL.
 #
 # Needs root, the harness and pki (exit 77 without them).  KEEP=1 keeps the
 # work folder; ONLY=WORD runs the key types whose name holds WORD.
 set -uo pipefail
 
-TOP=$(cd "$(dirname "$0")/../.." && pwd)
-BUILD=${BUILD:-$TOP/build}
-UIPSECD=${UIPSECD:-$BUILD/src/daemon/uipsecd}
-UIPSECCTL=${UIPSECCTL:-$BUILD/src/ctl/uipsecctl}
-
-if [ "$(id -u)" != 0 ]; then
-    echo "SKIP test_strongswan_certs.sh: needs root" >&2
+export LEFT_NS=${LEFT_NS:-uipsec-swc-l} RIGHT_NS=${RIGHT_NS:-uipsec-swc-r}
+. "$(dirname "$0")/lib.sh"
+interop_need test_strongswan_certs.sh
+if ! command -v pki >/dev/null; then
+    echo "SKIP test_strongswan_certs.sh: no pki (make deps)" >&2
     exit 77
 fi
-HARNESS=
-for d in ${UIPSEC_SHARED:+"$UIPSEC_SHARED/interop/strongswan"} "$TOP/../shared/interop/strongswan"; do
-    if [ -f "$d/swan.sh" ]; then HARNESS=$(cd "$d" && pwd); break; fi
-done
-if [ -z "$HARNESS" ] || ! command -v pki >/dev/null; then
-    echo "SKIP test_strongswan_certs.sh: no strongSwan harness or no pki" >&2
-    exit 77
-fi
-for f in "$UIPSECD" "$UIPSECCTL" /usr/lib/ipsec/charon /usr/sbin/swanctl; do
+for f in /usr/lib/ipsec/charon /usr/sbin/swanctl; do
     [ -x "$f" ] || { echo "$f missing" >&2; exit 1; }
 done
 
-export LEFT_NS=${LEFT_NS:-uipsec-swc-l} RIGHT_NS=${RIGHT_NS:-uipsec-swc-r}
-L=$LEFT_NS R=$RIGHT_NS
 WORK=$(mktemp -d /tmp/uipsec-interop-certs.XXXXXX)
 export SWAN_STATE=$WORK/swan
 PKI=$WORK/pki
-pair() { bash "$HARNESS/netns-pair.sh" "$@"; }
-swan() { bash "$HARNESS/swan.sh" "$@"; }
-nsx() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
-. "$TOP/tests/common/pki.sh"
-
-passed=0 failed=0
-pass() { passed=$((passed + 1)); echo "ok - $1"; }
-fail() {
-    failed=$((failed + 1))
-    echo "not ok - $1"
-    shift
-    local line
-    for line in "$@"; do printf '%s\n' "$line" | sed 's/^/#   /'; done
-}
+. "$TOP/tests/common/certs.sh"
 
 UPID= UNS= SNS=
 stop_all() {
@@ -82,48 +62,21 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 # ---- configurations ---------------------------------------------------------------
-# side SIDE: 1 2 ADDR PEER_ADDR (left initiates in the harness's layout)
-side() { if [ "$1" = left ]; then echo "1 2 192.0.2.1 192.0.2.2"; else echo "2 1 192.0.2.2 192.0.2.1"; fi; }
-
-# creds DIR NAME ROOT: x509/NAMECert.pem and the intermediate, x509ca/ROOT,
-# private/NAMEKey.pem
-creds() {
-    mkdir -p "$1/x509" "$1/x509ca" "$1/private"
-    cp "$PKI/${2}Cert.pem" "$PKI/interCert.pem" "$1/x509/" && cp "$PKI/$3.pem" "$1/x509ca/" &&
-        cp "$PKI/${2}Key.pem" "$1/private/"
-}
-
-# conn_text SIDE NAME AUTH: one connection "net" (strongSwan's and uipsecd's
-# syntax are one); its child is "net" too.
+# conn_text SIDE NAME AUTH: tests/common/certs.sh's connection "net"
+# (strongSwan's and uipsecd's syntax are one), in UDP as the harness's
+# strongSwan always is.
+# With SAN_IDS set, the identities are the FQDN subjectAltNames instead
+# (left.uipsec.test, right.uipsec.test).
 conn_text() {
-    local me peer addr paddr
-    read -r me peer addr paddr <<<"$(side "$1")"
-    cat <<EOF
-connections {
-    net {
-        version = 2
-        local_addrs = $addr
-        remote_addrs = $paddr
-        proposals = aes256gcm16-prfsha256-x25519
-        encap = yes
-        local {
-            auth = $3
-            certs = $2Cert.pem
-        }
-        remote {
-            auth = pubkey
-            id = "C=CH, O=uipsec test, CN=*"
-        }
-        children {
-            net {
-                local_ts = 10.10.$me.0/24
-                remote_ts = 10.10.$peer.0/24
-                esp_proposals = aes256gcm16
-            }
-        }
-    }
-}
-EOF
+    local other=right
+    [ "$1" = right ] && other=left
+    if [ -n "${SAN_IDS:-}" ]; then
+        REMOTE_ID=$other.uipsec.test cert_conn "$1" "$2" "$3" "version = 2
+        encap = yes" "id = $1.uipsec.test"
+    else
+        cert_conn "$1" "$2" "$3" "version = 2
+        encap = yes"
+    fi
 }
 
 # start_swan SIDE NAME AUTH [ROOT]: charon on SIDE with certificate NAME.
@@ -135,7 +88,10 @@ start_swan() {
     sed -i "s|include ../charon.conf|include $HARNESS/conf/charon.conf|" "$dir/strongswan.conf"
     # strongSwan signs with PSS only when told so (its rsa_pss option)
     [ "$3" = rsa/pss ] && printf 'charon {\n    rsa_pss = yes\n}\n' >>"$dir/strongswan.conf"
-    creds "$dir" "$2" "${4:-rootCert}" && conn_text "$1" "$2" "$3" >"$dir/swanctl.conf" &&
+    # revocation checks: the harness's plugins and strongSwan's fetcher
+    [ -n "${SWAN_REVOCATION:-}" ] && printf 'charon {\n    load = %s revocation curl\n}\n' \
+        "$(sed -n 's/^ *load = //p' "$HARNESS/conf/charon.conf")" >>"$dir/strongswan.conf"
+    cert_files "$dir" "$2" "${4:-rootCert}" && conn_text "$1" "$2" "$3" >"$dir/swanctl.conf" &&
         swan start "$ns" "$dir" >"$WORK/swan-start.log" 2>&1 && SNS=$ns
 }
 
@@ -144,7 +100,7 @@ start_uipsecd() {
     local dir=$WORK/u-$1 ns=$L
     [ "$1" = right ] && ns=$R
     rm -rf "$dir" && mkdir -p "$dir"
-    creds "$dir" "$2" "${4:-rootCert}" || return 1
+    cert_files "$dir" "$2" "${4:-rootCert}" || return 1
     { echo "uipsec { socket = $WORK/u.sock }"; conn_text "$1" "$2" "$3"; } >"$dir/uipsecd.conf"
     chmod 600 "$dir/uipsecd.conf"
     UNS=$ns ULOG=$WORK/uipsecd-$1.log
@@ -191,7 +147,10 @@ run_case() {
     fi
     if grep "authenticated with $6" "$ULOG" >/dev/null; then pass "$label: uipsecd verified $6"
     else fail "$label: uipsecd verified $6" "$(grep -i authentic "$ULOG" | tail -3)"; fi
-    if clog | grep -E "authentication of 'C=CH, O=uipsec test, CN=[a-z]+\.uipsec\.test' with $7 successful" >/dev/null; then
+    # uipsecd's identity: its subject DN, or with SAN_IDS its FQDN
+    local dn='C=CH, O=uipsec test, CN='
+    [ -n "${SAN_IDS:-}" ] && dn=
+    if clog | grep -E "authentication of '$dn[a-z]+\.uipsec\.test' with $7 successful" >/dev/null; then
         pass "$label: charon verified uipsecd's $7 signature"
     else
         fail "$label: charon verified uipsecd's $7 signature" "$(clog | grep -i "authentication of" | tail -3)"
@@ -214,23 +173,23 @@ run_case() {
     fi
 }
 
-# refused LABEL U_ROOT S_ROOT TEXT WHERE(u|c): uipsecd initiates, ECDSA,
-# one side trusts another root; the refusing side logs TEXT.
+# refused LABEL U_NAME S_NAME U_ROOT S_ROOT TEXT WHERE(u|c): uipsecd on the
+# left (certificate U_NAME, trusting U_ROOT) initiates to strongSwan
+# (S_NAME, S_ROOT); the refusing side logs TEXT and nothing is installed.
 refused() {
-    local out
+    local out rc logged
     stop_all
-    start_uipsecd left lecdsa pubkey "$2" && start_swan right secdsa pubkey "$3" || {
+    start_uipsecd left "$2" pubkey "$4" && start_swan right "$3" pubkey "$5" || {
         fail "$1: both daemons start"
         return
     }
-    local rc logged
     out=$(ctl initiate --child net --timeout 15 2>&1)
     rc=$?
-    if [ "$5" = u ]; then logged=$(grep -F "$4" "$ULOG"); else logged=$(clog | grep -F "$4"); fi
+    if [ "$7" = u ]; then logged=$(grep -F "$6" "$ULOG"); else logged=$(clog | grep -F "$6"); fi
     if [ $rc != 0 ] && [ "$(u_children)" = 0 ] && [ -n "$logged" ]; then
-        pass "$1: refused (\"$4\" in the $([ "$5" = u ] && echo uipsecd || echo charon) log), nothing installed"
+        pass "$1: refused (\"$6\" in the $([ "$7" = u ] && echo uipsecd || echo charon) log), nothing installed"
     else
-        fail "$1: refused" "$out" "$(tail -5 "$ULOG")" "$(clog | grep -iE "cert|trust|auth" | tail -6)"
+        fail "$1: refused" "$out" "$(tail -5 "$ULOG")" "$(clog | grep -iE "cert|trust|auth|revo|crl|ocsp" | tail -6)"
     fi
 }
 
@@ -256,12 +215,78 @@ ecdsa ecdsa 256 pubkey ECDSA_with_SHA-256 ECDSA_WITH_SHA256_DER
 rsa rsa 2048 pubkey RSA_PKCS#1_v1.5_with_SHA-256 RSA_EMSA_PKCS1_SHA2_256
 rsapss rsa 2048 rsa/pss RSA-PSS_with_SHA-256 RSA_EMSA_PSS_SHA2_256_SALT_32
 ed25519 ed25519 - pubkey Ed25519 ED25519
+p384 ecdsa 384 pubkey ECDSA_with_SHA-384 ECDSA_WITH_SHA384_DER
+p521 ecdsa 521 pubkey ECDSA_with_SHA-512 ECDSA_WITH_SHA512_DER
+ed448 ed448 - pubkey Ed448 ED448
 EOF
 
+# identities that are FQDN subjectAltNames rather than the subject DNs
+if [[ san == *"${ONLY:-}"* ]]; then
+    export SAN_IDS=1
+    pki_ee lsan ecdsa 256 left.uipsec.test && pki_ee ssan ecdsa 256 right.uipsec.test &&
+        run_case "FQDN SAN identities, uipsecd initiates" left lsan ssan pubkey "ECDSA with SHA-256" \
+            ECDSA_WITH_SHA256_DER &&
+        run_case "FQDN SAN identities, strongSwan initiates" right ssan lsan pubkey \
+            "ECDSA with SHA-256" ECDSA_WITH_SHA256_DER
+    unset SAN_IDS
+fi
+
 if [[ ecdsa == *"${ONLY:-}"* ]]; then
-    refused "strongSwan's certificate from a CA uipsecd does not trust" otherCert rootCert "not trusted" u
-    refused "uipsecd's certificate from a CA strongSwan does not trust" rootCert otherCert \
-        "no trusted" c
+    refused "strongSwan's certificate from a CA uipsecd does not trust" lecdsa secdsa otherCert \
+        rootCert "not trusted" u
+    refused "uipsecd's certificate from a CA strongSwan does not trust" lecdsa secdsa rootCert \
+        otherCert "no trusted" c
+fi
+
+# ---- revocation fetched over HTTP: CRLs from the certificates'
+# distribution points, OCSP from their AIA, served in the left namespace
+# (192.0.2.1) by python's http.server and openssl ocsp; uipsecd on the left
+# initiates, charon (with its revocation and curl plugins) responds
+revocation() {
+    local url=http://192.0.2.1:8080 www=$WORK/www serial
+    mkdir -p "$www"
+    pki_ee lcrl ecdsa 256 left.uipsec.test --crl "$url/inter.crl" &&
+        pki_ee scrl ecdsa 256 right.uipsec.test --crl "$url/inter.crl" &&
+        pki_ee lrev ecdsa 256 left.uipsec.test --crl "$url/inter.crl" &&
+        pki_ee srev ecdsa 256 right.uipsec.test --crl "$url/inter.crl" &&
+        pki_ee socsp ecdsa 256 right.uipsec.test --ocsp http://192.0.2.1:8081 &&
+        pkiq --signcrl --cacert "$PKI/interCert.pem" --cakey "$PKI/interKey.pem" \
+            --reason key-compromise --cert "$PKI/lrevCert.pem" --cert "$PKI/srevCert.pem" \
+            --outform der >"$www/inter.crl" || {
+        fail "pki: revocation certificates" "$(tail -3 "$PKI/pki.err")"
+        return
+    }
+    serial=$(openssl x509 -in "$PKI/socspCert.pem" -noout -serial | cut -d= -f2)
+    printf 'R\t%s\t%s\t%s\tunknown\t/CN=socsp\n' "$(date -u -d '+30 days' +%y%m%d%H%M%SZ)" \
+        "$(date -u -d yesterday +%y%m%d%H%M%SZ)" "$serial" >"$PKI/index.txt"
+    nsx "$L" /usr/bin/python3 -m http.server 8080 --bind 192.0.2.1 --directory "$www" \
+        >"$WORK/http.log" 2>&1 &
+    nsx "$L" openssl ocsp -index "$PKI/index.txt" -port 8081 -CA "$PKI/interCert.pem" \
+        -rsigner "$PKI/interCert.pem" -rkey "$PKI/interKey.pem" -ignore_err >"$WORK/ocsp.log" 2>&1 &
+    sleep 1
+    export SWAN_REVOCATION=1
+    # both fetch: uipsecd from itself, charon over the veth
+    stop_all
+    if start_uipsecd left lcrl pubkey && start_swan right scrl pubkey &&
+        ctl initiate --child net --timeout 15 >/dev/null 2>&1 && [ "$(u_children)" = 1 ] && pings &&
+        grep -q '^192.0.2.1 .*GET /inter.crl' "$WORK/http.log" &&
+        grep -q '^192.0.2.2 .*GET /inter.crl' "$WORK/http.log"; then
+        pass "CRLs fetched by uipsecd and by charon, CHILD_SA up, pings both ways"
+    else
+        fail "CRLs fetched by uipsecd and by charon, CHILD_SA up, pings both ways" \
+            "$(cat "$WORK/http.log")" "$(tail -5 "$ULOG")" "$(clog | grep -iE "crl|fetch|revo" | tail -5)"
+    fi
+    refused "uipsecd refuses strongSwan's certificate on a fetched CRL" lcrl srev "" "" \
+        "by the CRL from $url/inter.crl" u
+    refused "uipsecd refuses strongSwan's certificate its OCSP responder says is revoked" lcrl \
+        socsp "" "" "by the OCSP responder http://192.0.2.1:8081" u
+    refused "charon refuses uipsecd's certificate on a fetched CRL" lrev scrl "" "" \
+        "certificate was revoked" c
+    unset SWAN_REVOCATION
+}
+
+if [[ revocation == *"${ONLY:-}"* ]]; then
+    revocation
 fi
 
 echo "# $passed passed, $failed failed"

@@ -154,6 +154,18 @@ cp "$HARNESS/conf/right/strongswan.conf" "$SC/right/"
     echo "$SECRETS"
 } >"$SC/right/swanctl.conf"
 
+# a CA beside uipsecd's configuration, and an authorities section for it
+mkdir -p "$WORK/x509ca"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 \
+    -subj "/C=CH/O=uipsec test/CN=VICI Test CA" -keyout "$WORK/ca.key" \
+    -out "$WORK/x509ca/ca.pem" >/dev/null 2>&1 || { echo "openssl req failed" >&2; exit 1; }
+AUTHORITIES="authorities {
+    testca {
+        cacert = ca.pem
+        crl_uris = http://ca.uipsec.test/ca.crl
+    }
+}"
+
 # uipsecd_conf [GROUP]: uipsecd's, with VICI on $VSOCK
 uipsecd_conf() {
     echo "uipsec {"
@@ -169,6 +181,7 @@ uipsecd_conf() {
         10.10.98.0/24 trapped-net "start_action = trap"
     echo "}"
     echo "$SECRETS"
+    echo "$AUTHORITIES"
 }
 
 start_uipsecd() {
@@ -328,6 +341,9 @@ mkdir -p "$WORK/swanctl"
 out=$(SWANCTL_DIR=$WORK/swanctl u --load-all --noprompt --file "$WORK/uipsecd.conf" 2>&1 |
     grep -v "^opening directory")
 has "swanctl --load-all: the connections" "$out" "^successfully loaded 3 connections, 0 unloaded$"
+has "swanctl --load-all: the CA certificate uipsecd has (x509ca/)" "$out" \
+    "^loaded certificate from '.*/x509ca/ca.pem'$"
+has "swanctl --load-all: the authority uipsecd has" "$out" "^loaded authority 'testca'$"
 has "swanctl --load-all: the secret refused, saying where secrets come from" "$out" \
     "^loading shared secret failed: uipsecd keeps pre-shared keys in its privileged process"
 bad=$(grep -iE "fail|error" <<<"$out" | grep -v "^loading shared secret failed")
@@ -378,8 +394,14 @@ out=$(u --install --child net 2>&1)
 has "swanctl --install: refused, saying why" "$out" "^install failed: uipsecd installs a trap"
 out=$(u --list-authorities 2>&1)
 rc=$?
-[ $rc = 0 ] && [ -z "$out" ] && pass "swanctl --list-authorities: none" ||
-    fail "swanctl --list-authorities: none" "rc $rc" "$out"
+[ $rc = 0 ] && pass "swanctl --list-authorities: exit status 0" ||
+    fail "swanctl --list-authorities: exit status 0" "rc $rc" "$out"
+has "swanctl --list-authorities: the section" "$out" "^testca:$"
+has "swanctl --list-authorities: its CA's subject" "$out" \
+    "^  cacert: C=CH, O=uipsec test, CN=VICI Test CA$"
+has "swanctl --list-authorities: its CRL URI" "$out" "^  crl_uris: +http://ca.uipsec.test/ca.crl$"
+out=$(u --list-certs 2>&1)
+has "swanctl --list-certs: the CA certificate" "$out" "CN=VICI Test CA"
 
 # ---- hostile clients --------------------------------------------------------------------
 

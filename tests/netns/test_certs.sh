@@ -8,10 +8,16 @@
 # certificate and the intermediate, x509ca/ the root only, private/ its
 # key), so the intermediate reaches the peer only in a CERT payload.
 #
-#   keys        ECDSA P-256, RSA 2048 (PKCS#1 v1.5), RSA/PSS, Ed25519: the
-#               SA comes up with the subject DNs as identities, the remote
-#               id a DN with wildcards; ping both ways; each side logs the
-#               signature scheme it verified (RFC 7427)
+#   keys        ECDSA P-256, P-384, P-521, RSA 2048 (PKCS#1 v1.5), RSA/PSS,
+#               Ed25519, Ed448: the SA comes up with the subject DNs as
+#               identities, the remote id a DN with wildcards; ping both
+#               ways; each side logs the signature scheme it verified (RFC
+#               7427; ECDSA with its curve's hash)
+#   SAN ids     local.id and the peer's remote.id an FQDN that is the
+#               certificate's dNSName subjectAltName, then an address that
+#               is its iPAddress subjectAltName: up, pings, uipsecctl shows
+#               those ids; the address without the SAN in the certificate
+#               is refused
 #   passphrase  an encrypted private key, its passphrase in secrets
 #               { private-* { file secret } }
 #   pkcs12      left's key, certificate and intermediate CA in one
@@ -30,7 +36,8 @@
 #               certificate is refused naming the date; revocation =
 #               strict accepts a chain whose every CA's CRL is at hand and
 #               refuses one without them
-#   refusals    an unknown CA, an expired certificate, an identity the
+#   refusals    an unknown CA (also once a reload removed the root), an
+#               expired certificate, an identity the
 #               certificate does not hold: refused with a log line that
 #               names the certificate and the check; nothing installed
 #
@@ -40,93 +47,21 @@ set -uo pipefail
 NS_L=${NS_L:-uipsec-crt-l}
 NS_R=${NS_R:-uipsec-crt-r}
 . "$(dirname "$0")/lib.sh"
-need_root_or_skip test_certs.sh
-if ! command -v pki >/dev/null; then
-    echo "test_certs.sh: strongSwan's pki tool is missing (make deps)" >&2
-    exit 77
-fi
-if [ ! -x "$UIPSECD" ] || [ ! -x "$UIPSECCTL" ]; then
-    echo "build first: $UIPSECD, $UIPSECCTL" >&2
-    exit 1
-fi
-passed=0 failed=0
-PKI=$WORK/pki
-ns_up
-
-# ---- the PKI (tests/common/pki.sh) ----------------------------------------------
-. "$(dirname "$0")/../common/pki.sh"
+. "$(dirname "$0")/../common/certs.sh"
+certs_begin test_certs.sh
 
 # end_entity NAME TYPE SIZE SIDE [options]: the certificate of gateway SIDE.
 end_entity() { pki_ee "$1" "$2" "$3" "$4.uipsec.test" "${@:5}"; }
 
-# ---- configurations -------------------------------------------------------------
-# layout SIDE NAME [ROOT]: the swanctl directories of SIDE's gateway, with
-# certificate and key NAME and trusting ROOT (default rootCert).
-layout() {
-    local dir=$WORK/$1
-    rm -rf "$dir"
-    mkdir -p "$dir/x509" "$dir/x509ca" "$dir/private"
-    cp "$PKI/$2Cert.pem" "$dir/x509/" && cp "$PKI/interCert.pem" "$dir/x509/" &&
-        cp "$PKI/${3:-rootCert}.pem" "$dir/x509ca/" && cp "$PKI/$2Key.pem" "$dir/private/"
-}
-
-# conf SIDE NAME AUTH [LOCAL_EXTRA] [SECRETS]: SIDE's uipsecd.conf.
+# conf SIDE NAME AUTH [LOCAL_EXTRA] [SECRETS]: SIDE's uipsecd.conf
+# (tests/common/certs.sh's connection), $REVOCATION in its remote section.
 conf() {
-    local me=1 peer=2 side=$1 other=right laddr=192.0.2.1 raddr=192.0.2.2 rts=10.10.2.0/24
-    if [ "$side" = right ]; then
-        me=2 peer=1 other=left laddr=192.0.2.2 raddr=192.0.2.1 rts=10.10.1.0/24
-    fi
-    cat >"$WORK/$side/uipsecd.conf" <<EOF
-connections {
-    net {
-        local_addrs = $laddr
-        remote_addrs = $raddr
-        proposals = aes256gcm16-prfsha256-x25519
-        local {
-            auth = $3
-            certs = $2Cert.pem
-            ${4:-}
-        }
-        remote {
-            auth = ${REMOTE_AUTH:-pubkey}
-            id = "C=CH, O=uipsec test, CN=*"
-            ${REVOCATION:+revocation = $REVOCATION}
-        }
-        children {
-            net {
-                local_ts = 10.10.$me.0/24
-                remote_ts = $rts
-                esp_proposals = aes256gcm16
-            }
-        }
-    }
+    {
+        cert_conn "$1" "$2" "$3" "" "${4:-}" "${REVOCATION:+revocation = $REVOCATION}"
+        printf 'secrets {\n%s\n}\n' "${5:-}"
+    } >"$WORK/$1/uipsecd.conf"
+    chmod 600 "$WORK/$1/uipsecd.conf"
 }
-secrets {
-${5:-}
-}
-EOF
-    chmod 600 "$WORK/$side/uipsecd.conf"
-}
-
-restart() {
-    stop_daemon "$NS_L"
-    stop_daemon "$NS_R"
-    start_daemon "$NS_R" "$WORK/right/uipsecd.conf" in-place &&
-        start_daemon "$NS_L" "$WORK/left/uipsecd.conf" in-place
-}
-
-# uipsecctl's view: "ESTABLISHED n-children" of the first IKE SA.
-state() {
-    ctl "$1" --json list-sas | /usr/bin/python3 -c '
-import json, sys
-s = json.load(sys.stdin).get("ike_sas", [])
-print("%s %d" % (s[0]["state"], len(s[0]["children"])) if s else "none")'
-}
-
-OUT="" RC=1
-initiate() { OUT=$(ctl "$NS_L" initiate --child net --timeout 10 2>&1); RC=$?; }
-ping_both() { ping_ok "$NS_L" 10.10.1.1 10.10.2.1 3 && ping_ok "$NS_R" 10.10.2.1 10.10.1.1 3; }
-logs() { cat "$WORK/$NS_L.log" "$WORK/$NS_R.log"; }
 
 # up CASE NAME_L NAME_R AUTH: both sides with their certificates; the SA
 # must come up and carry pings, and both must have verified SCHEME.
@@ -166,10 +101,7 @@ refused() {
     fi
 }
 
-if ! pki_ca; then
-    fail "PKI made with pki" "$(cat "$PKI/pki.err")"
-    suite_end test_certs; exit 1
-fi
+pki_ca || certs_abort test_certs "PKI made with pki" "$(cat "$PKI/pki.err")"
 
 # pair L R TYPE SIZE: end-entity certificates L (left) and R (right).
 pair() {
@@ -182,6 +114,45 @@ pair lecdsa recdsa ecdsa 256 && up "ECDSA P-256" lecdsa recdsa pubkey "ECDSA wit
 pair lrsa rrsa rsa 2048 && up "RSA 2048" lrsa rrsa pubkey "RSA PKCS#1 v1.5 with SHA-256" &&
     up "RSA/PSS" lrsa rrsa rsa/pss "RSA-PSS with SHA-256"
 pair led red ed25519 - && up "Ed25519" led red pubkey "Ed25519"
+# the curves' own hashes (RFC 7427 with SHA-384 and SHA-512) and Ed448
+pair lp384 rp384 ecdsa 384 && up "ECDSA P-384" lp384 rp384 pubkey "ECDSA with SHA-384"
+pair lp521 rp521 ecdsa 521 && up "ECDSA P-521" lp521 rp521 pubkey "ECDSA with SHA-512"
+pair led448 red448 ed448 - && up "Ed448" led448 red448 pubkey "Ed448"
+
+# ---- identities that are subjectAltNames: an FQDN (the dNSName SAN of
+# pki_ee) and an address (an iPAddress SAN) as local.id on one side and
+# remote.id on the other
+ids() { # ids NS: "LOCAL_ID REMOTE_ID" of NS's first IKE SA, as uipsecctl shows them
+    ctl "$1" --json list-sas | /usr/bin/python3 -c '
+import json, sys
+s = json.load(sys.stdin).get("ike_sas", [])
+print("%s %s" % (s[0]["local_id"], s[0]["remote_id"]) if s else "none")'
+}
+# san_ids CASE NAME_L NAME_R ID_L ID_R: each side's id its SAN, the peer's
+# its remote id; the SA comes up with them and carries pings.
+san_ids() {
+    layout left "$2" && layout right "$3" && REMOTE_ID=$5 conf left "$2" pubkey "id = $4" &&
+        REMOTE_ID=$4 conf right "$3" pubkey "id = $5"
+    if restart && initiate && [ "$(state "$NS_L")" = "ESTABLISHED 1" ] && ping_both &&
+        [ "$(ids "$NS_L")" = "$4 $5" ] && [ "$(ids "$NS_R")" = "$5 $4" ]; then
+        pass "$1: ids $4 and $5 confirmed by the certificates, pings both ways"
+    else
+        fail "$1: ids $4 and $5 confirmed by the certificates, pings both ways" "$OUT" \
+            "left: $(ids "$NS_L"), right: $(ids "$NS_R")" "$(logs | tail -8)"
+    fi
+}
+san_ids "FQDN subjectAltName" lecdsa recdsa left.uipsec.test right.uipsec.test
+if pki_ee lip ecdsa 256 left.uipsec.test --san 192.0.2.1 &&
+    pki_ee rip ecdsa 256 right.uipsec.test --san 192.0.2.2; then
+    san_ids "IP address subjectAltName" lip rip 192.0.2.1 192.0.2.2
+    # the same ids with certificates without the address SANs: refused
+    layout left lecdsa && layout right recdsa && REMOTE_ID=192.0.2.2 conf left lecdsa pubkey \
+        "id = 192.0.2.1" && REMOTE_ID=192.0.2.1 conf right recdsa pubkey "id = 192.0.2.2" &&
+        restart && initiate
+    refused "an address id without its iPAddress subjectAltName" "does not confirm the identity"
+else
+    fail "pki: certificates with IP address SANs" "$(tail -3 "$PKI/pki.err")"
+fi
 
 # ---- an encrypted key, its passphrase in secrets
 if openssl pkcs8 -topk8 -in "$PKI/lecdsaKey.pem" -passout pass:s3cret -v2 aes-256-cbc \
@@ -365,7 +336,20 @@ fi
 # ---- refusals
 layout left lecdsa && layout right recdsa otherCert && conf left lecdsa pubkey &&
     conf right recdsa pubkey && restart && initiate
-refused "unknown CA (right trusts another root)" "not trusted"
+refused "unknown CA (right trusts another root), the CAs it trusts named" \
+    'not trusted (we trust "C=CH, O=elsewhere, CN=Other Root CA")'
+
+# a reload takes the new credentials (the connections' certificate
+# objects are made anew): right stops trusting the root
+layout left lecdsa && layout right recdsa && conf left lecdsa pubkey && conf right recdsa pubkey &&
+    restart && initiate
+if [ $RC = 0 ] && rm "$WORK/right/x509ca/rootCert.pem" && cp "$PKI/otherCert.pem" "$WORK/right/x509ca/" &&
+    ctl "$NS_R" reload >/dev/null && ctl "$NS_L" terminate --ike net --timeout 10 >/dev/null; then
+    initiate
+    refused "after a reload that removed the root from x509ca/" "not trusted"
+else
+    fail "up, then reload" "$OUT" "$(logs | tail -6)"
+fi
 
 # an expired certificate: the same key, valid in 2020 only
 pki_ee lold ecdsa 256 left.uipsec.test --not-before "01.01.20 00:00:00" \

@@ -9,7 +9,9 @@
 # Payload 53) each side sends.
 #
 #   yes   (the default) the SA comes up, pings both ways, both sides sent
-#         SKF datagrams, none larger than 1280 bytes
+#         SKF datagrams, none larger than 1280 bytes (some over 700)
+#   fragment_size  uipsec.fragment_size = 700 on both sides: up, no IKE
+#         datagram over 700 bytes, more SKF datagrams than with 1280
 #   accept on the initiator: it sends IKE_AUTH whole (lost), so no SA
 #   no    on both sides: the same, and no SKF sent at all
 #
@@ -19,19 +21,8 @@ set -uo pipefail
 NS_L=${NS_L:-uipsec-frag-l}
 NS_R=${NS_R:-uipsec-frag-r}
 . "$(dirname "$0")/lib.sh"
-need_root_or_skip test_frag.sh
-if ! command -v pki >/dev/null || ! command -v nft >/dev/null; then
-    echo "test_frag.sh: strongSwan's pki tool or nft is missing (make deps)" >&2
-    exit 77
-fi
-if [ ! -x "$UIPSECD" ] || [ ! -x "$UIPSECCTL" ]; then
-    echo "build first: $UIPSECD, $UIPSECCTL" >&2
-    exit 1
-fi
-passed=0 failed=0
-PKI=$WORK/pki
-ns_up
-. "$(dirname "$0")/../common/pki.sh"
+. "$(dirname "$0")/../common/certs.sh"
+certs_begin test_frag.sh nft
 
 # The 1280-byte path, no IP fragments either way, SKF datagrams counted
 # (UDP to port 500, no NAT: the IKE header starts 8 bytes into UDP, its
@@ -47,6 +38,7 @@ table inet fragtest {
     counter skf { }
     counter ipfrag { }
     counter big { }
+    counter over700 { }
     chain pre {
         type filter hook prerouting priority -500; policy accept;
         ip frag-off & 0x3fff != 0 counter name ipfrag drop
@@ -56,6 +48,7 @@ table inet fragtest {
         type filter hook output priority 0; policy accept;
         udp dport 500 @th,192,8 53 counter name skf
         udp dport 500 meta length > 1280 counter name big
+        udp dport 500 meta length > 700 counter name over700
     }
 }
 EOF
@@ -67,48 +60,15 @@ packets() {
     nsx "$1" nft list counter inet fragtest "$2" | sed -n 's/.*packets \([0-9]*\).*/\1/p'
 }
 
-layout() {
-    local dir=$WORK/$1
-    rm -rf "$dir"
-    mkdir -p "$dir/x509" "$dir/x509ca" "$dir/private"
-    cp "$PKI/$1Cert.pem" "$PKI/interCert.pem" "$dir/x509/" && cp "$PKI/rootCert.pem" "$dir/x509ca/" &&
-        cp "$PKI/$1Key.pem" "$dir/private/"
-}
-
-# conf SIDE FRAGMENTATION
+# conf SIDE FRAGMENTATION: SIDE's certificate is SIDECert.pem; with
+# FRAG_SIZE, uipsec.fragment_size.
 conf() {
-    local me=1 rts=10.10.2.0/24 laddr=192.0.2.1 raddr=192.0.2.2
-    if [ "$1" = right ]; then me=2 rts=10.10.1.0/24 laddr=192.0.2.2 raddr=192.0.2.1; fi
-    cat >"$WORK/$1/uipsecd.conf" <<EOF
-connections {
-    net {
-        local_addrs = $laddr
-        remote_addrs = $raddr
-        proposals = aes256gcm16-prfsha256-x25519
-        fragmentation = $2
-        local {
-            auth = pubkey
-            certs = $1Cert.pem
-        }
-        remote {
-            auth = pubkey
-            id = "C=CH, O=uipsec test, CN=*"
-        }
-        children {
-            net {
-                local_ts = 10.10.$me.0/24
-                remote_ts = $rts
-                esp_proposals = aes256gcm16
-            }
-        }
-    }
-}
-EOF
+    {
+        [ -z "${FRAG_SIZE:-}" ] || echo "uipsec { fragment_size = $FRAG_SIZE }"
+        cert_conn "$1" "$1" pubkey "fragmentation = $2"
+    } >"$WORK/$1/uipsecd.conf"
     chmod 600 "$WORK/$1/uipsecd.conf"
 }
-
-logs() { cat "$WORK/$NS_L.log" "$WORK/$NS_R.log"; }
-OUT="" RC=1
 
 # run FRAG_LEFT FRAG_RIGHT: fresh daemons (and counters), then initiate.
 run() {
@@ -116,27 +76,17 @@ run() {
     stop_daemon "$NS_R"
     nsx "$NS_L" nft reset counters table inet fragtest >/dev/null
     nsx "$NS_R" nft reset counters table inet fragtest >/dev/null
-    conf left "$1" && conf right "$2" &&
-        start_daemon "$NS_R" "$WORK/right/uipsecd.conf" in-place &&
-        start_daemon "$NS_L" "$WORK/left/uipsecd.conf" in-place || return 1
-    OUT=$(ctl "$NS_L" initiate --child net --timeout "${3:-10}" 2>&1)
-    RC=$?
+    conf left "$1" && conf right "$2" && restart || return 1
+    initiate "${3:-10}"
 }
 
-if ! pki_ca || ! pki_ee left rsa 4096 left.uipsec.test || ! pki_ee right rsa 4096 right.uipsec.test; then
-    fail "PKI made with pki" "$(tail -5 "$PKI/pki.err")"
-    suite_end test_frag
-    exit 1
-fi
-layout left && layout right || fail "set-up" "$(ls -R "$WORK")"
-if ! path_1280; then
-    fail "nftables and MTU 1280 set up"
-    suite_end test_frag
-    exit 1
-fi
+pki_ca && pki_ee left rsa 4096 left.uipsec.test && pki_ee right rsa 4096 right.uipsec.test ||
+    certs_abort test_frag "PKI made with pki" "$(tail -5 "$PKI/pki.err")"
+layout left left && layout right right || fail "set-up" "$(ls -R "$WORK")"
+path_1280 || certs_abort test_frag "nftables and MTU 1280 set up"
 
 run yes yes
-if [ $RC = 0 ] && ping_ok "$NS_L" 10.10.1.1 10.10.2.1 3 && ping_ok "$NS_R" 10.10.2.1 10.10.1.1 3; then
+if [ $RC = 0 ] && ping_both; then
     pass "fragmentation = yes: IKE SA and CHILD_SA up over 1280 bytes, pings both ways"
 else
     fail "fragmentation = yes: IKE SA and CHILD_SA up over 1280 bytes" "$OUT" "$(logs | tail -15)"
@@ -147,10 +97,25 @@ if [ "${l:-0}" -ge 3 ] && [ "${r:-0}" -ge 3 ]; then
 else
     fail "both sides sent IKE_AUTH in SKF fragments" "left ${l:-?}, right ${r:-?}"
 fi
-if [ "$(packets "$NS_L" big)" = 0 ] && [ "$(packets "$NS_R" big)" = 0 ]; then
-    pass "no IKE datagram over 1280 bytes"
+if [ "$(packets "$NS_L" big)" = 0 ] && [ "$(packets "$NS_R" big)" = 0 ] &&
+    [ "$(packets "$NS_L" over700)" -gt 0 ]; then
+    pass "no IKE datagram over 1280 bytes (the default fragment_size), some over 700"
 else
-    fail "no IKE datagram over 1280 bytes" "left $(packets "$NS_L" big), right $(packets "$NS_R" big)"
+    fail "no IKE datagram over 1280 bytes (the default fragment_size), some over 700" \
+        "over 1280: left $(packets "$NS_L" big), right $(packets "$NS_R" big)" \
+        "over 700: left $(packets "$NS_L" over700)"
+fi
+
+FRAG_SIZE=700 run yes yes
+l2=$(packets "$NS_L" skf) r2=$(packets "$NS_R" skf)
+if [ $RC = 0 ] && ping_both && [ "$(packets "$NS_L" over700)" = 0 ] &&
+    [ "$(packets "$NS_R" over700)" = 0 ] && [ "${l2:-0}" -gt "${l:-0}" ] &&
+    [ "${r2:-0}" -gt "${r:-0}" ]; then
+    pass "uipsec.fragment_size = 700: up, no IKE datagram over 700 bytes, more fragments ($l2 and $r2)"
+else
+    fail "uipsec.fragment_size = 700: up, no IKE datagram over 700 bytes, more fragments" \
+        "rc $RC: $OUT" "over 700: left $(packets "$NS_L" over700), right $(packets "$NS_R" over700)" \
+        "SKF: left ${l2:-?} (was $l), right ${r2:-?} (was $r)" "$(logs | tail -8)"
 fi
 
 run accept yes 6

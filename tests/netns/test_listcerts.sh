@@ -15,6 +15,9 @@
 #            one valid for a year is not; a reload does not repeat it
 #   reload   a CA put in x509ca/ is listed (trusted) after uipsecctl
 #            reload, and gone after it is removed and reloaded again
+#   x509aa   a file in x509aa/ (attribute certificates, not supported) is
+#            not read; uipsecd warns once at start and once at the reload,
+#            naming the folder and the file
 #
 # Prints "ok    ..." or "FAIL  ..." per check and a summary; exits 1 if a
 # check failed, 77 without root or without pki.  KEEP=1 keeps $WORK.
@@ -22,30 +25,17 @@ set -uo pipefail
 NS_L=${NS_L:-uipsec-lc-l}
 NS_R=${NS_R:-uipsec-lc-r}
 . "$(dirname "$0")/lib.sh"
-need_root_or_skip test_listcerts.sh
-if ! command -v pki >/dev/null; then
-    echo "test_listcerts.sh: strongSwan's pki tool is missing (make deps)" >&2
-    exit 77
-fi
-if [ ! -x "$UIPSECD" ] || [ ! -x "$UIPSECCTL" ]; then
-    echo "build first: $UIPSECD, $UIPSECCTL" >&2
-    exit 1
-fi
-passed=0 failed=0
-PKI=$WORK/pki GW=$WORK/gw
-ns_up
+. "$(dirname "$0")/../common/certs.sh"
+certs_begin test_listcerts.sh
+GW=$WORK/gw
 : >"$WORK/$NS_R.log" # no daemon there; suite_end reads its log
-. "$(dirname "$0")/../common/pki.sh"
 
-if ! { pki_ca && pki_ee left ecdsa 256 left.uipsec.test --lifetime 365 &&
-    pki_ee soon ecdsa 256 soon.uipsec.test --lifetime 10; }; then
-    fail "PKI made with pki" "$(tail -5 "$PKI/pki.err")"
-    suite_end test_listcerts; exit 1
-fi
-mkdir -p "$GW/x509" "$GW/x509ca" "$GW/private"
-cp "$PKI"/{left,soon,inter}Cert.pem "$GW/x509/"
-cp "$PKI/rootCert.pem" "$GW/x509ca/"
-cp "$PKI"/{left,soon}Key.pem "$GW/private/"
+pki_ca && pki_ee left ecdsa 256 left.uipsec.test --lifetime 365 &&
+    pki_ee soon ecdsa 256 soon.uipsec.test --lifetime 10 ||
+    certs_abort test_listcerts "PKI made with pki" "$(tail -5 "$PKI/pki.err")"
+cert_files "$GW" left && cp "$PKI/soonCert.pem" "$GW/x509/" && cp "$PKI/soonKey.pem" "$GW/private/"
+# an attribute certificate's place: not read, one warning per load
+mkdir -p "$GW/x509aa" && echo "not read" >"$GW/x509aa/staff.pem"
 
 # conn NAME REMOTE: a connection with certificate NAMECert.pem that trusts
 # any CA of x509ca/ (remote auth = pubkey without cacerts).
@@ -71,11 +61,20 @@ EOC
 } >"$GW/uipsecd.conf"
 chmod 600 "$GW/uipsecd.conf"
 
-if ! start_daemon "$NS_L" "$GW/uipsecd.conf" in-place; then
-    fail "uipsecd starts with the certificates"
-    suite_end test_listcerts; exit 1
-fi
+start_daemon "$NS_L" "$GW/uipsecd.conf" in-place ||
+    certs_abort test_listcerts "uipsecd starts with the certificates"
 pass "uipsecd starts with the certificates"
+
+# ---- x509aa/ ---------------------------------------------------------------------
+aa_line="$GW/x509aa/: 1 file not used (staff.pem): attribute certificates (strongSwan's groups = \
+membership) are not supported and are ignored"
+count_aa() { grep -cF -- "$aa_line" "$WORK/$NS_L.log"; }
+if [ "$(count_aa)" = 1 ]; then
+    pass "x509aa/: one warning at start naming the folder and the file"
+else
+    fail "x509aa/: one warning at start naming the folder and the file" "wanted: $aa_line" \
+        "$(grep -i x509aa "$WORK/$NS_L.log")"
+fi
 
 # ---- fields against openssl ---------------------------------------------------
 # check_fields JSON FILE...: each FILE's entry in list-certs JSON against
@@ -188,6 +187,11 @@ if [ "$(listed_other)" = trusted ]; then
 else
     fail "reload: a CA put in x509ca/ is listed, trusted" "$out" "listed: $(listed_other)" \
         "$(tail -5 "$WORK/$NS_L.log")"
+fi
+if [ "$(count_aa)" = 2 ]; then
+    pass "reload: x509aa/ warned of again, once"
+else
+    fail "reload: x509aa/ warned of again, once" "$(grep -i x509aa "$WORK/$NS_L.log")"
 fi
 if [ "$(count_warn)" = 1 ]; then
     pass "reload: the warning of soonCert not repeated the same day"

@@ -287,6 +287,68 @@ static void test_weak_psk_warning(void **state)
     cfg_free(&cfg);
 }
 
+/* dir/name with text in it. */
+static void put_file(const char *dir, const char *name, const char *text)
+{
+    char p[600];
+    FILE *f;
+
+    assert_true(snprintf(p, sizeof p, "%s/%s", dir, name) < (int)sizeof p);
+    f = fopen(p, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+/* Attribute certificates (x509aa/) are not read: the load succeeds with
+ * whatever the files hold, nothing is added to the certificates, and the
+ * warning names the folder and the files; without the folder, no warning. */
+static void test_x509aa_ignored(void **state)
+{
+    char dir[] = "/tmp/uipsec-cfgaa-XXXXXX", aa[300], conf[300], why[600], want[600], name[32];
+    char text[1024];
+    struct cfg cfg;
+
+    (void)state;
+    assert_non_null(mkdtemp(dir));
+    snprintf(conf, sizeof conf, "%s/uipsecd.conf", dir);
+    conn_text(text, sizeof text, PSK_BOTH);
+    put_file(dir, "uipsecd.conf", text);
+    assert_int_equal(chmod(conf, 0600), 0);
+    if (cfg_load(conf, &cfg, err, sizeof err) != 0)
+        fail_msg("refused: %s", err);
+    assert_false(creds_aa_warning(&cfg, why, sizeof why));
+    cfg_free(&cfg);
+
+    snprintf(aa, sizeof aa, "%s/x509aa", dir);
+    assert_int_equal(mkdir(aa, 0700), 0);
+    put_file(aa, "staff.pem", "-----BEGIN ATTRIBUTE CERTIFICATE-----\nnot really\n");
+    put_file(aa, "b\033.der", "\x30\x03\x02\x01");
+    if (cfg_load(conf, &cfg, err, sizeof err) != 0)
+        fail_msg("refused: %s", err);
+    assert_int_equal(cfg.n_certs, 0);
+    assert_true(creds_aa_warning(&cfg, why, sizeof why));
+    snprintf(want, sizeof want,
+             "%s/x509aa/: 2 files not used (b?.der, staff.pem): attribute certificates "
+             "(strongSwan's groups = membership) are not supported and are ignored; remove them "
+             "to silence this",
+             dir);
+    assert_string_equal(why, want);
+    cfg_free(&cfg);
+
+    for (int i = 0; i < 40; i++) { /* more than the warning names */
+        snprintf(name, sizeof name, "group-%02d.pem", i);
+        put_file(aa, name, "x");
+    }
+    assert_int_equal(cfg_load(conf, &cfg, err, sizeof err), 0);
+    assert_true(creds_aa_warning(&cfg, why, sizeof why));
+    assert_non_null(strstr(why, ": 42 files not used (b?.der, group-00.pem, group-01.pem"));
+    assert_non_null(strstr(why, " more): attribute certificates"));
+    cfg_free(&cfg);
+    snprintf(want, sizeof want, "rm -rf %s", dir);
+    assert_int_equal(system(want), 0);
+}
+
 /* strongSwan's identity syntax, as the remote.id of a connection. */
 static void test_ids(void **state)
 {
@@ -403,6 +465,10 @@ static const struct bad bad_conns[] = {
      ":6:1: revocation = hard: expected relaxed, ifuri or strict"},
     {"local_addrs = 192.0.2.1\nlocal { auth = psk\nrevocation = strict }\nremote { auth = psk }",
      "unknown key \"revocation\" in connections.c.local; known: auth, id, certs"},
+    /* groups = needs attribute certificates (x509aa/): refused, with the way out */
+    {"local_addrs = 192.0.2.1\nlocal { auth = psk }\nremote { auth = psk\ngroups = staff }",
+     ":6:1: connections.c.remote.groups = staff: group membership comes from attribute "
+     "certificates (x509aa/), which uipsecd does not support; remove groups"},
     {"local_addrs = 192.0.2.1\nlocal { auth = psk }\nremote { auth = psk\nid = @ }",
      "not a usable identity"},
     {"local_addrs = 192.0.2.1\nlocal { auth = psk }\nremote { auth = psk\nid = \"keyid:#abc\" }",
@@ -491,10 +557,37 @@ static const struct bad bad_files[] = {
     {"secrets { ike-1 { secret = x\nid1 = a\nid2 = a\nid3 = a\nid4 = a\nid5 = a\nid6 = a\n"
      "id7 = a\nid8 = a\nid9 = a } }\n",
      "secrets.ike-1: at most 8 ids"},
+    /* uipsec.fragment_size: a datagram of at least 576 bytes that fits the path */
+    {"uipsec { fragment_size = 575 }\n",
+     ":1:10: fragment_size = 575: an IKE fragment's whole IP datagram must be at least 576 bytes "
+     "(or 0: 576 over IPv4, 1280 over IPv6); the default is 1280"},
+    {"uipsec { fragment_size = 65536 }\n", ":1:10: fragment_size"},
+    {"uipsec { fragment_size = big }\n", ":1:10: fragment_size"},
+    {"uipsec { path_mtu = 1400\nfragment_size = 1401 }\n",
+     ":2:1: fragment_size = 1401 is larger than path_mtu = 1400: IP would fragment the IKE "
+     "fragments again; set fragment_size to at most 1400, or raise path_mtu"},
+    {"uipsec { fragment_size = 1501 }\n",
+     ":1:10: fragment_size = 1501 is larger than path_mtu = 1500"},
     {"uipsec { wireshark_keys = keys }\n", "wireshark_keys = keys: expected an absolute directory"},
     {"uipsec { wireshark_keys = /nonexistent/uipsec-keys }\n",
      "no such directory; create it (mkdir -m 700"},
-    {"bogus { }\n", "unknown section \"bogus\"; known: uipsec, manual, connections, secrets"},
+    {"bogus { }\n", "unknown section \"bogus\"; known: uipsec, manual, connections, secrets, "
+                    "authorities"},
+    /* swanctl's authorities: a CA and its revocation URIs */
+    {"authorities { ca = x }\n", "authorities.ca must be a section"},
+    {"authorities { ca { crl_uris = http://ca.example/ca.crl } }\n",
+     ":1:15: authorities.ca: needs cacert = FILE (in x509ca/)"},
+    {"authorities { ca { cacert = missing.pem } }\n",
+     "cacert = missing.pem: /tmp/x509ca/missing.pem: cannot open it; put the certificate in "
+     "x509ca/"},
+    {"authorities { ca { crl_uris = ldap://ca.example/cn=ca } }\n",
+     "crl_uris = ldap://ca.example/cn=ca: only http:// and https:// URIs can be fetched"},
+    {"authorities { ca { ocsp_uris = http://a, http://b, http://c, http://d, http://e } }\n",
+     "ocsp_uris: at most 4 URIs"},
+    {"authorities { ca { module = p11 } }\n",
+     "authorities.ca.module is not supported; use cacert = FILE (in x509ca/)"},
+    {"authorities { ca { colour = red } }\n",
+     "unknown key \"colour\" in authorities.ca; known: cacert, crl_uris, ocsp_uris"},
     /* No secret fits: an id names neither side. */
     {"connections { c { local_addrs = 192.0.2.1\nremote_addrs = 192.0.2.2\n"
      "  local { auth = psk }  remote { auth = psk\nid = peer.example } } }\n"
@@ -535,6 +628,31 @@ static void test_secret_not_private(void **state)
     assert_int_equal(load_mode("uipsec { wireshark_keys = /usr }\n", 0644, &cfg), 0);
     assert_string_equal(cfg.wireshark_keys, "/usr");
     cfg_free(&cfg);
+}
+
+/* uipsec.fragment_size: strongSwan's default and meaning of 0, in either
+ * order with path_mtu. */
+static void test_fragment_size(void **state)
+{
+    static const struct {
+        const char *text;
+        unsigned v4, v6;
+    } cases[] = {
+        {"", 1280, 1280},
+        {"uipsec { fragment_size = 0 }\n", 576, 1280},
+        {"uipsec { fragment_size = 576 }\n", 576, 576},
+        {"uipsec { fragment_size = 1500 }\n", 1500, 1500},
+        {"uipsec { fragment_size = 9000\npath_mtu = 9000 }\n", 9000, 9000},
+    };
+    struct cfg cfg;
+
+    (void)state;
+    for (size_t i = 0; i < COUNT(cases); i++) {
+        load_ok(cases[i].text, &cfg);
+        assert_int_equal(cfg_fragment_size(&cfg, 4), cases[i].v4);
+        assert_int_equal(cfg_fragment_size(&cfg, 6), cases[i].v6);
+        cfg_free(&cfg);
+    }
 }
 
 /* ---- PSK resolution ---- */
@@ -766,6 +884,7 @@ int main(void)
         cmocka_unit_test(test_conn_equal),         cmocka_unit_test(test_odd_shapes),
         cmocka_unit_test(test_harness_right),      cmocka_unit_test(test_harness_left),
         cmocka_unit_test(test_unique_and_limits),  cmocka_unit_test(test_weak_psk_warning),
+        cmocka_unit_test(test_x509aa_ignored),     cmocka_unit_test(test_fragment_size),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -17,6 +17,7 @@
 
 #include "ident.h"
 #include "ike_wire.h"
+#include "ikesa.h"
 
 static const char *pki_dir; /* NULL: no pki, certificate cases skipped */
 
@@ -89,11 +90,15 @@ static void expect_parse_error(const char *text, const char *needle)
     assert_int_equal(id.len, 0);
 }
 
+/* ike_id_print, and ike_id_format (logs, status) the same. */
 static void expect_print(const struct ike_id *id, const char *want)
 {
     char buf[600];
 
     ike_id_print(id, buf, sizeof buf);
+    assert_string_equal(buf, want);
+    memset(buf, 'x', sizeof buf);
+    assert_int_equal(ike_id_format(id, buf, sizeof buf), strlen(want));
     assert_string_equal(buf, want);
 }
 
@@ -435,7 +440,7 @@ static void test_print_types(void **state)
     id.len = 4;
     expect_print(&id, "(IPv6 ID of 4 bytes)");
     expect_print(&(struct ike_id){.type = IKE_ID_KEY_ID, .len = 3, .data = {0xde, 0xad, 0x01}},
-                 "#dead01");
+                 "keyid:#dead01");
     expect_print(&(struct ike_id){.type = IKE_ID_FC_NAME, .len = 1, .data = {0xab}},
                  "(ID type 12) #ab");
     expect_print(&(struct ike_id){0}, "%any");
@@ -458,10 +463,32 @@ static void test_print_types(void **state)
     id = dn("C=CH, O=strongSwan, CN=moon");
     ike_id_print(&id, buf, sizeof buf);
     assert_string_equal(buf, "C=CH, O");
-    ike_id_print(&(struct ike_id){.type = IKE_ID_KEY_ID, .len = 4, .data = {1, 2, 3, 4}}, buf, 6);
-    assert_string_equal(buf, "#0102");
+    ike_id_print(&(struct ike_id){.type = IKE_ID_KEY_ID, .len = 4, .data = {1, 2, 3, 4}}, buf, 8);
+    assert_string_equal(buf, "keyid:#");
     ike_id_print(&id, buf, 0); /* nothing at all */
-    assert_string_equal(buf, "#0102");
+    assert_string_equal(buf, "keyid:#");
+    assert_int_equal(ike_id_format(&id, buf, 0), 0);
+    assert_string_equal(buf, "keyid:#");
+    assert_int_equal(ike_id_format(&id, buf, 4), 3);
+    assert_string_equal(buf, "C=C");
+}
+
+/* The IDs ike_id_format (logs, uipsecctl) printed its own way before it
+ * became ike_id_print: each now as ike_id_print, and not as before. */
+static void test_format_is_print(void **state)
+{
+    struct ike_id fqdn = {.type = IKE_ID_FQDN, .len = 3, .data = {'a', 0x1b, '3'}};
+    struct ike_id v4 = {.type = IKE_ID_IPV4_ADDR, .len = 3, .data = {10, 0, 0}};
+
+    (void)state;
+    expect_print(&fqdn, "a\\x1b3");            /* was "a?3": now the byte is known */
+    expect_print(&v4, "(IPv4 ID of 3 bytes)"); /* was "10.0.0.0", a guess */
+    /* was "#c0ffee", which the configuration reads as an FQDN */
+    expect_print(&(struct ike_id){.type = IKE_ID_KEY_ID, .len = 3, .data = {0xc0, 0xff, 0xee}},
+                 "keyid:#c0ffee");
+    /* was "(ID type 12)", the bytes not shown */
+    expect_print(&(struct ike_id){.type = IKE_ID_FC_NAME, .len = 2, .data = {0xab, 0x01}},
+                 "(ID type 12) #ab01");
 }
 
 int main(int argc, char **argv)
@@ -473,7 +500,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_match_dn),          cmocka_unit_test(test_match_dn_many_wildcards),
         cmocka_unit_test(test_match_text),        cmocka_unit_test(test_match_malformed),
         cmocka_unit_test(test_parse_forms),       cmocka_unit_test(test_parse_errors),
-        cmocka_unit_test(test_print_types),
+        cmocka_unit_test(test_print_types),       cmocka_unit_test(test_format_is_print),
     };
 
     pki_dir = argc > 1 ? argv[1] : NULL;
