@@ -271,15 +271,25 @@ static int daemon_key(struct value_err *c, const struct settings_node *n, struct
             return -1;
         return cfg->workers = (unsigned)v, 0; /* 0: one per core */
     }
-    if (!strcmp(n->name, "socket_group")) {
+    if (!strcmp(n->name, "socket_group") || !strcmp(n->name, "vici_group")) {
+        bool vici = n->name[0] == 'v';
         struct group *g;
 
         if (value_need_key(c, n) < 0)
             return -1;
         if (!(g = getgrnam(n->value)))
-            return FAIL(c, n, "socket_group = %s: no such group", n->value);
-        cfg->has_group = true;
-        cfg->socket_group = g->gr_gid;
+            return FAIL(c, n, "%s = %s: no such group", n->name, n->value);
+        *(vici ? &cfg->vici_has_group : &cfg->has_group) = true;
+        *(vici ? &cfg->vici_group : &cfg->socket_group) = g->gr_gid;
+        return 0;
+    }
+    if (!strcmp(n->name, "vici"))
+        return value_bool(c, n, &cfg->vici);
+    if (!strcmp(n->name, "vici_socket")) {
+        if (value_str(c, n, cfg->vici_path, sizeof(cfg->vici_path)) < 0)
+            return -1;
+        if (cfg->vici_path[0] != '/')
+            return FAIL(c, n, "vici_socket = %s: expected an absolute path", n->value);
         return 0;
     }
     if (!strcmp(n->name, "address4") || !strcmp(n->name, "address6")) {
@@ -318,8 +328,8 @@ static int daemon_key(struct value_err *c, const struct settings_node *n, struct
     }
     return FAIL(c, n,
                 "unknown key \"%s\" in uipsec; known: interface, path_mtu, fragment_size, "
-                "socket, socket_group, address4, address6, wireshark_keys, state_dir, offload, "
-                "workers",
+                "socket, socket_group, vici, vici_socket, vici_group, address4, address6, "
+                "wireshark_keys, state_dir, offload, workers",
                 n->name);
 }
 
@@ -391,6 +401,7 @@ static int interpret(struct settings_node *root, const char *path, struct cfg *c
     cfg->path_mtu = 1500;
     cfg->fragment_size = CFG_FRAG_SIZE_DEFAULT;
     cfg->offload = true;
+    cfg->vici = true;
     if (!root)
         return -1;
     if (slash == path)

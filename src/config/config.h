@@ -59,6 +59,10 @@ struct cfg {
     char socket_path[108];
     bool has_group;
     gid_t socket_group;
+    bool vici;           /* uipsec.vici: serve VICI (default yes) */
+    char vici_path[108]; /* uipsec.vici_socket; "": /var/run/charon.vici */
+    bool vici_has_group; /* uipsec.vici_group */
+    gid_t vici_group;
     struct uipsec_addr tun_addr4, tun_addr6; /* family 0 when not set */
     struct cfg_manual *manual;
     size_t n_manual;

@@ -1275,3 +1275,54 @@ char *settings_to_text(const struct settings_node *root)
     wipe_free(b.p);
     return text;
 }
+
+/* ---- trees built by a program ---- */
+
+struct settings_node *settings_new(const char *file)
+{
+    struct settings_tree *t = calloc(1, sizeof *t);
+
+    if (!t)
+        return NULL;
+    t->root.name = root_name;
+    t->root.file = intern(t, file);
+    if (!t->root.file) {
+        wipe_free(t);
+        return NULL;
+    }
+    return &t->root;
+}
+
+static char *copy_text(const char *s, size_t n)
+{
+    char *p = malloc(n + 1);
+
+    if (p) {
+        memcpy(p, s, n);
+        p[n] = '\0';
+    }
+    return p;
+}
+
+struct settings_node *settings_add(struct settings_node *root, struct settings_node *section,
+                                   struct settings_node *after, const char *name, size_t name_len,
+                                   const char *value, size_t value_len, unsigned line, unsigned col)
+{
+    char *nm = copy_text(name, name_len), *v = value ? copy_text(value, value_len) : NULL;
+    struct settings_node *n =
+        nm && (v || !value) ? node_new(nm, v, root->file, (struct pos){line, col}) : NULL;
+
+    if (!n) {
+        wipe_free(nm);
+        wipe_free(v);
+        return NULL;
+    }
+    if (after) {
+        n->next = after->next;
+        after->next = n;
+    } else {
+        n->next = section->children;
+        section->children = n;
+    }
+    return n;
+}

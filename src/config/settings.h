@@ -87,4 +87,17 @@ __attribute__((warn_unused_result)) int settings_check_private(const char *path,
  * out of memory.  For tests, the fuzzer's round trip and diagnostics. */
 __attribute__((warn_unused_result)) char *settings_to_text(const struct settings_node *root);
 
+/* A tree built by a program rather than parsed (VICI's load-conn): an
+ * empty root whose nodes say they come from file.  settings_free frees
+ * it.  NULL when out of memory. */
+__attribute__((warn_unused_result)) struct settings_node *settings_new(const char *file);
+/* Adds a child to section of the tree root (from settings_new): a section
+ * when value is NULL, else a key whose value is value[0, value_len), after
+ * the section's child after (NULL: first).  line and col place it in the
+ * messages about it.  NULL when out of memory. */
+__attribute__((warn_unused_result)) struct settings_node *
+settings_add(struct settings_node *root, struct settings_node *section, struct settings_node *after,
+             const char *name, size_t name_len, const char *value, size_t value_len, unsigned line,
+             unsigned col);
+
 #endif

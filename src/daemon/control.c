@@ -28,12 +28,14 @@
 #include "daemon.h"
 #include "ike.h"
 #include "log.h"
+#include "vici.h"
 
-#define CTL_MAX_CLIENTS 32          /* connections served at once */
-#define CTL_REQUEST_MS  2000        /* connect to the request's "\n" */
-#define CTL_ANSWER_MS   5000        /* an answer, ready, to the client */
-#define CTL_MAX_ANSWER  (16u << 20) /* docs/CONTROL.md */
-#define LISTENER        UINT64_MAX  /* epoll tag of the listening socket */
+#define CTL_MAX_CLIENTS 32               /* connections served at once */
+#define CTL_REQUEST_MS  2000             /* connect to the request's "\n" */
+#define CTL_ANSWER_MS   5000             /* an answer, ready, to the client */
+#define CTL_MAX_ANSWER  (16u << 20)      /* docs/CONTROL.md */
+#define LISTENER        UINT64_MAX       /* epoll tag of the listening socket */
+#define VICI_SET        (UINT64_MAX - 1) /* epoll tag of VICI's own set (vici.h) */
 
 enum client_state { CL_FREE, CL_READING, CL_WAITING, CL_WRITING };
 
@@ -51,6 +53,7 @@ struct control {
     struct ctl_socket sock;
     int ep;
     struct ctl_client clients[CTL_MAX_CLIENTS];
+    struct vici *vici; /* VICI's socket and clients, served beside ours; NULL: off */
 };
 
 static uint64_t now_ms(void)
@@ -261,6 +264,8 @@ void control_readable(struct daemon *d)
     for (int k = 0; k < n; k++) {
         if (ev[k].data.u64 == LISTENER)
             accept_all(d->ctl);
+        else if (ev[k].data.u64 == VICI_SET)
+            vici_readable(d, d->ctl->vici);
         else if (ev[k].data.u64 < CTL_MAX_CLIENTS)
             on_client(d, (size_t)ev[k].data.u64, ev[k].events);
     }
@@ -293,6 +298,12 @@ int control_open(struct daemon *d)
         return -1;
     }
     d->ctl = ctl;
+    ev = (struct epoll_event){.events = EPOLLIN, .data.u64 = VICI_SET};
+    if (vici_open(d, &ctl->vici) < 0 ||
+        (ctl->vici && epoll_ctl(ctl->ep, EPOLL_CTL_ADD, vici_fd(ctl->vici), &ev) < 0)) {
+        control_close(d);
+        return -1;
+    }
     return 0;
 }
 
@@ -303,13 +314,17 @@ int control_fd(const struct daemon *d)
 
 int control_publish(struct daemon *d)
 {
+    if (d->ctl && vici_publish(d->ctl->vici) < 0)
+        return -1;
     return d->ctl ? ctl_socket_publish(&d->ctl->sock) : 0;
 }
 
 void control_disown(struct daemon *d)
 {
-    if (d->ctl)
+    if (d->ctl) {
         d->ctl->sock.ino = 0;
+        vici_disown(d->ctl->vici);
+    }
 }
 
 void control_close(struct daemon *d)
@@ -326,6 +341,7 @@ void control_close(struct daemon *d)
         if (c->state != CL_FREE)
             drop(c);
     }
+    vici_close(ctl->vici);
     ctl_socket_close(&ctl->sock);
     close(ctl->ep);
     free(ctl);
@@ -334,6 +350,8 @@ void control_close(struct daemon *d)
 
 void control_child_done(struct daemon *d, const char *child, cJSON *result, const char *error)
 {
+    if (d->ctl)
+        vici_child_done(d, d->ctl->vici, child, error);
     for (size_t i = 0; d->ctl && i < CTL_MAX_CLIENTS; i++) {
         struct ctl_client *c = &d->ctl->clients[i];
         cJSON *a;
@@ -367,6 +385,8 @@ void control_tick(struct daemon *d)
 {
     uint64_t now = now_ms();
 
+    if (d->ctl)
+        vici_tick(d, d->ctl->vici);
     for (size_t i = 0; d->ctl && i < CTL_MAX_CLIENTS; i++) {
         struct ctl_client *c = &d->ctl->clients[i];
 

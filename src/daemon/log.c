@@ -1,12 +1,21 @@
 /* SPDX-License-Identifier: MIT */
 #include "log.h"
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <time.h>
 
 static enum log_level current = LOG_INFO;
+static void (*tap_fn)(enum log_level, const char *);
+static pthread_t tap_thread;
+
+void log_set_tap(void (*tap)(enum log_level level, const char *line))
+{
+    tap_thread = pthread_self();
+    tap_fn = tap;
+}
 
 void log_set_level(enum log_level level)
 {
@@ -28,6 +37,15 @@ static void vlog(enum log_level level, const char *fmt, va_list ap)
     clock_gettime(CLOCK_REALTIME, &ts);
     localtime_r(&ts.tv_sec, &tm);
     strftime(stamp, sizeof(stamp), "%H:%M:%S", &tm);
+    if (tap_fn && pthread_equal(pthread_self(), tap_thread)) {
+        char line[1000];
+        va_list again;
+
+        va_copy(again, ap);
+        vsnprintf(line, sizeof(line), fmt, again);
+        va_end(again);
+        tap_fn(level, line);
+    }
     fprintf(stderr, "%s.%03ld uipsecd %s: ", stamp, ts.tv_nsec / 1000000, names[level]);
     vfprintf(stderr, fmt, ap);
     fputc('\n', stderr);

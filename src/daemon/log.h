@@ -15,6 +15,10 @@ void log_net(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * at most 10 a second, so that a flood cannot fill the log. */
 void log_peer(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* tap sees every line logged by the thread that set it (VICI's log
+ * events), formatted, without the time stamp; NULL: none. */
+void log_set_tap(void (*tap)(enum log_level level, const char *line));
+
 #define log_err(...)   log_msg(LOG_ERR, __VA_ARGS__)
 #define log_warn(...)  log_msg(LOG_WARN, __VA_ARGS__)
 #define log_info(...)  log_msg(LOG_INFO, __VA_ARGS__)

@@ -79,4 +79,5 @@ run fuzz_gso 6
 run fuzz_steer 12
 run fuzz_ctl 6 "$work/seeds-ctl"
 run fuzz_ctl_request 6 "$here/seeds-ctl-request"
+run fuzz_vici 6 "$here/seeds-vici"
 echo "fuzz: no crash, no leak"

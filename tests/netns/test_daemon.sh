@@ -145,7 +145,7 @@ BAD=(
     '1:11: secrets.eap-x: only IKE pre-shared keys (ike<suffix>) and private key passphrases (private<suffix>, rsa, ecdsa, pkcs8, pkcs12) are supported yet; remove it'
     # uipsec { }
     '2s/interface/interfaces/'
-    '2:5: unknown key "interfaces" in uipsec; known: interface, path_mtu, fragment_size, socket, socket_group, address4, address6, wireshark_keys, state_dir, offload, workers'
+    '2:5: unknown key "interfaces" in uipsec; known: interface, path_mtu, fragment_size, socket, socket_group, vici, vici_socket, vici_group, address4, address6, wireshark_keys, state_dir, offload, workers'
     '2s/uipsec-t0/uipsec-interface0/'
     '2:5: interface: value longer than 15 characters'
     '2a\    path_mtu = 1000'
