@@ -138,7 +138,7 @@ NINE_TS="10.10.1.0/28, 10.10.1.16/28, 10.10.1.32/28, 10.10.1.48/28, 10.10.1.64/2
 BAD=(
     # sections
     '1i foo { }'
-    '1:1: unknown section "foo"; known: uipsec, manual, connections, secrets'
+    '1:1: unknown section "foo"; known: uipsec, manual, connections, secrets, authorities'
     '1i connections { c { } }'
     '1:15: connections.c: local { auth = psk } is missing'
     '1i secrets { eap-x { } }'
