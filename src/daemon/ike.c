@@ -628,7 +628,8 @@ const struct ike_rt *ike_view_next(const struct daemon *d, const struct ike_rt *
                                .sa = rt->sa,
                                .conn = rt->conn.name,
                                .id = rt->id,
-                               .established = rt->established};
+                               .established = rt->established,
+                               .rekey_at = rt->rekey_at};
     return rt;
 }
 

@@ -48,6 +48,7 @@ struct ike_view {
     const char *conn; /* its connection's name */
     unsigned id;      /* "#n" */
     time_t established;
+    time_t rekey_at; /* when it is rekeyed (0: never) */
 };
 /* The next IKE SA after `after` (NULL: the first) that has an SA, in *v;
  * NULL after the last. */

@@ -229,6 +229,8 @@ void vici_ike_sa(struct vici_buf *b, const struct daemon *d, const struct ike_vi
         add_prop(b, &sa->prop, true);
     if (sa->state == IKE_SA_ESTABLISHED && v->established)
         vici_kv(b, "established", "%lld", (long long)(now - v->established));
+    if (sa->state == IKE_SA_ESTABLISHED)
+        add_until(b, "rekey-time", v->rekey_at, now); /* charon's order: after established */
     if (children) {
         vici_section(b, "child-sas");
         for (size_t i = 0; i < pairs_slots(d); i++) {

@@ -125,6 +125,10 @@ def sas(u_path, c_path):
               ("remote-port", "local-port"), ("remote-id", "local-id")]
     compare_values("list-sa: each end's local is the other's remote",
                    [(a + "/" + b, u.get(a), c.get(b)) for a, b in mirror])
+    # both rekey (rekey_time, 4 h by default): within that, as charon
+    result(0 < int(u.get("rekey-time", 0)) <= 4 * 3600 and "rekey-time" in c,
+           "list-sa: the IKE SA's rekey-time on both ends",
+           "uipsecd %r, charon %r" % (u.get("rekey-time"), c.get("rekey-time")))
     result(("initiator" in u) != ("initiator" in c), "list-sa: exactly one end is the initiator",
            "uipsecd %r, charon %r" % (u.get("initiator"), c.get("initiator")))
     uc, cc = u.get("child-sas", {}), c.get("child-sas", {})
