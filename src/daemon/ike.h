@@ -58,6 +58,8 @@ const struct ike_rt *ike_view_next(const struct daemon *d, const struct ike_rt *
 /* Control: 0, or -1 with a message for the user. */
 int ike_initiate(struct daemon *d, const char *child, char *err, size_t err_len);
 int ike_terminate(struct daemon *d, const char *ike, const char *child, char *err, size_t err_len);
+/* The IKE SA "#id" alone (VICI's ike-id). */
+int ike_terminate_id(struct daemon *d, unsigned id, char *err, size_t err_len);
 /* The unauthenticated error an initiation of child waits through, as a
  * sentence in buf, or NULL. */
 const char *ike_waiting_error(const struct daemon *d, const char *child, char *buf, size_t len);

@@ -354,6 +354,27 @@ const char *ike_waiting_error(const struct daemon *d, const char *child, char *b
     return NULL;
 }
 
+/* DELETE for an IKE SA and its children, or forget it if not up yet. */
+static void end_ike(struct ike_rt *rt)
+{
+    if (rt->sa->state != IKE_SA_ESTABLISHED)
+        rt->sa->state = IKE_SA_DELETED; /* not up yet: just forget it */
+    else if (ike_sa_queue(rt->sa, IKE_TASK_DELETE_IKE, 0) != UIPSEC_OK)
+        rt->sa->state = IKE_SA_DELETED;
+}
+
+int ike_terminate_id(struct daemon *d, unsigned id, char *err, size_t err_len)
+{
+    for (struct ike_rt *rt = d->ike->list; rt; rt = rt->next)
+        if (rt->sa && rt->id == id) {
+            end_ike(rt);
+            ike_reap(d);
+            return 0;
+        }
+    snprintf(err, err_len, "no IKE SA #%u is up", id);
+    return -1;
+}
+
 /* terminate --ike NAME: DELETE for its IKE SAs (with their children);
  * terminate --child NAME: DELETE for those CHILD_SAs only. */
 int ike_terminate(struct daemon *d, const char *ike, const char *child, char *err, size_t err_len)
@@ -365,10 +386,7 @@ int ike_terminate(struct daemon *d, const char *ike, const char *child, char *er
             continue;
         if (ike) {
             n++;
-            if (rt->sa->state != IKE_SA_ESTABLISHED)
-                rt->sa->state = IKE_SA_DELETED; /* not up yet: just forget it */
-            else if (ike_sa_queue(rt->sa, IKE_TASK_DELETE_IKE, 0) != UIPSEC_OK)
-                rt->sa->state = IKE_SA_DELETED;
+            end_ike(rt);
             continue;
         }
         uint32_t spis[IKE_MAX_TASKS];

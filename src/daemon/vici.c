@@ -518,29 +518,6 @@ static unsigned terminate_matches(const struct daemon *d, const struct vici_clie
     return n;
 }
 
-/* ike-id: uipsecd terminates IKE SAs by connection name, so the id must
- * name the only IKE SA of its connection. */
-static bool ike_of_id(struct vici *v, struct vici_client *c, unsigned id, char *ike, size_t len)
-{
-    struct ike_view iv;
-    unsigned same = 0;
-
-    ike[0] = '\0';
-    for (const struct ike_rt *rt = NULL; (rt = ike_view_next(v->d, rt, &iv));)
-        if (iv.id == id)
-            snprintf(ike, len, "%s", iv.conn);
-    for (const struct ike_rt *rt = NULL; ike[0] && (rt = ike_view_next(v->d, rt, &iv));)
-        same += !strcmp(iv.conn, ike);
-    if (!ike[0])
-        vici_fail(v, c, "no IKE_SA with unique id %u found", id);
-    else if (same > 1)
-        vici_fail(v, c,
-                  "IKE_SA #%u shares connection '%s' with %u others; uipsecd terminates "
-                  "IKE SAs by connection (terminate --ike %s ends them all)",
-                  id, ike, same - 1, ike);
-    return ike[0] && same == 1;
-}
-
 static void terminate(struct vici *v, struct vici_client *c, uint8_t *msg, size_t len)
 {
     char child[256] = "", ike[256] = "", err[600];
@@ -563,14 +540,14 @@ static void terminate(struct vici *v, struct vici_client *c, uint8_t *msg, size_
         vici_fail(v, c, "terminate takes one of ike = NAME, ike-id = N, child = NAME");
         return;
     }
-    if (ike_id && !ike_of_id(v, c, ike_id, ike, sizeof ike))
-        return;
     snprintf(c->child, sizeof c->child, "%s", child);
     snprintf(c->conn, sizeof c->conn, "%s", ike);
     c->ike_id = ike_id;
     c->matches = terminate_matches(v->d, c);
     park(v, c, VW_TERMINATE, deadline, msg, len);
-    if (ike_terminate(v->d, ike[0] ? ike : NULL, ike[0] ? NULL : child, err, sizeof err) < 0) {
+    if ((ike_id ? ike_terminate_id(v->d, ike_id, err, sizeof err)
+                : ike_terminate(v->d, ike[0] ? ike : NULL, ike[0] ? NULL : child, err,
+                                sizeof err)) < 0) {
         unpark(v, c);
         vici_fail(v, c, "%s", err);
         return;

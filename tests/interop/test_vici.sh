@@ -13,7 +13,8 @@
 #                         a peer that never answers: timed out with its reason
 #   list-sas              both ends of the IKE SA and its CHILD_SA: the same
 #                         keys, the same SPIs, algorithms, selectors mirrored
-#   terminate --ike       success, nothing left on either side
+#   terminate --ike       success, nothing left on either side; --ike-id
+#                         ends that IKE SA
 #   list-pools            refused, naming the missing feature
 #   the socket            root's alone (0600); with vici_group 0660 and the
 #                         group
@@ -318,6 +319,17 @@ out=$(c --list-sas 2>&1)
 [ -z "$out" ] && pass "after terminate: no SA at charon" || fail "after terminate: no SA at charon" "$out"
 out=$(u --terminate --ike gw 2>&1)
 has "terminate of what is not up: refused" "$out" "terminate failed: no IKE SA named \"gw\" is up"
+
+# terminate --ike-id: that IKE SA alone, by the unique id list-sas shows
+u --initiate --child net --timeout 20 >/dev/null 2>&1
+id=$(u --list-sas --raw 2>/dev/null | grep -o 'uniqueid=[0-9]*' | head -n 1 | cut -d= -f2)
+out=$(u --terminate --ike-id "${id:-0}" 2>&1)
+has "swanctl --terminate --ike-id ${id:-?}: completed" "$out" "^terminate completed successfully$"
+out=$(u --list-sas 2>&1)
+[ -z "$out" ] && pass "after terminate --ike-id: no SA at uipsecd" ||
+    fail "after terminate --ike-id: no SA at uipsecd" "$out"
+out=$(u --terminate --ike-id 99999 2>&1)
+has "terminate --ike-id of no IKE SA: refused" "$out" "terminate failed: no IKE SA #99999 is up"
 
 # ---- load-conn --------------------------------------------------------------------------
 
