@@ -239,7 +239,7 @@ static void list_conns(struct vici *v, struct vici_client *c, uint8_t *msg, size
         if (filter && strcmp(cc->name, ike))
             continue;
         vici_begin(&v->out, VICI_EVENT, "list-conn");
-        vici_conn(&v->out, cc);
+        vici_conn(&v->out, &v->d->cfg, cc);
         vici_raise(v, VE_LIST_CONN, c);
     }
     empty_response(v, c);

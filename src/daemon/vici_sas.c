@@ -11,7 +11,10 @@
 #include <string.h>
 #include <time.h>
 
+#include <openssl/x509.h>
+
 #include "certinfo.h"
+#include "ident.h"
 #include "daemon.h"
 #include "ike.h"
 #include "pairs.h"
@@ -300,8 +303,30 @@ static void add_ts_texts(struct vici_buf *b, const char *key, const char (*ts)[C
     vici_list_end(b);
 }
 
-static void add_auth(struct vici_buf *b, const char *name, const struct cfg_auth *a,
-                     const struct ike_id *id, bool any, bool local)
+/* The subjects of certificates idx[0, n) of cfg, as charon lists them. */
+static void add_subjects(struct vici_buf *b, const char *key, const struct cfg *cfg,
+                         const int16_t *idx, size_t n)
+{
+    vici_list(b, key);
+    for (size_t i = 0; i < n; i++) {
+        size_t len;
+        const uint8_t *der =
+            idx[i] >= 0 && (size_t)idx[i] < cfg->n_certs ? creds_der(cfg, idx[i], &len) : NULL;
+        X509 *x = der ? d2i_X509(NULL, &der, (long)len) : NULL;
+        struct ike_id id;
+        char s[512];
+
+        if (x && ike_id_of_cert(x, &id) == 0) {
+            ike_id_print(&id, s, sizeof s);
+            vici_item(b, "%s", s);
+        }
+        X509_free(x);
+    }
+    vici_list_end(b);
+}
+
+static void add_auth(struct vici_buf *b, const char *name, const struct cfg *cfg,
+                     const struct cfg_auth *a, const struct ike_id *id, bool any, bool local)
 {
     vici_section(b, name);
     if (id->type || any)
@@ -316,10 +341,8 @@ static void add_auth(struct vici_buf *b, const char *name, const struct cfg_auth
     vici_list_end(b);
     vici_list(b, "cert_policy");
     vici_list_end(b);
-    vici_list(b, "certs");
-    vici_list_end(b);
-    vici_list(b, "cacerts");
-    vici_list_end(b);
+    add_subjects(b, "certs", cfg, a->certs, a->n_certs);
+    add_subjects(b, "cacerts", cfg, a->cacerts, a->n_cacerts);
     vici_section_end(b);
 }
 
@@ -339,7 +362,7 @@ static const char *mode_name(enum uipsec_mode m)
     return m == UIPSEC_MODE_TUNNEL ? "TUNNEL" : "TRANSPORT";
 }
 
-void vici_conn(struct vici_buf *b, const struct cfg_conn *c)
+void vici_conn(struct vici_buf *b, const struct cfg *cfg, const struct cfg_conn *c)
 {
     vici_section(b, c->name);
     add_addrs(b, "local_addrs", &c->local);
@@ -354,8 +377,8 @@ void vici_conn(struct vici_buf *b, const struct cfg_conn *c)
                                               : "UNIQUE_NO");
     if (c->dpd_delay)
         vici_kv(b, "dpd_delay", "%u", c->dpd_delay);
-    add_auth(b, "local-1", &c->local_auth, &c->local_id, false, true);
-    add_auth(b, "remote-1", &c->remote_auth, &c->remote_id, c->remote_id_any, false);
+    add_auth(b, "local-1", cfg, &c->local_auth, &c->local_id, false, true);
+    add_auth(b, "remote-1", cfg, &c->remote_auth, &c->remote_id, c->remote_id_any, false);
     vici_section(b, "children");
     for (size_t k = 0; k < c->n_children; k++) {
         const struct cfg_child *ch = &c->children[k];

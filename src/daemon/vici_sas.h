@@ -25,7 +25,7 @@ void vici_policy(struct vici_buf *b, const struct sa_pair *c);
 /* An authorities section as charon's list-authority event holds it. */
 void vici_authority(struct vici_buf *b, const struct cfg *cfg, const struct cfg_authority *a);
 /* One connection as charon's list-conn event holds it. */
-void vici_conn(struct vici_buf *b, const struct cfg_conn *c);
+void vici_conn(struct vici_buf *b, const struct cfg *cfg, const struct cfg_conn *c);
 /* charon's name of an IKE SA's state. */
 const char *vici_ike_state(const struct ike_sa *sa);
 /* A CHILD_SA's unique id (its uniqueid and reqid). */

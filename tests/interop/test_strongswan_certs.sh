@@ -101,7 +101,10 @@ start_uipsecd() {
     [ "$1" = right ] && ns=$R
     rm -rf "$dir" && mkdir -p "$dir"
     cert_files "$dir" "$2" "${4:-rootCert}" || return 1
-    { echo "uipsec { socket = $WORK/u.sock }"; conn_text "$1" "$2" "$3"; } >"$dir/uipsecd.conf"
+    {
+        printf 'uipsec {\n    socket = %s\n    vici_socket = %s\n}\n' "$WORK/u.sock" "$WORK/u.vici"
+        conn_text "$1" "$2" "$3"
+    } >"$dir/uipsecd.conf"
     chmod 600 "$dir/uipsecd.conf"
     UNS=$ns ULOG=$WORK/uipsecd-$1.log
     rm -f "$WORK/u.sock"
@@ -163,6 +166,20 @@ run_case() {
     else
         fail "$label: IKE_AUTH fragmented both ways (RFC 7383), reassembled by both" \
             "$(grep fragment "$ULOG" | tail -2)" "$(clog | grep -i fragment | tail -4)"
+    fi
+    # swanctl --list-conns against uipsecd names its certificate as charon
+    # names its own
+    if [ "$label" = "ecdsa, uipsecd initiates" ]; then
+        local uc sc
+        uc=$(nsx "$UNS" swanctl --list-conns --uri "unix://$WORK/u.vici" 2>&1)
+        sc=$(sw --list-conns 2>&1)
+        if grep -q "certs: C=CH, O=uipsec test, CN=left.uipsec.test" <<<"$uc" &&
+            grep -q "certs: C=CH, O=uipsec test, CN=right.uipsec.test" <<<"$sc"; then
+            pass "$label: swanctl --list-conns over VICI lists uipsecd's certificate as charon does its own"
+        else
+            fail "$label: swanctl --list-conns over VICI lists uipsecd's certificate as charon does its own" \
+                "$uc" "$sc"
+        fi
     fi
     ctl terminate --ike net --timeout 10 >/dev/null 2>&1
     sleep 0.5
