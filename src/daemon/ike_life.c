@@ -30,6 +30,12 @@ static void child_life(struct sa_pair *c, time_t now)
 
     uipsec_sa_get_stats(c->in, &in);
     uipsec_sa_get_stats(c->out, &out);
+    /* when it last carried packets, to the tick (VICI's use-in, use-out):
+     * the data path keeps no clock per packet */
+    if (in.packets != c->seen_in)
+        c->seen_in = in.packets, c->used_in = now;
+    if (out.packets != c->seen_out)
+        c->seen_out = out.packets, c->used_out = now;
     if ((c->expire_at && now >= c->expire_at) || in.hard_expired || out.hard_expired) {
         ike_rt_log(rt, LOG_INFO, "CHILD_SA %s (%08x) lifetime over: deleting it", c->cfg.name,
                    c->cfg.in.spi);

@@ -48,13 +48,15 @@ struct sa_pair {
     size_t npol;
     const struct uipsec_policy *in_pol[MAX_POLICIES_PER_PAIR / 2]; /* live after commit */
     size_t n_in_pol;
-    uint32_t max_inner; /* largest inner packet that fits the path MTU */
-    uint16_t ovh;       /* pairs.c: its outbound SA's overhead, counted in ovh_count */
-    size_t at;          /* pairs.c: its slot */
-    bool guarded;       /* guard.c: its selectors and peer are in the drop sets */
-    bool routed;        /* routes.c: its outbound selectors hold routes */
-    bool handed;        /* handoff.c: a trap's packet waits for the IKE thread */
-    uint32_t replaces;  /* IKE: the inbound SPI of the CHILD_SA it rekeyed, or 0 */
+    uint32_t max_inner;         /* largest inner packet that fits the path MTU */
+    uint16_t ovh;               /* pairs.c: its outbound SA's overhead, counted in ovh_count */
+    size_t at;                  /* pairs.c: its slot */
+    bool guarded;               /* guard.c: its selectors and peer are in the drop sets */
+    bool routed;                /* routes.c: its outbound selectors hold routes */
+    bool handed;                /* handoff.c: a trap's packet waits for the IKE thread */
+    uint32_t replaces;          /* IKE: the inbound SPI of the CHILD_SA it rekeyed, or 0 */
+    uint64_t seen_in, seen_out; /* IKE: packets each way at the last tick (ike_life.c) */
+    time_t used_in, used_out;   /* and when that count last changed (0: never) */
 };
 
 /* Makes, replaces and removes the manual SA pairs of cfg. */

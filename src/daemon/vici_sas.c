@@ -189,8 +189,12 @@ static void add_child(struct vici_buf *b, const struct sa_pair *c, time_t now)
     }
     vici_kv(b, "bytes-in", "%llu", (unsigned long long)in.bytes);
     vici_kv(b, "packets-in", "%llu", (unsigned long long)in.packets);
+    if (c->used_in)
+        vici_kv(b, "use-in", "%lld", (long long)(now - c->used_in));
     vici_kv(b, "bytes-out", "%llu", (unsigned long long)out.bytes);
     vici_kv(b, "packets-out", "%llu", (unsigned long long)out.packets);
+    if (c->used_out)
+        vici_kv(b, "use-out", "%lld", (long long)(now - c->used_out));
     add_until(b, "rekey-time", c->rekey_at, now);
     add_until(b, "life-time", c->expire_at, now);
     vici_kv(b, "install-time", "%lld", (long long)(now - c->installed));
