@@ -617,21 +617,27 @@ void ike_tick(struct daemon *d)
 
 /* ---- initiating ---- */
 
+bool ike_view_of(const struct ike_rt *rt, struct ike_view *v)
+{
+    if (!rt || !rt->sa)
+        return false;
+    *v = (struct ike_view){.rt = rt,
+                           .sa = rt->sa,
+                           .conn = rt->conn.name,
+                           .id = rt->id,
+                           .established = rt->established,
+                           .rekey_at = rt->rekey_at,
+                           .rekey_of = rt->rekey_of};
+    return true;
+}
+
 const struct ike_rt *ike_view_next(const struct daemon *d, const struct ike_rt *after,
                                    struct ike_view *v)
 {
     const struct ike_rt *rt = after ? after->next : d->ike ? d->ike->list : NULL;
 
-    while (rt && !rt->sa)
+    while (rt && !ike_view_of(rt, v))
         rt = rt->next;
-    if (rt)
-        *v = (struct ike_view){.rt = rt,
-                               .sa = rt->sa,
-                               .conn = rt->conn.name,
-                               .id = rt->id,
-                               .established = rt->established,
-                               .rekey_at = rt->rekey_at,
-                               .rekey_of = rt->rekey_of};
     return rt;
 }
 

@@ -55,6 +55,8 @@ struct ike_view {
  * NULL after the last. */
 const struct ike_rt *ike_view_next(const struct daemon *d, const struct ike_rt *after,
                                    struct ike_view *v);
+/* The view of rt (a CHILD_SA's sa_pair.ike): false if it has no SA. */
+bool ike_view_of(const struct ike_rt *rt, struct ike_view *v);
 
 /* Control: 0, or -1 with a message for the user. */
 int ike_initiate(struct daemon *d, const char *child, char *err, size_t err_len);

@@ -10,7 +10,8 @@
  * (its rekey_of, its replaces) raises ike-rekey or child-rekey instead,
  * with the old one as kept and the new one, and the old one then goes
  * without a down event, as with charon.  Nothing is tracked while nobody
- * listens.
+ * listens.  A tick costs O(SAs): one walk of the IKE SAs, one of the
+ * pairs, entries found by an index.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -33,17 +34,60 @@ struct seen {
     size_t cev_len;
 };
 
+/* The entries, and an index of them by tag (open addressing, at most
+ * half full, made again each tick), so that a tick costs O(SAs) however
+ * many there are. */
 struct vici_watch {
     struct seen *s;
     size_t n, cap;
+    uint32_t *idx; /* entry number + 1; 0: empty */
+    size_t idx_cap;
     bool active;
 };
 
-static struct seen *find(struct vici_watch *w, const void *key, uint32_t tag)
+static size_t slot_of(uint32_t tag, bool child, size_t cap)
 {
+    uint32_t h = (tag ^ (child ? 0x9e3779b9u : 0)) * 0x85ebca6bu;
+
+    return (h ^ h >> 15) & (cap - 1);
+}
+
+static void index_put(struct vici_watch *w, size_t i)
+{
+    size_t k = slot_of(w->s[i].tag, w->s[i].child, w->idx_cap);
+
+    while (w->idx[k])
+        k = (k + 1) & (w->idx_cap - 1);
+    w->idx[k] = (uint32_t)i + 1;
+}
+
+/* An index for want entries: false when out of memory (no index). */
+static bool index_make(struct vici_watch *w, size_t want)
+{
+    size_t cap = 64;
+
+    while (cap < 2 * want)
+        cap *= 2;
+    free(w->idx);
+    w->idx_cap = 0;
+    if (!(w->idx = calloc(cap, sizeof(*w->idx))))
+        return false;
+    w->idx_cap = cap;
     for (size_t i = 0; i < w->n; i++)
-        if (w->s[i].key == key && w->s[i].tag == tag)
-            return &w->s[i];
+        index_put(w, i);
+    return true;
+}
+
+/* The entry of tag (and key, unless NULL). */
+static struct seen *find(struct vici_watch *w, const void *key, uint32_t tag, bool child)
+{
+    for (size_t k = w->idx_cap ? slot_of(tag, child, w->idx_cap) : 0; w->idx_cap && w->idx[k];
+         k = (k + 1) & (w->idx_cap - 1)) {
+        struct seen *s = &w->s[w->idx[k] - 1];
+
+        if (s->tag == tag && s->child == child && (!key || s->key == key))
+            return s;
+    }
     return NULL;
 }
 
@@ -54,6 +98,7 @@ static void forget_all(struct vici_watch *w)
         free(w->s[i].cev);
     }
     free(w->s);
+    free(w->idx);
     *w = (struct vici_watch){0};
 }
 
@@ -74,6 +119,8 @@ static bool keep(struct vici_watch *w, struct vici *v, const void *key, uint32_t
         w->s = p;
         w->cap = cap;
     }
+    if (2 * (w->n + 1) > w->idx_cap && !index_make(w, 2 * (w->n + 1)))
+        return false;
     if (v->out.failed || !(ev = malloc(ev_len)))
         return false;
     memcpy(ev, v->out.p + head, ev_len);
@@ -92,7 +139,6 @@ static bool keep(struct vici_watch *w, struct vici *v, const void *key, uint32_t
         memcpy(s->cev, v->out.p + at, v->out.len - at);
         s->cev_len = v->out.len - at;
     }
-    w->n++;
     *s = (struct seen){.key = key,
                        .tag = tag,
                        .child = child,
@@ -101,6 +147,7 @@ static bool keep(struct vici_watch *w, struct vici *v, const void *key, uint32_t
                        .ev_len = ev_len,
                        .cev = s->cev,
                        .cev_len = s->cev_len};
+    index_put(w, w->n++); /* once its tag is set */
     return true;
 }
 
@@ -157,10 +204,7 @@ static struct seen *replaced(struct vici_watch *w, const struct ike_view *iv,
 {
     uint32_t tag = c ? c->replaces : iv->rekey_of;
 
-    for (size_t i = 0; tag && i < w->n; i++)
-        if (w->s[i].tag == tag && w->s[i].child == (c != NULL))
-            return &w->s[i];
-    return NULL;
+    return tag ? find(w, NULL, tag, c != NULL) : NULL;
 }
 
 /* Builds the event of an SA that came up, keeps it, and raises it if
@@ -175,7 +219,15 @@ static void came_up(struct vici_watch *w, struct vici *v, const struct ike_view 
 
     vici_begin(&v->out, VICI_EVENT, c ? "child-updown" : "ike-updown");
     head = v->out.len;
-    vici_ike_sa(&v->out, v->d, iv, c ? c->cfg.name : NULL, c ? vici_child_id(c) : 0, c != NULL);
+    if (c) { /* the one CHILD_SA: not a walk of every pair per event */
+        vici_ike_sa_open(&v->out, iv);
+        vici_section(&v->out, "child-sas");
+        vici_child_sa(&v->out, c);
+        vici_section_end(&v->out);
+        vici_section_end(&v->out);
+    } else {
+        vici_ike_sa(&v->out, v->d, iv, NULL, 0, false);
+    }
     if (!keep(w, v, c ? (const void *)c : iv->rt, c ? c->cfg.in.spi : iv->id, c != NULL, head))
         return;
     if (!raise)
@@ -222,20 +274,20 @@ static void pass(struct vici_watch *w, struct vici *v, bool raise)
     for (const struct ike_rt *rt = NULL; (rt = ike_view_next(d, rt, &iv));) {
         if (iv.sa->state != IKE_SA_ESTABLISHED)
             continue;
-        if ((s = find(w, iv.rt, iv.id)))
+        if ((s = find(w, iv.rt, iv.id, false)))
             s->alive = true;
         else
             came_up(w, v, &iv, NULL, raise);
-        for (size_t i = 0; i < pairs_slots(d); i++) {
-            const struct sa_pair *c = pairs_at(d, i);
+    }
+    for (size_t i = 0; i < pairs_slots(d); i++) { /* after their IKE SAs, as charon */
+        const struct sa_pair *c = pairs_at(d, i);
 
-            if (!c || c->trap || c->ike != iv.rt)
-                continue;
-            if ((s = find(w, c, c->cfg.in.spi)))
-                s->alive = true;
-            else
-                came_up(w, v, &iv, c, raise);
-        }
+        if (!c || c->trap || !ike_view_of(c->ike, &iv) || iv.sa->state != IKE_SA_ESTABLISHED)
+            continue;
+        if ((s = find(w, c, c->cfg.in.spi, true)))
+            s->alive = true;
+        else
+            came_up(w, v, &iv, c, raise);
     }
 }
 
@@ -267,4 +319,6 @@ void vici_watch_tick(struct vici *v)
         }
     }
     w.n = kept;
+    if (!index_make(&w, w.n))
+        forget_all(&w); /* out of memory: learn anew, silently, next tick */
 }
