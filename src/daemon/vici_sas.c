@@ -72,7 +72,9 @@ static void add_alg(struct vici_buf *b, const char *key, const char *name)
 }
 
 /* encr-alg ... dh-group of a chosen proposal, as charon lists them.
- * ChaCha20-Poly1305 has no Key Length attribute and charon shows 256. */
+ * ChaCha20-Poly1305 has no Key Length attribute, and charon then lists no
+ * encr-keysize (strongSwan's scenario ikev2-algs/alg-chacha20poly1305
+ * expects "encr-alg=CHACHA20_POLY1305 prf-alg=..."). */
 static void add_prop(struct vici_buf *b, const struct ike_prop *p, bool prf)
 {
     struct ike_alg e = ike_prop_get(p, IKE_TRANSFORM_ENCR);
@@ -83,8 +85,6 @@ static void add_prop(struct vici_buf *b, const struct ike_prop *p, bool prf)
         add_alg(b, "encr-alg", NAME_OF(encr_names, e.id));
         if (e.bits)
             vici_kv(b, "encr-keysize", "%u", e.bits);
-        else if (e.id == IKE_ENCR_CHACHA20_POLY1305)
-            vici_kv(b, "encr-keysize", "256");
     }
     if (i.id)
         add_alg(b, "integ-alg", NAME_OF(integ_names, i.id));
