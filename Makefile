@@ -19,7 +19,7 @@ VECTORS    ?= $(abspath ../shared/vectors)
 # build leaves UIPSEC_WERROR off).
 CMAKE_FLAGS = -DUIPSEC_VECTORS=$(VECTORS) -DUIPSEC_WERROR=ON
 
-.PHONY: all deps build asan tsan release fuzz-build demo demo-certs demo-engine test test-unit test-asan test-tsan test-release test-fuzz fuzz-long bench bench-tunnel format clean install
+.PHONY: all deps build asan tsan release fuzz-build demo demo-certs demo-engine test test-unit test-asan test-tsan test-release test-fuzz fuzz-long bench bench-tunnel format clean install scenarios scenarios-quick
 
 all: build
 
@@ -102,6 +102,12 @@ fuzz-long: fuzz-build
 # fuzz target.
 test: test-unit test-asan test-tsan test-release test-fuzz
 	@echo "make test: all suites passed"
+
+# strongSwan's own test scenarios in namespaces (tests/scenarios/run, skeleton).
+scenarios: build
+	flock /tmp/uipsec-netns.lock tests/scenarios/run --gateway strongswan
+scenarios-quick: build
+	flock /tmp/uipsec-netns.lock tests/scenarios/run --gateway strongswan ikev2/net2net-psk ikev2/net2net-cert ikev2/rw-cert
 
 bench: build
 	@$(BUILD)/bench/uipsec-bench
