@@ -9,7 +9,7 @@ FUZZ_BUILD ?= build-fuzz
 RELEASE_BUILD ?= build-release
 TSAN_BUILD ?= build-tsan
 JOBS       ?= $(shell nproc)
-FUZZ_SECONDS ?= 40
+FUZZ_SECONDS ?= 32
 # make fuzz-long: every target for FUZZ_LONG_RUNS executions or
 # FUZZ_LONG_SECONDS, whichever comes first.
 FUZZ_LONG_RUNS ?= 10000000

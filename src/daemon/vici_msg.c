@@ -3,6 +3,8 @@
  * the cursor; every rule of the message format is checked as it is met. */
 #include "vici_msg.h"
 
+#define VICI_TEXT_MAX 1024 /* a formatted value, terminator included */
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -296,20 +298,32 @@ void vici_kv_raw(struct vici_buf *b, const char *name, const void *value, size_t
     put_value(b, value, len);
 }
 
+/* fmt's text into v (VICI_TEXT_MAX bytes): its length, or -1 (then b
+ * has failed: a value too long is an error, never a cut one). */
+static int format(struct vici_buf *b, char *v, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
+static int format(struct vici_buf *b, char *v, const char *fmt, va_list ap)
+{
+    int n = vsnprintf(v, VICI_TEXT_MAX, fmt, ap);
+
+    if (n < 0 || n >= VICI_TEXT_MAX) {
+        b->failed = true;
+        return -1;
+    }
+    return n;
+}
+
 void vici_kv(struct vici_buf *b, const char *name, const char *fmt, ...)
 {
-    char v[1024];
+    char v[VICI_TEXT_MAX];
     va_list ap;
     int n;
 
     va_start(ap, fmt);
-    n = vsnprintf(v, sizeof v, fmt, ap);
+    n = format(b, v, fmt, ap);
     va_end(ap);
-    if (n < 0 || (size_t)n >= sizeof v) {
-        b->failed = true;
-        return;
-    }
-    vici_kv_raw(b, name, v, (size_t)n);
+    if (n >= 0)
+        vici_kv_raw(b, name, v, (size_t)n);
 }
 
 void vici_list(struct vici_buf *b, const char *name)
@@ -320,19 +334,17 @@ void vici_list(struct vici_buf *b, const char *name)
 
 void vici_item(struct vici_buf *b, const char *fmt, ...)
 {
-    char v[1024];
+    char v[VICI_TEXT_MAX];
     va_list ap;
     int n;
 
     va_start(ap, fmt);
-    n = vsnprintf(v, sizeof v, fmt, ap);
+    n = format(b, v, fmt, ap);
     va_end(ap);
-    if (n < 0 || (size_t)n >= sizeof v) {
-        b->failed = true;
-        return;
+    if (n >= 0) {
+        put_u8(b, VICI_LIST_ITEM);
+        put_value(b, v, (size_t)n);
     }
-    put_u8(b, VICI_LIST_ITEM);
-    put_value(b, v, (size_t)n);
 }
 
 void vici_list_end(struct vici_buf *b)

@@ -25,52 +25,23 @@
 # build folder), KEEP=1 keeps the work folder.
 set -uo pipefail
 
-TOP=$(cd "$(dirname "$0")/../.." && pwd)
+export LEFT_NS=${LEFT_NS:-uipsec-vici-l} RIGHT_NS=${RIGHT_NS:-uipsec-vici-r}
+. "$(dirname "$0")/lib.sh" # TOP, BUILD, UIPSECD, L, R, pair, swan, nsx, pass, fail
+interop_need test_vici.sh
 HERE=$TOP/tests/interop
-BUILD=${BUILD:-$TOP/build}
-UIPSECD=${UIPSECD:-$BUILD/src/daemon/uipsecd}
 PY=/usr/bin/python3
-
-if [ "$(id -u)" != 0 ]; then
-    echo "SKIP test_vici.sh: needs root (network namespaces, veth, TUN)" >&2
-    exit 77
-fi
-HARNESS=
-for d in ${UIPSEC_SHARED:+"$UIPSEC_SHARED/interop/strongswan" "$UIPSEC_SHARED"} \
-    "$TOP/../shared/interop/strongswan"; do
-    if [ -f "$d/swan.sh" ] && [ -f "$d/netns-pair.sh" ]; then HARNESS=$(cd "$d" && pwd); break; fi
-done
-if [ -z "$HARNESS" ]; then
-    echo "SKIP test_vici.sh: no strongSwan harness" >&2
-    exit 77
-fi
-[ -x "$UIPSECD" ] || { echo "build first: $UIPSECD missing" >&2; exit 1; }
 for f in /usr/lib/ipsec/charon /usr/sbin/swanctl "$PY"; do
     [ -x "$f" ] || { echo "$f missing: run scripts/deps.sh" >&2; exit 1; }
 done
 
-export LEFT_NS=${LEFT_NS:-uipsec-vici-l} RIGHT_NS=${RIGHT_NS:-uipsec-vici-r}
-L=$LEFT_NS R=$RIGHT_NS
 WORK=$(mktemp -d /tmp/uipsec-vici.XXXXXX)
 export SWAN_STATE=$WORK/swan
 PSK=interop-harness-psk-not-secret
 VSOCK=$WORK/uipsecd.vici
-pair() { bash "$HARNESS/netns-pair.sh" "$@"; }
-swan() { bash "$HARNESS/swan.sh" "$@"; }
-nsx() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
 # u ARGS: swanctl against uipsecd; c ARGS: against charon
 u() { timeout 60 ip netns exec "$L" swanctl "$@" --uri "unix://$VSOCK"; }
 c() { swan swanctl "$R" "$@"; }
 
-passed=0 failed=0
-pass() { passed=$((passed + 1)); echo "ok - $1"; }
-fail() {
-    failed=$((failed + 1))
-    echo "not ok - $1"
-    shift
-    local line
-    for line in "$@"; do printf '%s\n' "$line" | sed 's/^/#   /'; done
-}
 tally() { # runs a checker printing ok / not ok lines
     local out line rc
     out=$("$@" 2>&1)

@@ -13,16 +13,7 @@ trees, field by field.  Prints "ok - ..." / "not ok - ..." lines.
 import re
 import sys
 
-failed = False
-
-
-def result(ok, name, detail=""):
-    global failed
-    print(("ok - " if ok else "not ok - ") + name)
-    if not ok:
-        failed = True
-        for line in str(detail).splitlines():
-            print("#   " + line)
+from tap import FAILED, result
 
 
 def parse(text):
@@ -188,7 +179,7 @@ def main(argv):
         conns(argv[2], argv[3], argv[4], argv[5])
     elif argv[1] == "keys":
         reply_keys(argv[2], argv[3], argv[4])
-    return 1 if failed else 0
+    return 1 if FAILED else 0
 
 
 if __name__ == "__main__":

@@ -10,17 +10,10 @@ import struct
 import sys
 import time
 
+from tap import FAILED, result
+
 CMD_REQUEST, CMD_RESPONSE, CMD_UNKNOWN = 0, 1, 2
 EVENT_REGISTER, EVENT_UNREGISTER, EVENT_CONFIRM, EVENT_UNKNOWN, EVENT = 3, 4, 5, 6, 7
-failed = False
-
-
-def result(ok, name, detail=""):
-    global failed
-    print(("ok - " if ok else "not ok - ") + name)
-    if not ok:
-        failed = True
-        print("#   " + str(detail))
 
 
 def connect(path):
@@ -103,7 +96,7 @@ def parked(path, child):
            "a waiting initiate answers at its timeout", (waited, first))
     result(second[:1] == bytes([CMD_RESPONSE]) and b"uipsecd" in second,
            "the request sent behind it is answered after it", second)
-    return 1 if failed else 0
+    return 1 if FAILED else 0
 
 
 def main(path):
@@ -153,7 +146,7 @@ def main(path):
         c.close()
     time.sleep(0.3)
     result(answers_version(path), "after them, uipsecd answers version")
-    return 1 if failed else 0
+    return 1 if FAILED else 0
 
 
 if __name__ == "__main__":
