@@ -103,11 +103,17 @@ fuzz-long: fuzz-build
 test: test-unit test-asan test-tsan test-release test-fuzz
 	@echo "make test: all suites passed"
 
-# strongSwan's own test scenarios in namespaces (tests/scenarios/run, skeleton).
+# strongSwan's own test scenarios in namespaces (tests/scenarios/run):
+# every scenario with uipsecd on the gateways, or with strongSwan's
+# charon there as the control (SCENARIOS_GATEWAY=strongswan); one line per
+# scenario.  scenarios-quick: the subset ctest runs (scenarios_subset).
+SCENARIOS_GATEWAY ?= uipsecd
 scenarios: build
-	flock /tmp/uipsec-netns.lock tests/scenarios/run --gateway strongswan
+	flock /tmp/uipsec-netns.lock /usr/bin/python3 tests/scenarios/run \
+		--gateway $(SCENARIOS_GATEWAY) --uipsecd $(BUILD)/src/daemon/uipsecd
 scenarios-quick: build
-	flock /tmp/uipsec-netns.lock tests/scenarios/run --gateway strongswan ikev2/net2net-psk ikev2/net2net-cert ikev2/rw-cert
+	flock /tmp/uipsec-netns.lock env BUILD=$(abspath $(BUILD)) GATEWAY=$(SCENARIOS_GATEWAY) \
+		bash tests/scenarios/subset.sh
 
 bench: build
 	@$(BUILD)/bench/uipsec-bench
