@@ -25,10 +25,18 @@ SWANCTL_RULES = [
 ]
 ESP_PAIR = re.compile(r"(\S+?) > (\S+?): ESP")
 RULES_DOC = """\
+"ip xfrm state/policy" lines are not evaluated (no XFRM: kernel-libipsec and uipsecd keep SAs in userspace; swanctl --list-sas lines check the same SAs)
 lines involving a kernel-libipsec charon (forced UDP encapsulation): local-port=500 -> local-port=4500, remote-port=500 -> remote-port=4500
 lines involving a kernel-libipsec charon: "protocol=ESP spi-in=" -> "protocol=ESP encap=yes spi-in="
 tcpdump lines involving a kernel-libipsec charon: "A > B: ESP" -> "A.(4500|ipsec-nat-t) > B.(4500|ipsec-nat-t): UDP-encap: ESP"
 """
+
+
+def not_evaluable(command):
+    """Lines on the kernel's XFRM state and policies: kernel-libipsec and
+    uipsecd keep their SAs in userspace, so there is nothing to look at;
+    the same scenarios check the SAs with swanctl --list-sas."""
+    return re.match(r"\s*ip\s+(-s\s+)?xfrm\b", command) is not None
 
 
 def split_line(line):

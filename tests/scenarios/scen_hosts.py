@@ -48,11 +48,20 @@ DEFAULT_FILES = ("hosts", "iptables.rules", "iptables.flush", "iptables.drop",
 ADAPTATIONS = """\
 charon hosts: "charon-systemd { }" is read as "charon { }" (Debian 12 has no charon-systemd)
 charon hosts: kernel-libipsec is loaded before kernel-netlink (no XFRM here)
+charon hosts: integrity_test = yes becomes no (Debian's charon is built without integrity checksums and exits otherwise)
 charon hosts: the kdf plugin is loaded (strongSwan 5.9.8's openssl plugin has no PRF+/KDF, 6.0's has)
+charon hosts: allow_peer_ts = yes and the fwmark pair of tests/libipsec/host2host-cert (kernel-netlink !0x42, socket-default 0x42), and rp_filter = 2 on every host, so traffic selectors that are the IKE peer's address work
 charon hosts: charon logs to /var/log/daemon.log with a filelog (no syslog daemon)
 all hosts: iptables.rules/ip6tables.rules also accept everything in and out of the TUN device (ipsec0 for charon, uipsec0 for uipsecd), in place of _updown iptables' per-SA rules, which need XFRM
 uipsecd hosts: swanctl.conf and private keys are made mode 0600 (uipsecd refuses secrets others may read)
 """
+
+# tests/libipsec/host2host-cert's settings, for every charon: a traffic
+# selector that is the IKE peer's address (rw-* scenarios) works only if
+# charon's own packets (marked 0x42) bypass the routes into ipsec0
+PEER_TS = ("  plugins {\n    kernel-libipsec {\n      allow_peer_ts = yes\n    }\n"
+           "    kernel-netlink {\n      fwmark = !0x42\n    }\n"
+           "    socket-default {\n      fwmark = 0x42\n    }\n  }\n")
 
 TUN = {"charon": "ipsec0", "uipsecd": "uipsec0"}
 
@@ -94,6 +103,7 @@ def _overlay(src, dst, only=None, placeholders=False):
 def _load_libipsec(conf):
     """strongswan.conf of a charon host, adapted (ADAPTATIONS 1, 2)."""
     conf = re.sub(r"\bcharon-systemd(\s*\{)", r"charon\1", conf)
+    conf = re.sub(r"^(\s*)integrity_test\s*=\s*yes", r"\1integrity_test = no", conf, flags=re.M)
 
     def fix(m):
         words = m.group(2).split()
@@ -156,7 +166,7 @@ def build_etc(etc, host, role, shared, scen, certs, rel):
                 "charon {\n  filelog {\n    daemonlog {\n"
                 "      path = /var/log/daemon.log\n      time_format = %b %e %T\n"
                 "      ike_name = yes\n      default = 1\n" + levels +
-                "    }\n  }\n}\ninclude strongswan.conf.testing\n")
+                "    }\n  }\n" + PEER_TS + "}\ninclude strongswan.conf.testing\n")
     if role == "uipsecd":
         _uipsecd_files(etc)
 

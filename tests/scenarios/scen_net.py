@@ -91,7 +91,9 @@ def up(hosts):
             _sh("ip", "link", "set", ifname, "up", ns=ns)
         _sh("ip", "route", "add", "default", "via", gw, ns=ns)
         # hosts/default/etc/sysctl.d/99-strongswan.conf, on every guest
-        for sysctl in ("net.ipv4.ip_forward=1", "net.ipv6.conf.all.forwarding=1"):
+        # rp_filter 2: tests/libipsec/host2host-cert (routes into ipsec0)
+        for sysctl in ("net.ipv4.ip_forward=1", "net.ipv6.conf.all.forwarding=1",
+                       "net.ipv4.conf.all.rp_filter=2"):
             _sh("sysctl", "-qw", sysctl, ns=ns)
     return [PREFIX + h for h in hosts]
 
