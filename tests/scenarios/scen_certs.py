@@ -44,9 +44,9 @@ def generate(shared, cache, log):
         shutil.rmtree(testing)
     os.makedirs(os.path.join(testing, "scripts"))
     shutil.copytree(os.path.join(shared, "hosts"), os.path.join(testing, "hosts"),
-                    symlinks=True)
+                    symlinks=False)
     shutil.copytree(os.path.join(shared, "tests"), os.path.join(testing, "tests"),
-                    symlinks=True)
+                    symlinks=False)
     shutil.copy(os.path.join(shared, "reference", "testing.conf"), testing)
     script = os.path.join(testing, "scripts", "build-certs-chroot")
     with open(os.path.join(shared, "reference", "build-certs-chroot")) as f:

@@ -7,6 +7,7 @@
 # tools; exit 77, skipped, without them.
 #   BUILD       build folder with src/daemon/uipsecd (default: build)
 #   SCENARIOS   scenario directory (default: ../shared/strongswan-scenarios)
+#   SHARED      hosts/ and reference/ (default: SCENARIOS)
 #   GATEWAY     uipsecd (default) or strongswan (the control)
 HERE=$(cd "$(dirname "$0")" && pwd)
 TOP=$(cd "$HERE/../.." && pwd)
@@ -22,7 +23,7 @@ for t in /usr/lib/ipsec/charon /usr/sbin/swanctl /usr/bin/pki /usr/bin/tcpdump /
 done
 WORK=$(mktemp -d /var/tmp/uipsec-scenarios-subset.XXXXXX)
 # shellcheck disable=SC2086
-out=$(/usr/bin/python3 "$HERE/run" --scenarios "$SCENARIOS" --work "$WORK" \
+out=$(/usr/bin/python3 "$HERE/run" --scenarios "$SCENARIOS" --shared "${SHARED:-$SCENARIOS}" --work "$WORK" \
     --gateway "${GATEWAY:-uipsecd}" --uipsecd "$BUILD/src/daemon/uipsecd" $SUBSET)
 rc=$?
 echo "$out"
