@@ -18,6 +18,7 @@ import shutil
 import subprocess
 
 from scen_certs import copy_generated
+from scen_net import HOSTS
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -165,8 +166,11 @@ def build_etc(etc, host, role, shared, scen, certs, rel):
                 "# charon's log in /var/log/daemon.log (no syslog daemon here)\n"
                 "charon {\n  filelog {\n    daemonlog {\n"
                 "      path = /var/log/daemon.log\n      time_format = %b %e %T\n"
-                "      ike_name = yes\n      default = 1\n" + levels +
+                "      ike_name = yes\n      flush_line = yes\n      default = 1\n" + levels +
                 "    }\n  }\n" + PEER_TS + "}\ninclude strongswan.conf.testing\n")
+    with open(os.path.join(etc, "scen-ifaces"), "w") as f:
+        for ifname, _br, a4, a6, _mac, _up in HOSTS[host][0]:
+            f.write(f"{ifname} {a4} {a6}\n")  # for bin/ifup, bin/ifdown
     if role == "uipsecd":
         _uipsecd_files(etc)
 
