@@ -201,9 +201,9 @@ def _uipsecd_files(etc):
 class Host:
     """A running host: namespace, state directory, holder process."""
 
-    def __init__(self, name, role, statedir, env):
+    def __init__(self, name, role, statedir, env, prefix):
         self.name, self.role, self.dir = name, role, statedir
-        self.ns = "ss-" + name
+        self.ns = prefix + name
         self.env = env
         self.holder = None
         self.tcpdump = None

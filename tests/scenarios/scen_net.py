@@ -3,7 +3,7 @@
 
 A switch namespace holds three bridges: br0 "internet" 192.168.0.0/24 +
 fec0::/16, br1 moon's LAN 10.1.0.0/16 + fec1::/16, br2 sun's LAN
-10.2.0.0/16 + fec2::/16.  Each host is a namespace PREFIX-HOST whose eth0
+10.2.0.0/16 + fec2::/16.  Each host is a namespace PREFIX+HOST whose eth0
 (and eth1) are veths to those bridges, with the addresses and MACs of
 strongSwan's guests.  The switch owns .254 on each bridge (the default
 gateway of the internet hosts) and does not forward between them, so no
@@ -14,8 +14,7 @@ import signal
 import subprocess
 import time
 
-PREFIX = "ss-"
-SWITCH = PREFIX + "switch"
+PREFIX = "ss-"  # several runs side by side use ss0-, ss1-, ...
 
 # host: [(ifname, bridge, ipv4/len, ipv6/len, mac, up)], ipv4 default gw
 HOSTS = {
@@ -62,28 +61,29 @@ def namespaces():
     return [line.split()[0] for line in out.splitlines() if line.strip()]
 
 
-def up(hosts):
+def up(hosts, prefix=PREFIX):
     """Create the switch and the HOSTS' namespaces; returns their names."""
-    down()
-    _sh("ip", "netns", "add", SWITCH)
-    _sh("ip", "link", "set", "lo", "up", ns=SWITCH)
+    down(prefix)
+    switch = prefix + "switch"
+    _sh("ip", "netns", "add", switch)
+    _sh("ip", "link", "set", "lo", "up", ns=switch)
     for br, (a4, a6) in BRIDGES.items():
-        _sh("ip", "link", "add", br, "type", "bridge", ns=SWITCH)
-        _sh("ip", "addr", "add", a4, "dev", br, ns=SWITCH)
-        _sh("ip", "-6", "addr", "add", a6, "dev", br, "nodad", ns=SWITCH)
-        _sh("ip", "link", "set", br, "up", ns=SWITCH)
+        _sh("ip", "link", "add", br, "type", "bridge", ns=switch)
+        _sh("ip", "addr", "add", a4, "dev", br, ns=switch)
+        _sh("ip", "-6", "addr", "add", a6, "dev", br, "nodad", ns=switch)
+        _sh("ip", "link", "set", br, "up", ns=switch)
     for sysctl in ("net.ipv4.ip_forward=0", "net.ipv6.conf.all.forwarding=0"):
-        _sh("sysctl", "-qw", sysctl, ns=SWITCH)
+        _sh("sysctl", "-qw", sysctl, ns=switch)
     for host in hosts:
-        ns = PREFIX + host
+        ns = prefix + host
         ifs, gw = HOSTS[host]
         _sh("ip", "netns", "add", ns)
         _sh("ip", "link", "set", "lo", "up", ns=ns)
         for ifname, br, a4, a6, mac, is_up in ifs:
             peer = f"{host[:6]}-{ifname}"
             _sh("ip", "link", "add", ifname, "netns", ns, "address", mac,
-                "type", "veth", "peer", "name", peer, "netns", SWITCH)
-            _sh("ip", "link", "set", peer, "master", br, "up", ns=SWITCH)
+                "type", "veth", "peer", "name", peer, "netns", switch)
+            _sh("ip", "link", "set", peer, "master", br, "up", ns=switch)
             if not is_up:
                 continue
             _sh("ip", "addr", "add", a4, "dev", ifname, ns=ns)
@@ -95,7 +95,7 @@ def up(hosts):
         for sysctl in ("net.ipv4.ip_forward=1", "net.ipv6.conf.all.forwarding=1",
                        "net.ipv4.conf.all.rp_filter=2"):
             _sh("sysctl", "-qw", sysctl, ns=ns)
-    return [PREFIX + h for h in hosts]
+    return [prefix + h for h in hosts]
 
 
 def kill_all(ns):
@@ -115,9 +115,9 @@ def kill_all(ns):
             time.sleep(0.1)
 
 
-def down():
-    """Remove every namespace of ours (PREFIX*), ending their processes."""
+def down(prefix=PREFIX):
+    """Remove every namespace of a run (PREFIX*), ending their processes."""
     for ns in namespaces():
-        if ns.startswith(PREFIX):
+        if ns.startswith(prefix):
             kill_all(ns)
             _sh("ip", "netns", "del", ns, check=False)
