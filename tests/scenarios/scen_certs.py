@@ -62,8 +62,30 @@ def generate(shared, cache, log):
                              stderr=subprocess.STDOUT)
     if res.returncode != 0:
         raise RuntimeError(f"build-certs-chroot failed (exit {res.returncode}), see {log}")
+    _make_www(testing, log)
     open(os.path.join(testing, DONE), "w").close()
     return testing
+
+
+def _make_www(testing, log):
+    """winnetou's web root (CRLs, CA certificates, hash-and-URL files) by
+    its generate-crl, with /etc/ca and /var/www pointed into the cache."""
+    ca = os.path.join(testing, "hosts", "winnetou", "etc", "ca")
+    www = os.path.join(testing, "www")
+    for sub in ("certs/research", "certs/sales"):
+        os.makedirs(os.path.join(www, sub), exist_ok=True)
+    with open(os.path.join(ca, "generate-crl")) as f:
+        text = f.read()
+    text = text.replace('ROOT="/var/www"', f'ROOT="{www}"').replace("/etc/ca", ca)
+    script = os.path.join(testing, "scripts", "generate-crl")
+    with open(script, "w") as f:
+        f.write(text)
+    with open(log, "a") as out:
+        subprocess.run(["bash", script], cwd=ca, stdout=out, stderr=subprocess.STDOUT)
+
+
+def www(testing):
+    return os.path.join(testing, "www")
 
 
 def copy_generated(src, dst):

@@ -22,12 +22,15 @@ SWANCTL_RULES = [
     (r"\blocal-port=500\b", "local-port=4500"),
     (r"\bremote-port=500\b", "remote-port=4500"),
     (r"protocol=ESP spi-in=", "protocol=ESP encap=yes spi-in="),
+    # a NATed charon whose peer fakes NAT too sees the peer "behind NAT"
+    (r"nat-local=yes nat-any=yes", r"nat-local=yes \(nat-remote=yes \)\?nat-any=yes"),
 ]
 ESP_PAIR = re.compile(r"(\S+?) > (\S+?): ESP")
 RULES_DOC = """\
 "ip xfrm state/policy" lines are not evaluated (no XFRM: kernel-libipsec and uipsecd keep SAs in userspace; swanctl --list-sas lines check the same SAs)
 lines involving a kernel-libipsec charon (forced UDP encapsulation): local-port=500 -> local-port=4500, remote-port=500 -> remote-port=4500
 lines involving a kernel-libipsec charon: "protocol=ESP spi-in=" -> "protocol=ESP encap=yes spi-in="
+lines involving a kernel-libipsec charon: "nat-local=yes nat-any=yes" -> "nat-local=yes \(nat-remote=yes \)\?nat-any=yes" (the peer's faked NAT shows)
 tcpdump lines involving a kernel-libipsec charon: "A > B: ESP" -> "A.(4500|ipsec-nat-t) > B.(4500|ipsec-nat-t): UDP-encap: ESP"
 """
 

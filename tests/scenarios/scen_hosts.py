@@ -52,7 +52,7 @@ charon hosts: kernel-libipsec is loaded before kernel-netlink (no XFRM here)
 charon hosts: integrity_test = yes becomes no (Debian's charon is built without integrity checksums and exits otherwise)
 charon hosts: the kdf plugin is loaded (strongSwan 5.9.8's openssl plugin has no PRF+/KDF, 6.0's has)
 charon hosts: allow_peer_ts = yes and the fwmark pair of tests/libipsec/host2host-cert (kernel-netlink !0x42, socket-default 0x42), and rp_filter = 2 on every host, so traffic selectors that are the IKE peer's address work
-charon hosts: charon logs to /var/log/daemon.log with a filelog (no syslog daemon)
+charon hosts: charon logs to /var/log/daemon.log (level 1 and the scenario's syslog daemon levels) and /var/log/auth.log (level 0) with filelogs (no syslog daemon)
 all hosts: iptables.rules/ip6tables.rules also accept everything in and out of the TUN device (ipsec0 for charon, uipsec0 for uipsecd), in place of _updown iptables' per-SA rules, which need XFRM
 uipsecd hosts: swanctl.conf and private keys are made mode 0600 (uipsecd refuses secrets others may read)
 """
@@ -167,6 +167,9 @@ def build_etc(etc, host, role, shared, scen, certs, rel):
                 "charon {\n  filelog {\n    daemonlog {\n"
                 "      path = /var/log/daemon.log\n      time_format = %b %e %T\n"
                 "      ike_name = yes\n      flush_line = yes\n      default = 1\n" + levels +
+                "    }\n    authlog {\n      path = /var/log/auth.log\n"
+                "      time_format = %b %e %T\n      ike_name = yes\n"
+                "      flush_line = yes\n      default = 0\n"
                 "    }\n  }\n" + PEER_TS + "}\ninclude strongswan.conf.testing\n")
     with open(os.path.join(etc, "scen-ifaces"), "w") as f:
         for ifname, _br, a4, a6, _mac, _up in HOSTS[host][0]:
