@@ -85,6 +85,7 @@ struct cfg {
     size_t n_authorities;
     char aa_files[200];              /* x509aa/'s file names, as many as fit (not used: creds.h) */
     unsigned n_aa_files, n_aa_named; /* all of them, those in aa_files */
+    bool blob_refs; /* certs, cacerts, pubkeys, cacert name entries "#N" (creds.h), not files */
 };
 
 /* Reads and checks the configuration file.  Returns 0, or -1 with a message

@@ -1006,6 +1006,13 @@ int cfg_ike_connections(struct value_err *c, const struct settings_node *sec, st
     return 0;
 }
 
+int cfg_ike_id(struct value_err *c, const struct settings_node *n, struct ike_id *id)
+{
+    bool any;
+
+    return parse_id(c, n, id, &any, true);
+}
+
 /* ---- secrets ---- */
 
 static int secret_value(struct value_err *c, const struct settings_node *n, struct cfg_secret *s)
@@ -1114,7 +1121,7 @@ int cfg_ike_secrets(struct value_err *c, const struct settings_node *sec, struct
  * With remote.id = %any the peer is unknown at load: a secret naming some
  * other peer is the last choice (0), below one without (1, or 2 if it
  * names us), so that no single peer's key becomes everyone's. */
-static int secret_rank(const struct cfg_conn *conn, const struct cfg_secret *s)
+int cfg_secret_rank(const struct cfg_conn *conn, const struct cfg_secret *s)
 {
     bool mine = false, peer = false;
 
@@ -1142,7 +1149,7 @@ static int resolve_psk(struct value_err *c, struct cfg *cfg, struct cfg_conn *co
     char me[80], peer[80];
 
     for (size_t i = 0; i < cfg->n_secrets; i++) {
-        int r = secret_rank(conn, &cfg->secrets[i]);
+        int r = cfg_secret_rank(conn, &cfg->secrets[i]);
 
         if (r > best_rank) /* ties: the first in the file */
             best = &cfg->secrets[i], best_rank = r;
@@ -1221,29 +1228,12 @@ static int local_cert(struct value_err *c, const struct cfg *cfg, struct cfg_con
     return rc;
 }
 
-/* auth = pubkey: our certificate's private key, and a CA to check the
- * peer's chain against. */
-static int resolve_pubkey(struct value_err *c, struct cfg *cfg, struct cfg_conn *conn,
-                          bool *keys_loaded)
+int cfg_ike_conn_certs(struct value_err *c, const struct cfg *cfg, struct cfg_conn *conn)
 {
     bool any_ca = false;
 
-    if (conn->local_auth.method == CFG_AUTH_PUBKEY) {
-        if (!*keys_loaded && creds_load_keys(c, cfg) < 0)
-            return -1;
-        *keys_loaded = true;
-        if (local_cert(c, cfg, conn) < 0)
-            return -1;
-        int mine =
-            conn->local_auth.n_certs ? conn->local_auth.certs[0] : conn->local_auth.pubkeys[0];
-
-        if ((conn->key = creds_key_of(cfg, mine)) < 0)
-            return snprintf(c->err, c->err_len,
-                            "%s: connections.%s: no private key for %s; put it in private/ (or "
-                            "rsa/, ecdsa/, pkcs8/, pkcs12/) beside the configuration",
-                            conn->where, conn->name, cfg->certs[mine].path),
-                   -1;
-    }
+    if (conn->local_auth.method == CFG_AUTH_PUBKEY && local_cert(c, cfg, conn) < 0)
+        return -1;
     for (size_t i = 0; i < cfg->n_certs; i++)
         any_ca |= cfg->certs[i].ca;
     if (conn->remote_auth.method == CFG_AUTH_PUBKEY && conn->remote_auth.n_pubkeys &&
@@ -1259,6 +1249,34 @@ static int resolve_pubkey(struct value_err *c, struct cfg *cfg, struct cfg_conn 
                         "check the peer's against; put it in x509ca/ beside the configuration or "
                         "set remote.cacerts",
                         conn->where, conn->name),
+               -1;
+    return 0;
+}
+
+int cfg_ike_own_entry(const struct cfg_conn *conn)
+{
+    if (conn->local_auth.method != CFG_AUTH_PUBKEY)
+        return -1;
+    return conn->local_auth.n_certs ? conn->local_auth.certs[0] : conn->local_auth.pubkeys[0];
+}
+
+/* auth = pubkey: our certificate's private key, and a CA to check the
+ * peer's chain against. */
+static int resolve_pubkey(struct value_err *c, struct cfg *cfg, struct cfg_conn *conn,
+                          bool *keys_loaded)
+{
+    int mine;
+
+    if (conn->local_auth.method == CFG_AUTH_PUBKEY && !*keys_loaded && creds_load_keys(c, cfg) < 0)
+        return -1;
+    *keys_loaded |= conn->local_auth.method == CFG_AUTH_PUBKEY;
+    if (cfg_ike_conn_certs(c, cfg, conn) < 0)
+        return -1;
+    if ((mine = cfg_ike_own_entry(conn)) >= 0 && (conn->key = creds_key_of(cfg, mine)) < 0)
+        return snprintf(c->err, c->err_len,
+                        "%s: connections.%s: no private key for %s; put it in private/ (or "
+                        "rsa/, ecdsa/, pkcs8/, pkcs12/) beside the configuration",
+                        conn->where, conn->name, cfg->certs[mine].path),
                -1;
     return 0;
 }

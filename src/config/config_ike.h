@@ -163,6 +163,21 @@ int cfg_ike_secrets(struct value_err *c, const struct settings_node *sec, struct
  * every connection has one.  0 or -1 naming the connection. */
 int cfg_ike_finish(struct value_err *c, struct cfg *cfg);
 
+/* An identity as id = takes it ("%any": type 0, any).  0 or -1. */
+int cfg_ike_id(struct value_err *c, const struct settings_node *n, struct ike_id *id);
+
+/* How well secret s fits conn, by its ids: -1 not at all, else the higher
+ * the better (strongSwan's matching, as cfg_ike_finish uses it). */
+int cfg_secret_rank(const struct cfg_conn *conn, const struct cfg_secret *s);
+
+/* A connection's certificates once parsed: with auth = pubkey, ours (by
+ * certs = or found by local.id) and our id from it; a CA or raw key to
+ * check the peer with.  No private key is looked at.  0 or -1. */
+int cfg_ike_conn_certs(struct value_err *c, const struct cfg *cfg, struct cfg_conn *conn);
+/* With auth = pubkey on our side, the entry of cfg->certs whose private
+ * key signs for us (our certificate or raw key); else -1. */
+int cfg_ike_own_entry(const struct cfg_conn *conn);
+
 /* A warning about secret s for the log (a PSK shorter than CFG_PSK_WEAK
  * bytes can be guessed), naming it and where it stands: true and the
  * text in buf, or false. */

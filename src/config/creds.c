@@ -2,6 +2,7 @@
 #include "creds.h"
 
 #include <dirent.h>
+#include <limits.h>
 #include <openssl/crypto.h>
 #include <openssl/decoder.h>
 #include <openssl/err.h>
@@ -42,6 +43,16 @@ static const char *ssl_why(void)
     const char *r = e ? ERR_reason_error_string(e) : NULL;
 
     return r ? r : "not PEM or DER";
+}
+
+/* Back to the first byte, for a second reading as DER.  BIO_reset
+ * returns 0 on success for file BIOs but 1 for memory BIOs (VICI's
+ * data), and a wrong test read DER certificates over VICI as nothing. */
+static bool rewind_bio(BIO *b)
+{
+    int r = BIO_reset(b);
+
+    return BIO_method_type(b) == BIO_TYPE_FILE ? r == 0 : r == 1;
 }
 
 /* Adds one certificate, CRL or public key, once (the same DER again
@@ -109,21 +120,20 @@ static int add_crl(struct cfg *cfg, const char *path, X509_CRL *crl)
     return add_der(cfg, path, der, len, false, true);
 }
 
-/* Every CRL of a PEM file, or the one of a DER file: 0, or -1 with why. */
-static int load_crl_file(struct cfg *cfg, const char *path, char *why, size_t wlen)
+/* Every CRL of PEM text, or the one of DER (b is freed): 0, or -1 with
+ * why. */
+static int load_crl_bio(struct cfg *cfg, BIO *b, const char *path, char *why, size_t wlen)
 {
-    BIO *b = BIO_new_file(path, "rb");
     X509_CRL *crl;
     int n = 0, bad = 0;
 
-    ERR_clear_error();
     if (!b)
         return snprintf(why, wlen, "cannot open it"), -1;
     while ((crl = PEM_read_bio_X509_CRL(b, NULL, NULL, NULL))) {
         bad |= add_crl(cfg, path, crl) < 0;
         n++;
     }
-    if (n == 0 && BIO_reset(b) == 0 && (crl = d2i_X509_CRL_bio(b, NULL))) {
+    if (n == 0 && rewind_bio(b) && (crl = d2i_X509_CRL_bio(b, NULL))) {
         bad |= add_crl(cfg, path, crl) < 0;
         n++;
     }
@@ -134,15 +144,13 @@ static int load_crl_file(struct cfg *cfg, const char *path, char *why, size_t wl
     return bad ? snprintf(why, wlen, "too many certificates and CRLs"), -1 : 0;
 }
 
-/* Every certificate of a PEM file, or the one of a DER file: the index
- * of the first, or -1 with why. */
-static int load_cert_file(struct cfg *cfg, const char *path, bool ca, char *why, size_t wlen)
+/* Every certificate of PEM text, or the one of DER (b is freed): the
+ * index of the first, or -1 with why. */
+static int load_cert_bio(struct cfg *cfg, BIO *b, const char *path, bool ca, char *why, size_t wlen)
 {
-    BIO *b = BIO_new_file(path, "rb");
     X509 *x;
     int first = -1, n = 0;
 
-    ERR_clear_error();
     if (!b)
         return snprintf(why, wlen, "cannot open it"), -1;
     while ((x = PEM_read_bio_X509(b, NULL, NULL, NULL))) {
@@ -157,7 +165,7 @@ static int load_cert_file(struct cfg *cfg, const char *path, bool ca, char *why,
         }
         first = n++ ? first : i;
     }
-    if (n == 0 && BIO_reset(b) == 0 && (x = d2i_X509_bio(b, NULL))) {
+    if (n == 0 && rewind_bio(b) && (x = d2i_X509_bio(b, NULL))) {
         if ((first = add_cert(cfg, path, x, ca)) < 0)
             snprintf(why, wlen, "too many certificates");
         X509_free(x);
@@ -167,6 +175,39 @@ static int load_cert_file(struct cfg *cfg, const char *path, bool ca, char *why,
     BIO_free(b);
     ERR_clear_error();
     return first;
+}
+
+static int load_cert_file(struct cfg *cfg, const char *path, bool ca, char *why, size_t wlen)
+{
+    ERR_clear_error();
+    return load_cert_bio(cfg, BIO_new_file(path, "rb"), path, ca, why, wlen);
+}
+
+static int load_crl_file(struct cfg *cfg, const char *path, char *why, size_t wlen)
+{
+    ERR_clear_error();
+    return load_crl_bio(cfg, BIO_new_file(path, "rb"), path, why, wlen);
+}
+
+static int load_pubkey_bio(struct cfg *cfg, BIO *b, const char *path, char *why, size_t wlen);
+
+static int load_pubkey_file(struct cfg *cfg, const char *path, char *why, size_t wlen)
+{
+    ERR_clear_error();
+    return load_pubkey_bio(cfg, BIO_new_file(path, "rb"), path, why, wlen);
+}
+
+int creds_add_blob(struct cfg *cfg, const char *name, const uint8_t *p, size_t n,
+                   enum creds_blob kind, char *why, size_t wlen)
+{
+    BIO *b = n <= INT_MAX ? BIO_new_mem_buf(p, (int)n) : NULL;
+
+    ERR_clear_error();
+    if (kind == CREDS_CRL)
+        return load_crl_bio(cfg, b, name, why, wlen) < 0 ? -1 : 0;
+    if (kind == CREDS_PUBKEY)
+        return load_pubkey_bio(cfg, b, name, why, wlen);
+    return load_cert_bio(cfg, b, name, kind == CREDS_CA, why, wlen);
 }
 
 /* Calls fn on each regular file of sub/ beside the configuration, in
@@ -262,8 +303,6 @@ bool creds_aa_warning(const struct cfg *cfg, char *buf, size_t len)
     return true;
 }
 
-static int load_pubkey_file(struct cfg *cfg, const char *path, char *why, size_t wlen);
-
 /* The three kinds of file a key of a local or remote section names. */
 enum file_kind { CERT_FILES, CA_FILES, PUBKEY_FILES };
 
@@ -276,6 +315,20 @@ static int load_kind(struct cfg *cfg, enum file_kind k, const char *path, char *
     if (k == PUBKEY_FILES)
         return load_pubkey_file(cfg, path, why, wlen);
     return load_cert_file(cfg, path, k == CA_FILES, why, wlen);
+}
+
+/* "#N" for entry N, added by creds_add_blob, of the kind k wants: N, or
+ * -1.  A CA reference makes the certificate trusted, as cacerts = does. */
+static int blob_ref(struct cfg *cfg, enum file_kind k, const char *name)
+{
+    char *end;
+    unsigned long i = name[0] == '#' ? strtoul(name + 1, &end, 10) : ULONG_MAX;
+
+    if (i >= cfg->n_certs || *end || cfg->certs[i].crl ||
+        cfg->certs[i].pubkey != (k == PUBKEY_FILES))
+        return -1;
+    cfg->certs[i].ca |= k == CA_FILES;
+    return (int)i;
 }
 
 /* A comma-separated list of file names into their indexes. */
@@ -292,6 +345,12 @@ static int file_list(struct value_err *c, const struct settings_node *n, struct 
 
         if (*n_idx == max)
             return FAIL(c, n, "%s: at most %u files", n->name, max);
+        if (cfg->blob_refs) { /* data that came over VICI, added already */
+            if ((i = blob_ref(cfg, k, name)) < 0)
+                return FAIL(c, n, "%s: not a %s", n->name, kinds[k].what);
+            idx[(*n_idx)++] = (int16_t)i;
+            continue;
+        }
         if (!resolve(cfg, kinds[k].dir, name, path, sizeof(path)))
             return FAIL(c, n, "%s = %s: the path is too long", n->name, name);
         if ((i = load_kind(cfg, k, path, why, sizeof(why))) < 0)
@@ -371,9 +430,9 @@ static EVP_PKEY *read_key(const char *path, const char *pass)
     if (!b)
         return NULL;
     k = PEM_read_bio_PrivateKey(b, NULL, pass_cb, (void *)pass);
-    if (!k && BIO_reset(b) == 0)
+    if (!k && rewind_bio(b))
         k = d2i_PKCS8PrivateKey_bio(b, NULL, pass_cb, (void *)pass);
-    if (!k && BIO_reset(b) == 0)
+    if (!k && rewind_bio(b))
         k = d2i_PrivateKey_bio(b, NULL);
     BIO_free(b);
     return k;
@@ -532,15 +591,13 @@ int creds_key_of(const struct cfg *cfg, int i)
 
 /* One public key file (PEM "PUBLIC KEY", PEM "RSA PUBLIC KEY", or DER
  * SubjectPublicKeyInfo): its index, or -1 with why. */
-static int load_pubkey_file(struct cfg *cfg, const char *path, char *why, size_t wlen)
+static int load_pubkey_bio(struct cfg *cfg, BIO *b, const char *path, char *why, size_t wlen)
 {
-    BIO *b = BIO_new_file(path, "rb");
     OSSL_DECODER_CTX *dctx;
     EVP_PKEY *k = NULL;
     unsigned char *der = NULL;
     int len, i;
 
-    ERR_clear_error();
     if (!b)
         return snprintf(why, wlen, "cannot open it"), -1;
     /* OpenSSL's decoders: SubjectPublicKeyInfo or PKCS#1, PEM or DER */

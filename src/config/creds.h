@@ -69,6 +69,14 @@ bool creds_aa_warning(const struct cfg *cfg, char *buf, size_t len);
  * which are not put in idx).  0 or -1 naming the key. */
 int creds_cert_key(struct value_err *c, const struct settings_node *n, struct cfg *cfg, bool ca,
                    int16_t *idx, uint8_t *n_idx, uint8_t max);
+/* Certificate data given over VICI (load-cert, and the certs, cacerts,
+ * pubkeys lists of load-conn), PEM or DER, added under name: the index
+ * of the first entry (0 for CRLs), or -1 with why.  A configuration
+ * parsed with cfg->blob_refs set names such entries "#N" instead of
+ * files (vici_store.c). */
+enum creds_blob { CREDS_CERT, CREDS_CA, CREDS_CRL, CREDS_PUBKEY };
+int creds_add_blob(struct cfg *cfg, const char *name, const uint8_t *p, size_t n,
+                   enum creds_blob kind, char *why, size_t wlen);
 /* The raw public keys a `pubkeys =` key names (SubjectPublicKeyInfo, PEM
  * or DER, in pubkey/ or absolute): their indexes.  0 or -1. */
 int creds_pubkey_key(struct value_err *c, const struct settings_node *n, struct cfg *cfg,

@@ -24,6 +24,8 @@
 #include "uipsec/spd.h"
 #include "uipsec/uipsec.h"
 
+struct vici_store;
+
 struct daemon {
     const char *config_path;
     bool socket_from_cmdline;   /* --socket: the file's socket key is not used */
@@ -40,6 +42,7 @@ struct daemon {
     struct routes *routes;     /* routes.h: routes by destination, with references */
     bool rules_installed;      /* routes.h: the routing rules are this process's */
     struct ike_state *ike;     /* ike.h: the IKE runtime */
+    struct vici_store *vstore; /* vici_store.h: what VICI loaded, laid over cfg */
     struct control *ctl;       /* control.h: the control socket and its clients */
     struct priv_client priv;   /* privclient.h: the channel to the privileged parent */
     struct dp_thread *dpt;     /* dpthread.h: the workers' threads and the SA lock */

@@ -28,6 +28,7 @@
 #include "sandbox.h"
 #include "seqstore.h"
 #include "tun.h"
+#include "vici_store.h"
 #include "workers.h"
 
 static void usage(FILE *f)
@@ -196,7 +197,8 @@ static int start(struct daemon *d)
 
     d->spd = uipsec_spd_new();
     d->sad = uipsec_sad_new();
-    if (!d->spd || !d->sad) {
+    d->vstore = vstore_new();
+    if (!d->spd || !d->sad || !d->vstore || vstore_base(d->vstore, &d->cfg) < 0) {
         log_err("cannot start: %s", strerror(errno));
         return -1;
     }
@@ -252,6 +254,7 @@ static void stop(struct daemon *d)
         close(d->timer_fd);
     uipsec_spd_free(d->spd);
     uipsec_sad_free(d->sad);
+    vstore_free(d->vstore);
     cfg_free(&d->cfg);
 }
 
@@ -290,11 +293,15 @@ int daemon_reload(struct daemon *d, unsigned *added, unsigned *removed, unsigned
         log_err("reload refused, configuration unchanged: %s", err);
         return -1;
     }
+
     if (pairs_apply(d, &next, added, removed, kept, err, err_len) < 0) {
         log_err("reload failed: %s", err);
         cfg_free(&next);
         return -1;
     }
+    if (d->vstore && (vstore_base(d->vstore, &next) < 0 || /* what VICI loaded stays */
+                      vstore_apply(d->vstore, &next, false, err, err_len) < 0))
+        log_err("reload: what was loaded over VICI is left out: out of memory");
     count_ike_changes(&d->cfg, &next, added, removed, kept);
     cfg_free(&d->cfg);
     d->cfg = next;

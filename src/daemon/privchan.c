@@ -9,6 +9,8 @@
 #include <sys/socket.h>
 #include <time.h>
 
+#include <openssl/crypto.h>
+
 static uint64_t now_ms(void)
 {
     struct timespec ts;
@@ -56,12 +58,15 @@ int priv_call(int fd, struct priv_req *req, struct priv_reply *reply)
     static uint8_t buf[PRIV_MSG_MAX]; /* a PSK request is large: not on the stack */
     struct priv_reply scratch;
     size_t len;
+    ssize_t sent;
 
     req->seq = ++next_seq;
     len = priv_req_encode(req, buf, sizeof(buf));
     if (len == 0)
         return -EINVAL;
-    if (send(fd, buf, len, MSG_NOSIGNAL) != (ssize_t)len)
+    sent = send(fd, buf, len, MSG_NOSIGNAL);
+    OPENSSL_cleanse(buf, len); /* it may have held a PSK or a private key */
+    if (sent != (ssize_t)len)
         return -EIO;
     return await(fd, req->seq, reply ? reply : &scratch);
 }
@@ -71,6 +76,7 @@ void priv_dispatch(const struct priv_handlers *h, const struct priv_req *q, stru
     bool add = q->type == PRIV_ROUTE_ADD || q->type == PRIV_DROP_ADD || q->type == PRIV_PEER_ADD;
     size_t out_len = 0;
     uint64_t count = 0;
+    uint32_t id = 0;
     int rc = -EOPNOTSUPP; /* a type this parent does not serve */
 
     memset(r, 0, sizeof(*r));
@@ -101,6 +107,15 @@ void priv_dispatch(const struct priv_handlers *h, const struct priv_req *q, stru
         break;
     case PRIV_SIGN:
         rc = h->sign ? h->sign(h->arg, &q->u.sign, r->data, &out_len) : rc;
+        break;
+    case PRIV_PSK_ADD:
+    case PRIV_KEY_ADD:
+        rc = q->type == PRIV_PSK_ADD ? (h->psk_add ? h->psk_add(h->arg, &q->u.blob, &id) : rc)
+                                     : (h->key_add ? h->key_add(h->arg, &q->u.blob, &id) : rc);
+        if (rc == 0) {
+            memcpy(r->data, &id, sizeof(id));
+            out_len = sizeof(id);
+        }
         break;
     case PRIV_DROP_COMMIT:
         rc = h->drop_commit ? h->drop_commit(h->arg, q->u.commit == 1) : rc;
@@ -141,6 +156,7 @@ enum priv_serve priv_serve_one(int fd, const struct priv_handlers *h)
     if ((size_t)n > PRIV_MSG_MAX || priv_req_decode(buf, (size_t)n, &req) != 0)
         return PRIV_BAD_REQUEST;
     priv_dispatch(h, &req, &reply);
+    OPENSSL_cleanse(buf, (size_t)n); /* it may have held a PSK or a private key */
     len = priv_reply_encode(&reply, out, sizeof(out));
     if (len == 0 || send(fd, out, len, MSG_NOSIGNAL | MSG_DONTWAIT) != (ssize_t)len)
         return PRIV_CLOSED;

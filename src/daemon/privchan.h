@@ -28,6 +28,9 @@ struct priv_handlers {
     int (*psk_auth)(void *arg, const struct priv_auth *a, uint8_t *out, size_t *out_len);
     /* the AUTH data, at most PRIV_REPLY_DATA bytes */
     int (*sign)(void *arg, const struct priv_sign *s, uint8_t *out, size_t *out_len);
+    /* keeps a credential loaded over VICI: its number in *id */
+    int (*psk_add)(void *arg, const struct priv_blob *psk, uint32_t *id);
+    int (*key_add)(void *arg, const struct priv_blob *der, uint32_t *id);
     int (*drop_commit)(void *arg, bool apply);
     int (*drop_count)(void *arg, uint64_t *packets);
     /* Writes the new configuration where the child reads it (privsep.c)

@@ -153,6 +153,33 @@ int priv_sign(struct daemon *d, uint32_t key, unsigned scheme, unsigned method,
     return rc;
 }
 
+static int cred_add(struct daemon *d, uint16_t type, const uint8_t *p, size_t len, uint32_t *id)
+{
+    struct priv_req q = {.type = type};
+    struct priv_reply r;
+    int rc;
+
+    if (len > (type == PRIV_PSK_ADD ? PRIV_PSK_MAX : PRIV_KEY_MAX))
+        return -EMSGSIZE;
+    q.u.blob = (struct priv_blob){(uint16_t)len, p};
+    rc = call(d, &q, &r);
+    if (rc == 0 && r.len != sizeof(*id))
+        rc = -EPROTO;
+    if (rc == 0)
+        memcpy(id, r.data, sizeof(*id));
+    return rc;
+}
+
+int priv_psk_add(struct daemon *d, const uint8_t *psk, size_t len, uint32_t *id)
+{
+    return cred_add(d, PRIV_PSK_ADD, psk, len, id);
+}
+
+int priv_key_add(struct daemon *d, const uint8_t *der, size_t len, uint32_t *id)
+{
+    return cred_add(d, PRIV_KEY_ADD, der, len, id);
+}
+
 int priv_ready(struct daemon *d)
 {
     struct priv_req q = {.type = PRIV_READY};

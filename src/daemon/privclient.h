@@ -50,6 +50,11 @@ int priv_psk_mac(struct daemon *d, uint32_t psk_id, unsigned prf, const uint8_t 
  * bytes in out (at most *out_len, which gets their count), or -errno. */
 int priv_sign(struct daemon *d, uint32_t key, unsigned scheme, unsigned method,
               const uint8_t *octets, size_t len, uint8_t *out, size_t *out_len);
+/* A PSK or a private key (DER) loaded over VICI, handed to the parent to
+ * keep: 0 with its number in *id (for priv_psk_mac, priv_sign), or -errno.
+ * The caller wipes its copy. */
+int priv_psk_add(struct daemon *d, const uint8_t *psk, size_t len, uint32_t *id);
+int priv_key_add(struct daemon *d, const uint8_t *der, size_t len, uint32_t *id);
 /* The parent re-reads the configuration: 0 with *out (its secrets left
  * out), or -1 with the parent's message. */
 int priv_config(struct daemon *d, struct cfg *out, char *err, size_t err_len);

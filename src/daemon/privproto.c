@@ -20,6 +20,7 @@ static const char *const names[PRIV_TYPE_END] = {
     [PRIV_PSK_AUTH] = "psk-auth",     [PRIV_DROP_COMMIT] = "drop-commit",
     [PRIV_DROP_COUNT] = "drop-count", [PRIV_CONFIG] = "config",
     [PRIV_READY] = "ready",           [PRIV_SIGN] = "sign",
+    [PRIV_PSK_ADD] = "psk-add",       [PRIV_KEY_ADD] = "key-add",
 };
 
 const char *priv_type_name(uint16_t type)
@@ -96,9 +97,18 @@ static bool sign_ok(const struct priv_sign *s)
            s->len > 0 && s->len <= PRIV_AUTH_MAX && s->octets;
 }
 
+static bool blob_ok(const struct priv_blob *b, size_t max)
+{
+    return b->len > 0 && b->len <= max && b->bytes;
+}
+
 static bool req_ok(const struct priv_req *q)
 {
     switch (q->type) {
+    case PRIV_PSK_ADD:
+        return blob_ok(&q->u.blob, PRIV_PSK_MAX);
+    case PRIV_KEY_ADD:
+        return blob_ok(&q->u.blob, PRIV_KEY_MAX);
     case PRIV_ROUTE_ADD:
     case PRIV_ROUTE_DEL:
         return route_ok(&q->u.route);
@@ -215,6 +225,10 @@ static void put_body(struct writer *w, const struct priv_req *q)
     case PRIV_DROP_COMMIT:
         put8(w, q->u.commit);
         break;
+    case PRIV_PSK_ADD:
+    case PRIV_KEY_ADD:
+        put(w, q->u.blob.bytes, q->u.blob.len);
+        break;
     }
 }
 
@@ -313,6 +327,10 @@ static bool take_body(struct cursor *c, struct priv_req *q)
         return true;
     case PRIV_DROP_COMMIT:
         return n == 1 && take(c, &q->u.commit, 1);
+    case PRIV_PSK_ADD:
+    case PRIV_KEY_ADD:
+        q->u.blob = (struct priv_blob){(uint16_t)n, c->p};
+        return blob_ok(&q->u.blob, q->type == PRIV_PSK_ADD ? PRIV_PSK_MAX : PRIV_KEY_MAX);
     case PRIV_DROP_COUNT:
     case PRIV_CONFIG:
     case PRIV_READY:

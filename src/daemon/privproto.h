@@ -6,7 +6,9 @@
  * checked here, against its type's exact length and range, before the
  * parent acts on it.  A request grants only what its type says: a route to
  * a selector, an MTU, a drop rule, a key-log line, or a PSK MAC or a
- * signature over octets the child chose (never the PSK or the key). */
+ * signature over octets the child chose (never the PSK or the key), or
+ * the keeping of a credential VICI loaded, answered by its number (the
+ * child then holds only that number). */
 #ifndef UIPSECD_PRIVPROTO_H
 #define UIPSECD_PRIVPROTO_H
 
@@ -23,6 +25,8 @@
 #define PRIV_MSG_MAX    (PRIV_HDR_LEN + 8 + PRIV_AUTH_MAX)
 #define PRIV_MTU_MIN    576
 #define PRIV_MTU_MAX    65535
+#define PRIV_PSK_MAX    256   /* CFG_PSK_MAX */
+#define PRIV_KEY_MAX    16384 /* a private key's DER: RSA 8192 is about 4.8 KB */
 
 enum priv_type {
     PRIV_ROUTE_ADD = 1, /* route to a remote selector through the TUN device */
@@ -39,6 +43,8 @@ enum priv_type {
     PRIV_CONFIG,      /* re-read the configuration, without its secrets */
     PRIV_READY,       /* started: the control socket may take its name */
     PRIV_SIGN,        /* an AUTH signature with one of our private keys */
+    PRIV_PSK_ADD,     /* a PSK loaded over VICI: kept here, its number answered */
+    PRIV_KEY_ADD,     /* a private key loaded over VICI (DER): the same */
     PRIV_TYPE_END
 };
 
@@ -78,6 +84,12 @@ struct priv_sign {
     const uint8_t *octets; /* borrowed from the datagram */
 };
 
+/* A credential handed to the parent once (PRIV_PSK_ADD, PRIV_KEY_ADD). */
+struct priv_blob {
+    uint16_t len;
+    const uint8_t *bytes; /* borrowed from the datagram */
+};
+
 struct priv_req {
     uint16_t type; /* enum priv_type */
     uint32_t seq;
@@ -89,6 +101,7 @@ struct priv_req {
         struct priv_keylog keylog;
         struct priv_auth auth;
         struct priv_sign sign;
+        struct priv_blob blob;
         uint8_t commit; /* PRIV_DROP_COMMIT: 1 apply, 0 take back */
     } u;
 };

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
 #include <poll.h>
 #include <seccomp.h>
 #include <signal.h>
@@ -179,6 +180,40 @@ static int h_sign(void *arg, const struct priv_sign *s, uint8_t *out, size_t *ou
     return 0;
 }
 
+/* Credentials loaded over VICI (vici_store.c): the child hands each over
+ * once and keeps its number.  A compromised child gains nothing by it (it
+ * could keep such a key itself); the tables are bounded so that it cannot
+ * grow the parent without end, and numbers stay valid while it runs. */
+#define VICI_PSKS_MAX 65536
+#define VICI_KEYS_MAX 4096
+
+static int h_psk_add(void *arg, const struct priv_blob *psk, uint32_t *id)
+{
+    struct parent *p = arg;
+
+    if (p->npsks >= VICI_PSKS_MAX)
+        return -ENOSPC;
+    *id = psk_id(p, psk->bytes, psk->len);
+    return *id == UINT32_MAX ? -ENOMEM : 0;
+}
+
+static int h_key_add(void *arg, const struct priv_blob *der, uint32_t *id)
+{
+    struct parent *p = arg;
+    const unsigned char *q = der->bytes;
+    EVP_PKEY *key;
+
+    if (p->nkeys >= VICI_KEYS_MAX)
+        return -ENOSPC;
+    if (!(key = d2i_AutoPrivateKey(NULL, &q, der->len)) || q != der->bytes + der->len) {
+        EVP_PKEY_free(key);
+        return -EINVAL;
+    }
+    *id = key_id(p, key);
+    EVP_PKEY_free(key); /* key_id took its own reference */
+    return *id == UINT32_MAX ? -ENOMEM : 0;
+}
+
 /* The configuration file again, for a reload in the child. */
 static int h_config(void *arg, uint8_t *out, size_t *out_len)
 {
@@ -240,6 +275,8 @@ static void serve(struct parent *p, int fd)
                                     .keylog = h_keylog,
                                     .psk_auth = h_psk_auth,
                                     .sign = h_sign,
+                                    .psk_add = h_psk_add,
+                                    .key_add = h_key_add,
                                     .drop_commit = h_drop_commit,
                                     .drop_count = h_drop_count,
                                     .config = h_config,

@@ -211,16 +211,6 @@ static void reload_settings(struct vici *v, struct vici_client *c)
         vici_ok(v, c);
 }
 
-static void get_conns(struct vici *v, struct vici_client *c)
-{
-    vici_begin(&v->out, VICI_CMD_RESPONSE, "");
-    vici_list(&v->out, "conns");
-    for (size_t i = 0; i < v->d->cfg.n_ike_conns; i++)
-        vici_item(&v->out, "%s", v->d->cfg.ike_conns[i].name);
-    vici_list_end(&v->out);
-    vici_send(v, c);
-}
-
 /* A streamed listing ends with an empty response. */
 static void empty_response(struct vici *v, struct vici_client *c)
 {
@@ -619,75 +609,100 @@ static void not_supported(struct vici *v, struct vici_client *c, const char *nam
     vici_fail(v, c, "%s: uipsecd has no virtual IP pools (docs/CONTROL.md, \"VICI\")", name);
 }
 
+static void rekey(struct vici *v, struct vici_client *c, const char *name)
+{
+    (void)name;
+    vici_fail(v, c,
+              "uipsecd rekeys on the schedule of rekey_time (and the byte and packet limits), "
+              "not on request");
+}
+
+static void redirect(struct vici *v, struct vici_client *c, const char *name)
+{
+    (void)name;
+    vici_fail(v, c, "uipsecd does not redirect IKE SAs (RFC 5685)");
+}
+
+static void install(struct vici *v, struct vici_client *c, const char *name)
+{
+    (void)name;
+    vici_fail(v, c,
+              "uipsecd installs a trap for each child with start_action = trap, when its "
+              "connection is loaded, and only so");
+}
+
+/* The commands, by the shape of their handler: with the message, with
+ * the command's name, with neither. */
+enum shape { MSG, NAMED, NAMED_MSG, BARE };
+
+static const struct command {
+    const char *name;
+    enum shape shape;
+    union {
+        void (*msg)(struct vici *, struct vici_client *, uint8_t *, size_t);
+        void (*named)(struct vici *, struct vici_client *, const char *);
+        void (*named_msg)(struct vici *, struct vici_client *, const char *, uint8_t *, size_t);
+        void (*bare)(struct vici *, struct vici_client *);
+    } fn;
+} commands[] = {
+    {"version", BARE, {.bare = version}},
+    {"stats", BARE, {.bare = stats}},
+    {"reload-settings", BARE, {.bare = reload_settings}},
+    {"list-sas", MSG, {.msg = list_sas}},
+    {"list-conns", MSG, {.msg = list_conns}},
+    {"get-conns", NAMED, {.named = vici_list_loaded}},
+    {"list-policies", MSG, {.msg = list_policies}},
+    {"list-certs", BARE, {.bare = list_certs}},
+    {"list-authorities", MSG, {.msg = list_authorities}},
+    {"get-algorithms", BARE, {.bare = get_algorithms}},
+    {"get-counters", MSG, {.msg = get_counters}},
+    {"reset-counters", MSG, {.msg = reset_counters}},
+    {"initiate", MSG, {.msg = initiate}},
+    {"terminate", MSG, {.msg = terminate}},
+    {"rekey", NAMED, {.named = rekey}},
+    {"redirect", NAMED, {.named = redirect}},
+    {"install", NAMED, {.named = install}},
+    {"uninstall", NAMED, {.named = install}},
+    {"load-conn", MSG, {.msg = vici_load_conn}},
+    {"unload-conn", MSG, {.msg = vici_unload_conn}},
+    {"load-cert", MSG, {.msg = vici_load_cert}},
+    {"load-authority", MSG, {.msg = vici_load_authority}},
+    {"load-shared", NAMED_MSG, {.named_msg = vici_load_cred}},
+    {"load-key", NAMED_MSG, {.named_msg = vici_load_cred}},
+    {"load-token", NAMED_MSG, {.named_msg = vici_load_cred}},
+    {"unload-shared", NAMED_MSG, {.named_msg = vici_unload_cred}},
+    {"unload-key", NAMED_MSG, {.named_msg = vici_unload_cred}},
+    {"unload-authority", NAMED_MSG, {.named_msg = vici_unload_cred}},
+    {"get-shared", NAMED, {.named = vici_list_loaded}},
+    {"get-keys", NAMED, {.named = vici_list_loaded}},
+    {"get-authorities", NAMED, {.named = vici_list_loaded}},
+    {"flush-certs", BARE, {.bare = vici_ok}}, /* no certificate cache to flush */
+    {"clear-creds", BARE, {.bare = vici_clear_creds}},
+    {"load-pool", NAMED, {.named = not_supported}},
+    {"unload-pool", NAMED, {.named = not_supported}},
+    {"get-pools", NAMED, {.named = not_supported}},
+};
+
 void vici_command(struct vici *v, struct vici_client *c, const char *name, uint8_t *msg, size_t len)
 {
     log_vici = v; /* from here on the IKE thread's log reaches VICI */
     log_set_tap(tap);
-    if (!strcmp(name, "version"))
-        version(v, c);
-    else if (!strcmp(name, "stats"))
-        stats(v, c);
-    else if (!strcmp(name, "reload-settings"))
-        reload_settings(v, c);
-    else if (!strcmp(name, "list-sas"))
-        list_sas(v, c, msg, len);
-    else if (!strcmp(name, "list-conns"))
-        list_conns(v, c, msg, len);
-    else if (!strcmp(name, "get-conns"))
-        get_conns(v, c);
-    else if (!strcmp(name, "list-policies"))
-        list_policies(v, c, msg, len);
-    else if (!strcmp(name, "list-certs"))
-        list_certs(v, c);
-    else if (!strcmp(name, "get-algorithms"))
-        get_algorithms(v, c);
-    else if (!strcmp(name, "get-counters"))
-        get_counters(v, c, msg, len);
-    else if (!strcmp(name, "reset-counters"))
-        reset_counters(v, c, msg, len);
-    else if (!strcmp(name, "load-conn"))
-        vici_load_conn(v, c, msg, len);
-    else if (!strcmp(name, "unload-conn"))
-        vici_unload_conn(v, c, msg, len);
-    else if (!strcmp(name, "load-cert"))
-        vici_load_cert(v, c, msg, len);
-    else if (!strcmp(name, "load-authority"))
-        vici_load_authority(v, c, msg, len);
-    else if (!strcmp(name, "load-shared") || !strcmp(name, "load-key") ||
-             !strcmp(name, "load-token"))
-        vici_load_cred(v, c, name, msg, len);
-    else if (!strcmp(name, "unload-shared") || !strcmp(name, "unload-key") ||
-             !strcmp(name, "unload-authority"))
-        vici_fail(v, c, "%s: nothing was loaded over VICI", name);
-    else if (!strcmp(name, "get-shared") || !strcmp(name, "get-keys"))
-        vici_list_loaded(v, c, "keys");
-    else if (!strcmp(name, "get-authorities"))
-        vici_list_loaded(v, c, "authorities");
-    else if (!strcmp(name, "flush-certs") || !strcmp(name, "clear-creds"))
-        vici_ok(v, c); /* no cache, nothing loaded over VICI */
-    else if (!strcmp(name, "initiate"))
-        initiate(v, c, msg, len);
-    else if (!strcmp(name, "terminate"))
-        terminate(v, c, msg, len);
-    else if (!strcmp(name, "list-authorities"))
-        list_authorities(v, c, msg, len);
-    else if (!strcmp(name, "rekey"))
-        vici_fail(v, c,
-                  "uipsecd rekeys on the schedule of rekey_time (and the byte and packet "
-                  "limits), not on request");
-    else if (!strcmp(name, "redirect"))
-        vici_fail(v, c, "uipsecd does not redirect IKE SAs (RFC 5685)");
-    else if (!strcmp(name, "install") || !strcmp(name, "uninstall"))
-        vici_fail(v, c,
-                  "uipsecd installs a trap for each child with start_action = trap in its "
-                  "configuration file (%s), and only so",
-                  v->d->config_path);
-    else if (!strcmp(name, "load-pool") || !strcmp(name, "unload-pool") ||
-             !strcmp(name, "get-pools"))
-        not_supported(v, c, name);
-    else {
-        v->n.unknown_cmd++;
-        vici_begin(&v->out, VICI_CMD_UNKNOWN, "");
-        vici_send(v, c);
+    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+        const struct command *k = &commands[i];
+
+        if (strcmp(name, k->name))
+            continue;
+        if (k->shape == MSG)
+            k->fn.msg(v, c, msg, len);
+        else if (k->shape == NAMED)
+            k->fn.named(v, c, name);
+        else if (k->shape == NAMED_MSG)
+            k->fn.named_msg(v, c, name, msg, len);
+        else
+            k->fn.bare(v, c);
+        return;
     }
+    v->n.unknown_cmd++;
+    vici_begin(&v->out, VICI_CMD_UNKNOWN, "");
+    vici_send(v, c);
 }

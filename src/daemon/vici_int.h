@@ -95,18 +95,21 @@ void vici_watch_tick(struct vici *v);
 /* vici.c: one CMD_REQUEST (its message well formed). */
 void vici_command(struct vici *v, struct vici_client *c, const char *name, uint8_t *msg,
                   size_t len);
-/* vici_load.c: load-conn and unload-conn. */
+/* vici_load.c: what is loaded over VICI (vici_store.h): connections,
+ * certificates, authorities, PSKs and private keys. */
 void vici_load_conn(struct vici *v, struct vici_client *c, uint8_t *msg, size_t len);
 void vici_unload_conn(struct vici *v, struct vici_client *c, uint8_t *msg, size_t len);
-/* vici_load.c: load-shared, load-key, load-cert...: refused, saying where
- * the credential belongs; get-shared, get-keys, get-authorities: empty. */
-void vici_load_cred(struct vici *v, struct vici_client *c, const char *cmd, uint8_t *msg,
-                    size_t len);
-void vici_list_loaded(struct vici *v, struct vici_client *c, const char *list);
-/* vici_load.c: load-cert, load-authority of what is configured already:
- * accepted; of anything else: refused. */
 void vici_load_cert(struct vici *v, struct vici_client *c, uint8_t *msg, size_t len);
 void vici_load_authority(struct vici *v, struct vici_client *c, uint8_t *msg, size_t len);
+/* load-shared, load-key (load-token: refused) */
+void vici_load_cred(struct vici *v, struct vici_client *c, const char *cmd, uint8_t *msg,
+                    size_t len);
+/* unload-shared, unload-key, unload-authority */
+void vici_unload_cred(struct vici *v, struct vici_client *c, const char *cmd, uint8_t *msg,
+                      size_t len);
+void vici_clear_creds(struct vici *v, struct vici_client *c);
+/* get-conns, get-shared, get-keys, get-authorities: the names loaded. */
+void vici_list_loaded(struct vici *v, struct vici_client *c, const char *cmd);
 
 /* vici.c: the log no longer reaches v (it is closing). */
 void vici_untap(const struct vici *v);

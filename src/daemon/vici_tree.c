@@ -13,8 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define LOAD_FILE "load-conn" /* the "file" of the messages: element numbers as lines */
-
 struct level {
     struct settings_node *sec, *last;
 };
@@ -50,29 +48,75 @@ static bool join(char *list, size_t cap, size_t *len, const struct vici_elem *e)
     return true;
 }
 
-/* One element into the tree; -1 with err. */
-static int take(struct settings_node *root, struct level *lv, unsigned *depth,
-                const struct vici_elem *e, unsigned line, char *list, size_t *list_len,
-                struct vici_elem *list_start, char *err, size_t err_len)
+/* The keys whose values are certificate data, not text. */
+static bool blob_key(const uint8_t *name, size_t len)
 {
+    static const char *const keys[] = {"certs", "cacerts", "pubkeys", "cacert"};
+
+    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+        if (len == strlen(keys[i]) && !memcmp(name, keys[i], len))
+            return true;
+    return false;
+}
+
+struct walk {
+    struct settings_node *root;
+    struct level *lv;
+    unsigned depth, line;
+    char *list;
+    size_t list_len;
+    struct vici_elem list_start;
+    const struct vici_blobs *blobs;
+    const char *file, *what; /* "load-conn", "connection": for messages */
+    char ref[16];            /* "#N" for the last certificate's data */
+    char *err;
+    size_t err_len;
+};
+
+/* A value checked, or certificate data replaced by its "#N": 0, or -1. */
+static int value_of(struct walk *w, struct vici_elem *e)
+{
+    const struct vici_elem *key = e->type == VICI_LIST_ITEM ? &w->list_start : e;
+    int i;
+
+    if (w->blobs && blob_key(key->name, key->name_len)) {
+        char name[16];
+
+        snprintf(name, sizeof name, "%.*s", (int)key->name_len, (const char *)key->name);
+        if ((i = w->blobs->add(w->blobs->arg, name, e->value, e->value_len, w->err, w->err_len)) <
+            0)
+            return -1;
+        snprintf(w->ref, sizeof w->ref, "#%d", i);
+        e->value = (const uint8_t *)w->ref;
+        e->value_len = strlen(w->ref);
+        return 0;
+    }
+    if (printable(e->value, e->value_len))
+        return 0;
+    snprintf(w->err, w->err_len,
+             "%s:%u:1: %.*s: the value is not text (certificate or key data?); uipsecd "
+             "takes certificates and keys by file name in its configuration file",
+             w->file, w->line, (int)key->name_len, (const char *)key->name);
+    return -1;
+}
+
+/* One element into the tree; -1 with err. */
+static int take(struct walk *w, struct vici_elem *e)
+{
+    struct level *lv = w->lv;
+    unsigned *depth = &w->depth, line = w->line;
+    char *err = w->err;
+    size_t err_len = w->err_len;
+
     if (e->name && !printable(e->name, e->name_len)) {
-        snprintf(err, err_len, "%s:%u:1: a name holds a byte that is not printable", LOAD_FILE,
-                 line);
+        snprintf(err, err_len, "%s:%u:1: a name holds a byte that is not printable", w->file, line);
         return -1;
     }
-    if ((e->type == VICI_KEY_VALUE || e->type == VICI_LIST_ITEM) &&
-        !printable(e->value, e->value_len)) {
-        snprintf(
-            err, err_len,
-            "%s:%u:1: %.*s: the value is not text (certificate or key data?); uipsecd "
-            "takes certificates and keys by file name in its configuration file",
-            LOAD_FILE, line, (int)(e->type == VICI_LIST_ITEM ? list_start->name_len : e->name_len),
-            e->type == VICI_LIST_ITEM ? (const char *)list_start->name : (const char *)e->name);
+    if ((e->type == VICI_KEY_VALUE || e->type == VICI_LIST_ITEM) && value_of(w, e) < 0)
         return -1;
-    }
     switch (e->type) {
     case VICI_SECTION_START:
-        if (!add(root, &lv[*depth], e, NULL, 0, line))
+        if (!add(w->root, &lv[*depth], e, NULL, 0, line))
             return -1;
         lv[*depth + 1] = (struct level){lv[*depth].last, NULL};
         ++*depth;
@@ -82,58 +126,68 @@ static int take(struct settings_node *root, struct level *lv, unsigned *depth,
         return 0;
     case VICI_KEY_VALUE:
         if (*depth == 0) {
-            snprintf(err, err_len, "%s:%u:1: %.*s: load-conn takes one section per connection",
-                     LOAD_FILE, line, (int)e->name_len, (const char *)e->name);
+            snprintf(err, err_len, "%s:%u:1: %.*s: %s takes one section per %s", w->file, line,
+                     (int)e->name_len, (const char *)e->name, w->file, w->what);
             return -1;
         }
-        return add(root, &lv[*depth], e, (const char *)e->value, e->value_len, line) ? 0 : -1;
+        return add(w->root, &lv[*depth], e, (const char *)e->value, e->value_len, line) ? 0 : -1;
     case VICI_LIST_START:
         if (*depth == 0) {
-            snprintf(err, err_len, "%s:%u:1: %.*s: load-conn takes one section per connection",
-                     LOAD_FILE, line, (int)e->name_len, (const char *)e->name);
+            snprintf(err, err_len, "%s:%u:1: %.*s: %s takes one section per %s", w->file, line,
+                     (int)e->name_len, (const char *)e->name, w->file, w->what);
             return -1;
         }
-        *list_start = *e;
-        *list_len = 0;
+        w->list_start = *e;
+        w->list_len = 0;
         return 0;
     case VICI_LIST_ITEM:
-        if (join(list, VICI_TREE_MAX_LIST, list_len, e))
+        if (join(w->list, VICI_TREE_MAX_LIST, &w->list_len, e))
             return 0;
-        snprintf(err, err_len, "%s:%u:1: %.*s: the list is longer than %u KiB", LOAD_FILE, line,
-                 (int)list_start->name_len, (const char *)list_start->name,
+        snprintf(err, err_len, "%s:%u:1: %.*s: the list is longer than %u KiB", w->file, line,
+                 (int)w->list_start.name_len, (const char *)w->list_start.name,
                  VICI_TREE_MAX_LIST >> 10);
         return -1;
     default: /* the list's end: its key */
-        return add(root, &lv[*depth], list_start, list, *list_len, line) ? 0 : -1;
+        return add(w->root, &lv[*depth], &w->list_start, w->list, w->list_len, line) ? 0 : -1;
     }
 }
 
-struct settings_node *vici_tree(uint8_t *msg, size_t len, char *err, size_t err_len)
+struct settings_node *vici_tree(uint8_t *msg, size_t len, const char *top,
+                                const struct vici_blobs *blobs, char *err, size_t err_len)
 {
-    struct settings_node *root = settings_new(LOAD_FILE), *conns;
     struct level lv[VICI_MAX_DEPTH + 2];
-    struct vici_elem e, start = {0};
+    bool conns = !strcmp(top, "connections");
+    struct walk w = {.root = settings_new(conns ? "load-conn" : "load-authority"),
+                     .lv = lv,
+                     .blobs = blobs,
+                     .file = conns ? "load-conn" : "load-authority",
+                     .what = conns ? "connection" : "authority",
+                     .err = err,
+                     .err_len = err_len};
+    struct settings_node *sec;
+    struct vici_elem e;
     struct vici_reader r;
-    unsigned depth = 0, line = 0;
-    char *list = malloc(VICI_TREE_MAX_LIST);
-    size_t list_len = 0;
     int rc = 0;
 
-    snprintf(err, err_len, "%s: out of memory", LOAD_FILE);
-    conns = root && list ? settings_add(root, root, NULL, "connections", 11, NULL, 0, 0, 0) : NULL;
-    if (!conns) {
-        free(list);
-        settings_free(root);
+    w.list = malloc(VICI_TREE_MAX_LIST);
+    snprintf(err, err_len, "%s: out of memory", w.file);
+    sec = w.root && w.list ? settings_add(w.root, w.root, NULL, top, strlen(top), NULL, 0, 0, 0)
+                           : NULL;
+    if (!sec) {
+        free(w.list);
+        settings_free(w.root);
         return NULL;
     }
-    lv[0] = (struct level){conns, NULL};
+    lv[0] = (struct level){sec, NULL};
     vici_reader_init(&r, msg, len);
-    while (rc == 0 && vici_next(&r, &e, err, err_len) > 0)
-        rc = take(root, lv, &depth, &e, ++line, list, &list_len, &start, err, err_len);
-    free(list);
+    while (rc == 0 && vici_next(&r, &e, err, err_len) > 0) {
+        w.line++;
+        rc = take(&w, &e);
+    }
+    free(w.list);
     if (rc < 0) {
-        settings_free(root);
+        settings_free(w.root);
         return NULL;
     }
-    return root;
+    return w.root;
 }

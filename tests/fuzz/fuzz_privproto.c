@@ -91,6 +91,28 @@ static int h_sign(void *arg, const struct priv_sign *s, uint8_t *out, size_t *ou
     return 0;
 }
 
+/* A credential kept: within its type's bounds, never empty. */
+static int h_blob(const struct priv_blob *b, size_t max, uint32_t *id)
+{
+    if (b->len == 0 || b->len > max || !b->bytes)
+        abort();
+    *id = b->bytes[0];
+    calls++;
+    return 0;
+}
+
+static int h_psk_add(void *arg, const struct priv_blob *psk, uint32_t *id)
+{
+    (void)arg;
+    return h_blob(psk, PRIV_PSK_MAX, id);
+}
+
+static int h_key_add(void *arg, const struct priv_blob *der, uint32_t *id)
+{
+    (void)arg;
+    return h_blob(der, PRIV_KEY_MAX, id);
+}
+
 static int h_commit(void *arg, bool apply)
 {
     (void)arg;
@@ -130,6 +152,8 @@ static const struct priv_handlers handlers = {.route = h_route,
                                               .keylog = h_keylog,
                                               .psk_auth = h_auth,
                                               .sign = h_sign,
+                                              .psk_add = h_psk_add,
+                                              .key_add = h_key_add,
                                               .drop_commit = h_commit,
                                               .drop_count = h_count,
                                               .config = h_config,

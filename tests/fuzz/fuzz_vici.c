@@ -17,6 +17,7 @@
 
 #include "config.h"
 #include "config_ike.h"
+#include "creds.h"
 #include "value.h"
 #include "vici_msg.h"
 #include "vici_tree.h"
@@ -32,18 +33,33 @@ static void check_text(const char *s)
             abort();
 }
 
+/* Certificate data as uipsecd's VICI store adds it (vici_store.c). */
+static int blob(void *arg, const char *key, const uint8_t *p, size_t n, char *err, size_t len)
+{
+    char why[200];
+    int i = creds_add_blob(arg, key, p, n, !strcmp(key, "pubkeys") ? CREDS_PUBKEY : CREDS_CERT, why,
+                           sizeof why);
+
+    if (i < 0)
+        snprintf(err, len, "%s: %s", key, why);
+    return i;
+}
+
 static void check_load_conn(uint8_t *msg, size_t len)
 {
     struct settings_node *root;
     struct cfg cfg = {0};
     char err[600] = "";
     struct value_err ve = {err, sizeof err};
+    struct vici_blobs blobs = {blob, &cfg};
 
-    if (!(root = vici_tree(msg, len, err, sizeof err))) {
+    strcpy(cfg.conf_dir, "/nonexistent");
+    if (!(root = vici_tree(msg, len, "connections", &blobs, err, sizeof err))) {
         check_text(err);
+        cfg_free(&cfg);
         return;
     }
-    strcpy(cfg.conf_dir, "/nonexistent");
+    cfg.blob_refs = true;
     if (cfg_ike_connections(&ve, settings_child(root, "connections"), &cfg) < 0)
         check_text(err);
     settings_free(root);

@@ -15,6 +15,12 @@
 #                         keys, the same SPIs, algorithms, selectors mirrored
 #   terminate --ike       success, nothing left on either side; --ike-id
 #                         ends that IKE SA
+#   load-conn, load-all   connections, certificates, keys, secrets and
+#                         authorities of a swanctl.conf loaded into a
+#                         uipsecd whose own file holds no connection; its
+#                         tunnels come up with charon (PSK and certificates);
+#                         reload-settings keeps them, load-conns unloads
+#                         what the file no longer holds; bad data refused
 #   list-pools            refused, naming the missing feature
 #   the socket            root's alone (0600); with vici_group 0660 and the
 #                         group
@@ -113,14 +119,55 @@ SECRETS="secrets {
 }"
 GW_L=$(conn gw 192.0.2.1 192.0.2.2 left.ipsec.test right.ipsec.test 10.10.1.0/24 10.10.2.0/24)
 
+# certgw ADDR PEER NAME PEER_CN TS REMOTE_TS: a connection with certificates
+certgw() {
+    cat <<EOF
+    certgw {
+        local_addrs = $1
+        remote_addrs = $2
+        proposals = aes256gcm16-prfsha256-x25519
+        encap = yes
+        local {
+            auth = pubkey
+            certs = $3Cert.pem
+        }
+        remote {
+            auth = pubkey
+            id = "C=CH, O=uipsec test, CN=$4"
+        }
+        children {
+            certnet {
+                local_ts = $5
+                remote_ts = $6
+                esp_proposals = aes256gcm16
+            }
+        }
+    }
+EOF
+}
+# a PKI (tests/common/pki.sh) for the connections loaded over VICI
+PKI=$WORK/pki
+. "$TOP/tests/common/pki.sh"
+if ! command -v pki >/dev/null; then
+    echo "SKIP test_vici.sh: no pki (make deps)" >&2
+    exit 77
+fi
+pki_ca && pki_ee lv ecdsa 256 left.vici.test && pki_ee rv rsa 2048 right.vici.test ||
+    { echo "pki failed: $(cat "$PKI/pki.err")" >&2; exit 1; }
+
 SC=$WORK/swanconf
-mkdir -p "$SC/right"
+mkdir -p "$SC/right/x509" "$SC/right/x509ca" "$SC/right/private"
 cp "$HARNESS/conf/charon.conf" "$SC/"
 cp "$HARNESS/conf/right/strongswan.conf" "$SC/right/"
-# charon answers gw, and holds uipsecd's own gw as "copy" for list-conns
+cp "$PKI/rootCert.pem" "$SC/right/x509ca/"
+cp "$PKI/rvCert.pem" "$PKI/interCert.pem" "$SC/right/x509/"
+cp "$PKI/rvKey.pem" "$SC/right/private/"
+# charon answers gw and certgw, and holds uipsecd's own gw as "copy" for
+# list-conns
 {
     echo "connections {"
     conn gw 192.0.2.2 192.0.2.1 right.ipsec.test left.ipsec.test 10.10.2.0/24 10.10.1.0/24
+    certgw 192.0.2.2 192.0.2.1 rv left.vici.test 10.10.2.0/24 10.10.1.0/24
     sed 's/^    gw {/    copy {/' <<<"$GW_L"
     echo "}"
     echo "$SECRETS"
@@ -138,13 +185,15 @@ AUTHORITIES="authorities {
     }
 }"
 
-# uipsecd_conf [GROUP]: uipsecd's, with VICI on $VSOCK
+# uipsecd_conf [GROUP]: uipsecd's, with VICI on $VSOCK (SETTINGS_ONLY=1:
+# its own section alone, every connection to come over VICI)
 uipsecd_conf() {
     echo "uipsec {"
     echo "    socket = $WORK/uipsecd.sock"
     echo "    vici_socket = $VSOCK"
     [ -z "${1:-}" ] || echo "    vici_group = $1"
     echo "}"
+    [ -z "${SETTINGS_ONLY:-}" ] || return 0
     echo "connections {"
     echo "$GW_L"
     conn nowhere 192.0.2.1 192.0.2.99 left.ipsec.test right.ipsec.test 10.10.1.0/24 \
@@ -305,35 +354,33 @@ has "terminate --ike-id of no IKE SA: refused" "$out" "terminate failed: no IKE 
 # ---- load-conn --------------------------------------------------------------------------
 
 # swanctl --load-conns reads the connections of a swanctl.conf, as uipsecd
-# does: the same ones are accepted, others refused saying why
+# does: a changed one replaces the file's, a key uipsecd lacks is refused
 out=$(u --load-conns --file "$WORK/uipsecd.conf" 2>&1)
-has "swanctl --load-conns of uipsecd's own file: both loaded" "$out" \
+has "swanctl --load-conns of uipsecd's own file: all loaded" "$out" \
     "^successfully loaded 3 connections, 0 unloaded$"
-sed 's/aes256gcm16-prfsha256-x25519/aes128gcm16-prfsha256-x25519/' "$WORK/uipsecd.conf" \
-    >"$WORK/changed.conf"
+sed 's#10.10.99.0/24#10.10.97.0/24#' "$WORK/uipsecd.conf" >"$WORK/changed.conf"
 out=$(u --load-conns --file "$WORK/changed.conf" 2>&1)
-has "swanctl --load-conns of a changed connection: refused, saying where it belongs" "$out" \
-    "loading connection 'gw' failed: connection 'gw' is valid, but uipsecd takes changed connections only from its configuration file"
+has "swanctl --load-conns of a changed connection: loaded" "$out" \
+    "^successfully loaded 3 connections, 0 unloaded$"
+out=$(u --list-conns 2>&1)
+has "the changed connection replaced the file's" "$out" "^    remote: 10.10.97.0/24$"
 sed 's/^\(        encap = yes\)$/\1\n        vips = 0.0.0.0/' "$WORK/uipsecd.conf" >"$WORK/vips.conf"
 out=$(u --load-conns --file "$WORK/vips.conf" 2>&1)
 has "swanctl --load-conns with a key uipsecd lacks: refused, naming it" "$out" \
     "loading connection 'gw' failed: load-conn:[0-9]+:1: .*vips"
-# swanctl --load-all, as a strongSwan user's scripts run it: connections
-# accepted, the secret refused saying where it belongs, no failure else
+# swanctl --load-all, as a strongSwan user's scripts run it
 mkdir -p "$WORK/swanctl"
 out=$(SWANCTL_DIR=$WORK/swanctl u --load-all --noprompt --file "$WORK/uipsecd.conf" 2>&1 |
     grep -v "^opening directory")
 has "swanctl --load-all: the connections" "$out" "^successfully loaded 3 connections, 0 unloaded$"
-has "swanctl --load-all: the CA certificate uipsecd has (x509ca/)" "$out" \
+has "swanctl --load-all: the CA certificate (x509ca/)" "$out" \
     "^loaded certificate from '.*/x509ca/ca.pem'$"
-has "swanctl --load-all: the authority uipsecd has" "$out" "^loaded authority 'testca'$"
-has "swanctl --load-all: the secret refused, saying where secrets come from" "$out" \
-    "^loading shared secret failed: uipsecd keeps pre-shared keys in its privileged process"
-bad=$(grep -iE "fail|error" <<<"$out" | grep -v "^loading shared secret failed")
-[ -z "$bad" ] && pass "swanctl --load-all: nothing else failed" ||
-    fail "swanctl --load-all: nothing else failed" "$bad"
+has "swanctl --load-all: the authority" "$out" "^loaded authority 'testca'$"
+has "swanctl --load-all: the secret" "$out" "^loaded ike secret 'ike-harness'$"
+bad=$(grep -iE "fail|error" <<<"$out" | grep -v "pools")
+[ -z "$bad" ] && pass "swanctl --load-all: nothing failed" || fail "swanctl --load-all: nothing failed" "$bad"
 out=$(u --list-conns 2>&1)
-has "after them, the connections are as configured" "$out" "^gw: IKEv2"
+has "after them, the connections are as the file has them" "$out" "^    remote: 10.10.99.0/24$"
 
 # ---- counters -------------------------------------------------------------------------
 
@@ -411,6 +458,74 @@ t=$(($(cpu) - t0))
     fail "while it waited, uipsecd used under 50 ticks of CPU" "$t ticks in about 2 s"
 if kill -0 "$UIPSECD_PID" 2>/dev/null; then pass "uipsecd ran throughout"
 else fail "uipsecd ran throughout" "$(tail -5 "$WORK/uipsecd.log")"; fi
+
+# ---- a daemon configured over VICI alone --------------------------------------------
+
+stop_uipsecd
+SETTINGS_ONLY=1 start_uipsecd
+LD=$WORK/loaded
+mkdir -p "$LD/x509" "$LD/x509ca" "$LD/private"
+cp "$PKI/rootCert.pem" "$LD/x509ca/"
+cp "$PKI/lvCert.pem" "$PKI/interCert.pem" "$LD/x509/"
+cp "$PKI/lvKey.pem" "$LD/private/"
+{
+    echo "connections {"
+    echo "$GW_L"
+    certgw 192.0.2.1 192.0.2.2 lv right.vici.test 10.10.1.0/24 10.10.2.0/24
+    echo "}"
+    echo "$SECRETS"
+} >"$LD/swanctl.conf"
+out=$(u --list-conns 2>&1)
+[ -z "$out" ] && pass "uipsecd with no connection in its file: none listed" ||
+    fail "uipsecd with no connection in its file: none listed" "$out"
+out=$(SWANCTL_DIR=$LD u --load-all --noprompt 2>&1 | grep -v "^opening directory")
+has "load-all: the connections" "$out" "^successfully loaded 2 connections, 0 unloaded$"
+has "load-all: our certificate" "$out" "^loaded certificate from '$LD/x509/lvCert.pem'$"
+has "load-all: the root" "$out" "^loaded certificate from '$LD/x509ca/rootCert.pem'$"
+has "load-all: the private key" "$out" "^loaded [a-z]+ key from '$LD/private/lvKey.pem'$"
+has "load-all: the secret" "$out" "^loaded ike secret 'ike-harness'$"
+bad=$(grep -iE "fail|error" <<<"$out" | grep -v "pools")
+[ -z "$bad" ] && pass "load-all: nothing failed" || fail "load-all: nothing failed" "$bad"
+out=$(u --initiate --child net --timeout 20 2>&1)
+has "loaded PSK connection: initiate completed" "$out" "^initiate completed successfully$"
+if nsx "$L" ping -c 2 -i 0.2 -W 2 -I 10.10.1.1 10.10.2.1 >/dev/null 2>&1; then
+    pass "loaded PSK connection: ping through the tunnel"
+else fail "loaded PSK connection: ping through the tunnel"; fi
+u --terminate --ike gw >/dev/null 2>&1 # the same selectors next
+out=$(u --initiate --child certnet --timeout 20 2>&1)
+has "loaded certificate connection: initiate completed" "$out" "^initiate completed successfully$"
+out=$(c --list-sas --ike certgw 2>&1)
+has "charon: the certificate IKE SA is up" "$out" "^certgw: #[0-9]+, ESTABLISHED"
+has "charon: it authenticated uipsecd's certificate" "$out" "CN=left.vici.test"
+if nsx "$L" ping -c 2 -i 0.2 -W 2 -I 10.10.1.1 10.10.2.1 >/dev/null 2>&1; then
+    pass "loaded certificate connection: ping through the tunnel"
+else fail "loaded certificate connection: ping through the tunnel"; fi
+out=$(u --reload-settings 2>&1)
+rc=$?
+[ $rc = 0 ] && pass "reload-settings: exit status 0" || fail "reload-settings: exit status 0" "$out"
+out=$(u --list-conns 2>&1)
+has "after reload-settings the loaded connections stay" "$out" "^certgw: IKEv2"
+out=$(u --list-sas 2>&1)
+has "after reload-settings the IKE SAs stay" "$out" "^certgw: #[0-9]+, ESTABLISHED"
+# swanctl unloads what the file no longer holds (get-conns, unload-conn)
+sed '/^    certgw {/,/^    }$/d' "$LD/swanctl.conf" >"$LD/fewer.conf"
+out=$(SWANCTL_DIR=$LD u --load-conns --file "$LD/fewer.conf" 2>&1)
+has "load-conns of a file without certgw: it is unloaded" "$out" \
+    "^successfully loaded 1 connections, 1 unloaded$"
+out=$(u --list-conns 2>&1)
+grep -q "^certgw:" <<<"$out" && fail "certgw is gone" "$out" || pass "certgw is gone"
+# data that is not a certificate: refused, saying so
+printf 'not a certificate\n' >"$LD/x509/junkCert.pem"
+sed 's/certs = lvCert.pem/certs = junkCert.pem/' "$LD/swanctl.conf" >"$LD/junk.conf"
+out=$(SWANCTL_DIR=$LD u --load-conns --file "$LD/junk.conf" 2>&1)
+has "a connection with junk for a certificate: refused, saying why" "$out" \
+    "loading connection 'certgw' failed: .*certs: not a certificate"
+rm -f "$LD/x509/junkCert.pem"
+out=$(u --list-conns 2>&1)
+has "the refused connection left the others alone" "$out" "^gw: IKEv2"
+r=$(grep -c "added vici connection" "$WORK/uipsecd.log")
+[ "$r" -ge 2 ] && pass "the log names the connections loaded" ||
+    fail "the log names the connections loaded" "$r"
 
 # ---- the group ---------------------------------------------------------------------------
 

@@ -179,6 +179,40 @@ static void encoder_refuses_what_parent_refuses(void **state)
     assert_int_equal(priv_req_encode(&q, buf, PRIV_HDR_LEN + 3), 0); /* no room */
 }
 
+/* Credentials loaded over VICI: their bytes as they are, within the
+ * bounds of their type, never empty. */
+static void credentials(void **state)
+{
+    static uint8_t big[PRIV_KEY_MAX + 1];
+    struct priv_req q = {.type = PRIV_PSK_ADD, .seq = 9}, back;
+    uint8_t buf[PRIV_MSG_MAX];
+    size_t len;
+
+    (void)state;
+    fill(big, sizeof(big), 5);
+    q.u.blob = (struct priv_blob){PRIV_PSK_MAX, big};
+    len = priv_req_encode(&q, buf, sizeof(buf));
+    assert_int_equal(len, PRIV_HDR_LEN + PRIV_PSK_MAX);
+    assert_int_equal(priv_req_decode(buf, len, &back), 0);
+    assert_int_equal(back.u.blob.len, PRIV_PSK_MAX);
+    assert_memory_equal(back.u.blob.bytes, big, PRIV_PSK_MAX);
+    q.u.blob.len = PRIV_PSK_MAX + 1; /* a PSK longer than any configured one */
+    assert_int_equal(priv_req_encode(&q, buf, sizeof(buf)), 0);
+    q.type = PRIV_KEY_ADD; /* but a key may be that long */
+    len = priv_req_encode(&q, buf, sizeof(buf));
+    assert_int_equal(priv_req_decode(buf, len, &back), 0);
+    assert_int_equal(back.type, PRIV_KEY_ADD);
+    put16(buf, PRIV_PSK_ADD); /* the same bytes as a PSK: too long */
+    assert_int_equal(priv_req_decode(buf, len, &back), -1);
+    q.u.blob.len = PRIV_KEY_MAX + 1;
+    assert_int_equal(priv_req_encode(&q, buf, sizeof(buf)), 0);
+    q.u.blob.len = 0;
+    assert_int_equal(priv_req_encode(&q, buf, sizeof(buf)), 0);
+    put16(buf, PRIV_KEY_ADD);
+    put16(buf + 2, 0); /* empty */
+    assert_int_equal(priv_req_decode(buf, PRIV_HDR_LEN, &back), -1);
+}
+
 /* The requests of the split daemon (privsep.c): a commit flag, and three
  * without a body; anything else in their bytes is refused. */
 static void commit_count_config(void **state)
@@ -236,6 +270,7 @@ int main(void)
         cmocka_unit_test(fields_out_of_range_refused),
         cmocka_unit_test(encoder_refuses_what_parent_refuses),
         cmocka_unit_test(commit_count_config),
+        cmocka_unit_test(credentials),
         cmocka_unit_test(replies),
     };
 
