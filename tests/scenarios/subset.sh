@@ -13,8 +13,10 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 TOP=$(cd "$HERE/../.." && pwd)
 BUILD=${BUILD:-$TOP/build}
 SCENARIOS=${SCENARIOS:-$TOP/../shared/strongswan-scenarios}
+# PSK and certificate gateways, road warriors, two algorithm suites, NAT-T
+# through moon's NAT with sun as the gateway, DPD with restart
 SUBSET="ikev2/net2net-psk ikev2/net2net-cert ikev2/rw-cert ikev2-algs/alg-sha256
-ikev2-algs/alg-chacha20poly1305 ikev2/dpd-clear"
+ikev2-algs/alg-chacha20poly1305 ikev2/nat-rw ikev2/dpd-restart"
 
 [ "$(id -u)" = 0 ] || { echo "scenarios_subset: needs root" >&2; exit 77; }
 [ -d "$SCENARIOS/tests" ] || { echo "scenarios_subset: no $SCENARIOS" >&2; exit 77; }
@@ -23,7 +25,8 @@ for t in /usr/lib/ipsec/charon /usr/sbin/swanctl /usr/bin/pki /usr/bin/tcpdump /
 done
 WORK=$(mktemp -d /var/tmp/uipsec-scenarios-subset.XXXXXX)
 # shellcheck disable=SC2086
-out=$(/usr/bin/python3 "$HERE/run" --scenarios "$SCENARIOS" --shared "${SHARED:-$SCENARIOS}" --work "$WORK" \
+out=$(/usr/bin/python3 "$HERE/run" -j 3 --ns-prefix sc --scenarios "$SCENARIOS" \
+    --shared "${SHARED:-$SCENARIOS}" --work "$WORK" \
     --gateway "${GATEWAY:-uipsecd}" --uipsecd "$BUILD/src/daemon/uipsecd" $SUBSET)
 rc=$?
 echo "$out"
