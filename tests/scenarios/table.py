@@ -21,14 +21,20 @@ def cell(text):
     return text.replace("|", "\\|").replace("\n", " ")
 
 
-def short(why, limit=160):
-    """A failing line shortened to its host, command and hit."""
+def short(why):
+    """A failing line shortened to host::command::pattern start::hit, and
+    the first error of a daemon (after " [") cut to its first clause."""
+    note = ""
+    if " [" in why and why.endswith("]"):
+        why, note = why[:why.rindex(" [")], why[why.rindex(" [") + 2:-1]
+        note = note.split("; proposals are keywords")[0].split("; sun (")[0]
+        note = re.sub(r"loading connection '[^']*' failed: load-conn:\d+:\d+: ", "", note)
+        note = note[:150] + ("…" if len(note) > 150 else "")
     f = why.split("::")
     if len(f) >= 3:
-        note = why[why.rfind(" ["):] if why.endswith("]") and " [" in why else ""
-        why = f"{f[0]}::{f[1].strip()}::{f[2][:60]}{'…' if len(f[2]) > 60 else ''}" \
-              f"{'::' + f[3].split(' [')[0] if len(f) > 3 else ''}{note}"
-    return why if len(why) <= limit * 3 else why[:limit * 3] + "…"
+        pat = f[2] if len(f[2]) <= 70 else f[2][:70] + "…"
+        why = "::".join([f[0].strip(), f[1].strip(), pat] + f[3:4])
+    return why + (f" — {note}" if note else "")
 
 
 def main():
