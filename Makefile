@@ -108,8 +108,9 @@ test: test-unit test-asan test-tsan test-release test-fuzz
 # charon there as the control (SCENARIOS_GATEWAY=strongswan); one line per
 # scenario.  scenarios-quick: the subset ctest runs (scenarios_subset).
 SCENARIOS_GATEWAY ?= uipsecd
+SCENARIOS_JOBS ?= 4
 scenarios: build
-	flock /tmp/uipsec-netns.lock /usr/bin/python3 tests/scenarios/run \
+	flock /tmp/uipsec-netns.lock /usr/bin/python3 tests/scenarios/run -j $(SCENARIOS_JOBS) \
 		--gateway $(SCENARIOS_GATEWAY) --uipsecd $(BUILD)/src/daemon/uipsecd
 scenarios-quick: build
 	flock /tmp/uipsec-netns.lock env BUILD=$(abspath $(BUILD)) GATEWAY=$(SCENARIOS_GATEWAY) \
