@@ -371,6 +371,7 @@ static const struct ike_env *cb_rekeyed(void *arg, struct ike_sa *new_sa)
     if (!rt)
         return NULL;
     rt->icfg = old->icfg;
+    rt->rekey_of = old->id;
     rt->icfg.psk = rt->conn.psk;        /* its own copy: the old rt goes first */
     if (ike_creds_ref(&rt->icfg) < 0) { /* the certificates too */
         rt_free(rt);
@@ -629,7 +630,8 @@ const struct ike_rt *ike_view_next(const struct daemon *d, const struct ike_rt *
                                .conn = rt->conn.name,
                                .id = rt->id,
                                .established = rt->established,
-                               .rekey_at = rt->rekey_at};
+                               .rekey_at = rt->rekey_at,
+                               .rekey_of = rt->rekey_of};
     return rt;
 }
 

@@ -48,7 +48,8 @@ struct ike_view {
     const char *conn; /* its connection's name */
     unsigned id;      /* "#n" */
     time_t established;
-    time_t rekey_at; /* when it is rekeyed (0: never) */
+    time_t rekey_at;   /* when it is rekeyed (0: never) */
+    unsigned rekey_of; /* the id of the IKE SA it replaced by a rekey, or 0 */
 };
 /* The next IKE SA after `after` (NULL: the first) that has an SA, in *v;
  * NULL after the last. */

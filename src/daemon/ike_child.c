@@ -99,6 +99,7 @@ void ike_child_up_cb(void *arg, const struct ike_child_result *res)
         return;
     c->ike = rt;
     c->child = res->cfg;
+    c->replaces = res->replaces;
     describe(c, rt, ch, res);
     in.replay_window = ch->replay_window;
     in.backend = out.backend = UIPSEC_BACKEND_AUTO;

@@ -47,7 +47,8 @@ struct ike_rt {
     struct cfg_conn conn; /* the configuration it was made from (a copy) */
     struct ike_cfg icfg;  /* built from conn and the addresses */
     struct ike_env env;
-    unsigned id; /* "#1", "#2", ... as strongSwan counts */
+    unsigned id;       /* "#1", "#2", ... as strongSwan counts */
+    unsigned rekey_of; /* the id of the IKE SA it rekeyed, or 0 */
     time_t created, established;
     time_t rekey_at, expire_at; /* lifetimes of the IKE SA (0: none) */
     bool keys_logged;

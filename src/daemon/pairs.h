@@ -54,6 +54,7 @@ struct sa_pair {
     bool guarded;       /* guard.c: its selectors and peer are in the drop sets */
     bool routed;        /* routes.c: its outbound selectors hold routes */
     bool handed;        /* handoff.c: a trap's packet waits for the IKE thread */
+    uint32_t replaces;  /* IKE: the inbound SPI of the CHILD_SA it rekeyed, or 0 */
 };
 
 /* Makes, replaces and removes the manual SA pairs of cfg. */

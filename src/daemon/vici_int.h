@@ -89,7 +89,8 @@ bool vici_registered(const struct vici_client *c, enum vici_event ev);
 /* What the event set watches of c, after its wait or queue changed. */
 void vici_watch_fd(struct vici *v, const struct vici_client *c);
 
-/* vici_watch.c: ike-updown and child-updown, every tick. */
+/* vici_watch.c: ike-updown, child-updown, ike-rekey, child-rekey, every
+ * tick. */
 void vici_watch_tick(struct vici *v);
 
 /* vici.c: one CMD_REQUEST (its message well formed). */

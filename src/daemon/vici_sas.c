@@ -199,8 +199,32 @@ static void add_child(struct vici_buf *b, const struct sa_pair *c, time_t now)
     vici_section_end(b);
 }
 
+void vici_child_sa(struct vici_buf *b, const struct sa_pair *c)
+{
+    add_child(b, c, time(NULL));
+}
+
 void vici_ike_sa(struct vici_buf *b, const struct daemon *d, const struct ike_view *v,
                  const char *child, unsigned child_id, bool children)
+{
+    time_t now = time(NULL);
+
+    vici_ike_sa_open(b, v);
+    if (children) {
+        vici_section(b, "child-sas");
+        for (size_t i = 0; i < pairs_slots(d); i++) {
+            const struct sa_pair *c = pairs_at(d, i);
+
+            if (c && !c->trap && c->ike == v->rt && (!child || !strcmp(c->cfg.name, child)) &&
+                (!child_id || vici_child_id(c) == child_id))
+                add_child(b, c, now);
+        }
+        vici_section_end(b);
+    }
+    vici_section_end(b);
+}
+
+void vici_ike_sa_open(struct vici_buf *b, const struct ike_view *v)
 {
     const struct ike_sa *sa = v->sa;
     time_t now = time(NULL);
@@ -234,18 +258,6 @@ void vici_ike_sa(struct vici_buf *b, const struct daemon *d, const struct ike_vi
         vici_kv(b, "established", "%lld", (long long)(now - v->established));
     if (sa->state == IKE_SA_ESTABLISHED)
         add_until(b, "rekey-time", v->rekey_at, now); /* charon's order: after established */
-    if (children) {
-        vici_section(b, "child-sas");
-        for (size_t i = 0; i < pairs_slots(d); i++) {
-            const struct sa_pair *c = pairs_at(d, i);
-
-            if (c && !c->trap && c->ike == v->rt && (!child || !strcmp(c->cfg.name, child)) &&
-                (!child_id || vici_child_id(c) == child_id))
-                add_child(b, c, now);
-        }
-        vici_section_end(b);
-    }
-    vici_section_end(b);
 }
 
 /* A trap's policy, as charon's list-policy event holds it. */

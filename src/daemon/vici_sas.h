@@ -20,6 +20,10 @@ struct cfg_authority;
  * when given) in child-sas if children. */
 void vici_ike_sa(struct vici_buf *b, const struct daemon *d, const struct ike_view *v,
                  const char *child, unsigned child_id, bool children);
+/* The same, its section left open (for child-sas of an event's making). */
+void vici_ike_sa_open(struct vici_buf *b, const struct ike_view *v);
+/* One CHILD_SA's section as list-sa's child-sas hold it. */
+void vici_child_sa(struct vici_buf *b, const struct sa_pair *c);
 /* A trap's policy as charon's list-policy event holds it. */
 void vici_policy(struct vici_buf *b, const struct sa_pair *c);
 /* An authorities section as charon's list-authority event holds it. */

@@ -20,7 +20,8 @@
 #                         uipsecd whose own file holds no connection; its
 #                         tunnels come up with charon (PSK and certificates);
 #                         reload-settings keeps them, load-conns unloads
-#                         what the file no longer holds; bad data refused
+#                         what the file no longer holds; bad data refused;
+#                         rekeys raise ike-rekey and child-rekey events
 #   list-pools            refused, naming the missing feature
 #   the socket            root's alone (0600); with vici_group 0660 and the
 #                         group
@@ -523,6 +524,37 @@ has "a connection with junk for a certificate: refused, saying why" "$out" \
 rm -f "$LD/x509/junkCert.pem"
 out=$(u --list-conns 2>&1)
 has "the refused connection left the others alone" "$out" "^gw: IKEv2"
+# rekeys as VICI events (swanctl 5.9.8 registers none: vici_events.py):
+# ike-rekey and child-rekey with the old and the new SA, keyed as charon
+# keys its own events of the same rekeys, and no up or down event for them
+sed -e 's/^\(        encap = yes\)$/\1\n        rekey_time = 4s\n        over_time = 6s/' \
+    -e 's/^\(                esp_proposals = aes256gcm16\)$/\1\n                rekey_time = 3s/' \
+    "$LD/fewer.conf" >"$LD/quick.conf"
+SWANCTL_DIR=$LD u --load-conns --file "$LD/quick.conf" >/dev/null 2>&1
+u --initiate --child net --timeout 20 >/dev/null 2>&1
+EVS="ike-updown child-updown ike-rekey child-rekey"
+ip netns exec "$L" "$PY" "$HERE/vici_events.py" "$VSOCK" 7 $EVS >"$WORK/u.rekeys" 2>&1 &
+EV_U=$!
+ip netns exec "$R" "$PY" "$HERE/vici_events.py" "$SWAN_STATE/$R/run/charon.vici" 7 $EVS \
+    >"$WORK/c.rekeys" 2>&1 &
+EV_C=$!
+wait $EV_U $EV_C
+mon=$(cat "$WORK/u.rekeys")
+n=$(grep -c "^ike-rekey event {" <<<"$mon")
+[ "$n" -ge 1 ] && pass "an ike-rekey event ($n)" || fail "an ike-rekey event" "$mon"
+n=$(grep -c "^child-rekey event {" <<<"$mon")
+[ "$n" -ge 1 ] && pass "a child-rekey event ($n)" || fail "a child-rekey event" "$mon"
+has "ike-rekey holds the old IKE SA" "$mon" "^    old \{$"
+has "and the new one" "$mon" "^    new \{$"
+has "child-rekey holds the CHILD_SA's old and new" "$mon" "^        old \{$"
+n=$(grep -c "updown event {" <<<"$mon")
+[ "$n" = 0 ] && pass "no up or down events for rekeys" ||
+    fail "no up or down events for rekeys" "$n" "$mon"
+tally "$PY" "$HERE/vici_check.py" rekeys "$WORK/u.rekeys" "$WORK/c.rekeys"
+if nsx "$L" ping -c 2 -i 0.2 -W 2 -I 10.10.1.1 10.10.2.1 >/dev/null 2>&1; then
+    pass "after the rekeys: ping through the tunnel"
+else fail "after the rekeys: ping through the tunnel"; fi
+
 r=$(grep -c "added vici connection" "$WORK/uipsecd.log")
 [ "$r" -ge 2 ] && pass "the log names the connections loaded" ||
     fail "the log names the connections loaded" "$r"

@@ -165,6 +165,21 @@ def conns(u_path, c_path, u_name, c_name):
                               "close_action", "local-ts", "remote-ts")])
 
 
+def rekey_events(u_path, c_path):
+    """The first ike-rekey and child-rekey event of each daemon (each has
+    its own, for the same rekey): the same keys, but what is one side's."""
+    u, c = read(u_path), read(c_path)
+    for ev in ("ike-rekey event", "child-rekey event"):
+        if not u.get(ev) or not c.get(ev):
+            result(False, ev + ": both daemons raised one",
+                   "uipsecd %d, charon %d" % (len(u.get(ev, [])), len(c.get(ev, []))))
+            continue
+        (un, ut), (cn, ct) = next(iter(u[ev][0].items())), next(iter(c[ev][0].items()))
+        side = [r"(old\.|new\.)?" + k for k in SIDE_ONLY] + \
+            [r"child-sas\.[^.]+\.(old|new)\.(rekey-time|life-time|use-in|use-out)"]
+        compare_keys(ev, ut, ct, side)
+
+
 def reply_keys(u_path, c_path, reply):
     u, c = read(u_path)[reply + " reply"][0], read(c_path)[reply + " reply"][0]
     # charon's memory figures depend on its build (mallinfo, leak detective)
@@ -179,6 +194,8 @@ def main(argv):
         conns(argv[2], argv[3], argv[4], argv[5])
     elif argv[1] == "keys":
         reply_keys(argv[2], argv[3], argv[4])
+    elif argv[1] == "rekeys":
+        rekey_events(argv[2], argv[3])
     return 1 if FAILED else 0
 
 
