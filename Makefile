@@ -19,7 +19,7 @@ VECTORS    ?= $(abspath ../shared/vectors)
 # build leaves UIPSEC_WERROR off).
 CMAKE_FLAGS = -DUIPSEC_VECTORS=$(VECTORS) -DUIPSEC_WERROR=ON
 
-.PHONY: all deps build asan tsan release fuzz-build demo demo-certs demo-engine test test-unit test-asan test-tsan test-release test-fuzz fuzz-long bench bench-tunnel format clean install
+.PHONY: all deps build asan tsan release fuzz-build demo demo-certs demo-engine test test-unit test-asan test-tsan test-release test-fuzz fuzz-long bench bench-tunnel format clean install scenarios scenarios-quick
 
 all: build
 
@@ -102,6 +102,19 @@ fuzz-long: fuzz-build
 # fuzz target.
 test: test-unit test-asan test-tsan test-release test-fuzz
 	@echo "make test: all suites passed"
+
+# strongSwan's own test scenarios in namespaces (tests/scenarios/run):
+# every scenario with uipsecd on the gateways, or with strongSwan's
+# charon there as the control (SCENARIOS_GATEWAY=strongswan); one line per
+# scenario.  scenarios-quick: the subset ctest runs (scenarios_subset).
+SCENARIOS_GATEWAY ?= uipsecd
+SCENARIOS_JOBS ?= 4
+scenarios: build
+	flock /tmp/uipsec-netns.lock /usr/bin/python3 tests/scenarios/run -j $(SCENARIOS_JOBS) \
+		--gateway $(SCENARIOS_GATEWAY) --uipsecd $(BUILD)/src/daemon/uipsecd
+scenarios-quick: build
+	flock /tmp/uipsec-netns.lock env BUILD=$(abspath $(BUILD)) GATEWAY=$(SCENARIOS_GATEWAY) \
+		bash tests/scenarios/subset.sh
 
 bench: build
 	@$(BUILD)/bench/uipsec-bench

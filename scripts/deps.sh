@@ -10,6 +10,7 @@ libssl-dev libipsec-mb-dev libcjson-dev libmnl-dev libnftables-dev
 libcmocka-dev libseccomp-dev libcurl4-openssl-dev
 python3 python3-scapy python3-cryptography
 iproute2 iputils-ping iperf3 tshark nftables ethtool
+tcpdump iptables conntrack openssl util-linux
 strongswan-charon strongswan-swanctl strongswan-pki libcharon-extra-plugins
 libstrongswan-standard-plugins libstrongswan-extra-plugins
 "
