@@ -18,11 +18,13 @@
 #include "log.h"
 #include "manual_seq.h"
 #include "pairs.h"
+#include "reqids.h"
 #include "routes.h"
 
 struct pairs {
     struct sa_pair **v; /* in order of installation; NULL: a hole */
     size_t n, cap, holes;
+    struct reqids *reqids;            /* reqids.h: of negotiated CHILD_SAs and traps */
     uint32_t ovh_count[PAIR_OVH_MAX]; /* pairs by the overhead of their outbound SA */
 };
 
@@ -207,6 +209,8 @@ static void pair_free(struct daemon *d, struct sa_pair *c)
     guard_pair(d, c, false);
     routes_pair(d, c, false);
     handoff_forget(d, c);
+    if (d->pairs)
+        reqids_drop(d->pairs->reqids, c);
     untrack(d, c);
     for (size_t i = 0; i < c->npol; i++)
         if (c->pol[i])
@@ -410,8 +414,10 @@ void pairs_clear(struct daemon *d)
 {
     for (size_t i = 0; i < pairs_slots(d); i++)
         pair_free(d, d->pairs->v[i]);
-    if (d->pairs)
+    if (d->pairs) {
         free(d->pairs->v);
+        reqids_free(d->pairs->reqids);
+    }
     free(d->pairs);
     d->pairs = NULL;
     uipsec_spd_commit(d->spd);
@@ -490,6 +496,8 @@ static int append(struct daemon *d, struct sa_pair *c)
     }
     c->at = d->pairs->n;
     d->pairs->v[d->pairs->n++] = c;
+    if (c->ike || c->trap)
+        c->reqid = reqids_take(&d->pairs->reqids, c);
     return 0;
 }
 

@@ -55,6 +55,7 @@ struct sa_pair {
     bool routed;                /* routes.c: its outbound selectors hold routes */
     bool handed;                /* handoff.c: a trap's packet waits for the IKE thread */
     uint32_t replaces;          /* IKE: the inbound SPI of the CHILD_SA it rekeyed, or 0 */
+    unsigned reqid;             /* IKE and traps: reqids.h, as charon's (0: none) */
     uint64_t seen_in, seen_out; /* IKE: packets each way at the last tick (ike_life.c) */
     time_t used_in, used_out;   /* and when that count last changed (0: never) */
 };

@@ -173,7 +173,7 @@ static void add_child(struct vici_buf *b, const struct sa_pair *c, time_t now)
     vici_section(b, name);
     vici_kv(b, "name", "%s", c->cfg.name);
     vici_kv(b, "uniqueid", "%u", vici_child_id(c));
-    vici_kv(b, "reqid", "%u", vici_child_id(c));
+    vici_kv(b, "reqid", "%u", c->reqid);
     vici_kv(b, "state", "INSTALLED");
     vici_kv(b, "mode", "%s", c->cfg.mode == UIPSEC_MODE_TUNNEL ? "TUNNEL" : "TRANSPORT");
     vici_kv(b, "protocol", "%s", c->cfg.proto == UIPSEC_PROTO_AH ? "AH" : "ESP");
@@ -273,7 +273,7 @@ void vici_policy(struct vici_buf *b, const struct sa_pair *c)
     vici_section(b, name);
     vici_kv(b, "child", "%s", c->cfg.name);
     vici_kv(b, "ike", "%s", c->conn_name);
-    vici_kv(b, "reqid", "%u", vici_child_id(c));
+    vici_kv(b, "reqid", "%u", c->reqid);
     vici_kv(b, "mode", "%s", c->cfg.mode == UIPSEC_MODE_TUNNEL ? "TUNNEL" : "TRANSPORT");
     add_ts(b, "local-ts", c, UIPSEC_TS_LOCAL);
     add_ts(b, "remote-ts", c, UIPSEC_TS_REMOTE);
