@@ -421,48 +421,51 @@ void ike_cookie_rotate(struct daemon *d)
     d->ike->cookie_rotated = time(NULL);
 }
 
-/* Whether a new IKE_SA_INIT may cost us a key exchange and memory.  Under
- * load (by request rate or half-open SAs), or when its prefix already
- * holds ADMIT_HALF_OPEN_PER_PREFIX, it must echo a cookie: spoofing a
- * peer's address then cannot lock the peer out, for the peer itself
- * proves its address and may hold twice as many.  Each prefix gets only
- * so many full answers a second: no reflection of our answers at a
- * victim whose address the requests carry. */
-static bool admit(struct daemon *d, const uint8_t *buf, size_t len, const struct ike_path *from)
+/* Whether a new IKE_SA_INIT may cost us a key exchange and memory (and
+ * *cookie: whether it echoed our cookie).  Under load (by request rate
+ * or half-open SAs), or when its prefix already holds
+ * ADMIT_HALF_OPEN_PER_PREFIX, it must echo a cookie: spoofing a peer's
+ * address then cannot lock the peer out, for the peer itself proves its
+ * address and may hold more, the more of its SAs complete (admit.h).
+ * Each prefix gets only so many full answers a second unless proven: no
+ * reflection of our answers at a victim whose address the requests
+ * carry.  With the table of half-open SAs full, one goes for it only if
+ * its prefix holds more unearned ones (*victim). */
+static bool admit(struct daemon *d, const uint8_t *buf, size_t len, const struct ike_path *from,
+                  bool *cookie, struct ike_rt **victim)
 {
     uint64_t now = cb_now(NULL);
-    size_t mine = admit_half_open(d->ike->admit, &from->remote);
-    bool busy = admit_init_busy(d->ike->admit, now) || d->ike->n_half_open >= IKE_COOKIE_THRESHOLD;
-    bool proven = false;
+    struct admit *a = d->ike->admit;
+    size_t mine = admit_half_open(a, &from->remote);
+    bool busy = admit_init_busy(a, now) || d->ike->n_half_open >= IKE_COOKIE_THRESHOLD;
 
+    *cookie = false;
+    *victim = NULL;
     if (busy || mine >= ADMIT_HALF_OPEN_PER_PREFIX) {
         if (!cookie_ok(d, buf, len, from))
             return false;
-        proven = true;
+        *cookie = true;
     }
-    if (mine >= ADMIT_HALF_OPEN_PER_PREFIX * (proven ? 2u : 1u)) {
+    if (mine >= admit_window(a, &from->remote, *cookie, now) ||
+        (d->ike->n_half_open >= IKE_HALF_OPEN_MAX &&
+         !(*victim = ike_half_open_victim(d, &from->remote)))) {
         d->drops[DD_IKE_HALF_OPEN]++;
         return false;
     }
-    if (!admit_response_ok(d->ike->admit, &from->remote, now)) {
+    if (!admit_response_ok(a, &from->remote, *cookie, now)) {
         d->drops[DD_IKE_INIT_RATE]++;
         return false;
     }
     return true;
 }
 
-/* The table of half-open SAs is full: the oldest goes, not the newcomer.
- * An attacker must then make IKE_HALF_OPEN_MAX SAs (at a rate its
- * prefixes allow) within a round trip to push out an honest peer's. */
-static void evict_oldest(struct daemon *d)
+/* The table of half-open SAs is full: one of the prefix holding most
+ * that it has not earned goes for the newcomer (admit.h). */
+static void evict(struct daemon *d, struct ike_rt *victim)
 {
-    while (d->ike->n_half_open > IKE_HALF_OPEN_MAX) {
-        struct ike_rt *old = d->ike->half_open_old;
-
-        log_net("%s[%u]: half-open IKE SA evicted for a newer one", old->conn.name, old->id);
-        d->drops[DD_IKE_EVICTED]++;
-        rt_free(old);
-    }
+    log_net("%s[%u]: half-open IKE SA evicted for a newer one", victim->conn.name, victim->id);
+    d->drops[DD_IKE_EVICTED]++;
+    rt_free(victim);
 }
 
 static void respond(struct daemon *d, const uint8_t *buf, size_t len, const struct ike_path *from)
@@ -472,6 +475,8 @@ static void respond(struct daemon *d, const uint8_t *buf, size_t len, const stru
     char err[300];
     enum ike_init_drop why = IKE_INIT_DROP_NONE;
     enum ike_rx rx;
+    bool cookie;
+    struct ike_rt *victim;
 
     if (!conn) {
         d->drops[DD_IKE_NO_CONN]++;
@@ -479,7 +484,7 @@ static void respond(struct daemon *d, const uint8_t *buf, size_t len, const stru
                 addr_str(&from->remote, err, sizeof(err)));
         return;
     }
-    if (!admit(d, buf, len, from))
+    if (!admit(d, buf, len, from, &cookie, &victim))
         return;
     if (!(rt = rt_new(d, conn, from)))
         return;
@@ -505,8 +510,9 @@ static void respond(struct daemon *d, const uint8_t *buf, size_t len, const stru
     }
     ike_table_link(d, rt);
     if (rt->sa->state == IKE_SA_INIT_DONE) {
-        ike_half_open_add(rt);
-        evict_oldest(d);
+        ike_half_open_add(rt, cookie);
+        if (victim && victim->half_open)
+            evict(d, victim);
     }
     ike_rt_after(rt);
 }

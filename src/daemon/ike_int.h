@@ -8,6 +8,7 @@
 #ifndef UIPSECD_IKE_INT_H
 #define UIPSECD_IKE_INT_H
 
+#include "admit.h"
 #include "ike.h"
 #include "log.h"
 
@@ -25,8 +26,7 @@ struct ike_state {
     time_t cookie_rotated;
     struct admit *admit;                          /* admit.c: who may cost IKE work */
     struct ike_spis *spis;                        /* ike_table.c: the IKE SAs by SPI */
-    struct ike_rt *half_open_old, *half_open_new; /* waiting for IKE_AUTH */
-    size_t n_half_open;
+    size_t n_half_open;                           /* responder SAs waiting for IKE_AUTH */
     struct ike_revoc *revoc;       /* revoc.h: fetched CRLs and OCSP answers */
     struct fetch_client *fetch;    /* fetch.h: the way to the fetcher */
     struct ike_creds_cache *creds; /* ike_creds.h: certificates per connection */
@@ -37,9 +37,9 @@ struct ike_rt {
     struct daemon *d;
     struct ike_rt *next, **pprev; /* d->ike->list */
     struct ike_rt *spi_next;      /* linked (it has an SA): in d->ike->spis */
-    /* a responder SA waiting for IKE_AUTH: on d's list of those, oldest
-     * first, and counted for its address's prefix (admit.h) */
-    struct ike_rt *ho_next, *ho_prev;
+    /* a responder SA waiting for IKE_AUTH: counted for its address's
+     * prefix, on its list of those (admit.h) */
+    struct admit_ho ho;
     bool half_open;
     bool quiet;           /* its failure was logged rate-limited already */
     struct ike_sa *sa;    /* NULL only while it is being made */
@@ -100,7 +100,10 @@ void ike_tables_close(struct daemon *d);
 void ike_table_link(struct daemon *d, struct ike_rt *rt);
 void ike_table_unlink(struct ike_rt *rt);
 struct ike_rt *ike_table_find(struct daemon *d, const struct ike_hdr *h);
-void ike_half_open_add(struct ike_rt *rt);
+void ike_half_open_add(struct ike_rt *rt, bool cookie); /* admitted on an echoed cookie */
 void ike_half_open_del(struct ike_rt *rt);
+/* The table of them is full: the one to evict for a newcomer from
+ * `from` (admit_victim), or NULL. */
+struct ike_rt *ike_half_open_victim(struct daemon *d, const struct uipsec_addr *from);
 
 #endif

@@ -65,21 +65,22 @@ static void test_prefixes(void **state)
     struct uipsec_addr x1 = v6("2001:db8:1:2::1"), x2 = v6("2001:db8:1:2:ffff::9"),
                        y = v6("2001:db8:1:3::1"), p = v4(1, 1), q = v4(1, 2);
     uint8_t k1[9], k2[9];
+    struct admit_ho h[3];
 
     (void)state;
     admit_prefix(&x1, k1);
     admit_prefix(&x2, k2);
     assert_memory_equal(k1, k2, 9);
-    admit_half_open_add(a, &x1);
-    admit_half_open_add(a, &x2);
-    admit_half_open_add(a, &p);
+    admit_half_open_add(a, &x1, &h[0], false);
+    admit_half_open_add(a, &x2, &h[1], false);
+    admit_half_open_add(a, &p, &h[2], false);
     assert_int_equal(admit_half_open(a, &x1), 2); /* one /64 */
     assert_int_equal(admit_half_open(a, &y), 0);
     assert_int_equal(admit_half_open(a, &p), 1); /* IPv4: the address */
     assert_int_equal(admit_half_open(a, &q), 0);
-    admit_half_open_del(a, &x2);
-    admit_half_open_del(a, &p);
-    admit_half_open_del(a, &p); /* not below 0 */
+    admit_half_open_del(a, &h[1], false, 1000);
+    admit_half_open_del(a, &h[2], false, 1000);
+    admit_half_open_del(a, &h[2], false, 1000); /* not twice */
     assert_int_equal(admit_half_open(a, &x1), 1);
     assert_int_equal(admit_half_open(a, &p), 0);
     admit_free(a);
@@ -92,12 +93,13 @@ static void test_response_rate(void **state)
 
     (void)state;
     for (int i = 0; i < ADMIT_RESPONSE_BURST; i++)
-        assert_true(admit_response_ok(a, &p, 1000));
-    assert_false(admit_response_ok(a, &p, 1000));
-    assert_true(admit_response_ok(a, &q, 1000)); /* another source's budget */
-    assert_false(admit_response_ok(a, &p, 1100));
-    assert_true(admit_response_ok(a, &p, 1200)); /* 5 a second */
-    assert_false(admit_response_ok(a, &p, 1200));
+        assert_true(admit_response_ok(a, &p, false, 1000));
+    assert_false(admit_response_ok(a, &p, false, 1000));
+    assert_false(admit_response_ok(a, &p, true, 1000)); /* a cookie alone: no more */
+    assert_true(admit_response_ok(a, &q, false, 1000)); /* another source's budget */
+    assert_false(admit_response_ok(a, &p, false, 1100));
+    assert_true(admit_response_ok(a, &p, false, 1200)); /* 5 a second */
+    assert_false(admit_response_ok(a, &p, false, 1200));
     admit_free(a);
 }
 
@@ -211,18 +213,19 @@ static void test_recycling(void **state)
 {
     struct admit *a = admit_new();
     struct uipsec_addr pinned = v4(8, 1), first = v4(8, 2);
+    struct admit_ho h;
 
     (void)state;
-    admit_half_open_add(a, &pinned);
+    admit_half_open_add(a, &pinned, &h, false);
     for (int i = 0; i < ADMIT_RESPONSE_BURST; i++)
-        assert_true(admit_response_ok(a, &first, 1000));
-    assert_false(admit_response_ok(a, &first, 1000));
+        assert_true(admit_response_ok(a, &first, false, 1000));
+    assert_false(admit_response_ok(a, &first, false, 1000));
     for (unsigned i = 0; i < ADMIT_PREFIXES; i++) {
         struct uipsec_addr x = {.family = 4, .bytes = {11, (uint8_t)(i >> 8), (uint8_t)i, 1}};
 
-        assert_true(admit_response_ok(a, &x, 1000));
+        assert_true(admit_response_ok(a, &x, false, 1000));
     }
-    assert_true(admit_response_ok(a, &first, 1000)); /* forgotten: a fresh budget */
+    assert_true(admit_response_ok(a, &first, false, 1000)); /* forgotten: a fresh budget */
     assert_int_equal(admit_half_open(a, &pinned), 1);
     admit_free(a);
 }
