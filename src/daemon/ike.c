@@ -295,6 +295,7 @@ static void drop_children(struct ike_rt *rt)
 static void rt_free(struct ike_rt *rt)
 {
     ike_half_open_del(rt);
+    ike_pace_end(rt, false);
     ike_table_unlink(rt);
     drop_children(rt);
     ike_sa_free(rt->sa);
@@ -335,6 +336,7 @@ void ike_reap(struct daemon *d)
             }
         rt_free(rt); /* unlinks it: *pp is the next one */
     }
+    ike_pace_run(d); /* initiations that waited for those */
 }
 
 /* After every event: keys to log, the news to tell. */
@@ -350,6 +352,8 @@ void ike_rt_after(struct ike_rt *rt)
     }
     if (rt->half_open && sa->state != IKE_SA_INIT_DONE)
         ike_half_open_del(rt);
+    if (rt->paced && sa->state != IKE_SA_INIT_SENT && sa->state != IKE_SA_AUTH_SENT)
+        ike_pace_end(rt, sa->state == IKE_SA_ESTABLISHED);
     if (sa->state == IKE_SA_ESTABLISHED && !rt->established) {
         char id[2 * IKE_ID_MAX + 2];
 
@@ -423,14 +427,14 @@ void ike_cookie_rotate(struct daemon *d)
 
 /* Whether a new IKE_SA_INIT may cost us a key exchange and memory (and
  * *cookie: whether it echoed our cookie).  Under load (by request rate
- * or half-open SAs), or when its prefix already holds
- * ADMIT_HALF_OPEN_PER_PREFIX, it must echo a cookie: spoofing a peer's
- * address then cannot lock the peer out, for the peer itself proves its
- * address and may hold more, the more of its SAs complete (admit.h).
- * Each prefix gets only so many full answers a second unless proven: no
- * reflection of our answers at a victim whose address the requests
- * carry.  With the table of half-open SAs full, one goes for it only if
- * its prefix holds more unearned ones (*victim). */
+ * or half-open SAs), when its prefix already holds
+ * ADMIT_HALF_OPEN_PER_PREFIX, or has had its ADMIT_RESPONSE_RATE full
+ * answers, it must echo a cookie: spoofing a peer's address then cannot
+ * lock the peer out, for the peer itself proves its address and may hold
+ * more, the more of its SAs complete (admit.h); our answers cannot be
+ * reflected at a victim whose address the requests carry (a COOKIE answer
+ * is smaller than the request).  With the table of half-open SAs full,
+ * one goes for it only if its prefix holds more unearned ones (*victim). */
 static bool admit(struct daemon *d, const uint8_t *buf, size_t len, const struct ike_path *from,
                   bool *cookie, struct ike_rt **victim)
 {
@@ -441,7 +445,8 @@ static bool admit(struct daemon *d, const uint8_t *buf, size_t len, const struct
 
     *cookie = false;
     *victim = NULL;
-    if (busy || mine >= ADMIT_HALF_OPEN_PER_PREFIX) {
+    if (busy || mine >= ADMIT_HALF_OPEN_PER_PREFIX ||
+        !admit_response_ok(a, &from->remote, false, now)) {
         if (!cookie_ok(d, buf, len, from))
             return false;
         *cookie = true;
@@ -452,7 +457,7 @@ static bool admit(struct daemon *d, const uint8_t *buf, size_t len, const struct
         d->drops[DD_IKE_HALF_OPEN]++;
         return false;
     }
-    if (!admit_response_ok(a, &from->remote, *cookie, now)) {
+    if (*cookie && !admit_response_ok(a, &from->remote, true, now)) {
         d->drops[DD_IKE_INIT_RATE]++;
         return false;
     }
@@ -694,6 +699,12 @@ int ike_initiate_conn(struct daemon *d, const struct cfg_conn *conn, unsigned k,
                  "%s: remote_addrs is %%any, so it can only respond; set remote_addrs", conn->name);
         return -1;
     }
+    if (ike_pace_queue(d, conn, k)) {
+        log_info("%s: CHILD_SA %s queued: our IKE SAs to that peer in the making are many",
+                 conn->name, conn->children[k].name);
+        err[0] = '\0';
+        return 0;
+    }
     if (!path.local.family)
         path.local = ike_io_source_for(&conn->remote);
     if (!path.local.family || !(rt = rt_new(d, conn, &path))) {
@@ -717,6 +728,7 @@ int ike_initiate_conn(struct daemon *d, const struct cfg_conn *conn, unsigned k,
     }
     rt->child_pending[k] = true;
     ike_table_link(d, rt);
+    ike_pace_start(rt);
     ike_rt_log(rt, LOG_INFO, "initiating to %s for CHILD_SA %s",
                addr_str(&conn->remote, err, err_len), conn->children[k].name);
     err[0] = '\0';

@@ -15,6 +15,7 @@
 struct admit;
 struct fetch_client;
 struct ike_creds_cache;
+struct ike_pace;
 struct ike_spis;
 
 struct ike_state {
@@ -27,6 +28,7 @@ struct ike_state {
     struct admit *admit;                          /* admit.c: who may cost IKE work */
     struct ike_spis *spis;                        /* ike_table.c: the IKE SAs by SPI */
     size_t n_half_open;                           /* responder SAs waiting for IKE_AUTH */
+    struct ike_pace *pace;                        /* ike_pace.c: our initiations per peer */
     struct ike_revoc *revoc;       /* revoc.h: fetched CRLs and OCSP answers */
     struct fetch_client *fetch;    /* fetch.h: the way to the fetcher */
     struct ike_creds_cache *creds; /* ike_creds.h: certificates per connection */
@@ -41,6 +43,7 @@ struct ike_rt {
      * prefix, on its list of those (admit.h) */
     struct admit_ho ho;
     bool half_open;
+    bool paced; /* an initiation counted in flight to its peer (ike_pace.c) */
     bool quiet;           /* its failure was logged rate-limited already */
     struct ike_sa *sa;    /* NULL only while it is being made */
     struct ike_path path; /* where it started (the SA's own path after that) */
@@ -105,5 +108,18 @@ void ike_half_open_del(struct ike_rt *rt);
 /* The table of them is full: the one to evict for a newcomer from
  * `from` (admit_victim), or NULL. */
 struct ike_rt *ike_half_open_victim(struct daemon *d, const struct uipsec_addr *from);
+
+/* ike_pace.c: our initiations to one peer address, at most a window of
+ * them waiting for IKE_AUTH at a time; the others queue.  queue: whether
+ * the initiation of conn's child k waits (queued; 0 for the caller);
+ * start: rt was sent, it counts; end: it is up (ok) or failed or gone;
+ * run (after every event): starts what may start now. */
+#define IKE_PACE_WINDOW     8 /* below twice ADMIT_HALF_OPEN_PER_PREFIX */
+#define IKE_PACE_WINDOW_MAX 64
+bool ike_pace_queue(struct daemon *d, const struct cfg_conn *conn, unsigned k);
+void ike_pace_start(struct ike_rt *rt);
+void ike_pace_end(struct ike_rt *rt, bool ok);
+void ike_pace_run(struct daemon *d);
+void ike_pace_free(struct daemon *d);
 
 #endif

@@ -58,6 +58,7 @@ void ike_tables_close(struct daemon *d)
     if (!d->ike)
         return;
     admit_free(d->ike->admit);
+    ike_pace_free(d);
     free(d->ike->spis);
     OPENSSL_cleanse(d->ike->cookie_secret, sizeof(d->ike->cookie_secret));
     free(d->ike);

@@ -30,39 +30,38 @@ LIMIT=${LIMIT:-60}
 passed=0 failed=0
 
 # conf L|R: N connections c0..c(N-1), selectors 10.20.x.y/32 (left) and
-# 10.30.x.y/32 (right) for connection x*250+y.
+# 10.30.x.y/32 (right) for connection x*250+y-1, each its own PSK.
 conf() {
-    local me=left peer=right laddr=192.0.2.1 raddr=192.0.2.2 lnet=20 rnet=30 start=start i ts
-    if [ "$1" = R ]; then
-        me=right peer=left laddr=192.0.2.2 raddr=192.0.2.1 lnet=30 rnet=20 start=none
-    fi
-    echo "# test_scale.sh: the $me gateway, $N connections"
-    echo "connections {"
-    for ((i = 0; i < N; i++)); do
-        ts="$((i / 250)).$((i % 250 + 1))"
-        cat <<EOF
-    c$i {
-        local_addrs = $laddr
-        remote_addrs = $raddr
+    $PY - "$1" "$N" "$PSK_SEED" <<'PYEOF'
+import base64, sys
+side, n, seed = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+me, peer, laddr, raddr, lnet, rnet, start = (
+    ("right", "left", "192.0.2.2", "192.0.2.1", 30, 20, "none") if side == "R" else
+    ("left", "right", "192.0.2.1", "192.0.2.2", 20, 30, "start"))
+out = ["# test_scale.sh: the %s gateway, %d connections" % (me, n), "connections {"]
+for i in range(n):
+    ts = "%d.%d" % (i // 250, i % 250 + 1)
+    out.append("""    c%d {
+        local_addrs = %s
+        remote_addrs = %s
         proposals = aes256gcm16-prfsha256-x25519
         local { auth = psk
-            id = c$i.$me.test }
+            id = c%d.%s.test }
         remote { auth = psk
-            id = c$i.$peer.test }
-        children { c$i { local_ts = 10.$lnet.$ts/32
-                remote_ts = 10.$rnet.$ts/32
+            id = c%d.%s.test }
+        children { c%d { local_ts = 10.%d.%s/32
+                remote_ts = 10.%d.%s/32
                 esp_proposals = aes256gcm16
-                start_action = $start } }
-    }
-EOF
-    done
-    echo "}"
-    echo "secrets {"
-    for ((i = 0; i < N; i++)); do
-        printf '    ike-c%d { id-1 = c%d.left.test\n        id-2 = c%d.right.test\n' "$i" "$i" "$i"
-        printf '        secret = 0s%s }\n' "$(printf 'scale-%06d-%s' "$i" "$PSK_SEED" | base64)"
-    done
-    echo "}"
+                start_action = %s } }
+    }""" % (i, laddr, raddr, i, me, i, peer, i, lnet, ts, rnet, ts, start))
+out += ["}", "secrets {"]
+for i in range(n):
+    key = base64.b64encode(("scale-%06d-%s" % (i, seed)).encode()).decode()
+    out.append("    ike-c%d { id-1 = c%d.left.test\n        id-2 = c%d.right.test\n"
+               "        secret = 0s%s }" % (i, i, i, key))
+out.append("}")
+print("\n".join(out))
+PYEOF
 }
 
 # children NS: the CHILD_SAs NS lists as installed.
@@ -95,7 +94,7 @@ while :; do
         echo "# after ${took} s: $cl CHILD_SAs up on the left, $cr on the right"
         next=$((next + 5))
     fi
-    sleep 0.2
+    sleep 0.5
 done
 rate=$(awk -v n="$cr" -v t="$took" 'BEGIN { printf "%.0f", (t > 0 ? n / t : 0) }')
 echo "# $N connections initiated at once: $cl CHILD_SAs up on the left, $cr on the right after ${took} s ($rate a second)"
