@@ -473,7 +473,11 @@ uint64_t admit_auth_wait(struct admit *a, const struct ike_id *id, const struct 
 {
     struct admit_prefix *p = prefix_get(a, from, true);
     struct idrec *r = id_get(a, id, false);
-    uint64_t ws = p ? wait_of(&p->auth, now_ms) : 0, wi = r ? wait_of(&r->auth, now_ms) : 0;
+    /* a source whose SAs complete (credit) is a gateway with many peers
+     * behind one address: its failures back off per identity (and cost
+     * it credit, admit_half_open_del), not for all of them at once */
+    uint64_t ws = p && !p->credit ? wait_of(&p->auth, now_ms) : 0;
+    uint64_t wi = r ? wait_of(&r->auth, now_ms) : 0;
     char who[2 * IKE_ID_MAX + 2], where[INET6_ADDRSTRLEN + 4];
 
     if (!ws && !wi)

@@ -35,8 +35,10 @@
  *    oldest half-open SA of the prefix holding most SAs it has not earned
  *    (its count less its credit), and only if that prefix holds more
  *    than the newcomer's; a well-behaved peer's earned SAs go last.
- *  - Failed IKE_AUTH authentications back off per source prefix and per
- *    peer identity: after ADMIT_AUTH_FREE failures each further try waits
+ *  - Failed IKE_AUTH authentications back off per source prefix (unless
+ *    it has credit: one failing identity behind a gateway must not stop
+ *    the others; its failures halve the credit) and per peer identity:
+ *    after ADMIT_AUTH_FREE failures each further try waits
  *    twice as long, from 1 s up to ADMIT_AUTH_BACKOFF_MAX_MS; a success
  *    forgives, and so do ADMIT_AUTH_FORGET_S without failure.  Their log
  *    lines are rate limited, with a summary of what was suppressed.

@@ -230,6 +230,98 @@ static void test_recycling(void **state)
     admit_free(a);
 }
 
+/* Progress earns half-open SAs: cookie-proven requests of a prefix whose
+ * SAs complete IKE_AUTH get ADMIT_CREDIT_PER_DONE more per completion,
+ * and answers beyond ADMIT_RESPONSE_RATE; unfinished cookie-proven SAs
+ * halve the credit, cookie-less ones (anyone's, spoofed) do not; idle
+ * credit is forgotten. */
+static void test_progress_credit(void **state)
+{
+    struct admit *a = admit_new();
+    struct uipsec_addr gw = v4(9, 1);
+    struct admit_ho h[40];
+    uint64_t t = 5000;
+
+    (void)state;
+    assert_int_equal(admit_window(a, &gw, false, t), ADMIT_HALF_OPEN_PER_PREFIX);
+    assert_int_equal(admit_window(a, &gw, true, t), 2 * ADMIT_HALF_OPEN_PER_PREFIX);
+    for (int i = 0; i < 10; i++)
+        admit_half_open_add(a, &gw, &h[i], true);
+    for (int i = 0; i < 10; i++)
+        admit_half_open_del(a, &h[i], true, t); /* all completed */
+    assert_int_equal(admit_window(a, &gw, true, t), 10 + 10 * ADMIT_CREDIT_PER_DONE);
+    assert_int_equal(admit_window(a, &gw, false, t), ADMIT_HALF_OPEN_PER_PREFIX);
+    for (int i = 0; i < 100; i++) /* no answer rate limit for it, with a cookie */
+        assert_true(admit_response_ok(a, &gw, true, t));
+    /* a cookie-less SA under its address that expires: no cost */
+    admit_half_open_add(a, &gw, &h[0], false);
+    admit_half_open_del(a, &h[0], false, t);
+    assert_int_equal(admit_window(a, &gw, true, t), 30);
+    /* a cookie-proven one that fails: halved */
+    admit_half_open_add(a, &gw, &h[0], true);
+    admit_half_open_del(a, &h[0], false, t);
+    assert_int_equal(admit_window(a, &gw, true, t), 20);
+    /* bounded */
+    for (int n = 0; n < 1000; n++) {
+        admit_half_open_add(a, &gw, &h[0], true);
+        admit_half_open_del(a, &h[0], true, t);
+    }
+    assert_int_equal(admit_window(a, &gw, true, t), ADMIT_HALF_OPEN_PREFIX_MAX);
+    /* with credit, failures of one identity back off that identity only */
+    struct ike_id bad = fqdn("bad.example"), good = fqdn("good.example");
+    const char *why = NULL;
+    for (int i = 0; i < 5; i++)
+        admit_auth_result(a, &bad, &gw, false, NULL, t);
+    assert_int_equal(admit_auth_wait(a, &good, &gw, t, &why), 0);
+    assert_true(admit_auth_wait(a, &bad, &gw, t, &why) > 0);
+    assert_string_equal(why, "identity");
+    /* forgotten without progress */
+    t += (uint64_t)ADMIT_CREDIT_FORGET_S * 1000;
+    assert_int_equal(admit_window(a, &gw, true, t), 2 * ADMIT_HALF_OPEN_PER_PREFIX);
+    int answered = 0;
+    for (int i = 0; i < 100; i++) /* and the answer rate is the common one again */
+        answered += admit_response_ok(a, &gw, true, t);
+    assert_int_equal(answered, ADMIT_RESPONSE_BURST);
+    admit_free(a);
+}
+
+/* The table full: the victim is the oldest SA of the prefix holding most
+ * that it has not earned, never one of a prefix holding as many as the
+ * newcomer's, never the newcomer's own. */
+static void test_victim(void **state)
+{
+    struct admit *a = admit_new();
+    struct uipsec_addr gw = v4(10, 1), f1 = v4(10, 2), f2 = v4(10, 3), honest = v4(10, 4);
+    struct admit_ho g[30], x1[10], x2[10];
+    uint64_t t = 1000;
+
+    (void)state;
+    assert_null(admit_victim(a, &honest)); /* nothing held */
+    for (int i = 0; i < 10; i++) {         /* the gateway earns 20 */
+        admit_half_open_add(a, &gw, &g[i], true);
+        admit_half_open_del(a, &g[i], true, t);
+    }
+    for (int i = 0; i < 30; i++) /* and holds 30: 10 unearned */
+        admit_half_open_add(a, &gw, &g[i], true);
+    for (int i = 0; i < 10; i++)
+        admit_half_open_add(a, &f1, &x1[i], true);
+    for (int i = 0; i < 9; i++)
+        admit_half_open_add(a, &f2, &x2[i], true);
+    /* top: 10 unearned (gateway and f1); both newer than f2's */
+    struct admit_ho *v = admit_victim(a, &honest);
+    assert_true(v == &x1[0] || v == &g[0]);
+    assert_null(admit_victim(a, &f1)); /* f1 holds as many as any */
+    v = admit_victim(a, &f2);          /* f2 holds 9: takes from a 10 */
+    assert_true(v == &x1[0] || v == &g[0]);
+    admit_half_open_del(a, &g[29], true, t); /* the gateway progresses */
+    assert_ptr_equal(admit_victim(a, &honest), &x1[0]);
+    assert_ptr_equal(admit_victim(a, &f2), &x1[0]);
+    admit_half_open_del(a, &x1[0], false, t);           /* evicted */
+    assert_ptr_equal(admit_victim(a, &honest), &x1[1]); /* f1 and f2 at 9: the newer to move */
+    assert_null(admit_victim(a, &f2));
+    admit_free(a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -240,6 +332,8 @@ int main(void)
         cmocka_unit_test(test_identity_and_forgetting),
         cmocka_unit_test(test_log_summary),
         cmocka_unit_test(test_recycling),
+        cmocka_unit_test(test_progress_credit),
+        cmocka_unit_test(test_victim),
     };
 
     log_set_level(LOG_INFO);
