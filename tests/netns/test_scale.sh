@@ -19,8 +19,14 @@
 # up in 60 s (66 of 100 in 90 s), and an initiator that sends all its
 # IKE_SA_INIT at once, unpaced, took 33 s.  About 20 s in all.
 #
-# Environment: N (default 1000), LIMIT seconds (default above); KEEP=1
-# keeps $WORK; DEBUG=1 runs the daemons with --debug.
+# FLOOD=1: first fills the right's table of half-open SAs (IKE_HALF_OPEN_MAX)
+# from 100 more addresses that echo cookies and never send IKE_AUTH
+# (ike_flood.py init-cookie): the gateway still gets all N up in time,
+# none of its half-open SAs evicted (an evicted one would make its
+# IKE_AUTH count ike-unknown-spi), the flood's evicted for it.
+#
+# Environment: N (default 1000), LIMIT seconds (default above), FLOOD;
+# KEEP=1 keeps $WORK; DEBUG=1 runs the daemons with --debug.
 set -uo pipefail
 NS_L=${NS_L:-uipsec-scl-l}
 NS_R=${NS_R:-uipsec-scl-r}
@@ -38,9 +44,9 @@ passed=0 failed=0
 # conf L|R: N connections c0..c(N-1), selectors 10.20.x.y/32 (left) and
 # 10.30.x.y/32 (right) for connection x*250+y-1, each its own PSK.
 conf() {
-    $PY - "$1" "$N" "$PSK_SEED" <<'PYEOF'
+    $PY - "$1" "$N" "$PSK_SEED" "${FLOOD:-}" <<'PYEOF'
 import base64, sys
-side, n, seed = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+side, n, seed, flood = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
 me, peer, laddr, raddr, lnet, rnet, start = (
     ("right", "left", "192.0.2.2", "192.0.2.1", 30, 20, "none") if side == "R" else
     ("left", "right", "192.0.2.1", "192.0.2.2", 20, 30, "start"))
@@ -60,6 +66,16 @@ for i in range(n):
                 esp_proposals = aes256gcm16
                 start_action = %s } }
     }""" % (i, laddr, raddr, i, me, i, peer, i, lnet, ts, rnet, ts, start))
+if side == "R" and flood:  # answers anyone: the flood's half-open SAs
+    out.append("""    rw {
+        local_addrs = 192.0.2.2
+        proposals = aes256gcm16-prfsha256-x25519
+        local { auth = psk
+            id = right.rw.test }
+        remote { auth = psk }
+        children { rw { local_ts = 10.31.0.0/16
+                remote_ts = dynamic } }
+    }""")
 out += ["}", "secrets {"]
 for i in range(n):
     key = base64.b64encode(("scale-%06d-%s" % (i, seed)).encode()).decode()
@@ -88,6 +104,30 @@ if ! start_daemon "$NS_R" "$WORK/right.conf"; then
     suite_end test_scale.sh
     exit 1
 fi
+# drop NAME: the right's drop counter NAME.
+drop() {
+    ctl "$NS_R" --json status | $PY -c 'import json, sys; print(json.load(sys.stdin)["drops"].get(sys.argv[1], 0))' "$1"
+}
+# half_open: the right's IKE SAs not established.
+half_open() {
+    ctl "$NS_R" --json list-sas | $PY -c '
+import json, sys
+print(sum(s["state"] != "ESTABLISHED" for s in json.load(sys.stdin).get("ike_sas", [])))'
+}
+if [ -n "${FLOOD:-}" ]; then
+    for i in $(seq 10 109); do nsx "$NS_L" ip addr add 192.0.2.$i/24 dev veth-ul; done
+    src=$(seq -s, -f '192.0.2.%g' 10 109)
+    for pass in 1 2 3 4; do # each address gets 10 answers a second: again if short
+        IKE_FLOOD_SEED=scale$pass nsx "$NS_L" "$PY" "$HERE/ike_flood.py" init-cookie --count 2000 \
+            --src "$src" --same-ke --burst 50 --pause 0.02 >/dev/null 2>&1
+        ho=$(half_open)
+        [ "$ho" -ge 990 ] && break
+        sleep 2.5
+    done
+    echo "# the flood holds $ho half-open SAs on the right (IKE_HALF_OPEN_MAX 1000)"
+    [ "$ho" -ge 990 ] || fail "the flood fills the right's half-open table (>= 990)" "half-open: $ho"
+    unknown0=$(drop ike-unknown-spi) evicted0=$(drop ike-half-open-evicted)
+fi
 t0=$EPOCHREALTIME
 start_daemon "$NS_L" "$WORK/left.conf" || fail "the left uipsecd starts with $N connections"
 cl=0 cr=0 next=0
@@ -104,8 +144,8 @@ while :; do
 done
 rate=$(awk -v n="$cr" -v t="$took" 'BEGIN { printf "%.0f", (t > 0 ? n / t : 0) }')
 echo "# $N connections initiated at once: $cl CHILD_SAs up on the left, $cr on the right after ${took} s ($rate a second)"
-for k in ike-cookie-required ike-half-open-limit ike-init-rate-limited ike-half-open-evicted ike-auth-backoff; do
-    echo "# right drops $k: $(ctl "$NS_R" --json status | $PY -c 'import json, sys; print(json.load(sys.stdin)["drops"].get(sys.argv[1], 0))' "$k")"
+for k in ike-cookie-required ike-half-open-limit ike-init-rate-limited ike-half-open-evicted ike-auth-backoff ike-unknown-spi; do
+    echo "# right drops $k: $(drop $k)"
 done
 if [ "$cl" -ge "$N" ] && [ "$cr" -ge "$N" ]; then
     pass "all $N CHILD_SAs installed on both sides within $LIMIT s (${took} s, $rate a second)"
@@ -113,5 +153,14 @@ else
     fail "all $N CHILD_SAs installed on both sides within $LIMIT s" \
         "left $cl, right $cr after ${took} s" "right: $(grep -E 'warn|fail' "$WORK/$NS_R.log" | head -5)" \
         "left: $(grep -E 'warn|fail' "$WORK/$NS_L.log" | head -5)"
+fi
+if [ -n "${FLOOD:-}" ]; then
+    unknown=$(($(drop ike-unknown-spi) - unknown0)) evicted=$(($(drop ike-half-open-evicted) - evicted0))
+    if [ "$unknown" = 0 ] && [ "$evicted" -gt 0 ]; then
+        pass "amid the flood: the flood's half-open SAs evicted for the gateway's ($evicted), none of the gateway's (ike-unknown-spi +0)"
+    else
+        fail "amid the flood: the flood's half-open SAs evicted for the gateway's, none of the gateway's" \
+            "ike-half-open-evicted +$evicted, ike-unknown-spi +$unknown"
+    fi
 fi
 suite_end test_scale.sh
