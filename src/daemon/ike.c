@@ -699,9 +699,7 @@ int ike_initiate_conn(struct daemon *d, const struct cfg_conn *conn, unsigned k,
                  "%s: remote_addrs is %%any, so it can only respond; set remote_addrs", conn->name);
         return -1;
     }
-    if (ike_pace_queue(d, conn, k)) {
-        log_info("%s: CHILD_SA %s queued: our IKE SAs to that peer in the making are many",
-                 conn->name, conn->children[k].name);
+    if (ike_pace_queue(d, conn, k)) { /* starts as ours to that peer complete */
         err[0] = '\0';
         return 0;
     }

@@ -83,6 +83,10 @@ bool ike_pace_queue(struct daemon *d, const struct cfg_conn *conn, unsigned k)
     memcpy(j->conn, conn->name, sizeof(j->conn));
     memcpy(j->child, conn->children[k].name, sizeof(j->child));
     j->k = k;
+    if (!e->head)
+        log_info("%s: initiation queued, and those after it to the same peer: %u of our IKE SAs "
+                 "to it wait for IKE_AUTH (ike_pace.c)",
+                 conn->name, e->in_flight);
     *e->tail = j;
     e->tail = &j->next;
     d->ike->pace->queued++;
