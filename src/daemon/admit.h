@@ -19,8 +19,9 @@
  *    SAs for requests that echo a cookie, up to ADMIT_HALF_OPEN_PREFIX_MAX
  *    in all (half the table), and lifts the answer rate for them (the
  *    cookie already proves the address: no reflection).  The window so
- *    doubles each round trip, as TCP's slow start; a gateway bringing up
- *    hundreds of tunnels to us gets them at the speed it authenticates.
+ *    grows each round trip by twice what completed, as in TCP's slow
+ *    start; a gateway bringing up hundreds of tunnels to us gets them at
+ *    the speed it authenticates (and paces itself: ike_pace.c).
  *    Each of its cookie-proven half-open SAs that fails, expires or is
  *    evicted halves the credit; ADMIT_CREDIT_FORGET_S without a completion
  *    forgets it.  Cookie-less SAs never cost credit: a spoofer cannot
