@@ -25,10 +25,10 @@ struct ike_state {
     uint8_t cookie_secret[2][32]; /* IKE cookies: generation g uses [g & 1] */
     uint8_t cookie_gen;
     time_t cookie_rotated;
-    struct admit *admit;                          /* admit.c: who may cost IKE work */
-    struct ike_spis *spis;                        /* ike_table.c: the IKE SAs by SPI */
-    size_t n_half_open;                           /* responder SAs waiting for IKE_AUTH */
-    struct ike_pace *pace;                        /* ike_pace.c: our initiations per peer */
+    struct admit *admit;           /* admit.c: who may cost IKE work */
+    struct ike_spis *spis;         /* ike_table.c: the IKE SAs by SPI */
+    size_t n_half_open;            /* responder SAs waiting for IKE_AUTH */
+    struct ike_pace *pace;         /* ike_pace.c: our initiations per peer */
     struct ike_revoc *revoc;       /* revoc.h: fetched CRLs and OCSP answers */
     struct fetch_client *fetch;    /* fetch.h: the way to the fetcher */
     struct ike_creds_cache *creds; /* ike_creds.h: certificates per connection */
@@ -43,7 +43,7 @@ struct ike_rt {
      * prefix, on its list of those (admit.h) */
     struct admit_ho ho;
     bool half_open;
-    bool paced; /* an initiation counted in flight to its peer (ike_pace.c) */
+    bool paced;           /* an initiation counted in flight to its peer (ike_pace.c) */
     bool quiet;           /* its failure was logged rate-limited already */
     struct ike_sa *sa;    /* NULL only while it is being made */
     struct ike_path path; /* where it started (the SA's own path after that) */
