@@ -19,7 +19,7 @@ VECTORS    ?= $(abspath ../shared/vectors)
 # build leaves UIPSEC_WERROR off).
 CMAKE_FLAGS = -DUIPSEC_VECTORS=$(VECTORS) -DUIPSEC_WERROR=ON
 
-.PHONY: all deps build asan tsan release fuzz-build demo demo-certs demo-engine test test-unit test-asan test-tsan test-release test-fuzz fuzz-long bench bench-tunnel scale format clean install
+.PHONY: all deps build asan tsan release fuzz-build demo demo-certs demo-engine test test-unit test-asan test-tsan test-release test-fuzz fuzz-long bench bench-tunnel format clean install
 
 all: build
 
@@ -116,6 +116,7 @@ bench-tunnel: build
 # 1000 IKE tunnels at once between two uipsecd with the default admission
 # limits, amid a flood that fills the responder's half-open table (root;
 # about 30 s); make test runs 200 (netns_scale).
+.PHONY: scale
 scale: build
 	@BUILD=$(abspath $(BUILD)) N=1000 FLOOD=1 bash tests/netns/test_scale.sh
 
