@@ -126,6 +126,13 @@ bench: build
 bench-tunnel: build
 	@BUILD=$(abspath $(BUILD)) bash bench/tunnel.sh $(TUNNEL_ARGS)
 
+# 1000 IKE tunnels at once between two uipsecd with the default admission
+# limits, amid a flood that fills the responder's half-open table (root;
+# about 30 s); make test runs 200 (netns_scale).
+.PHONY: scale
+scale: build
+	@BUILD=$(abspath $(BUILD)) N=1000 FLOOD=1 bash tests/netns/test_scale.sh
+
 install: build
 	@cmake --install $(BUILD)
 

@@ -50,10 +50,17 @@ struct entry {
     bool used;
 };
 
-struct prefix {
+struct admit_prefix {
     struct entry e;
     uint8_t key[9]; /* family, then 4 or 8 address bytes */
     uint32_t half_open;
+    uint32_t credit;                  /* half-open SAs earned by completions */
+    uint64_t progress_ms;             /* the last completion */
+    struct admit_ho *ho_old, *ho_new; /* its half-open SAs */
+    /* while it holds half-open SAs: on a->by_score[score], score being
+     * the SAs it holds beyond its credit */
+    struct admit_prefix *sprev, *snext;
+    uint32_t score;
     struct bucket responses;
     struct failures auth;
 };
@@ -76,6 +83,10 @@ struct admit {
     uint64_t hash_key[2];
     struct bucket init;
     struct table prefixes, ids;
+    /* the prefixes holding half-open SAs by score, oldest first; the
+     * highest score that may be in use */
+    struct admit_prefix *by_score[ADMIT_HALF_OPEN_PREFIX_MAX + 1];
+    uint32_t top_score;
     uint64_t log_second;
     unsigned log_lines;   /* failure lines in log_second */
     uint32_t log_dropped; /* lines dropped by the global limit */
@@ -178,34 +189,34 @@ void admit_prefix(const struct uipsec_addr *a, uint8_t key[9])
 
 static size_t prefix_bucket(const struct admit *a, const struct entry *e)
 {
-    return hash(a, ((const struct prefix *)e)->key, 9, a->prefixes.n);
+    return hash(a, ((const struct admit_prefix *)e)->key, 9, a->prefixes.n);
 }
 
 /* from's prefix: found, or made (create) at the cost of the least
  * recently used one; NULL if not found (or no room). */
-static struct prefix *prefix_get(struct admit *a, const struct uipsec_addr *from, bool create)
+static struct admit_prefix *prefix_get(struct admit *a, const struct uipsec_addr *from, bool create)
 {
     uint8_t key[9];
     size_t b;
-    struct prefix *p;
+    struct admit_prefix *p;
 
     admit_prefix(from, key);
     b = hash(a, key, sizeof(key), a->prefixes.n);
     for (struct entry *e = a->prefixes.heads[b]; e; e = e->hnext) {
-        p = (struct prefix *)e;
+        p = (struct admit_prefix *)e;
         if (memcmp(p->key, key, sizeof(key)) == 0) {
             if (e->lnext) /* not pinned: most recent now */
                 lru_front(&a->prefixes, e);
             return p;
         }
     }
-    if (!create || !(p = (struct prefix *)table_take(&a->prefixes, b, prefix_bucket, a)))
+    if (!create || !(p = (struct admit_prefix *)table_take(&a->prefixes, b, prefix_bucket, a)))
         return NULL;
     memcpy(p->key, key, sizeof(key));
     return p;
 }
 
-static const char *prefix_text(const struct prefix *p, char *buf, size_t len)
+static const char *prefix_text(const struct admit_prefix *p, char *buf, size_t len)
 {
     uint8_t bytes[16] = {0};
 
@@ -261,7 +272,7 @@ struct admit *admit_new(void)
     if (!a)
         return NULL;
     if (RAND_bytes((uint8_t *)a->hash_key, sizeof(a->hash_key)) != 1 ||
-        table_init(&a->prefixes, ADMIT_PREFIXES, sizeof(struct prefix)) < 0 ||
+        table_init(&a->prefixes, ADMIT_PREFIXES, sizeof(struct admit_prefix)) < 0 ||
         table_init(&a->ids, ADMIT_IDS, sizeof(struct idrec)) < 0) {
         admit_free(a);
         return NULL;
@@ -285,35 +296,123 @@ bool admit_init_busy(struct admit *a, uint64_t now_ms)
     return !take(&a->init, ADMIT_INIT_RATE, ADMIT_INIT_BURST, now_ms);
 }
 
+/* ---- half-open SAs: counts, credit, eviction ---- */
+
+static void score_unlink(struct admit *a, struct admit_prefix *p)
+{
+    *(p->sprev ? &p->sprev->snext : &a->by_score[p->score]) = p->snext;
+    if (p->snext)
+        p->snext->sprev = p->sprev;
+    p->sprev = p->snext = NULL;
+}
+
+/* p's count or credit changed: its place among the holders again. */
+static void rescore(struct admit *a, struct admit_prefix *p, bool linked)
+{
+    uint32_t s = p->half_open > p->credit ? p->half_open - p->credit : 0;
+
+    if (linked)
+        score_unlink(a, p);
+    if (!p->half_open)
+        return;
+    p->score = s < ADMIT_HALF_OPEN_PREFIX_MAX ? s : ADMIT_HALF_OPEN_PREFIX_MAX;
+    p->snext = a->by_score[p->score];
+    if (p->snext)
+        p->snext->sprev = p;
+    a->by_score[p->score] = p;
+    if (p->score > a->top_score)
+        a->top_score = p->score;
+}
+
+static void forget_credit(struct admit *a, struct admit_prefix *p, uint64_t now)
+{
+    if (p->credit && now - p->progress_ms >= (uint64_t)ADMIT_CREDIT_FORGET_S * 1000) {
+        p->credit = 0;
+        rescore(a, p, p->half_open > 0);
+    }
+}
+
 size_t admit_half_open(struct admit *a, const struct uipsec_addr *from)
 {
-    const struct prefix *p = prefix_get(a, from, false);
+    const struct admit_prefix *p = prefix_get(a, from, false);
 
     return p ? p->half_open : 0;
 }
 
-void admit_half_open_add(struct admit *a, const struct uipsec_addr *from)
+size_t admit_window(struct admit *a, const struct uipsec_addr *from, bool cookie, uint64_t now_ms)
 {
-    struct prefix *p = prefix_get(a, from, true);
+    struct admit_prefix *p = prefix_get(a, from, false);
+    size_t w = 2 * ADMIT_HALF_OPEN_PER_PREFIX;
+
+    if (!cookie)
+        return ADMIT_HALF_OPEN_PER_PREFIX;
+    if (p) {
+        forget_credit(a, p, now_ms);
+        w += p->credit;
+    }
+    return w < ADMIT_HALF_OPEN_PREFIX_MAX ? w : ADMIT_HALF_OPEN_PREFIX_MAX;
+}
+
+void admit_half_open_add(struct admit *a, const struct uipsec_addr *from, struct admit_ho *ho,
+                         bool cookie)
+{
+    struct admit_prefix *p = prefix_get(a, from, true);
 
     /* pinned while it holds half-open SAs: at most IKE_HALF_OPEN_MAX of
      * ADMIT_PREFIXES are, so there is always one to recycle */
-    if (p && !p->half_open++)
+    *ho = (struct admit_ho){.p = p, .cookie = cookie};
+    if (!p)
+        return;
+    if (!p->half_open)
         lru_unlink(&p->e);
+    ho->prev = p->ho_new;
+    *(p->ho_new ? &p->ho_new->next : &p->ho_old) = ho;
+    p->ho_new = ho;
+    p->half_open++;
+    rescore(a, p, p->half_open > 1);
 }
 
-void admit_half_open_del(struct admit *a, const struct uipsec_addr *from)
+void admit_half_open_del(struct admit *a, struct admit_ho *ho, bool done, uint64_t now_ms)
 {
-    struct prefix *p = prefix_get(a, from, false);
+    struct admit_prefix *p = ho->p;
 
-    if (p && p->half_open && !--p->half_open)
+    if (!p)
+        return;
+    *(ho->prev ? &ho->prev->next : &p->ho_old) = ho->next;
+    *(ho->next ? &ho->next->prev : &p->ho_new) = ho->prev;
+    ho->prev = ho->next = NULL;
+    ho->p = NULL;
+    if (done) {
+        p->credit += p->credit < ADMIT_HALF_OPEN_PREFIX_MAX ? ADMIT_CREDIT_PER_DONE : 0;
+        p->progress_ms = now_ms;
+    } else if (ho->cookie) {
+        p->credit /= 2;
+    }
+    p->half_open--;
+    rescore(a, p, true);
+    if (!p->half_open)
         lru_front(&a->prefixes, &p->e);
 }
 
-bool admit_response_ok(struct admit *a, const struct uipsec_addr *from, uint64_t now_ms)
+struct admit_ho *admit_victim(struct admit *a, const struct uipsec_addr *from)
 {
-    struct prefix *p = prefix_get(a, from, true);
+    const struct admit_prefix *mine = prefix_get(a, from, false);
+    const struct admit_prefix *v;
+    uint32_t my_score = mine && mine->half_open ? mine->score : 0;
 
+    while (a->top_score && !a->by_score[a->top_score])
+        a->top_score--;
+    v = a->by_score[a->top_score];
+    return v && v != mine && v->score > my_score ? v->ho_old : NULL;
+}
+
+bool admit_response_ok(struct admit *a, const struct uipsec_addr *from, bool cookie,
+                       uint64_t now_ms)
+{
+    struct admit_prefix *p = prefix_get(a, from, true);
+
+    if (p && cookie && p->credit)
+        return true;
     return p && take(&p->responses, ADMIT_RESPONSE_RATE, ADMIT_RESPONSE_BURST, now_ms);
 }
 
@@ -351,7 +450,7 @@ static uint64_t wait_of(struct failures *f, uint64_t now)
 
 /* Whether a line about source p may be written now; if not it is
  * counted for the summary (admit_tick). */
-static bool may_log(struct admit *a, struct prefix *p, uint64_t now)
+static bool may_log(struct admit *a, struct admit_prefix *p, uint64_t now)
 {
     if (p->auth.quiet_ms > now) {
         p->auth.suppressed++;
@@ -372,9 +471,13 @@ static bool may_log(struct admit *a, struct prefix *p, uint64_t now)
 uint64_t admit_auth_wait(struct admit *a, const struct ike_id *id, const struct uipsec_addr *from,
                          uint64_t now_ms, const char **why)
 {
-    struct prefix *p = prefix_get(a, from, true);
+    struct admit_prefix *p = prefix_get(a, from, true);
     struct idrec *r = id_get(a, id, false);
-    uint64_t ws = p ? wait_of(&p->auth, now_ms) : 0, wi = r ? wait_of(&r->auth, now_ms) : 0;
+    /* a source whose SAs complete (credit) is a gateway with many peers
+     * behind one address: its failures back off per identity (and cost
+     * it credit, admit_half_open_del), not for all of them at once */
+    uint64_t ws = p && !p->credit ? wait_of(&p->auth, now_ms) : 0;
+    uint64_t wi = r ? wait_of(&r->auth, now_ms) : 0;
     char who[2 * IKE_ID_MAX + 2], where[INET6_ADDRSTRLEN + 4];
 
     if (!ws && !wi)
@@ -402,7 +505,7 @@ static void fail(struct failures *f, uint64_t now)
 void admit_auth_result(struct admit *a, const struct ike_id *id, const struct uipsec_addr *from,
                        bool ok, const char *why, uint64_t now_ms)
 {
-    struct prefix *p = prefix_get(a, from, true);
+    struct admit_prefix *p = prefix_get(a, from, true);
     struct idrec *r = id_get(a, id, !ok);
     char who[2 * IKE_ID_MAX + 2], where[INET6_ADDRSTRLEN + 4];
 
@@ -431,7 +534,7 @@ void admit_tick(struct admit *a, uint64_t now_ms)
     char where[INET6_ADDRSTRLEN + 4];
 
     for (size_t i = 0; i < a->prefixes.next_free; i++) {
-        struct prefix *p = (struct prefix *)slot(&a->prefixes, i);
+        struct admit_prefix *p = (struct admit_prefix *)slot(&a->prefixes, i);
 
         if (p->auth.suppressed && p->auth.quiet_ms <= now_ms) {
             log_warn("%u failed or refused authentications from %s suppressed in the last %d s",

@@ -295,6 +295,7 @@ static void drop_children(struct ike_rt *rt)
 static void rt_free(struct ike_rt *rt)
 {
     ike_half_open_del(rt);
+    ike_pace_end(rt, false);
     ike_table_unlink(rt);
     drop_children(rt);
     ike_sa_free(rt->sa);
@@ -335,6 +336,7 @@ void ike_reap(struct daemon *d)
             }
         rt_free(rt); /* unlinks it: *pp is the next one */
     }
+    ike_pace_run(d); /* initiations that waited for those */
 }
 
 /* After every event: keys to log, the news to tell. */
@@ -350,6 +352,8 @@ void ike_rt_after(struct ike_rt *rt)
     }
     if (rt->half_open && sa->state != IKE_SA_INIT_DONE)
         ike_half_open_del(rt);
+    if (rt->paced && sa->state != IKE_SA_INIT_SENT && sa->state != IKE_SA_AUTH_SENT)
+        ike_pace_end(rt, sa->state == IKE_SA_ESTABLISHED);
     if (sa->state == IKE_SA_ESTABLISHED && !rt->established) {
         char id[2 * IKE_ID_MAX + 2];
 
@@ -422,48 +426,52 @@ void ike_cookie_rotate(struct daemon *d)
     d->ike->cookie_rotated = time(NULL);
 }
 
-/* Whether a new IKE_SA_INIT may cost us a key exchange and memory.  Under
- * load (by request rate or half-open SAs), or when its prefix already
- * holds ADMIT_HALF_OPEN_PER_PREFIX, it must echo a cookie: spoofing a
- * peer's address then cannot lock the peer out, for the peer itself
- * proves its address and may hold twice as many.  Each prefix gets only
- * so many full answers a second: no reflection of our answers at a
- * victim whose address the requests carry. */
-static bool admit(struct daemon *d, const uint8_t *buf, size_t len, const struct ike_path *from)
+/* Whether a new IKE_SA_INIT may cost us a key exchange and memory (and
+ * *cookie: whether it echoed our cookie).  Under load (by request rate
+ * or half-open SAs), when its prefix already holds
+ * ADMIT_HALF_OPEN_PER_PREFIX, or has had its ADMIT_RESPONSE_RATE full
+ * answers, it must echo a cookie: spoofing a peer's address then cannot
+ * lock the peer out, for the peer itself proves its address and may hold
+ * more, the more of its SAs complete (admit.h); our answers cannot be
+ * reflected at a victim whose address the requests carry (a COOKIE answer
+ * is smaller than the request).  With the table of half-open SAs full,
+ * one goes for it only if its prefix holds more unearned ones (*victim). */
+static bool admit(struct daemon *d, const uint8_t *buf, size_t len, const struct ike_path *from,
+                  bool *cookie, struct ike_rt **victim)
 {
     uint64_t now = cb_now(NULL);
-    size_t mine = admit_half_open(d->ike->admit, &from->remote);
-    bool busy = admit_init_busy(d->ike->admit, now) || d->ike->n_half_open >= IKE_COOKIE_THRESHOLD;
-    bool proven = false;
+    struct admit *a = d->ike->admit;
+    size_t mine = admit_half_open(a, &from->remote);
+    bool busy = admit_init_busy(a, now) || d->ike->n_half_open >= IKE_COOKIE_THRESHOLD;
 
-    if (busy || mine >= ADMIT_HALF_OPEN_PER_PREFIX) {
+    *cookie = false;
+    *victim = NULL;
+    if (busy || mine >= ADMIT_HALF_OPEN_PER_PREFIX ||
+        !admit_response_ok(a, &from->remote, false, now)) {
         if (!cookie_ok(d, buf, len, from))
             return false;
-        proven = true;
+        *cookie = true;
     }
-    if (mine >= ADMIT_HALF_OPEN_PER_PREFIX * (proven ? 2u : 1u)) {
+    if (mine >= admit_window(a, &from->remote, *cookie, now) ||
+        (d->ike->n_half_open >= IKE_HALF_OPEN_MAX &&
+         !(*victim = ike_half_open_victim(d, &from->remote)))) {
         d->drops[DD_IKE_HALF_OPEN]++;
         return false;
     }
-    if (!admit_response_ok(d->ike->admit, &from->remote, now)) {
+    if (*cookie && !admit_response_ok(a, &from->remote, true, now)) {
         d->drops[DD_IKE_INIT_RATE]++;
         return false;
     }
     return true;
 }
 
-/* The table of half-open SAs is full: the oldest goes, not the newcomer.
- * An attacker must then make IKE_HALF_OPEN_MAX SAs (at a rate its
- * prefixes allow) within a round trip to push out an honest peer's. */
-static void evict_oldest(struct daemon *d)
+/* The table of half-open SAs is full: one of the prefix holding most
+ * that it has not earned goes for the newcomer (admit.h). */
+static void evict(struct daemon *d, struct ike_rt *victim)
 {
-    while (d->ike->n_half_open > IKE_HALF_OPEN_MAX) {
-        struct ike_rt *old = d->ike->half_open_old;
-
-        log_net("%s[%u]: half-open IKE SA evicted for a newer one", old->conn.name, old->id);
-        d->drops[DD_IKE_EVICTED]++;
-        rt_free(old);
-    }
+    log_net("%s[%u]: half-open IKE SA evicted for a newer one", victim->conn.name, victim->id);
+    d->drops[DD_IKE_EVICTED]++;
+    rt_free(victim);
 }
 
 static void respond(struct daemon *d, const uint8_t *buf, size_t len, const struct ike_path *from)
@@ -473,6 +481,8 @@ static void respond(struct daemon *d, const uint8_t *buf, size_t len, const stru
     char err[300];
     enum ike_init_drop why = IKE_INIT_DROP_NONE;
     enum ike_rx rx;
+    bool cookie;
+    struct ike_rt *victim;
 
     if (!conn) {
         d->drops[DD_IKE_NO_CONN]++;
@@ -480,7 +490,7 @@ static void respond(struct daemon *d, const uint8_t *buf, size_t len, const stru
                 addr_str(&from->remote, err, sizeof(err)));
         return;
     }
-    if (!admit(d, buf, len, from))
+    if (!admit(d, buf, len, from, &cookie, &victim))
         return;
     if (!(rt = rt_new(d, conn, from)))
         return;
@@ -506,8 +516,9 @@ static void respond(struct daemon *d, const uint8_t *buf, size_t len, const stru
     }
     ike_table_link(d, rt);
     if (rt->sa->state == IKE_SA_INIT_DONE) {
-        ike_half_open_add(rt);
-        evict_oldest(d);
+        ike_half_open_add(rt, cookie);
+        if (victim && victim->half_open)
+            evict(d, victim);
     }
     ike_rt_after(rt);
 }
@@ -696,6 +707,10 @@ int ike_initiate_conn(struct daemon *d, const struct cfg_conn *conn, unsigned k,
                  "%s: remote_addrs is %%any, so it can only respond; set remote_addrs", conn->name);
         return -1;
     }
+    if (ike_pace_queue(d, conn, k)) { /* starts as ours to that peer complete */
+        err[0] = '\0';
+        return 0;
+    }
     if (!path.local.family)
         path.local = ike_io_source_for(&conn->remote);
     if (!path.local.family || !(rt = rt_new(d, conn, &path))) {
@@ -719,6 +734,7 @@ int ike_initiate_conn(struct daemon *d, const struct cfg_conn *conn, unsigned k,
     }
     rt->child_pending[k] = true;
     ike_table_link(d, rt);
+    ike_pace_start(rt);
     ike_rt_log(rt, LOG_INFO, "initiating to %s for CHILD_SA %s",
                addr_str(&conn->remote, err, err_len), conn->children[k].name);
     err[0] = '\0';

@@ -8,12 +8,14 @@
 #ifndef UIPSECD_IKE_INT_H
 #define UIPSECD_IKE_INT_H
 
+#include "admit.h"
 #include "ike.h"
 #include "log.h"
 
 struct admit;
 struct fetch_client;
 struct ike_creds_cache;
+struct ike_pace;
 struct ike_spis;
 
 struct ike_state {
@@ -23,10 +25,10 @@ struct ike_state {
     uint8_t cookie_secret[2][32]; /* IKE cookies: generation g uses [g & 1] */
     uint8_t cookie_gen;
     time_t cookie_rotated;
-    struct admit *admit;                          /* admit.c: who may cost IKE work */
-    struct ike_spis *spis;                        /* ike_table.c: the IKE SAs by SPI */
-    struct ike_rt *half_open_old, *half_open_new; /* waiting for IKE_AUTH */
-    size_t n_half_open;
+    struct admit *admit;           /* admit.c: who may cost IKE work */
+    struct ike_spis *spis;         /* ike_table.c: the IKE SAs by SPI */
+    size_t n_half_open;            /* responder SAs waiting for IKE_AUTH */
+    struct ike_pace *pace;         /* ike_pace.c: our initiations per peer */
     struct ike_revoc *revoc;       /* revoc.h: fetched CRLs and OCSP answers */
     struct fetch_client *fetch;    /* fetch.h: the way to the fetcher */
     struct ike_creds_cache *creds; /* ike_creds.h: certificates per connection */
@@ -37,10 +39,11 @@ struct ike_rt {
     struct daemon *d;
     struct ike_rt *next, **pprev; /* d->ike->list */
     struct ike_rt *spi_next;      /* linked (it has an SA): in d->ike->spis */
-    /* a responder SA waiting for IKE_AUTH: on d's list of those, oldest
-     * first, and counted for its address's prefix (admit.h) */
-    struct ike_rt *ho_next, *ho_prev;
+    /* a responder SA waiting for IKE_AUTH: counted for its address's
+     * prefix, on its list of those (admit.h) */
+    struct admit_ho ho;
     bool half_open;
+    bool paced;           /* an initiation counted in flight to its peer (ike_pace.c) */
     bool quiet;           /* its failure was logged rate-limited already */
     struct ike_sa *sa;    /* NULL only while it is being made */
     struct ike_path path; /* where it started (the SA's own path after that) */
@@ -101,7 +104,23 @@ void ike_tables_close(struct daemon *d);
 void ike_table_link(struct daemon *d, struct ike_rt *rt);
 void ike_table_unlink(struct ike_rt *rt);
 struct ike_rt *ike_table_find(struct daemon *d, const struct ike_hdr *h);
-void ike_half_open_add(struct ike_rt *rt);
+void ike_half_open_add(struct ike_rt *rt, bool cookie); /* admitted on an echoed cookie */
 void ike_half_open_del(struct ike_rt *rt);
+/* The table of them is full: the one to evict for a newcomer from
+ * `from` (admit_victim), or NULL. */
+struct ike_rt *ike_half_open_victim(struct daemon *d, const struct uipsec_addr *from);
+
+/* ike_pace.c: our initiations to one peer address, at most a window of
+ * them waiting for IKE_AUTH at a time; the others queue.  queue: whether
+ * the initiation of conn's child k waits (queued; 0 for the caller);
+ * start: rt was sent, it counts; end: it is up (ok) or failed or gone;
+ * run (after every event): starts what may start now. */
+#define IKE_PACE_WINDOW     8 /* below twice ADMIT_HALF_OPEN_PER_PREFIX */
+#define IKE_PACE_WINDOW_MAX 64
+bool ike_pace_queue(struct daemon *d, const struct cfg_conn *conn, unsigned k);
+void ike_pace_start(struct ike_rt *rt);
+void ike_pace_end(struct ike_rt *rt, bool ok);
+void ike_pace_run(struct daemon *d);
+void ike_pace_free(struct daemon *d);
 
 #endif

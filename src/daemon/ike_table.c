@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* The IKE runtime's tables (ike_int.h): every IKE SA in a list, indexed
- * by SPI; the half-open responder SAs oldest first, counted per prefix. */
+ * by SPI; the half-open responder SAs, counted per prefix (admit.h). */
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -57,6 +58,7 @@ void ike_tables_close(struct daemon *d)
     if (!d->ike)
         return;
     admit_free(d->ike->admit);
+    ike_pace_free(d);
     free(d->ike->spis);
     OPENSSL_cleanse(d->ike->cookie_secret, sizeof(d->ike->cookie_secret));
     free(d->ike);
@@ -94,31 +96,34 @@ void ike_table_unlink(struct ike_rt *rt)
 
 /* ---- half-open responder SAs: counted per prefix, oldest first ---- */
 
-void ike_half_open_add(struct ike_rt *rt)
+void ike_half_open_add(struct ike_rt *rt, bool cookie)
 {
     struct daemon *d = rt->d;
 
     rt->half_open = true;
-    rt->ho_prev = d->ike->half_open_new;
-    rt->ho_next = NULL;
-    *(d->ike->half_open_new ? &d->ike->half_open_new->ho_next : &d->ike->half_open_old) = rt;
-    d->ike->half_open_new = rt;
     d->ike->n_half_open++;
-    admit_half_open_add(d->ike->admit, &rt->path.remote);
+    admit_half_open_add(d->ike->admit, &rt->path.remote, &rt->ho, cookie);
 }
 
+/* It completed IKE_AUTH (established: progress for its prefix), or it
+ * failed, expired or was evicted. */
 void ike_half_open_del(struct ike_rt *rt)
 {
     struct daemon *d = rt->d;
+    bool done = rt->sa && rt->sa->state == IKE_SA_ESTABLISHED;
 
     if (!rt->half_open)
         return;
     rt->half_open = false;
-    *(rt->ho_prev ? &rt->ho_prev->ho_next : &d->ike->half_open_old) = rt->ho_next;
-    *(rt->ho_next ? &rt->ho_next->ho_prev : &d->ike->half_open_new) = rt->ho_prev;
-    rt->ho_next = rt->ho_prev = NULL;
     d->ike->n_half_open--;
-    admit_half_open_del(d->ike->admit, &rt->path.remote);
+    admit_half_open_del(d->ike->admit, &rt->ho, done, rt->env.now_ms(rt->env.arg));
+}
+
+struct ike_rt *ike_half_open_victim(struct daemon *d, const struct uipsec_addr *from)
+{
+    struct admit_ho *ho = admit_victim(d->ike->admit, from);
+
+    return ho ? (struct ike_rt *)((uint8_t *)ho - offsetof(struct ike_rt, ho)) : NULL;
 }
 
 struct ike_rt *ike_table_find(struct daemon *d, const struct ike_hdr *h)

@@ -65,21 +65,22 @@ static void test_prefixes(void **state)
     struct uipsec_addr x1 = v6("2001:db8:1:2::1"), x2 = v6("2001:db8:1:2:ffff::9"),
                        y = v6("2001:db8:1:3::1"), p = v4(1, 1), q = v4(1, 2);
     uint8_t k1[9], k2[9];
+    struct admit_ho h[3];
 
     (void)state;
     admit_prefix(&x1, k1);
     admit_prefix(&x2, k2);
     assert_memory_equal(k1, k2, 9);
-    admit_half_open_add(a, &x1);
-    admit_half_open_add(a, &x2);
-    admit_half_open_add(a, &p);
+    admit_half_open_add(a, &x1, &h[0], false);
+    admit_half_open_add(a, &x2, &h[1], false);
+    admit_half_open_add(a, &p, &h[2], false);
     assert_int_equal(admit_half_open(a, &x1), 2); /* one /64 */
     assert_int_equal(admit_half_open(a, &y), 0);
     assert_int_equal(admit_half_open(a, &p), 1); /* IPv4: the address */
     assert_int_equal(admit_half_open(a, &q), 0);
-    admit_half_open_del(a, &x2);
-    admit_half_open_del(a, &p);
-    admit_half_open_del(a, &p); /* not below 0 */
+    admit_half_open_del(a, &h[1], false, 1000);
+    admit_half_open_del(a, &h[2], false, 1000);
+    admit_half_open_del(a, &h[2], false, 1000); /* not twice */
     assert_int_equal(admit_half_open(a, &x1), 1);
     assert_int_equal(admit_half_open(a, &p), 0);
     admit_free(a);
@@ -92,12 +93,13 @@ static void test_response_rate(void **state)
 
     (void)state;
     for (int i = 0; i < ADMIT_RESPONSE_BURST; i++)
-        assert_true(admit_response_ok(a, &p, 1000));
-    assert_false(admit_response_ok(a, &p, 1000));
-    assert_true(admit_response_ok(a, &q, 1000)); /* another source's budget */
-    assert_false(admit_response_ok(a, &p, 1100));
-    assert_true(admit_response_ok(a, &p, 1200)); /* 5 a second */
-    assert_false(admit_response_ok(a, &p, 1200));
+        assert_true(admit_response_ok(a, &p, false, 1000));
+    assert_false(admit_response_ok(a, &p, false, 1000));
+    assert_false(admit_response_ok(a, &p, true, 1000)); /* a cookie alone: no more */
+    assert_true(admit_response_ok(a, &q, false, 1000)); /* another source's budget */
+    assert_false(admit_response_ok(a, &p, false, 1100));
+    assert_true(admit_response_ok(a, &p, false, 1200)); /* 5 a second */
+    assert_false(admit_response_ok(a, &p, false, 1200));
     admit_free(a);
 }
 
@@ -211,19 +213,112 @@ static void test_recycling(void **state)
 {
     struct admit *a = admit_new();
     struct uipsec_addr pinned = v4(8, 1), first = v4(8, 2);
+    struct admit_ho h;
 
     (void)state;
-    admit_half_open_add(a, &pinned);
+    admit_half_open_add(a, &pinned, &h, false);
     for (int i = 0; i < ADMIT_RESPONSE_BURST; i++)
-        assert_true(admit_response_ok(a, &first, 1000));
-    assert_false(admit_response_ok(a, &first, 1000));
+        assert_true(admit_response_ok(a, &first, false, 1000));
+    assert_false(admit_response_ok(a, &first, false, 1000));
     for (unsigned i = 0; i < ADMIT_PREFIXES; i++) {
         struct uipsec_addr x = {.family = 4, .bytes = {11, (uint8_t)(i >> 8), (uint8_t)i, 1}};
 
-        assert_true(admit_response_ok(a, &x, 1000));
+        assert_true(admit_response_ok(a, &x, false, 1000));
     }
-    assert_true(admit_response_ok(a, &first, 1000)); /* forgotten: a fresh budget */
+    assert_true(admit_response_ok(a, &first, false, 1000)); /* forgotten: a fresh budget */
     assert_int_equal(admit_half_open(a, &pinned), 1);
+    admit_free(a);
+}
+
+/* Progress earns half-open SAs: cookie-proven requests of a prefix whose
+ * SAs complete IKE_AUTH get ADMIT_CREDIT_PER_DONE more per completion,
+ * and answers beyond ADMIT_RESPONSE_RATE; unfinished cookie-proven SAs
+ * halve the credit, cookie-less ones (anyone's, spoofed) do not; idle
+ * credit is forgotten. */
+static void test_progress_credit(void **state)
+{
+    struct admit *a = admit_new();
+    struct uipsec_addr gw = v4(9, 1);
+    struct admit_ho h[40];
+    uint64_t t = 5000;
+
+    (void)state;
+    assert_int_equal(admit_window(a, &gw, false, t), ADMIT_HALF_OPEN_PER_PREFIX);
+    assert_int_equal(admit_window(a, &gw, true, t), 2 * ADMIT_HALF_OPEN_PER_PREFIX);
+    for (int i = 0; i < 10; i++)
+        admit_half_open_add(a, &gw, &h[i], true);
+    for (int i = 0; i < 10; i++)
+        admit_half_open_del(a, &h[i], true, t); /* all completed */
+    assert_int_equal(admit_window(a, &gw, true, t), 10 + 10 * ADMIT_CREDIT_PER_DONE);
+    assert_int_equal(admit_window(a, &gw, false, t), ADMIT_HALF_OPEN_PER_PREFIX);
+    for (int i = 0; i < 100; i++) /* no answer rate limit for it, with a cookie */
+        assert_true(admit_response_ok(a, &gw, true, t));
+    /* a cookie-less SA under its address that expires: no cost */
+    admit_half_open_add(a, &gw, &h[0], false);
+    admit_half_open_del(a, &h[0], false, t);
+    assert_int_equal(admit_window(a, &gw, true, t), 30);
+    /* a cookie-proven one that fails: halved */
+    admit_half_open_add(a, &gw, &h[0], true);
+    admit_half_open_del(a, &h[0], false, t);
+    assert_int_equal(admit_window(a, &gw, true, t), 20);
+    /* bounded */
+    for (int n = 0; n < 1000; n++) {
+        admit_half_open_add(a, &gw, &h[0], true);
+        admit_half_open_del(a, &h[0], true, t);
+    }
+    assert_int_equal(admit_window(a, &gw, true, t), ADMIT_HALF_OPEN_PREFIX_MAX);
+    /* with credit, failures of one identity back off that identity only */
+    struct ike_id bad = fqdn("bad.example"), good = fqdn("good.example");
+    const char *why = NULL;
+    for (int i = 0; i < 5; i++)
+        admit_auth_result(a, &bad, &gw, false, NULL, t);
+    assert_int_equal(admit_auth_wait(a, &good, &gw, t, &why), 0);
+    assert_true(admit_auth_wait(a, &bad, &gw, t, &why) > 0);
+    assert_string_equal(why, "identity");
+    /* forgotten without progress */
+    t += (uint64_t)ADMIT_CREDIT_FORGET_S * 1000;
+    assert_int_equal(admit_window(a, &gw, true, t), 2 * ADMIT_HALF_OPEN_PER_PREFIX);
+    int answered = 0;
+    for (int i = 0; i < 100; i++) /* and the answer rate is the common one again */
+        answered += admit_response_ok(a, &gw, true, t);
+    assert_int_equal(answered, ADMIT_RESPONSE_BURST);
+    admit_free(a);
+}
+
+/* The table full: the victim is the oldest SA of the prefix holding most
+ * that it has not earned, never one of a prefix holding as many as the
+ * newcomer's, never the newcomer's own. */
+static void test_victim(void **state)
+{
+    struct admit *a = admit_new();
+    struct uipsec_addr gw = v4(10, 1), f1 = v4(10, 2), f2 = v4(10, 3), honest = v4(10, 4);
+    struct admit_ho g[30], x1[10], x2[10];
+    uint64_t t = 1000;
+
+    (void)state;
+    assert_null(admit_victim(a, &honest)); /* nothing held */
+    for (int i = 0; i < 10; i++) {         /* the gateway earns 20 */
+        admit_half_open_add(a, &gw, &g[i], true);
+        admit_half_open_del(a, &g[i], true, t);
+    }
+    for (int i = 0; i < 30; i++) /* and holds 30: 10 unearned */
+        admit_half_open_add(a, &gw, &g[i], true);
+    for (int i = 0; i < 10; i++)
+        admit_half_open_add(a, &f1, &x1[i], true);
+    for (int i = 0; i < 9; i++)
+        admit_half_open_add(a, &f2, &x2[i], true);
+    /* top: 10 unearned (gateway and f1); both newer than f2's */
+    struct admit_ho *v = admit_victim(a, &honest);
+    assert_true(v == &x1[0] || v == &g[0]);
+    assert_null(admit_victim(a, &f1)); /* f1 holds as many as any */
+    v = admit_victim(a, &f2);          /* f2 holds 9: takes from a 10 */
+    assert_true(v == &x1[0] || v == &g[0]);
+    admit_half_open_del(a, &g[29], true, t); /* the gateway progresses */
+    assert_ptr_equal(admit_victim(a, &honest), &x1[0]);
+    assert_ptr_equal(admit_victim(a, &f2), &x1[0]);
+    admit_half_open_del(a, &x1[0], false, t);           /* evicted */
+    assert_ptr_equal(admit_victim(a, &honest), &x1[1]); /* f1 and f2 at 9: the newer to move */
+    assert_null(admit_victim(a, &f2));
     admit_free(a);
 }
 
@@ -237,6 +332,8 @@ int main(void)
         cmocka_unit_test(test_identity_and_forgetting),
         cmocka_unit_test(test_log_summary),
         cmocka_unit_test(test_recycling),
+        cmocka_unit_test(test_progress_credit),
+        cmocka_unit_test(test_victim),
     };
 
     log_set_level(LOG_INFO);
