@@ -7,7 +7,10 @@
  * addresses that share /64s, enough of them to overflow the tables.  A
  * model beside it holds what must stay true:
  *   - a prefix's half-open count is exactly what was added less what was
- *     removed (a prefix holding half-open SAs is never forgotten);
+ *     removed, evicted ones included (a prefix holding half-open SAs is
+ *     never forgotten);
+ *   - a victim chosen for a full table is one of the SAs held, never of
+ *     the newcomer's own prefix unless that holds more;
  *   - while time stands still, the responder takes at most
  *     ADMIT_INIT_BURST requests before it is busy;
  *   - no back-off is longer than ADMIT_AUTH_BACKOFF_MAX_MS, and an
@@ -32,6 +35,9 @@ struct held {
 
 static struct held model[MODEL_MAX];
 static size_t nmodel, total;
+/* The half-open SAs as the IKE runtime holds them, with their prefix. */
+static struct admit_ho pool[MODEL_MAX];
+static struct held *owner[MODEL_MAX];
 
 static struct held *find(const struct uipsec_addr *a, bool create)
 {
@@ -92,31 +98,60 @@ static void check_count(struct admit *a, const struct uipsec_addr *src)
         abort();
 }
 
-static void init_request(struct run *r, const struct uipsec_addr *src, bool keep)
+static void drop(struct run *r, size_t k, bool done)
+{
+    admit_half_open_del(r->a, &pool[k], done, r->now);
+    owner[k]->n--;
+    owner[k] = NULL;
+    total--;
+}
+
+/* The table is full: the victim admit.c names must be one held. */
+static void evict(struct run *r, const struct uipsec_addr *src)
+{
+    struct admit_ho *v = admit_victim(r->a, src);
+    size_t k;
+
+    if (!v)
+        return;
+    k = (size_t)(v - pool);
+    if (v < pool || k >= MODEL_MAX || !owner[k])
+        abort();
+    drop(r, k, false);
+}
+
+static void init_request(struct run *r, const struct uipsec_addr *src, bool keep, bool cookie)
 {
     struct held *h;
 
     if (!admit_init_busy(r->a, r->now) && ++r->busy_free > ADMIT_INIT_BURST)
         abort();
     for (int i = 0; i < 3; i++) /* a burst from one source */
-        (void)admit_response_ok(r->a, src, r->now);
+        (void)admit_response_ok(r->a, src, cookie, r->now);
+    if (keep && total == MODEL_MAX)
+        evict(r, src);
     if (keep && total < MODEL_MAX && (h = find(src, true))) {
-        admit_half_open_add(r->a, src);
+        size_t k = 0;
+
+        while (owner[k])
+            k++;
+        admit_half_open_add(r->a, src, &pool[k], cookie);
+        owner[k] = h;
         h->n++;
         total++;
     }
     check_count(r->a, src);
 }
 
-static void end_half_open(struct run *r, const struct uipsec_addr *src)
+static void end_half_open(struct run *r, const struct uipsec_addr *src, bool done)
 {
     struct held *h = find(src, false);
 
-    if (!h || !h->n)
-        return;
-    admit_half_open_del(r->a, src);
-    h->n--;
-    total--;
+    for (size_t k = 0; h && h->n && k < MODEL_MAX; k++)
+        if (owner[k] == h) {
+            drop(r, k, done);
+            break;
+        }
     check_count(r->a, src);
 }
 
@@ -158,16 +193,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (!(r.a = admit_new()))
         return 0;
     nmodel = total = 0;
+    memset(owner, 0, sizeof(owner));
+    memset(pool, 0, sizeof(pool));
     for (size_t i = 0; i + 4 <= size; i += 4) {
         struct uipsec_addr src = source(data + i + 1);
 
         switch (data[i] & 7) {
         case 0:
         case 1:
-            init_request(&r, &src, data[i] & 8);
+            init_request(&r, &src, data[i] & 8, data[i] & 16);
             break;
         case 2:
-            end_half_open(&r, &src);
+            end_half_open(&r, &src, data[i] & 8);
             break;
         case 3:
         case 4:
@@ -181,7 +218,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 uint8_t b[3] = {data[i + 1], (uint8_t)(data[i + 2] + k), (uint8_t)k};
                 struct uipsec_addr s = source(b);
 
-                init_request(&r, &s, false);
+                init_request(&r, &s, false, false);
             }
         }
     }

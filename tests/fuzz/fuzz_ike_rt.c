@@ -529,15 +529,15 @@ static void check(void)
 {
     size_t n = 0;
 
-    for (const struct ike_rt *rt = d.ike->half_open_old; rt; rt = rt->ho_next, n++)
-        if (!rt->half_open || !rt->sa || rt->sa->state != IKE_SA_INIT_DONE || !rt_live(rt))
+    for (const struct ike_rt *rt = d.ike->list; rt; rt = rt->next)
+        if (rt->half_open && (n++, !rt->sa || rt->sa->state != IKE_SA_INIT_DONE))
             abort();
     if (n != d.ike->n_half_open || n > IKE_HALF_OPEN_MAX)
         abort();
     if (n > fz_stats.half_open_max)
         fz_stats.half_open_max = n;
-    for (size_t i = 0; i < 8; i++) /* a prefix that echoed cookies holds twice as many */
-        if (admit_half_open(d.ike->admit, &source_a[i]) > 2 * ADMIT_HALF_OPEN_PER_PREFIX)
+    for (size_t i = 0; i < 8; i++) /* even a prefix with credit is bounded */
+        if (admit_half_open(d.ike->admit, &source_a[i]) > ADMIT_HALF_OPEN_PREFIX_MAX)
             abort();
     for (size_t i = 0; i < pairs_slots(&d); i++) {
         const struct sa_pair *c = pairs_at(&d, i);
