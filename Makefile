@@ -9,7 +9,7 @@ FUZZ_BUILD ?= build-fuzz
 RELEASE_BUILD ?= build-release
 TSAN_BUILD ?= build-tsan
 JOBS       ?= $(shell nproc)
-FUZZ_SECONDS ?= 24
+FUZZ_SECONDS ?= 12
 # make fuzz-long: every target for FUZZ_LONG_RUNS executions or
 # FUZZ_LONG_SECONDS, whichever comes first.
 FUZZ_LONG_RUNS ?= 10000000
@@ -72,13 +72,14 @@ test-unit: build
 	@cd $(BUILD) && ctest --output-on-failure
 
 # Under the sanitizers the live tunnel matrix, the strongSwan interop
-# suites but VICI's, the scapy cross-check and strongSwan's scenarios are
-# left out (the same code paths run in netns_hostile, netns_daemon,
-# netns_ike, netns_certs, interop_vici and the engine's unit and vector
-# tests, which stay), to keep the run short.
+# suites but VICI's, the scapy cross-check, strongSwan's scenarios, the
+# offload transfers and the uipsecctl checks are left out (the same code
+# paths run in netns_hostile, netns_daemon, netns_ike, netns_certs,
+# interop_vici, the engine's unit and vector tests and the fuzzers of the
+# coalescers and the control requests), to keep the run short.
 test-asan: asan
 	@cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
-		ctest --output-on-failure -E 'netns_tunnels|interop_strongswan|scapy_crosscheck|scenarios_subset'
+		ctest --output-on-failure -E 'netns_tunnels|interop_strongswan|scapy_crosscheck|scenarios_subset|netns_offload|ctl_uipsecctl'
 
 # The Release build: it builds warning-free at -O3, its binaries are
 # hardened (PIE, full RELRO, BIND_NOW, stack protector, _FORTIFY_SOURCE),

@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cursor.h"
 #include "daemon.h"
 #include "log.h"
 #include "vici.h"
@@ -214,29 +215,35 @@ static void on_packet(struct vici *v, struct vici_client *c, uint8_t *p, size_t 
 }
 
 /* The packets complete in the buffer, while no command waits. */
+/* Every whole packet the client's buffer holds, read through the cursor:
+ * a packet's length and body are taken only when both are there. */
 static void serve_buffer(struct vici *v, struct vici_client *c)
 {
-    size_t off = 0;
+    struct cursor cur = cursor_make(c->in, c->in_len);
 
-    while (c->fd >= 0 && c->wait == VW_NONE && c->in_len - off >= 4) {
-        size_t n = get_be32(c->in + off);
+    while (c->fd >= 0 && c->wait == VW_NONE) {
+        struct cursor at = cur;
+        uint8_t *len, *body;
+        size_t n;
 
-        if (n > VICI_MAX_REQUEST - 4) {
+        if (!cursor_take(&at, 4, &len))
+            break;
+        if ((n = get_be32(len)) > VICI_MAX_REQUEST - 4) {
             v->n.too_large++;
             log_warn("vici: a client sent a packet of %zu bytes, more than %u; connection closed",
                      n, VICI_MAX_REQUEST - 4);
             drop(c);
             return;
         }
-        if (c->in_len - off - 4 < n)
+        if (!cursor_take(&at, n, &body))
             break;
-        on_packet(v, c, c->in + off + 4, n);
-        off += 4 + n;
+        cur = at;
+        on_packet(v, c, body, n);
     }
     if (c->fd < 0)
         return;
-    memmove(c->in, c->in + off, c->in_len - off);
-    c->in_len -= off;
+    memmove(c->in, cur.p, cur.len);
+    c->in_len = cur.len;
     c->packet_deadline =
         c->in_len ? (c->packet_deadline ? c->packet_deadline : vici_now_ms() + VICI_PACKET_MS) : 0;
 }

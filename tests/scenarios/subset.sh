@@ -28,7 +28,7 @@ for t in /usr/lib/ipsec/charon /usr/sbin/swanctl /usr/bin/pki /usr/bin/tcpdump /
 done
 WORK=$(mktemp -d /var/tmp/uipsec-scenarios-subset.XXXXXX)
 # shellcheck disable=SC2086
-out=$(/usr/bin/python3 "$HERE/run" -j 3 --ns-prefix sc --scenarios "$SCENARIOS" \
+out=$(/usr/bin/python3 "$HERE/run" -j 4 --ns-prefix sc --scenarios "$SCENARIOS" \
     --shared "${SHARED:-$SCENARIOS}" --work "$WORK" \
     --gateway "${GATEWAY:-uipsecd}" --uipsecd "$BUILD/src/daemon/uipsecd" $SUBSET)
 rc=$?
